@@ -1,0 +1,86 @@
+"""Binari — the portal of BINARI – KALEIDOSCOPI METROPOLITANI (Milano).
+
+`create_app()` builds the Flask application; `wsgi.py` serves it with gunicorn.
+"""
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, request
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+
+from . import config as config_module
+from .db import flask_db, open_database
+
+csrf = CSRFProtect()
+htmx = Htmx()
+
+# Service areas: packages with an init_app(app) that registers their blueprint.
+AREAS = ("events", "bookings", "library", "volunteer")
+
+
+def create_app(test_config=None):
+    """Create and configure the application."""
+    app = Flask(__name__, instance_path=str(config_module.INSTANCE_DIR))
+    app.config.update(config_module.from_environment())
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO if app.config.get("BINARI_ENV") != "testing" else logging.WARNING)
+
+    # FlaskDB opens a connection per request and closes it afterwards.
+    flask_db._db = open_database(app.config["DATABASE_URL"])
+    flask_db.init_app(app)
+
+    htmx.init_app(app)
+    csrf.init_app(app)
+    # htmx sends the token in this header (set on <body> with hx-headers).
+    app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
+
+    from . import i18n, templating
+    i18n.init_app(app)
+    templating.init_app(app)
+
+    from .auth import login_manager
+    login_manager.init_app(app)
+
+    from . import main, auth, account, sites, staff
+    for module in (main, auth, account, sites, staff):
+        app.register_blueprint(module.bp)
+    _register_areas(app)
+
+    from . import cli
+    cli.init_app(app)
+
+    @app.after_request
+    def security_headers(response):
+        """Conservative headers; no third-party anything, so a strict CSP is possible."""
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "static" and "Cache-Control" not in response.headers \
+                and response.mimetype == "text/html":
+            response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    return app
+
+
+def _register_areas(app):
+    """Register the service areas (events, bookings, library, volunteer) that exist."""
+    import importlib
+
+    for name in AREAS:
+        try:
+            module = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{name}":
+                continue
+            raise
+        module.init_app(app)

@@ -1,0 +1,70 @@
+"""The database: one peewee database behind FlaskDB, chosen by DATABASE_URL.
+
+SQLite runs in WAL mode with foreign keys on and a busy timeout, so several
+gunicorn workers can write without "database is locked" errors and a killed
+process never loses a committed transaction. PostgreSQL works through the
+same URL setting (``postgresql://user:pass@host/db``).
+"""
+from flask import g
+from peewee import SqliteDatabase
+from playhouse.db_url import connect
+from playhouse.flask_utils import FlaskDB
+
+
+class PortalFlaskDB(FlaskDB):
+    """FlaskDB that reuses a connection already open in this thread.
+
+    A request opens the connection and closes it at the end, as FlaskDB does;
+    but when the caller already holds one (a CLI command, a test), the request
+    uses it and leaves it open instead of failing with "connection already
+    opened" or closing it under the caller's feet.
+    """
+
+    def connect_db(self):
+        g._portal_db_opened = self.database.connect(reuse_if_open=True)
+
+    def close_db(self, exc):
+        if g.pop("_portal_db_opened", False) and not self.database.is_closed():
+            self.database.close()
+
+
+flask_db = PortalFlaskDB()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    # WAL + NORMAL is durable against a killed process (only a power cut can lose
+    # the last transactions), and much faster than FULL on a small VPS disk.
+    "synchronous": "normal",
+    "busy_timeout": 10000,
+    "cache_size": -8000,
+}
+
+
+def open_database(url):
+    """Create the peewee database object for a URL (not yet connected)."""
+    if url.startswith("sqlite"):
+        # timeout: seconds the sqlite3 module waits for a lock before failing.
+        # lock_type IMMEDIATE: every transaction takes the write lock at BEGIN, so
+        # two requests never both read a count and then race to write (and a
+        # read->write upgrade never fails with "database is locked").
+        return connect(url, pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE")
+    return connect(url)
+
+
+class BaseModel(flask_db.Model):
+    """Base class of every model: bound to the application's database."""
+
+    @classmethod
+    def database(cls):
+        return cls._meta.database
+
+
+def database():
+    """The live database (the Proxy's target)."""
+    return flask_db.database
+
+
+def is_sqlite():
+    """True when the configured database is SQLite (FTS5, pragmas)."""
+    return isinstance(database().obj, SqliteDatabase)

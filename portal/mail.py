@@ -1,0 +1,42 @@
+"""Outgoing mail. Every message is kept in the outbox table; with SMTP settings
+it is also sent, otherwise (development) it is written to the log."""
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app
+
+from .models import OutboxMessage, utcnow
+
+log = logging.getLogger("portal.mail")
+
+
+def send_mail(to_address, subject, body, user=None, sensitive=False):
+    """Keep the message in the outbox and deliver it if SMTP is configured.
+
+    `sensitive` messages (password links) are hidden from staff in the outbox view.
+    """
+    message = OutboxMessage.create(to_address=to_address, subject=subject[:200], body=body, user=user,
+                                   sensitive=sensitive)
+    cfg = current_app.config
+    if not cfg.get("SMTP_HOST"):
+        log.info("mail (not sent, no SMTP_HOST) to=%s subject=%s\n%s", to_address, subject, body)
+        return message
+    email = EmailMessage()
+    email["From"] = cfg["MAIL_FROM"]
+    email["To"] = to_address
+    email["Subject"] = subject
+    email.set_content(body)
+    try:
+        with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=10) as smtp:
+            if cfg["SMTP_STARTTLS"]:
+                smtp.starttls()
+            if cfg["SMTP_USER"]:
+                smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"])
+            smtp.send_message(email)
+        message.sent_at = utcnow()
+    except (OSError, smtplib.SMTPException) as exc:  # keep it in the outbox; staff can see the error
+        log.warning("mail to %s failed: %s", to_address, exc)
+        message.error = str(exc)[:500]
+    message.save()
+    return message

@@ -1,0 +1,333 @@
+"""Core models: centres, rooms, partners, services, accounts, mail outbox.
+
+Times are stored as naive UTC datetimes (portable between SQLite and
+PostgreSQL); templates show them in Europe/Rome through Flask-Babel.
+Area modules (events, bookings, library, volunteer) keep their own models in
+their packages and import what they need from here.
+"""
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from flask_login import UserMixin
+from peewee import (
+    BooleanField, CharField, DateField, DateTimeField, DoubleField, ForeignKeyField,
+    IntegerField, SmallIntegerField, TextField, TimeField, fn,
+)
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import BaseModel
+
+
+def utcnow():
+    """Current time as a naive UTC datetime (what we store)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Site(BaseModel):
+    """One of the three community centres (more can be added as data)."""
+
+    slug = CharField(max_length=40, unique=True)
+    name = CharField(max_length=120)
+    short_name = CharField(max_length=60)
+    address = CharField(max_length=200)
+    postcode = CharField(max_length=10)
+    city = CharField(max_length=60, default="Milano")
+    municipio = SmallIntegerField()
+    latitude = DoubleField()
+    longitude = DoubleField()
+    phone = CharField(max_length=30, default="")
+    email = CharField(max_length=120, default="")
+    summary = TextField(default="")
+    how_to_get_there = TextField(default="")
+    position = SmallIntegerField(default=0)
+
+    class Meta:
+        table_name = "site"
+
+    @classmethod
+    def ordered(cls):
+        return cls.select().order_by(cls.position, cls.name)
+
+    @property
+    def osm_url(self):
+        return (
+            f"https://www.openstreetmap.org/?mlat={self.latitude:.5f}&mlon={self.longitude:.5f}"
+            f"#map=17/{self.latitude:.5f}/{self.longitude:.5f}"
+        )
+
+    @property
+    def full_address(self):
+        return f"{self.address}, {self.postcode} {self.city}"
+
+    def opening_hours_by_day(self):
+        """[(weekday, [OpeningHours, ...]), ...] for Monday..Sunday."""
+        rows = list(self.opening_hours.order_by(OpeningHours.weekday, OpeningHours.opens))
+        return [(day, [r for r in rows if r.weekday == day]) for day in range(7)]
+
+    def is_closed_on(self, day):
+        """True when the centre is closed all day on `day` (holiday or closure)."""
+        return (
+            SiteClosure.select()
+            .where(((SiteClosure.site == self) | SiteClosure.site.is_null())
+                   & (SiteClosure.date == day))
+            .exists()
+        )
+
+
+class OpeningHours(BaseModel):
+    """A span during which a centre is open on a weekday (0 = Monday)."""
+
+    site = ForeignKeyField(Site, backref="opening_hours", on_delete="CASCADE")
+    weekday = SmallIntegerField()
+    opens = TimeField()
+    closes = TimeField()
+
+    class Meta:
+        table_name = "opening_hours"
+        indexes = ((("site", "weekday", "opens"), True),)
+
+
+class SiteClosure(BaseModel):
+    """A day a centre is closed (site NULL: all centres, e.g. a public holiday)."""
+
+    site = ForeignKeyField(Site, null=True, backref="closures", on_delete="CASCADE")
+    date = DateField(index=True)
+    reason = CharField(max_length=120, default="")
+
+    class Meta:
+        table_name = "site_closure"
+
+
+class Service(BaseModel):
+    """Something a centre offers: a help desk, the gym, the library, co-working..."""
+
+    site = ForeignKeyField(Site, backref="services", on_delete="CASCADE")
+    name = CharField(max_length=120)
+    description = TextField(default="")
+    schedule = CharField(max_length=200, default="")
+    # Key of the portal area that handles it online ("library", "coworking", ...), if any.
+    area = CharField(max_length=30, default="")
+    position = SmallIntegerField(default=0)
+
+    class Meta:
+        table_name = "service"
+
+
+class Room(BaseModel):
+    """A room of a centre; events inherit its accessibility information."""
+
+    site = ForeignKeyField(Site, backref="rooms", on_delete="CASCADE")
+    name = CharField(max_length=120)
+    capacity = IntegerField(default=0)
+    floor = CharField(max_length=40, default="")
+    step_free = BooleanField(default=False)
+    hearing_loop = BooleanField(default=False)
+    accessible_toilet = BooleanField(default=False)
+    accessibility_notes = TextField(default="")
+
+    class Meta:
+        table_name = "room"
+
+
+class Partner(BaseModel):
+    """A partner organisation: association, cooperative, theatre, health service..."""
+
+    name = CharField(max_length=160, unique=True)
+    kind = CharField(max_length=30, default="association")
+    website = CharField(max_length=200, default="")
+    description = TextField(default="")
+
+    class Meta:
+        table_name = "partner"
+
+
+ROLES = ("resident", "staff", "admin")
+# Letters and digits that cannot be confused when read aloud or from a card.
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_member_code():
+    return "BN" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+class User(UserMixin, BaseModel):
+    """An account: resident, staff (attached to centres) or admin.
+
+    We keep the minimum: a name, one way to reach the person (e-mail or mobile),
+    the password hash, a member code for the card, the language.
+    """
+
+    name = CharField(max_length=120)
+    email = CharField(max_length=254, null=True, unique=True)
+    phone = CharField(max_length=20, null=True, unique=True)
+    password_hash = CharField(max_length=255)
+    role = CharField(max_length=10, default="resident")
+    member_code = CharField(max_length=12, unique=True)
+    language = CharField(max_length=5, null=True)
+    is_active_account = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+    created_by = ForeignKeyField("self", null=True, backref="assisted_signups", on_delete="SET NULL")
+
+    class Meta:
+        table_name = "user"
+
+    # --- Flask-Login -------------------------------------------------------
+    @property
+    def is_active(self):
+        return self.is_active_account
+
+    def get_id(self):
+        # The id carries a fragment of the password hash: changing the password
+        # logs out every other session of the account.
+        return f"{self.id}:{self.password_hash[-10:]}"
+
+    @classmethod
+    def from_session_id(cls, value):
+        try:
+            raw_id, fragment = value.split(":", 1)
+            user = cls.get_by_id(int(raw_id))
+        except (ValueError, cls.DoesNotExist):
+            return None
+        if not secrets.compare_digest(user.password_hash[-10:], fragment):
+            return None
+        return user
+
+    # --- passwords ---------------------------------------------------------
+    def set_password(self, password):
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    # --- roles -------------------------------------------------------------
+    @property
+    def is_admin(self):
+        return self.role == "admin"
+
+    @property
+    def is_staff(self):
+        """Staff or admin: may open /staff."""
+        return self.role in ("staff", "admin")
+
+    def managed_sites(self):
+        """Sites this account may act on (all of them for an admin)."""
+        if self.is_admin:
+            return Site.ordered()
+        if self.role != "staff":
+            return Site.select().where(Site.id == 0)
+        return (Site.select().join(StaffSite).where(StaffSite.user == self)
+                .order_by(Site.position, Site.name))
+
+    def can_manage(self, site):
+        """True when this account may act on `site` (a Site or its id)."""
+        if self.is_admin:
+            return True
+        if self.role != "staff" or site is None:
+            return False
+        site_id = site.id if isinstance(site, Site) else site
+        return StaffSite.select().where(
+            (StaffSite.user == self) & (StaffSite.site == site_id)).exists()
+
+    # --- look-ups ----------------------------------------------------------
+    @property
+    def contact(self):
+        return self.email or self.phone or ""
+
+    @classmethod
+    def find_by_login(cls, identifier):
+        """Find an account by e-mail, mobile number or member code."""
+        from .validation import normalise_phone  # local: avoid import cycle
+
+        identifier = (identifier or "").strip()
+        if not identifier:
+            return None
+        if "@" in identifier:
+            return cls.get_or_none(fn.LOWER(cls.email) == identifier.lower())
+        code = identifier.upper().replace(" ", "").replace("-", "")
+        if code.startswith("BN") and len(code) == 8:
+            found = cls.get_or_none(cls.member_code == code)
+            if found:
+                return found
+        phone = normalise_phone(identifier)
+        return cls.get_or_none(cls.phone == phone) if phone else None
+
+    @classmethod
+    def create_account(cls, name, password, email=None, phone=None, role="resident",
+                       language=None, created_by=None):
+        """Create an account with a fresh unique member code."""
+        user = cls(name=name.strip(), email=(email or None) and email.strip().lower(),
+                   phone=phone or None, role=role, language=language, created_by=created_by)
+        user.set_password(password)
+        for _ in range(10):
+            user.member_code = new_member_code()
+            if not cls.select().where(cls.member_code == user.member_code).exists():
+                break
+        user.save()
+        return user
+
+
+class StaffSite(BaseModel):
+    """A staff member's attachment to a centre."""
+
+    user = ForeignKeyField(User, backref="staff_sites", on_delete="CASCADE")
+    site = ForeignKeyField(Site, backref="staff_links", on_delete="CASCADE")
+
+    class Meta:
+        table_name = "staff_site"
+        indexes = ((("user", "site"), True),)
+
+
+class LoginAttempt(BaseModel):
+    """A failed login, kept briefly to throttle password guessing.
+
+    Stored in the database (not in process memory) so the limit holds across
+    several gunicorn workers and app servers.
+    """
+
+    identifier = CharField(max_length=254, index=True)
+    ip = CharField(max_length=45, index=True)
+    created_at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        table_name = "login_attempt"
+
+    @classmethod
+    def too_many(cls, identifier, ip):
+        cfg = current_app.config
+        since = utcnow() - timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
+        by_identifier = cls.select().where(
+            (cls.identifier == identifier.lower()) & (cls.created_at >= since)).count()
+        by_ip = cls.select().where((cls.ip == ip) & (cls.created_at >= since)).count()
+        return by_identifier >= cfg["LOGIN_MAX_FAILURES"] or by_ip >= cfg["LOGIN_MAX_FAILURES_PER_IP"]
+
+    @classmethod
+    def record_failure(cls, identifier, ip):
+        cls.create(identifier=identifier.lower()[:254], ip=ip[:45])
+        # Old rows are useless: drop them as we go (no cron needed).
+        cls.delete().where(cls.created_at < utcnow() - timedelta(days=1)).execute()
+
+    @classmethod
+    def clear(cls, identifier):
+        cls.delete().where(cls.identifier == identifier.lower()).execute()
+
+
+class OutboxMessage(BaseModel):
+    """Every e-mail the portal sends, so staff can see what went out."""
+
+    to_address = CharField(max_length=254)
+    subject = CharField(max_length=200)
+    body = TextField()
+    user = ForeignKeyField(User, null=True, backref="messages", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow, index=True)
+    sent_at = DateTimeField(null=True)
+    error = TextField(default="")
+    sensitive = BooleanField(default=False)
+
+    class Meta:
+        table_name = "outbox_message"
+
+
+CORE_MODELS = [Site, OpeningHours, SiteClosure, Service, Room, Partner, User, StaffSite,
+               LoginAttempt, OutboxMessage]

@@ -1,0 +1,36 @@
+"""PDF documents with WeasyPrint (imported lazily: it is heavy) and QR codes."""
+import base64
+from pathlib import Path
+
+import segno
+from flask import make_response, render_template
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def qr_data_uri(text, scale=4):
+    """A QR code as an SVG data URI, ready for <img src> in a PDF or a page."""
+    svg = segno.make(text, error="m").svg_inline(scale=scale, border=2)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def render_pdf(template, stylesheet="pdf.css", **context):
+    """Render a template to PDF bytes with our print stylesheet."""
+    from weasyprint import CSS, HTML  # lazy: importing WeasyPrint costs ~1 s and 40 MB
+    from weasyprint.urls import URLFetcher
+
+    html = render_template(template, **context)
+    # Only local files (our static folder, uploaded images) and data: URIs: a PDF
+    # never fetches over the network, and relative paths resolve in static/.
+    fetcher = URLFetcher(allowed_protocols=("file", "data"), fail_on_errors=True)
+    document = HTML(string=html, base_url=str(STATIC_DIR) + "/", url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=[CSS(filename=str(STATIC_DIR / stylesheet))])
+
+
+def pdf_response(data, filename, inline=True):
+    """A PDF answer with a download name."""
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response

@@ -1,0 +1,201 @@
+"""Shared fixtures, flaskr style: `app` on a temporary database file, `client`,
+`runner`, `auth`; plus `seed` (the three centres and demo accounts), `live_server`
+(gunicorn on a free port, for concurrency and browser tests) and `browser`
+(Playwright driving Debian's Chromium)."""
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("BINARI_ENV", "testing")
+os.environ.setdefault("SECRET_KEY", "test-secret-key")
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+FAST_HASH = "pbkdf2:sha256:1000"  # fast in tests; production uses scrypt
+
+
+def test_settings(db_path, **extra):
+    settings = {
+        "TESTING": True,
+        "BINARI_ENV": "testing",
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "UPLOAD_DIR": str(Path(db_path).parent / "uploads"),
+        "SERVER_NAME": None,
+    }
+    settings.update(extra)
+    return settings
+
+
+@pytest.fixture
+def app_settings():
+    """Override in a test module to change the app's settings (e.g. CSRF on)."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_settings):
+    from portal import create_app
+    from portal.cli import upgrade_database
+    from portal.db import database
+
+    app = create_app(test_settings(tmp_path / "test.sqlite3", **app_settings))
+    with app.app_context():
+        upgrade_database()
+    ctx = app.app_context()
+    ctx.push()
+    yield app
+    ctx.pop()
+    if not database().is_closed():
+        database().close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def seed(app):
+    """The three centres, rooms, partners and demo accounts (no area data)."""
+    from portal import demo
+
+    return demo.load_core()
+
+
+class AuthActions:
+    """Log in and out through the real forms."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, identifier="maria@binari.example", password="binari2026", follow=False):
+        return self._client.post("/login", data={"identifier": identifier, "password": password},
+                                 follow_redirects=follow)
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+def make_user(name="Test Person", email=None, phone=None, role="resident", sites=(), password="password123"):
+    """Create an account directly (sites: Site objects for staff)."""
+    from portal.models import StaffSite, User
+
+    user = User.create_account(name, password, email=email, phone=phone, role=role)
+    for site in sites:
+        StaffSite.create(user=user, site=site)
+    return user
+
+
+def csrf_token_from(html):
+    """The CSRF token of the first form in a page."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
+        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, url, process, log_path):
+        self.url, self.process, self.log_path = url, process, log_path
+
+    def log(self):
+        return Path(self.log_path).read_text(errors="replace")
+
+
+@pytest.fixture
+def live_server(app, tmp_path):
+    """gunicorn serving the test database on a free port: several worker processes,
+    several threads each, CSRF on — a real server for concurrency and browser tests.
+    Seed data through the `app` fixture's models before sending requests."""
+    port = free_port()
+    env = dict(os.environ)
+    env.update({
+        "BINARI_ENV": "testing", "SECRET_KEY": "live-test-secret", "DATABASE_URL": app.config["DATABASE_URL"],
+        "SESSION_COOKIE_SECURE": "0", "UPLOAD_DIR": app.config["UPLOAD_DIR"], "PASSWORD_HASH_METHOD": FAST_HASH,
+        "LOGIN_MAX_FAILURES_PER_IP": "1000",
+    })
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+             "--timeout", "60", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    import requests
+
+    deadline = time.time() + 30
+    while True:
+        try:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        if time.time() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError("live server did not start:\n" + log_path.read_text())
+        time.sleep(0.2)
+    yield LiveServer(url, process, log_path)
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    """Debian's Chromium, headless (Playwright's own browser download is not available here)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium)")
+    browser = _playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(params=[True, False], ids=["js-on", "js-off"])
+def phone_page(request, browser):
+    """A page in a 360x640 phone viewport, with JavaScript on and then off."""
+    context = browser.new_context(viewport={"width": 360, "height": 640}, java_script_enabled=request.param,
+                                  locale="it-IT", timezone_id="Europe/Rome")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.js_enabled = request.param
+    yield page
+    context.close()
