@@ -11,14 +11,14 @@ export BINARI_ENV ?= development
 HTMX   := portal/static/vendor/htmx.min.js
 TRANSLATION_DIRS := $(wildcard portal/translations portal/*/translations)
 
-.PHONY: run test setup system-deps migrate demo translations messages clean
+.PHONY: run test setup runtime-deps test-deps migrate demo translations messages clean
 
-run: setup migrate demo
+run: setup runtime-deps migrate demo
 	@test -n "$$SECRET_KEY" || echo "SECRET_KEY not set: using instance/secret_key"
 	SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}" \
 	  $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
-test: setup system-deps
+test: setup runtime-deps test-deps
 	BINARI_ENV=testing $(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
 
 setup: $(BIN)/.installed $(HTMX) translations instance/secret_key
@@ -38,16 +38,21 @@ instance/secret_key:
 	$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(48))" > $@
 	chmod 600 $@
 
-# Debian's Chromium (browser tests) and poppler-utils (PDF checks), installed only when missing.
-system-deps:
-	@missing=""; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
-	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	fi
+# Debian packages, installed only when missing (needs root, as on CI).
+define apt_missing
+	@missing=""; for pair in $(1); do cmd=$${pair%%=*}; pkg=$${pair#*=}; \
+	  sh -c "$$cmd" >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+endef
+
+# WeasyPrint needs Pango, HarfBuzz and fonts.
+runtime-deps:
+	$(call apt_missing,"ldconfig -p | grep -q libpango-1.0=libpango-1.0-0" "ldconfig -p | grep -q libpangoft2=libpangoft2-1.0-0" "ldconfig -p | grep -q libharfbuzz-subset=libharfbuzz-subset0" "fc-list | grep -qi dejavu=fonts-dejavu-core" "command -v npm=npm")
+
+# Browser tests drive Debian's Chromium; PDF tests read text back with poppler-utils.
+test-deps:
+	$(call apt_missing,"command -v chromium=chromium" "command -v pdftotext=poppler-utils")
 
 migrate: setup
 	SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}" $(BIN)/flask --app portal db upgrade
@@ -57,7 +62,7 @@ demo: migrate
 
 # Compile the English catalogues (Italian is the source language).
 translations: $(BIN)/.installed
-	@for d in $(TRANSLATION_DIRS); do $(BIN)/pybabel compile -q -d $$d -D messages || exit 1; done
+	@for d in $(TRANSLATION_DIRS); do $(BIN)/pybabel compile -d $$d -D messages || exit 1; done
 
 # Extract strings and update every catalogue: the core and each area keep their own.
 messages: $(BIN)/.installed

@@ -38,7 +38,7 @@ def details():
         user = current_user._get_current_object()
         user.name = form.name.data
         user.email = (form.email.data or "").lower() or None
-        user.phone = form.phone.normalised
+        user.phone = form.phone_e164
         user.save()
         flash(_("Dati aggiornati."), "success")
         return redirect(url_for(".index"))

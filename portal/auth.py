@@ -76,8 +76,8 @@ def _duplicate_errors(form, user_id=None):
         if other and other.id != user_id:
             form.email.errors.append(_("Esiste già un account con questo indirizzo e-mail."))
             ok = False
-    if form.phone.normalised:
-        other = User.get_or_none(User.phone == form.phone.normalised)
+    if form.phone_e164:
+        other = User.get_or_none(User.phone == form.phone_e164)
         if other and other.id != user_id:
             form.phone.errors.append(_("Esiste già un account con questo numero di cellulare."))
             ok = False
@@ -95,7 +95,7 @@ def register():
             try:
                 with database().atomic():
                     user = User.create_account(form.name.data, form.password.data, email=form.email.data,
-                                               phone=form.phone.normalised,
+                                               phone=form.phone_e164,
                                                language=request.form.get("lang") or None)
             except IntegrityError:  # two identical sign-ups at the same instant
                 form.email.errors.append(_("Esiste già un account con questi dati."))

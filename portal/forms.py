@@ -17,13 +17,13 @@ class ContactFieldsMixin:
     """E-mail or mobile number: at least one, each checked and normalised."""
 
     def validate_phone(self, field):
-        if field.data:
-            phone = normalise_phone(field.data)
-            if not phone:
-                raise ValidationError(_l("Questo numero di cellulare non sembra valido."))
-            field.normalised = phone
-        else:
-            field.normalised = None
+        if field.data and not normalise_phone(field.data):
+            raise ValidationError(_l("Questo numero di cellulare non sembra valido."))
+
+    @property
+    def phone_e164(self):
+        """The mobile number in E.164, or None when left empty."""
+        return normalise_phone(self.phone.data) if self.phone.data else None
 
     def check_contact_given(self):
         if not (self.email.data or self.phone.data):

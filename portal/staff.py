@@ -74,7 +74,7 @@ def member_new():
             try:
                 with database().atomic():
                     member = User.create_account(form.name.data, password, email=form.email.data,
-                                                 phone=form.phone.normalised, created_by=current_user.id)
+                                                 phone=form.phone_e164, created_by=current_user.id)
             except IntegrityError:
                 form.email.errors.append(_("Esiste già un account con questi dati."))
             else:

@@ -52,6 +52,17 @@ def app(tmp_path, app_settings):
     app = create_app(test_settings(tmp_path / "test.sqlite3", **app_settings))
     with app.app_context():
         upgrade_database()
+
+    # The app context below stays pushed so tests can use the models; Flask then
+    # reuses it for every test request, and `g` would leak between requests
+    # (Flask-Login caches the user there). Give every request a fresh `g`, as in
+    # production, before any other hook runs.
+    from flask import g
+
+    def fresh_g():
+        g.__dict__.clear()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, fresh_g)
     ctx = app.app_context()
     ctx.push()
     yield app
