@@ -1,7 +1,7 @@
 """Registration, log in and out, password reset, and the access decorators."""
 import functools
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -96,7 +96,7 @@ def register():
                 with database().atomic():
                     user = User.create_account(form.name.data, form.password.data, email=form.email.data,
                                                phone=form.phone_e164,
-                                               language=request.form.get("lang") or None)
+                                               language=session.get("lang"))
             except IntegrityError:  # two identical sign-ups at the same instant
                 form.email.errors.append(_("Esiste già un account con questi dati."))
             else:

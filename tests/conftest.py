@@ -210,3 +210,60 @@ def phone_page(request, browser):
     page.js_enabled = request.param
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL cluster (Debian's postgresql package) on a free port.
+
+    Proves the code runs on PostgreSQL as well as SQLite (DATABASE_URL)."""
+    import glob
+    import shutil
+    import tempfile
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        pytest.fail("PostgreSQL is not installed: run `make test` (it installs Debian's postgresql)")
+    bindir = Path(found[-1]).parent
+    data = Path(tempfile.mkdtemp(prefix="binari-pg-", dir="/tmp"))
+    shutil.chown(data, "postgres")
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    port = free_port()
+    subprocess.run(as_postgres + [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)
+    subprocess.run(as_postgres + [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(data / "log"),
+                                  "-o", f"-p {port} -k {data} -c fsync=off -c listen_addresses=127.0.0.1", "start"],
+                   check=True, capture_output=True)
+    yield {"port": port, "bindir": bindir}
+    subprocess.run(as_postgres + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                   capture_output=True)
+    shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_app(postgres_server, tmp_path):
+    """The app on a fresh, migrated PostgreSQL database."""
+    import uuid
+
+    import psycopg2
+
+    from portal import create_app
+    from portal.cli import upgrade_database
+    from portal.db import database
+
+    name = "binari_" + uuid.uuid4().hex[:10]
+    admin = psycopg2.connect(host="127.0.0.1", port=postgres_server["port"], user="postgres", dbname="postgres")
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    url = f"postgresql://postgres@127.0.0.1:{postgres_server['port']}/{name}"
+    app = create_app(test_settings(tmp_path / "unused.sqlite3", DATABASE_URL=url))
+    with app.app_context():
+        upgrade_database()
+    ctx = app.app_context()
+    ctx.push()
+    yield app
+    ctx.pop()
+    if not database().is_closed():
+        database().close()
+    admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.close()
