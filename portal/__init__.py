@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
+from flask_compress import Compress
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
@@ -15,6 +16,7 @@ from .db import flask_db, open_database
 
 csrf = CSRFProtect()
 htmx = Htmx()
+compress = Compress()
 
 # Service areas: packages with an init_app(app) that registers their blueprint.
 AREAS = ("events", "bookings", "library", "volunteer")
@@ -36,6 +38,14 @@ def create_app(test_config=None):
 
     htmx.init_app(app)
     csrf.init_app(app)
+    # Metered phone data: compress HTML, CSS, JS, feeds (gzip; brotli where the browser asks).
+    app.config.setdefault("COMPRESS_MIMETYPES", [
+        "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+        "text/calendar", "application/atom+xml", "text/csv", "image/svg+xml"])
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_BR_LEVEL", 5)
+    app.config.setdefault("COMPRESS_MIN_SIZE", 500)
+    compress.init_app(app)
     # htmx sends the token in this header (set on <body> with hx-headers).
     app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
 

@@ -32,3 +32,11 @@ def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json["status"] == "ok"
+
+
+def test_pages_and_static_files_are_compressed(client, seed):
+    response = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    css = client.get("/static/style.css", headers={"Accept-Encoding": "br, gzip"})
+    assert css.headers["Content-Encoding"] == "br"
+    assert "max-age=31536000" in css.headers["Cache-Control"]
