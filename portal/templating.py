@@ -47,7 +47,8 @@ def area_args(area, site):
 def init_app(app):
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["phone"] = display_phone
-    app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 24 * 3600)
+    # Static URLs carry a content hash (static_url), so browsers may keep them a year.
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
 
     @app.context_processor
     def portal_names():
