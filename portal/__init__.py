@@ -31,6 +31,8 @@ def create_app(test_config=None):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO if app.config.get("BINARI_ENV") != "testing" else logging.WARNING)
+    for noisy in ("weasyprint", "fontTools"):  # page-by-page progress is not news
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     # FlaskDB opens a connection per request and closes it afterwards.
     flask_db._db = open_database(app.config["DATABASE_URL"])
