@@ -1,10 +1,14 @@
 """The member's own page: details, language, password, membership card."""
-from flask import Blueprint, flash, redirect, request, session, url_for
+import json
+import secrets
+
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from .auth import _duplicate_errors
-from .forms import ChangePasswordForm, DetailsForm, LanguageForm
+from .db import database
+from .forms import ChangePasswordForm, DeleteAccountForm, DetailsForm, LanguageForm
 from .pdf import pdf_response, qr_data_uri, render_pdf
 from .rendering import render
 
@@ -17,6 +21,7 @@ def _forms(**overrides):
         "details_form": DetailsForm(formdata=None, name=user.name, email=user.email, phone=user.phone),
         "password_form": ChangePasswordForm(formdata=None),
         "language_form": LanguageForm(formdata=None, lang=user.language or session.get("lang") or "it"),
+        "delete_form": DeleteAccountForm(formdata=None, prefix="delete"),
     }
     forms.update(overrides)
     return forms
@@ -83,3 +88,56 @@ def language_choice():
         user.language = form.lang.data
         user.save()
     return form
+
+
+def personal_data(user):
+    """Everything the portal keeps about `user`, for the export.
+
+    Areas add their part through ``app.extensions["binari_personal_data"]``:
+    a list of ``(key, callable(user) -> JSON-able)``.
+    """
+    data = {
+        "account": {
+            "name": user.name, "email": user.email, "phone": user.phone, "member_code": user.member_code,
+            "role": user.role, "language": user.language, "created_at": user.created_at.isoformat() + "Z",
+        },
+    }
+    for key, collect in current_app.extensions.get("binari_personal_data", []):
+        data[key] = collect(user)
+    return data
+
+
+@bp.route("/export.json")
+@login_required
+def export():
+    """Download my data (JSON)."""
+    response = current_app.response_class(
+        json.dumps(personal_data(current_user), ensure_ascii=False, indent=2, default=str),
+        mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="binari-{current_user.member_code}.json"'
+    return response
+
+
+@bp.route("/delete", methods=["POST"])
+@login_required
+def delete():
+    """Delete my account: contact details erased, activity kept anonymous for the centres' figures."""
+    form = DeleteAccountForm(prefix="delete")
+    if not form.validate() or not current_user.check_password(form.password.data):
+        if form.password.data and not form.password.errors:
+            form.password.errors.append(_("La password non è corretta."))
+        return render("account/index.html", status=422, **_forms(delete_form=form))
+    user = current_user._get_current_object()
+    with database().atomic():
+        for _key, erase in current_app.extensions.get("binari_erase_personal_data", []):
+            erase(user)
+        user.name = "Account cancellato"  # data, not interface text: stays the same in every language
+        user.email = None
+        user.phone = None
+        user.language = None
+        user.is_active_account = False
+        user.set_password(secrets.token_urlsafe(32))
+        user.save()
+    logout_user()
+    flash(_("Il tuo account è stato cancellato. Grazie di aver usato Binari."), "info")
+    return redirect(url_for("sites.home"))

@@ -113,3 +113,9 @@ class StaffRoleForm(FlaskForm):
                                             ("admin", _l("Amministrazione"))],
                       validators=[DataRequired(_l("Scegli un ruolo."))])
     sites = SelectMultipleField(_l("Centri"), coerce=int)
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Scrivi la password per confermare."))])
+    confirm = BooleanField(_l("Ho capito: il mio account e i miei contatti saranno cancellati."),
+                           validators=[DataRequired(_l("Spunta la casella per confermare."))])

@@ -88,3 +88,28 @@ def test_dates_are_italian_style_in_rome_time(app):
 @pytest.mark.parametrize("path", ["/account", "/account/card.pdf"])
 def test_member_pages_need_login(client, path):
     assert client.get(path).status_code == 302
+
+
+def test_export_my_data(client, seed, auth):
+    auth.login()
+    response = client.get("/account/export.json")
+    assert response.status_code == 200
+    data = response.json
+    assert data["account"]["email"] == "maria@binari.example"
+    assert "password" not in str(data).lower()
+
+
+def test_delete_my_account(client, seed, auth):
+    auth.login()
+    user = User.get(User.email == "maria@binari.example")
+    response = client.post("/account/delete", data={"delete-password": "wrong", "delete-confirm": "y"})
+    assert response.status_code == 422
+    assert "La password non è corretta." in response.get_data(as_text=True)
+    response = client.post("/account/delete", data={"delete-password": "binari2026"})
+    assert response.status_code == 422  # the box must be ticked
+    response = client.post("/account/delete", data={"delete-password": "binari2026", "delete-confirm": "y"})
+    assert response.status_code == 302
+    gone = User.get_by_id(user.id)
+    assert gone.email is None and gone.phone is None and gone.name == "Account cancellato"
+    assert not gone.is_active
+    assert auth.login("maria@binari.example", "binari2026").status_code == 422
