@@ -35,6 +35,8 @@ class PageFacts(HTMLParser):
 def check_page(client, path):
     response = client.get(path)
     assert response.status_code == 200, path
+    if response.mimetype != "text/html":  # downloads (PDF, JSON, ICS...) are not pages
+        return PageFacts()
     html = response.get_data()
     facts = PageFacts()
     facts.feed(html.decode())
