@@ -158,6 +158,7 @@ class GuestRegistrationForm(FlaskForm):
                 raise ValidationError(_l("Questo numero di cellulare non sembra valido."))
 
     def validate(self, extra_validators=None):
+        self.phone.normalised = None  # Optional() stops the chain before validate_phone when empty
         ok = super().validate(extra_validators)
         if not (self.email.data or self.phone.data):
             self.email.errors.append(_l("Scrivi un indirizzo e-mail oppure un numero di cellulare."))
@@ -172,6 +173,7 @@ class DeskRegistrationForm(GuestRegistrationForm):
                         default="phone")
 
     def validate(self, extra_validators=None):
+        self.phone.normalised = None
         return FlaskForm.validate(self, extra_validators)
 
 
