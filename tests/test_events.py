@@ -630,9 +630,14 @@ def test_monthly_programme_pdf(client, seed):
     assert client.get(f"/programme/{ym}.pdf?site=nowhere").status_code == 404
 
 
-def test_english_interface(client, seed):
-    make_event(title="Yoga")
+def test_english_interface(app, client, seed):
+    event = make_event(title="Yoga")
     client.post("/language", data={"lang": "en", "next": "/events"})
-    page = html_of(client.get("/events"))
-    assert "Event calendar" in page or "Events" in page
+    # Flask-Babel caches the locale on the app context: give each request a fresh one.
+    with app.app_context():
+        page = html_of(client.get("/events"))
+    assert 'lang="en"' in page and "Event calendar" in page and "places left" in page
+    with app.app_context():
+        page = html_of(client.get(f"/events/{event.id}"))
+    assert "Add to calendar" in page and "Step-free" not in page
     assert re.search(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", page)
