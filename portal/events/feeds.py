@@ -12,20 +12,36 @@ from portal.rendering import render
 from . import bp
 from .forms import parse_month
 from .models import CATEGORIES, ROME, Event, month_bounds_utc
-from .services import cached_pdf, events_etag, plain_description, poster_path
+from .services import cached_file, cached_pdf, events_etag, plain_description, poster_path
 from .views import by_day
 
 FEED_DAYS_BACK = 30
+FEED_DAYS_AHEAD = 183
 FEED_LIMIT = 500
 
 
-def _feed_events(site=None, category=None, limit=FEED_LIMIT):
-    query = Event.public().where(Event.ends_at >= utcnow() - timedelta(days=FEED_DAYS_BACK))
+def _feed_query(site=None, category=None, since=None):
+    now = utcnow()
+    query = Event.public().where((Event.ends_at >= (since or now - timedelta(days=FEED_DAYS_BACK)))
+                                 & (Event.starts_at <= now + timedelta(days=FEED_DAYS_AHEAD)))
     if site:
         query = query.where(Site.slug == site)
     if category:
         query = query.where(Event.category == category)
-    return list(query.order_by(Event.starts_at, Event.id).limit(limit))
+    return query.order_by(Event.starts_at, Event.id)
+
+
+def _feed_events(site=None, category=None, limit=FEED_LIMIT, since=None):
+    return list(_feed_query(site, category, since).limit(limit))
+
+
+def _feed_etag(kind, site, category):
+    """From the ids and stamps of the feed's events (a narrow query): calendar
+    apps poll feeds often, and most of the time nothing changed."""
+    rows = _feed_query(site, category).select(Event.id, Event.updated_at).limit(FEED_LIMIT).tuples()
+    from flask_babel import get_locale
+
+    return events_etag(kind, list(rows), extra=f"{site}|{category}|{get_locale()}|{utcnow().date()}")
 
 
 def _valid_site(slug):
@@ -62,7 +78,12 @@ def ical_event(event):
     return vevent
 
 
-def ical_response(events, name, filename):
+def ical_response(events, name, filename, body=None):
+    if body is not None:
+        response = make_response(body)
+        response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+        response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+        return response
     from icalendar import Calendar
 
     cal = Calendar()
@@ -84,12 +105,21 @@ def ical_response(events, name, filename):
 
 @bp.route("/events.ics")
 def ical_feed():
-    """The public calendar as iCalendar (?site=, ?category=)."""
+    """The public calendar as iCalendar (?site=, ?category=): last month and the next six."""
     site = _valid_site(request.args.get("site"))
     category = request.args.get("category")
     if category and category not in CATEGORIES:
         abort(404)
-    return ical_response(_feed_events(site, category), _("Binari – eventi"), "binari-eventi.ics")
+    etag = _feed_etag("ics", site, category)
+    if request.if_none_match and etag in request.if_none_match:
+        response = make_response("", 304)
+    else:
+        body = cached_file(etag, lambda: ical_response(_feed_events(site, category), _("Binari – eventi"),
+                                                         "binari-eventi.ics").get_data(), "ics")
+        response = ical_response([], "", "binari-eventi.ics", body=body)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @bp.route("/events/<int:event_id>.ics")
@@ -108,7 +138,7 @@ def atom_feed():
     category = request.args.get("category")
     if category and category not in CATEGORIES:
         abort(404)
-    events = [e for e in _feed_events(site, category, limit=100) if e.ends_at >= utcnow()]
+    events = _feed_events(site, category, limit=100, since=utcnow())
     updated = max((e.updated_at for e in events), default=utcnow())
     response = make_response(render_template("events/feed.atom.xml", events=events, updated=updated,
                                              plain_description=plain_description))

@@ -376,16 +376,23 @@ def cache_dir():
     return path
 
 
-def cached_pdf(etag, build):
-    """The PDF for `etag` from the disk cache, or built and stored (old ones pruned)."""
-    path = cache_dir() / f"{etag}.pdf"
+def cached_file(etag, build, ext="pdf"):
+    """The document for `etag` from the disk cache, or built and stored (old ones pruned).
+
+    On disk, not in memory: every gunicorn worker shares it, and it survives restarts.
+    """
+    path = cache_dir() / f"{etag}.{ext}"
     if path.exists():
         return path.read_bytes()
     data = build()
-    tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f"{etag}.{secrets.token_hex(4)}.tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
-    files = sorted(cache_dir().glob("*.pdf"), key=lambda p: p.stat().st_mtime)
+    files = sorted(cache_dir().glob(f"*.{ext}"), key=lambda p: p.stat().st_mtime)
     for old in files[:-200]:  # keep the cache small on a small VPS
         old.unlink(missing_ok=True)
     return data
+
+
+def cached_pdf(etag, build):
+    return cached_file(etag, build, "pdf")

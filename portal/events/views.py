@@ -76,7 +76,8 @@ def agenda():
 
 @bp.route("/events/month/<ym>")
 def month(ym):
-    """A compact month grid (fits 360 px) and the month's events by day; past months are the archive."""
+    """A compact month grid (fits 360 px) with the number of events per day, and
+    the events of one chosen day under it; past months are the archive."""
     parsed = parse_month(ym)
     if parsed is None:
         abort(404)
@@ -84,19 +85,37 @@ def month(ym):
     site = request.args.get("site", "")
     if site and not Site.select().where(Site.slug == site).exists():
         site = ""
-    events = list(Event.in_month(year, month_no, site=site or None))
-    days = by_day(events)
-    counts = {day: len(items) for day, items in days}
     first = date(year, month_no, 1)
     next_first = date(year + (month_no == 12), month_no % 12 + 1, 1)
     prev_first = (first - timedelta(days=1)).replace(day=1)
+    # Counts per day from a narrow query (start times only): the page stays small
+    # even with hundreds of events in a month.
+    stamps = Event.in_month(year, month_no, site=site or None).select(Event.starts_at)
+    counts = {}
+    for row in stamps.tuples():
+        day = to_local(row[0]).date()
+        counts[day] = counts.get(day, 0) + 1
+    chosen = None
+    try:
+        chosen = date.fromisoformat(request.args.get("day", ""))
+    except ValueError:
+        pass
+    if chosen is None or not first <= chosen < next_first:
+        today = local_today()
+        chosen = today if first <= today < next_first else (min(counts) if counts else first)
+    start = to_utc(datetime.combine(chosen, datetime.min.time()))
+    query = Event.public().where((Event.starts_at >= start) & (Event.starts_at < start + timedelta(days=1)))
+    if site:
+        query = query.where(Site.slug == site)
+    events = list(query.order_by(Event.starts_at, Event.id))
     weeks, cursor = [], first - timedelta(days=first.weekday())
     while cursor < next_first:
         weeks.append([cursor + timedelta(days=i) for i in range(7)])
         cursor += timedelta(days=7)
     args = {"site": site} if site else {}
     return render("events/month.html", year=year, month_no=month_no, first=first, weeks=weeks, counts=counts,
-                  days=days, site=site, sites=list(Site.ordered()), today=local_today(),
+                  chosen=chosen, events=events, site=site, site_args=args, sites=list(Site.ordered()),
+                  today=local_today(), total=sum(counts.values()),
                   prev_url=url_for(".month", ym=prev_first.strftime("%Y-%m"), **args),
                   next_url=url_for(".month", ym=next_first.strftime("%Y-%m"), **args), ym=ym)
 
