@@ -641,3 +641,25 @@ def test_english_interface(app, client, seed):
         page = html_of(client.get(f"/events/{event.id}"))
     assert "Add to calendar" in page and "Step-free" not in page
     assert re.search(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", page)
+
+
+def test_series_capacity_never_below_seats_taken_and_closure_warning(client, auth, seed):
+    from portal.models import SiteClosure
+
+    auth.login(STAFF_FAENZA)
+    first = date.today() + timedelta(days=3)
+    SiteClosure.create(site=None, date=first + timedelta(days=7), reason="Festività")
+    response = client.post("/staff/events/new", data=event_form(seed["sites"]["faenza"], day=first.isoformat(),
+                                                                freq="weekly", count="3", capacity="2"),
+                           follow_redirects=True)
+    assert "il centro è chiuso il" in html_of(response)
+    series = Series.get()
+    event = Event.select().order_by(Event.starts_at).first()
+    for name in ("A", "B", "C"):
+        services.register(event.id, name, email=f"{name}@example.org")
+    data = event_form(seed["sites"]["faenza"], day=first.isoformat(), freq="weekly", count="3", capacity="1")
+    assert client.post(f"/staff/events/series/{series.id}", data=data).status_code == 302
+    assert Event.get_by_id(event.id).capacity == 2  # two people hold a seat
+    data["capacity"] = "5"
+    client.post(f"/staff/events/series/{series.id}", data=data)
+    assert Event.get_by_id(event.id).taken == 3  # the waiting person got the new seat

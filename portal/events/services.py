@@ -225,6 +225,7 @@ def materialise(series, start_from=None):
                     .where(Registration.event.in_(list(counts)) & (Registration.status != "cancelled"))):
             counts[row.event_id] += 1
     created = updated = removed = 0
+    grown = []
     now = utcnow()
     shared = {name: getattr(series, name) for name in Event.SHARED}
     shared = {k: (v.id if hasattr(v, "id") else v) for k, v in shared.items()}
@@ -243,7 +244,12 @@ def materialise(series, start_from=None):
                 values = dict(shared, starts_at=starts, ends_at=ends, updated_at=now)
                 if event.status == "cancelled" and not event.cancel_reason:
                     values["status"] = "published"
+                # Never fewer seats than people already holding one.
+                if event.taken and (values["capacity"] is None or values["capacity"] < event.taken):
+                    values["capacity"] = max(event.taken, event.capacity or 0)
                 Event.update(**values).where(Event.id == event.id).execute()
+                if (values["capacity"] or 0) > (event.capacity or 0):
+                    grown.append(event.id)
                 updated += 1
         for batch in range(0, len(new_rows), 100):
             Event.insert_many(new_rows[batch:batch + 100]).execute()
@@ -254,6 +260,8 @@ def materialise(series, start_from=None):
             else:
                 event.delete_instance()
             removed += 1
+    for event_id in grown:  # more seats: the waiting lists move up
+        grow_capacity(Event.get_by_id(event_id))
     return created, updated, removed
 
 

@@ -156,13 +156,26 @@ def staff_new():
             flash(_("Attenzione: con queste regole la serie non ha nessuna data."), "warning")
         else:
             flash(_("Attività ricorrente creata: %(n)d date in calendario.", n=created), "success")
+            _warn_if_closed(series.site, series.dates())
         return redirect(url_for(".staff_series", series_id=series.id))
     with database().atomic():
         event = Event.create(starts_at=to_utc(datetime.combine(day, start)),
                              ends_at=to_utc(datetime.combine(day, end)), status=form.status.data,
                              created_by=current_user.id, **values)
     flash(_("Evento salvato."), "success")
+    _warn_if_closed(event.site, [day])
     return redirect(url_for(".event_page", event_id=event.id))
+
+
+def _warn_if_closed(site, days):
+    """Staff may well plan a party on a holiday, but should know the centre is closed."""
+    from portal.models import SiteClosure
+
+    closed = sorted({c.date for c in SiteClosure.select().where(
+        ((SiteClosure.site == site) | SiteClosure.site.is_null()) & SiteClosure.date.in_(list(days)))})
+    if closed:
+        flash(_("Attenzione: il centro è chiuso il %(days)s (festività o chiusura). Controlla le date.",
+                days=", ".join(d.strftime("%d/%m/%Y") for d in closed)), "warning")
 
 
 def _duplicate_poster():
