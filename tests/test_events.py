@@ -224,6 +224,13 @@ def test_staff_act_only_on_their_centres(client, auth, seed):
     assert client.get("/staff/events/new").status_code == 302  # to the login page
     auth.login("admin@binari.example")
     assert client.get(f"/staff/events/{other.id}/edit").status_code == 200
+    auth.logout()
+    mine = make_event("faenza", title="Torneo di scacchi")
+    auth.login(STAFF_FAENZA)
+    listing = html_of(client.get("/staff/events?status=published"))
+    assert "Torneo di scacchi" in listing and "Ginnastica dolce" not in listing  # not my centre
+    assert "Calendario: eventi e iscrizioni" in html_of(client.get("/staff"))
+    del mine
 
 
 def test_duplicate_and_publish_draft(client, auth, seed):

@@ -106,6 +106,10 @@ def load(ctx):
             description="Storie vere delle case popolari di Milano, raccolte nei cortili e messe in scena dagli "
                         "abitanti con la compagnia del Teatro di Quartiere.\n\nIngresso a **offerta libera**. "
                         "Dopo lo spettacolo, tisana e dolci.\n\nInfo: https://binari.example/teatro")
+        theatre.poster = _demo_poster()
+        theatre.poster_alt = ("Disegno di una casa di ringhiera di sera: tre piani di ballatoi con le finestre "
+                              "accese e panni stesi.")
+        theatre.save()
         ceramics = one_off(
             _days_to(today, 3, 1), 17, 30, 2, site=sites["erlembaldo"], room=rooms[("erlembaldo", "Sala laboratori")],
             partner=partners["Associazione Genitori Insieme"], title="Laboratorio di ceramica per adulti",
@@ -171,6 +175,39 @@ def load(ctx):
             registrations += 1
     return {"events": Event.select().count(), "event series": count_series,
             "event registrations": Registration.select().count()}
+
+
+def _demo_poster():
+    """A drawn poster (a Milanese balcony house at dusk), stored like an upload."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from .services import save_poster
+
+    image = Image.new("RGB", (1200, 800), (24, 44, 82))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 560, 1200, 800), fill=(58, 52, 48))
+    draw.ellipse((980, 60, 1080, 160), fill=(250, 236, 190))
+    for floor in range(3):
+        top = 150 + floor * 140
+        draw.rectangle((80, top, 1120, top + 120), fill=(196, 120, 72))
+        for window in range(9):
+            left = 120 + window * 112
+            lit = (window * 7 + floor * 3) % 4 != 0
+            draw.rectangle((left, top + 18, left + 56, top + 96), fill=(255, 214, 120) if lit else (60, 60, 70))
+        draw.line((80, top + 100, 1120, top + 100), fill=(30, 30, 30), width=6)
+        for post in range(80, 1121, 26):
+            draw.line((post, top + 100, post, top + 120), fill=(30, 30, 30), width=3)
+        for cloth in range(3):
+            x = 200 + cloth * 330 + floor * 40
+            draw.line((x, top + 104, x + 90, top + 104), fill=(230, 230, 230), width=2)
+            draw.rectangle((x + 10, top + 104, x + 38, top + 140), fill=(220, 80, 90))
+            draw.rectangle((x + 50, top + 104, x + 78, top + 132), fill=(90, 160, 210))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    buffer.seek(0)
+    return save_poster(buffer)
 
 
 def _days_to(today, weekday, weeks):

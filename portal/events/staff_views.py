@@ -55,7 +55,7 @@ def staff_list():
     pending = Event.select().where(Event.site.in_(site_ids) & (Event.status == "pending")).count()
     calls = (Registration.select().join(Event)
              .where(Event.site.in_(site_ids) & (Registration.call_reason != "")).count())
-    return render("events/staff_list.html", events=events, pending=pending, calls=calls, status=status,
+    return render("events/staff_list.html", events=events, pending=pending, calls=calls, status_filter=status,
                   statuses=STATUSES, when=request.args.get("when", ""))
 
 
