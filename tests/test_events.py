@@ -670,3 +670,18 @@ def test_series_capacity_never_below_seats_taken_and_closure_warning(client, aut
     data["capacity"] = "5"
     client.post(f"/staff/events/series/{series.id}", data=data)
     assert Event.get_by_id(event.id).taken == 3  # the waiting person got the new seat
+
+
+def test_guest_contacts_are_forgotten_months_after_the_event(client, auth, seed):
+    old = make_event(days=-200)
+    recent = make_event(days=-10)
+    for event in (old, recent):
+        Registration.create(event=event, name="Rosa Esposito", email="rosa@example.org", status="confirmed")
+    Registration.create(event=old, user=seed["users"]["maria@binari.example"], name="Maria Rossi",
+                        email="maria@binari.example", status="confirmed")
+    auth.login(STAFF_FAENZA)
+    client.get("/staff/events")
+    old_guest = Registration.get((Registration.event == old.id) & Registration.user.is_null())
+    assert (old_guest.name, old_guest.email) == ("—", None)
+    assert Registration.get((Registration.event == recent.id)).email == "rosa@example.org"
+    assert Registration.get(Registration.user.is_null(False)).name == "Maria Rossi"

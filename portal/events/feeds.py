@@ -216,8 +216,10 @@ def programme(ym):
     from flask_babel import get_locale
 
     lang = str(get_locale() or "it")
+    # The centres' names and addresses are printed too: a change there is a new version.
+    places = "|".join(f"{s.name};{s.full_address};{s.phone}" for s in Site.ordered())
     etag = events_etag(f"programme-{ym}-{site_slug or 'all'}-{lang}",
-                       [(e.id, e.updated_at) for e in stamps.order_by(Event.id)])
+                       [(e.id, e.updated_at) for e in stamps.order_by(Event.id)], extra=places)
 
     def build():
         events = list(Event.in_month(year, month_no, site=site_slug))

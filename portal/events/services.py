@@ -182,6 +182,24 @@ def cancel_event(event, reason):
     return people
 
 
+GUEST_DATA_DAYS = 180
+
+
+def purge_guest_contacts(days=GUEST_DATA_DAYS):
+    """Forget guests' names and contacts some months after their event.
+
+    Counts and attendance stay (for the centres' reports); people with an account
+    keep their history on their own page. Run opportunistically from staff pages,
+    so it needs no cron. Returns the number of rows anonymised.
+    """
+    old_events = Event.select(Event.id).where(Event.ends_at < utcnow() - timedelta(days=days))
+    return (Registration.update(name="—", email=None, phone=None, call_reason="")
+            .where(Registration.user.is_null() & Registration.event.in_(old_events)
+                   & ((Registration.email.is_null(False)) | (Registration.phone.is_null(False))
+                      | (Registration.name != "—")))
+            .execute())
+
+
 # --- signed cancellation links -----------------------------------------------------
 def _serializer():
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="event-registration-cancel")

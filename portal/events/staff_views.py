@@ -21,7 +21,7 @@ from .forms import CancelEventForm, DeskRegistrationForm, EventForm, RejectForm
 from .models import STATUSES, Event, Registration, Series, format_dates, format_periods, to_local, to_utc
 from .services import (
     AlreadyRegistered, BadImage, RegistrationClosed, cancel_event, cancel_registration, grow_capacity,
-    materialise, notify_registered, register, save_poster,
+    materialise, notify_registered, purge_guest_contacts, register, save_poster,
 )
 
 
@@ -42,6 +42,7 @@ def managed_site_ids():
 @staff_required
 def staff_list():
     """Events of my centres: upcoming, drafts, proposals to moderate, people to phone."""
+    purge_guest_contacts()
     site_ids = managed_site_ids()
     status = request.args.get("status", "")
     query = Event.with_place().where(Event.site.in_(site_ids))
