@@ -11,7 +11,7 @@ import statistics
 import sys
 import tempfile
 import time as clock
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

@@ -1,4 +1,4 @@
-# Generated from a schema diff on 2026-11-27 14:10.
+# Generated from a schema diff on 2026-11-27 14:29.
 from peewee import *
 
 # Python-side defaults (utcnow) are applied by the models at insert time, not by the database.
@@ -104,6 +104,7 @@ def up(migrator, db):
         source = CharField(max_length=10, default='online')
         attended = BooleanField(null=True)
         call_reason = CharField(max_length=20, default='')
+        language = CharField(max_length=5, default='it')
         created_at = DateTimeField()
         promoted_at = DateTimeField(null=True)
         cancelled_at = DateTimeField(null=True)

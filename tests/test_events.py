@@ -685,3 +685,19 @@ def test_guest_contacts_are_forgotten_months_after_the_event(client, auth, seed)
     assert (old_guest.name, old_guest.email) == ("—", None)
     assert Registration.get((Registration.event == recent.id)).email == "rosa@example.org"
     assert Registration.get(Registration.user.is_null(False)).name == "Maria Rossi"
+
+
+def test_promotion_mail_speaks_the_language_of_the_registration(app, client, seed):
+    event = make_event(capacity=1)
+    first = client.post(f"/events/{event.id}/register", data={"name": "Rosa", "email": "rosa@example.org"})
+    token = first.headers["Location"].rsplit("/", 1)[1]
+    english = app.test_client()
+    english.post("/language", data={"lang": "en", "next": "/events"})
+    with app.app_context():  # a fresh context: Flask-Babel caches the locale per context
+        english.post(f"/events/{event.id}/register", data={"name": "John", "email": "john@example.org"})
+    assert Registration.get(Registration.name == "John").language == "en"
+    with app.app_context():
+        client.post(f"/events/registration/{token}")  # Rosa cancels, in Italian
+    mail = OutboxMessage.select().where(OutboxMessage.to_address == "john@example.org") \
+        .order_by(OutboxMessage.id.desc()).first()
+    assert "a place has freed up" in mail.body and "you have a place" in mail.subject

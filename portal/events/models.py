@@ -395,6 +395,7 @@ class Registration(BaseModel):
     source = CharField(max_length=10, default="online")  # online | phone | walkin
     attended = BooleanField(null=True)
     call_reason = CharField(max_length=20, default="")  # promoted | cancelled: staff must phone
+    language = CharField(max_length=5, default="it")  # for the messages we send later
     created_at = DateTimeField(default=utcnow)
     promoted_at = DateTimeField(null=True)
     cancelled_at = DateTimeField(null=True)

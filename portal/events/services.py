@@ -18,7 +18,7 @@ from portal.db import database
 from portal.mail import send_mail
 from portal.models import utcnow
 
-from .models import Event, Registration, Series, to_utc
+from .models import Event, Registration, to_utc
 
 
 class AlreadyRegistered(Exception):
@@ -30,7 +30,7 @@ class RegistrationClosed(Exception):
 
 
 # --- seats and waitlist -----------------------------------------------------------
-def register(event_id, name, email=None, phone=None, user=None, source="online", added_by=None):
+def register(event_id, name, email=None, phone=None, user=None, source="online", added_by=None, language=None):
     """Give a seat if one is free, else a waitlist place. Returns the Registration.
 
     The seat is taken by a conditional UPDATE (taken + 1 <= capacity) whose row
@@ -50,7 +50,7 @@ def register(event_id, name, email=None, phone=None, user=None, source="online",
             return Registration.create(event=event_id, user=user, name=name.strip()[:120],
                                        email=(email or "").strip().lower() or None, phone=phone or None,
                                        status="confirmed" if got_seat else "waitlist", source=source,
-                                       added_by=added_by)
+                                       added_by=added_by, language=language or _request_language())
     except IntegrityError as exc:  # the transaction rolled back: the seat was given back too
         raise AlreadyRegistered() from exc
 
@@ -119,8 +119,18 @@ def _event_words(event):
     return when, f"{event.site.name}, {event.site.full_address}"
 
 
+def _request_language():
+    from flask import has_request_context
+    from flask_babel import get_locale
+
+    return str(get_locale() or "it") if has_request_context() else "it"
+
+
 def _lang_of(reg):
-    return (reg.user.language if reg.user_id and reg.user and reg.user.language else None) or "it"
+    """The account's language, else the one the person registered in."""
+    if reg.user_id and reg.user and reg.user.language:
+        return reg.user.language
+    return reg.language or "it"
 
 
 def notify_promoted(reg):

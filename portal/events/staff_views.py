@@ -3,7 +3,7 @@ events and series; moderate proposals; registrations, attendance, sign-in
 sheet, CSV and the list of people to phone. Only for the centres one manages."""
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
@@ -18,7 +18,9 @@ from portal.rendering import render
 
 from . import bp
 from .forms import CancelEventForm, DeskRegistrationForm, EventForm, RejectForm
-from .models import STATUSES, Event, Registration, Series, format_dates, format_periods, to_local, to_utc
+from .models import (
+    STATUSES, Event, Registration, Series, format_dates, format_periods, local_today, to_local, to_utc,
+)
 from .services import (
     AlreadyRegistered, BadImage, RegistrationClosed, cancel_event, cancel_registration, grow_capacity,
     materialise, notify_registered, purge_guest_contacts, register, save_poster,
@@ -56,7 +58,10 @@ def staff_list():
     pending = Event.select().where(Event.site.in_(site_ids) & (Event.status == "pending")).count()
     calls = (Registration.select().join(Event)
              .where(Event.site.in_(site_ids) & (Registration.call_reason != "")).count())
+    this_month = local_today().replace(day=1)
+    months = [this_month, (this_month + timedelta(days=32)).replace(day=1)]
     return render("events/staff_list.html", events=events, pending=pending, calls=calls, status_filter=status,
+                  sites=list(current_user.managed_sites()), months=months,
                   statuses=STATUSES, when=request.args.get("when", ""))
 
 
