@@ -71,6 +71,11 @@ def test_phone_filters_agenda_and_registers_as_guest(live_server, seed, phone_pa
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, f"page is {width}px wide at 360px"
     page.locator(".ev-title", has_text="Laboratorio di ceramica").click()
+    # A mistake first: the form comes back with the message and the input kept.
+    page.get_by_label("Nome e cognome").fill("Fatima Zahra")
+    page.get_by_role("button", name="Mi iscrivo").click()
+    page.get_by_text("Scrivi un indirizzo e-mail oppure un numero di cellulare.").wait_for()
+    assert page.get_by_label("Nome e cognome").input_value() == "Fatima Zahra"
     page.get_by_label("Nome e cognome").fill("Fatima Zahra")
     page.get_by_label("Cellulare").fill("333 765 4321")
     page.get_by_role("button", name="Mi iscrivo").click()
