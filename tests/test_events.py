@@ -157,6 +157,8 @@ def test_change_whole_series_or_one_occurrence(client, auth, seed):
     ({"day": (date.today() - timedelta(days=1)).isoformat()}, "già passata"),
     ({"capacity": "0"}, "almeno 1"),
     ({"capacity": "-5"}, "almeno 1"),
+    ({"capacity": "venti"}, "Scrivi un numero intero"),
+    ({"freq": "weekly", "count": "500"}, "Da 1 a 200 incontri"),
     ({"title": ""}, "Scrivi il titolo"),
     ({"is_free": "0", "price": ""}, "Scrivi il prezzo"),
     ({"skip_dates": "31/02/2027"}, "Date non valide"),

@@ -8,7 +8,7 @@ from wtforms import (
     BooleanField, DateField, EmailField, IntegerField, RadioField, SelectField, StringField, TelField,
     TextAreaField, TimeField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from portal.validation import normalise_phone
 
@@ -20,6 +20,30 @@ def strip(value):
 
 
 MAX = _l("Al massimo %(max)d caratteri.")
+
+
+class NumberField(IntegerField):
+    """A whole number with one clear message when it is not one."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = int(valuelist[0].strip())
+            except ValueError:
+                self.data = None
+                raise ValueError(_l("Scrivi un numero intero, per esempio 20.")) from None
+        else:
+            self.data = None
+
+
+def in_range(low, high, message):
+    """Like NumberRange, but silent when the value could not be read (one message, not two)."""
+
+    def check(form, field):
+        if field.data is not None and not low <= field.data <= high:
+            raise ValidationError(message)
+
+    return check
 
 
 class EventForm(FlaskForm):
@@ -39,9 +63,8 @@ class EventForm(FlaskForm):
     is_free = RadioField(_l("Costo"), choices=[("1", _l("Gratuito o a offerta libera")), ("0", _l("A pagamento"))],
                          default="1")
     price = StringField(_l("Prezzo"), filters=[strip], validators=[Length(max=80, message=MAX)])
-    capacity = IntegerField(_l("Posti (vuoto se l'ingresso è libero, senza iscrizione)"),
-                            validators=[Optional(), NumberRange(min=1, max=5000,
-                                                                message=_l("I posti devono essere almeno 1."))])
+    capacity = NumberField(_l("Posti (vuoto se l'ingresso è libero, senza iscrizione)"),
+                           validators=[in_range(1, 5000, _l("I posti devono essere almeno 1 (e al massimo 5000)."))])
     poster = FileField(_l("Locandina (immagine JPEG, PNG o WebP, al massimo 5 MB)"))
     poster_alt = StringField(_l("Descrizione della locandina per chi non vede"), filters=[strip],
                              validators=[Length(max=250, message=MAX)])
@@ -54,9 +77,8 @@ class EventForm(FlaskForm):
                         default="published")
     freq = SelectField(_l("Si ripete"), choices=list(FREQUENCIES.items()), default="")
     until = DateField(_l("Fino al (compreso)"), validators=[Optional()])
-    count = IntegerField(_l("Oppure: numero di incontri"),
-                         validators=[Optional(), NumberRange(min=1, max=MAX_OCCURRENCES,
-                                                             message=_l("Da 1 a %(max)d incontri."))])
+    count = NumberField(_l("Oppure: numero di incontri"),
+                        validators=[in_range(1, MAX_OCCURRENCES, _l("Da 1 a %(max)d incontri.", max=MAX_OCCURRENCES))])
     skip_dates = TextAreaField(_l("Date da saltare (una per riga, gg/mm/aaaa)"), filters=[strip])
     pauses = TextAreaField(_l("Pause (una per riga: gg/mm/aaaa - gg/mm/aaaa)"), filters=[strip])
 
