@@ -703,3 +703,11 @@ def test_promotion_mail_speaks_the_language_of_the_registration(app, client, see
     mail = OutboxMessage.select().where(OutboxMessage.to_address == "john@example.org") \
         .order_by(OutboxMessage.id.desc()).first()
     assert "a place has freed up" in mail.body and "you have a place" in mail.subject
+
+
+def test_dates_typed_the_italian_way_are_accepted(client, auth, seed):
+    auth.login(STAFF_FAENZA)
+    day = date.today() + timedelta(days=9)
+    response = client.post("/staff/events/new", data=event_form(seed["sites"]["faenza"], day=day.strftime("%d/%m/%Y")))
+    assert response.status_code == 302
+    assert to_local(Event.get().starts_at).date() == day

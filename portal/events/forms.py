@@ -57,7 +57,9 @@ class EventForm(FlaskForm):
     partner = SelectField(_l("Organizzato da (partner)"), coerce=int)
     category = SelectField(_l("Categoria"), choices=list(CATEGORIES.items()))
     audience = SelectField(_l("Per chi"), choices=list(AUDIENCES.items()))
-    day = DateField(_l("Data"), validators=[DataRequired(_l("Scegli la data (gg/mm/aaaa)."))])
+    # Phones show a date picker; old browsers fall back to text, where people type dd/mm/yyyy.
+    day = DateField(_l("Data"), format=["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"],
+                    validators=[DataRequired(_l("Scegli la data (gg/mm/aaaa)."))])
     start_time = TimeField(_l("Inizio"), validators=[DataRequired(_l("Scrivi l'ora di inizio."))])
     end_time = TimeField(_l("Fine"), validators=[DataRequired(_l("Scrivi l'ora di fine."))])
     is_free = RadioField(_l("Costo"), choices=[("1", _l("Gratuito o a offerta libera")), ("0", _l("A pagamento"))],
@@ -76,7 +78,7 @@ class EventForm(FlaskForm):
     status = RadioField(_l("Stato"), choices=[("published", _l("Pubblicato")), ("draft", _l("Bozza"))],
                         default="published")
     freq = SelectField(_l("Si ripete"), choices=list(FREQUENCIES.items()), default="")
-    until = DateField(_l("Fino al (compreso)"), validators=[Optional()])
+    until = DateField(_l("Fino al (compreso)"), format=["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"], validators=[Optional()])
     count = NumberField(_l("Oppure: numero di incontri"),
                         validators=[in_range(1, MAX_OCCURRENCES, _l("Da 1 a %(max)d incontri.", max=MAX_OCCURRENCES))])
     skip_dates = TextAreaField(_l("Date da saltare (una per riga, gg/mm/aaaa)"), filters=[strip])
