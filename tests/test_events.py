@@ -636,6 +636,7 @@ def test_monthly_programme_pdf(client, seed):
     event.save()
     assert client.get(f"/programme/{ym}.pdf", headers={"If-None-Match": etag}).status_code == 200
     assert client.get("/programme/2026-99.pdf").status_code == 404
+    assert client.get("/programme/2090-01.pdf").status_code == 404  # far months: no costly PDF builds
     assert client.get(f"/programme/{ym}.pdf?site=nowhere").status_code == 404
 
 

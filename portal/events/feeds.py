@@ -11,7 +11,7 @@ from portal.rendering import render
 
 from . import bp
 from .forms import parse_month
-from .models import CATEGORIES, ROME, Event, month_bounds_utc
+from .models import CATEGORIES, ROME, Event, local_today, month_bounds_utc
 from .services import cached_file, cached_pdf, events_etag, plain_description, poster_path
 from .views import by_day
 
@@ -205,6 +205,10 @@ def programme(ym):
     if parsed is None:
         abort(404)
     year, month_no = parsed
+    # PDFs are costly to build: only the months people can really want (two years either side).
+    today = local_today()
+    if abs((year - today.year) * 12 + month_no - today.month) > 24:
+        abort(404)
     site_slug = _valid_site(request.args.get("site"))
     site = Site.get(Site.slug == site_slug) if site_slug else None
     start, end = month_bounds_utc(year, month_no)
