@@ -305,7 +305,3 @@ def propose():
         flash(_("Grazie! La proposta è arrivata al personale del centro: ti diremo se viene accolta."), "success")
         return redirect(url_for(".my_registrations"))
     return render("events/propose.html", form=form)
-
-
-def local_date_label(moment):
-    return to_local(moment).date()
