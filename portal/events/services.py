@@ -407,7 +407,9 @@ def events_etag(kind, rows, extra=""):
 
 
 def cache_dir():
-    path = Path(current_app.instance_path) / "cache" / "events"
+    # Beside the uploads (instance/cache/events in production): per installation,
+    # and per test database in the tests.
+    path = Path(current_app.config["UPLOAD_DIR"]).parent / "cache" / "events"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
