@@ -1,0 +1,235 @@
+"""Feeds and printed matter: iCalendar, Atom, the embeddable agenda, flyers and
+the monthly programme (PDF, cached and revalidated by ETag)."""
+from datetime import date, timedelta, timezone
+
+from flask import abort, make_response, render_template, request, url_for
+from flask_babel import format_date, gettext as _
+
+from portal.models import Site, utcnow
+from portal.pdf import pdf_response, qr_data_uri, render_pdf
+from portal.rendering import render
+
+from . import bp
+from .forms import parse_month
+from .models import CATEGORIES, ROME, Event, local_today, month_bounds_utc
+from .services import cached_file, cached_pdf, events_etag, plain_description, poster_path
+from .views import by_day
+
+FEED_DAYS_BACK = 30
+FEED_DAYS_AHEAD = 183
+FEED_LIMIT = 500
+
+
+def _feed_query(site=None, category=None, since=None):
+    now = utcnow()
+    query = Event.public().where((Event.ends_at >= (since or now - timedelta(days=FEED_DAYS_BACK)))
+                                 & (Event.starts_at <= now + timedelta(days=FEED_DAYS_AHEAD)))
+    if site:
+        query = query.where(Site.slug == site)
+    if category:
+        query = query.where(Event.category == category)
+    return query.order_by(Event.starts_at, Event.id)
+
+
+def _feed_events(site=None, category=None, limit=FEED_LIMIT, since=None):
+    return list(_feed_query(site, category, since).limit(limit))
+
+
+def _feed_etag(kind, site, category):
+    """From the ids and stamps of the feed's events (a narrow query): calendar
+    apps poll feeds often, and most of the time nothing changed."""
+    rows = _feed_query(site, category).select(Event.id, Event.updated_at).limit(FEED_LIMIT).tuples()
+    from flask_babel import get_locale
+
+    return events_etag(kind, list(rows), extra=f"{site}|{category}|{get_locale()}|{utcnow().date()}")
+
+
+def _valid_site(slug):
+    if not slug:
+        return None
+    if not Site.select().where(Site.slug == slug).exists():
+        abort(404)
+    return slug
+
+
+def ical_event(event):
+    """One VEVENT: Europe/Rome times, a link back, the description escaped by icalendar."""
+    from icalendar import Event as VEvent, vText
+
+    vevent = VEvent()
+    vevent.add("uid", f"event-{event.id}@binari")
+    vevent.add("dtstamp", event.updated_at.replace(tzinfo=timezone.utc))
+    vevent.add("last-modified", event.updated_at.replace(tzinfo=timezone.utc))
+    vevent.add("dtstart", event.starts_at.replace(tzinfo=timezone.utc).astimezone(ROME))
+    vevent.add("dtend", event.ends_at.replace(tzinfo=timezone.utc).astimezone(ROME))
+    vevent.add("summary", event.title)
+    link = url_for("events.event_page", event_id=event.id, _external=True)
+    text = plain_description(event.description)
+    vevent.add("description", f"{text}\n\n{link}" if text else link)
+    place = f"{event.site.name}" + (f" – {event.room.name}" if event.room_id and event.room else "")
+    vevent.add("location", vText(f"{place}, {event.site.full_address}"))
+    vevent.add("geo", (event.site.latitude, event.site.longitude))
+    vevent.add("url", link)
+    vevent.add("categories", [str(CATEGORIES.get(event.category, event.category))])
+    vevent.add("status", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
+    if event.partner_id and event.partner:
+        vevent.add("organizer", f"mailto:{event.site.email or 'info@binari.example'}",
+                   parameters={"CN": event.partner.name})
+    return vevent
+
+
+def ical_response(events, name, filename, body=None):
+    if body is not None:
+        response = make_response(body)
+        response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+        response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+        return response
+    from icalendar import Calendar
+
+    cal = Calendar()
+    cal.add("prodid", "-//Binari Kaleidoscopi Metropolitani//Calendario//IT")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", "Europe/Rome")
+    for event in events:
+        cal.add_component(ical_event(event))
+    cal.add_missing_timezones()
+    response = make_response(cal.to_ical())
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/events.ics")
+def ical_feed():
+    """The public calendar as iCalendar (?site=, ?category=): last month and the next six."""
+    site = _valid_site(request.args.get("site"))
+    category = request.args.get("category")
+    if category and category not in CATEGORIES:
+        abort(404)
+    etag = _feed_etag("ics", site, category)
+    if request.if_none_match and etag in request.if_none_match:
+        response = make_response("", 304)
+    else:
+        body = cached_file(etag, lambda: ical_response(_feed_events(site, category), _("Binari – eventi"),
+                                                         "binari-eventi.ics").get_data(), "ics")
+        response = ical_response([], "", "binari-eventi.ics", body=body)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/events/<int:event_id>.ics")
+def ical_one(event_id):
+    """One event as iCalendar, for "add to calendar"."""
+    event = Event.public().where(Event.id == event_id).first()
+    if event is None:
+        abort(404)
+    return ical_response([event], event.title, f"evento-{event.id}.ics")
+
+
+@bp.route("/events.atom")
+def atom_feed():
+    """The upcoming events as an Atom feed (?site=, ?category=)."""
+    site = _valid_site(request.args.get("site"))
+    category = request.args.get("category")
+    if category and category not in CATEGORIES:
+        abort(404)
+    events = _feed_events(site, category, limit=100, since=utcnow())
+    updated = max((e.updated_at for e in events), default=utcnow())
+    response = make_response(render_template("events/feed.atom.xml", events=events, updated=updated,
+                                             plain_description=plain_description))
+    response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/embed/events")
+def embed():
+    """A small agenda that partner web sites can show in an iframe (no script, no cookies needed)."""
+    site = _valid_site(request.args.get("site"))
+    query = Event.upcoming(site=site)
+    events = list(query.limit(15))
+    response = render("events/embed.html", days=by_day(events), site=site)
+    # Only here may other sites frame us; every other page keeps frame-ancestors 'self'.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self' data:; style-src 'self'; frame-ancestors *; base-uri 'none'; "
+        "form-action 'self'")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+# --- PDFs ---------------------------------------------------------------------------
+def _conditional_pdf(etag, build, filename):
+    """304 when the reader already has this version; else the (cached) PDF."""
+    if request.if_none_match and etag in request.if_none_match:
+        response = make_response("", 304)
+    else:
+        response = pdf_response(cached_pdf(etag, build), filename)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"  # always ask; a 304 costs nothing
+    return response
+
+
+@bp.route("/events/<int:event_id>/flyer.pdf")
+def flyer(event_id):
+    """An A4 poster (or ?format=a5 handout) for the notice board, with a QR code to the event."""
+    event = Event.public().where(Event.id == event_id).first()
+    if event is None:
+        abort(404)
+    size = "a5" if request.args.get("format") == "a5" else "a4"
+    from flask_babel import get_locale
+
+    lang = str(get_locale() or "it")
+    etag = events_etag(f"flyer-{size}-{lang}", [(event.id, event.updated_at)],
+                       extra=f"{event.site.name}|{event.site.full_address}|{event.room.name if event.room else ''}"
+                             f"|{event.partner.name if event.partner else ''}")
+
+    def build():
+        link = url_for("events.event_page", event_id=event.id, _external=True)
+        poster = poster_path(event.poster, printable=True) if event.poster else None
+        return render_pdf("events/flyer.html", event=event, size=size, qr=qr_data_uri(link, scale=6), link=link,
+                          poster_url=poster.as_uri() if poster else None,
+                          description=plain_description(event.description))
+
+    return _conditional_pdf(etag, build, f"volantino-{event.id}-{size}.pdf")
+
+
+@bp.route("/programme/<ym>.pdf")
+def programme(ym):
+    """Every event of a month by day, A4, big type for notice boards (?site= for one centre)."""
+    parsed = parse_month(ym)
+    if parsed is None:
+        abort(404)
+    year, month_no = parsed
+    # PDFs are costly to build: only the months people can really want (two years either side).
+    today = local_today()
+    if abs((year - today.year) * 12 + month_no - today.month) > 24:
+        abort(404)
+    site_slug = _valid_site(request.args.get("site"))
+    site = Site.get(Site.slug == site_slug) if site_slug else None
+    start, end = month_bounds_utc(year, month_no)
+    # The ETag comes from the month's events' stamps: one narrow query, no PDF work.
+    stamps = Event.select(Event.id, Event.updated_at).where(
+        Event.status.in_(("published", "cancelled")) & (Event.starts_at >= start) & (Event.starts_at < end))
+    if site:
+        stamps = stamps.where(Event.site == site.id)
+    from flask_babel import get_locale
+
+    lang = str(get_locale() or "it")
+    # The centres' names and addresses are printed too: a change there is a new version.
+    places = "|".join(f"{s.name};{s.full_address};{s.phone}" for s in Site.ordered())
+    etag = events_etag(f"programme-{ym}-{site_slug or 'all'}-{lang}",
+                       [(e.id, e.updated_at) for e in stamps.order_by(Event.id)], extra=places)
+
+    def build():
+        events = list(Event.in_month(year, month_no, site=site_slug))
+        title_month = format_date(date(year, month_no, 1), "MMMM y")
+        link = url_for("events.month", ym=ym, _external=True, **({"site": site_slug} if site_slug else {}))
+        return render_pdf("events/programme.html", days=by_day(events), site=site, month_label=title_month,
+                          sites=list(Site.ordered()), qr=qr_data_uri(link, scale=4), link=link)
+
+    return _conditional_pdf(etag, build, f"programma-{ym}{'-' + site_slug if site_slug else ''}.pdf")

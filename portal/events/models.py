@@ -1,0 +1,432 @@
+"""Event calendar models: recurring series, events (occurrences), registrations.
+
+A recurring activity is a `Series` (the rule and the template of its fields);
+its occurrences are materialised as `Event` rows, so the agenda, the feeds and
+the PDFs read one table with plain indexed range queries, and every occurrence
+has its own seats, registrations and, when edited on its own, its own text.
+
+Capacity lives in `Event.taken`, changed only by conditional UPDATEs inside a
+transaction; a person holds at most one active registration per event
+(partial unique indexes on user, e-mail and phone).
+"""
+import re
+import unicodedata
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
+from flask_babel import lazy_gettext as _l
+from peewee import (
+    JOIN, SQL, BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
+    SmallIntegerField, TextField, TimeField, fn,
+)
+
+from portal.db import BaseModel
+from portal.models import Partner, Room, Site, User, utcnow
+
+ROME = ZoneInfo("Europe/Rome")
+
+CATEGORIES = {
+    "cultura": _l("Cultura e spettacolo"),
+    "sport": _l("Sport e movimento"),
+    "formazione": _l("Corsi e formazione"),
+    "lavoro": _l("Lavoro e casa"),
+    "bambini": _l("Bambini e famiglie"),
+    "anziani": _l("Anziani"),
+    "cibo": _l("Cibo e mutuo aiuto"),
+    "salute": _l("Salute e benessere"),
+    "sportelli": _l("Sportelli e consulenze"),
+    "comunita": _l("Vita di quartiere"),
+}
+AUDIENCES = {
+    "tutti": _l("Per tutte e tutti"),
+    "bambini": _l("Bambine e bambini"),
+    "ragazzi": _l("Ragazze e ragazzi"),
+    "adulti": _l("Adulti"),
+    "anziani": _l("Over 65"),
+    "famiglie": _l("Famiglie"),
+    "donne": _l("Donne"),
+}
+STATUSES = {
+    "draft": _l("Bozza"),
+    "pending": _l("Proposta da approvare"),
+    "published": _l("Pubblicato"),
+    "rejected": _l("Proposta non accolta"),
+    "cancelled": _l("Annullato"),
+}
+FREQUENCIES = {
+    "": _l("Non si ripete"),
+    "weekly": _l("Ogni settimana"),
+    "biweekly": _l("Ogni due settimane"),
+    "monthly": _l("Ogni mese, stesso giorno della settimana (es. 2° martedì)"),
+}
+# Public statuses: what the agenda and the feeds show.
+PUBLIC = ("published", "cancelled")
+
+
+# --- time helpers -------------------------------------------------------------
+def to_utc(local_naive):
+    """A Europe/Rome wall-clock datetime as the naive UTC we store."""
+    return local_naive.replace(tzinfo=ROME).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def to_local(utc_naive):
+    """A stored naive UTC datetime as a naive Europe/Rome wall-clock datetime."""
+    return utc_naive.replace(tzinfo=timezone.utc).astimezone(ROME).replace(tzinfo=None)
+
+
+def local_today():
+    return datetime.now(ROME).date()
+
+
+def month_bounds_utc(year, month):
+    """[start, end) of a Europe/Rome month, as naive UTC."""
+    start = date(year, month, 1)
+    end = date(year + (month == 12), month % 12 + 1, 1)
+    return to_utc(datetime.combine(start, time())), to_utc(datetime.combine(end, time()))
+
+
+def slugify(text):
+    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "evento"
+
+
+# --- recurrence -------------------------------------------------------------------
+def parse_dates(text):
+    """Dates typed one per line or comma-separated (dd/mm/yyyy or yyyy-mm-dd).
+
+    Returns (dates, bad_tokens)."""
+    found, bad = [], []
+    for token in re.split(r"[,;\n]+", text or ""):
+        token = token.strip()
+        if not token:
+            continue
+        day = _parse_one_date(token)
+        (found.append(day) if day else bad.append(token))
+    return sorted(set(found)), bad
+
+
+def _parse_one_date(token):
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(token, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_periods(text):
+    """Pause periods "01/08/2027 - 31/08/2027", one per line. Returns (periods, bad)."""
+    periods, bad = [], []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        parts = re.split(r"\s+-\s+|\s*–\s*|\s+al\s+|\s*\.\.\s*", line)
+        if len(parts) != 2:
+            bad.append(line)
+            continue
+        first, last = _parse_one_date(parts[0].strip()), _parse_one_date(parts[1].strip())
+        if not first or not last or last < first:
+            bad.append(line)
+            continue
+        periods.append((first, last))
+    return periods, bad
+
+
+def format_dates(days):
+    return "\n".join(d.strftime("%d/%m/%Y") for d in days)
+
+
+def format_periods(periods):
+    return "\n".join(f"{a.strftime('%d/%m/%Y')} - {b.strftime('%d/%m/%Y')}" for a, b in periods)
+
+
+def nth_weekday_of(day):
+    """(n, weekday) of a date within its month: 1..4, or -1 for the last one."""
+    n = (day.day - 1) // 7 + 1
+    return (-1 if n == 5 else n), day.weekday()
+
+
+MAX_OCCURRENCES = 200
+
+
+def occurrence_dates(freq, first_day, until=None, count=None, skip=(), pauses=()):
+    """The dates of a series, computed with dateutil's rrule.
+
+    `count` counts the occurrences that really happen (skipped and paused dates
+    do not use it up); `until` is inclusive.
+    """
+    if freq == "weekly":
+        rule = dict(freq=WEEKLY, interval=1)
+    elif freq == "biweekly":
+        rule = dict(freq=WEEKLY, interval=2)
+    elif freq == "monthly":
+        n, wd = nth_weekday_of(first_day)
+        rule = dict(freq=MONTHLY, byweekday=weekday(wd)(n))
+    else:
+        return [first_day]
+    skip = set(skip)
+    limit_until = until or (first_day + timedelta(days=3 * 366))
+    dates = []
+    for moment in rrule(dtstart=datetime.combine(first_day, time()), until=datetime.combine(limit_until, time()),
+                        **rule):
+        day = moment.date()
+        if day in skip or any(a <= day <= b for a, b in pauses):
+            continue
+        dates.append(day)
+        if (count and len(dates) >= count) or len(dates) >= MAX_OCCURRENCES:
+            break
+    return dates
+
+
+# --- models ------------------------------------------------------------------------
+class EventFields(BaseModel):
+    """What a series and its occurrences share (abstract)."""
+
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    room = ForeignKeyField(Room, null=True, on_delete="SET NULL")
+    partner = ForeignKeyField(Partner, null=True, on_delete="SET NULL")
+    title = CharField(max_length=140)
+    description = TextField(default="")
+    category = CharField(max_length=20, default="comunita")
+    audience = CharField(max_length=20, default="tutti")
+    is_free = BooleanField(default=True)
+    price = CharField(max_length=80, default="")
+    capacity = IntegerField(null=True)  # NULL: free entry, no registration
+    poster = CharField(max_length=80, default="")
+    poster_alt = CharField(max_length=250, default="")
+    sign_language = BooleanField(default=False)
+    subtitles = BooleanField(default=False)
+    access_notes = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        abstract = True
+
+    SHARED = ("site", "room", "partner", "title", "description", "category", "audience", "is_free", "price",
+              "capacity", "poster", "poster_alt", "sign_language", "subtitles", "access_notes")
+
+    def save(self, *args, **kwargs):
+        self.updated_at = utcnow()  # the flyers' and programmes' ETags follow it
+        return super().save(*args, **kwargs)
+
+    @property
+    def category_label(self):
+        return CATEGORIES.get(self.category, self.category)
+
+    @property
+    def audience_label(self):
+        return AUDIENCES.get(self.audience, self.audience)
+
+
+class Series(EventFields):
+    """A recurring activity: the rule, and the fields its occurrences copy."""
+
+    freq = CharField(max_length=10)
+    first_day = DateField()
+    start_time = TimeField()  # Europe/Rome wall clock: 18:00 stays 18:00 across DST
+    end_time = TimeField()
+    until = DateField(null=True)
+    count = SmallIntegerField(null=True)
+    skip_dates = TextField(default="")  # dd/mm/yyyy lines
+    pauses = TextField(default="")  # "dd/mm/yyyy - dd/mm/yyyy" lines
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+
+    class Meta:
+        table_name = "event_series"
+        abstract = False  # peewee passes Meta.abstract down to subclasses
+
+    def dates(self):
+        skip, _bad = parse_dates(self.skip_dates)
+        pauses, _bad = parse_periods(self.pauses)
+        return occurrence_dates(self.freq, self.first_day, self.until, self.count, skip, pauses)
+
+    @property
+    def rule_label(self):
+        return FREQUENCIES.get(self.freq, self.freq)
+
+
+class Event(EventFields):
+    """One event, or one occurrence of a series."""
+
+    series = ForeignKeyField(Series, null=True, backref="occurrences", on_delete="SET NULL")
+    occurrence_date = DateField(null=True)  # the series date this row stands for
+    detached = BooleanField(default=False)  # edited on its own: series edits leave it alone
+    starts_at = DateTimeField()
+    ends_at = DateTimeField()
+    status = CharField(max_length=10, default="draft")
+    taken = IntegerField(default=0)
+    cancel_reason = TextField(default="")
+    moderation_note = TextField(default="")
+    proposed_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="event_proposals")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+
+    class Meta:
+        table_name = "event"
+        abstract = False
+        indexes = (
+            (("status", "starts_at"), False),
+            (("site", "starts_at"), False),
+            (("series", "occurrence_date"), True),
+        )
+
+    @property
+    def slug(self):
+        return slugify(self.title)
+
+    @property
+    def seats_left(self):
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.taken, 0)
+
+    @property
+    def is_full(self):
+        return self.capacity is not None and self.taken >= self.capacity
+
+    @property
+    def is_past(self):
+        return self.ends_at < utcnow()
+
+    @property
+    def is_cancelled(self):
+        return self.status == "cancelled"
+
+    @property
+    def registration_open(self):
+        return self.capacity is not None and self.status == "published" and self.starts_at > utcnow()
+
+    @property
+    def status_label(self):
+        return STATUSES.get(self.status, self.status)
+
+    @property
+    def local_start(self):
+        return to_local(self.starts_at)
+
+    @property
+    def local_end(self):
+        return to_local(self.ends_at)
+
+    def accessibility(self):
+        """[(key, label)] of what the room offers plus what the event adds."""
+        items = []
+        room = self.room
+        if room is not None:
+            if room.step_free:
+                items.append(("step_free", _l("Accesso senza gradini")))
+            if room.hearing_loop:
+                items.append(("hearing_loop", _l("Anello a induzione per apparecchi acustici")))
+            if room.accessible_toilet:
+                items.append(("toilet", _l("Bagno accessibile")))
+        if self.sign_language:
+            items.append(("sign_language", _l("Interprete LIS (lingua dei segni)")))
+        if self.subtitles:
+            items.append(("subtitles", _l("Sottotitoli")))
+        return items
+
+    def access_note_lines(self):
+        notes = []
+        if self.room is not None and self.room.accessibility_notes:
+            notes.append(self.room.accessibility_notes)
+        if self.access_notes:
+            notes.append(self.access_notes)
+        return notes
+
+    # --- queries -----------------------------------------------------------
+    @classmethod
+    def with_place(cls):
+        """Events joined with their centre, room and partner: one query for a list."""
+        return (cls.select(cls, Site, Room, Partner)
+                .join(Site).switch(cls)
+                .join(Room, join_type=JOIN.LEFT_OUTER).switch(cls)
+                .join(Partner, join_type=JOIN.LEFT_OUTER).switch(cls))
+
+    @classmethod
+    def public(cls):
+        return cls.with_place().where(cls.status.in_(PUBLIC))
+
+    @classmethod
+    def filtered(cls, site=None, category=None, audience=None, price=None, q=None):
+        query = cls.public()
+        if site:
+            query = query.where(Site.slug == site)
+        if category:
+            query = query.where(cls.category == category)
+        if audience:
+            query = query.where(cls.audience == audience)
+        if price == "free":
+            query = query.where(cls.is_free == True)  # noqa: E712
+        elif price == "paid":
+            query = query.where(cls.is_free == False)  # noqa: E712
+        if q:
+            words = [w for w in q.split() if w][:6]
+            for word in words:
+                query = query.where(fn.LOWER(cls.title).contains(word.lower())
+                                    | fn.LOWER(cls.description).contains(word.lower())
+                                    | fn.LOWER(Partner.name).contains(word.lower()))
+        return query
+
+    @classmethod
+    def upcoming(cls, **filters):
+        return cls.filtered(**filters).where(cls.ends_at >= utcnow()).order_by(cls.starts_at, cls.id)
+
+    @classmethod
+    def in_month(cls, year, month, site=None, statuses=PUBLIC):
+        start, end = month_bounds_utc(year, month)
+        query = (cls.with_place().where(cls.status.in_(statuses) & (cls.starts_at >= start) & (cls.starts_at < end))
+                 .order_by(cls.starts_at, cls.id))
+        if site:
+            query = query.where(Site.slug == site)
+        return query
+
+
+class Registration(BaseModel):
+    """A seat (or a place on the waitlist) for one person at one event."""
+
+    event = ForeignKeyField(Event, backref="registrations", on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, backref="event_registrations", on_delete="SET NULL")
+    name = CharField(max_length=120)
+    email = CharField(max_length=254, null=True)
+    phone = CharField(max_length=20, null=True)
+    status = CharField(max_length=10)  # confirmed | waitlist | cancelled
+    source = CharField(max_length=10, default="online")  # online | phone | walkin
+    attended = BooleanField(null=True)
+    call_reason = CharField(max_length=20, default="")  # promoted | cancelled: staff must phone
+    language = CharField(max_length=5, default="it")  # for the messages we send later
+    created_at = DateTimeField(default=utcnow)
+    promoted_at = DateTimeField(null=True)
+    cancelled_at = DateTimeField(null=True)
+    added_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+
+    class Meta:
+        table_name = "event_registration"
+        indexes = ((("event", "status"), False),)
+
+    @property
+    def contact(self):
+        return self.email or self.phone or ""
+
+
+# At most one active registration per person per event, decided by the database.
+_ACTIVE = SQL("status <> 'cancelled'")
+Registration.add_index(Registration.index(Registration.event, Registration.user, unique=True,
+                                          where=_ACTIVE & SQL("user_id IS NOT NULL"),
+                                          name="event_registration_one_per_user"))
+Registration.add_index(Registration.index(Registration.event, Registration.email, unique=True,
+                                          where=_ACTIVE & SQL("email IS NOT NULL"),
+                                          name="event_registration_one_per_email"))
+Registration.add_index(Registration.index(Registration.event, Registration.phone, unique=True,
+                                          where=_ACTIVE & SQL("phone IS NOT NULL"),
+                                          name="event_registration_one_per_phone"))
+
+
+def upcoming_for_home(limit=5):
+    """The next few public events across the centres, for the home page (one query)."""
+    return list(Event.with_place().where((Event.status == "published") & (Event.ends_at >= utcnow()))
+                .order_by(Event.starts_at, Event.id).limit(limit))
+
+
+EVENT_MODELS = [Series, Event, Registration]

@@ -1,0 +1,493 @@
+"""Staff pages of the calendar: create, edit, duplicate, publish and cancel
+events and series; moderate proposals; registrations, attendance, sign-in
+sheet, CSV and the list of people to phone. Only for the centres one manages."""
+import csv
+import io
+from datetime import datetime, timedelta
+
+from flask import abort, flash, make_response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.auth import staff_required
+from portal.db import database
+from portal.mail import send_mail
+from portal.models import Partner, Room, Site, utcnow
+from portal.pdf import pdf_response, render_pdf
+from portal.rendering import render
+
+from . import bp
+from .forms import CancelEventForm, DeskRegistrationForm, EventForm, RejectForm
+from .models import (
+    STATUSES, Event, Registration, Series, format_dates, format_periods, local_today, to_local, to_utc,
+)
+from .services import (
+    AlreadyRegistered, BadImage, RegistrationClosed, cancel_event, cancel_registration, grow_capacity,
+    materialise, notify_registered, purge_guest_contacts, register, save_poster,
+)
+
+
+def managed_event_or_403(event_id):
+    event = Event.with_place().where(Event.id == event_id).first()
+    if event is None:
+        abort(404)
+    if not current_user.can_manage(event.site_id):
+        abort(403)
+    return event
+
+
+def managed_site_ids():
+    return [s.id for s in current_user.managed_sites()]
+
+
+@bp.route("/staff/events")
+@staff_required
+def staff_list():
+    """Events of my centres: upcoming, drafts, proposals to moderate, people to phone."""
+    purge_guest_contacts()
+    site_ids = managed_site_ids()
+    status = request.args.get("status", "")
+    query = Event.with_place().where(Event.site.in_(site_ids))
+    if status in STATUSES:
+        query = query.where(Event.status == status)
+    if request.args.get("when") == "past":
+        query = query.where(Event.ends_at < utcnow()).order_by(Event.starts_at.desc())
+    else:
+        query = query.where(Event.ends_at >= utcnow()).order_by(Event.starts_at)
+    events = list(query.limit(100))
+    pending = Event.select().where(Event.site.in_(site_ids) & (Event.status == "pending")).count()
+    calls = (Registration.select().join(Event)
+             .where(Event.site.in_(site_ids) & (Registration.call_reason != "")).count())
+    this_month = local_today().replace(day=1)
+    months = [this_month, (this_month + timedelta(days=32)).replace(day=1)]
+    return render("events/staff_list.html", events=events, pending=pending, calls=calls, status_filter=status,
+                  sites=list(current_user.managed_sites()), months=months,
+                  statuses=STATUSES, when=request.args.get("when", ""))
+
+
+def _choices(form):
+    sites = list(current_user.managed_sites())
+    form.site.choices = [(s.id, s.name) for s in sites]
+    rooms = list(Room.select().where(Room.site.in_([s.id for s in sites])).order_by(Room.site, Room.name))
+    names = {s.id: s.short_name for s in sites}
+    form.room.choices = [(0, _("Nessuna sala / all'aperto"))] + [
+        (r.id, f"{names[r.site_id]} – {r.name}") for r in rooms]
+    form.room_sites = {}
+    for room in rooms:
+        form.room_sites.setdefault(room.site_id, set()).add(room.id)
+    form.partner.choices = [(0, _("Nessuno: lo organizza il centro"))] + [
+        (p.id, p.name) for p in Partner.select().order_by(Partner.name)]
+
+
+def _fill_from(form, source, series=None):
+    """Prefill a form from an event (edit or duplicate) or a series."""
+    for name in ("title", "description", "category", "audience", "price", "capacity", "poster_alt",
+                 "sign_language", "subtitles", "access_notes"):
+        getattr(form, name).data = getattr(source, name)
+    form.site.data = source.site_id
+    form.room.data = source.room_id or 0
+    form.partner.data = source.partner_id or 0
+    form.is_free.data = "1" if source.is_free else "0"
+    if series is not None:
+        form.day.data, form.start_time.data, form.end_time.data = series.first_day, series.start_time, series.end_time
+        form.freq.data, form.until.data, form.count.data = series.freq, series.until, series.count
+        form.skip_dates.data, form.pauses.data = series.skip_dates, series.pauses
+    else:
+        start, end = to_local(source.starts_at), to_local(source.ends_at)
+        form.day.data, form.start_time.data, form.end_time.data = start.date(), start.time(), end.time()
+        form.status.data = source.status if source.status in ("published", "draft") else "published"
+
+
+def _values(form, keep_poster=""):
+    """Model values from a valid form (the poster is re-encoded here)."""
+    poster = keep_poster
+    if form.remove_poster.data:
+        poster = ""
+    upload = form.poster.data
+    if upload is not None and getattr(upload, "filename", ""):
+        poster = save_poster(upload)
+    return dict(site=form.site.data, room=form.room.data or None, partner=form.partner.data or None,
+                title=form.title.data, description=form.description.data, category=form.category.data,
+                audience=form.audience.data, is_free=form.is_free.data == "1",
+                price="" if form.is_free.data == "1" else form.price.data, capacity=form.capacity.data,
+                poster=poster, poster_alt=form.poster_alt.data if poster else "",
+                sign_language=form.sign_language.data, subtitles=form.subtitles.data,
+                access_notes=form.access_notes.data)
+
+
+def _validate(form, keep_poster=""):
+    """Validate, check the site, store the poster; returns values or None (errors in the form)."""
+    if not form.validate():
+        return None
+    if not current_user.can_manage(form.site.data):
+        abort(403)
+    try:
+        return _values(form, keep_poster)
+    except BadImage as exc:
+        form.poster.errors = list(form.poster.errors) + [str(exc)]
+        return None
+
+
+@bp.route("/staff/events/new", methods=["GET", "POST"])
+@staff_required
+def staff_new():
+    """Create an event or a recurring series (?from=<id> duplicates an event)."""
+    form = EventForm()
+    _choices(form)
+    if request.method == "GET":
+        source_id = request.args.get("from", type=int)
+        if source_id:
+            source = managed_event_or_403(source_id)
+            _fill_from(form, source)
+            form.day.data = None  # a duplicate needs its own date
+            form.status.data = "draft"
+            form.poster_alt.data = source.poster_alt
+        return render("events/staff_form.html", form=form, event=None, series=None,
+                      duplicate_of=request.args.get("from", type=int))
+    values = _validate(form, keep_poster=_duplicate_poster())
+    if values is None:
+        return render("events/staff_form.html", form=form, event=None, series=None, status=422,
+                      duplicate_of=request.form.get("duplicate_of", type=int))
+    day, start, end = form.day.data, form.start_time.data, form.end_time.data
+    if form.freq.data:
+        with database().atomic():
+            series = Series.create(freq=form.freq.data, first_day=day, start_time=start, end_time=end,
+                                   until=form.until.data, count=form.count.data,
+                                   skip_dates=format_dates(form.parsed_skip), pauses=format_periods(form.parsed_pauses),
+                                   created_by=current_user.id, **values)
+            created, _u, _r = materialise(series, start_from=day)
+            if form.status.data == "draft":
+                Event.update(status="draft").where(Event.series == series).execute()
+        if not created:
+            flash(_("Attenzione: con queste regole la serie non ha nessuna data."), "warning")
+        else:
+            flash(_("Attività ricorrente creata: %(n)d date in calendario.", n=created), "success")
+            _warn_if_closed(series.site, series.dates())
+        return redirect(url_for(".staff_series", series_id=series.id))
+    with database().atomic():
+        event = Event.create(starts_at=to_utc(datetime.combine(day, start)),
+                             ends_at=to_utc(datetime.combine(day, end)), status=form.status.data,
+                             created_by=current_user.id, **values)
+    flash(_("Evento salvato."), "success")
+    _warn_if_closed(event.site, [day])
+    return redirect(url_for(".event_page", event_id=event.id))
+
+
+def _warn_if_closed(site, days):
+    """Staff may well plan a party on a holiday, but should know the centre is closed."""
+    from portal.models import SiteClosure
+
+    closed = sorted({c.date for c in SiteClosure.select().where(
+        ((SiteClosure.site == site) | SiteClosure.site.is_null()) & SiteClosure.date.in_(list(days)))})
+    if closed:
+        flash(_("Attenzione: il centro è chiuso il %(days)s (festività o chiusura). Controlla le date.",
+                days=", ".join(d.strftime("%d/%m/%Y") for d in closed)), "warning")
+
+
+def _duplicate_poster():
+    """A duplicate keeps the poster of the event it copies (if staff may see it)."""
+    source_id = request.form.get("duplicate_of", type=int)
+    if not source_id:
+        return ""
+    source = Event.get_or_none(Event.id == source_id)
+    return source.poster if source and current_user.can_manage(source.site_id) else ""
+
+
+@bp.route("/staff/events/<int:event_id>/edit", methods=["GET", "POST"])
+@staff_required
+def staff_edit(event_id):
+    """Edit one event; in a series this changes only this date."""
+    event = managed_event_or_403(event_id)
+    form = EventForm(with_recurrence=False, is_new=False)
+    _choices(form)
+    if request.method == "GET":
+        _fill_from(form, event)
+        return render("events/staff_form.html", form=form, event=event, series=None)
+    values = _validate(form, keep_poster=event.poster)
+    if values is None:
+        return render("events/staff_form.html", form=form, event=event, series=None, status=422)
+    old_capacity = event.capacity
+    if values["capacity"] is not None and values["capacity"] < event.taken:
+        form.capacity.errors = [_("Ci sono già %(n)d iscritti: i posti non possono essere meno.", n=event.taken)]
+        return render("events/staff_form.html", form=form, event=event, series=None, status=422)
+    if values["capacity"] is None and event.taken:
+        form.capacity.errors = [_("Ci sono persone iscritte: annulla le iscrizioni prima di togliere i posti.")]
+        return render("events/staff_form.html", form=form, event=event, series=None, status=422)
+    with database().atomic():
+        for key, value in values.items():
+            setattr(event, key if key not in ("site", "room", "partner") else f"{key}_id", value)
+        event.starts_at = to_utc(datetime.combine(form.day.data, form.start_time.data))
+        event.ends_at = to_utc(datetime.combine(form.day.data, form.end_time.data))
+        if event.status in ("published", "draft"):
+            event.status = form.status.data
+        if event.series_id:
+            event.detached = True
+        # taken is changed only by conditional UPDATEs: never write it back from here.
+        event.save(only=[f for f in Event._meta.sorted_fields if f.name not in ("taken", "id")])
+    if (event.capacity or 0) > (old_capacity or 0):
+        grow_capacity(event)
+    flash(_("Evento aggiornato."), "success")
+    return redirect(url_for(".event_page", event_id=event.id))
+
+
+@bp.route("/staff/events/series/<int:series_id>", methods=["GET", "POST"])
+@staff_required
+def staff_series(series_id):
+    """Edit a whole series: every future date not changed on its own follows."""
+    series = Series.get_or_none(Series.id == series_id)
+    if series is None:
+        abort(404)
+    if not current_user.can_manage(series.site_id):
+        abort(403)
+    form = EventForm(is_new=False)
+    _choices(form)
+    occurrences = list(Event.select().where(Event.series == series).order_by(Event.starts_at))
+    if request.method == "GET":
+        _fill_from(form, series, series=series)
+        return render("events/staff_series.html", form=form, series=series, occurrences=occurrences)
+    values = _validate(form, keep_poster=series.poster)
+    if values is None:
+        return render("events/staff_series.html", form=form, series=series, occurrences=occurrences, status=422)
+    if not form.freq.data:
+        form.freq.errors = [_("Una serie deve ripetersi: per una data sola modifica quell'evento.")]
+        return render("events/staff_series.html", form=form, series=series, occurrences=occurrences, status=422)
+    with database().atomic():
+        for key, value in values.items():
+            setattr(series, key if key not in ("site", "room", "partner") else f"{key}_id", value)
+        series.freq, series.first_day = form.freq.data, form.day.data
+        series.start_time, series.end_time = form.start_time.data, form.end_time.data
+        series.until, series.count = form.until.data, form.count.data
+        series.skip_dates, series.pauses = format_dates(form.parsed_skip), format_periods(form.parsed_pauses)
+        series.save()
+        created, updated, removed = materialise(series)
+    flash(_("Serie aggiornata: %(c)d date nuove, %(u)d aggiornate, %(r)d tolte.", c=created, u=updated, r=removed),
+          "success")
+    return redirect(url_for(".staff_series", series_id=series.id))
+
+
+@bp.route("/staff/events/<int:event_id>/publish", methods=["POST"])
+@staff_required
+def staff_publish(event_id):
+    """Publish a draft (or, for a series, every draft date of it)."""
+    event = managed_event_or_403(event_id)
+    if event.status != "draft":
+        abort(400)
+    with database().atomic():
+        if event.series_id and request.form.get("all"):
+            Event.update(status="published", updated_at=utcnow()).where(
+                (Event.series == event.series_id) & (Event.status == "draft")).execute()
+        else:
+            event.status = "published"
+            event.save()
+    flash(_("Evento pubblicato."), "success")
+    return redirect(url_for(".event_page", event_id=event.id))
+
+
+@bp.route("/staff/events/<int:event_id>/cancel", methods=["GET", "POST"])
+@staff_required
+def staff_cancel(event_id):
+    """Cancel an event; the registered people are told (mail, or the list to phone)."""
+    event = managed_event_or_403(event_id)
+    if event.status == "cancelled":
+        flash(_("L'evento era già annullato."), "info")
+        return redirect(url_for(".event_page", event_id=event.id))
+    form = CancelEventForm()
+    if request.method == "POST":
+        if not form.validate():
+            return render("events/staff_cancel.html", form=form, event=event, status=422)
+        people = cancel_event(event, form.reason.data)
+        flash(_("Evento annullato. Persone avvisate per e-mail: %(m)d; da chiamare: %(p)d.",
+                m=sum(1 for p in people if p.email), p=sum(1 for p in people if not p.email)), "success")
+        return redirect(url_for(".staff_registrations", event_id=event.id))
+    return render("events/staff_cancel.html", form=form, event=event)
+
+
+# --- moderation -----------------------------------------------------------------------
+@bp.route("/staff/events/moderation")
+@staff_required
+def staff_moderation():
+    """Proposals from residents and partners, waiting for a decision."""
+    proposals = list(Event.with_place().where(Event.site.in_(managed_site_ids()) & (Event.status == "pending"))
+                     .order_by(Event.created_at))
+    return render("events/staff_moderation.html", proposals=proposals, reject_form=RejectForm(formdata=None))
+
+
+def _tell_proposer(event, subject, body):
+    proposer = event.proposed_by
+    if proposer is not None and proposer.email:
+        send_mail(proposer.email, subject, body, user=proposer)
+
+
+@bp.route("/staff/events/<int:event_id>/approve", methods=["POST"])
+@staff_required
+def staff_approve(event_id):
+    """Approve a proposal: it is published."""
+    event = managed_event_or_403(event_id)
+    if event.status != "pending":
+        abort(400)
+    event.status = "published"
+    event.moderation_note = ""
+    event.save()
+    _tell_proposer(event, _("Binari: la tua proposta è stata accolta"),
+                   _("La proposta «%(title)s» è nel calendario: %(link)s", title=event.title,
+                     link=url_for(".event_page", event_id=event.id, _external=True)))
+    flash(_("Proposta approvata e pubblicata."), "success")
+    return redirect(url_for(".staff_moderation"))
+
+
+@bp.route("/staff/events/<int:event_id>/reject", methods=["POST"])
+@staff_required
+def staff_reject(event_id):
+    """Reject a proposal with a message to the proposer."""
+    event = managed_event_or_403(event_id)
+    if event.status != "pending":
+        abort(400)
+    form = RejectForm()
+    if not form.validate():
+        proposals = list(Event.with_place().where(Event.site.in_(managed_site_ids()) & (Event.status == "pending"))
+                         .order_by(Event.created_at))
+        return render("events/staff_moderation.html", proposals=proposals, reject_form=form,
+                      rejecting=event.id, status=422)
+    event.status = "rejected"
+    event.moderation_note = form.message.data
+    event.save()
+    _tell_proposer(event, _("Binari: la tua proposta di evento"),
+                   _("Grazie per la proposta «%(title)s». Questa volta non possiamo accoglierla:\n\n%(message)s",
+                     title=event.title, message=form.message.data))
+    flash(_("Proposta respinta; il messaggio è arrivato a chi l'ha fatta."), "success")
+    return redirect(url_for(".staff_moderation"))
+
+
+# --- registrations ------------------------------------------------------------------
+def _registrations(event):
+    regs = list(Registration.select().where(Registration.event == event.id)
+                .order_by(Registration.created_at, Registration.id))
+    return ([r for r in regs if r.status == "confirmed"], [r for r in regs if r.status == "waitlist"],
+            [r for r in regs if r.status == "cancelled"])
+
+
+def _render_registrations(event, form=None, status=200, error=None):
+    confirmed, waitlist, cancelled = _registrations(event)
+    return render("events/staff_registrations.html", event=event, confirmed=confirmed, waitlist=waitlist,
+                  cancelled=cancelled, form=form or DeskRegistrationForm(formdata=None), error=error, status=status)
+
+
+@bp.route("/staff/events/<int:event_id>/registrations", methods=["GET", "POST"])
+@staff_required
+def staff_registrations(event_id):
+    """Who comes, who waits; add phone and walk-in registrations."""
+    event = managed_event_or_403(event_id)
+    if request.method == "GET":
+        return _render_registrations(event)
+    form = DeskRegistrationForm()
+    if not form.validate():
+        return _render_registrations(event, form=form, status=422)
+    if event.capacity is None:
+        return _render_registrations(event, form=form, status=422,
+                                     error=_("Questo evento non ha posti da prenotare: l'ingresso è libero."))
+    try:
+        reg = register(event.id, form.name.data, email=form.email.data, phone=form.phone.normalised,
+                       source=form.source.data, added_by=current_user.id)
+    except AlreadyRegistered:
+        return _render_registrations(event, form=form, status=422,
+                                     error=_("Questa persona è già iscritta (o in lista d'attesa)."))
+    except RegistrationClosed:
+        return _render_registrations(event, form=form, status=422,
+                                     error=_("Le iscrizioni sono chiuse: l'evento è annullato, passato o non pubblicato."))
+    reg.event = event
+    notify_registered(reg)
+    flash(_("%(name)s è iscritta/o.", name=reg.name) if reg.status == "confirmed"
+          else _("Posti esauriti: %(name)s è in lista d'attesa.", name=reg.name), "success")
+    return redirect(url_for(".staff_registrations", event_id=event.id))
+
+
+@bp.route("/staff/events/<int:event_id>/attendance", methods=["POST"])
+@staff_required
+def staff_attendance(event_id):
+    """Mark who came (ticked) and who did not."""
+    event = managed_event_or_403(event_id)
+    present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
+    with database().atomic():
+        confirmed = [r.id for r in Registration.select(Registration.id).where(
+            (Registration.event == event.id) & (Registration.status == "confirmed"))]
+        Registration.update(attended=True).where(Registration.id.in_([i for i in confirmed if i in present])).execute()
+        Registration.update(attended=False).where(
+            Registration.id.in_([i for i in confirmed if i not in present])).execute()
+    flash(_("Presenze salvate."), "success")
+    return redirect(url_for(".staff_registrations", event_id=event.id))
+
+
+@bp.route("/staff/events/registrations/<int:reg_id>/cancel", methods=["POST"])
+@staff_required
+def staff_cancel_registration(reg_id):
+    """Cancel a registration for someone (phone call): the waitlist moves up."""
+    reg = Registration.get_or_none(Registration.id == reg_id)
+    if reg is None:
+        abort(404)
+    managed_event_or_403(reg.event_id)
+    _cancelled, promoted = cancel_registration(reg.id)
+    if promoted is not None:
+        flash(_("Iscrizione annullata; %(name)s passa dalla lista d'attesa.", name=promoted.name), "success")
+    else:
+        flash(_("Iscrizione annullata."), "success")
+    return redirect(url_for(".staff_registrations", event_id=reg.event_id))
+
+
+@bp.route("/staff/events/<int:event_id>/registrations.csv")
+@staff_required
+def staff_csv(event_id):
+    """The registrations as CSV (spreadsheet)."""
+    event = managed_event_or_403(event_id)
+    confirmed, waitlist, cancelled = _registrations(event)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_("Stato"), _("Nome"), _("E-mail"), _("Cellulare"), _("Come"), _("Presente"), _("Iscritta/o il")])
+    labels = {"confirmed": _("Iscritta/o"), "waitlist": _("In attesa"), "cancelled": _("Annullata")}
+    for reg in confirmed + waitlist + cancelled:
+        name = reg.name
+        if name[:1] in ("=", "+", "-", "@"):  # no formulas in spreadsheets
+            name = "'" + name
+        writer.writerow([labels[reg.status], name, reg.email or "", reg.phone or "", reg.source,
+                         {True: _("sì"), False: _("no")}.get(reg.attended, ""),
+                         to_local(reg.created_at).strftime("%d/%m/%Y %H:%M")])
+    response = make_response("\ufeff" + buffer.getvalue())  # BOM: Excel opens UTF-8 right
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="iscritti-{event.id}.csv"'
+    return response
+
+
+@bp.route("/staff/events/<int:event_id>/sign-in.pdf")
+@staff_required
+def staff_signin(event_id):
+    """The sign-in sheet: registered names, then blank lines for walk-ins."""
+    event = managed_event_or_403(event_id)
+    confirmed, _w, _c = _registrations(event)
+    blanks = max(8, min(30, (event.capacity or 20) - len(confirmed) + 5))
+    data = render_pdf("events/signin.html", event=event, people=confirmed, blanks=range(blanks))
+    return pdf_response(data, f"foglio-firme-{event.id}.pdf")
+
+
+@bp.route("/staff/events/calls")
+@staff_required
+def staff_calls():
+    """People without e-mail to phone: promoted from the waitlist, or whose event was cancelled."""
+    regs = list(Registration.select(Registration, Event, Site).join(Event).join(Site)
+                .where(Event.site.in_(managed_site_ids()) & (Registration.call_reason != ""))
+                .order_by(Event.starts_at, Registration.id))
+    return render("events/staff_calls.html", regs=regs)
+
+
+@bp.route("/staff/events/calls/<int:reg_id>/done", methods=["POST"])
+@staff_required
+def staff_call_done(reg_id):
+    """The person has been phoned."""
+    reg = Registration.get_or_none(Registration.id == reg_id)
+    if reg is None:
+        abort(404)
+    managed_event_or_403(reg.event_id)
+    Registration.update(call_reason="").where(Registration.id == reg.id).execute()
+    flash(_("Segnato come chiamato."), "success")
+    return redirect(url_for(".staff_calls"))
+
+
+

@@ -1,0 +1,307 @@
+"""Public calendar pages: agenda, month view, archive, event page, registration,
+guest cancellation, my registrations, proposals."""
+from datetime import date, datetime, timedelta
+from itertools import groupby
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.db import database
+from portal.models import Partner, Site, utcnow
+from portal.rendering import render
+
+from . import bp
+from .forms import GuestRegistrationForm, ProposalForm, parse_month
+from .models import AUDIENCES, CATEGORIES, Event, Registration, local_today, to_local, to_utc
+from .services import (
+    AlreadyRegistered, RegistrationClosed, cancel_registration, cancel_token, notify_registered, poster_path,
+    register, registration_from_token,
+)
+
+PAGE_SIZE = 20
+
+
+def agenda_filters():
+    """The agenda's filters from the query string, unknown values dropped."""
+    args = request.args
+    site_slugs = {s.slug for s in Site.select(Site.slug)}
+    filters = {
+        "site": args.get("site") if args.get("site") in site_slugs else "",
+        "category": args.get("category") if args.get("category") in CATEGORIES else "",
+        "audience": args.get("audience") if args.get("audience") in AUDIENCES else "",
+        "price": args.get("price") if args.get("price") in ("free", "paid") else "",
+        "q": (args.get("q") or "").strip()[:80],
+    }
+    return filters
+
+
+def by_day(events):
+    """[(local date, [events])] in order."""
+    return [(day, list(items)) for day, items in groupby(events, key=lambda e: e.local_start.date())]
+
+
+def page_number():
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 50))
+    except ValueError:
+        return 1
+
+
+@bp.route("/events")
+def agenda():
+    """Upcoming events by day, filtered by centre, category, audience, price and words."""
+    filters = agenda_filters()
+    page = page_number()
+    query = Event.upcoming(**{k: v for k, v in filters.items() if v})
+    from portal.rendering import wants_fragment
+
+    more_request = wants_fragment() and request.headers.get("HX-Target", "").startswith("more")
+    # Without JavaScript, ?page=3 shows pages 1-3 (the URL stays shareable);
+    # the htmx "more" button fetches page 3 alone and appends it.
+    offset, limit = ((page - 1) * PAGE_SIZE, PAGE_SIZE) if more_request else (0, page * PAGE_SIZE)
+    events = list(query.offset(offset).limit(limit + 1))
+    has_more = len(events) > limit
+    events = events[:limit]
+    active = {k: v for k, v in filters.items() if v}
+    context = dict(filters=filters, active=active, days=by_day(events), has_more=has_more, page=page,
+                   sites=list(Site.ordered()), categories=CATEGORIES, audiences=AUDIENCES,
+                   more_url=url_for(".agenda", page=page + 1, **active), today=local_today(),
+                   site_args={"site": filters["site"]} if filters["site"] else {},
+                   feed_args={k: filters[k] for k in ("site", "category") if filters[k]})
+    if more_request:
+        return render("events/agenda.html", block="page", **context)
+    return render("events/agenda.html", block="results", **context)
+
+
+@bp.route("/events/month/<ym>")
+def month(ym):
+    """A compact month grid (fits 360 px) with the number of events per day, and
+    the events of one chosen day under it; past months are the archive."""
+    parsed = parse_month(ym)
+    if parsed is None:
+        abort(404)
+    year, month_no = parsed
+    site = request.args.get("site", "")
+    if site and not Site.select().where(Site.slug == site).exists():
+        site = ""
+    first = date(year, month_no, 1)
+    next_first = date(year + (month_no == 12), month_no % 12 + 1, 1)
+    prev_first = (first - timedelta(days=1)).replace(day=1)
+    # Counts per day from a narrow query (start times only): the page stays small
+    # even with hundreds of events in a month.
+    stamps = Event.in_month(year, month_no, site=site or None).select(Event.starts_at)
+    counts = {}
+    for row in stamps.tuples():
+        day = to_local(row[0]).date()
+        counts[day] = counts.get(day, 0) + 1
+    chosen = None
+    try:
+        chosen = date.fromisoformat(request.args.get("day", ""))
+    except ValueError:
+        pass
+    if chosen is None or not first <= chosen < next_first:
+        today = local_today()
+        chosen = today if first <= today < next_first else (min(counts) if counts else first)
+    start = to_utc(datetime.combine(chosen, datetime.min.time()))
+    query = Event.public().where((Event.starts_at >= start) & (Event.starts_at < start + timedelta(days=1)))
+    if site:
+        query = query.where(Site.slug == site)
+    events = list(query.order_by(Event.starts_at, Event.id))
+    weeks, cursor = [], first - timedelta(days=first.weekday())
+    while cursor < next_first:
+        weeks.append([cursor + timedelta(days=i) for i in range(7)])
+        cursor += timedelta(days=7)
+    args = {"site": site} if site else {}
+    return render("events/month.html", year=year, month_no=month_no, first=first, weeks=weeks, counts=counts,
+                  chosen=chosen, events=events, site=site, site_args=args, sites=list(Site.ordered()),
+                  today=local_today(), total=sum(counts.values()),
+                  prev_url=url_for(".month", ym=prev_first.strftime("%Y-%m"), **args),
+                  next_url=url_for(".month", ym=next_first.strftime("%Y-%m"), **args), ym=ym)
+
+
+@bp.route("/events/archive")
+def archive():
+    """Past events: one link per month (the last two years)."""
+    today = local_today()
+    months, cursor = [], today.replace(day=1)
+    for _i in range(24):
+        cursor = (cursor - timedelta(days=1)).replace(day=1)
+        months.append(cursor)
+    return render("events/archive.html", months=[today.replace(day=1)] + months)
+
+
+def visible_event_or_404(event_id):
+    """A public event, or a draft/proposal its managers and proposer may preview."""
+    event = Event.with_place().where(Event.id == event_id).first()
+    if event is None:
+        abort(404)
+    if event.status not in ("published", "cancelled"):
+        allowed = current_user.is_authenticated and (
+            current_user.can_manage(event.site_id) or event.proposed_by_id == current_user.id)
+        if not allowed:
+            abort(404)
+    return event
+
+
+def my_registration(event):
+    if not current_user.is_authenticated:
+        return None
+    return Registration.get_or_none((Registration.event == event.id) & (Registration.user == current_user.id)
+                                    & (Registration.status != "cancelled"))
+
+
+def google_calendar_url(event):
+    from urllib.parse import urlencode
+
+    fmt = "%Y%m%dT%H%M%SZ"
+    params = {
+        "action": "TEMPLATE", "text": event.title,
+        "dates": f"{event.starts_at.strftime(fmt)}/{event.ends_at.strftime(fmt)}",
+        "details": url_for(".event_page", event_id=event.id, _external=True),
+        "location": f"{event.site.name}, {event.site.full_address}", "ctz": "Europe/Rome",
+    }
+    return "https://calendar.google.com/calendar/render?" + urlencode(params)
+
+
+def render_event(event, form=None, status=200, error=None):
+    from .services import render_description
+
+    waiting = None
+    mine = my_registration(event)
+    if mine is not None and mine.status == "waitlist":
+        waiting = Registration.select().where(
+            (Registration.event == event.id) & (Registration.status == "waitlist")
+            & ((Registration.created_at < mine.created_at)
+               | ((Registration.created_at == mine.created_at) & (Registration.id < mine.id)))).count() + 1
+    return render("events/event.html", event=event, form=form or GuestRegistrationForm(formdata=None),
+                  mine=mine, waiting_position=waiting, error=error, status=status,
+                  description_html=render_description(event.description), google_url=google_calendar_url(event),
+                  can_manage=current_user.is_authenticated and current_user.can_manage(event.site_id))
+
+
+@bp.route("/events/<int:event_id>")
+@bp.route("/events/<int:event_id>-<slug>")
+def event_page(event_id, slug=None):
+    """One event: when, where, who organises it, accessibility, seats, registration."""
+    return render_event(visible_event_or_404(event_id))
+
+
+@bp.route("/events/<int:event_id>/register", methods=["POST"])
+def register_view(event_id):
+    """Take a seat (or a waitlist place): members in one tap, guests with name and a contact."""
+    event = visible_event_or_404(event_id)
+    if current_user.is_authenticated:
+        form = None
+        person = dict(name=current_user.name, email=current_user.email, phone=current_user.phone,
+                      user=current_user.id)
+    else:
+        form = GuestRegistrationForm()
+        if not form.validate():
+            return render_event(event, form=form, status=422)
+        person = dict(name=form.name.data, email=form.email.data, phone=form.phone.normalised)
+    if not event.registration_open:
+        if event.is_cancelled:
+            message = _("Questo evento è stato annullato: non ci si può più iscrivere.")
+        elif event.capacity is None:
+            message = _("Per questo evento non serve iscriversi: l'ingresso è libero.")
+        else:
+            message = _("Questo evento è già iniziato o passato: non ci si può più iscrivere.")
+        return render_event(event, form=form, status=422, error=message)
+    try:
+        reg = register(event.id, **person)
+    except AlreadyRegistered:
+        return render_event(event, form=form, status=422, error=_(
+            "Risulti già iscritta/o a questo evento (o in lista d'attesa) con questi dati."))
+    except RegistrationClosed:
+        return render_event(event, form=form, status=422, error=_(
+            "Le iscrizioni a questo evento sono chiuse."))
+    reg.event = event
+    notify_registered(reg)
+    if reg.status == "confirmed":
+        flash(_("Fatto: hai un posto. Ti aspettiamo!"), "success")
+    else:
+        flash(_("L'evento è al completo: sei in lista d'attesa. Se si libera un posto ti avvisiamo."), "info")
+    if current_user.is_authenticated:
+        return redirect(url_for(".event_page", event_id=event.id, slug=event.slug))
+    return redirect(url_for(".guest_cancel", token=cancel_token(reg)))
+
+
+@bp.route("/events/registration/<token>", methods=["GET", "POST"])
+def guest_cancel(token):
+    """A guest's own registration through its signed link: see it, cancel it."""
+    reg = registration_from_token(token)
+    if reg is None:
+        return render("events/registration_invalid.html", status=404)
+    event = Event.with_place().where(Event.id == reg.event_id).first()
+    if request.method == "POST":
+        if reg.status != "cancelled":
+            cancel_registration(reg.id)
+            flash(_("Iscrizione annullata. Grazie di averci avvisato: il posto passa a un'altra persona."), "success")
+        return redirect(url_for(".guest_cancel", token=token))
+    return render("events/registration.html", reg=reg, event=event, token=token)
+
+
+@bp.route("/events/poster/<key>.jpg")
+def poster(key):
+    """A poster image, small enough for phones (the flyer uses the print version)."""
+    path = poster_path(key)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="image/jpeg", max_age=365 * 24 * 3600)
+
+
+@bp.route("/events/mine")
+@login_required
+def my_registrations():
+    """The member's registrations and proposals."""
+    regs = list(Registration.select(Registration, Event, Site).join(Event).join(Site)
+                .where(Registration.user == current_user.id)
+                .order_by(Event.starts_at.desc()).limit(200))
+    now = utcnow()
+    upcoming = [r for r in regs if r.event.ends_at >= now and r.status != "cancelled"]
+    upcoming.reverse()
+    past = [r for r in regs if r not in upcoming]
+    proposals = list(Event.select(Event, Site).join(Site).where(Event.proposed_by == current_user.id)
+                     .order_by(Event.created_at.desc()).limit(50))
+    return render("events/mine.html", upcoming=upcoming, past=past, proposals=proposals)
+
+
+@bp.route("/events/mine/<int:reg_id>/cancel", methods=["POST"])
+@login_required
+def my_cancel(reg_id):
+    """Cancel one of my registrations (someone else's: 404)."""
+    reg = Registration.get_or_none((Registration.id == reg_id) & (Registration.user == current_user.id))
+    if reg is None:
+        abort(404)
+    cancel_registration(reg.id)
+    flash(_("Iscrizione annullata."), "success")
+    return redirect(request.form.get("back") == "event" and url_for(".event_page", event_id=reg.event_id)
+                    or url_for(".my_registrations"))
+
+
+def _proposal_choices(form):
+    form.site.choices = [(s.id, s.name) for s in Site.ordered()]
+    form.partner.choices = [(0, _("Nessuna: propongo a titolo personale"))] + [
+        (p.id, p.name) for p in Partner.select().order_by(Partner.name)]
+
+
+@bp.route("/events/propose", methods=["GET", "POST"])
+@login_required
+def propose():
+    """Residents and partner organisations propose an event; staff approve or reject it."""
+    form = ProposalForm()
+    _proposal_choices(form)
+    if request.method == "POST":
+        if not form.validate():
+            return render("events/propose.html", form=form, status=422)
+        starts = to_utc(datetime.combine(form.day.data, form.start_time.data))
+        ends = to_utc(datetime.combine(form.day.data, form.end_time.data))
+        with database().atomic():
+            event = Event.create(site=form.site.data, partner=form.partner.data or None, title=form.title.data,
+                                 description=form.description.data, category=form.category.data,
+                                 audience=form.audience.data, capacity=form.capacity.data, starts_at=starts,
+                                 ends_at=ends, status="pending", proposed_by=current_user.id)
+        flash(_("Grazie! La proposta è arrivata al personale del centro: ti diremo se viene accolta."), "success")
+        return redirect(url_for(".my_registrations"))
+    return render("events/propose.html", form=form)

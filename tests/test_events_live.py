@@ -1,0 +1,85 @@
+"""Event calendar against a running server: concurrent registrations for the
+last seats, and a phone-sized browser with JavaScript on and off."""
+import threading
+from datetime import date, datetime, time, timedelta
+
+import pytest
+import requests
+
+from portal.events import services
+from portal.events.models import Event, Registration, to_utc
+from portal.models import Site
+
+from conftest import csrf_token_from
+
+
+def make_event(site_slug="faenza", days=3, capacity=5, title="Laboratorio di ceramica", category="cultura"):
+    start = to_utc(datetime.combine(date.today() + timedelta(days=days), time(17, 30)))
+    return Event.create(site=Site.get(Site.slug == site_slug), title=title, starts_at=start,
+                        ends_at=start + timedelta(hours=2), status="published", capacity=capacity,
+                        category=category)
+
+
+def test_concurrent_registrations_never_exceed_capacity(live_server, seed):
+    event = make_event(capacity=5)
+    services.register(event.id, "Rosa Esposito", email="rosa@example.org")
+    services.register(event.id, "Jun Li", email="jun@example.org")
+    url = f"{live_server.url}/events/{event.id}"
+    people = 24
+    sessions, tokens = [], []
+    for _i in range(people):  # each person opens the page first (cookie + CSRF token)
+        session = requests.Session()
+        page = session.get(url, timeout=30)
+        assert page.status_code == 200
+        sessions.append(session)
+        tokens.append(csrf_token_from(page.text))
+    barrier = threading.Barrier(people)
+    results = [None] * people
+
+    def attempt(i):
+        barrier.wait()
+        response = sessions[i].post(f"{url}/register", timeout=60, allow_redirects=False, data={
+            "csrf_token": tokens[i], "name": f"Persona {i}", "email": f"persona{i}@example.org", "phone": ""})
+        results[i] = response.status_code
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(people)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [302] * people, live_server.log()[-3000:]
+    statuses = [r.status for r in Registration.select().where(Registration.event == event.id)]
+    assert statuses.count("confirmed") == 5  # exactly the capacity, never more
+    assert statuses.count("waitlist") == people - 3
+    assert Event.get_by_id(event.id).taken == 5
+
+
+@pytest.mark.xdist_group("browser")
+def test_phone_filters_agenda_and_registers_as_guest(live_server, seed, phone_page):
+    make_event(title="Laboratorio di ceramica", category="cultura", capacity=8)
+    make_event(title="Ginnastica dolce over 60", category="sport", days=4, capacity=None)
+    page = phone_page
+    page.goto(f"{live_server.url}/events")
+    assert page.locator(".ev-title", has_text="Ginnastica dolce").count() == 1
+    page.select_option("#f-cat", "cultura")
+    if not page.js_enabled:
+        page.get_by_role("button", name="Filtra").click()
+    page.wait_for_url("**category=cultura**")
+    page.locator(".ev-title", has_text="Ginnastica dolce").wait_for(state="detached")
+    assert page.locator(".ev-title", has_text="Laboratorio di ceramica").count() == 1
+    if page.js_enabled:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"page is {width}px wide at 360px"
+    page.locator(".ev-title", has_text="Laboratorio di ceramica").click()
+    # A mistake first: the form comes back with the message and the input kept.
+    page.get_by_label("Nome e cognome").fill("Fatima Zahra")
+    page.get_by_role("button", name="Mi iscrivo").click()
+    page.get_by_text("Scrivi un indirizzo e-mail oppure un numero di cellulare.").wait_for()
+    assert page.get_by_label("Nome e cognome").input_value() == "Fatima Zahra"
+    page.get_by_label("Nome e cognome").fill("Fatima Zahra")
+    page.get_by_label("Cellulare").fill("333 765 4321")
+    page.get_by_role("button", name="Mi iscrivo").click()
+    page.get_by_text("Fatima Zahra, hai un posto.").wait_for()
+    assert page.get_by_role("button", name="Annulla l'iscrizione").count() == 1
+    reg = Registration.get(Registration.name == "Fatima Zahra")
+    assert reg.status == "confirmed" and reg.phone == "+393337654321"
