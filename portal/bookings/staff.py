@@ -383,6 +383,7 @@ def resource_edit(resource_id=None):
             _check(form.site.data)
             resource = resource or Resource()
             form.populate_obj(resource)
+            resource.description = resource.description or ""
             resource.save()
             flash(_("Salvato."), "success")
             return redirect(url_for(".resources", site=Site.get_by_id(form.site.data).slug)), 303
