@@ -95,6 +95,10 @@ def test_book_with_htmx_returns_the_list_fragment(client, auth, vis):
     assert "<html" not in html and "Prenotato: Postazione 1" in html
     assert "Prenotata da te: Postazione 1" in html
     assert "HX-Request" in response.headers["Vary"]
+    # A refusal also comes back as a fragment with status 200, or htmx would not show it.
+    response = book(client, vis.days[0], "am", htmx=True)
+    assert response.status_code == 200 and "Hai già una prenotazione" in text(response)
+    assert 'role="alert"' in text(response)
 
 
 def test_any_desk_picks_the_next_free_one_and_then_refuses(client, auth, vis):

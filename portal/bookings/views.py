@@ -82,13 +82,13 @@ def book():
     form = SlotForm()
     if not form.validate():
         error = " ".join(e for errors in form.errors.values() for e in errors)
-        return render("bookings/coworking.html", block="slots", status=422, sites=sites,
+        return render("bookings/coworking.html", block="slots", status=_error_status(422), sites=sites,
                       **_coworking_context(site, error=error))
     try:
         booking = logic.book_slot(current_user, site, form.kind.data, form.day.data, form.slot.data,
                                   resource_id=form.resource.data)
     except BookingError as exc:
-        return render("bookings/coworking.html", block="slots", status=exc.status, sites=sites,
+        return render("bookings/coworking.html", block="slots", status=_error_status(exc.status), sites=sites,
                       **_coworking_context(site, error=exc.message))
     message = _("Prenotato: %(name)s, %(when)s.", name=booking.resource.name, when=_slot_text(booking))
     if not logic_wants_fragment():
@@ -101,6 +101,14 @@ def book():
 def logic_wants_fragment():
     from portal.rendering import wants_fragment
     return wants_fragment()
+
+
+def _error_status(status):
+    """htmx does not swap 4xx answers: the fragment with the message comes back as 200.
+
+    Without JavaScript the page keeps its honest status (409 taken, 422 refused).
+    """
+    return 200 if logic_wants_fragment() else status
 
 
 SLOT_LABELS = {"am": _l("Mattina"), "pm": _l("Pomeriggio"), "day": _l("Giornata intera")}
