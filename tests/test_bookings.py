@@ -485,3 +485,31 @@ def test_home_and_account_link(client, auth, vis):
     assert "/coworking" in html and "/equipment" in html
     auth.login()
     assert "/account/bookings" in text(client.get("/account"))
+
+
+def test_staff_book_for_a_member_who_phoned(client, auth, vis):
+    ahmed = User.get(User.phone == "+393331234567")
+    auth.login("visconti@staff.binari.example")
+    page = text(client.get(f"/staff/bookings?site=visconti&code={ahmed.member_code}"))
+    assert "Prenota per questa persona" in page
+    response = client.post(f"/staff/bookings/members/{ahmed.id}/book?site=visconti",
+                           data={"kind": "desk", "day": vis.days[0].isoformat(), "slot": "pm"}, follow_redirects=True)
+    assert "Prenotato per Ahmed Haddad" in text(response)
+    assert Booking.get().user_id == ahmed.id
+    yesterday = today_local() - timedelta(days=1)
+    response = client.post(f"/staff/bookings/members/{ahmed.id}/book?site=visconti",
+                           data={"kind": "desk", "day": yesterday.isoformat(), "slot": "pm"}, follow_redirects=True)
+    assert "già passato" in text(response) and Booking.select().count() == 1
+    client.post("/logout")
+    auth.login("faenza@staff.binari.example")
+    assert client.post(f"/staff/bookings/members/{ahmed.id}/book?site=visconti",
+                       data={"kind": "desk", "day": vis.days[1].isoformat(), "slot": "pm"}).status_code == 403
+
+
+def test_staff_cancel_an_approved_loan(client, auth, vis):
+    loan = logic.insert_loan(vis.maria.id, vis.site, [vis.cam], vis.days[0], time(15), vis.days[0], time(16),
+                             "approved")
+    auth.login("visconti@staff.binari.example")
+    assert client.post(f"/staff/bookings/loans/{loan.id}/cancel").status_code == 303
+    assert Loan.get_by_id(loan.id).status == "cancelled"
+    assert ItemClaim.select().count() == 0

@@ -433,10 +433,10 @@ def _local_day(moment):
     return utc_to_local(moment).date()
 
 
-def cancel_loan(loan, now=None):
-    """The borrower withdraws a request or an approved loan before the pickup."""
+def cancel_loan(loan, now=None, by_staff=False):
+    """The borrower withdraws a request or an approved loan before the pickup (staff: until handed over)."""
     now = now or utcnow()
-    if loan.status not in ("requested", "approved") or loan.pickup_at <= now:
+    if loan.status not in ("requested", "approved") or (loan.pickup_at <= now and not by_staff):
         raise BookingError(_("Questo prestito non si può più annullare: parla con lo sportello."))
     with database().atomic():
         changed = (Loan.update(status="cancelled", decided_at=now)

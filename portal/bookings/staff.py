@@ -19,6 +19,7 @@ from portal.rendering import render
 from . import logic
 from .forms import (
     CancelForm, CheckInForm, CheckOutForm, DecisionForm, ItemForm, KitForm, MemberCodeForm, PolicyForm, ResourceForm,
+    SlotForm,
 )
 from .logic import BookingError
 from .models import (
@@ -123,7 +124,8 @@ def desk():
     return render("bookings/staff/desk.html", sites=sites, site=site, day=day, code_form=code_form, member=member,
                   member_bookings=member_bookings, member_loans=member_loans, no_shows=no_shows,
                   bookings=bookings, pickups=pickups, returns=returns, lines=lines, pending=pending,
-                  overdue=overdue, form=CancelForm(), status=422 if code_form.code.errors else 200)
+                  overdue=overdue, form=CancelForm(), status=422 if code_form.code.errors else 200,
+                  book_form=SlotForm(formdata=None, day=today_local() + timedelta(days=1)))
 
 
 @bp.route("/booking/<int:booking_id>/checkin", methods=["POST"])
@@ -256,6 +258,45 @@ def _int_list(values):
         except (TypeError, ValueError):
             continue
     return out
+
+
+@bp.route("/loans/<int:loan_id>/cancel", methods=["POST"])
+@staff_required
+def loan_cancel(loan_id):
+    """Cancel an approved loan that will not be collected (the items are freed)."""
+    loan = _get(Loan, loan_id)
+    if not CancelForm().validate():
+        abort(400)
+    try:
+        logic.cancel_loan(loan, by_staff=True)
+    except BookingError as exc:
+        return _loan_page(loan, status=exc.status, error=exc.message)
+    flash(_("Prestito annullato: gli oggetti sono di nuovo prenotabili."), "success")
+    return redirect(url_for(".loan", loan_id=loan.id)), 303
+
+
+@bp.route("/members/<int:member_id>/book", methods=["POST"])
+@staff_required
+def book_for_member(member_id):
+    """Book a desk or room for someone who phoned or came to the desk (same rules as online)."""
+    member = User.get_or_none(User.id == member_id)
+    if member is None:
+        abort(404)
+    sites = _managed_sites()
+    site = _site_arg(sites)
+    _check(site.id)
+    form = SlotForm()
+    if not form.validate():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    else:
+        try:
+            booking = logic.book_slot(member, site, form.kind.data, form.day.data, form.slot.data)
+        except BookingError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("Prenotato per %(name)s: %(resource)s.", name=member.name, resource=booking.resource.name),
+                  "success")
+    return redirect(url_for(".desk", site=site.slug, code=member.member_code)), 303
 
 
 @bp.route("/loans/<int:loan_id>/checkout", methods=["POST"])
