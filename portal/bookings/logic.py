@@ -194,13 +194,14 @@ def give_back_quota(user_id, site_id, kind, day):
 
 # --- desks and rooms --------------------------------------------------------------------------
 
-def availability(site, kind, days=None, user=None):
+def availability(site, kind, days=None, user=None, release=True):
     """Free resources per day and slot for the booking list, in a bounded number of queries.
 
     Returns (policy, [(day, [(slot, start, end, free_resources, mine)])]) for the
     days from today within the policy's horizon, skipping closed days and past slots.
     """
-    release_no_shows()
+    if release:
+        release_no_shows()
     policy = Policy.for_site(site, kind)
     today = today_local()
     horizon = today + timedelta(days=days if days is not None else policy.advance_days)

@@ -10,7 +10,7 @@ camera — raises IntegrityError and rolls the whole request back. Weekly quotas
 are a counter row raised with a conditional UPDATE checked by its row count.
 """
 import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from peewee import (

@@ -6,14 +6,14 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.models import Site, utcnow
-from portal.rendering import render
+from portal.rendering import render, wants_fragment
 
 from . import logic
 from .forms import CancelForm, LoanRequestForm, SlotForm
 from .logic import BookingError
 from .models import (
-    KIND_DESK, KIND_EQUIPMENT, KIND_ROOM, Booking, CalendarToken, Item, Kit, KitItem, Loan, LoanItem, Policy,
-    Resource, local_to_utc, today_local, utc_to_local,
+    KIND_DESK, KIND_EQUIPMENT, KIND_ROOM, POLICY_DEFAULTS, Booking, CalendarToken, Item, Kit, KitItem, Loan, LoanItem, Policy,
+    Resource, today_local, utc_to_local,
 )
 from .photos import photo_dir
 
@@ -22,7 +22,7 @@ bp = Blueprint("bookings", __name__)
 CALENDAR_DAYS = 28
 
 
-def _sites_with(model, **extra):
+def _sites_with(model):
     """Centres that have at least one row of `model` (rooms, desks, items)."""
     ids = model.select(model.site).distinct()
     return list(Site.select().where(Site.id.in_(ids)).order_by(Site.position, Site.name))
@@ -43,8 +43,9 @@ def _chosen_site(sites):
 def _coworking_context(site, message=None, error=None, booked=None):
     desks = rooms = None
     if site is not None:
-        desk_policy, desk_list, desks = logic.availability(site, KIND_DESK, user=current_user)
-        room_policy, room_list, rooms = logic.availability(site, KIND_ROOM, user=current_user)
+        logic.release_no_shows()  # lazily, before reading what is free
+        desk_policy, desk_list, desks = logic.availability(site, KIND_DESK, user=current_user, release=False)
+        room_policy, room_list, rooms = logic.availability(site, KIND_ROOM, user=current_user, release=False)
     else:
         desk_policy = room_policy = None
         desk_list = room_list = []
@@ -91,16 +92,11 @@ def book():
         return render("bookings/coworking.html", block="slots", status=_error_status(exc.status), sites=sites,
                       **_coworking_context(site, error=exc.message))
     message = _("Prenotato: %(name)s, %(when)s.", name=booking.resource.name, when=_slot_text(booking))
-    if not logic_wants_fragment():
+    if not wants_fragment():
         flash(message, "success")
         return redirect(url_for(".coworking", site=site.slug))
     return render("bookings/coworking.html", block="slots", sites=sites,
                   **_coworking_context(site, message=message, booked=booking))
-
-
-def logic_wants_fragment():
-    from portal.rendering import wants_fragment
-    return wants_fragment()
 
 
 def _error_status(status):
@@ -108,7 +104,7 @@ def _error_status(status):
 
     Without JavaScript the page keeps its honest status (409 taken, 422 refused).
     """
-    return 200 if logic_wants_fragment() else status
+    return 200 if wants_fragment() else status
 
 
 SLOT_LABELS = {"am": _l("Mattina"), "pm": _l("Pomeriggio"), "day": _l("Giornata intera")}
@@ -149,13 +145,8 @@ def equipment():
                   contents=contents)
 
 
-def _calendar(item_ids, start, days=CALENDAR_DAYS):
-    """Weeks of days for the availability calendar: (day, state) with state free/busy/closed/past."""
-    busy = logic.item_busy_days(item_ids, start, start + timedelta(days=days + 7))
-    return busy
-
-
 def _calendar_weeks(site, items, busy):
+    """Weeks from this Monday for four weeks: (day, state), state free / busy / closed / past."""
     today = today_local()
     first = today - timedelta(days=today.weekday())
     last = today + timedelta(days=CALENDAR_DAYS)
@@ -290,7 +281,9 @@ def my_bookings():
 
 def _cutoff(booking, policies):
     resource = booking.resource
-    policy = policies.get((resource.site_id, resource.kind)) or Policy.for_site(resource.site_id, resource.kind)
+    # No query per row: an unsaved policy carries the defaults.
+    policy = policies.get((resource.site_id, resource.kind)) or \
+        Policy(site=resource.site_id, kind=resource.kind, **POLICY_DEFAULTS[resource.kind])
     return booking.starts_at - timedelta(hours=policy.cancel_cutoff_hours)
 
 
