@@ -513,3 +513,17 @@ def test_staff_cancel_an_approved_loan(client, auth, vis):
     assert client.post(f"/staff/bookings/loans/{loan.id}/cancel").status_code == 303
     assert Loan.get_by_id(loan.id).status == "cancelled"
     assert ItemClaim.select().count() == 0
+
+
+def test_demo_data_loads(app, client):
+    from portal import demo
+
+    summary = demo.load()
+    assert summary["AV items"] == 15 and summary["AV kits"] == 3 and summary["co-working resources"] == 9
+    site = Site.get(Site.slug == "visconti")
+    assert Resource.select().where((Resource.site == site) & (Resource.kind == "desk")).count() == 8
+    assert Booking.select().count() > 20 and Loan.select().count() == 5
+    assert client.get("/coworking").status_code == 200
+    assert client.get("/equipment").status_code == 200
+    photo = Item.select().where(Item.photo != "").first().photo
+    assert len(client.get(f"/equipment/photos/{photo}").data) <= 60 * 1024
