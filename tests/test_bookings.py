@@ -1,4 +1,5 @@
 """Co-working desks and rooms, equipment loans: every rule through the test client."""
+import os
 import re
 from datetime import time, timedelta
 from io import BytesIO
@@ -15,6 +16,22 @@ from portal.bookings.models import (
 from portal.models import OutboxMessage, Site, SiteClosure, User, utcnow
 
 from conftest import make_user
+
+# Set BOOKINGS_PG_URL=postgresql://... to run these same tests on PostgreSQL (the schema is reset per test).
+PG_URL = os.environ.get("BOOKINGS_PG_URL")
+
+
+@pytest.fixture
+def app_settings():
+    if not PG_URL:
+        return {}
+    from playhouse.db_url import connect
+
+    db = connect(PG_URL)
+    db.execute_sql("DROP SCHEMA public CASCADE")
+    db.execute_sql("CREATE SCHEMA public")
+    db.close()
+    return {"DATABASE_URL": PG_URL}
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from portal.bookings.models import Booking, Item, ItemClaim, Kit, KitItem, Loan,
 from portal.models import Site
 
 from conftest import csrf_token_from, make_user
+from test_bookings import app_settings  # noqa: F401  (BOOKINGS_PG_URL runs the same tests on PostgreSQL)
 
 N = 20
 
