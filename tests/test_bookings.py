@@ -544,3 +544,13 @@ def test_demo_data_loads(app, client):
     assert client.get("/equipment").status_code == 200
     photo = Item.select().where(Item.photo != "").first().photo
     assert len(client.get(f"/equipment/photos/{photo}").data) <= 60 * 1024
+
+
+def test_approved_loan_cancel_cutoff(client, auth, vis):
+    soon = logic.insert_loan(vis.maria.id, vis.site, [vis.cam], today_local(), time(23, 59), vis.days[0], time(16),
+                             "approved")
+    Loan.update(pickup_at=utcnow() + timedelta(hours=3)).where(Loan.id == soon.id).execute()
+    auth.login()
+    response = client.post(f"/account/loans/{soon.id}/cancel", follow_redirects=True)
+    assert "24 ore prima del ritiro" in text(response)
+    assert Loan.get_by_id(soon.id).status == "approved"

@@ -439,6 +439,10 @@ def cancel_loan(loan, now=None, by_staff=False):
     now = now or utcnow()
     if loan.status not in ("requested", "approved") or (loan.pickup_at <= now and not by_staff):
         raise BookingError(_("Questo prestito non si può più annullare: parla con lo sportello."))
+    cutoff = Policy.for_site(loan.site_id, KIND_EQUIPMENT).cancel_cutoff_hours
+    if not by_staff and loan.status == "approved" and loan.pickup_at - timedelta(hours=cutoff) < now:
+        # A request not yet approved can always be withdrawn; an approved loan until the cut-off.
+        raise BookingError(_("Si può annullare fino a %(n)d ore prima del ritiro: chiama il centro.", n=cutoff))
     with database().atomic():
         changed = (Loan.update(status="cancelled", decided_at=now)
                    .where((Loan.id == loan.id) & Loan.status.in_(["requested", "approved"])).execute())
