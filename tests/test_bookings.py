@@ -425,6 +425,8 @@ def test_overdue_loan_is_never_free(client, auth, vis):
     auth.login("visconti@staff.binari.example")
     overdue = text(client.get("/staff/bookings/overdue"))
     assert "Proiettore" in overdue and "Luca Rinaldi" in overdue
+    client.post(f"/staff/bookings/loans/{loan.id}/remind")
+    assert OutboxMessage.select().where(OutboxMessage.to_address == "visconti@staff.binari.example").count() == 1
 
 
 def test_cancel_loan_and_others_loans(client, auth, vis):
@@ -554,3 +556,18 @@ def test_approved_loan_cancel_cutoff(client, auth, vis):
     response = client.post(f"/account/loans/{soon.id}/cancel", follow_redirects=True)
     assert "24 ore prima del ritiro" in text(response)
     assert Loan.get_by_id(soon.id).status == "approved"
+
+
+def test_staff_kit_with_photo(client, auth, vis):
+    auth.login("visconti@staff.binari.example")
+    response = client.post("/staff/bookings/kits/new", data={
+        "site": vis.site.id, "name": "Kit luci", "items": [vis.tripod.id, vis.spare.id], "active": "y",
+        "photo": (_png((800, 600)), "kit.png")}, content_type="multipart/form-data")
+    assert response.status_code == 303
+    kit = Kit.get(Kit.name == "Kit luci")
+    assert kit.photo.endswith(".jpg")
+    assert {link.item_id for link in kit.kit_items} == {vis.tripod.id, vis.spare.id}
+    assert "Kit luci" in text(client.get("/equipment"))
+    response = client.post("/staff/bookings/kits/new", data={"site": vis.site.id, "name": "Vuoto"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422 and not Kit.select().where(Kit.name == "Vuoto").exists()

@@ -115,6 +115,7 @@ class KitForm(FlaskForm):
     description = TextAreaField(_l("Descrizione"), filters=[strip], validators=[Optional(), Length(max=2000)])
     items = MultiCheckboxField(_l("Oggetti del kit"), coerce=int)
     active = BooleanField(_l("Prenotabile"), default=True)
+    photo = ItemForm.photo
 
 
 class CancelForm(FlaskForm):

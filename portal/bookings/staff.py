@@ -340,6 +340,27 @@ def loan_checkin(loan_id):
     return redirect(url_for(".loan", loan_id=loan.id)), 303
 
 
+@bp.route("/loans/<int:loan_id>/remind", methods=["POST"])
+@staff_required
+def loan_remind(loan_id):
+    """Remind the borrower of an overdue loan by e-mail (or tell staff whom to phone)."""
+    loan = _get(Loan, loan_id)
+    if not CancelForm().validate():
+        abort(400)
+    if not loan.is_overdue:
+        flash(_("Questo prestito non è in ritardo."), "info")
+        return redirect(url_for(".overdue")), 303
+    when = utc_to_local(loan.return_at).strftime("%d/%m/%Y %H:%M")
+    body = _("Ciao %(name)s,\n\nl'attrezzatura presa in prestito doveva tornare il %(when)s. Riportala appena puoi a "
+             "%(place)s: finché non torna nessun altro può usarla.\n\nGrazie, lo sportello di Binari",
+             name=loan.user.name, when=when, place=loan.site.full_address)
+    if _notify(loan, _("Binari: attrezzatura da restituire"), body):
+        flash(_("Promemoria inviato a %(name)s.", name=loan.user.name), "success")
+    else:
+        flash(_("Fatto. La persona non ha e-mail: telefonale al %(phone)s.", phone=loan.user.phone or "—"), "warning")
+    return redirect(url_for(".overdue")), 303
+
+
 @bp.route("/loans/<int:loan_id>/receipt.pdf")
 @staff_required
 def loan_receipt(loan_id):
@@ -487,20 +508,28 @@ def kit_edit(kit_id=None):
         if form.validate():
             _check(form.site.data)
             chosen = list(Item.select().where(Item.id.in_(form.items.data or []) & (Item.site == form.site.data)))
+            photo_name = None
             if not chosen:
                 form.items.errors.append(_("Scegli almeno un oggetto di questo centro."))
-            else:
+            elif form.photo.data and getattr(form.photo.data, "filename", ""):
+                try:
+                    photo_name = save_photo(form.photo.data)
+                except PhotoError as exc:
+                    form.photo.errors.append(str(exc))
+            if chosen and not form.photo.errors:
                 with database().atomic():
                     kit = kit or Kit()
                     kit.site, kit.name, kit.description, kit.active = (form.site.data, form.name.data,
                                                                        form.description.data or "", form.active.data)
+                    if photo_name:
+                        kit.photo = photo_name
                     kit.save()
                     KitItem.delete().where(KitItem.kit == kit.id).execute()
                     KitItem.insert_many([{"kit": kit.id, "item": i.id} for i in chosen]).execute()
                 flash(_("Salvato."), "success")
                 return redirect(url_for(".resources", site=Site.get_by_id(form.site.data).slug)), 303
-        return render("bookings/staff/edit.html", form=form, title=_("Kit"), status=422)
-    return render("bookings/staff/edit.html", form=form, title=_("Kit"))
+        return render("bookings/staff/edit.html", form=form, title=_("Kit"), item=kit, status=422, multipart=True)
+    return render("bookings/staff/edit.html", form=form, title=_("Kit"), item=kit, multipart=True)
 
 
 KIND_LABELS = {KIND_DESK: _l("Postazioni"), KIND_ROOM: _l("Sale"), KIND_EQUIPMENT: _l("Attrezzatura audio-video")}
