@@ -194,7 +194,7 @@ def _equipment_detail(kind, object_id, form=None, error=None, status=200):
         form = LoanRequestForm(formdata=None)
     return render("bookings/equipment_detail.html", status=status, kind=kind, thing=thing, items=items,
                   site=site, weeks=_calendar_weeks(site, items, busy), overdue=overdue, policy=policy,
-                  form=form, error=error, hours=site.opening_hours_by_day(),
+                  form=form, error=error, hours=site.opening_hours_by_day(), today=today_local(),
                   in_kits=kits if kind == "item" else [])
 
 
