@@ -1,0 +1,601 @@
+"""The booking rules: slots from opening hours, booking, cancelling, loans.
+
+Every write happens inside `with database().atomic():`. Overlaps are refused
+by the unique indexes of SlotClaim / ItemClaim (IntegrityError rolls the whole
+request back), quotas by a conditional UPDATE checked by its row count. Work
+that must happen "later" (releasing no-shows, keeping overdue items blocked) is
+done lazily whenever availability is read, never by cron.
+"""
+from datetime import datetime, time, timedelta
+
+from flask_babel import gettext as _
+from peewee import IntegrityError
+
+from portal.db import database
+from portal.models import OpeningHours, SiteClosure, utcnow
+
+from .models import (
+    HALVES, KIND_EQUIPMENT, MIDDAY, POLICY_DEFAULTS, Booking, Item, ItemClaim, KitItem, Loan, LoanItem, Policy, Resource,
+    SlotClaim, WeeklyCount, local_to_utc, today_local, week_start,
+)
+
+
+class BookingError(Exception):
+    """A booking refused for a reason the person can understand."""
+
+    def __init__(self, message, status=422):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+# --- opening hours and slots ---------------------------------------------------------------
+
+def opening_spans(site_id):
+    """{weekday: [(opens, closes), ...]} for a centre (one query)."""
+    spans = {}
+    for row in (OpeningHours.select(OpeningHours.weekday, OpeningHours.opens, OpeningHours.closes)
+                .where(OpeningHours.site == site_id).order_by(OpeningHours.weekday, OpeningHours.opens)):
+        spans.setdefault(row.weekday, []).append((_as_time(row.opens), _as_time(row.closes)))
+    return spans
+
+
+def _as_time(value):
+    if isinstance(value, str):  # SQLite may hand back text
+        return time.fromisoformat(value)
+    return value
+
+
+def closed_days(site_id, start, end):
+    """Dates between start and end (inclusive) when the centre is closed (one query)."""
+    query = SiteClosure.select(SiteClosure.date).where(
+        ((SiteClosure.site == site_id) | SiteClosure.site.is_null())
+        & (SiteClosure.date >= start) & (SiteClosure.date <= end))
+    return {row.date if not isinstance(row.date, str) else datetime.fromisoformat(row.date).date()
+            for row in query}
+
+
+def day_slots(spans_of_day):
+    """The slots of a day from its opening spans.
+
+    Morning: the opening time before 13:00; afternoon: after 13:00 (so 9–13 and
+    14–19 give 9:00–13:00 and 14:00–19:00). The whole day exists only when both
+    halves do. Returns {"am": (start, end), "pm": ..., "day": ...}.
+    """
+    slots = {}
+    morning = [(o, min(c, MIDDAY)) for o, c in spans_of_day if o < MIDDAY]
+    afternoon = [(max(o, MIDDAY), c) for o, c in spans_of_day if c > MIDDAY]
+    if morning:
+        slots["am"] = (min(o for o, _c in morning), max(c for _o, c in morning))
+    if afternoon:
+        slots["pm"] = (min(o for o, _c in afternoon), max(c for _o, c in afternoon))
+    if "am" in slots and "pm" in slots:
+        slots["day"] = (slots["am"][0], slots["pm"][1])
+    return slots
+
+
+def slot_times(site_id, day, slot):
+    """(starts_at, ends_at) in naive UTC for a slot, or None when the centre is closed then."""
+    if day in closed_days(site_id, day, day):
+        return None
+    found = day_slots(opening_spans(site_id).get(day.weekday(), [])).get(slot)
+    if not found:
+        return None
+    return local_to_utc(day, found[0]), local_to_utc(day, found[1])
+
+
+def open_at(spans, closed, day, at):
+    """True when a centre is open at local `day` `at` (pickups and returns)."""
+    if day in closed:
+        return False
+    return any(o <= at <= c for o, c in spans.get(day.weekday(), []))
+
+
+# --- lazy work: no-shows and overdue loans ----------------------------------------------------
+
+def policies_by_key():
+    return {(p.site_id, p.kind): p for p in Policy.select()}
+
+
+def release_no_shows(now=None):
+    """Release desk and room bookings nobody checked in for within the window.
+
+    Called whenever availability or a list of bookings is read, so a no-show is
+    freed without cron. The booking stays, marked `no_show`, for the record.
+    """
+    now = now or utcnow()
+    saved = policies_by_key()
+    windows = [p.checkin_minutes for p in saved.values() if p.kind != KIND_EQUIPMENT and p.checkin_minutes > 0]
+    windows += [POLICY_DEFAULTS[k]["checkin_minutes"] for k in ("desk", "room")]
+    shortest = min(windows)
+    candidates = list(Booking.select(Booking.id, Booking.starts_at, Booking.created_at, Resource.site, Resource.kind)
+                      .join(Resource).where((Booking.status == "booked")
+                                            & (Booking.starts_at <= now - timedelta(minutes=shortest))
+                                            # bounded: with check-in turned off old rows stay "booked"
+                                            & (Booking.starts_at > now - timedelta(days=7)))
+                      .objects())
+    due = []
+    for row in candidates:
+        policy = saved.get((row.site, row.kind))
+        minutes = policy.checkin_minutes if policy else POLICY_DEFAULTS[row.kind]["checkin_minutes"]
+        # Booked after the slot began (a walk-in): the window runs from the booking.
+        if minutes > 0 and max(row.starts_at, row.created_at) <= now - timedelta(minutes=minutes):
+            due.append(row.id)
+    if not due:
+        return 0
+    released = 0
+    with database().atomic():
+        for i in range(0, len(due), 500):
+            chunk = due[i:i + 500]
+            released += (Booking.update(status="no_show", released_at=now)
+                         .where(Booking.id.in_(chunk) & (Booking.status == "booked")).execute())
+            SlotClaim.delete().where(SlotClaim.booking.in_(chunk)).execute()
+    return released
+
+
+def extend_overdue_claims(now=None):
+    """Keep the items of overdue loans claimed up to today plus the buffer.
+
+    An overdue loan is never free: each time availability is read, the days
+    since the planned return are claimed for the items still out (ignoring days
+    another loan already holds: the overdue list shows those to staff).
+    """
+    now = now or utcnow()
+    today = today_local()
+    overdue = list(Loan.select(Loan.id, Loan.site, Loan.return_at, Loan.claims_until)
+                   .where((Loan.status == "out") & (Loan.return_at < now)
+                          & (Loan.claims_until.is_null() | (Loan.claims_until < today))))
+    if not overdue:
+        return 0
+    saved = policies_by_key()
+    with database().atomic():
+        for loan in overdue:
+            policy = saved.get((loan.site_id, KIND_EQUIPMENT))
+            buffer = policy.buffer_days if policy else POLICY_DEFAULTS[KIND_EQUIPMENT]["buffer_days"]
+            until = today + timedelta(days=buffer)
+            item_ids = [li.item_id for li in LoanItem.select(LoanItem.item)
+                        .where((LoanItem.loan == loan.id) & LoanItem.returned_at.is_null())]
+            rows = []
+            day = today
+            while day <= until:
+                rows += [{"item": item_id, "day": day, "loan": loan.id} for item_id in item_ids]
+                day += timedelta(days=1)
+            if rows:
+                ItemClaim.insert_many(rows).on_conflict_ignore().execute()
+            Loan.update(claims_until=today).where(Loan.id == loan.id).execute()
+    return len(overdue)
+
+
+# --- quotas -------------------------------------------------------------------------------------
+
+def take_quota(user_id, site_id, kind, day, maximum):
+    """Count one more booking in the week of `day`, or raise when the quota is used up.
+
+    The counter row is created if missing (ignoring a concurrent creation) and
+    raised by a conditional UPDATE: only one of two concurrent requests for the
+    last place sees a row count of 1.
+    """
+    week = week_start(day)
+    WeeklyCount.insert(user=user_id, site=site_id, kind=kind, week=week, taken=0).on_conflict_ignore().execute()
+    updated = (WeeklyCount.update(taken=WeeklyCount.taken + 1)
+               .where((WeeklyCount.user == user_id) & (WeeklyCount.site == site_id) & (WeeklyCount.kind == kind)
+                      & (WeeklyCount.week == week) & (WeeklyCount.taken < maximum))
+               .execute())
+    if updated != 1:
+        raise BookingError(_("Hai già %(n)d prenotazioni in quella settimana: è il massimo consentito.", n=maximum))
+
+
+def give_back_quota(user_id, site_id, kind, day):
+    week = week_start(day)
+    (WeeklyCount.update(taken=WeeklyCount.taken - 1)
+     .where((WeeklyCount.user == user_id) & (WeeklyCount.site == site_id) & (WeeklyCount.kind == kind)
+            & (WeeklyCount.week == week) & (WeeklyCount.taken > 0)).execute())
+
+
+# --- desks and rooms --------------------------------------------------------------------------
+
+def availability(site, kind, days=None, user=None, release=True):
+    """Free resources per day and slot for the booking list, in a bounded number of queries.
+
+    Returns (policy, [(day, [(slot, start, end, free_resources, mine)])]) for the
+    days from today within the policy's horizon, skipping closed days and past slots.
+    """
+    if release:
+        release_no_shows()
+    policy = Policy.for_site(site, kind)
+    today = today_local()
+    horizon = today + timedelta(days=days if days is not None else policy.advance_days)
+    resources = list(Resource.select().where((Resource.site == site) & (Resource.kind == kind) & Resource.active)
+                     .order_by(Resource.position, Resource.name))
+    spans = opening_spans(site.id)
+    closed = closed_days(site.id, today, horizon)
+    taken = {}
+    if resources:
+        for claim in (SlotClaim.select(SlotClaim.resource, SlotClaim.day, SlotClaim.half)
+                      .where((SlotClaim.day >= today) & (SlotClaim.day <= horizon)
+                             & SlotClaim.resource.in_([r.id for r in resources])).tuples()):
+            taken.setdefault((claim[1], claim[2]), set()).add(claim[0])
+    mine = {}
+    if user is not None and user.is_authenticated:
+        for b in (Booking.select(Booking.id, Booking.day, Booking.slot, Booking.resource)
+                  .join(Resource).where((Booking.user == user.id) & (Resource.site == site) & (Resource.kind == kind)
+                                        & (Booking.day >= today) & (Booking.day <= horizon)
+                                        & Booking.status.in_(["booked", "checked_in"]))):
+            for half in HALVES[b.slot]:
+                mine[(b.day, half)] = b
+    now = utcnow()
+    result = []
+    day = today
+    while day <= horizon:
+        if day not in closed:
+            entries = []
+            for slot, (start, end) in day_slots(spans.get(day.weekday(), [])).items():
+                ends_at = local_to_utc(day, end)
+                if ends_at <= now:
+                    continue
+                busy = set()
+                for half in HALVES[slot]:
+                    busy |= taken.get((day, half), set())
+                free = [r for r in resources if r.id not in busy]
+                my = next((mine[(day, h)] for h in HALVES[slot] if (day, h) in mine), None)
+                entries.append((slot, start, end, free, my))
+            if entries:
+                result.append((day, entries))
+        day += timedelta(days=1)
+    return policy, resources, result
+
+
+def book_slot(user, site, kind, day, slot, resource_id=None, now=None):
+    """Book a desk (any free one, or the one asked for) or a room for a slot.
+
+    All-or-nothing: the quota, the booking and its claims are one transaction.
+    """
+    now = now or utcnow()
+    if slot not in HALVES:
+        raise BookingError(_("Scegli mattina, pomeriggio o giornata intera."))
+    policy = Policy.for_site(site, kind)
+    today = today_local()
+    if day < today:
+        raise BookingError(_("Questo giorno è già passato: scegli un altro momento."))
+    if day > today + timedelta(days=policy.advance_days):
+        raise BookingError(_("Si può prenotare al massimo %(n)d giorni prima.", n=policy.advance_days))
+    times = slot_times(site.id, day, slot)
+    if times is None:
+        raise BookingError(_("Il centro è chiuso in quel momento: scegli un orario di apertura."))
+    starts_at, ends_at = times
+    if ends_at <= now:
+        raise BookingError(_("Questo orario è già passato: scegli un altro momento."))
+    query = Resource.select().where((Resource.site == site) & (Resource.kind == kind) & Resource.active)
+    if resource_id is not None:
+        query = query.where(Resource.id == resource_id)
+    candidates = list(query.order_by(Resource.position, Resource.name))
+    if not candidates:
+        raise BookingError(_("Risorsa non trovata."), status=404)
+    halves = HALVES[slot]
+    release_no_shows(now)
+    try:
+        with database().atomic():
+            if SlotClaim.select().where((SlotClaim.user == user.id) & (SlotClaim.kind == kind)
+                                        & (SlotClaim.day == day) & SlotClaim.half.in_(halves)).exists():
+                raise BookingError(_("Hai già una prenotazione in quel momento."))
+            take_quota(user.id, site.id, kind, day, policy.max_per_week)
+            for resource in candidates:
+                try:
+                    with database().atomic():  # a savepoint: a taken desk does not spoil the transaction
+                        booking = Booking.create(user=user.id, resource=resource, day=day, slot=slot,
+                                                 starts_at=starts_at, ends_at=ends_at, status="booked")
+                        SlotClaim.insert_many([{"resource": resource.id, "day": day, "half": half,
+                                                "booking": booking.id, "user": user.id, "kind": kind}
+                                               for half in halves]).execute()
+                    return booking
+                except IntegrityError:
+                    continue
+            if resource_id is not None:
+                raise BookingError(_("Nel frattempo qualcuno l'ha prenotata: scegli un altro momento."), status=409)
+            raise BookingError(_("Nel frattempo sono state prenotate tutte: scegli un altro momento."), status=409)
+    except IntegrityError:  # the person's own concurrent request got there first
+        raise BookingError(_("Hai già una prenotazione in quel momento."), status=409)
+
+
+def cancel_booking(booking, by_staff=False, now=None):
+    """Cancel a booking; residents only until the policy's cut-off before the start."""
+    now = now or utcnow()
+    if booking.status != "booked":
+        raise BookingError(_("Questa prenotazione non si può più annullare."))
+    resource = booking.resource
+    policy = Policy.for_site(resource.site_id, resource.kind)
+    if not by_staff and booking.starts_at - timedelta(hours=policy.cancel_cutoff_hours) < now:
+        raise BookingError(_("Si può annullare fino a %(n)d ore prima dell'inizio: chiama il centro.",
+                             n=policy.cancel_cutoff_hours))
+    with database().atomic():
+        changed = (Booking.update(status="cancelled", cancelled_at=now)
+                   .where((Booking.id == booking.id) & (Booking.status == "booked")).execute())
+        if changed:
+            SlotClaim.delete().where(SlotClaim.booking == booking.id).execute()
+            give_back_quota(booking.user_id, resource.site_id, resource.kind, booking.day)
+    return changed
+
+
+def check_in_booking(booking, staff, now=None):
+    """The person arrived: the desk stays theirs for the slot."""
+    now = now or utcnow()
+    if booking.status == "checked_in":
+        return
+    if booking.status != "booked":
+        raise BookingError(_("Questa prenotazione non è più attiva (annullata o liberata per mancato arrivo)."))
+    if now < booking.starts_at - timedelta(hours=1) or now > booking.ends_at:
+        raise BookingError(_("L'arrivo si registra il giorno stesso, durante la fascia prenotata."))
+    with database().atomic():
+        (Booking.update(status="checked_in", checked_in_at=now, checked_in_by=staff.id)
+         .where((Booking.id == booking.id) & (Booking.status == "booked")).execute())
+
+
+# --- equipment --------------------------------------------------------------------------------
+
+def claim_days(pickup_day, return_day, buffer_days):
+    days, day = [], pickup_day
+    while day <= return_day + timedelta(days=buffer_days):
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def overdue_item_ids(item_ids=None):
+    """Items still out on a loan whose return time has passed."""
+    query = (LoanItem.select(LoanItem.item).join(Loan)
+             .where((Loan.status == "out") & (Loan.return_at < utcnow()) & LoanItem.returned_at.is_null()))
+    if item_ids is not None:
+        query = query.where(LoanItem.item.in_(list(item_ids)))
+    return {row.item_id for row in query}
+
+
+def request_loan(user, site, items, pickup_day, pickup_time, return_day, return_time, purpose="", kit=None,
+                 now=None):
+    """Ask for items (or a kit) for a date range; the items are held until staff decide.
+
+    The claims for every item and day (plus the buffer) are inserted in one
+    statement inside the transaction: a kit is booked all-or-nothing.
+    """
+    now = now or utcnow()
+    policy = Policy.for_site(site, KIND_EQUIPMENT)
+    today = today_local()
+    if not items:
+        raise BookingError(_("Scegli almeno un oggetto."))
+    if any(item.site_id != site.id for item in items):
+        raise BookingError(_("Risorsa non trovata."), status=404)
+    if return_day < pickup_day or (return_day == pickup_day and return_time <= pickup_time):
+        raise BookingError(_("La restituzione deve venire dopo il ritiro."))
+    pickup_at, return_at = local_to_utc(pickup_day, pickup_time), local_to_utc(return_day, return_time)
+    if pickup_at <= now:
+        raise BookingError(_("Il ritiro è nel passato: scegli una data futura."))
+    if pickup_day > today + timedelta(days=policy.advance_days):
+        raise BookingError(_("Si può prenotare al massimo %(n)d giorni prima.", n=policy.advance_days))
+    if (return_day - pickup_day).days + 1 > policy.max_loan_days:
+        raise BookingError(_("Il prestito può durare al massimo %(n)d giorni.", n=policy.max_loan_days))
+    spans = opening_spans(site.id)
+    closed = closed_days(site.id, pickup_day, return_day)
+    if not open_at(spans, closed, pickup_day, pickup_time):
+        raise BookingError(_("Il ritiro deve essere in un orario di apertura del centro."))
+    if not open_at(spans, closed, return_day, return_time):
+        raise BookingError(_("La restituzione deve essere in un orario di apertura del centro."))
+    extend_overdue_claims(now)
+    try:
+        with database().atomic():
+            item_ids = [item.id for item in items]
+            # Re-read inside the transaction: the state staff may just have changed.
+            broken = list(Item.select(Item.name).where(Item.id.in_(item_ids) & (Item.status != "available")))
+            if broken:
+                raise BookingError(_("%(names)s: in manutenzione o fuori servizio, non si può prenotare.",
+                                     names=", ".join(i.name for i in broken)))
+            late = overdue_item_ids(item_ids)
+            if late:
+                names = ", ".join(i.name for i in items if i.id in late)
+                raise BookingError(_("%(names)s: non è ancora stato restituito, non si può prenotare.", names=names))
+            take_quota(user.id, site.id, KIND_EQUIPMENT, pickup_day, policy.max_per_week)
+            loan = Loan.create(user=user.id, site=site, kit=kit, pickup_at=pickup_at, return_at=return_at,
+                               purpose=purpose.strip()[:1000], status="requested")
+            LoanItem.insert_many([{"loan": loan.id, "item": i} for i in item_ids]).execute()
+            ItemClaim.insert_many([{"item": i, "day": d, "loan": loan.id} for i in item_ids
+                                   for d in claim_days(pickup_day, return_day, policy.buffer_days)]).execute()
+            return loan
+    except IntegrityError:
+        raise BookingError(_("In quelle date qualcosa è già prenotato o in prestito: guarda il calendario e "
+                             "scegli altre date."), status=409)
+
+
+def free_item_days(loan):
+    """Drop a loan's claims (declined, cancelled)."""
+    ItemClaim.delete().where(ItemClaim.loan == loan.id).execute()
+
+
+def decide_loan(loan, staff, approve, message, now=None):
+    now = now or utcnow()
+    if loan.status != "requested":
+        raise BookingError(_("Questa richiesta è già stata gestita."))
+    with database().atomic():
+        if approve:
+            broken = list(Item.select(Item.name).join(LoanItem)
+                          .where((LoanItem.loan == loan.id) & (Item.status != "available")))
+            if broken:
+                raise BookingError(_("%(names)s: in manutenzione o fuori servizio, non si può prenotare.",
+                                     names=", ".join(i.name for i in broken)))
+        changed = (Loan.update(status="approved" if approve else "declined", staff_message=message.strip()[:1000],
+                               decided_at=now, decided_by=staff.id)
+                   .where((Loan.id == loan.id) & (Loan.status == "requested")).execute())
+        if changed and not approve:
+            free_item_days(loan)
+            give_back_quota(loan.user_id, loan.site_id, KIND_EQUIPMENT, _local_day(loan.pickup_at))
+    if not changed:
+        raise BookingError(_("Questa richiesta è già stata gestita."))
+
+
+def _local_day(moment):
+    from .models import utc_to_local
+    return utc_to_local(moment).date()
+
+
+def cancel_loan(loan, now=None, by_staff=False):
+    """The borrower withdraws a request or an approved loan before the pickup (staff: until handed over)."""
+    now = now or utcnow()
+    if loan.status not in ("requested", "approved") or (loan.pickup_at <= now and not by_staff):
+        raise BookingError(_("Questo prestito non si può più annullare: parla con lo sportello."))
+    cutoff = Policy.for_site(loan.site_id, KIND_EQUIPMENT).cancel_cutoff_hours
+    if not by_staff and loan.status == "approved" and loan.pickup_at - timedelta(hours=cutoff) < now:
+        # A request not yet approved can always be withdrawn; an approved loan until the cut-off.
+        raise BookingError(_("Si può annullare fino a %(n)d ore prima del ritiro: chiama il centro.", n=cutoff))
+    with database().atomic():
+        changed = (Loan.update(status="cancelled", decided_at=now)
+                   .where((Loan.id == loan.id) & Loan.status.in_(["requested", "approved"])).execute())
+        if changed:
+            free_item_days(loan)
+            give_back_quota(loan.user_id, loan.site_id, KIND_EQUIPMENT, _local_day(loan.pickup_at))
+
+
+def check_out_loan(loan, staff, ticked_item_ids, deposit, now=None):
+    """Hand the items over: every item ticked on the checklist, deposit recorded."""
+    now = now or utcnow()
+    if loan.status != "approved":
+        raise BookingError(_("Si consegna solo un prestito approvato."))
+    if _local_day(loan.pickup_at) > today_local():
+        raise BookingError(_("Il ritiro è previsto per il %(day)s: non si può consegnare prima.",
+                             day=_local_day(loan.pickup_at).strftime("%d/%m/%Y")))
+    lines = list(loan.loan_items)
+    missing = [li for li in lines if li.item_id not in ticked_item_ids]
+    if missing:
+        raise BookingError(_("Spunta ogni oggetto consegnato: mancano %(names)s.",
+                             names=", ".join(li.item.name for li in missing)))
+    if deposit < 0:
+        raise BookingError(_("La cauzione non può essere negativa."))
+    with database().atomic():
+        changed = (Loan.update(status="out", checked_out_at=now, checked_out_by=staff.id, deposit_taken=deposit)
+                   .where((Loan.id == loan.id) & (Loan.status == "approved")).execute())
+        if not changed:
+            raise BookingError(_("Questa richiesta è già stata gestita."))
+        LoanItem.update(out_checked=True).where(LoanItem.loan == loan.id).execute()
+
+
+def check_in_loan(loan, staff, returned_ids, notes, damaged_ids, deposit_returned, now=None):
+    """Take items back: ticked items are returned (damaged ones go to maintenance).
+
+    Items not ticked stay out, so the loan stays open and overdue when late.
+    """
+    now = now or utcnow()
+    if loan.status != "out":
+        raise BookingError(_("Questo prestito non è in corso."))
+    if not returned_ids:
+        raise BookingError(_("Spunta almeno un oggetto restituito."))
+    if deposit_returned < 0 or deposit_returned > loan.deposit_taken:
+        raise BookingError(_("La cauzione restituita deve essere tra 0 e %(n)d euro.", n=loan.deposit_taken))
+    policy = Policy.for_site(loan.site_id, KIND_EQUIPMENT)
+    keep_until = today_local() + timedelta(days=policy.buffer_days)
+    with database().atomic():
+        for line in LoanItem.select().where((LoanItem.loan == loan.id) & LoanItem.returned_at.is_null()):
+            if line.item_id not in returned_ids:
+                continue
+            line.returned_at = now
+            line.condition_note = (notes.get(line.item_id) or "").strip()[:500]
+            line.damaged = line.item_id in damaged_ids
+            line.save()
+            item_update = {}
+            if line.damaged:
+                item_update["status"] = "maintenance"
+            if line.condition_note:
+                item_update["condition"] = line.condition_note[:200]
+            if item_update:
+                Item.update(**item_update).where(Item.id == line.item_id).execute()
+            # Back early: free the days after the buffer.
+            (ItemClaim.delete().where((ItemClaim.loan == loan.id) & (ItemClaim.item == line.item_id)
+                                      & (ItemClaim.day > keep_until)).execute())
+        still_out = LoanItem.select().where((LoanItem.loan == loan.id) & LoanItem.returned_at.is_null()).count()
+        fields = {"deposit_returned": deposit_returned}
+        if still_out == 0:
+            fields.update(status="returned", returned_at=now, returned_by=staff.id)
+        Loan.update(**fields).where(Loan.id == loan.id).execute()
+    return still_out
+
+
+def item_busy_days(item_ids, start, end):
+    """{item_id: {day: loan_id}} between start and end (one query)."""
+    busy = {}
+    if not item_ids:
+        return busy
+    for item_id, day, loan_id in (ItemClaim.select(ItemClaim.item, ItemClaim.day, ItemClaim.loan)
+                                  .where(ItemClaim.item.in_(list(item_ids)) & (ItemClaim.day >= start)
+                                         & (ItemClaim.day <= end)).tuples()):
+        if isinstance(day, str):
+            day = datetime.fromisoformat(day).date()
+        busy.setdefault(item_id, {})[day] = loan_id
+    return busy
+
+
+def kit_items(kit_ids):
+    """{kit_id: [Item, ...]} (one query)."""
+    result = {}
+    if not kit_ids:
+        return result
+    for link in (KitItem.select(KitItem, Item).join(Item).where(KitItem.kit.in_(list(kit_ids)))
+                 .order_by(Item.position, Item.name)):
+        result.setdefault(link.kit_id, []).append(link.item)
+    return result
+
+
+# --- bulk creation (demo data, benchmark) ---------------------------------------------------------
+
+def next_open_days(site_id, start, count, step=1):
+    """The first `count` days from `start` (going back when step is -1) with a morning and an afternoon."""
+    spans = opening_spans(site_id)
+    far = start + timedelta(days=step * count * 3 + step * 10)
+    low, high = (start, far) if step > 0 else (far, start)
+    closed = closed_days(site_id, low, high)
+    days, day = [], start
+    while len(days) < count and low <= day <= high:
+        if day not in closed and "day" in day_slots(spans.get(day.weekday(), [])):
+            days.append(day)
+        day += timedelta(days=step)
+    return days
+
+
+def insert_booking(user_id, resource, day, slot, spans, status="booked", created_at=None):
+    """Write a booking and its claims directly (demo and benchmark data; no policy checks).
+
+    The unique indexes still apply: an overlapping row raises IntegrityError.
+    """
+    start, end = day_slots(spans.get(day.weekday(), []))[slot]
+    with database().atomic():
+        booking = Booking.create(user=user_id, resource=resource, day=day, slot=slot,
+                                 starts_at=local_to_utc(day, start), ends_at=local_to_utc(day, end), status=status,
+                                 created_at=created_at or utcnow(),
+                                 checked_in_at=local_to_utc(day, start) if status == "checked_in" else None)
+        if status in ("booked", "checked_in"):
+            SlotClaim.insert_many([{"resource": resource.id, "day": day, "half": half, "booking": booking.id,
+                                    "user": user_id, "kind": resource.kind} for half in HALVES[slot]]).execute()
+            week = week_start(day)
+            WeeklyCount.insert(user=user_id, site=resource.site_id, kind=resource.kind, week=week,
+                               taken=0).on_conflict_ignore().execute()
+            (WeeklyCount.update(taken=WeeklyCount.taken + 1)
+             .where((WeeklyCount.user == user_id) & (WeeklyCount.site == resource.site_id)
+                    & (WeeklyCount.kind == resource.kind) & (WeeklyCount.week == week)).execute())
+    return booking
+
+
+def insert_loan(user_id, site, items, pickup_day, pickup_time, return_day, return_time, status, buffer_days=1,
+                kit=None, deposit=0, staff_id=None, purpose=""):
+    """Write a loan with its items and claims directly (demo and benchmark data)."""
+    now = utcnow()
+    with database().atomic():
+        loan = Loan.create(user=user_id, site=site, kit=kit, pickup_at=local_to_utc(pickup_day, pickup_time),
+                           return_at=local_to_utc(return_day, return_time), status=status, purpose=purpose,
+                           decided_at=now if status != "requested" else None,
+                           decided_by=staff_id if status != "requested" else None,
+                           checked_out_at=local_to_utc(pickup_day, pickup_time) if status in ("out", "returned") else None,
+                           checked_out_by=staff_id if status in ("out", "returned") else None,
+                           deposit_taken=deposit if status in ("out", "returned") else 0,
+                           deposit_returned=deposit if status == "returned" else 0,
+                           returned_at=local_to_utc(return_day, return_time) if status == "returned" else None,
+                           returned_by=staff_id if status == "returned" else None)
+        LoanItem.insert_many([{"loan": loan.id, "item": i.id, "out_checked": status in ("out", "returned"),
+                               "returned_at": loan.returned_at} for i in items]).execute()
+        if status in ("requested", "approved", "out", "returned"):
+            ItemClaim.insert_many([{"item": i.id, "day": d, "loan": loan.id} for i in items
+                                   for d in claim_days(pickup_day, return_day, buffer_days)]).execute()
+    return loan

@@ -1,0 +1,564 @@
+"""Staff pages: today's desk, requests to approve, check-out and check-in, overdue
+loans, the daily sheet and receipts (PDF), resources, items, kits and policies.
+
+Every object a staff member touches belongs to a centre: `can_manage(site)` or 403.
+"""
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+
+from portal.auth import staff_required
+from portal.db import database
+from portal.mail import send_mail
+from portal.models import Site, User, utcnow
+from portal.pdf import pdf_response, render_pdf
+from portal.rendering import render
+
+from . import logic
+from .forms import (
+    CancelForm, CheckInForm, CheckOutForm, DecisionForm, ItemForm, KitForm, MemberCodeForm, PolicyForm, ResourceForm,
+    SlotForm,
+)
+from .logic import BookingError
+from .models import (
+    KIND_DESK, KIND_EQUIPMENT, KIND_ROOM, KINDS, Booking, Item, Kit, KitItem, Loan, LoanItem, Policy, Resource,
+    local_to_utc, today_local, utc_to_local,
+)
+from .photos import PhotoError, delete_photo, save_photo
+
+bp = Blueprint("bookings_staff", __name__, url_prefix="/staff/bookings")
+
+
+def _managed_sites():
+    return list(current_user.managed_sites())
+
+
+def _site_arg(sites):
+    """The centre chosen with ?site=slug among the ones I manage (the first by default)."""
+    slug = request.values.get("site")
+    if slug:
+        for site in sites:
+            if site.slug == slug:
+                return site
+        abort(403)
+    if not sites:
+        abort(403)
+    # Visconti runs co-working and lending: prefer a centre that has resources.
+    with_things = {r.site_id for r in Resource.select(Resource.site).distinct()} | \
+        {i.site_id for i in Item.select(Item.site).distinct()}
+    return next((s for s in sites if s.id in with_things), sites[0])
+
+
+def _check(site_id):
+    if not current_user.can_manage(site_id):
+        abort(403)
+
+
+def _get(model, object_id):
+    row = model.get_or_none(model.id == object_id)
+    if row is None:
+        abort(404)
+    _check(row.site_id if hasattr(row, "site_id") else row.resource.site_id)
+    return row
+
+
+def _day_bounds(day):
+    return local_to_utc(day, datetime.min.time()), local_to_utc(day + timedelta(days=1), datetime.min.time())
+
+
+def _daily(site, day):
+    """Today's desk bookings, pickups and returns of a centre (a few queries)."""
+    start, end = _day_bounds(day)
+    bookings = list(Booking.select(Booking, Resource, User).join(Resource).switch(Booking).join(User)
+                    .where((Resource.site == site) & (Booking.day == day)
+                           & Booking.status.in_(["booked", "checked_in", "no_show"]))
+                    .order_by(Booking.starts_at, Resource.position, Resource.name))
+    pickups = list(Loan.select(Loan, User).join(User)
+                   .where((Loan.site == site) & (Loan.pickup_at >= start) & (Loan.pickup_at < end)
+                          & Loan.status.in_(["approved", "out"])).order_by(Loan.pickup_at))
+    returns = list(Loan.select(Loan, User).join(User)
+                   .where((Loan.site == site) & (Loan.return_at >= start) & (Loan.return_at < end)
+                          & Loan.status.in_(["out", "returned"])).order_by(Loan.return_at))
+    ids = [l.id for l in pickups + returns]
+    lines = {}
+    if ids:
+        for li in LoanItem.select(LoanItem, Item).join(Item).where(LoanItem.loan.in_(ids)):
+            lines.setdefault(li.loan_id, []).append(li)
+    return bookings, pickups, returns, lines
+
+
+@bp.route("")
+@staff_required
+def desk():
+    """The desk today: find a member by card code, desk bookings to check in, pickups and returns."""
+    logic.release_no_shows()
+    logic.extend_overdue_claims()
+    sites = _managed_sites()
+    site = _site_arg(sites)
+    code_form = MemberCodeForm(request.args)
+    member, member_bookings, member_loans, no_shows = None, [], [], 0
+    if request.args.get("code"):
+        if code_form.validate():
+            code = code_form.code.data.upper().replace(" ", "").replace("-", "")
+            member = User.get_or_none(User.member_code == code)
+            if member is None:
+                code_form.code.errors.append(_("Nessuna persona con questo codice tessera."))
+            else:
+                site_ids = [s.id for s in sites]
+                member_bookings = list(Booking.select(Booking, Resource).join(Resource)
+                                       .where((Booking.user == member) & Resource.site.in_(site_ids)
+                                              & (Booking.day >= today_local()) & (Booking.status == "booked"))
+                                       .order_by(Booking.starts_at).limit(20))
+                member_loans = list(Loan.select().where((Loan.user == member) & Loan.site.in_(site_ids)
+                                                        & Loan.status.in_(["requested", "approved", "out"]))
+                                    .order_by(Loan.pickup_at))
+                no_shows = (Booking.select().join(Resource)
+                            .where((Booking.user == member) & (Booking.status == "no_show")
+                                   & Resource.site.in_(site_ids)).count())
+    day = today_local()
+    bookings, pickups, returns, lines = _daily(site, day)
+    pending = Loan.select().where((Loan.site == site) & (Loan.status == "requested")).count()
+    overdue = Loan.select().where((Loan.site == site) & (Loan.status == "out") & (Loan.return_at < utcnow())).count()
+    return render("bookings/staff/desk.html", sites=sites, site=site, day=day, code_form=code_form, member=member,
+                  member_bookings=member_bookings, member_loans=member_loans, no_shows=no_shows,
+                  bookings=bookings, pickups=pickups, returns=returns, lines=lines, pending=pending,
+                  overdue=overdue, form=CancelForm(), status=422 if code_form.code.errors else 200,
+                  book_form=SlotForm(formdata=None, day=today_local() + timedelta(days=1)))
+
+
+@bp.route("/booking/<int:booking_id>/checkin", methods=["POST"])
+@staff_required
+def booking_checkin(booking_id):
+    """Record that the person arrived: the desk is not released."""
+    booking = Booking.get_or_none(Booking.id == booking_id)
+    if booking is None:
+        abort(404)
+    _check(booking.resource.site_id)
+    if not CancelForm().validate():
+        abort(400)
+    try:
+        logic.check_in_booking(booking, current_user)
+        flash(_("Arrivo registrato: %(name)s.", name=booking.user.name), "success")
+    except BookingError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for(".desk", site=booking.resource.site.slug)), 303
+
+
+@bp.route("/booking/<int:booking_id>/cancel", methods=["POST"])
+@staff_required
+def booking_cancel(booking_id):
+    """Cancel a booking at the desk (no cut-off for staff)."""
+    booking = Booking.get_or_none(Booking.id == booking_id)
+    if booking is None:
+        abort(404)
+    _check(booking.resource.site_id)
+    if not CancelForm().validate():
+        abort(400)
+    try:
+        logic.cancel_booking(booking, by_staff=True)
+        flash(_("Prenotazione annullata."), "success")
+    except BookingError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for(".desk", site=booking.resource.site.slug)), 303
+
+
+# --- loans ------------------------------------------------------------------------------------
+
+@bp.route("/requests")
+@staff_required
+def requests_list():
+    """Equipment requests waiting for a decision, oldest first."""
+    logic.extend_overdue_claims()
+    sites = _managed_sites()
+    site = _site_arg(sites)
+    loans = list(Loan.select(Loan, User).join(User).where((Loan.site == site) & (Loan.status == "requested"))
+                 .order_by(Loan.pickup_at).limit(200))
+    upcoming = list(Loan.select(Loan, User).join(User).where((Loan.site == site) & (Loan.status == "approved"))
+                    .order_by(Loan.pickup_at).limit(200))
+    lines = _lines([l.id for l in loans + upcoming])
+    return render("bookings/staff/requests.html", sites=sites, site=site, loans=loans, upcoming=upcoming,
+                  lines=lines)
+
+
+def _lines(loan_ids):
+    lines = {}
+    if loan_ids:
+        for li in LoanItem.select(LoanItem, Item).join(Item).where(LoanItem.loan.in_(loan_ids)):
+            lines.setdefault(li.loan_id, []).append(li)
+    return lines
+
+
+def _loan_page(loan, status=200, **forms):
+    lines = list(LoanItem.select(LoanItem, Item).join(Item).where(LoanItem.loan == loan.id).order_by(Item.name))
+    checkout = forms.get("checkout") or CheckOutForm(formdata=None, deposit=sum(li.item.deposit for li in lines))
+    checkout.items.choices = [(li.item_id, li.item.name) for li in lines]
+    open_lines = [li for li in lines if li.returned_at is None]
+    checkin = forms.get("checkin") or CheckInForm(formdata=None, deposit_returned=loan.deposit_taken)
+    checkin.items.choices = [(li.item_id, li.item.name) for li in open_lines]
+    checkin.damaged.choices = [(li.item_id, li.item.name) for li in open_lines]
+    return render("bookings/staff/loan.html", status=status, loan=loan, lines=lines, open_lines=open_lines,
+                  decision=forms.get("decision") or DecisionForm(formdata=None), checkout=checkout, checkin=checkin,
+                  error=forms.get("error"), form=CancelForm())
+
+
+@bp.route("/loans/<int:loan_id>")
+@staff_required
+def loan(loan_id):
+    """One loan: decide, check out, check in, print the receipt."""
+    return _loan_page(_get(Loan, loan_id))
+
+
+def _notify(loan, subject, body):
+    """Tell the borrower by e-mail; people without e-mail are on the desk's phone list."""
+    user = loan.user
+    if user.email:
+        send_mail(user.email, subject, body, user=user)
+        return True
+    return False
+
+
+@bp.route("/loans/<int:loan_id>/decide", methods=["POST"])
+@staff_required
+def loan_decide(loan_id):
+    """Approve or decline a request, with a message for the person."""
+    loan = _get(Loan, loan_id)
+    form = DecisionForm()
+    if not form.validate():
+        return _loan_page(loan, status=422, decision=form)
+    approve = request.form.get("decision") == "approve"
+    try:
+        logic.decide_loan(loan, current_user, approve, form.message.data or "")
+    except BookingError as exc:
+        return _loan_page(loan, status=exc.status, decision=form, error=exc.message)
+    loan = Loan.get_by_id(loan.id)
+    when = utc_to_local(loan.pickup_at).strftime("%d/%m/%Y %H:%M")
+    if approve:
+        subject = _("Binari: prestito approvato")
+        body = _("Il tuo prestito è approvato. Ritiro: %(when)s, %(place)s. Porta la tessera.", when=when,
+                 place=loan.site.full_address)
+    else:
+        subject = _("Binari: prestito non possibile")
+        body = _("Purtroppo non possiamo prestarti l'attrezzatura richiesta per il %(when)s.", when=when)
+    if loan.staff_message:
+        body += "\n\n" + loan.staff_message
+    if _notify(loan, subject, body):
+        flash(_("Fatto. Abbiamo scritto alla persona."), "success")
+    else:
+        flash(_("Fatto. La persona non ha e-mail: telefonale al %(phone)s.", phone=loan.user.phone or "—"), "warning")
+    return redirect(url_for(".loan", loan_id=loan.id)), 303
+
+
+def _int_list(values):
+    out = set()
+    for value in values:
+        try:
+            out.add(int(value))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+@bp.route("/loans/<int:loan_id>/cancel", methods=["POST"])
+@staff_required
+def loan_cancel(loan_id):
+    """Cancel an approved loan that will not be collected (the items are freed)."""
+    loan = _get(Loan, loan_id)
+    if not CancelForm().validate():
+        abort(400)
+    try:
+        logic.cancel_loan(loan, by_staff=True)
+    except BookingError as exc:
+        return _loan_page(loan, status=exc.status, error=exc.message)
+    flash(_("Prestito annullato: gli oggetti sono di nuovo prenotabili."), "success")
+    return redirect(url_for(".loan", loan_id=loan.id)), 303
+
+
+@bp.route("/members/<int:member_id>/book", methods=["POST"])
+@staff_required
+def book_for_member(member_id):
+    """Book a desk or room for someone who phoned or came to the desk (same rules as online)."""
+    member = User.get_or_none(User.id == member_id)
+    if member is None:
+        abort(404)
+    sites = _managed_sites()
+    site = _site_arg(sites)
+    _check(site.id)
+    form = SlotForm()
+    if not form.validate():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    else:
+        try:
+            booking = logic.book_slot(member, site, form.kind.data, form.day.data, form.slot.data)
+        except BookingError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("Prenotato per %(name)s: %(resource)s.", name=member.name, resource=booking.resource.name),
+                  "success")
+    return redirect(url_for(".desk", site=site.slug, code=member.member_code)), 303
+
+
+@bp.route("/loans/<int:loan_id>/checkout", methods=["POST"])
+@staff_required
+def loan_checkout(loan_id):
+    """Hand the items over: checklist and deposit."""
+    loan = _get(Loan, loan_id)
+    form = CheckOutForm()
+    form.items.choices = [(li.item_id, li.item.name) for li in loan.loan_items]
+    if not form.validate():
+        return _loan_page(loan, status=422, checkout=form)
+    try:
+        logic.check_out_loan(loan, current_user, set(form.items.data or []), form.deposit.data)
+    except BookingError as exc:
+        return _loan_page(loan, status=exc.status, checkout=form, error=exc.message)
+    flash(_("Consegna registrata. Stampa la ricevuta e falla firmare."), "success")
+    return redirect(url_for(".loan", loan_id=loan.id)), 303
+
+
+@bp.route("/loans/<int:loan_id>/checkin", methods=["POST"])
+@staff_required
+def loan_checkin(loan_id):
+    """Take items back: checklist, condition notes, damage, deposit returned."""
+    loan = _get(Loan, loan_id)
+    form = CheckInForm()
+    open_lines = [li for li in loan.loan_items if li.returned_at is None]
+    form.items.choices = [(li.item_id, li.item.name) for li in open_lines]
+    form.damaged.choices = form.items.choices
+    if not form.validate():
+        return _loan_page(loan, status=422, checkin=form)
+    notes = {li.item_id: request.form.get(f"note-{li.item_id}", "") for li in open_lines}
+    try:
+        still_out = logic.check_in_loan(loan, current_user, set(form.items.data or []), notes,
+                                        set(form.damaged.data or []), form.deposit_returned.data)
+    except BookingError as exc:
+        return _loan_page(loan, status=exc.status, checkin=form, error=exc.message)
+    if still_out:
+        flash(_("Restituzione parziale: %(n)d oggetti sono ancora fuori.", n=still_out), "warning")
+    else:
+        flash(_("Restituzione registrata."), "success")
+    return redirect(url_for(".loan", loan_id=loan.id)), 303
+
+
+@bp.route("/loans/<int:loan_id>/remind", methods=["POST"])
+@staff_required
+def loan_remind(loan_id):
+    """Remind the borrower of an overdue loan by e-mail (or tell staff whom to phone)."""
+    loan = _get(Loan, loan_id)
+    if not CancelForm().validate():
+        abort(400)
+    if not loan.is_overdue:
+        flash(_("Questo prestito non è in ritardo."), "info")
+        return redirect(url_for(".overdue")), 303
+    when = utc_to_local(loan.return_at).strftime("%d/%m/%Y %H:%M")
+    body = _("Ciao %(name)s,\n\nl'attrezzatura presa in prestito doveva tornare il %(when)s. Riportala appena puoi a "
+             "%(place)s: finché non torna nessun altro può usarla.\n\nGrazie, lo sportello di Binari",
+             name=loan.user.name, when=when, place=loan.site.full_address)
+    if _notify(loan, _("Binari: attrezzatura da restituire"), body):
+        flash(_("Promemoria inviato a %(name)s.", name=loan.user.name), "success")
+    else:
+        flash(_("Fatto. La persona non ha e-mail: telefonale al %(phone)s.", phone=loan.user.phone or "—"), "warning")
+    return redirect(url_for(".overdue")), 303
+
+
+@bp.route("/loans/<int:loan_id>/receipt.pdf")
+@staff_required
+def loan_receipt(loan_id):
+    """The loan receipt: items, dates, deposit, two signature lines."""
+    loan = _get(Loan, loan_id)
+    lines = list(LoanItem.select(LoanItem, Item).join(Item).where(LoanItem.loan == loan.id).order_by(Item.name))
+    data = render_pdf("bookings/receipt_pdf.html", loan=loan, lines=lines, now=utcnow())
+    return pdf_response(data, f"ricevuta-prestito-{loan.id}.pdf")
+
+
+@bp.route("/overdue")
+@staff_required
+def overdue():
+    """Loans not returned on time, with whom to call and what is still out."""
+    logic.extend_overdue_claims()
+    sites = _managed_sites()
+    site_ids = [s.id for s in sites]
+    loans = list(Loan.select(Loan, User, Site).join(User).switch(Loan).join(Site)
+                 .where(Loan.site.in_(site_ids) & (Loan.status == "out") & (Loan.return_at < utcnow()))
+                 .order_by(Loan.return_at).limit(500)) if site_ids else []
+    lines = _lines([l.id for l in loans])
+    # Later loans of the same items that the late return puts at risk.
+    item_ids = {li.item_id for ls in lines.values() for li in ls if li.returned_at is None}
+    at_risk = {}
+    if item_ids:
+        for li in (LoanItem.select(LoanItem, Loan).join(Loan)
+                   .where(LoanItem.item.in_(list(item_ids)) & Loan.status.in_(["requested", "approved"]))
+                   .order_by(Loan.pickup_at)):
+            at_risk.setdefault(li.item_id, li.loan)
+    return render("bookings/staff/overdue.html", loans=loans, lines=lines, at_risk=at_risk, now=utcnow())
+
+
+@bp.route("/daily.pdf")
+@staff_required
+def daily_sheet():
+    """The desk's daily sheet: today's pickups, returns and desk bookings."""
+    sites = _managed_sites()
+    site = _site_arg(sites)
+    day = today_local()
+    if request.args.get("day"):
+        try:
+            day = datetime.strptime(request.args["day"], "%Y-%m-%d").date()
+        except ValueError:
+            abort(400)
+    bookings, pickups, returns, lines = _daily(site, day)
+    data = render_pdf("bookings/daily_pdf.html", site=site, day=day, bookings=bookings, pickups=pickups,
+                      returns=returns, lines=lines, now=utcnow())
+    return pdf_response(data, f"foglio-{site.slug}-{day.isoformat()}.pdf")
+
+
+# --- resources, items, kits, policies ----------------------------------------------------------
+
+@bp.route("/resources")
+@staff_required
+def resources():
+    """Desks, rooms, items and kits of my centres."""
+    sites = _managed_sites()
+    site = _site_arg(sites)
+    return render("bookings/staff/resources.html", sites=sites, site=site,
+                  resources=list(Resource.select().where(Resource.site == site)
+                                 .order_by(Resource.kind, Resource.position, Resource.name)),
+                  items=list(Item.select().where(Item.site == site).order_by(Item.position, Item.name)),
+                  kits=list(Kit.select().where(Kit.site == site).order_by(Kit.position, Kit.name)),
+                  contents=logic.kit_items([k.id for k in Kit.select(Kit.id).where(Kit.site == site)]))
+
+
+def _site_choices(form):
+    form.site.choices = [(s.id, s.name) for s in _managed_sites()]
+
+
+@bp.route("/resources/new", methods=["GET", "POST"])
+@bp.route("/resources/<int:resource_id>", methods=["GET", "POST"])
+@staff_required
+def resource_edit(resource_id=None):
+    """Add or change a desk or a room."""
+    resource = _get(Resource, resource_id) if resource_id else None
+    form = ResourceForm(obj=resource) if request.method == "POST" or resource is None else \
+        ResourceForm(formdata=None, obj=resource, site=resource.site_id)
+    _site_choices(form)
+    if request.method == "POST":
+        if form.validate():
+            _check(form.site.data)
+            resource = resource or Resource()
+            form.populate_obj(resource)
+            resource.description = resource.description or ""
+            resource.save()
+            flash(_("Salvato."), "success")
+            return redirect(url_for(".resources", site=Site.get_by_id(form.site.data).slug)), 303
+        return render("bookings/staff/edit.html", form=form, title=_("Postazione o sala"), status=422)
+    return render("bookings/staff/edit.html", form=form, title=_("Postazione o sala"))
+
+
+@bp.route("/items/new", methods=["GET", "POST"])
+@bp.route("/items/<int:item_id>", methods=["GET", "POST"])
+@staff_required
+def item_edit(item_id=None):
+    """Add or change an item: description, condition, maintenance, deposit, photo."""
+    item = _get(Item, item_id) if item_id else None
+    form = ItemForm() if request.method == "POST" else ItemForm(formdata=None, obj=item,
+                                                                 site=item.site_id if item else None)
+    _site_choices(form)
+    if request.method == "POST":
+        if form.validate():
+            _check(form.site.data)
+            photo_name = None
+            if form.photo.data and getattr(form.photo.data, "filename", ""):
+                try:
+                    photo_name = save_photo(form.photo.data)
+                except PhotoError as exc:
+                    form.photo.errors.append(str(exc))
+            if not form.photo.errors:
+                item = item or Item()
+                old_photo = item.photo
+                for name in ("name", "category", "description", "condition", "status", "deposit"):
+                    setattr(item, name, getattr(form, name).data or ("" if name != "deposit" else 0))
+                item.site = form.site.data
+                if photo_name:
+                    item.photo = photo_name
+                item.save()
+                if photo_name and old_photo:
+                    delete_photo(old_photo)
+                flash(_("Salvato."), "success")
+                return redirect(url_for(".resources", site=Site.get_by_id(form.site.data).slug)), 303
+        return render("bookings/staff/edit.html", form=form, title=_("Oggetto"), item=item, status=422,
+                      multipart=True)
+    return render("bookings/staff/edit.html", form=form, title=_("Oggetto"), item=item, multipart=True)
+
+
+@bp.route("/kits/new", methods=["GET", "POST"])
+@bp.route("/kits/<int:kit_id>", methods=["GET", "POST"])
+@staff_required
+def kit_edit(kit_id=None):
+    """Add or change a kit and the items it contains."""
+    kit = _get(Kit, kit_id) if kit_id else None
+    sites = _managed_sites()
+    current = [link.item_id for link in kit.kit_items] if kit else []
+    form = KitForm() if request.method == "POST" else KitForm(formdata=None, obj=kit, items=current,
+                                                               site=kit.site_id if kit else None)
+    _site_choices(form)
+    site_ids = [kit.site_id] if kit else [s.id for s in sites]
+    form.items.choices = [(i.id, f"{i.name} ({i.site.short_name})")
+                          for i in Item.select(Item, Site).join(Site).where(Item.site.in_(site_ids))
+                          .order_by(Item.name)]
+    if request.method == "POST":
+        if form.validate():
+            _check(form.site.data)
+            chosen = list(Item.select().where(Item.id.in_(form.items.data or []) & (Item.site == form.site.data)))
+            photo_name = None
+            if not chosen:
+                form.items.errors.append(_("Scegli almeno un oggetto di questo centro."))
+            elif form.photo.data and getattr(form.photo.data, "filename", ""):
+                try:
+                    photo_name = save_photo(form.photo.data)
+                except PhotoError as exc:
+                    form.photo.errors.append(str(exc))
+            if chosen and not form.photo.errors:
+                with database().atomic():
+                    kit = kit or Kit()
+                    kit.site, kit.name, kit.description, kit.active = (form.site.data, form.name.data,
+                                                                       form.description.data or "", form.active.data)
+                    if photo_name:
+                        kit.photo = photo_name
+                    kit.save()
+                    KitItem.delete().where(KitItem.kit == kit.id).execute()
+                    KitItem.insert_many([{"kit": kit.id, "item": i.id} for i in chosen]).execute()
+                flash(_("Salvato."), "success")
+                return redirect(url_for(".resources", site=Site.get_by_id(form.site.data).slug)), 303
+        return render("bookings/staff/edit.html", form=form, title=_("Kit"), item=kit, status=422, multipart=True)
+    return render("bookings/staff/edit.html", form=form, title=_("Kit"), item=kit, multipart=True)
+
+
+KIND_LABELS = {KIND_DESK: _l("Postazioni"), KIND_ROOM: _l("Sale"), KIND_EQUIPMENT: _l("Attrezzatura audio-video")}
+
+
+@bp.route("/policies", methods=["GET", "POST"])
+@staff_required
+def policies():
+    """The booking rules of each kind of resource at a centre."""
+    sites = _managed_sites()
+    site = _site_arg(sites)
+    _check(site.id)
+    forms, status = {}, 200
+    for kind in KINDS:
+        policy = Policy.for_site(site, kind)
+        if request.method == "POST" and request.form.get("kind") == kind:
+            form = PolicyForm(prefix=kind)
+            if form.validate():
+                with database().atomic():
+                    form.populate_obj(policy)
+                    policy.save()
+                flash(_("Regole salvate."), "success")
+                return redirect(url_for(".policies", site=site.slug)), 303
+            status = 422
+        else:
+            form = PolicyForm(formdata=None, obj=policy, prefix=kind)
+        forms[kind] = form
+    return render("bookings/staff/policies.html", sites=sites, site=site, forms=forms, status=status,
+                  kind_labels=KIND_LABELS)
+
+
+

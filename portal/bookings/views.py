@@ -1,0 +1,392 @@
+"""Public and member pages: co-working slots, the equipment catalogue, my bookings, the ICS feed."""
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_from_directory, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from portal.models import Site, utcnow
+from portal.rendering import render, wants_fragment
+
+from . import logic
+from .forms import CancelForm, LoanRequestForm, SlotForm
+from .logic import BookingError
+from .models import (
+    KIND_DESK, KIND_EQUIPMENT, KIND_ROOM, POLICY_DEFAULTS, Booking, CalendarToken, Item, Kit, KitItem, Loan, LoanItem, Policy,
+    Resource, today_local, utc_to_local,
+)
+from .photos import photo_dir
+
+bp = Blueprint("bookings", __name__)
+
+CALENDAR_DAYS = 28
+
+
+def _sites_with(model):
+    """Centres that have at least one row of `model` (rooms, desks, items)."""
+    ids = model.select(model.site).distinct()
+    return list(Site.select().where(Site.id.in_(ids)).order_by(Site.position, Site.name))
+
+
+def _chosen_site(sites):
+    slug = request.args.get("site") or request.form.get("site")
+    if slug:
+        for site in sites:
+            if site.slug == slug:
+                return site
+        abort(404)
+    return sites[0] if sites else None
+
+
+# --- co-working -------------------------------------------------------------------------------
+
+def _coworking_context(site, message=None, error=None, booked=None):
+    desks = rooms = None
+    if site is not None:
+        logic.release_no_shows()  # lazily, before reading what is free
+        desk_policy, desk_list, desks = logic.availability(site, KIND_DESK, user=current_user, release=False)
+        room_policy, room_list, rooms = logic.availability(site, KIND_ROOM, user=current_user, release=False)
+    else:
+        desk_policy = room_policy = None
+        desk_list = room_list = []
+    return dict(site=site, desks=_only_open(desks), rooms=_only_open(rooms), desk_policy=desk_policy, room_policy=room_policy,
+                desk_count=len(desk_list), room_list=room_list, message=message, error=error, booked=booked,
+                form=CancelForm())
+
+
+def _only_open(days):
+    """Keep the slots with something free (or booked by me), and the days that have any."""
+    result = []
+    for day, entries in days or []:
+        kept = [entry for entry in entries if entry[3] or entry[4]]
+        if kept:
+            result.append((day, kept))
+    return result
+
+
+@bp.route("/coworking")
+def coworking():
+    """The next free desk and room slots as a simple list, booked in one tap."""
+    sites = _sites_with(Resource)
+    site = _chosen_site(sites)
+    return render("bookings/coworking.html", block="slots", sites=sites, **_coworking_context(site))
+
+
+@bp.route("/coworking/book", methods=["POST"])
+@login_required
+def book():
+    """Book a slot; htmx swaps the list in place, without JavaScript the page reloads."""
+    sites = _sites_with(Resource)
+    site = _chosen_site(sites)
+    if site is None:
+        abort(404)
+    form = SlotForm()
+    if not form.validate():
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+        return render("bookings/coworking.html", block="slots", status=_error_status(422), sites=sites,
+                      **_coworking_context(site, error=error))
+    try:
+        booking = logic.book_slot(current_user, site, form.kind.data, form.day.data, form.slot.data,
+                                  resource_id=form.resource.data)
+    except BookingError as exc:
+        return render("bookings/coworking.html", block="slots", status=_error_status(exc.status), sites=sites,
+                      **_coworking_context(site, error=exc.message))
+    message = _("Prenotato: %(name)s, %(when)s.", name=booking.resource.name, when=_slot_text(booking))
+    if not wants_fragment():
+        flash(message, "success")
+        return redirect(url_for(".coworking", site=site.slug))
+    return render("bookings/coworking.html", block="slots", sites=sites,
+                  **_coworking_context(site, message=message, booked=booking))
+
+
+def _error_status(status):
+    """htmx does not swap 4xx answers: the fragment with the message comes back as 200.
+
+    Without JavaScript the page keeps its honest status (409 taken, 422 refused).
+    """
+    return 200 if wants_fragment() else status
+
+
+SLOT_LABELS = {"am": _l("Mattina"), "pm": _l("Pomeriggio"), "day": _l("Giornata intera")}
+
+
+def _slot_text(booking):
+    from flask_babel import format_date
+    start, end = utc_to_local(booking.starts_at), utc_to_local(booking.ends_at)
+    return "%s, %s %s–%s" % (format_date(booking.day, "EEEE d MMMM"), str(SLOT_LABELS[booking.slot]).lower(),
+                             start.strftime("%H:%M"), end.strftime("%H:%M"))
+
+
+# --- equipment --------------------------------------------------------------------------------
+
+@bp.route("/equipment")
+def equipment():
+    """The audio-video catalogue: kits and items with photo, condition and today's state."""
+    sites = _sites_with(Item)
+    site = _chosen_site(sites)
+    kits, items, state = [], [], {}
+    contents = {}
+    if site is not None:
+        logic.extend_overdue_claims()
+        kits = list(Kit.select().where((Kit.site == site) & Kit.active).order_by(Kit.position, Kit.name))
+        items = list(Item.select().where((Item.site == site) & (Item.status != "retired"))
+                     .order_by(Item.position, Item.category, Item.name))
+        contents = logic.kit_items([k.id for k in kits])
+        today = today_local()
+        busy = logic.item_busy_days([i.id for i in items], today, today)
+        for item in items:
+            if item.status == "maintenance":
+                state[item.id] = "maintenance"
+            elif item.id in busy:
+                state[item.id] = "busy"
+            else:
+                state[item.id] = "free"
+    return render("bookings/equipment.html", sites=sites, site=site, kits=kits, items=items, state=state,
+                  contents=contents)
+
+
+def _calendar_weeks(site, items, busy):
+    """Weeks from this Monday for four weeks: (day, state), state free / busy / closed / past."""
+    today = today_local()
+    first = today - timedelta(days=today.weekday())
+    last = today + timedelta(days=CALENDAR_DAYS)
+    spans = logic.opening_spans(site.id)
+    closed = logic.closed_days(site.id, first, last + timedelta(days=7))
+    broken = any(i.status != "available" for i in items)
+    weeks, day = [], first
+    while day <= last:
+        week = []
+        for _i in range(7):
+            if day < today:
+                state = "past"
+            elif broken:
+                state = "busy"
+            elif any(day in busy.get(i.id, {}) for i in items):
+                state = "busy"
+            elif day in closed or not spans.get(day.weekday()):
+                state = "closed"
+            else:
+                state = "free"
+            week.append((day, state))
+            day += timedelta(days=1)
+        weeks.append(week)
+    return weeks
+
+
+def _equipment_detail(kind, object_id, form=None, error=None, status=200):
+    logic.extend_overdue_claims()
+    if kind == "kit":
+        thing = Kit.get_or_none((Kit.id == object_id) & Kit.active)
+        if thing is None:
+            abort(404)
+        items = logic.kit_items([thing.id]).get(thing.id, [])
+    else:
+        thing = Item.get_or_none((Item.id == object_id) & (Item.status != "retired"))
+        if thing is None:
+            abort(404)
+        items = [thing]
+        kits = list(Kit.select().join(KitItem).where((KitItem.item == thing.id) & Kit.active))
+    site = thing.site
+    busy = logic.item_busy_days([i.id for i in items], today_local(), today_local() + timedelta(days=CALENDAR_DAYS + 7))
+    overdue = logic.overdue_item_ids([i.id for i in items])
+    policy = Policy.for_site(site, KIND_EQUIPMENT)
+    if form is None:
+        form = LoanRequestForm(formdata=None)
+    return render("bookings/equipment_detail.html", status=status, kind=kind, thing=thing, items=items,
+                  site=site, weeks=_calendar_weeks(site, items, busy), overdue=overdue, policy=policy,
+                  form=form, error=error, hours=site.opening_hours_by_day(), today=today_local(),
+                  in_kits=kits if kind == "item" else [])
+
+
+@bp.route("/equipment/items/<int:item_id>", methods=["GET", "POST"])
+def item_detail(item_id):
+    """An item: photo, description, condition, availability calendar, request form."""
+    return _equipment_page("item", item_id)
+
+
+@bp.route("/equipment/kits/<int:kit_id>", methods=["GET", "POST"])
+def kit_detail(kit_id):
+    """A kit: its items, availability calendar, request form (all-or-nothing)."""
+    return _equipment_page("kit", kit_id)
+
+
+def _equipment_page(kind, object_id):
+    if request.method == "GET":
+        return _equipment_detail(kind, object_id)
+    if not current_user.is_authenticated:
+        from portal.auth import login_manager
+        return login_manager.unauthorized()
+    form = LoanRequestForm()
+    if not form.validate():
+        return _equipment_detail(kind, object_id, form=form, status=422)
+    if kind == "kit":
+        kit = Kit.get_or_none((Kit.id == object_id) & Kit.active)
+        if kit is None:
+            abort(404)
+        items, site = logic.kit_items([kit.id]).get(kit.id, []), kit.site
+    else:
+        kit = None
+        item = Item.get_or_none((Item.id == object_id) & (Item.status != "retired"))
+        if item is None:
+            abort(404)
+        items, site = [item], item.site
+    try:
+        loan = logic.request_loan(current_user, site, items, form.pickup_day.data, form.pickup_time.data,
+                                  form.return_day.data, form.return_time.data, form.purpose.data or "", kit=kit)
+    except BookingError as exc:
+        return _equipment_detail(kind, object_id, form=form, error=exc.message, status=exc.status)
+    flash(_("Richiesta inviata: lo sportello ti risponde presto. Trovi lo stato in «Le mie prenotazioni»."),
+          "success")
+    return redirect(url_for(".my_bookings", _anchor=f"loan-{loan.id}"))
+
+
+@bp.route("/equipment/photos/<name>")
+def photo(name):
+    """An item photo (re-encoded JPEG at upload, cached for a long time)."""
+    if not name.endswith(".jpg") or "/" in name:
+        abort(404)
+    return send_from_directory(photo_dir(), name, mimetype="image/jpeg", max_age=30 * 24 * 3600)
+
+
+# --- my bookings ------------------------------------------------------------------------------
+
+@bp.route("/account/bookings")
+@login_required
+def my_bookings():
+    """My desk and room bookings and my equipment loans, with cancel buttons and the calendar link."""
+    logic.release_no_shows()
+    logic.extend_overdue_claims()
+    today = today_local()
+    upcoming = list(Booking.select(Booking, Resource, Site).join(Resource).join(Site)
+                    .where((Booking.user == current_user.id) & (Booking.day >= today))
+                    .order_by(Booking.starts_at).limit(100))
+    past = list(Booking.select(Booking, Resource, Site).join(Resource).join(Site)
+                .where((Booking.user == current_user.id) & (Booking.day < today))
+                .order_by(Booking.starts_at.desc()).limit(20))
+    loans = list(Loan.select(Loan, Site).join(Site)
+                 .where((Loan.user == current_user.id)
+                        & (Loan.status.in_(["requested", "approved", "out"])
+                           | (Loan.pickup_at >= utcnow() - timedelta(days=60))))
+                 .order_by(Loan.pickup_at.desc()).limit(50))
+    lines = {}
+    for li in (LoanItem.select(LoanItem, Item).join(Item).where(LoanItem.loan.in_([l.id for l in loans]))
+               if loans else []):
+        lines.setdefault(li.loan_id, []).append(li)
+    token = CalendarToken.get_or_none(CalendarToken.user == current_user.id)
+    policies = {(p.site_id, p.kind): p for p in Policy.select()}
+    return render("bookings/my_bookings.html", upcoming=upcoming, past=past, loans=loans, lines=lines,
+                  token=token, form=CancelForm(), now=utcnow(), policies=policies,
+                  cutoff=lambda b: _cutoff(b, policies))
+
+
+def _cutoff(booking, policies):
+    resource = booking.resource
+    # No query per row: an unsaved policy carries the defaults.
+    policy = policies.get((resource.site_id, resource.kind)) or \
+        Policy(site=resource.site_id, kind=resource.kind, **POLICY_DEFAULTS[resource.kind])
+    return booking.starts_at - timedelta(hours=policy.cancel_cutoff_hours)
+
+
+def _own_or_404(model, object_id):
+    row = model.get_or_none(model.id == object_id)
+    # Someone else's booking is "not found": no hint that the id exists.
+    if row is None or row.user_id != current_user.id:
+        abort(404)
+    return row
+
+
+@bp.route("/account/bookings/<int:booking_id>/cancel", methods=["POST"])
+@login_required
+def cancel(booking_id):
+    """Cancel one of my desk or room bookings (until the cut-off)."""
+    booking = _own_or_404(Booking, booking_id)
+    if not CancelForm().validate():
+        abort(400)
+    try:
+        logic.cancel_booking(booking)
+    except BookingError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".my_bookings")), 303
+    flash(_("Prenotazione annullata."), "success")
+    return redirect(url_for(".my_bookings")), 303
+
+
+@bp.route("/account/loans/<int:loan_id>/cancel", methods=["POST"])
+@login_required
+def cancel_loan(loan_id):
+    """Withdraw one of my equipment requests before the pickup."""
+    loan = _own_or_404(Loan, loan_id)
+    if not CancelForm().validate():
+        abort(400)
+    try:
+        logic.cancel_loan(loan)
+    except BookingError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".my_bookings")), 303
+    flash(_("Richiesta di prestito annullata."), "success")
+    return redirect(url_for(".my_bookings")), 303
+
+
+@bp.route("/account/bookings/calendar", methods=["POST"])
+@login_required
+def calendar_token():
+    """Create (or replace, which revokes the old link) my private calendar link."""
+    if not CancelForm().validate():
+        abort(400)
+    CalendarToken.for_user(current_user.id, renew=True)
+    flash(_("Nuovo link del calendario creato: quello vecchio non funziona più."), "success")
+    return redirect(url_for(".my_bookings", _anchor="calendario")), 303
+
+
+@bp.route("/calendar/<token>.ics")
+def ics(token):
+    """My bookings and loans as an iCalendar feed (private token URL, no login)."""
+    from icalendar import Calendar, Event
+
+    row = CalendarToken.get_or_none(CalendarToken.token == token)
+    if row is None:
+        abort(404)
+    since = utcnow() - timedelta(days=60)
+    cal = Calendar()
+    cal.add("prodid", "-//Binari//Prenotazioni//IT")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", "Binari")
+    host = request.host
+    for b in (Booking.select(Booking, Resource, Site).join(Resource).join(Site)
+              .where((Booking.user == row.user_id) & (Booking.starts_at >= since)
+                     & Booking.status.in_(["booked", "checked_in"])).order_by(Booking.starts_at).limit(500)):
+        event = Event()
+        event.add("uid", f"booking-{b.id}@{host}")
+        event.add("summary", f"{b.resource.name} – {b.resource.site.short_name}")
+        event.add("dtstart", b.starts_at.replace(tzinfo=_utc()))
+        event.add("dtend", b.ends_at.replace(tzinfo=_utc()))
+        event.add("dtstamp", b.created_at.replace(tzinfo=_utc()))
+        event.add("location", b.resource.site.full_address)
+        event.add("url", url_for(".my_bookings", _external=True))
+        cal.add_component(event)
+    for loan in (Loan.select(Loan, Site).join(Site)
+                 .where((Loan.user == row.user_id) & (Loan.return_at >= since)
+                        & Loan.status.in_(["requested", "approved", "out"])).order_by(Loan.pickup_at).limit(200)):
+        for kind, at in (("pickup", loan.pickup_at), ("return", loan.return_at)):
+            event = Event()
+            event.add("uid", f"loan-{loan.id}-{kind}@{host}")
+            label = _("Ritiro attrezzatura") if kind == "pickup" else _("Restituzione attrezzatura")
+            event.add("summary", f"{label} – {loan.site.short_name}")
+            event.add("dtstart", at.replace(tzinfo=_utc()))
+            event.add("dtend", (at + timedelta(minutes=15)).replace(tzinfo=_utc()))
+            event.add("dtstamp", loan.created_at.replace(tzinfo=_utc()))
+            event.add("location", loan.site.full_address)
+            event.add("url", url_for(".my_bookings", _external=True))
+            cal.add_component(event)
+    response = current_app.response_class(cal.to_ical(), mimetype="text/calendar")
+    response.headers["Content-Disposition"] = 'inline; filename="binari.ics"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def _utc():
+    from datetime import timezone
+    return timezone.utc
+
+
+

@@ -1,0 +1,118 @@
+"""No double booking under real concurrency: many phones at once against gunicorn
+(4 workers x 4 threads, CSRF on), checked in the database afterwards."""
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+import requests
+
+from portal.bookings import logic
+from portal.bookings.models import Booking, Item, ItemClaim, Kit, KitItem, Loan, Policy, Resource, SlotClaim, today_local
+from portal.models import Site
+
+from conftest import csrf_token_from, make_user
+from test_bookings import app_settings  # noqa: F401  (BOOKINGS_PG_URL runs the same tests on PostgreSQL)
+
+N = 20
+
+
+def logged_in_sessions(live_server, count, prefix):
+    """`count` people, each logged in with their own requests.Session (CSRF token from the form)."""
+    sessions = []
+    for n in range(count):
+        make_user(f"Persona {n}", email=f"{prefix}{n}@example.org")
+    for n in range(count):
+        s = requests.Session()
+        token = csrf_token_from(s.get(live_server.url + "/login", timeout=10).text)
+        r = s.post(live_server.url + "/login", data={"csrf_token": token, "identifier": f"{prefix}{n}@example.org",
+                                                     "password": "password123"}, timeout=20)
+        assert r.status_code == 200 and "/logout" in r.text, r.text[:500]
+        s.token = csrf_token_from(s.get(live_server.url + "/coworking", timeout=10).text)
+        sessions.append(s)
+    return sessions
+
+
+def fire(jobs):
+    """Run the callables all at once (released together by the thread pool)."""
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        return list(pool.map(lambda job: job(), jobs))
+
+
+@pytest.fixture
+def visconti(seed):
+    site = Site.get(Site.slug == "visconti")
+    day = logic.next_open_days(site.id, today_local() + timedelta(days=2), 3)[0]
+    return site, day
+
+
+def post_booking(live_server, session, day, slot, kind, resource=None):
+    data = {"csrf_token": session.token, "kind": kind, "day": day.isoformat(), "slot": slot}
+    if resource is not None:
+        data["resource"] = resource
+    return lambda: session.post(live_server.url + "/coworking/book?site=visconti", data=data,
+                                allow_redirects=False, timeout=60).status_code
+
+
+def test_twenty_phones_one_room_exactly_one_booking(live_server, visconti):
+    site, day = visconti
+    room = Resource.create(site=site, kind="room", name="Sala riunioni")
+    sessions = logged_in_sessions(live_server, N, "room")
+    codes = fire([post_booking(live_server, s, day, "day" if n % 2 else "am", "room", room.id)
+                  for n, s in enumerate(sessions)])
+    assert codes.count(302) == 1, codes
+    assert set(codes) <= {302, 409}, codes
+    assert Booking.select().where(Booking.resource == room).count() == 1
+    assert "Traceback" not in live_server.log()
+
+
+def test_twenty_phones_two_desks_exactly_two_bookings(live_server, visconti):
+    site, day = visconti
+    desks = [Resource.create(site=site, kind="desk", name=f"Postazione {n}", position=n) for n in (1, 2)]
+    sessions = logged_in_sessions(live_server, N, "desk")
+    codes = fire([post_booking(live_server, s, day, "pm", "desk") for s in sessions])
+    assert codes.count(302) == 2, codes
+    booked = list(Booking.select())
+    assert sorted(b.resource_id for b in booked) == sorted(d.id for d in desks)
+    assert SlotClaim.select().count() == 2
+
+
+def test_weekly_quota_holds_under_concurrency(live_server, visconti):
+    site, _day = visconti
+    Policy.create(site=site, kind="desk", advance_days=30, max_per_week=3, cancel_cutoff_hours=2, checkin_minutes=30,
+                  buffer_days=0, max_loan_days=1)
+    for n in range(4):
+        Resource.create(site=site, kind="desk", name=f"Postazione {n}", position=n)
+    monday = today_local() - timedelta(days=today_local().weekday()) + timedelta(days=7)
+    week = [d for d in logic.next_open_days(site.id, monday, 10) if d < monday + timedelta(days=7)]
+    session = logged_in_sessions(live_server, 1, "quota")[0]
+    # One person, twenty different slots of the same week at once (several threads, one account).
+    slots = [(day, slot) for day in week for slot in ("am", "pm")][:N]
+    while len(slots) < N:
+        slots += slots[:N - len(slots)]
+    codes = fire([post_booking(live_server, session, day, slot, "desk") for day, slot in slots])
+    assert codes.count(302) == 3, codes
+    assert Booking.select().count() == 3
+
+
+def test_kit_and_single_item_requests_race_for_a_shared_camera(live_server, visconti):
+    site, day = visconti
+    cam = Item.create(site=site, name="Videocamera")
+    mic = Item.create(site=site, name="Microfono")
+    kit = Kit.create(site=site, name="Kit intervista")
+    KitItem.create(kit=kit, item=cam)
+    KitItem.create(kit=kit, item=mic)
+    sessions = logged_in_sessions(live_server, N, "loan")
+
+    def job(n, s):
+        url = f"/equipment/kits/{kit.id}" if n % 2 else f"/equipment/items/{cam.id}"
+        token = csrf_token_from(s.get(live_server.url + url, timeout=20).text)
+        data = {"csrf_token": token, "pickup_day": day.isoformat(), "pickup_time": "15:00",
+                "return_day": day.isoformat(), "return_time": "17:00"}
+        return lambda: s.post(live_server.url + url, data=data, allow_redirects=False, timeout=60).status_code
+
+    codes = fire([job(n, s) for n, s in enumerate(sessions)])
+    assert codes.count(302) == 1, codes
+    assert Loan.select().count() == 1
+    loan = Loan.get()
+    # Every claim belongs to the one loan: nothing half-saved by the losers.
+    assert ItemClaim.select().where(ItemClaim.loan != loan.id).count() == 0
