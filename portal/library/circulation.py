@@ -379,4 +379,4 @@ def set_keep_history(user, keep):
             conflict_target=[ReaderSettings.user],
             update={ReaderSettings.keep_history: keep, ReaderSettings.updated_at: now}).execute()
         if not keep:
-            Loan.update(member=None).where((Loan.member == user.id) & Loan.returned_at.is_not_null()).execute()
+            Loan.update(member=None).where((Loan.member == user.id) & Loan.returned_at.is_null(False)).execute()

@@ -14,7 +14,8 @@ MAX = _l("Al massimo %(max)d caratteri.")
 
 
 def strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trim text; a field missing from the form is an empty string, never NULL."""
+    return value.strip() if isinstance(value, str) else (value or "")
 
 
 class TitleForm(FlaskForm):

@@ -118,7 +118,7 @@ def _my_loans_page(error=None, status=200):
     history = []
     if keep:
         history = list(Loan.select(Loan, Copy, Title).join(Copy).join(Title)
-                       .where((Loan.member == user.id) & Loan.returned_at.is_not_null())
+                       .where((Loan.member == user.id) & Loan.returned_at.is_null(False))
                        .order_by(Loan.returned_at.desc()).limit(100))
     waiting_titles = set()
     if loans:
