@@ -176,7 +176,8 @@ def history_choice():
 def _staff_library():
     """The library the staff member works on: ?site=<slug>, else the first they manage.
 
-    403 for a centre they do not manage; 404 when the centre has no library."""
+    403 for a centre they do not manage; 404 when the centre has no library; a
+    page that says so when none of their centres has one."""
     slug = request.args.get("site")
     if slug:
         site = Site.get_or_none(Site.slug == slug)
@@ -196,7 +197,8 @@ def _staff_library():
             library = Library.for_site(site)
         if library is not None:
             return library
-    abort(403)
+    # Staff of a centre without a library follow the link from the dashboard: explain.
+    abort(render("library/no_library.html", libraries=list(Library.select(Library, Site).join(Site))))
 
 
 def _has_library_service(site):
