@@ -353,9 +353,9 @@ def overdue():
     today = today_local()
     base = (Loan.select(Loan, Copy, Title, User).join(Copy).join(Title).switch(Loan).join(User, JOIN.LEFT_OUTER, on=(Loan.member == User.id))
             .where((Loan.library == library) & Loan.returned_at.is_null()))
-    late = list(base.where(Loan.due_date < today).order_by(Loan.due_date).limit(500))
+    late = list(base.where(Loan.due_date < today).order_by(Loan.due_date).limit(300))
     soon = list(base.where((Loan.due_date >= today) & (Loan.due_date <= today + timedelta(days=library.due_soon_days)))
-                .order_by(Loan.due_date).limit(500))
+                .order_by(Loan.due_date).limit(300))
     return render("library/overdue.html", library=library, late=late, soon=soon, today=today)
 
 
