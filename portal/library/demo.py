@@ -5,6 +5,8 @@ relative to today."""
 import random
 from datetime import timedelta
 
+from peewee import fn
+
 from portal.db import database
 from portal.models import User, utcnow
 
@@ -412,7 +414,10 @@ def load(ctx):
                     issued_at=now - timedelta(days=44), due_date=today - timedelta(days=14), issued_by=staff)
         loans += 1
         # Holds: two people wait for a book that is out; one book waits on the hold shelf.
-        on_loan = Loan.select().where(Loan.returned_at.is_null() & (Loan.member != ahmed)).first()
+        # (a title whose only copy is out, so the queue really waits for its return)
+        single = Copy.select(Copy.title).group_by(Copy.title).having(fn.COUNT(Copy.id) == 1)
+        on_loan = (Loan.select().join(Copy).where(Loan.returned_at.is_null() & (Loan.member != ahmed)
+                                                  & Copy.title.in_(single)).first())
         holds = 0
         for position, reader in enumerate([r for r in readers if r.id != on_loan.member_id][:2], start=1):
             Hold.create(title=on_loan.copy.title, member=reader, position=position, created_at=now - timedelta(days=position))

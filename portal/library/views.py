@@ -308,6 +308,10 @@ def holds_shelf():
     to_pull = list(Hold.select(Hold, Title).join(Title)
                    .where((Title.library == library) & (Hold.status == "waiting") & fn.EXISTS(free_copy))
                    .order_by(Hold.position).limit(100))
+    first_per_title = {}
+    for hold in to_pull:
+        first_per_title.setdefault(hold.title_id, hold)
+    to_pull = list(first_per_title.values())
     pull_copies = {}
     if to_pull:
         for c in Copy.select().where(Copy.title.in_([h.title_id for h in to_pull]) & circ.free_copy_condition()):
