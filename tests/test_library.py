@@ -668,3 +668,42 @@ def test_demo_loads_a_believable_library(client, seed):
     assert Loan.select().where(Loan.returned_at.is_null() & (Loan.due_date < date.today())).count() == 1
     assert Hold.select().where(Hold.status == "ready").count() == 1
     assert "Cien años de soledad" in client.get("/library?q=soledad").get_data(as_text=True)
+
+
+def test_desk_cancels_a_ready_hold_and_calls_the_next(client, auth, lib):
+    from portal.library.models import Hold
+
+    book = lib["books"]["matilda"]
+    staff_login(auth)
+    checkout(client, "C004", lib["wei"])
+    for who in ("maria@binari.example", "+393331234567"):
+        auth.logout()
+        auth.login(who)
+        client.post(f"/library/titles/{book.id}/hold")
+    auth.logout()
+    staff_login(auth)
+    checkin(client, "C004")
+    ready = Hold.get(Hold.member == lib["maria"].id)
+    assert client.post(f"/library/staff/holds/{ready.id}/cancel").status_code == 302
+    assert Hold.get_by_id(ready.id).status == "cancelled"
+    assert Hold.get(Hold.member == lib["ahmed"].id).status == "ready"
+    auth.logout()
+    auth.login("faenza@staff.binari.example")
+    assert client.post(f"/library/staff/holds/{ready.id}/cancel?site=erlembaldo").status_code == 403
+
+
+def test_library_home_shows_recent_arrivals(client, lib):
+    html = client.get("/library").get_data(as_text=True)
+    assert "Arrivati da poco" in html and "Matilda" in html
+
+
+def test_desk_errors_sit_by_their_field_in_english(client, auth, lib):
+    from flask_babel import refresh
+
+    staff_login(auth)
+    client.post("/language", data={"lang": "en", "next": "/"})
+    refresh()
+    html = client.post("/library/staff/desk", data={"barcode": "C001", "member_code": "BNZZZZZZ"}).get_data(as_text=True)
+    assert 'id="member_code-error">No membership card with code BNZZZZZZ.' in html
+    html = client.post("/library/staff/desk", data={"barcode": "XX", "member_code": lib["maria"].member_code}).get_data(as_text=True)
+    assert 'id="barcode-error">No copy with barcode XX in this library.' in html

@@ -21,10 +21,11 @@ from .models import ACTIVE_HOLD, ROME, Copy, Hold, Library, LibraryMember, Loan,
 class CirculationError(Exception):
     """A refusal the desk or the reader must read: `message` is translated."""
 
-    def __init__(self, message, status=422):
+    def __init__(self, message, status=422, field="barcode"):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.field = field  # the desk form field the message belongs to
 
 
 class Blocked(CirculationError):
@@ -246,12 +247,13 @@ def find_copy(library, barcode):
 def find_member(member_code):
     code = normalise_code(member_code).replace("-", "")
     if not code:
-        raise CirculationError(_("Scrivi o scansiona il codice della tessera."))
+        raise CirculationError(_("Scrivi o scansiona il codice della tessera."), field="member_code")
     member = User.get_or_none(User.member_code == code)
     if member is None:
-        raise CirculationError(_("Nessuna tessera con il codice %(code)s.", code=code), status=404)
+        raise CirculationError(_("Nessuna tessera con il codice %(code)s.", code=code), status=404,
+                               field="member_code")
     if not member.is_active_account:
-        raise CirculationError(_("La tessera %(code)s è disattivata.", code=code))
+        raise CirculationError(_("La tessera %(code)s è disattivata.", code=code), field="member_code")
     return member
 
 

@@ -52,9 +52,11 @@ def search():
     page = _page_arg()
     searched = bool(q or language or age or available)
     titles, total = search_titles(q, language, age, available, page) if searched else ([], 0)
-    counts = circ.availability([t.id for t in titles])
+    recent = [] if searched else list(Title.select().order_by(Title.created_at.desc(), Title.id.desc()).limit(8))
+    counts = circ.availability([t.id for t in titles + recent])
     return render("library/search.html", block="results", q=q, language=language, age=age, available=available,
                   titles=titles, total=total, page=page, per_page=PER_PAGE, counts=counts, searched=searched,
+                  recent=recent,
                   libraries=list(Library.select(Library, Site).join(Site)))
 
 
@@ -245,9 +247,8 @@ def desk():
         except circ.Blocked as exc:
             return render("library/desk.html", status=409, blocked=exc.reasons, **ctx)
         except circ.CirculationError as exc:
-            form.barcode.errors.append(exc.message) if "copia" in exc.message.lower() or exc.status == 409 \
-                else form.member_code.errors.append(exc.message)
-            return render("library/desk.html", status=exc.status, error=exc.message, **ctx)
+            getattr(form, exc.field).errors.append(exc.message)
+            return render("library/desk.html", status=exc.status, **ctx)
         ctx["form"] = CheckoutForm(formdata=None)
         return render("library/desk.html", done_loan=loan, **ctx)
     return render("library/desk.html", **ctx)
@@ -347,6 +348,19 @@ def mark_phoned(hold_id):
     Hold.update(phoned_at=utcnow()).where(Hold.id == hold.id).execute()
     flash(_("Segnato: telefonata fatta."), "success")
     return _go(".to_phone", library)
+
+
+@bp.route("/library/staff/holds/<int:hold_id>/cancel", methods=["POST"])
+@staff_required
+def cancel_hold_desk(hold_id):
+    """Cancel a hold for the person (they said they no longer want it); the next one is called."""
+    library = _staff_library()
+    hold = Hold.select().join(Title).where((Hold.id == hold_id) & (Title.library == library)).first()
+    if hold is None:
+        abort(404)
+    circ.cancel_hold(hold)
+    flash(_("Prenotazione annullata."), "success")
+    return _go(".holds_shelf", library)
 
 
 @bp.route("/library/staff/overdue")
