@@ -13,7 +13,7 @@ from peewee import JOIN, Case, IntegrityError, fn
 
 from portal.db import database
 from portal.mail import send_mail
-from portal.models import User, utcnow
+from portal.models import OpeningHours, SiteClosure, User, utcnow
 
 from .models import ACTIVE_HOLD, ROME, Copy, Hold, Library, LibraryMember, Loan, ReaderSettings, Title, today_local
 
@@ -45,6 +45,25 @@ def end_of_local_day(day):
     """The last second of a Milan calendar day, as naive UTC."""
     local = datetime.combine(day, time(23, 59, 59), tzinfo=ROME)
     return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def due_date(library, days):
+    """`days` from today, moved forward to a day the centre is open (not a closed
+    weekday, holiday or closure), so nobody is late because the door was shut."""
+    day = today_local() + timedelta(days=days)
+    site_id = library.site_id
+    open_days = {w for (w,) in OpeningHours.select(OpeningHours.weekday)
+                 .where(OpeningHours.site == site_id).tuples()}
+    if not open_days:
+        return day
+    closed = {d for (d,) in SiteClosure.select(SiteClosure.date).where(
+        ((SiteClosure.site == site_id) | SiteClosure.site.is_null())
+        & (SiteClosure.date >= day) & (SiteClosure.date <= day + timedelta(days=31))).tuples()}
+    for _ in range(31):
+        if day.weekday() in open_days and day not in closed:
+            return day
+        day += timedelta(days=1)
+    return day
 
 
 # --- where copies are -------------------------------------------------------------
@@ -296,7 +315,7 @@ def checkout(library, barcode, member_code, staff, override_reason=""):
     try:
         with database().atomic():
             loan = Loan.create(copy=copy.id, member=member.id, library=library.id, language=copy.title.language,
-                               issued_at=now, due_date=today_local() + timedelta(days=library.loan_days),
+                               issued_at=now, due_date=due_date(library, library.loan_days),
                                override_reason=override_reason if reasons else "", issued_by=staff.id)
             # The person's own hold on this title is fulfilled; someone else's ready
             # hold on this copy (overridden) goes back to waiting at the head of the queue.
@@ -357,12 +376,13 @@ def renew(loan, by_staff=False):
     if loan.renewals >= library.max_renewals:
         raise CirculationError(_("Hai già rinnovato %(count)d volte: è il massimo. Restituisci il libro in biblioteca.",
                                  count=loan.renewals))
-    waiting = Hold.select().where((Hold.title == loan.copy.title_id) & Hold.status.in_(ACTIVE_HOLD)).exists()
+    # Someone still waiting (not already served by another copy on the hold shelf).
+    waiting = Hold.select().where((Hold.title == loan.copy.title_id) & (Hold.status == "waiting")).exists()
     if waiting:
         raise CirculationError(_("Non si può rinnovare: un'altra persona aspetta questo libro."))
     if loan.due_date < today_local() and not by_staff:
         raise CirculationError(_("Il prestito è scaduto: rinnovalo allo sportello della biblioteca."))
-    new_due = max(loan.due_date, today_local() + timedelta(days=library.loan_days))
+    new_due = max(loan.due_date, due_date(library, library.loan_days))
     with database().atomic():
         changed = (Loan.update(due_date=new_due, renewals=Loan.renewals + 1)
                    .where((Loan.id == loan.id) & Loan.returned_at.is_null() & (Loan.renewals == loan.renewals))

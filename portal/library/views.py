@@ -125,7 +125,7 @@ def _my_loans_page(error=None, status=200):
     waiting_titles = set()
     if loans:
         waiting_titles = {t for (t,) in Hold.select(Hold.title).where(
-            Hold.title.in_([ln.copy.title_id for ln in loans]) & Hold.status.in_(ACTIVE_HOLD)).tuples()}
+            Hold.title.in_([ln.copy.title_id for ln in loans]) & (Hold.status == "waiting")).tuples()}
     libraries = {lib.id: lib for lib in Library.select()}
     return render("library/my_loans.html", status=status, loans=loans, holds=holds, places=places, keep=keep,
                   history=history, history_form=HistoryForm(formdata=None, keep_history=keep), error=error,
