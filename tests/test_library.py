@@ -714,3 +714,20 @@ def test_desk_errors_sit_by_their_field_in_english(client, auth, lib):
     assert 'id="member_code-error">No membership card with code BNZZZZZZ.' in html
     html = client.post("/library/staff/desk", data={"barcode": "XX", "member_code": lib["maria"].member_code}).get_data(as_text=True)
     assert 'id="barcode-error">No copy with barcode XX in this library.' in html
+
+
+def test_desk_reminds_of_other_loans_and_ready_holds(client, auth, lib):
+    staff_login(auth)
+    checkout(client, "C004", lib["wei"])
+    auth.logout()
+    auth.login("maria@binari.example")
+    client.post(f"/library/titles/{lib['books']['matilda'].id}/hold")
+    auth.logout()
+    staff_login(auth)
+    checkin(client, "C004")
+    checkout(client, "C001", lib["maria"])
+    html = checkout(client, "C002", lib["maria"]).get_data(as_text=True)
+    assert "Maria Rossi ha ora 2 libri in prestito" in html
+    assert "Ha anche un libro pronto sullo scaffale prenotazioni" in html and "Matilda" in html
+    queue = client.get(f"/library/staff/titles/{lib['books']['matilda'].id}").get_data(as_text=True)
+    assert "Maria Rossi" in queue and "pronto, ritiro entro" in queue

@@ -250,7 +250,16 @@ def desk():
             getattr(form, exc.field).errors.append(exc.message)
             return render("library/desk.html", status=exc.status, **ctx)
         ctx["form"] = CheckoutForm(formdata=None)
-        return render("library/desk.html", done_loan=loan, **ctx)
+        # What else the person has: the volunteer can remind them of due dates and of
+        # a book waiting for them on the hold shelf.
+        member_loans = list(Loan.select(Loan, Copy, Title).join(Copy).join(Title)
+                            .where((Loan.member == loan.member.id) & Loan.returned_at.is_null()
+                                   & (Loan.library == library)).order_by(Loan.due_date))
+        member_ready = list(Hold.select(Hold, Title).join(Title)
+                            .where((Hold.member == loan.member.id) & (Hold.status == "ready")
+                                   & (Title.library == library)))
+        return render("library/desk.html", done_loan=loan, member_loans=member_loans, member_ready=member_ready,
+                      today=today_local(), **ctx)
     return render("library/desk.html", **ctx)
 
 
@@ -468,8 +477,10 @@ def title_edit(title_id):
 
 def _title_edit_page(library, title, form, copy_form, status=200):
     copies = list(title.copies.order_by(Copy.barcode))
+    queue = list(Hold.select(Hold, User).join(User).where((Hold.title == title.id) & Hold.status.in_(ACTIVE_HOLD))
+                 .order_by(Hold.status.desc(), Hold.position))
     return render("library/title_form.html", status=status, library=library, form=form, title=title,
-                  copies=copies, states=circ.copy_states(copies), copy_form=copy_form)
+                  copies=copies, states=circ.copy_states(copies), copy_form=copy_form, queue=queue)
 
 
 @bp.route("/library/staff/titles/<int:title_id>/copies", methods=["POST"])
