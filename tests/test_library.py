@@ -731,3 +731,23 @@ def test_desk_reminds_of_other_loans_and_ready_holds(client, auth, lib):
     assert "Ha anche un libro pronto sullo scaffale prenotazioni" in html and "Matilda" in html
     queue = client.get(f"/library/staff/titles/{lib['books']['matilda'].id}").get_data(as_text=True)
     assert "Maria Rossi" in queue and "pronto, ritiro entro" in queue
+
+
+def test_staff_set_the_lending_rules(client, auth, lib):
+    from portal.library.models import Library
+
+    staff_login(auth)
+    data = {"loan_days": "21", "max_renewals": "1", "max_loans": "3", "max_holds": "4", "pickup_days": "5",
+            "due_soon_days": "2"}
+    assert client.post("/library/staff", data=data).status_code == 302
+    library = Library.get_by_id(lib["library"].id)
+    assert (library.loan_days, library.max_renewals, library.max_loans, library.pickup_days) == (21, 1, 3, 5)
+    response = client.post("/library/staff", data=dict(data, loan_days="0", max_loans="abc"))
+    assert response.status_code == 422 and 'value="abc"' in response.get_data(as_text=True)
+    assert Library.get_by_id(lib["library"].id).loan_days == 21
+    checkout(client, "C001", lib["maria"])
+    assert open_loan("C001").due_date >= date.today() + timedelta(days=21)
+    assert open_loan("C001").due_date < date.today() + timedelta(days=26)
+    auth.logout()
+    auth.login("faenza@staff.binari.example")
+    assert client.post("/library/staff?site=erlembaldo", data=data).status_code == 403

@@ -75,3 +75,20 @@ class ImportForm(FlaskForm):
 
 class HistoryForm(FlaskForm):
     keep_history = BooleanField(_l("Conserva lo storico dei miei prestiti"))
+
+
+class PolicyForm(FlaskForm):
+    """The lending rules of a library."""
+
+    loan_days = IntegerField(_l("Durata del prestito (giorni)"), validators=[
+        DataRequired(_l("Scrivi un numero.")), NumberRange(1, 120, _l("Da %(min)s a %(max)s."))])
+    max_renewals = IntegerField(_l("Rinnovi possibili"), validators=[
+        Optional(), NumberRange(0, 10, _l("Da %(min)s a %(max)s."))])
+    max_loans = IntegerField(_l("Libri in prestito per persona (massimo)"), validators=[
+        DataRequired(_l("Scrivi un numero.")), NumberRange(1, 50, _l("Da %(min)s a %(max)s."))])
+    max_holds = IntegerField(_l("Prenotazioni per persona (massimo)"), validators=[
+        DataRequired(_l("Scrivi un numero.")), NumberRange(1, 50, _l("Da %(min)s a %(max)s."))])
+    pickup_days = IntegerField(_l("Giorni per ritirare una prenotazione"), validators=[
+        DataRequired(_l("Scrivi un numero.")), NumberRange(1, 30, _l("Da %(min)s a %(max)s."))])
+    due_soon_days = IntegerField(_l("Avvisa «in scadenza» quanti giorni prima"), validators=[
+        DataRequired(_l("Scrivi un numero.")), NumberRange(1, 14, _l("Da %(min)s a %(max)s."))])

@@ -18,7 +18,7 @@ from portal.rendering import render
 
 from . import circulation as circ
 from .forms import (AGE_LABELS, LANGUAGE_LABELS, BarcodeForm, CheckoutForm, CopyForm, HistoryForm, ImportForm,
-                    TitleForm)
+                    PolicyForm, TitleForm)
 from .importer import ImportError_, import_rows, parse
 from .models import (ACTIVE_HOLD, Copy, Hold, Library, LibraryMember, Loan, ReaderSettings, Title, today_local)
 from .search import PER_PAGE, search_titles
@@ -213,11 +213,27 @@ def _go(endpoint, library, **kwargs):
     return redirect(url_for(endpoint, site=library.site.slug, **kwargs))
 
 
-@bp.route("/library/staff")
+POLICY_FIELDS = ("loan_days", "max_renewals", "max_loans", "max_holds", "pickup_days", "due_soon_days")
+
+
+@bp.route("/library/staff", methods=["GET", "POST"])
 @staff_required
 def staff_index():
-    """The library's tools for the desk."""
+    """The library at a glance, and its lending rules."""
     library = _staff_library()
+    form = PolicyForm(obj=library) if request.method == "GET" else PolicyForm()
+    if request.method == "POST":
+        if form.validate():
+            for name in POLICY_FIELDS:
+                setattr(library, name, getattr(form, name).data or 0)
+            library.save(only=[getattr(Library, name) for name in POLICY_FIELDS])
+            flash(_("Regole salvate: valgono per i nuovi prestiti e rinnovi."), "success")
+            return _go(".staff_index", library)
+        return _staff_index_page(library, form, 422)
+    return _staff_index_page(library, form)
+
+
+def _staff_index_page(library, form, status=200):
     today = today_local()
     open_loans = Loan.select().where((Loan.library == library) & Loan.returned_at.is_null())
     figures = {
@@ -227,7 +243,7 @@ def staff_index():
         "to_phone": Hold.select().join(Title).where((Title.library == library) & (Hold.status == "ready")
                                                      & (Hold.notify_by == "phone") & Hold.phoned_at.is_null()).count(),
     }
-    return render("library/staff_index.html", library=library, figures=figures)
+    return render("library/staff_index.html", status=status, library=library, figures=figures, form=form)
 
 
 @bp.route("/library/staff/desk", methods=["GET", "POST"])
