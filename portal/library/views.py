@@ -494,7 +494,7 @@ def title_edit(title_id):
 def _title_edit_page(library, title, form, copy_form, status=200):
     copies = list(title.copies.order_by(Copy.barcode))
     queue = list(Hold.select(Hold, User).join(User).where((Hold.title == title.id) & Hold.status.in_(ACTIVE_HOLD))
-                 .order_by(Hold.status.desc(), Hold.position))
+                 .order_by(Hold.status, Hold.position))  # "ready" sorts before "waiting"
     return render("library/title_form.html", status=status, library=library, form=form, title=title,
                   copies=copies, states=circ.copy_states(copies), copy_form=copy_form, queue=queue)
 
