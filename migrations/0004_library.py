@@ -97,6 +97,7 @@ def up(migrator, db):
         returned_at = DateTimeField(null=True)
         renewals = SmallIntegerField(default=0)
         override_reason = CharField(max_length=300, default='')
+        reminded_at = DateTimeField(null=True)
         issued_by = ForeignKeyField(User, null=True, on_delete='SET NULL')
         class Meta:
             database = db

@@ -751,3 +751,51 @@ def test_staff_set_the_lending_rules(client, auth, lib):
     auth.logout()
     auth.login("faenza@staff.binari.example")
     assert client.post("/library/staff?site=erlembaldo", data=data).status_code == 403
+
+
+def test_overdue_email_reminders_once_a_week(client, auth, lib):
+    from portal.models import OutboxMessage
+
+    staff_login(auth)
+    checkout(client, "C001", lib["maria"])
+    checkout(client, "C004", lib["ahmed"])  # no e-mail: letter instead
+    due = open_loan("C001").due_date
+    with time_machine.travel(due + timedelta(days=3, hours=10)):
+        response = client.post("/library/staff/overdue/remind", follow_redirects=True)
+        assert "Promemoria inviato a 1 persona" in response.get_data(as_text=True)
+        mail = OutboxMessage.get()
+        assert mail.to_address == "maria@binari.example" and "Perché il cielo è blu" in mail.body
+        client.post("/library/staff/overdue/remind")
+        assert OutboxMessage.select().count() == 1  # not twice in a week
+        assert "e-mail il" in client.get("/library/staff/overdue").get_data(as_text=True)
+    with time_machine.travel(due + timedelta(days=11, hours=10)):
+        client.post("/library/staff/overdue/remind")
+        assert OutboxMessage.select().count() == 2
+
+
+def test_letters_in_each_persons_language(client, auth, lib, tmp_path):
+    import subprocess
+
+    lib["ahmed"].language = "en"
+    lib["ahmed"].save()
+    staff_login(auth)
+    checkout(client, "C004", lib["ahmed"])
+    with time_machine.travel(open_loan("C004").due_date + timedelta(days=5)):
+        pdf = client.get("/library/staff/overdue/letters.pdf").data
+    (tmp_path / "l.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(tmp_path / "l.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Reminder: books to return" in text and "Matilda" in text and "Ahmed Haddad" in text
+
+
+def test_desk_places_a_hold_for_someone(client, auth, lib):
+    from portal.library.models import Hold
+
+    staff_login(auth)
+    title = lib["books"]["gomorra"]
+    url = f"/library/staff/titles/{title.id}/hold"
+    assert client.post(url, data={"member_code": lib["ahmed"].member_code.lower()}).status_code == 302
+    assert Hold.get(Hold.member == lib["ahmed"].id).title_id == title.id
+    response = client.post(url, data={"member_code": lib["ahmed"].member_code})
+    assert response.status_code == 422 and "già in lista" in response.get_data(as_text=True)
+    response = client.post(url, data={"member_code": "BN000000"})
+    assert response.status_code == 404 and 'value="BN000000"' in response.get_data(as_text=True)

@@ -402,3 +402,33 @@ def set_keep_history(user, keep):
             update={ReaderSettings.keep_history: keep, ReaderSettings.updated_at: now}).execute()
         if not keep:
             Loan.update(member=None).where((Loan.member == user.id) & Loan.returned_at.is_null(False)).execute()
+
+
+def send_overdue_reminders(library, now=None):
+    """E-mail each person with an e-mail address about their overdue loans, at most
+    once a week per loan. Returns the number of people written to; the others get
+    the printed letter."""
+    now = now or utcnow()
+    week_ago = now - timedelta(days=7)
+    loans = list(Loan.select(Loan, Copy, Title, User).join(Copy).join(Title).switch(Loan)
+                 .join(User, on=(Loan.member == User.id))
+                 .where((Loan.library == library) & Loan.returned_at.is_null() & (Loan.due_date < today_local())
+                        & User.email.is_null(False)
+                        & (Loan.reminded_at.is_null() | (Loan.reminded_at < week_ago)))
+                 .order_by(User.id, Loan.due_date))
+    people = {}
+    for loan in loans:
+        people.setdefault(loan.member.id, (loan.member, []))[1].append(loan)
+    for member, member_loans in people.values():
+        with force_locale(member.language or "it"):
+            lines = "\n".join(f"- {loan.copy.title.title} ({loan.copy.barcode}): "
+                              + _("da restituire entro il %(date)s", date=loan.due_date.strftime("%d/%m/%Y"))
+                              for loan in member_loans)
+            body = _("Ciao %(name)s,\n\nrisultano ancora in prestito a te questi libri, con la data di restituzione "
+                     "già passata:\n\n%(lines)s\n\nTi chiediamo di riportarli appena puoi alla %(library)s: altre "
+                     "persone li aspettano, e finché non li restituisci non puoi prendere altri libri. Se li hai persi "
+                     "o ti serve più tempo, passa in biblioteca o chiamaci.\n\nBinari – Kaleidoscopi Metropolitani",
+                     name=member.name, lines=lines, library=library.name)
+            send_mail(member.email, _("Biblioteca: libri da restituire"), body, user=member)
+        Loan.update(reminded_at=now).where(Loan.id.in_([loan.id for loan in member_loans])).execute()
+    return len(people)

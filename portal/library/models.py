@@ -155,6 +155,8 @@ class Loan(BaseModel):
     returned_at = DateTimeField(null=True)
     renewals = SmallIntegerField(default=0)
     override_reason = CharField(max_length=300, default="")
+    # Last e-mail reminder about this overdue loan (so the desk does not send one twice a week).
+    reminded_at = DateTimeField(null=True)
     issued_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
 
     class Meta:

@@ -5,8 +5,8 @@ import secrets
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, gettext as _, ngettext
 from flask_login import current_user, login_required
 from peewee import JOIN, IntegrityError, fn
 
@@ -402,10 +402,23 @@ def overdue():
     return render("library/overdue.html", library=library, late=late, soon=soon, today=today)
 
 
+@bp.route("/library/staff/overdue/remind", methods=["POST"])
+@staff_required
+def overdue_remind():
+    """E-mail a reminder to everyone with an overdue loan and an e-mail address (once a week at most)."""
+    library = _staff_library()
+    sent = circ.send_overdue_reminders(library)
+    flash(ngettext("Promemoria inviato a %(num)d persona.", "Promemoria inviato a %(num)d persone.", sent)
+          if sent else _("Nessun promemoria da inviare (chi ha l'e-mail l'ha già ricevuto questa settimana)."),
+          "success" if sent else "info")
+    return _go(".overdue", library)
+
+
 @bp.route("/library/staff/overdue/letters.pdf")
 @staff_required
 def overdue_letters():
-    """Printable reminder letters, one page per person (by default those without e-mail)."""
+    """Printable reminder letters, one page per person, each in the person's language
+    (by default for those without e-mail)."""
     library = _staff_library()
     everyone = request.args.get("all") == "1"
     loans = list(Loan.select(Loan, Copy, Title, User).join(Copy).join(Title).switch(Loan).join(User, on=(Loan.member == User.id))
@@ -418,7 +431,12 @@ def overdue_letters():
     if not people:
         flash(_("Nessuna lettera da stampare."), "info")
         return _go(".overdue", library)
-    data = render_pdf("library/letters_pdf.html", library=library, people=list(people.values()), today=today_local())
+    letters = []
+    for member, member_loans in people.values():
+        with force_locale(member.language or "it"):
+            letters.append(render_template("library/_letter.html", library=library, member=member,
+                                           loans=member_loans, today=today_local()))
+    data = render_pdf("library/letters_pdf.html", letters=letters)
     return pdf_response(data, f"solleciti-{today_local().isoformat()}.pdf")
 
 
@@ -491,12 +509,29 @@ def title_edit(title_id):
     return _title_edit_page(library, title, form, CopyForm(formdata=None), status)
 
 
-def _title_edit_page(library, title, form, copy_form, status=200):
+def _title_edit_page(library, title, form, copy_form, status=200, **extra):
     copies = list(title.copies.order_by(Copy.barcode))
     queue = list(Hold.select(Hold, User).join(User).where((Hold.title == title.id) & Hold.status.in_(ACTIVE_HOLD))
                  .order_by(Hold.status, Hold.position))  # "ready" sorts before "waiting"
     return render("library/title_form.html", status=status, library=library, form=form, title=title,
-                  copies=copies, states=circ.copy_states(copies), copy_form=copy_form, queue=queue)
+                  copies=copies, states=circ.copy_states(copies), copy_form=copy_form, queue=queue, **extra)
+
+
+@bp.route("/library/staff/titles/<int:title_id>/hold", methods=["POST"])
+@staff_required
+def hold_for_member(title_id):
+    """Place a hold for someone at the desk (by the code on their card)."""
+    library = _staff_library()
+    title = _staff_title(library, title_id)
+    code = request.form.get("member_code", "")
+    try:
+        member = circ.find_member(code)
+        circ.place_hold(title, member)
+    except circ.CirculationError as exc:
+        return _title_edit_page(library, title, TitleForm(obj=title, formdata=None), CopyForm(formdata=None),
+                                exc.status, hold_error=exc.message, hold_code=code[:20])
+    flash(_("%(name)s è in lista per questo libro.", name=member.name), "success")
+    return _go(".title_edit", library, title_id=title.id)
 
 
 @bp.route("/library/staff/titles/<int:title_id>/copies", methods=["POST"])
