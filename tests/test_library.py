@@ -799,3 +799,19 @@ def test_desk_places_a_hold_for_someone(client, auth, lib):
     assert response.status_code == 422 and "già in lista" in response.get_data(as_text=True)
     response = client.post(url, data={"member_code": "BN000000"})
     assert response.status_code == 404 and 'value="BN000000"' in response.get_data(as_text=True)
+
+
+def test_withdrawn_copy_on_hold_shelf_returns_hold_to_queue(client, auth, lib):
+    from portal.library.models import Copy, Hold
+
+    auth.login("maria@binari.example")
+    client.post(f"/library/titles/{lib['books']['matilda'].id}/hold")
+    auth.logout()
+    staff_login(auth)
+    checkin(client, "C004")  # pulled from the shelf for Maria
+    assert Hold.get(Hold.member == lib["maria"].id).status == "ready"
+    copy = Copy.get(Copy.barcode == "C004")
+    client.post(f"/library/staff/copies/{copy.id}", data={"barcode": "C004", "withdrawn": "y", "note": "rovinato"})
+    hold = Hold.get(Hold.member == lib["maria"].id)
+    assert hold.status == "waiting" and hold.copy is None
+    assert "Nessuna copia da prestare" in client.get(f"/library/titles/{lib['books']['matilda'].id}").get_data(as_text=True)

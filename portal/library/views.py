@@ -50,6 +50,7 @@ def search():
     age = request.args.get("age") if request.args.get("age") in AGE_LABELS else ""
     available = request.args.get("available") == "1"
     page = _page_arg()
+    circ.expire_holds()  # lazily: a copy whose pickup window passed is free again
     searched = bool(q or language or age or available)
     titles, total = search_titles(q, language, age, available, page) if searched else ([], 0)
     recent = [] if searched else list(Title.select().order_by(Title.created_at.desc(), Title.id.desc()).limit(8))
@@ -572,6 +573,10 @@ def copy_edit(copy_id):
             try:
                 with database().atomic():
                     copy.save()
+                    if copy.withdrawn:
+                        # A withdrawn copy cannot be collected: its hold goes back to the queue.
+                        Hold.update(status="waiting", copy=None, ready_at=None, expires_at=None).where(
+                            (Hold.copy == copy.id) & (Hold.status == "ready")).execute()
             except IntegrityError:
                 form.barcode.errors.append(_("Il codice %(code)s è già usato da un'altra copia.", code=copy.barcode))
             else:
