@@ -591,6 +591,11 @@ def copy_edit(copy_id):
 def _import_dir():
     path = Path(current_app.config["UPLOAD_DIR"]) / "library-import"
     path.mkdir(parents=True, exist_ok=True)
+    # Previews nobody confirmed are dropped after a day (no cron: on the next upload).
+    old = datetime.now().timestamp() - 24 * 3600
+    for stale in path.glob("*.csv"):
+        if stale.stat().st_mtime < old:
+            stale.unlink(missing_ok=True)
     return path
 
 
