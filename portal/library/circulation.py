@@ -1,0 +1,434 @@
+"""Circulation rules: check-out, check-in, renewals, holds and their queue.
+
+Every write happens inside ``with database().atomic():`` and relies on the
+partial unique indexes of models.py: a second open loan for a copy, a second
+ready hold for a copy or a second active hold of a person for a title fails in
+the database (IntegrityError), whatever the timing of concurrent requests.
+"""
+from datetime import datetime, time, timedelta, timezone
+
+from flask import current_app, url_for
+from flask_babel import force_locale, gettext as _
+from peewee import JOIN, Case, IntegrityError, fn
+
+from portal.db import database
+from portal.mail import send_mail
+from portal.models import OpeningHours, SiteClosure, User, utcnow
+
+from .models import ACTIVE_HOLD, ROME, Copy, Hold, Library, LibraryMember, Loan, ReaderSettings, Title, today_local
+
+
+class CirculationError(Exception):
+    """A refusal the desk or the reader must read: `message` is translated."""
+
+    def __init__(self, message, status=422, field="barcode"):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field  # the desk form field the message belongs to
+
+
+class Blocked(CirculationError):
+    """The rules refuse the loan; staff may override with a recorded reason."""
+
+    def __init__(self, reasons):
+        super().__init__(" ".join(reasons), status=409)
+        self.reasons = reasons
+
+
+def normalise_code(raw):
+    """Barcodes and member codes as typed or scanned: no spaces, upper case."""
+    return "".join((raw or "").split()).upper()[:32]
+
+
+def end_of_local_day(day):
+    """The last second of a Milan calendar day, as naive UTC."""
+    local = datetime.combine(day, time(23, 59, 59), tzinfo=ROME)
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def due_date(library, days):
+    """`days` from today, moved forward to a day the centre is open (not a closed
+    weekday, holiday or closure), so nobody is late because the door was shut."""
+    day = today_local() + timedelta(days=days)
+    site_id = library.site_id
+    open_days = {w for (w,) in OpeningHours.select(OpeningHours.weekday)
+                 .where(OpeningHours.site == site_id).tuples()}
+    if not open_days:
+        return day
+    closed = {d for (d,) in SiteClosure.select(SiteClosure.date).where(
+        ((SiteClosure.site == site_id) | SiteClosure.site.is_null())
+        & (SiteClosure.date >= day) & (SiteClosure.date <= day + timedelta(days=31))).tuples()}
+    for _ in range(31):
+        if day.weekday() in open_days and day not in closed:
+            return day
+        day += timedelta(days=1)
+    return day
+
+
+# --- where copies are -------------------------------------------------------------
+
+def free_copy_condition():
+    """SQL condition: the copy is on the shelf (not withdrawn, not on loan, not on the hold shelf)."""
+    open_loan = Loan.select(Loan.id).where((Loan.copy == Copy.id) & Loan.returned_at.is_null())
+    ready = Hold.select(Hold.id).where((Hold.copy == Copy.id) & (Hold.status == "ready"))
+    return (Copy.withdrawn == False) & ~fn.EXISTS(open_loan) & ~fn.EXISTS(ready)  # noqa: E712
+
+
+def copy_states(copies):
+    """{copy id: (state, detail)}: state is shelf / loan / holdshelf / withdrawn.
+
+    Two queries whatever the number of copies. An open loan wins over anything:
+    an overdue copy is still on loan until it is checked in.
+    """
+    ids = [c.id for c in copies]
+    loans, ready = {}, {}
+    if ids:
+        for loan in Loan.select(Loan.copy, Loan.due_date).where(Loan.copy.in_(ids) & Loan.returned_at.is_null()):
+            loans[loan.copy_id] = loan.due_date
+        for hold in Hold.select(Hold.copy, Hold.expires_at).where(Hold.copy.in_(ids) & (Hold.status == "ready")):
+            ready[hold.copy_id] = hold.expires_at
+    states = {}
+    for c in copies:
+        if c.id in loans:
+            states[c.id] = ("loan", loans[c.id])
+        elif c.id in ready:
+            states[c.id] = ("holdshelf", ready[c.id])
+        elif c.withdrawn:
+            states[c.id] = ("withdrawn", None)
+        else:
+            states[c.id] = ("shelf", None)
+    return states
+
+
+def availability(title_ids):
+    """{title id: (copies, on the shelf now)} in one query."""
+    if not title_ids:
+        return {}
+    free = fn.SUM(Case(None, [(free_copy_condition(), 1)], 0))
+    rows = (Copy.select(Copy.title, fn.COUNT(Copy.id), free)
+            .where(Copy.title.in_(title_ids) & (Copy.withdrawn == False))  # noqa: E712
+            .group_by(Copy.title).tuples())
+    return {title_id: (total, int(available or 0)) for title_id, total, available in rows}
+
+
+# --- holds: lazy expiry, trapping, notices -----------------------------------------
+
+def expire_holds(library=None, now=None):
+    """Expire uncollected holds whose pickup window has passed and promote the next
+    person in line to the same copy. Run lazily on the pages that show holds (no cron)."""
+    now = now or utcnow()
+    query = Hold.select().where((Hold.status == "ready") & (Hold.expires_at < now))
+    if library is not None:
+        query = query.join(Title).where(Title.library == library)
+    expired = list(query.order_by(Hold.expires_at).limit(200))
+    promoted = []
+    for hold in expired:
+        with database().atomic():
+            changed = (Hold.update(status="expired", closed_at=now)
+                       .where((Hold.id == hold.id) & (Hold.status == "ready")).execute())
+            if not changed:
+                continue  # another request expired it first
+            if hold.copy_id:
+                nxt = trap(Copy.get_by_id(hold.copy_id), now=now)
+                if nxt:
+                    promoted.append(nxt)
+    return promoted
+
+
+def trap(copy, now=None):
+    """Give a copy that is in the librarian's hands to the first person waiting for
+    its title: the hold becomes ready until the end of the pickup window and the
+    person is told. Returns the hold, or None when nobody waits.
+
+    Only called at check-in (or when a hold on the shelf expires): a book is never
+    announced while someone else still has it.
+    """
+    now = now or utcnow()
+    if copy.withdrawn:
+        return None
+    library = Library.select().join(Title).where(Title.id == copy.title_id).get()
+    expires = end_of_local_day(today_local() + timedelta(days=library.pickup_days))
+    for _attempt in range(5):
+        first = (Hold.select().where((Hold.title == copy.title_id) & (Hold.status == "waiting"))
+                 .order_by(Hold.position).first())
+        if first is None:
+            return None
+        try:
+            with database().atomic():
+                changed = (Hold.update(status="ready", copy=copy.id, ready_at=now, expires_at=expires)
+                           .where((Hold.id == first.id) & (Hold.status == "waiting")).execute())
+        except IntegrityError:
+            return None  # the copy is already on the hold shelf for someone
+        if changed:
+            hold = Hold.get_by_id(first.id)
+            notify_ready(hold, library)
+            return hold
+    return None
+
+
+def notify_ready(hold, library):
+    """Tell the person their book is waiting: e-mail, or the desk's list of people to phone."""
+    member = hold.member
+    if member.email:
+        with force_locale(member.language or "it"):
+            subject = _("Biblioteca: il libro che aspettavi è arrivato")
+            body = _("Ciao %(name)s,\n\n«%(title)s» ti aspetta allo scaffale prenotazioni della %(library)s.\n"
+                     "Puoi ritirarlo fino a %(until)s con la tua tessera (%(code)s).\n"
+                     "Dopo quella data passa alla persona successiva in lista.\n\n%(link)s\n\n"
+                     "Binari – Kaleidoscopi Metropolitani",
+                     name=member.name, title=hold.title.title, library=library.name,
+                     until=hold.expires_at.replace(tzinfo=timezone.utc).astimezone(ROME).strftime("%d/%m/%Y"),
+                     code=member.member_code, link=_account_link())
+        send_mail(member.email, subject, body, user=member)
+        Hold.update(notify_by="mail").where(Hold.id == hold.id).execute()
+        hold.notify_by = "mail"
+    else:
+        Hold.update(notify_by="phone").where(Hold.id == hold.id).execute()
+        hold.notify_by = "phone"
+
+
+def _account_link():
+    try:
+        return url_for("library.my_loans", _external=True)
+    except RuntimeError:  # outside a request (demo loader)
+        return ""
+
+
+def place_hold(title, member):
+    """Put `member` in the queue for `title`; returns the hold. Refusals raise CirculationError."""
+    library = title.library
+    expire_holds(library)
+    already = (Loan.select().join(Copy).where((Copy.title == title.id) & (Loan.member == member.id)
+                                              & Loan.returned_at.is_null()).exists())
+    if already:
+        raise CirculationError(_("Hai già in prestito una copia di questo libro."))
+    if Hold.select().where((Hold.title == title.id) & (Hold.member == member.id)
+                           & Hold.status.in_(ACTIVE_HOLD)).exists():
+        raise CirculationError(_("Sei già in lista per questo libro."))
+    if not Copy.select().where((Copy.title == title.id) & (Copy.withdrawn == False)).exists():  # noqa: E712
+        raise CirculationError(_("Questo libro non ha copie da prestare."))
+    active = Hold.select().where((Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD)).count()
+    if active >= library.max_holds:
+        raise CirculationError(_("Hai già %(count)d prenotazioni attive: è il massimo.", count=active))
+    for _attempt in range(8):
+        try:
+            with database().atomic():
+                last = Hold.select(fn.MAX(Hold.position)).where(Hold.title == title.id).scalar() or 0
+                return Hold.create(title=title.id, member=member.id, position=last + 1)
+        except IntegrityError:
+            # Either the same person twice at once (partial unique index), or two
+            # people took the same ticket (PostgreSQL): re-check and try again.
+            if Hold.select().where((Hold.title == title.id) & (Hold.member == member.id)
+                                   & Hold.status.in_(ACTIVE_HOLD)).exists():
+                raise CirculationError(_("Sei già in lista per questo libro."))
+    raise CirculationError(_("Troppe richieste in questo momento: riprova."), status=503)
+
+
+def cancel_hold(hold, now=None):
+    """Cancel a hold; a copy waiting on the hold shelf goes to the next person."""
+    now = now or utcnow()
+    with database().atomic():
+        changed = (Hold.update(status="cancelled", closed_at=now)
+                   .where((Hold.id == hold.id) & Hold.status.in_(ACTIVE_HOLD)).execute())
+    if changed and hold.status == "ready" and hold.copy_id:
+        trap(Copy.get_by_id(hold.copy_id), now=now)
+    return bool(changed)
+
+
+def queue_places(holds):
+    """{hold id: place in the queue (1 = next)} for waiting holds, in one query."""
+    waiting = [h.id for h in holds if h.status == "waiting"]
+    if not waiting:
+        return {}
+    Other = Hold.alias()
+    rows = (Hold.select(Hold.id, fn.COUNT(Other.id))
+            .join(Other, JOIN.LEFT_OUTER,
+                  on=((Other.title == Hold.title) & (Other.position < Hold.position)
+                      & (Other.status == "waiting")))
+            .where(Hold.id.in_(waiting)).group_by(Hold.id).tuples())
+    return {hold_id: ahead + 1 for hold_id, ahead in rows}
+
+
+# --- loans ---------------------------------------------------------------------------
+
+def find_copy(library, barcode):
+    code = normalise_code(barcode)
+    if not code:
+        raise CirculationError(_("Scrivi o scansiona il codice a barre della copia."))
+    copy = (Copy.select(Copy, Title).join(Title)
+            .where((Copy.barcode == code) & (Title.library == library)).first())
+    if copy is None:
+        raise CirculationError(_("Nessuna copia con il codice %(code)s in questa biblioteca.", code=code), status=404)
+    return copy
+
+
+def find_member(member_code):
+    code = normalise_code(member_code).replace("-", "")
+    if not code:
+        raise CirculationError(_("Scrivi o scansiona il codice della tessera."), field="member_code")
+    member = User.get_or_none(User.member_code == code)
+    if member is None:
+        raise CirculationError(_("Nessuna tessera con il codice %(code)s.", code=code), status=404,
+                               field="member_code")
+    if not member.is_active_account:
+        raise CirculationError(_("La tessera %(code)s è disattivata.", code=code), field="member_code")
+    return member
+
+
+def member_blocks(library, member):
+    """Reasons the rules refuse a new loan (empty list: the person may borrow)."""
+    reasons = []
+    open_loans = list(Loan.select(Loan.due_date).where((Loan.member == member.id) & Loan.returned_at.is_null()
+                                                       & (Loan.library == library)))
+    overdue = sum(1 for loan in open_loans if loan.due_date < today_local())
+    if overdue:
+        reasons.append(_("Ha %(count)d prestiti scaduti da restituire.", count=overdue))
+    if len(open_loans) >= library.max_loans:
+        reasons.append(_("Ha già %(count)d libri in prestito (massimo %(max)d).", count=len(open_loans),
+                         max=library.max_loans))
+    return reasons
+
+
+def checkout(library, barcode, member_code, staff, override_reason=""):
+    """Lend a copy to the holder of a card. Returns the loan.
+
+    Raises CirculationError (unknown code, already on loan, ...) or Blocked (rules
+    that staff may override by giving a reason, which is kept with the loan).
+    """
+    copy = find_copy(library, barcode)
+    member = find_member(member_code)
+    if copy.withdrawn:
+        raise CirculationError(_("La copia %(code)s è ritirata dal prestito.", code=copy.barcode))
+    expire_holds(library)
+    current = Loan.select().where((Loan.copy == copy.id) & Loan.returned_at.is_null()).first()
+    if current is not None:
+        raise _already_on_loan(copy, current, member)
+    override_reason = (override_reason or "").strip()[:300]
+    reasons = member_blocks(library, member)
+    ready = Hold.select().where((Hold.copy == copy.id) & (Hold.status == "ready")).first()
+    if ready is not None and ready.member_id != member.id:
+        reasons.append(_("Questa copia è sullo scaffale prenotazioni per un'altra persona."))
+    if reasons and not override_reason:
+        raise Blocked(reasons)
+    now = utcnow()
+    try:
+        with database().atomic():
+            loan = Loan.create(copy=copy.id, member=member.id, library=library.id, language=copy.title.language,
+                               issued_at=now, due_date=due_date(library, library.loan_days),
+                               override_reason=override_reason if reasons else "", issued_by=staff.id)
+            # The person's own hold on this title is fulfilled; someone else's ready
+            # hold on this copy (overridden) goes back to waiting at the head of the queue.
+            Hold.update(status="collected", closed_at=now).where(
+                (Hold.title == copy.title_id) & (Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD)).execute()
+            if ready is not None and ready.member_id != member.id:
+                Hold.update(status="waiting", copy=None, ready_at=None, expires_at=None).where(
+                    (Hold.id == ready.id) & (Hold.status == "ready")).execute()
+            if not LibraryMember.select().where((LibraryMember.library == library.id)
+                                                & (LibraryMember.user == member.id)).exists():
+                LibraryMember.insert(library=library.id, user=member.id, joined_at=now).on_conflict_ignore().execute()
+    except IntegrityError:
+        # Two desks scanned the same copy at the same instant: the database let one win.
+        current = Loan.select().where((Loan.copy == copy.id) & Loan.returned_at.is_null()).first()
+        raise _already_on_loan(copy, current, member)
+    loan.copy = copy
+    loan.member = member
+    return loan
+
+
+def _already_on_loan(copy, current, member):
+    if current is not None and current.member_id == member.id:
+        return CirculationError(_("La copia %(code)s è già in prestito a questa persona.", code=copy.barcode),
+                                status=409)
+    due = current.due_date.strftime("%d/%m/%Y") if current is not None else "?"
+    return CirculationError(_("La copia %(code)s è già in prestito (scadenza %(due)s): va prima restituita.",
+                              code=copy.barcode, due=due), status=409)
+
+
+def checkin(library, barcode):
+    """Take a copy back. Returns (loan or None, hold now ready for it or None, copy)."""
+    copy = find_copy(library, barcode)
+    now = utcnow()
+    loan = Loan.select().where((Loan.copy == copy.id) & Loan.returned_at.is_null()).first()
+    if loan is not None:
+        with database().atomic():
+            changed = (Loan.update(returned_at=now)
+                       .where((Loan.id == loan.id) & Loan.returned_at.is_null()).execute())
+            if changed and loan.member_id and not ReaderSettings.keeps_history(loan.member_id):
+                # No history without consent: the loan stays only as a number for the figures.
+                Loan.update(member=None).where(Loan.id == loan.id).execute()
+        if not changed:
+            loan = None
+        else:
+            loan.returned_at = now
+    expire_holds(library, now)
+    hold = Hold.select().where((Hold.copy == copy.id) & (Hold.status == "ready")).first()
+    if hold is None:
+        hold = trap(copy, now=now)
+    return loan, hold, copy
+
+
+def renew(loan, by_staff=False):
+    """Extend a loan by the policy's length from today. Refusals raise CirculationError."""
+    library = loan.library
+    if loan.returned_at is not None:
+        raise CirculationError(_("Questo prestito è già chiuso."))
+    if loan.renewals >= library.max_renewals:
+        raise CirculationError(_("Hai già rinnovato %(count)d volte: è il massimo. Restituisci il libro in biblioteca.",
+                                 count=loan.renewals))
+    # Someone still waiting (not already served by another copy on the hold shelf).
+    waiting = Hold.select().where((Hold.title == loan.copy.title_id) & (Hold.status == "waiting")).exists()
+    if waiting:
+        raise CirculationError(_("Non si può rinnovare: un'altra persona aspetta questo libro."))
+    if loan.due_date < today_local() and not by_staff:
+        raise CirculationError(_("Il prestito è scaduto: rinnovalo allo sportello della biblioteca."))
+    new_due = max(loan.due_date, due_date(library, library.loan_days))
+    with database().atomic():
+        changed = (Loan.update(due_date=new_due, renewals=Loan.renewals + 1)
+                   .where((Loan.id == loan.id) & Loan.returned_at.is_null() & (Loan.renewals == loan.renewals))
+                   .execute())
+    if not changed:
+        raise CirculationError(_("Il prestito è cambiato nel frattempo: ricarica la pagina."), status=409)
+    loan.due_date, loan.renewals = new_due, loan.renewals + 1
+    return loan
+
+
+def set_keep_history(user, keep):
+    """Opt in or out of the loan history; opting out forgets the past loans at once."""
+    now = utcnow()
+    with database().atomic():
+        ReaderSettings.insert(user=user.id, keep_history=keep, updated_at=now).on_conflict(
+            conflict_target=[ReaderSettings.user],
+            update={ReaderSettings.keep_history: keep, ReaderSettings.updated_at: now}).execute()
+        if not keep:
+            Loan.update(member=None).where((Loan.member == user.id) & Loan.returned_at.is_null(False)).execute()
+
+
+def send_overdue_reminders(library, now=None):
+    """E-mail each person with an e-mail address about their overdue loans, at most
+    once a week per loan. Returns the number of people written to; the others get
+    the printed letter."""
+    now = now or utcnow()
+    week_ago = now - timedelta(days=7)
+    loans = list(Loan.select(Loan, Copy, Title, User).join(Copy).join(Title).switch(Loan)
+                 .join(User, on=(Loan.member == User.id))
+                 .where((Loan.library == library) & Loan.returned_at.is_null() & (Loan.due_date < today_local())
+                        & User.email.is_null(False)
+                        & (Loan.reminded_at.is_null() | (Loan.reminded_at < week_ago)))
+                 .order_by(User.id, Loan.due_date))
+    people = {}
+    for loan in loans:
+        people.setdefault(loan.member.id, (loan.member, []))[1].append(loan)
+    for member, member_loans in people.values():
+        with force_locale(member.language or "it"):
+            lines = "\n".join(f"- {loan.copy.title.title} ({loan.copy.barcode}): "
+                              + _("da restituire entro il %(date)s", date=loan.due_date.strftime("%d/%m/%Y"))
+                              for loan in member_loans)
+            body = _("Ciao %(name)s,\n\nrisultano ancora in prestito a te questi libri, con la data di restituzione "
+                     "già passata:\n\n%(lines)s\n\nTi chiediamo di riportarli appena puoi alla %(library)s: altre "
+                     "persone li aspettano, e finché non li restituisci non puoi prendere altri libri. Se li hai persi "
+                     "o ti serve più tempo, passa in biblioteca o chiamaci.\n\nBinari – Kaleidoscopi Metropolitani",
+                     name=member.name, lines=lines, library=library.name)
+            send_mail(member.email, _("Biblioteca: libri da restituire"), body, user=member)
+        Loan.update(reminded_at=now).where(Loan.id.in_([loan.id for loan in member_loans])).execute()
+    return len(people)

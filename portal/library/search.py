@@ -1,0 +1,65 @@
+"""Catalogue search: SQLite FTS5 (accents and case folded), LIKE on a folded
+column for PostgreSQL. Bounded: one query for the page, one for the count."""
+import re
+
+from peewee import SQL, NodeList, fn
+
+from portal.db import is_sqlite
+
+from .isbn import normalise_isbn
+from .models import Copy, Title, TitleSearch, fold
+from .circulation import free_copy_condition
+
+PER_PAGE = 20
+
+
+def _tokens(q):
+    return [t for t in re.findall(r"\w+", fold(q)) if t][:8]
+
+
+def _unindexed(field):
+    """SQLite: ``+column`` keeps the planner from driving the query by that column's
+    index, so the FTS5 match (few rows) is the outer loop, not 20,000 titles."""
+    return NodeList((SQL("+"), field), glue="")
+
+
+def search_titles(q="", language="", age_group="", available=False, page=1, library=None):
+    """(titles on this page, total) for the reader's query and filters."""
+    query = Title.select()
+    q = (q or "").strip()[:200]
+    ranked = False
+    isbn = None
+    if q and re.fullmatch(r"[\d\s\-xX]{10,17}", q):
+        try:
+            isbn = normalise_isbn(q)
+        except ValueError:
+            isbn = None
+    if isbn:
+        query = query.where(Title.isbn == isbn)
+    elif q:
+        tokens = _tokens(q)
+        if not tokens:
+            return [], 0
+        if is_sqlite():
+            # Each word a prefix ("perch" finds "perché" while typing); FTS5 ranks by bm25.
+            expression = " ".join(f'"{t}"*' for t in tokens)
+            query = (query.join(TitleSearch, on=(TitleSearch.rowid == Title.id))
+                     .where(TitleSearch.match(expression)))
+            ranked = True
+        else:
+            for token in tokens:
+                query = query.where(Title.search_text.contains(token))
+    plain = _unindexed if ranked else (lambda field: field)
+    if library is not None:
+        query = query.where(plain(Title.library) == library.id)
+    if language:
+        query = query.where(plain(Title.language) == language)
+    if age_group:
+        query = query.where(plain(Title.age_group) == age_group)
+    if available:
+        query = query.where(fn.EXISTS(Copy.select(Copy.id).where((Copy.title == Title.id) & free_copy_condition())))
+    total = query.count()
+    order = [TitleSearch.rank(), Title.title] if ranked else [Title.title, Title.id]
+    page = max(1, min(page, 500))
+    titles = list(query.order_by(*order).paginate(page, PER_PAGE))
+    return titles, total

@@ -1,0 +1,126 @@
+"""The library's integrity rules under concurrent requests at a real server
+(gunicorn, 4 workers x 4 threads, CSRF on): one open loan per copy, one ready
+hold per copy, a unique queue order, one active hold per person and title."""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from conftest import csrf_token_from, make_user
+
+N = 24
+
+
+@pytest.fixture
+def library_world(app, seed):
+    from portal.library.models import Copy, Library, Title
+
+    library = Library.for_site(seed["sites"]["erlembaldo"])
+    title = Title(library=library, title="Il Gruffalò", authors="Julia Donaldson", language="it", age_group="children")
+    title.save()
+    copy = Copy.create(title=title, barcode="LAST01")  # the only copy
+    readers = [make_user(f"Lettore {i}", email=f"lettore{i}@example.org") for i in range(N)]
+    return {"library": library, "title": title, "copy": copy, "readers": readers}
+
+
+def logged_in(server, identifier, password):
+    session = requests.Session()
+    token = csrf_token_from(session.get(server.url + "/login", timeout=30).text)
+    response = session.post(server.url + "/login", data={"identifier": identifier, "password": password,
+                                                          "csrf_token": token}, allow_redirects=False, timeout=30)
+    assert response.status_code == 302, response.text[:500]
+    return session
+
+
+def fresh(session, url):
+    """The CSRF token of the form at `url`; then drop the idle keep-alive connection,
+    which the server may close just as the real request reuses it."""
+    token = csrf_token_from(session.get(url, timeout=30).text)
+    session.close()  # keeps the cookies
+    return token
+
+
+def fire(calls):
+    """Run the prepared calls at the same instant from N threads; return the responses."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_concurrent_checkouts_of_one_copy(live_server, library_world):
+    from portal.library.models import Loan
+
+    prepared = []
+    for reader in library_world["readers"]:
+        session = logged_in(live_server, "erlembaldo@staff.binari.example", "binari2026")
+        token = fresh(session, live_server.url + "/library/staff/desk")
+        data = {"barcode": "LAST01", "member_code": reader.member_code, "csrf_token": token}
+        prepared.append(lambda s=session, d=data: s.post(live_server.url + "/library/staff/desk", data=d, timeout=60))
+    responses = fire(prepared)
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(200) == 1, codes
+    assert codes.count(409) == N - 1, codes
+    assert Loan.select().where((Loan.copy == library_world["copy"].id) & Loan.returned_at.is_null()).count() == 1
+    assert "Traceback" not in live_server.log()
+
+
+def test_concurrent_holds_on_the_last_copy(live_server, library_world, client):
+    from portal.library.models import Hold, Loan
+    from portal.models import utcnow
+    from datetime import date, timedelta
+
+    title = library_world["title"]
+    readers = library_world["readers"]
+    # The only copy is out: everybody queues at once.
+    Loan.create(copy=library_world["copy"], member=readers[0], library=library_world["library"], language="it",
+                issued_at=utcnow(), due_date=date.today() + timedelta(days=30))
+    prepared = []
+    for reader in readers[1:]:
+        session = logged_in(live_server, reader.email, "password123")
+        token = fresh(session, f"{live_server.url}/library/titles/{title.id}")
+        prepared.append(lambda s=session, t=token: s.post(f"{live_server.url}/library/titles/{title.id}/hold",
+                                                          data={"csrf_token": t}, allow_redirects=False, timeout=60))
+    # ... and one impatient person taps the button twenty times at once.
+    eager = logged_in(live_server, readers[1].email, "password123")
+    # (readers[1] is also in the crowd above: their duplicates must fail too)
+    token = fresh(eager, f"{live_server.url}/library/titles/{title.id}")
+    prepared += [lambda t=token: eager.post(f"{live_server.url}/library/titles/{title.id}/hold",
+                                            data={"csrf_token": t}, allow_redirects=False, timeout=60)] * 20
+    responses = fire(prepared)
+    assert all(r.status_code in (302, 422) for r in responses), [r.status_code for r in responses]
+    holds = list(Hold.select().where(Hold.title == title.id))
+    assert len(holds) == N - 1  # one each, the eager person included only once
+    assert len({h.member_id for h in holds}) == N - 1
+    assert sorted(h.position for h in holds) == list(range(1, N))  # unique, gap-free queue
+    assert "Traceback" not in live_server.log()
+
+
+def test_concurrent_checkins_give_the_copy_to_one_person(live_server, library_world):
+    from portal.library.models import Hold, Loan
+    from portal.models import utcnow
+    from datetime import date, timedelta
+
+    title, readers = library_world["title"], library_world["readers"]
+    Loan.create(copy=library_world["copy"], member=readers[0], library=library_world["library"], language="it",
+                issued_at=utcnow(), due_date=date.today() + timedelta(days=30))
+    for position, reader in enumerate(readers[1:4], start=1):
+        Hold.create(title=title, member=reader, position=position)
+    prepared = []
+    for _ in range(N):
+        session = logged_in(live_server, "erlembaldo@staff.binari.example", "binari2026")
+        token = fresh(session, live_server.url + "/library/staff/desk")
+        prepared.append(lambda s=session, t=token: s.post(live_server.url + "/library/staff/checkin",
+                                                          data={"in-barcode": "LAST01", "csrf_token": t}, timeout=60))
+    responses = fire(prepared)
+    assert all(r.status_code == 200 for r in responses), [r.status_code for r in responses]
+    assert sum("Restituito" in r.text for r in responses) == 1
+    ready = list(Hold.select().where(Hold.status == "ready"))
+    assert len(ready) == 1 and ready[0].member_id == readers[1].id
+    assert Loan.select().where(Loan.returned_at.is_null()).count() == 0
+    assert "Traceback" not in live_server.log()

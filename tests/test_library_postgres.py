@@ -1,0 +1,119 @@
+"""The library on PostgreSQL: migration (partial unique indexes, no FTS5), the
+LIKE search on the folded column, circulation and holds."""
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from peewee import IntegrityError
+
+from conftest import free_port
+from conftest import test_settings as settings_for  # aliased: pytest would collect test_*
+
+pytestmark = pytest.mark.xdist_group("postgres")
+
+
+@pytest.fixture(scope="module")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster (Debian's postgresql package) on a free port."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        pytest.fail("PostgreSQL is not installed: run `make test` (it installs Debian's postgresql)")
+    bindir = Path(found[-1]).parent
+    data = Path(tempfile.mkdtemp(prefix="binari-libpg-", dir="/tmp"))
+    as_postgres = []
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    subprocess.run(as_postgres + [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)
+    subprocess.run(as_postgres + [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(data / "log"),
+                                  "-o", f"-p {port} -k {data} -c fsync=off -c listen_addresses=127.0.0.1", "start"],
+                   check=True, capture_output=True)
+    yield port
+    subprocess.run(as_postgres + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                   capture_output=True)
+    shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_lib(pg_cluster, tmp_path):
+    import psycopg2
+
+    from portal import create_app, demo
+    from portal.cli import upgrade_database
+    from portal.db import database
+
+    name = "binari_lib_" + uuid.uuid4().hex[:8]
+    admin = psycopg2.connect(host="127.0.0.1", port=pg_cluster, user="postgres", dbname="postgres")
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    app = create_app(settings_for(tmp_path / "unused.sqlite3",
+                                   DATABASE_URL=f"postgresql://postgres@127.0.0.1:{pg_cluster}/{name}"))
+    with app.app_context():
+        upgrade_database()
+    ctx = app.app_context()
+    ctx.push()
+    seed = demo.load_core()
+    yield app, seed
+    ctx.pop()
+    if not database().is_closed():
+        database().close()
+    admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.close()
+
+
+def test_library_on_postgres(pg_lib):
+    from playhouse.schema_diff import diff_models
+
+    from portal.db import database, is_sqlite
+    from portal.library.models import Copy, Hold, Library, Loan, Title
+    from portal.schema import all_models
+
+    app, seed = pg_lib
+    assert not is_sqlite()
+    assert not diff_models(database().obj, all_models())
+    library = Library.for_site(seed["sites"]["erlembaldo"])
+    book = Title(library=library, title="Perché il cielo è blu", authors="Anna Rossi", language="it",
+                 age_group="children", isbn="9780306406157")
+    book.save()
+    Copy.create(title=book, barcode="PG001")
+    client = app.test_client()
+    for q in ("perche", "PERCHÉ cielo", "ross", "0-306-40615-2"):
+        assert "Perché il cielo è blu" in client.get("/library", query_string={"q": q}).get_data(as_text=True), q
+    maria, wei = seed["users"]["maria@binari.example"], seed["users"]["wei@binari.example"]
+    client.post("/login", data={"identifier": "erlembaldo@staff.binari.example", "password": "binari2026"})
+    assert client.post("/library/staff/desk", data={"barcode": "PG001", "member_code": maria.member_code}).status_code == 200
+    assert client.post("/library/staff/desk", data={"barcode": "PG001", "member_code": wei.member_code}).status_code == 409
+    assert "Perché" not in client.get("/library?available=1").get_data(as_text=True)
+    # The partial unique index holds on PostgreSQL too.
+    with pytest.raises(IntegrityError):
+        with database().atomic():
+            Loan.create(copy=Copy.get(Copy.barcode == "PG001"), member=wei, library=library, language="it",
+                        due_date=date.today() + timedelta(days=30))
+    client.post("/logout")
+    client.post("/login", data={"identifier": "wei@binari.example", "password": "binari2026"})
+    assert client.post(f"/library/titles/{book.id}/hold").status_code == 302
+    assert client.post(f"/library/titles/{book.id}/hold").status_code == 422
+    assert "In lista: posizione 1" in client.get("/account/loans").get_data(as_text=True)
+    client.post("/logout")
+    client.post("/login", data={"identifier": "erlembaldo@staff.binari.example", "password": "binari2026"})
+    assert "Metti questa copia" in client.post("/library/staff/checkin", data={"in-barcode": "PG001"}).get_data(as_text=True)
+    assert Hold.get(Hold.member == wei.id).status == "ready"
+    for url in ("/library/staff/figures", "/library/staff/overdue", "/library/staff/holds", "/library/staff/phone"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_demo_library_on_postgres(pg_lib):
+    from portal.library import demo
+
+    app, seed = pg_lib
+    assert demo.load(seed)["library titles"] >= 290
+    html = app.test_client().get("/library?q=soledad").get_data(as_text=True)
+    assert "Cien años de soledad" in html
