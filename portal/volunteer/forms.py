@@ -22,8 +22,14 @@ def _max(n):
 
 
 class PhoneMixin:
+    """The phone field gets `.normalised` (E.164 or None), even when left empty."""
+
+    def validate(self, extra_validators=None):
+        if getattr(self, "phone", None) is not None:  # account holders' forms drop the field
+            self.phone.normalised = None
+        return super().validate(extra_validators)
+
     def validate_phone(self, field):
-        field.normalised = None
         if field.data:
             field.normalised = normalise_phone(field.data)
             if not field.normalised:
@@ -97,15 +103,22 @@ class NewShiftForm(ShiftForm):
         if field.data and field.data < date.today() - timedelta(days=1):
             raise ValidationError(_l("La data è già passata."))
 
-    def validate_until(self, field):
-        if not self.repeat.data:
-            return
-        if not field.data:
-            raise ValidationError(_l("Scegli fino a quando si ripete."))
-        if self.day.data and field.data < self.day.data:
-            raise ValidationError(_l("La data di fine ripetizione viene prima della prima data."))
-        if self.day.data and field.data > self.day.data + timedelta(weeks=MAX_REPEAT_WEEKS):
-            raise ValidationError(_l("Al massimo un anno di turni alla volta."))
+    def validate(self, extra_validators=None):
+        # Checked here, not in validate_until: Optional() stops the chain when "until" is empty.
+        ok = super().validate(extra_validators)
+        until, first = self.until.data, self.day.data
+        if self.repeat.data and not self.until.errors:
+            message = None
+            if not until:
+                message = _l("Scegli fino a quando si ripete.")
+            elif first and until < first:
+                message = _l("La data di fine ripetizione viene prima della prima data.")
+            elif first and until > first + timedelta(weeks=MAX_REPEAT_WEEKS):
+                message = _l("Al massimo un anno di turni alla volta.")
+            if message:
+                self.until.errors = list(self.until.errors) + [message]
+                ok = False
+        return ok
 
 
 class EditShiftForm(ShiftForm):

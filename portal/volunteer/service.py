@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
-from flask_babel import force_locale, format_datetime, format_time, gettext as _
+from flask_babel import force_locale, format_datetime, format_time, gettext as _, ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from peewee import IntegrityError
 
@@ -139,7 +139,9 @@ def sign_up(shift, *, user=None, name="", phone="", email="", party=1, companion
         if left == 0:
             message = _("Il turno è pieno. Puoi metterti in lista d'attesa: se si libera un posto ti avvisiamo.")
         else:
-            message = _("Restano solo %(n)d posti: riduci il numero di persone o mettiti in lista d'attesa.", n=left)
+            message = ngettext("Resta solo %(num)d posto: riduci il numero di persone o mettiti in lista d'attesa.",
+                               "Restano solo %(num)d posti: riduci il numero di persone o mettiti in lista d'attesa.",
+                               left)
         raise SignupError(message, status=409, full=True)
     return signup
 
