@@ -22,7 +22,7 @@ def vol(seed):
 
     def make_shift(hours_ahead=72, capacity=4, length=3, opportunity=opp):
         from portal.models import utcnow
-        start = utcnow().replace(microsecond=0) + timedelta(hours=hours_ahead)
+        start = utcnow().replace(second=0, microsecond=0) + timedelta(hours=hours_ahead)
         return Shift.create(opportunity=opportunity, starts_at=start, ends_at=start + timedelta(hours=length),
                             capacity=capacity)
 
@@ -388,6 +388,8 @@ def test_capacity_below_taken_is_refused_and_growth_promotes(client, coordinator
     uno = signups(shift, "active")[0]
     client.post(f"/volunteer/manage/signups/{uno.id}", data={"action": "waitlist"})
     assert fresh(shift).taken == 3
+    from portal.volunteer.models import Notice
+    assert "lista d'attesa" in Notice.get(Notice.name == "Uno").message  # no e-mail: to phone
     response = client.post(f"/volunteer/manage/shifts/{fresh(shift).id}/edit", data=_edit_data(fresh(shift), capacity="3"))
     assert response.status_code == 302 and fresh(shift).capacity == 3
 
@@ -419,7 +421,7 @@ def test_time_change_and_cancellation_tell_everyone(client, coordinator):
 def test_roster_attendance_walkin_pdf_csv_and_message(client, coordinator):
     from portal.models import User
     from portal.volunteer import service
-    from portal.volunteer.models import Notice, Signup
+    from portal.volunteer.models import Notice, Shift, Signup
     shift = coordinator.shift
     a = service.sign_up(shift, name="Ana Lucía Torres", phone="+393331111111")
     b = service.sign_up(shift, name="=HYPERLINK(evil)", email="b@example.org")
@@ -449,6 +451,11 @@ def test_roster_attendance_walkin_pdf_csv_and_message(client, coordinator):
     assert client.get(f"/volunteer/manage/day/faenza/{day}.pdf").data.startswith(b"%PDF")
     assert "Ana Lucía Torres" in client.get(f"/volunteer/manage/day/faenza/{day}.csv").get_data(as_text=True)
     assert client.get("/volunteer/manage/day/faenza/not-a-date").status_code == 404
+    c = service.sign_up(shift.opportunity.shifts.where(Shift.id != shift.id).first() or coordinator.make_shift(),
+                        name="Da togliere", email="togli@example.org")
+    client.post(f"/volunteer/manage/signups/{c.id}", data={"action": "cancel"})
+    assert Signup.get_by_id(c.id).status == "cancelled"
+    assert any(m.to_address == "togli@example.org" and "Iscrizione tolta" in m.subject for m in outbox())
     response = client.post(f"/volunteer/manage/shifts/{shift.id}/message", data={"subject": "", "body": ""})
     assert response.status_code == 422
     response = client.post(f"/volunteer/manage/shifts/{shift.id}/message",

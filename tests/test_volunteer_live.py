@@ -134,3 +134,23 @@ def test_guest_signs_up_and_cancels_on_a_phone(seed, live_server, phone_page):
     # big enough to tap
     box = page.get_by_role("link", name="Altri turni di volontariato").bounding_box()
     assert box is not None
+
+
+@pytest.mark.xdist_group("browser")
+def test_bad_input_comes_back_with_a_message_on_a_phone(seed, live_server, phone_page):
+    shift = _shift(capacity=2, title="Squadra eventi")
+    page = phone_page
+    page.goto(f"{live_server.url}/volunteer/shifts/{shift.id}")
+    page.get_by_label("Nome e cognome").fill("Arben Hoxha")
+    page.get_by_label("Cellulare").fill("12")
+    page.get_by_role("button", name="Iscriviti").click()
+    page.get_by_text("Questo numero di cellulare non sembra valido.").wait_for()
+    assert page.get_by_label("Nome e cognome").input_value() == "Arben Hoxha"
+    # +N larger than the places left
+    page.get_by_label("Cellulare").fill("340 555 1234")
+    page.get_by_label("Quante persone siete?").select_option("3")
+    page.get_by_role("button", name="Iscriviti").click()
+    page.get_by_text("Restano solo 2 posti").wait_for()
+    page.get_by_role("button", name="Mettimi in lista d'attesa").click()
+    page.wait_for_url("**/volunteer/s/**")
+    assert "In lista d'attesa" in page.content()

@@ -319,10 +319,12 @@ def signup_action(signup_id):
         Signup.update(confirmed=True).where(Signup.id == signup.id).execute()
         flash(_("%(name)s: iscrizione confermata.", name=signup.name), "success")
     elif action == "cancel":
-        service.cancel_signup(signup)
+        if service.cancel_signup(signup) and not shift.is_cancelled:
+            _tell_one(signup, shift, _l_removed)
         flash(_("%(name)s: iscrizione disdetta.", name=signup.name), "success")
     elif action == "waitlist":
         if service.move_to_waitlist(signup):
+            _tell_one(signup, shift, _l_waitlisted)
             flash(_("%(name)s è ora in lista d'attesa.", name=signup.name), "success")
     elif action == "promote":
         with database().atomic() as txn:
@@ -342,6 +344,25 @@ def signup_action(signup_id):
     else:
         abort(400)
     return redirect(url_for(".roster", shift_id=shift.id))
+
+
+def _l_removed(signup, shift):
+    return (_("Iscrizione tolta: %(title)s", title=shift.opportunity.title),
+            _("Ciao %(name)s,\n\nil coordinamento ha tolto la tua iscrizione al turno %(title)s, %(when)s. "
+              "Per chiarimenti chiama il centro: %(phone)s.", name=signup.name, title=shift.opportunity.title,
+              when=service.when_text(shift), phone=shift.opportunity.site.phone))
+
+
+def _l_waitlisted(signup, shift):
+    return (_("Sei in lista d'attesa: %(title)s", title=shift.opportunity.title),
+            _("Ciao %(name)s,\n\nil coordinamento ha dovuto ridurre i posti del turno %(title)s, %(when)s: "
+              "ora sei in lista d'attesa. Se si libera un posto ti avvisiamo.", name=signup.name,
+              title=shift.opportunity.title, when=service.when_text(shift)))
+
+
+def _tell_one(signup, shift, texts):
+    """Tell one person what the coordinator did to their sign-up (in their language)."""
+    service.tell([signup], lambda s: texts(s, shift)[0], lambda s: texts(s, shift)[1], shift.opportunity.site_id)
 
 
 @bp.route("/manage/shifts/<int:shift_id>/attendance", methods=["POST"])
