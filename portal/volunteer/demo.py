@@ -127,12 +127,14 @@ def load(ctx):
                 skills=csv_codes(["sound", "lifting"]), coordinator=users["visconti@staff.binari.example"],
                 cancel_cutoff_hours=6, max_party=3),
              [4], (time(17, 30), time(20, 0)), 8),
+            (Opportunity.create(
+                site=sites["visconti"], title="Brigate di mutuo soccorso: consegne a domicilio", activity="brigade",
+                description="Con le Brigate di Mutuo Soccorso portiamo la spesa e i farmaci a chi non può uscire "
+                            "di casa. Si parte dal centro con le borse già pronte.",
+                requirements="Bicicletta o patente B.", skills=csv_codes(["driving"]),
+                coordinator=users["coordinamento@staff.binari.example"], cancel_cutoff_hours=12, max_party=1),
+             [2], (time(10, 0), time(12, 30)), 5),
         ]
-        Opportunity.create(
-            site=sites["visconti"], title="Brigate di mutuo soccorso: consegne a domicilio", activity="brigade",
-            description="Con le Brigate di Mutuo Soccorso portiamo la spesa a chi non può uscire di casa.",
-            requirements="Bicicletta o patente B.", skills=csv_codes(["driving"]),
-            coordinator=users["coordinamento@staff.binari.example"])
         shift_count = signup_count = 0
         resident = users["maria@binari.example"]
         for opp, weekdays, (start, end), capacity in opportunities:
@@ -144,9 +146,9 @@ def load(ctx):
                 shift_count += 1
                 past = shift.ends_at < now
                 # Popular shifts fill up: the next Saturday is full with a waitlist.
-                fill = capacity if (opp.activity == "food" and 0 <= (day - today).days < 7) else \
-                    rng.randint(capacity // 3, capacity - 1)
-                people = rng.sample(volunteers, min(len(volunteers), fill + (0 if past else 3)))
+                full = opp.activity == "food" and 0 <= (day - today).days < 7
+                fill = capacity if full else rng.randint(capacity // 4, capacity - 2)
+                people = rng.sample(volunteers, min(len(volunteers), fill + (4 if full else 0)))
                 taken = 0
                 for person in people:
                     party = 2 if (opp.max_party and rng.random() < 0.15) else 1
@@ -190,5 +192,5 @@ def load(ctx):
             signup_count += 1
         Profile.create(user=resident, skills=csv_codes(["cooking", "admin"]), languages=csv_codes(["it", "en"]),
                        availability=csv_codes(["saturday"]), site=sites["faenza"])
-    return {"volunteer opportunities": len(opportunities) + 1, "volunteer shifts": shift_count,
+    return {"volunteer opportunities": len(opportunities), "volunteer shifts": shift_count,
             "volunteers": len(volunteers), "volunteer sign-ups": signup_count}
