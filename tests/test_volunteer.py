@@ -435,12 +435,18 @@ def test_roster_attendance_walkin_pdf_csv_and_message(client, coordinator):
     # walk-in: an account with that phone gets the hours
     ahmed = User.get(User.phone == "+393331234567")
     response = client.post(f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Ahmed", "phone": "333 123 4567",
-                                                                                 "party": "1"})
+                                                                                 "party": "1", "arrived": "y"})
     assert response.status_code == 302
     walk = Signup.get(Signup.walk_in == True)  # noqa: E712
     assert walk.user_id == ahmed.id and walk.attended and fresh(shift).taken == 3
-    response = client.post(f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Troppi", "party": "5"})
+    response = client.post(f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Troppi", "party": "5",
+                                                                                 "arrived": "y"})
     assert response.status_code == 422 and "Il turno è pieno" in response.get_data(as_text=True)
+    # a sign-up taken by phone before the shift: confirmed, not yet present
+    response = client.post(f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Per telefono", "party": "1"})
+    assert response.status_code == 302
+    by_phone = Signup.get(Signup.name == "Per telefono")
+    assert by_phone.confirmed and by_phone.attended is None and not by_phone.walk_in and fresh(shift).taken == 4
     csv_text = client.get(f"/volunteer/manage/shifts/{shift.id}/roster.csv").get_data(as_text=True)
     assert "Ana Lucía Torres" in csv_text and "'=HYPERLINK" in csv_text
     pdf = client.get(f"/volunteer/manage/shifts/{shift.id}/roster.pdf")
@@ -496,3 +502,51 @@ def test_demo_loads(app):
     for shift in Shift.select():
         active = sum(s.party for s in Signup.select().where((Signup.shift == shift) & (Signup.status == "active")))
         assert shift.taken == active <= shift.capacity
+
+
+class _Queries:
+    """Counts the SQL statements a request runs."""
+
+    def __init__(self):
+        from portal.db import database
+        self.db = database().obj
+        self.count = 0
+
+    def __enter__(self):
+        original = self._original = self.db.execute_sql
+
+        def counting(*args, **kwargs):
+            self.count += 1
+            return original(*args, **kwargs)
+        self.db.execute_sql = counting
+        return self
+
+    def __exit__(self, *exc):
+        self.db.execute_sql = self._original
+
+
+def test_pages_use_a_bounded_number_of_queries(app, client, auth, vol):
+    from portal.volunteer import service
+
+    def counts():
+        result = {}
+        for url in ("/volunteer", f"/volunteer/opportunities/{vol.opp.id}", "/volunteer/manage",
+                    f"/volunteer/manage/shifts/{vol.shift.id}", "/volunteer/manage/directory?site=faenza",
+                    "/volunteer/mine"):
+            with _Queries() as q:
+                assert client.get(url).status_code == 200
+            result[url] = q.count
+        return result
+
+    auth.login("coordinamento@staff.binari.example")
+    counts()  # first visit creates the volunteer profile
+    few = counts()
+    with app.test_request_context():
+        for n in range(12):
+            shift = vol.make_shift(hours_ahead=24 * (n + 2))
+            for k in range(3):
+                service.sign_up(shift, name=f"P{n}-{k}", phone=f"+39333{n:03d}{k:04d}")
+        for k in range(8):
+            service.sign_up(vol.shift, name=f"Q{k}", email=f"q{k}@example.org", waitlist_ok=True)
+    many = counts()
+    assert many == few, (few, many)

@@ -144,6 +144,7 @@ class WalkInForm(PhoneMixin, FlaskForm):
     phone = TelField(_l("Cellulare (facoltativo)"), filters=[strip], validators=[Optional(), _max(30)])
     party = IntegerField(_l("Persone"), default=1, validators=[
         DataRequired(_l("Scrivi quante persone.")), NumberRange(min=1, max=20, message=_l("Da %(min)s a %(max)s persone."))])
+    arrived = BooleanField(_l("È già qui (segna la presenza)"), default=True)
 
 
 class ProfileForm(FlaskForm):

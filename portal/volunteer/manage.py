@@ -303,7 +303,8 @@ def _roster_context(shift):
 def roster(shift_id):
     """A shift's roster: who is coming, waitlist, attendance, walk-ins, message, print."""
     shift = _shift(shift_id)
-    return render("volunteer/manage/roster.html", walkin_form=WalkInForm(formdata=None), **_roster_context(shift))
+    return render("volunteer/manage/roster.html", walkin_form=WalkInForm(formdata=None, arrived=shift.has_started),
+                  **_roster_context(shift))
 
 
 @bp.route("/manage/signups/<int:signup_id>", methods=["POST"])
@@ -384,7 +385,7 @@ def attendance(shift_id):
 @bp.route("/manage/shifts/<int:shift_id>/walk-in", methods=["POST"])
 @staff_required
 def walk_in(shift_id):
-    """Add someone who came without signing up (counts against the places, marked present)."""
+    """Add someone who came without signing up (marked present), or sign someone up by phone."""
     shift = _shift(shift_id)
     form = WalkInForm()
     error = None
@@ -392,8 +393,9 @@ def walk_in(shift_id):
         phone = form.phone.normalised
         user = User.get_or_none(User.phone == phone) if phone else None
         try:
+            # Unticked "already here": a sign-up taken by phone or at the desk, before the shift.
             service.sign_up(shift, user=user, name=form.name.data, phone=phone or "", party=form.party.data,
-                            walk_in=True, by_staff=True)
+                            walk_in=form.arrived.data, by_staff=True)
         except service.SignupError as exc:
             error = exc.message
             if exc.full:
