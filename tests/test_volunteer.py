@@ -550,3 +550,31 @@ def test_pages_use_a_bounded_number_of_queries(app, client, auth, vol):
             service.sign_up(vol.shift, name=f"Q{k}", email=f"q{k}@example.org", waitlist_ok=True)
     many = counts()
     assert many == few, (few, many)
+
+
+def test_export_and_erase_for_account_deletion(app, client, auth, vol):
+    """The hooks portal/account.py calls: export my volunteering; on deletion, coming places are freed
+    (the waitlist promoted) and past hours stay, anonymous."""
+    from portal.models import User
+    from portal.volunteer import privacy, service
+    from portal.volunteer.models import Profile, Signup
+
+    assert ("volunteer", privacy.personal_data) in app.extensions["binari_personal_data"]
+    assert ("volunteer", privacy.erase) in app.extensions["binari_erase_personal_data"]
+    maria = User.get(User.email == "maria@binari.example")
+    Profile.create(user=maria, skills=",cooking,")
+    shift = vol.make_shift(capacity=1)
+    with app.test_request_context():
+        service.sign_up(shift, user=maria)
+        service.sign_up(shift, name="In attesa", email="attesa@example.org", waitlist_ok=True)
+    past = vol.make_shift(hours_ahead=-30)
+    Signup.create(shift=past, user=maria, name=maria.name, email=maria.email, attended=True, minutes_served=180,
+                  key_user=maria.id, confirmed=True)
+    data = privacy.personal_data(maria)
+    assert data["profile"]["skills"] == ["cooking"] and len(data["shifts"]) == 2
+    with app.test_request_context():
+        privacy.erase(maria)
+    assert [s.name for s in signups(shift, "active")] == ["In attesa"]
+    old = Signup.get(Signup.shift == past.id)
+    assert old.user_id is None and old.name == "—" and old.email == "" and old.minutes_served == 180
+    assert not Profile.select().where(Profile.user == maria.id).exists()
