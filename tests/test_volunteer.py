@@ -345,6 +345,22 @@ def test_create_opportunity_and_weekly_shifts_skipping_holidays(client, coordina
     assert len({s.series for s in shifts}) == 1 and shifts[0].series
     from portal.volunteer.service import to_local
     assert all(to_local(s.starts_at).weekday() == 5 and to_local(s.starts_at).time() == time(9) for s in shifts)
+    # change the time of the whole series from the second Saturday on
+    data = _edit_data(shifts[1], starts="08:30", ends="12:00", whole_series="y")
+    assert client.post(f"/volunteer/manage/shifts/{shifts[1].id}/edit", data=data).status_code == 302
+    times = [to_local(Shift.get_by_id(s.id).starts_at).time() for s in shifts]
+    assert times == [time(9)] + [time(8, 30)] * (len(shifts) - 1)
+    assert all(to_local(Shift.get_by_id(s.id).starts_at).date() == to_local(s.starts_at).date() for s in shifts)
+    shifts = list(Shift.select().where(Shift.opportunity == opp).order_by(Shift.starts_at))
+    # cancel from the third Saturday on: the rest of the series goes, the first two stay
+    from portal.volunteer import service
+    with client.application.test_request_context():
+        service.sign_up(shifts[3], name="Iscritta", email="iscritta@example.org")
+    response = client.post(f"/volunteer/manage/shifts/{shifts[2].id}/cancel", data={"whole_series": "y"})
+    assert response.status_code == 302
+    states = [Shift.get_by_id(s.id).cancelled_at is not None for s in shifts]
+    assert states == [False, False] + [True] * (len(shifts) - 2)
+    assert any(m.to_address == "iscritta@example.org" and "Turno annullato" in m.subject for m in outbox())
 
 
 def test_shift_validation(client, coordinator):

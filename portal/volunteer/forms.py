@@ -124,11 +124,14 @@ class NewShiftForm(ShiftForm):
 class EditShiftForm(ShiftForm):
     message = TextAreaField(_l("Messaggio per chi è iscritto (facoltativo)"), filters=[strip],
                             validators=[Optional(), _max(1000)])
+    whole_series = BooleanField(_l("Applica orari, posti, luogo e nota anche ai turni successivi di questa serie"),
+                                default=False)
 
 
 class CancelShiftForm(FlaskForm):
     message = TextAreaField(_l("Motivo (lo riceve chi è iscritto)"), filters=[strip],
                             validators=[Optional(), _max(1000)])
+    whole_series = BooleanField(_l("Annulla anche i turni successivi di questa serie"), default=False)
 
 
 class MessageForm(FlaskForm):

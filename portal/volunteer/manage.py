@@ -228,39 +228,64 @@ def shift_edit(shift_id):
         return render("volunteer/manage/shift_edit.html", form=form, shift=shift, cancel_form=CancelShiftForm(formdata=None),
                       status=409)
     new_start, new_end = service.to_utc(form.day.data, form.starts.data), service.to_utc(form.day.data, form.ends.data)
+    result = _apply_edit(shift, new_start, new_end, form)
+    if result is None:
+        taken = Shift.get_by_id(shift.id).taken
+        form.capacity.errors.append(_(
+            "Ci sono già %(taken)d posti occupati: non puoi scendere a %(n)d. Prima disdici qualcuno o spostalo in "
+            "lista d'attesa dal registro del turno.", taken=taken, n=form.capacity.data))
+        return render("volunteer/manage/shift_edit.html", form=form, shift=shift, cancel_form=CancelShiftForm(formdata=None),
+                      status=422)
+    mailed, to_phone = result
+    changed, kept = 1, 0
+    if form.whole_series.data and shift.series:
+        # The following shifts of the series get the same clock times, place, note and places, each on its own day.
+        following = list(Shift.select(Shift, Opportunity, Site).join(Opportunity).join(Site).where(
+            (Shift.series == shift.series) & (Shift.opportunity == shift.opportunity_id) & (Shift.id != shift.id)
+            & (Shift.starts_at > shift.starts_at) & Shift.cancelled_at.is_null()).order_by(Shift.starts_at))
+        for target in following:
+            day = service.to_local(target.starts_at).date()
+            result = _apply_edit(target, service.to_utc(day, form.starts.data), service.to_utc(day, form.ends.data), form)
+            if result is None:
+                kept += 1
+                continue
+            changed += 1
+            mailed, to_phone = mailed + result[0], to_phone + result[1]
+    message = _("Turni aggiornati: %(n)d. Avvisate per e-mail: %(m)d; da chiamare: %(p)d.", n=changed, m=mailed,
+                p=to_phone)
+    if kept:
+        message += " " + _("%(n)d turni non cambiati: hanno già più iscritti dei posti scelti.", n=kept)
+    flash(message, "warning" if kept else "success")
+    return redirect(url_for(".roster", shift_id=shift.id))
+
+
+def _apply_edit(shift, new_start, new_end, form):
+    """Change one shift; tell the promoted and, if time or place changed, everyone on it.
+
+    Returns (mailed, to_phone) counts, or None when the places would drop below those taken.
+    """
     time_changed = (new_start, new_end) != (shift.starts_at, shift.ends_at)
-    place_changed = form.location.data != shift.location
+    place_changed = (form.location.data or "") != shift.location
     with database().atomic():
         promoted = service.change_capacity(shift, form.capacity.data)
         if promoted is None:
-            taken = Shift.get_by_id(shift.id).taken
-            form.capacity.errors.append(_(
-                "Ci sono già %(taken)d posti occupati: non puoi scendere a %(n)d. Prima disdici qualcuno o spostalo in "
-                "lista d'attesa dal registro del turno.", taken=taken, n=form.capacity.data))
-            # nothing was written: the transaction ends here without changes
-        else:
-            Shift.update(starts_at=new_start, ends_at=new_end, location=form.location.data or "",
-                         note=form.note.data or "").where(Shift.id == shift.id).execute()
-    if promoted is None:
-        return render("volunteer/manage/shift_edit.html", form=form, shift=shift, cancel_form=CancelShiftForm(formdata=None),
-                      status=422)
+            return None  # nothing was written
+        Shift.update(starts_at=new_start, ends_at=new_end, location=form.location.data or "",
+                     note=form.note.data or "").where(Shift.id == shift.id).execute()
     service.tell_promoted(promoted)
-    shift = _shift(shift_id)
-    told = ([], [])
-    if time_changed or place_changed or form.message.data:
-        promoted_ids = {p.id for p in promoted}
-        people = [s for s in _live_signups(shift) if s.id not in promoted_ids]
-        note = form.message.data or ""
-        told = service.tell(
-            people,
-            lambda s: _("Cambio nel turno: %(title)s", title=shift.opportunity.title),
-            lambda s: _("Ciao %(name)s,\n\nil turno %(title)s è cambiato. Ora è: %(when)s%(where)s.\n%(note)s",
-                        name=s.name, title=shift.opportunity.title, when=service.when_text(shift),
-                        where=(", " + shift.location) if shift.location else "", note=note),
-            shift.opportunity.site_id)
-    flash(_("Turno aggiornato. Avvisate per e-mail: %(m)d; da chiamare: %(p)d.", m=len(told[0]), p=len(told[1])),
-          "success")
-    return redirect(url_for(".roster", shift_id=shift.id))
+    if not (time_changed or place_changed or form.message.data):
+        return 0, 0
+    fresh = _shift(shift.id)
+    promoted_ids = {p.id for p in promoted}
+    people = [s for s in _live_signups(fresh) if s.id not in promoted_ids]
+    mailed, to_phone = service.tell(
+        people,
+        lambda s: _("Cambio nel turno: %(title)s", title=fresh.opportunity.title),
+        lambda s: _("Ciao %(name)s,\n\nil turno %(title)s è cambiato. Ora è: %(when)s%(where)s.\n%(note)s",
+                    name=s.name, title=fresh.opportunity.title, when=service.when_text(fresh),
+                    where=(", " + fresh.location) if fresh.location else "", note=form.message.data or ""),
+        fresh.opportunity.site_id)
+    return len(mailed), len(to_phone)
 
 
 @bp.route("/manage/shifts/<int:shift_id>/cancel", methods=["POST"])
@@ -272,21 +297,32 @@ def shift_cancel(shift_id):
     if not form.validate():
         edit = EditShiftForm(formdata=None)
         return render("volunteer/manage/shift_edit.html", form=edit, shift=shift, cancel_form=form, status=422)
-    with database().atomic():
-        changed = Shift.update(cancelled_at=utcnow()).where((Shift.id == shift.id) & Shift.cancelled_at.is_null()).execute()
-    if not changed:
+    targets = [shift]
+    if form.whole_series.data and shift.series:
+        targets = list(Shift.select(Shift, Opportunity, Site).join(Opportunity).join(Site).where(
+            (Shift.series == shift.series) & (Shift.opportunity == shift.opportunity_id)
+            & (Shift.starts_at >= shift.starts_at) & Shift.cancelled_at.is_null()).order_by(Shift.starts_at))
+    mailed = to_phone = cancelled = 0
+    for target in targets:
+        with database().atomic():
+            changed = Shift.update(cancelled_at=utcnow()).where(
+                (Shift.id == target.id) & Shift.cancelled_at.is_null()).execute()
+        if not changed:
+            continue
+        cancelled += 1
+        told = service.tell(
+            _live_signups(target),
+            lambda s, t=target: _("Turno annullato: %(title)s", title=t.opportunity.title),
+            lambda s, t=target: _("Ciao %(name)s,\n\nil turno %(title)s di %(when)s è annullato. Ci scusiamo.\n%(note)s",
+                                  name=s.name, title=t.opportunity.title, when=service.when_text(t),
+                                  note=form.message.data or ""),
+            shift.opportunity.site_id)
+        mailed, to_phone = mailed + len(told[0]), to_phone + len(told[1])
+    if not cancelled:
         flash(_("Il turno era già annullato."), "info")
         return redirect(url_for(".roster", shift_id=shift.id))
-    people = _live_signups(shift)
-    mailed, to_phone = service.tell(
-        people,
-        lambda s: _("Turno annullato: %(title)s", title=shift.opportunity.title),
-        lambda s: _("Ciao %(name)s,\n\nil turno %(title)s di %(when)s è annullato. Ci scusiamo.\n%(note)s",
-                    name=s.name, title=shift.opportunity.title, when=service.when_text(shift),
-                    note=form.message.data or ""),
-        shift.opportunity.site_id)
-    flash(_("Turno annullato. Avvisate per e-mail: %(m)d; da chiamare: %(p)d.", m=len(mailed), p=len(to_phone)),
-          "success")
+    flash(_("Turni annullati: %(n)d. Avvisate per e-mail: %(m)d; da chiamare: %(p)d.", n=cancelled, m=mailed,
+            p=to_phone), "success")
     return redirect(url_for(".roster", shift_id=shift.id))
 
 
