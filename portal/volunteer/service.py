@@ -116,6 +116,7 @@ def sign_up(shift, *, user=None, name="", phone="", email="", party=1, companion
         raise SignupError(_("Il numero di persone non è valido."))
     if user is not None:
         name, phone, email = user.name, user.phone or "", user.email or ""
+        lang = user.language or lang
     email = (email or "").strip().lower()
     signup = Signup(shift=shift, user=user, name=name.strip(), phone=phone or "", email=email, party=party,
                     companions=companions.strip(), confirmed=user is not None or by_staff, walk_in=walk_in,
