@@ -503,6 +503,17 @@ def test_directory_filters_by_skill_and_language(client, auth, vol):
     assert "Fatima El Idrissi" in html and "Chen Jing" not in html
     html = client.get("/volunteer/manage/directory?site=faenza&language=zh").get_data(as_text=True)
     assert "Chen Jing" in html and "Fatima" not in html
+    # the desk prints the certificate of someone who served here; not of someone who did not
+    from portal.volunteer.models import Signup
+    past = vol.make_shift(hours_ahead=-30)
+    Signup.create(shift=past, user=a, name=a.name, attended=True, minutes_served=180, key_user=a.id, confirmed=True)
+    html = client.get("/volunteer/manage/directory?site=faenza").get_data(as_text=True)
+    assert f"/volunteer/manage/people/{a.id}/certificate.pdf" in html
+    assert client.get(f"/volunteer/manage/people/{a.id}/certificate.pdf").data.startswith(b"%PDF")
+    assert client.get(f"/volunteer/manage/people/{b.id}/certificate.pdf").status_code == 404
+    auth.logout()
+    auth.login("visconti@staff.binari.example")
+    assert client.get(f"/volunteer/manage/people/{a.id}/certificate.pdf").status_code == 403
 
 
 def test_english_pages(client, vol):

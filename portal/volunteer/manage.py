@@ -605,3 +605,23 @@ def directory():
                        .group_by(Signup.user).tuples())
     return render("volunteer/manage/directory.html", block="results", sites=sites, site=site, skill=skill,
                   language=language, people=people, minutes=minutes, skills=SKILLS, languages=LANGUAGES)
+
+
+@bp.route("/manage/people/<int:user_id>/certificate.pdf")
+@staff_required
+def person_certificate(user_id):
+    """Print a volunteer's certificate at the desk (for people without a phone or a printer).
+
+    Staff may print it for people who served at one of their centres.
+    """
+    from .views import certificate_response, served_rows
+
+    person = User.get_or_none(User.id == user_id)
+    if person is None:
+        abort(404)
+    rows = served_rows(person.id)
+    if not rows:
+        abort(404)
+    if not any(current_user.can_manage(s.shift.opportunity.site_id) for s in rows):
+        abort(403)
+    return certificate_response(person, rows)
