@@ -198,7 +198,14 @@ def test_cancellation_promotes_first_in_line_and_tells_them(app, client, auth, v
     assert fresh(shift).taken == 2
     assert {s.name for s in signups(shift, "active")} == {"Senza Mail", "Con Mail"}
     mails = outbox()[before:]
-    assert any(m.to_address == "conmail@example.org" and "Si è liberato un posto" in m.subject for m in mails)
+    promoted_mail = next(m for m in mails if m.to_address == "conmail@example.org")
+    assert "Si è liberato un posto" in promoted_mail.subject
+    # the promoted guest confirms again by the link in that mail
+    con_mail = next(s for s in signups(shift, "active") if s.name == "Con Mail")
+    assert not con_mail.confirmed and con_mail.promoted_at
+    confirm = re.search(r"http://[^\s]+/volunteer/c/[^\s]+", promoted_mail.body).group(0)
+    client.get(confirm.replace("http://localhost", ""))
+    assert next(s for s in signups(shift, "active") if s.name == "Con Mail").confirmed
     notice = Notice.get(Notice.name == "Senza Mail")
     assert notice.phone == "+393332222222" and notice.done_at is None
 

@@ -163,10 +163,13 @@ def promote(shift):
     for waiting in queue:
         if not shift.reserve(waiting.party):
             continue
-        changed = Signup.update(status=ACTIVE, promoted_at=utcnow()).where(
+        # A promoted guest confirms again (by the mailed link, or the coordinator after a call):
+        # the roster shows who has not answered yet.
+        confirmed = waiting.user_id is not None
+        changed = Signup.update(status=ACTIVE, promoted_at=utcnow(), confirmed=confirmed).where(
             (Signup.id == waiting.id) & (Signup.status == WAITLIST)).execute()
         if changed:
-            waiting.status = ACTIVE
+            waiting.status, waiting.confirmed = ACTIVE, confirmed
             promoted.append(waiting)
         else:
             shift.release(waiting.party)
@@ -245,7 +248,11 @@ def _signature():
 def _link_line(signup):
     if signup.user_id:
         return _("I tuoi turni: %(url)s", url=url_for("volunteer.mine", _external=True))
-    return _("Gestisci o disdici la tua iscrizione: %(url)s", url=manage_url(signup))
+    line = _("Gestisci o disdici la tua iscrizione: %(url)s", url=manage_url(signup))
+    if signup.status == ACTIVE and not signup.confirmed:
+        line = _("Conferma che vieni: %(url)s",
+                 url=url_for("volunteer.guest_confirm", token=confirm_token(signup), _external=True)) + "\n" + line
+    return line
 
 
 def tell_promoted(promoted):
