@@ -98,6 +98,8 @@ def test_guest_with_phone_signs_up_and_cancels_by_signed_link(client, vol):
     assert "il coordinamento ti chiamerà" in page
     # a tampered link is refused
     assert client.get(manage[:-3] + "xyz").status_code == 404
+    ics = client.get(manage + "/turno.ics")
+    assert ics.mimetype == "text/calendar" and b"Distribuzione di prova" in ics.data
     response = client.post(manage + "/cancel")
     assert response.status_code == 302
     assert fresh(vol.shift).taken == 0

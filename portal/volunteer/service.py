@@ -14,7 +14,7 @@ from peewee import IntegrityError
 
 from portal.db import database
 from portal.mail import send_mail
-from portal.models import utcnow
+from portal.models import Site, utcnow
 
 from .models import ACTIVE, CANCELLED, WAITLIST, Notice, Opportunity, Shift, Signup
 
@@ -60,7 +60,7 @@ def signup_from_token(token):
         data = _serializer().loads(token)
     except BadSignature:
         return None
-    signup = (Signup.select(Signup, Shift, Opportunity).join(Shift).join(Opportunity)
+    signup = (Signup.select(Signup, Shift, Opportunity, Site).join(Shift).join(Opportunity).join(Site)
               .where(Signup.id == data.get("i")).first())
     if signup is None or signup.nonce != data.get("n"):
         return None

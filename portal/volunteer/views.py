@@ -258,14 +258,30 @@ def profile():
 @bp.route("/feed/<token>.ics")
 def feed(token):
     """My shifts as a calendar feed at a private address (no login: calendar apps cannot log in)."""
-    from icalendar import Calendar, Event
-
     profile = Profile.get_or_none(Profile.feed_token == token)
     if profile is None:
         abort(404)
     rows = (Signup.select(Signup, Shift, Opportunity, Site).join(Shift).join(Opportunity).join(Site)
             .where((Signup.user == profile.user_id) & (Signup.status == ACTIVE)
                    & (Shift.ends_at > utcnow() - timedelta(days=60))).order_by(Shift.starts_at))
+    return _calendar(rows)
+
+
+@bp.route("/s/<token>/turno.ics")
+def guest_ics(token):
+    """A guest's shift for the phone's calendar (from the signed link)."""
+    signup = service.signup_from_token(token)
+    if signup is None or signup.status != ACTIVE:
+        abort(404)
+    response = _calendar([signup])
+    response.headers["Content-Disposition"] = 'attachment; filename="turno-binari.ics"'
+    return response
+
+
+def _calendar(rows):
+    """An iCalendar answer with one event per sign-up (times in UTC, a link back to the shift)."""
+    from icalendar import Calendar, Event
+
     cal = Calendar()
     cal.add("prodid", "-//Binari//Volontariato//IT")
     cal.add("version", "2.0")
