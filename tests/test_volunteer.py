@@ -181,6 +181,11 @@ def test_party_larger_than_places_left_then_waitlist(client, auth, vol):
     assert response.status_code == 302
     waiting = signups(vol.shift, "waitlist")
     assert len(waiting) == 1 and fresh(vol.shift).taken == 3
+    # a party larger than the whole shift could never be promoted: refused outright
+    small = vol.make_shift(capacity=2)
+    response = client.post(f"/volunteer/shifts/{small.id}", data={"party": "3", "waitlist": "1"})
+    assert response.status_code == 422 and "2 posti in tutto" in response.get_data(as_text=True)
+    assert signups(small) == []
 
 
 def test_cancellation_promotes_first_in_line_and_tells_them(app, client, auth, vol):
@@ -213,15 +218,16 @@ def test_cancellation_promotes_first_in_line_and_tells_them(app, client, auth, v
 
 
 def test_promotion_skips_a_party_that_does_not_fit(app, client, vol):
-    shift = vol.make_shift(capacity=2)
+    shift = vol.make_shift(capacity=3)
     guest(client, shift, name="A", phone="3331111111")
     guest(client, shift, name="B", phone="3331111112")
+    guest(client, shift, name="C", phone="3331111115")
     guest(client, shift, name="Gruppo", phone="3331111113", party=3, waitlist="1")
     guest(client, shift, name="Singolo", phone="3331111114", waitlist="1")
     from portal.volunteer import service
     with app.test_request_context():
         service.cancel_signup(signups(shift, "active")[0])
-    assert [s.name for s in signups(shift, "active")] == ["B", "Singolo"]
+    assert [s.name for s in signups(shift, "active")] == ["B", "C", "Singolo"]
     assert [s.name for s in signups(shift, "waitlist")] == ["Gruppo"]
 
 
@@ -464,7 +470,7 @@ def test_roster_attendance_walkin_pdf_csv_and_message(client, coordinator):
     assert response.status_code == 302
     walk = Signup.get(Signup.walk_in == True)  # noqa: E712
     assert walk.user_id == ahmed.id and walk.attended and fresh(shift).taken == 3
-    response = client.post(f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Troppi", "party": "5",
+    response = client.post(f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Troppi", "party": "2",
                                                                                  "arrived": "y"})
     assert response.status_code == 422 and "Il turno è pieno" in response.get_data(as_text=True)
     # a sign-up taken by phone before the shift: confirmed, not yet present

@@ -114,6 +114,8 @@ def sign_up(shift, *, user=None, name="", phone="", email="", party=1, companion
         raise SignupError(_("Il turno è già iniziato: non è più possibile iscriversi."), status=409)
     if party < 1:
         raise SignupError(_("Il numero di persone non è valido."))
+    if party > shift.capacity:  # could never be promoted from the waitlist either
+        raise SignupError(_("Questo turno ha %(n)d posti in tutto: riduci il numero di persone.", n=shift.capacity))
     if user is not None:
         name, phone, email = user.name, user.phone or "", user.email or ""
         lang = user.language or lang
