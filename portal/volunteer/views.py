@@ -1,0 +1,334 @@
+"""Volunteer pages: opportunities and shifts, sign-up (account or guest), my shifts,
+profile, ICS feed, certificate of hours."""
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask_babel import format_date, gettext as _
+from flask_login import current_user, login_required
+
+from portal.db import database
+from portal.models import Site, User, utcnow
+from portal.pdf import pdf_response, render_pdf
+from portal.rendering import render
+
+from . import service
+from .choices import ACTIVITIES, AVAILABILITY, LANGUAGES, SKILLS, label_map, labels
+from .forms import ProfileForm, SignupForm
+from .models import ACTIVE, CANCELLED, WAITLIST, Opportunity, Profile, Shift, Signup, codes_of, csv_codes, hours_served
+
+bp = Blueprint("volunteer", __name__, url_prefix="/volunteer")
+SHIFTS_PER_CARD = 4
+
+
+@bp.app_context_processor
+def volunteer_names():
+    return {"activity_label": label_map(ACTIVITIES), "skill_labels": lambda c: labels(SKILLS, c),
+            "language_labels": lambda c: labels(LANGUAGES, c), "hours_text": hours_text}
+
+
+def hours_text(hours):
+    """2.5 -> '2,5' in Italian, '2.5' in English; whole hours without decimals."""
+    from flask_babel import format_decimal
+    return format_decimal(round(hours or 0, 1), format="#,##0.#")
+
+
+def _shift_or_404(shift_id):
+    shift = (Shift.select(Shift, Opportunity, Site).join(Opportunity).join(Site)
+             .where(Shift.id == shift_id).first())
+    if shift is None:
+        abort(404)
+    return shift
+
+
+@bp.route("")
+def index():
+    """Ways to help, by centre and activity, each with its next shifts and places left."""
+    sites = list(Site.ordered())
+    site = next((s for s in sites if s.slug == request.args.get("site")), None)
+    activity = request.args.get("activity") if request.args.get("activity") in label_map(ACTIVITIES) else ""
+    query = (Opportunity.select(Opportunity, Site).join(Site).where(Opportunity.is_active)
+             .order_by(Site.position, Opportunity.title))
+    if site:
+        query = query.where(Opportunity.site == site)
+    if activity:
+        query = query.where(Opportunity.activity == activity)
+    opportunities = list(query)
+    shifts = {}
+    if opportunities:
+        upcoming = (Shift.select().where(Shift.opportunity.in_([o.id for o in opportunities])
+                                         & (Shift.starts_at > utcnow()) & Shift.cancelled_at.is_null())
+                    .order_by(Shift.starts_at).limit(50 * len(opportunities)))
+        for shift in upcoming:
+            bucket = shifts.setdefault(shift.opportunity_id, [])
+            if len(bucket) < SHIFTS_PER_CARD:
+                bucket.append(shift)
+    return render("volunteer/index.html", block="results", sites=sites, site=site, activity=activity,
+                  opportunities=opportunities, shifts=shifts, activities=ACTIVITIES)
+
+
+@bp.route("/opportunities/<int:opp_id>")
+def opportunity(opp_id):
+    """One way to help: what it is, who coordinates, what is needed, every coming shift."""
+    opp = (Opportunity.select(Opportunity, Site).join(Site).where(Opportunity.id == opp_id).first())
+    if opp is None or (not opp.is_active and not (current_user.is_authenticated and current_user.can_manage(opp.site))):
+        abort(404)
+    shifts = list(Shift.select().where((Shift.opportunity == opp) & (Shift.ends_at > utcnow()))
+                  .order_by(Shift.starts_at).limit(60))
+    coordinator = User.get_or_none(User.id == opp.coordinator_id) if opp.coordinator_id else None
+    return render("volunteer/opportunity.html", opp=opp, shifts=shifts, coordinator=coordinator)
+
+
+def _my_signup(shift):
+    if not current_user.is_authenticated:
+        return None
+    return Signup.select().where((Signup.shift == shift) & (Signup.key_user == current_user.id)).first()
+
+
+def _signup_form(opp, formdata=None):
+    form = SignupForm(formdata=formdata) if formdata is not None else SignupForm()
+    if current_user.is_authenticated:
+        del form.name, form.email, form.phone
+    form.set_party_choices(opp.max_party)
+    return form
+
+
+def _shift_page(shift, form, status=200, error=None, full=False):
+    opp = shift.opportunity
+    mine = _my_signup(shift)
+    overlaps = []
+    if current_user.is_authenticated and not mine:
+        overlaps = service.overlapping(shift, user=current_user)
+    coordinator = User.get_or_none(User.id == opp.coordinator_id) if opp.coordinator_id else None
+    full = full or shift.places_left == 0
+    if full:
+        form.waitlist.data = "1"  # the next submit joins the waitlist, knowingly
+    return render("volunteer/shift.html", shift=shift, opp=opp, form=form, mine=mine, overlaps=overlaps,
+                  error=error, full=full, coordinator=coordinator,
+                  may_cancel=mine is not None and service.may_cancel(mine), status=status)
+
+
+@bp.route("/shifts/<int:shift_id>", methods=["GET", "POST"])
+def shift(shift_id):
+    """A shift with its places left and the sign-up form (account or guest)."""
+    shift = _shift_or_404(shift_id)
+    opp = shift.opportunity
+    if not opp.is_active and not (current_user.is_authenticated and current_user.can_manage(opp.site)):
+        abort(404)
+    if request.method == "GET":
+        return _shift_page(shift, _signup_form(opp, formdata=None))
+    form = _signup_form(opp)
+    if not form.validate():
+        return _shift_page(shift, form, status=422)
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    guest = {} if user else {"name": form.name.data, "phone": form.phone.normalised or "",
+                             "email": form.email.data or ""}
+    try:
+        signup = service.sign_up(shift, user=user, party=form.party.data, companions=form.companions.data or "",
+                                 waitlist_ok=form.waitlist.data == "1", lang=str(_current_lang()), **guest)
+    except service.SignupError as exc:
+        if exc.full:
+            form.waitlist.data = "1"
+        fresh = _shift_or_404(shift_id)
+        return _shift_page(fresh, form, status=exc.status, error=exc.message, full=exc.full)
+    overlaps = service.overlapping(shift, user=user, phone=signup.key_phone, email=signup.key_email)
+    if overlaps:
+        flash(_("Attenzione: a quest'ora hai già un altro turno (%(what)s). Se non puoi fare entrambi, disdici uno dei due.",
+                what=", ".join(o.shift.opportunity.title for o in overlaps)), "warning")
+    waiting = signup.status == WAITLIST
+    if user:
+        flash(_("Sei in lista d'attesa: ti avvisiamo se si libera un posto.") if waiting else
+              _("Iscrizione fatta. Grazie!"), "success")
+        return redirect(url_for(".mine"))
+    if signup.email:
+        service.send_confirmation(signup, shift)
+        flash(_("Quasi fatto: ti abbiamo scritto a %(email)s, apri il link per confermare.", email=signup.email),
+              "success")
+    else:
+        flash(_("Iscrizione ricevuta. Il coordinamento ti chiamerà per confermare."), "success")
+    return redirect(url_for(".guest_signup", token=service.signup_token(signup)))
+
+
+def _current_lang():
+    from portal.templating import current_lang
+    return current_lang()
+
+
+@bp.route("/s/<token>")
+def guest_signup(token):
+    """A guest's own sign-up (signed link): status, and the button to cancel."""
+    signup = service.signup_from_token(token)
+    if signup is None:
+        return render("volunteer/link_invalid.html", status=404)
+    return render("volunteer/guest_signup.html", signup=signup, shift=signup.shift, token=token,
+                  may_cancel=service.may_cancel(signup))
+
+
+@bp.route("/c/<token>")
+def guest_confirm(token):
+    """The link we e-mail to a guest: it confirms the sign-up (proves the address)."""
+    signup = service.signup_from_confirm_token(token)
+    if signup is None:
+        return render("volunteer/link_invalid.html", status=404)
+    if signup.status != CANCELLED and not signup.confirmed:
+        Signup.update(confirmed=True).where(Signup.id == signup.id).execute()
+        flash(_("Iscrizione confermata. Grazie!"), "success")
+    return redirect(url_for(".guest_signup", token=service.signup_token(signup)))
+
+
+@bp.route("/s/<token>/cancel", methods=["POST"])
+def guest_cancel(token):
+    """A guest cancels through the signed link, until the cut-off."""
+    signup = service.signup_from_token(token)
+    if signup is None:
+        return render("volunteer/link_invalid.html", status=404)
+    if signup.status == CANCELLED:
+        flash(_("Questa iscrizione era già stata disdetta."), "info")
+        return redirect(url_for(".guest_signup", token=token))
+    if not service.may_cancel(signup):
+        return render("volunteer/guest_signup.html", signup=signup, shift=signup.shift, token=token,
+                      may_cancel=False, error=service.cutoff_passed_message(signup.shift), status=422)
+    service.cancel_signup(signup)
+    flash(_("Iscrizione disdetta. Grazie per averci avvisato!"), "success")
+    return redirect(url_for(".guest_signup", token=token))
+
+
+# --- my shifts -----------------------------------------------------------------------
+def _my_signups():
+    return (Signup.select(Signup, Shift, Opportunity, Site).join(Shift).join(Opportunity).join(Site)
+            .where((Signup.user == current_user.id) & (Signup.status != CANCELLED)))
+
+
+@bp.route("/mine")
+@login_required
+def mine():
+    """My shifts: coming ones (with cancel), the waitlist, hours served, ICS feed, certificate."""
+    return _mine_page()
+
+
+def _mine_page(error=None, status=200):
+    now = utcnow()
+    rows = list(_my_signups().order_by(Shift.starts_at))
+    coming = [s for s in rows if s.shift.ends_at > now]
+    past = [s for s in reversed(rows) if s.shift.ends_at <= now and s.attended]
+    profile = Profile.for_user(current_user.id)
+    return render("volunteer/mine.html", coming=coming, past=past[:50], hours=hours_served(current_user.id),
+                  feed_url=url_for(".feed", token=profile.feed_token, _external=True), now=now,
+                  may_cancel=service.may_cancel, error=error, status=status)
+
+
+@bp.route("/mine/<int:signup_id>/cancel", methods=["POST"])
+@login_required
+def mine_cancel(signup_id):
+    """Cancel one of my sign-ups, until the cut-off."""
+    signup = _my_signups().where(Signup.id == signup_id).first()
+    if signup is None:
+        abort(404)
+    if not service.may_cancel(signup):
+        return _mine_page(error=service.cutoff_passed_message(signup.shift), status=422)
+    service.cancel_signup(signup)
+    flash(_("Iscrizione disdetta. Grazie per averci avvisato!"), "success")
+    return redirect(url_for(".mine"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    """My volunteer profile: skills, languages, availability."""
+    profile = Profile.for_user(current_user.id)
+    sites = list(Site.ordered())
+    if request.method == "GET":
+        form = ProfileForm(formdata=None, skills=codes_of(profile.skills), languages=codes_of(profile.languages),
+                           availability=codes_of(profile.availability),
+                           site=profile.site_id or 0, notes=profile.notes, in_directory=profile.in_directory)
+    else:
+        form = ProfileForm()
+    form.site.choices = [(0, _("Nessuna preferenza"))] + [(s.id, s.name) for s in sites]
+    if request.method == "POST":
+        if not form.validate():
+            return render("volunteer/profile.html", form=form, status=422)
+        Profile.update(skills=csv_codes(form.skills.data), languages=csv_codes(form.languages.data),
+                       availability=csv_codes(form.availability.data), site=form.site.data or None,
+                       notes=form.notes.data or "", in_directory=form.in_directory.data,
+                       updated_at=utcnow()).where(Profile.id == profile.id).execute()
+        flash(_("Profilo salvato."), "success")
+        return redirect(url_for(".mine"))
+    return render("volunteer/profile.html", form=form)
+
+
+@bp.route("/feed/<token>.ics")
+def feed(token):
+    """My shifts as a calendar feed at a private address (no login: calendar apps cannot log in)."""
+    profile = Profile.get_or_none(Profile.feed_token == token)
+    if profile is None:
+        abort(404)
+    rows = (Signup.select(Signup, Shift, Opportunity, Site).join(Shift).join(Opportunity).join(Site)
+            .where((Signup.user == profile.user_id) & (Signup.status == ACTIVE)
+                   & (Shift.ends_at > utcnow() - timedelta(days=60))).order_by(Shift.starts_at))
+    return _calendar(rows)
+
+
+@bp.route("/s/<token>/turno.ics")
+def guest_ics(token):
+    """A guest's shift for the phone's calendar (from the signed link)."""
+    signup = service.signup_from_token(token)
+    if signup is None or signup.status != ACTIVE:
+        abort(404)
+    response = _calendar([signup])
+    response.headers["Content-Disposition"] = 'attachment; filename="turno-binari.ics"'
+    return response
+
+
+def _calendar(rows):
+    """An iCalendar answer with one event per sign-up (times in UTC, a link back to the shift)."""
+    from icalendar import Calendar, Event
+
+    cal = Calendar()
+    cal.add("prodid", "-//Binari//Volontariato//IT")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", _("Binari: i miei turni"))
+    host = request.host.split(":")[0]
+    for signup in rows:
+        shift, opp = signup.shift, signup.shift.opportunity
+        event = Event()
+        event.add("uid", f"vol-signup-{signup.id}@{host}")
+        event.add("dtstamp", utcnow().replace(tzinfo=service.ZoneInfo("UTC")))
+        event.add("dtstart", shift.starts_at.replace(tzinfo=service.ZoneInfo("UTC")))
+        event.add("dtend", shift.ends_at.replace(tzinfo=service.ZoneInfo("UTC")))
+        event.add("summary", opp.title + (f" ({_('annullato')})" if shift.is_cancelled else ""))
+        event.add("location", ", ".join(x for x in (shift.location, opp.site.name, opp.site.full_address) if x))
+        event.add("description", "\n".join(x for x in (opp.requirements, shift.note) if x))
+        event.add("url", url_for(".shift", shift_id=shift.id, _external=True))
+        if shift.is_cancelled:
+            event.add("status", "CANCELLED")
+        cal.add_component(event)
+    response = make_response(cal.to_ical())
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Cache-Control"] = "private, max-age=900"
+    return response
+
+
+@bp.route("/mine/certificate.pdf")
+@login_required
+def certificate():
+    """Certificate of volunteer hours, for school credits and job applications."""
+    rows = served_rows(current_user.id)
+    if not rows:
+        flash(_("Non ci sono ancora ore di volontariato registrate: il certificato sarà disponibile dopo il primo turno."),
+              "info")
+        return redirect(url_for(".mine"))
+    return certificate_response(current_user, rows)
+
+
+def served_rows(user_id):
+    """A person's attended shifts, oldest first, with shift, opportunity and centre (one query)."""
+    return list(Signup.select(Signup, Shift, Opportunity, Site).join(Shift).join(Opportunity).join(Site)
+                .where((Signup.user == user_id) & (Signup.status != CANCELLED) & (Signup.attended == True))  # noqa: E712
+                .order_by(Shift.starts_at))
+
+
+def certificate_response(person, rows):
+    minutes = sum(s.minutes_served for s in rows)
+    data = render_pdf("volunteer/certificate_pdf.html", person=person, rows=rows, hours=minutes / 60,
+                      today=utcnow(), today_text=format_date(utcnow(), "d MMMM y"),
+                      sites=sorted({s.shift.opportunity.site.name for s in rows}))
+    return pdf_response(data, f"certificato-volontariato-{person.member_code}.pdf")

@@ -1,0 +1,622 @@
+"""Volunteer shifts through the test client: sign-up (account, guest, +N), waitlist and
+promotion, cut-off, overlap, profile, ICS, certificate, and the coordinators' pages."""
+import re
+from datetime import date, datetime, time, timedelta
+
+import pytest
+
+from conftest import make_user
+
+
+@pytest.fixture
+def vol(seed):
+    """An opportunity at Faenza with a shift in three days (4 places) and helpers."""
+    from portal.models import Site, User
+    from portal.volunteer.models import Opportunity, Shift
+
+    faenza = Site.get(Site.slug == "faenza")
+    opp = Opportunity.create(site=faenza, title="Distribuzione di prova", activity="food",
+                             description="Borse della spesa", requirements="Scarpe chiuse", max_party=3,
+                             cancel_cutoff_hours=12, coordinator=User.get(User.email == "faenza@staff.binari.example"),
+                             skills=",haccp,", languages=",ar,")
+
+    def make_shift(hours_ahead=72, capacity=4, length=3, opportunity=opp):
+        from portal.models import utcnow
+        start = utcnow().replace(second=0, microsecond=0) + timedelta(hours=hours_ahead)
+        return Shift.create(opportunity=opportunity, starts_at=start, ends_at=start + timedelta(hours=length),
+                            capacity=capacity)
+
+    class Vol:
+        pass
+
+    v = Vol()
+    v.site, v.opp, v.make_shift = faenza, opp, make_shift
+    v.shift = make_shift()
+    return v
+
+
+def fresh(shift):
+    from portal.volunteer.models import Shift
+    return Shift.get_by_id(shift.id)
+
+
+def signups(shift, status=None):
+    from portal.volunteer.models import Signup
+    q = Signup.select().where(Signup.shift == shift.id)
+    if status:
+        q = q.where(Signup.status == status)
+    return list(q.order_by(Signup.id))
+
+
+def outbox():
+    from portal.models import OutboxMessage
+    return list(OutboxMessage.select().order_by(OutboxMessage.id))
+
+
+def guest(client, shift, name="Lucia Ferrario", phone="333 765 4321", email="", party=1, **extra):
+    data = {"name": name, "phone": phone, "email": email, "party": str(party)}
+    data.update(extra)
+    return client.post(f"/volunteer/shifts/{shift.id}", data=data)
+
+
+# --- public pages -----------------------------------------------------------------------------------
+def test_index_by_centre_and_activity_shows_places_not_names(client, vol):
+    guest(client, vol.shift, name="Nome Segretissimo")
+    html = client.get("/volunteer").get_data(as_text=True)
+    assert "Distribuzione di prova" in html and "3 posti liberi" in html
+    assert "Nome Segretissimo" not in html
+    html = client.get("/volunteer?site=visconti").get_data(as_text=True)
+    assert "Distribuzione di prova" not in html
+    html = client.get("/volunteer?site=faenza&activity=food").get_data(as_text=True)
+    assert "Distribuzione di prova" in html
+    # htmx filter gets only the results block
+    part = client.get("/volunteer?site=faenza", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in part and "Distribuzione di prova" in part
+    page = client.get(f"/volunteer/shifts/{vol.shift.id}").get_data(as_text=True)
+    assert "Nome Segretissimo" not in page and "3 posti liberi" in page
+    assert "Formazione HACCP" in page and "arabo" in page
+    opp_page = client.get(f"/volunteer/opportunities/{vol.opp.id}").get_data(as_text=True)
+    assert "Marco Ferri" in opp_page and "Nome Segretissimo" not in opp_page
+
+
+def test_home_links_to_volunteer(client, vol):
+    html = client.get("/").get_data(as_text=True)
+    assert "/volunteer" in html
+    assert client.get("/volunteer?site=faenza").status_code == 200
+
+
+# --- guests -----------------------------------------------------------------------------------------
+def test_guest_with_phone_signs_up_and_cancels_by_signed_link(client, vol):
+    response = guest(client, vol.shift, party=2, companions="mia figlia Sara")
+    assert response.status_code == 302
+    manage = response.headers["Location"]
+    assert "/volunteer/s/" in manage
+    assert fresh(vol.shift).taken == 2
+    s = signups(vol.shift)[0]
+    assert s.phone == "+393337654321" and not s.confirmed and s.party == 2
+    page = client.get(manage).get_data(as_text=True)
+    assert "il coordinamento ti chiamerà" in page
+    # a tampered link is refused
+    assert client.get(manage[:-3] + "xyz").status_code == 404
+    ics = client.get(manage + "/turno.ics")
+    assert ics.mimetype == "text/calendar" and b"Distribuzione di prova" in ics.data
+    response = client.post(manage + "/cancel")
+    assert response.status_code == 302
+    assert fresh(vol.shift).taken == 0
+    assert signups(vol.shift)[0].status == "cancelled"
+    # the same person may sign up again once cancelled
+    assert guest(client, vol.shift).status_code == 302
+
+
+def test_guest_with_email_confirms_by_mailed_link_only(client, vol):
+    response = guest(client, vol.shift, phone="", email="Hassan.Amrani@Example.org")
+    manage = response.headers["Location"]
+    mails = outbox()
+    assert len(mails) == 1 and mails[0].to_address == "hassan.amrani@example.org"
+    confirm = re.search(r"http://[^\s]+/volunteer/c/[^\s]+", mails[0].body).group(0)
+    assert re.search(r"http://[^\s]+/volunteer/s/[^\s]+", mails[0].body)
+    s = signups(vol.shift)[0]
+    assert not s.confirmed
+    # the manage token shown on the page cannot be used to confirm (that proves the address)
+    token = manage.rsplit("/", 1)[1]
+    assert client.get(f"/volunteer/c/{token}").status_code == 404
+    assert not signups(vol.shift)[0].confirmed
+    client.get(confirm.replace("http://localhost", ""))
+    assert signups(vol.shift)[0].confirmed
+
+
+def test_guest_form_errors_keep_input(client, vol):
+    response = guest(client, vol.shift, name="", phone="")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Scrivi il tuo nome." in html and "oppure un indirizzo e-mail" in html
+    response = guest(client, vol.shift, name="Jenny Ramos", phone="12")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "non sembra valido" in html and 'value="Jenny Ramos"' in html
+    response = guest(client, vol.shift, party=9)
+    assert response.status_code == 422
+    assert signups(vol.shift) == [] and fresh(vol.shift).taken == 0
+
+
+def test_one_person_cannot_hold_a_shift_twice(client, auth, vol):
+    assert guest(client, vol.shift, phone="3337654321").status_code == 302
+    response = guest(client, vol.shift, name="Altro nome", phone="+39 333 765 4321")
+    assert response.status_code == 409
+    assert "già iscritta" in response.get_data(as_text=True)
+    # an account whose phone is already on the shift as a guest is the same person
+    make_user("Ahmed", phone="+393337654321", password="password123")
+    auth.login("+393337654321", "password123")
+    response = client.post(f"/volunteer/shifts/{vol.shift.id}", data={"party": "1"})
+    assert response.status_code == 409
+    assert fresh(vol.shift).taken == 1
+
+
+def test_account_signs_up_with_companions_and_sees_my_shifts(client, auth, vol):
+    auth.login()
+    response = client.post(f"/volunteer/shifts/{vol.shift.id}", data={"party": "3", "companions": "Luca, Anna"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/volunteer/mine")
+    assert fresh(vol.shift).taken == 3
+    html = client.get("/volunteer/mine").get_data(as_text=True)
+    assert "Distribuzione di prova" in html and "3 persone" in html
+    html = client.get(f"/volunteer/shifts/{vol.shift.id}").get_data(as_text=True)
+    assert "Sei iscritta/o a questo turno" in html
+    # twice is refused
+    assert client.post(f"/volunteer/shifts/{vol.shift.id}", data={"party": "1"}).status_code == 409
+    # account page links to my shifts
+    assert "/volunteer/mine" in client.get("/account").get_data(as_text=True)
+
+
+def test_party_larger_than_places_left_then_waitlist(client, auth, vol):
+    guest(client, vol.shift, party=3)  # 1 place left
+    auth.login()
+    response = client.post(f"/volunteer/shifts/{vol.shift.id}", data={"party": "2"})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Resta solo 1 posto" in html and "lista d&#39;attesa" in html
+    assert fresh(vol.shift).taken == 3 and len(signups(vol.shift)) == 1
+    # the page now offers the waitlist explicitly
+    assert 'name="waitlist"' in html and 'value="1"' in html
+    response = client.post(f"/volunteer/shifts/{vol.shift.id}", data={"party": "2", "waitlist": "1"})
+    assert response.status_code == 302
+    waiting = signups(vol.shift, "waitlist")
+    assert len(waiting) == 1 and fresh(vol.shift).taken == 3
+    # a party larger than the whole shift could never be promoted: refused outright
+    small = vol.make_shift(capacity=2)
+    response = client.post(f"/volunteer/shifts/{small.id}", data={"party": "3", "waitlist": "1"})
+    assert response.status_code == 422 and "2 posti in tutto" in response.get_data(as_text=True)
+    assert signups(small) == []
+
+
+def test_cancellation_promotes_first_in_line_and_tells_them(app, client, auth, vol):
+    from portal.volunteer.models import Notice
+
+    shift = vol.make_shift(capacity=2)
+    guest(client, shift, name="Prima", phone="3331111111", party=2)
+    # full: two people queue, one with e-mail and one without
+    assert guest(client, shift, name="Senza Mail", phone="3332222222", waitlist="1").status_code == 302
+    assert guest(client, shift, name="Con Mail", phone="", email="conmail@example.org", waitlist="1").status_code == 302
+    assert [s.name for s in signups(shift, "waitlist")] == ["Senza Mail", "Con Mail"]
+    before = len(outbox())
+    first = signups(shift, "active")[0]
+    from portal.volunteer import service
+    with app.test_request_context():
+        service.cancel_signup(first)
+    assert fresh(shift).taken == 2
+    assert {s.name for s in signups(shift, "active")} == {"Senza Mail", "Con Mail"}
+    mails = outbox()[before:]
+    promoted_mail = next(m for m in mails if m.to_address == "conmail@example.org")
+    assert "Si è liberato un posto" in promoted_mail.subject
+    # the promoted guest confirms again by the link in that mail
+    con_mail = next(s for s in signups(shift, "active") if s.name == "Con Mail")
+    assert not con_mail.confirmed and con_mail.promoted_at
+    confirm = re.search(r"http://[^\s]+/volunteer/c/[^\s]+", promoted_mail.body).group(0)
+    client.get(confirm.replace("http://localhost", ""))
+    assert next(s for s in signups(shift, "active") if s.name == "Con Mail").confirmed
+    notice = Notice.get(Notice.name == "Senza Mail")
+    assert notice.phone == "+393332222222" and notice.done_at is None
+
+
+def test_promotion_skips_a_party_that_does_not_fit(app, client, vol):
+    shift = vol.make_shift(capacity=3)
+    guest(client, shift, name="A", phone="3331111111")
+    guest(client, shift, name="B", phone="3331111112")
+    guest(client, shift, name="C", phone="3331111115")
+    guest(client, shift, name="Gruppo", phone="3331111113", party=3, waitlist="1")
+    guest(client, shift, name="Singolo", phone="3331111114", waitlist="1")
+    from portal.volunteer import service
+    with app.test_request_context():
+        service.cancel_signup(signups(shift, "active")[0])
+    assert [s.name for s in signups(shift, "active")] == ["B", "C", "Singolo"]
+    assert [s.name for s in signups(shift, "waitlist")] == ["Gruppo"]
+
+
+def test_no_signup_after_start_and_no_cancel_after_cutoff(client, auth, vol):
+    started = vol.make_shift(hours_ahead=-1)
+    response = guest(client, started)
+    assert response.status_code == 409 and "già iniziato" in response.get_data(as_text=True)
+    assert signups(started) == []
+    soon = vol.make_shift(hours_ahead=5)  # cut-off is 12 hours
+    response = guest(client, soon)
+    manage = response.headers["Location"]
+    response = client.post(manage + "/cancel")
+    assert response.status_code == 422
+    assert "Non è più possibile disdire online" in response.get_data(as_text=True)
+    assert signups(soon)[0].status == "active" and fresh(soon).taken == 1
+    auth.login()
+    client.post(f"/volunteer/shifts/{soon.id}", data={"party": "1"})
+    mine = signups(soon)[-1]
+    response = client.post(f"/volunteer/mine/{mine.id}/cancel")
+    assert response.status_code == 422 and fresh(soon).taken == 2
+
+
+def test_cannot_cancel_someone_elses_signup(client, auth, vol):
+    other = make_user("Altra", email="altra@example.org")
+    from portal.volunteer import service
+    s = service.sign_up(vol.shift, user=other)
+    auth.login()
+    assert client.post(f"/volunteer/mine/{s.id}/cancel").status_code == 404
+    assert signups(vol.shift)[0].status == "active"
+
+
+def test_overlap_warning(client, auth, vol):
+    auth.login()
+    client.post(f"/volunteer/shifts/{vol.shift.id}", data={"party": "1"})
+    other = vol.make_shift(hours_ahead=73)  # starts an hour into the first one
+    html = client.get(f"/volunteer/shifts/{other.id}").get_data(as_text=True)
+    assert "hai già il turno" in html
+    response = client.post(f"/volunteer/shifts/{other.id}", data={"party": "1"}, follow_redirects=True)
+    assert "hai già un altro turno" in response.get_data(as_text=True)
+
+
+def test_cancelled_shift_refuses_signups(client, vol):
+    from portal.models import utcnow
+    from portal.volunteer.models import Shift
+    Shift.update(cancelled_at=utcnow()).where(Shift.id == vol.shift.id).execute()
+    response = guest(client, vol.shift)
+    assert response.status_code == 409 and signups(vol.shift) == []
+
+
+# --- profile, ICS, hours, certificate -------------------------------------------------------------------
+def test_profile_ics_hours_and_certificate(client, auth, vol):
+    from portal.models import User
+    from portal.volunteer.models import Profile, Signup
+
+    auth.login()
+    response = client.post("/volunteer/profile", data={"skills": ["haccp", "cooking"], "languages": ["it", "ar"],
+                                                       "availability": ["saturday"], "site": str(vol.site.id),
+                                                       "in_directory": "y"})
+    assert response.status_code == 302
+    maria = User.get(User.email == "maria@binari.example")
+    profile = Profile.get(Profile.user == maria)
+    assert profile.skills == ",haccp,cooking," and profile.languages == ",it,ar,"
+    html = client.get("/volunteer/profile").get_data(as_text=True)
+    assert 'value="haccp" checked' in html
+    assert client.post("/volunteer/profile", data={"skills": ["nope"], "site": "0"}).status_code == 422
+
+    client.post(f"/volunteer/shifts/{vol.shift.id}", data={"party": "1"})
+    feed = client.get(f"/volunteer/feed/{profile.feed_token}.ics")
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    body = feed.get_data(as_text=True)
+    assert "BEGIN:VEVENT" in body and "Distribuzione di prova" in body and "Viale Faenza" in body
+    assert client.get("/volunteer/feed/wrong-token.ics").status_code == 404
+
+    # no hours yet: the certificate explains instead of printing an empty page
+    assert client.get("/volunteer/mine/certificate.pdf").status_code == 302
+    past = vol.make_shift(hours_ahead=-30, length=4)
+    Signup.create(shift=past, user=maria, name=maria.name, party=1, attended=True, minutes_served=240,
+                  confirmed=True, key_user=maria.id)
+    html = client.get("/volunteer/mine").get_data(as_text=True)
+    assert "Ore di volontariato: 4" in html
+    pdf = client.get("/volunteer/mine/certificate.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+# --- coordinators ----------------------------------------------------------------------------------------------
+@pytest.fixture
+def coordinator(client, auth, vol):
+    auth.login("faenza@staff.binari.example")
+    return vol
+
+
+def test_residents_and_other_centres_are_kept_out(client, auth, vol):
+    auth.login()
+    assert client.get("/volunteer/manage").status_code == 403
+    assert client.get("/volunteer/manage/directory").status_code == 403
+    auth.logout()
+    auth.login("visconti@staff.binari.example")
+    assert client.get(f"/volunteer/manage/shifts/{vol.shift.id}").status_code == 403
+    assert client.get(f"/volunteer/manage/shifts/{vol.shift.id}/roster.pdf").status_code == 403
+    assert client.post(f"/volunteer/manage/shifts/{vol.shift.id}/cancel").status_code == 403
+    assert client.get(f"/volunteer/manage/opportunities/{vol.opp.id}").status_code == 403
+    assert client.get("/volunteer/manage/day/faenza/2030-01-05").status_code == 403
+    response = client.post("/volunteer/manage/opportunities/new", data={"site": str(vol.site.id), "title": "X",
+                                                                        "activity": "food", "coordinator": "0"})
+    assert response.status_code == 422  # Faenza is not among the choices for Visconti's staff
+
+
+def test_create_opportunity_and_weekly_shifts_skipping_holidays(client, coordinator):
+    from portal.models import SiteClosure
+    from portal.volunteer.models import Opportunity, Shift
+
+    assert client.get("/staff").get_data(as_text=True).count("/volunteer/manage") >= 1
+    response = client.post("/volunteer/manage/opportunities/new", data={
+        "site": str(coordinator.site.id), "title": "Distribuzione del sabato", "activity": "food",
+        "description": "Ogni sabato", "skills": ["haccp"], "languages": ["ar"], "coordinator": "0",
+        "cancel_cutoff_hours": "24", "max_party": "2", "is_active": "y"})
+    assert response.status_code == 302
+    opp = Opportunity.get(Opportunity.title == "Distribuzione del sabato")
+    today = date.today()
+    first = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    SiteClosure.create(site=None, date=first + timedelta(weeks=2), reason="Festa")
+    response = client.post(f"/volunteer/manage/opportunities/{opp.id}/shifts/new", data={
+        "day": first.isoformat(), "starts": "09:00", "ends": "12:30", "capacity": "10",
+        "repeat": "weekly", "until": (first + timedelta(weeks=7)).isoformat(), "skip_closed": "y"})
+    assert response.status_code == 302
+    shifts = list(Shift.select().where(Shift.opportunity == opp).order_by(Shift.starts_at))
+    saturdays = [first + timedelta(weeks=n) for n in range(8)]
+    closed = {c.date for c in SiteClosure.select().where(SiteClosure.site.is_null())}
+    assert len(shifts) == len([d for d in saturdays if d not in closed]) < 8  # holidays skipped
+    assert len({s.series for s in shifts}) == 1 and shifts[0].series
+    from portal.volunteer.service import to_local
+    assert all(to_local(s.starts_at).weekday() == 5 and to_local(s.starts_at).time() == time(9) for s in shifts)
+    # change the time of the whole series from the second Saturday on
+    data = _edit_data(shifts[1], starts="08:30", ends="12:00", whole_series="y")
+    assert client.post(f"/volunteer/manage/shifts/{shifts[1].id}/edit", data=data).status_code == 302
+    times = [to_local(Shift.get_by_id(s.id).starts_at).time() for s in shifts]
+    assert times == [time(9)] + [time(8, 30)] * (len(shifts) - 1)
+    assert all(to_local(Shift.get_by_id(s.id).starts_at).date() == to_local(s.starts_at).date() for s in shifts)
+    shifts = list(Shift.select().where(Shift.opportunity == opp).order_by(Shift.starts_at))
+    # cancel from the third Saturday on: the rest of the series goes, the first two stay
+    from portal.volunteer import service
+    with client.application.test_request_context():
+        service.sign_up(shifts[3], name="Iscritta", email="iscritta@example.org")
+    response = client.post(f"/volunteer/manage/shifts/{shifts[2].id}/cancel", data={"whole_series": "y"})
+    assert response.status_code == 302
+    states = [Shift.get_by_id(s.id).cancelled_at is not None for s in shifts]
+    assert states == [False, False] + [True] * (len(shifts) - 2)
+    assert any(m.to_address == "iscritta@example.org" and "Turno annullato" in m.subject for m in outbox())
+
+
+def test_shift_validation(client, coordinator):
+    day = (date.today() + timedelta(days=3)).isoformat()
+    url = f"/volunteer/manage/opportunities/{coordinator.opp.id}/shifts/new"
+    response = client.post(url, data={"day": day, "starts": "12:00", "ends": "10:00", "capacity": "5"})
+    assert response.status_code == 422 and "deve finire dopo" in response.get_data(as_text=True)
+    response = client.post(url, data={"day": day, "starts": "10:00", "ends": "12:00", "capacity": "0"})
+    assert response.status_code == 422
+    response = client.post(url, data={"day": day, "starts": "10:00", "ends": "12:00", "capacity": "5",
+                                      "repeat": "weekly"})
+    assert response.status_code == 422 and "fino a quando" in response.get_data(as_text=True)
+    response = client.post(url, data={"day": day, "starts": "10:00", "ends": "12:00", "capacity": "5",
+                                      "repeat": "weekly", "until": (date.today() + timedelta(days=800)).isoformat()})
+    assert response.status_code == 422
+
+
+def _edit_data(shift, **changes):
+    from portal.volunteer.service import to_local
+    start, end = to_local(shift.starts_at), to_local(shift.ends_at)
+    data = {"day": start.date().isoformat(), "starts": start.strftime("%H:%M"), "ends": end.strftime("%H:%M"),
+            "capacity": str(shift.capacity), "location": shift.location, "note": shift.note}
+    data.update(changes)
+    return data
+
+
+def test_capacity_below_taken_is_refused_and_growth_promotes(client, coordinator):
+    from portal.volunteer import service
+    shift = coordinator.shift
+    service.sign_up(shift, name="Uno", phone="+393331111111", party=2)
+    service.sign_up(shift, name="Due", phone="+393331111112", party=2)
+    service.sign_up(shift, name="Attesa", email="attesa@example.org", waitlist_ok=True)
+    response = client.post(f"/volunteer/manage/shifts/{shift.id}/edit", data=_edit_data(shift, capacity="3"))
+    assert response.status_code == 422
+    assert "Ci sono già 4 posti occupati" in response.get_data(as_text=True)
+    assert fresh(shift).capacity == 4
+    response = client.post(f"/volunteer/manage/shifts/{shift.id}/edit", data=_edit_data(shift, capacity="5"))
+    assert response.status_code == 302
+    assert fresh(shift).taken == 5 and signups(shift, "waitlist") == []
+    # or the coordinator chooses whom to move to the waitlist, then lowers the places
+    uno = signups(shift, "active")[0]
+    client.post(f"/volunteer/manage/signups/{uno.id}", data={"action": "waitlist"})
+    assert fresh(shift).taken == 3
+    from portal.volunteer.models import Notice
+    assert "lista d'attesa" in Notice.get(Notice.name == "Uno").message  # no e-mail: to phone
+    response = client.post(f"/volunteer/manage/shifts/{fresh(shift).id}/edit", data=_edit_data(fresh(shift), capacity="3"))
+    assert response.status_code == 302 and fresh(shift).capacity == 3
+
+
+def test_time_change_and_cancellation_tell_everyone(client, coordinator):
+    from portal.volunteer import service
+    from portal.volunteer.models import Notice
+    shift = coordinator.shift
+    service.sign_up(shift, name="Con Mail", email="conmail@example.org")
+    service.sign_up(shift, name="Solo Telefono", phone="+393331111111")
+    data = _edit_data(shift, starts="07:00", ends="11:00", location="Magazzino")
+    response = client.post(f"/volunteer/manage/shifts/{shift.id}/edit", data=data)
+    assert response.status_code == 302
+    mails = [m for m in outbox() if m.to_address == "conmail@example.org"]
+    assert mails and "Cambio nel turno" in mails[-1].subject and "Magazzino" in mails[-1].body
+    assert Notice.select().where(Notice.name == "Solo Telefono").count() == 1
+    response = client.post(f"/volunteer/manage/shifts/{shift.id}/cancel", data={"message": "Maltempo"})
+    assert response.status_code == 302
+    assert fresh(shift).cancelled_at is not None
+    assert any("Turno annullato" in m.subject and "Maltempo" in m.body for m in outbox())
+    assert Notice.select().where(Notice.name == "Solo Telefono").count() == 2
+    html = client.get("/volunteer/manage/calls").get_data(as_text=True)
+    assert "Solo Telefono" in html
+    notice = Notice.select().first()
+    client.post(f"/volunteer/manage/calls/{notice.id}/done")
+    assert Notice.get_by_id(notice.id).done_at is not None
+
+
+def test_roster_attendance_walkin_pdf_csv_and_message(client, coordinator):
+    from portal.models import User
+    from portal.volunteer import service
+    from portal.volunteer.models import Notice, Shift, Signup
+    shift = coordinator.shift
+    a = service.sign_up(shift, name="Ana Lucía Torres", phone="+393331111111")
+    b = service.sign_up(shift, name="=HYPERLINK(evil)", email="b@example.org")
+    html = client.get(f"/volunteer/manage/shifts/{shift.id}").get_data(as_text=True)
+    assert "Ana Lucía Torres" in html and "+39 333 111 1111" in html
+    client.post(f"/volunteer/manage/signups/{a.id}", data={"action": "confirm"})
+    assert Signup.get_by_id(a.id).confirmed
+    client.post(f"/volunteer/manage/shifts/{shift.id}/attendance", data={"present": [str(a.id)]})
+    assert Signup.get_by_id(a.id).attended and Signup.get_by_id(a.id).minutes_served == 180
+    assert Signup.get_by_id(b.id).attended is False
+    # walk-in: an account with that phone gets the hours
+    ahmed = User.get(User.phone == "+393331234567")
+    response = client.post(f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Ahmed", "phone": "333 123 4567",
+                                                                                 "party": "1", "arrived": "y"})
+    assert response.status_code == 302
+    walk = Signup.get(Signup.walk_in == True)  # noqa: E712
+    assert walk.user_id == ahmed.id and walk.attended and fresh(shift).taken == 3
+    response = client.post(f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Troppi", "party": "2",
+                                                                                 "arrived": "y"})
+    assert response.status_code == 422 and "Il turno è pieno" in response.get_data(as_text=True)
+    # a sign-up taken by phone before the shift: confirmed, not yet present
+    response = client.post(f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Per telefono", "party": "1"})
+    assert response.status_code == 302
+    by_phone = Signup.get(Signup.name == "Per telefono")
+    assert by_phone.confirmed and by_phone.attended is None and not by_phone.walk_in and fresh(shift).taken == 4
+    csv_text = client.get(f"/volunteer/manage/shifts/{shift.id}/roster.csv").get_data(as_text=True)
+    assert "Ana Lucía Torres" in csv_text and "'=HYPERLINK" in csv_text
+    pdf = client.get(f"/volunteer/manage/shifts/{shift.id}/roster.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    from portal.volunteer.service import to_local
+    day = to_local(shift.starts_at).date().isoformat()
+    assert "Ana Lucía Torres" in client.get(f"/volunteer/manage/day/faenza/{day}").get_data(as_text=True)
+    assert client.get(f"/volunteer/manage/day/faenza/{day}.pdf").data.startswith(b"%PDF")
+    assert "Ana Lucía Torres" in client.get(f"/volunteer/manage/day/faenza/{day}.csv").get_data(as_text=True)
+    assert client.get("/volunteer/manage/day/faenza/not-a-date").status_code == 404
+    c = service.sign_up(shift.opportunity.shifts.where(Shift.id != shift.id).first() or coordinator.make_shift(),
+                        name="Da togliere", email="togli@example.org")
+    client.post(f"/volunteer/manage/signups/{c.id}", data={"action": "cancel"})
+    assert Signup.get_by_id(c.id).status == "cancelled"
+    assert any(m.to_address == "togli@example.org" and "Iscrizione tolta" in m.subject for m in outbox())
+    response = client.post(f"/volunteer/manage/shifts/{shift.id}/message", data={"subject": "", "body": ""})
+    assert response.status_code == 422
+    response = client.post(f"/volunteer/manage/shifts/{shift.id}/message",
+                           data={"subject": "Portate i guanti", "body": "Domani fa freddo."})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Ana Lucía Torres" in html
+    assert any(m.subject == "Portate i guanti" and m.to_address == "b@example.org" for m in outbox())
+    assert Notice.select().where(Notice.name == "Ana Lucía Torres").exists()
+
+
+def test_directory_filters_by_skill_and_language(client, auth, vol):
+    from portal.volunteer.models import Profile
+    a = make_user("Fatima El Idrissi", email="fatima@example.org")
+    b = make_user("Chen Jing", email="chen@example.org")
+    c = make_user("Nascosta", email="nascosta@example.org")
+    Profile.create(user=a, skills=",haccp,", languages=",ar,fr,", site=vol.site)
+    Profile.create(user=b, skills=",homework,", languages=",zh,", site=vol.site)
+    Profile.create(user=c, skills=",haccp,", languages=",ar,", site=vol.site, in_directory=False)
+    auth.login("faenza@staff.binari.example")
+    html = client.get("/volunteer/manage/directory?site=faenza").get_data(as_text=True)
+    assert "Fatima El Idrissi" in html and "Chen Jing" in html and "Nascosta" not in html
+    html = client.get("/volunteer/manage/directory?site=faenza&skill=haccp&language=ar").get_data(as_text=True)
+    assert "Fatima El Idrissi" in html and "Chen Jing" not in html
+    html = client.get("/volunteer/manage/directory?site=faenza&language=zh").get_data(as_text=True)
+    assert "Chen Jing" in html and "Fatima" not in html
+    # the desk prints the certificate of someone who served here; not of someone who did not
+    from portal.volunteer.models import Signup
+    past = vol.make_shift(hours_ahead=-30)
+    Signup.create(shift=past, user=a, name=a.name, attended=True, minutes_served=180, key_user=a.id, confirmed=True)
+    html = client.get("/volunteer/manage/directory?site=faenza").get_data(as_text=True)
+    assert f"/volunteer/manage/people/{a.id}/certificate.pdf" in html
+    assert client.get(f"/volunteer/manage/people/{a.id}/certificate.pdf").data.startswith(b"%PDF")
+    assert client.get(f"/volunteer/manage/people/{b.id}/certificate.pdf").status_code == 404
+    auth.logout()
+    auth.login("visconti@staff.binari.example")
+    assert client.get(f"/volunteer/manage/people/{a.id}/certificate.pdf").status_code == 403
+
+
+def test_english_pages(client, vol):
+    html = client.get(f"/volunteer/shifts/{vol.shift.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Sign up" in html and "places left" in html
+
+
+def test_demo_loads(app):
+    from portal import demo
+    from portal.volunteer.models import Shift, Signup
+    summary = demo.load()
+    assert summary["volunteers"] >= 30
+    for shift in Shift.select():
+        active = sum(s.party for s in Signup.select().where((Signup.shift == shift) & (Signup.status == "active")))
+        assert shift.taken == active <= shift.capacity
+
+
+class _Queries:
+    """Counts the SQL statements a request runs."""
+
+    def __init__(self):
+        from portal.db import database
+        self.db = database().obj
+        self.count = 0
+
+    def __enter__(self):
+        original = self._original = self.db.execute_sql
+
+        def counting(*args, **kwargs):
+            self.count += 1
+            return original(*args, **kwargs)
+        self.db.execute_sql = counting
+        return self
+
+    def __exit__(self, *exc):
+        self.db.execute_sql = self._original
+
+
+def test_pages_use_a_bounded_number_of_queries(app, client, auth, vol):
+    from portal.volunteer import service
+
+    def counts():
+        result = {}
+        for url in ("/volunteer", f"/volunteer/opportunities/{vol.opp.id}", "/volunteer/manage",
+                    f"/volunteer/manage/shifts/{vol.shift.id}", "/volunteer/manage/directory?site=faenza",
+                    "/volunteer/mine"):
+            with _Queries() as q:
+                assert client.get(url).status_code == 200
+            result[url] = q.count
+        return result
+
+    auth.login("coordinamento@staff.binari.example")
+    counts()  # first visit creates the volunteer profile
+    few = counts()
+    with app.test_request_context():
+        for n in range(12):
+            shift = vol.make_shift(hours_ahead=24 * (n + 2))
+            for k in range(3):
+                service.sign_up(shift, name=f"P{n}-{k}", phone=f"+39333{n:03d}{k:04d}")
+        for k in range(8):
+            service.sign_up(vol.shift, name=f"Q{k}", email=f"q{k}@example.org", waitlist_ok=True)
+    many = counts()
+    assert many == few, (few, many)
+
+
+def test_export_and_erase_for_account_deletion(app, client, auth, vol):
+    """The hooks portal/account.py calls: export my volunteering; on deletion, coming places are freed
+    (the waitlist promoted) and past hours stay, anonymous."""
+    from portal.models import User
+    from portal.volunteer import privacy, service
+    from portal.volunteer.models import Profile, Signup
+
+    assert ("volunteer", privacy.personal_data) in app.extensions["binari_personal_data"]
+    assert ("volunteer", privacy.erase) in app.extensions["binari_erase_personal_data"]
+    maria = User.get(User.email == "maria@binari.example")
+    Profile.create(user=maria, skills=",cooking,")
+    shift = vol.make_shift(capacity=1)
+    with app.test_request_context():
+        service.sign_up(shift, user=maria)
+        service.sign_up(shift, name="In attesa", email="attesa@example.org", waitlist_ok=True)
+    past = vol.make_shift(hours_ahead=-30)
+    Signup.create(shift=past, user=maria, name=maria.name, email=maria.email, attended=True, minutes_served=180,
+                  key_user=maria.id, confirmed=True)
+    data = privacy.personal_data(maria)
+    assert data["profile"]["skills"] == ["cooking"] and len(data["shifts"]) == 2
+    with app.test_request_context():
+        privacy.erase(maria)
+    assert [s.name for s in signups(shift, "active")] == ["In attesa"]
+    old = Signup.get(Signup.shift == past.id)
+    assert old.user_id is None and old.name == "—" and old.email == "" and old.minutes_served == 180
+    assert not Profile.select().where(Profile.user == maria.id).exists()
