@@ -416,6 +416,7 @@ def test_overdue_loan_is_never_free(client, auth, vis):
     auth.login()
     page = text(client.get(f"/equipment/items/{vis.spare.id}"))
     assert "Non ancora restituito" in page
+    assert 'class="free' not in page  # the calendar never shows it free while it is out
     # Claims are extended lazily up to today + buffer (no cron).
     assert ItemClaim.select().where((ItemClaim.item == vis.spare) & (ItemClaim.day == today_local())).exists()
     far = vis.days[-1]
