@@ -367,7 +367,8 @@ def ics(token):
         cal.add_component(event)
     for loan in (Loan.select(Loan, Site).join(Site)
                  .where((Loan.user == row.user_id) & (Loan.return_at >= since)
-                        & Loan.status.in_(["requested", "approved", "out"])).order_by(Loan.pickup_at).limit(200)):
+                        # Only confirmed loans: a pending request is not an appointment yet.
+                        & Loan.status.in_(["approved", "out"])).order_by(Loan.pickup_at).limit(200)):
         for kind, at in (("pickup", loan.pickup_at), ("return", loan.return_at)):
             event = Event()
             event.add("uid", f"loan-{loan.id}-{kind}@{host}")
