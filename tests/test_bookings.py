@@ -416,6 +416,7 @@ def test_overdue_loan_is_never_free(client, auth, vis):
     auth.login()
     page = text(client.get(f"/equipment/items/{vis.spare.id}"))
     assert "Non ancora restituito" in page
+    assert 'class="free' not in page  # the calendar never shows it free while it is out
     # Claims are extended lazily up to today + buffer (no cron).
     assert ItemClaim.select().where((ItemClaim.item == vis.spare) & (ItemClaim.day == today_local())).exists()
     far = vis.days[-1]
@@ -571,3 +572,19 @@ def test_staff_kit_with_photo(client, auth, vis):
     response = client.post("/staff/bookings/kits/new", data={"site": vis.site.id, "name": "Vuoto"},
                            content_type="multipart/form-data")
     assert response.status_code == 422 and not Kit.select().where(Kit.name == "Vuoto").exists()
+
+
+def test_next_loan_cannot_be_handed_over_while_the_item_is_still_out(client, auth, vis):
+    start = today_local() - timedelta(days=4)
+    late = logic.insert_loan(vis.staff.id, vis.site, [vis.spare], start, time(15), start + timedelta(days=1),
+                             time(16), "out", buffer_days=0)
+    nxt = logic.insert_loan(vis.maria.id, vis.site, [vis.spare], today_local(), time(0, 1), vis.days[0], time(16),
+                            "approved", buffer_days=0)
+    auth.login("visconti@staff.binari.example")
+    assert f"/staff/bookings/loans/{nxt.id}" in text(client.get("/staff/bookings/overdue"))  # at risk
+    response = client.post(f"/staff/bookings/loans/{nxt.id}/checkout", data={"items": [vis.spare.id], "deposit": "0"})
+    assert response.status_code == 422 and "non l&#39;ha ancora restituito" in text(response)
+    assert Loan.get_by_id(nxt.id).status == "approved"
+    client.post(f"/staff/bookings/loans/{late.id}/checkin", data={"items": [vis.spare.id], "deposit_returned": "0"})
+    client.post(f"/staff/bookings/loans/{nxt.id}/checkout", data={"items": [vis.spare.id], "deposit": "0"})
+    assert Loan.get_by_id(nxt.id).status == "out"

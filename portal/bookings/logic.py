@@ -466,6 +466,13 @@ def check_out_loan(loan, staff, ticked_item_ids, deposit, now=None):
                              names=", ".join(li.item.name for li in missing)))
     if deposit < 0:
         raise BookingError(_("La cauzione non può essere negativa."))
+    still_out = list(LoanItem.select(LoanItem, Item).join(Item).switch(LoanItem).join(Loan)
+                     .where(LoanItem.item.in_([li.item_id for li in lines]) & (Loan.status == "out")
+                            & LoanItem.returned_at.is_null() & (Loan.id != loan.id)))
+    if still_out:
+        # The previous borrower has not brought it back: it cannot be in two hands.
+        raise BookingError(_("%(names)s: chi l'ha preso prima non l'ha ancora restituito, non si può consegnare.",
+                             names=", ".join(li.item.name for li in still_out)))
     with database().atomic():
         changed = (Loan.update(status="out", checked_out_at=now, checked_out_by=staff.id, deposit_taken=deposit)
                    .where((Loan.id == loan.id) & (Loan.status == "approved")).execute())

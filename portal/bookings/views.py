@@ -145,14 +145,15 @@ def equipment():
                   contents=contents)
 
 
-def _calendar_weeks(site, items, busy):
+def _calendar_weeks(site, items, busy, overdue=()):
     """Weeks from this Monday for four weeks: (day, state), state free / busy / closed / past."""
     today = today_local()
     first = today - timedelta(days=today.weekday())
     last = today + timedelta(days=CALENDAR_DAYS)
     spans = logic.opening_spans(site.id)
     closed = logic.closed_days(site.id, first, last + timedelta(days=7))
-    broken = any(i.status != "available" for i in items)
+    # In repair, or not back from a late loan: never shown as free.
+    broken = any(i.status != "available" or i.id in overdue for i in items)
     weeks, day = [], first
     while day <= last:
         week = []
@@ -193,7 +194,7 @@ def _equipment_detail(kind, object_id, form=None, error=None, status=200):
     if form is None:
         form = LoanRequestForm(formdata=None)
     return render("bookings/equipment_detail.html", status=status, kind=kind, thing=thing, items=items,
-                  site=site, weeks=_calendar_weeks(site, items, busy), overdue=overdue, policy=policy,
+                  site=site, weeks=_calendar_weeks(site, items, busy, overdue), overdue=overdue, policy=policy,
                   form=form, error=error, hours=site.opening_hours_by_day(), today=today_local(),
                   in_kits=kits if kind == "item" else [])
 
@@ -366,7 +367,8 @@ def ics(token):
         cal.add_component(event)
     for loan in (Loan.select(Loan, Site).join(Site)
                  .where((Loan.user == row.user_id) & (Loan.return_at >= since)
-                        & Loan.status.in_(["requested", "approved", "out"])).order_by(Loan.pickup_at).limit(200)):
+                        # Only confirmed loans: a pending request is not an appointment yet.
+                        & Loan.status.in_(["approved", "out"])).order_by(Loan.pickup_at).limit(200)):
         for kind, at in (("pickup", loan.pickup_at), ("return", loan.return_at)):
             event = Event()
             event.add("uid", f"loan-{loan.id}-{kind}@{host}")
