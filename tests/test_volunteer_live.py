@@ -138,7 +138,7 @@ def test_guest_signs_up_and_cancels_on_a_phone(seed, live_server, phone_page):
 
 @pytest.mark.xdist_group("browser")
 def test_bad_input_comes_back_with_a_message_on_a_phone(seed, live_server, phone_page):
-    shift = _shift(capacity=2, title="Squadra eventi")
+    shift = _shift(capacity=4, taken=2, title="Squadra eventi")
     page = phone_page
     page.goto(f"{live_server.url}/volunteer/shifts/{shift.id}")
     page.get_by_label("Nome e cognome").fill("Arben Hoxha")
