@@ -108,11 +108,16 @@ def test_concurrent_requests_at_a_running_server(seed, live_server):
 
 
 @pytest.mark.xdist_group("browser")
-def test_guest_signs_up_and_cancels_on_a_phone(seed, live_server, phone_page):
+def test_guest_on_a_phone(seed, live_server, phone_page):
+    """360x640, JavaScript on and off: a guest signs up and cancels; bad input comes back with a message."""
+    _guest_signs_up_and_cancels(live_server, phone_page)
+    _bad_input_comes_back_with_a_message(live_server, phone_page)
+
+
+def _guest_signs_up_and_cancels(live_server, page):
     from portal.volunteer.models import Shift, Signup
 
     shift = _shift(capacity=5, title="Aiuto compiti al doposcuola")
-    page = phone_page
     page.goto(f"{live_server.url}/volunteer")
     page.get_by_role("link", name="Aiuto compiti al doposcuola").first.click()
     page.locator(f"a[href='/volunteer/shifts/{shift.id}']").first.click()
@@ -136,10 +141,8 @@ def test_guest_signs_up_and_cancels_on_a_phone(seed, live_server, phone_page):
     assert box is not None
 
 
-@pytest.mark.xdist_group("browser")
-def test_bad_input_comes_back_with_a_message_on_a_phone(seed, live_server, phone_page):
+def _bad_input_comes_back_with_a_message(live_server, page):
     shift = _shift(capacity=4, taken=2, title="Squadra eventi")
-    page = phone_page
     page.goto(f"{live_server.url}/volunteer/shifts/{shift.id}")
     page.get_by_label("Nome e cognome").fill("Arben Hoxha")
     page.get_by_label("Cellulare").fill("12")
