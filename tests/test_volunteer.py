@@ -1,7 +1,7 @@
 """Volunteer shifts through the test client: sign-up (account, guest, +N), waitlist and
 promotion, cut-off, overlap, profile, ICS, certificate, and the coordinators' pages."""
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 

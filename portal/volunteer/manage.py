@@ -10,11 +10,11 @@ from dateutil.rrule import WEEKLY, rrule
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from peewee import JOIN, fn
+from peewee import fn
 
 from portal.auth import staff_required
 from portal.db import database
-from portal.models import Site, SiteClosure, StaffSite, User, utcnow
+from portal.models import Site, SiteClosure, User, utcnow
 from portal.pdf import pdf_response, render_pdf
 from portal.rendering import render
 

@@ -2,17 +2,16 @@
 profile, ICS feed, certificate of hours."""
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_babel import format_date, gettext as _
 from flask_login import current_user, login_required
 
-from portal.db import database
 from portal.models import Site, User, utcnow
 from portal.pdf import pdf_response, render_pdf
 from portal.rendering import render
 
 from . import service
-from .choices import ACTIVITIES, AVAILABILITY, LANGUAGES, SKILLS, label_map, labels
+from .choices import ACTIVITIES, LANGUAGES, SKILLS, label_map, labels
 from .forms import ProfileForm, SignupForm
 from .models import ACTIVE, CANCELLED, WAITLIST, Opportunity, Profile, Shift, Signup, codes_of, csv_codes, hours_served
 
