@@ -24,6 +24,8 @@ from .forms import CancelShiftForm, EditShiftForm, MessageForm, NewShiftForm, Op
 from .models import ACTIVE, CANCELLED, WAITLIST, Notice, Opportunity, Profile, Shift, Signup, csv_codes, codes_of
 from .views import bp
 
+DIRECTORY_LIMIT = 100  # a phone-sized page; filters narrow it down
+
 
 def _require(site_id):
     if not current_user.can_manage(site_id):
@@ -597,14 +599,15 @@ def directory():
         query = query.where(Profile.skills.contains(f",{skill},"))
     if language:
         query = query.where(Profile.languages.contains(f",{language},"))
-    people = list(query.order_by(User.name).limit(300))
+    people = list(query.order_by(User.name).limit(DIRECTORY_LIMIT))
     minutes = {}
     if people:
         minutes = dict(Signup.select(Signup.user, fn.SUM(Signup.minutes_served))
                        .where(Signup.user.in_([p.user_id for p in people]) & (Signup.attended == True))  # noqa: E712
                        .group_by(Signup.user).tuples())
     return render("volunteer/manage/directory.html", block="results", sites=sites, site=site, skill=skill,
-                  language=language, people=people, minutes=minutes, skills=SKILLS, languages=LANGUAGES)
+                  language=language, people=people, minutes=minutes, skills=SKILLS, languages=LANGUAGES,
+                  limit=DIRECTORY_LIMIT)
 
 
 @bp.route("/manage/people/<int:user_id>/certificate.pdf")

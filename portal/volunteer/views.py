@@ -5,6 +5,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_babel import format_date, gettext as _
 from flask_login import current_user, login_required
+from peewee import fn
 
 from portal.models import Site, User, utcnow
 from portal.pdf import pdf_response, render_pdf
@@ -54,13 +55,18 @@ def index():
     opportunities = list(query)
     shifts = {}
     if opportunities:
-        upcoming = (Shift.select().where(Shift.opportunity.in_([o.id for o in opportunities])
-                                         & (Shift.starts_at > utcnow()) & Shift.cancelled_at.is_null())
-                    .order_by(Shift.starts_at).limit(50 * len(opportunities)))
+        # The next few shifts of each opportunity in one query: ROW_NUMBER() per opportunity
+        # (window functions: SQLite 3.25+ and PostgreSQL).
+        position = fn.ROW_NUMBER().over(partition_by=[Shift.opportunity], order_by=[Shift.starts_at, Shift.id])
+        ranked = (Shift.select(Shift, position.alias("position"))
+                  .where(Shift.opportunity.in_([o.id for o in opportunities])
+                         & (Shift.starts_at > utcnow()) & Shift.cancelled_at.is_null()))
+        upcoming = (Shift.select(ranked.c.id, ranked.c.opportunity_id, ranked.c.starts_at, ranked.c.ends_at,
+                                 ranked.c.capacity, ranked.c.taken, ranked.c.cancelled_at)
+                    .from_(ranked).where(ranked.c.position <= SHIFTS_PER_CARD)
+                    .order_by(ranked.c.starts_at, ranked.c.id))
         for shift in upcoming:
-            bucket = shifts.setdefault(shift.opportunity_id, [])
-            if len(bucket) < SHIFTS_PER_CARD:
-                bucket.append(shift)
+            shifts.setdefault(shift.opportunity_id, []).append(shift)
     return render("volunteer/index.html", block="results", sites=sites, site=site, activity=activity,
                   opportunities=opportunities, shifts=shifts, activities=ACTIVITIES)
 
