@@ -2,7 +2,7 @@
 profile, ICS feed, certificate of hours."""
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, request, session, url_for
 from flask_babel import format_date, gettext as _
 from flask_login import current_user, login_required
 from peewee import fn
@@ -97,9 +97,30 @@ def _signup_form(opp, formdata=None):
     return form
 
 
+GUEST_SESSION_KEY = "volunteer_guest_links"
+
+
+def _remember_guest_link(token):
+    """Keep the guest's last sign-up links in the session, so this phone shows them again."""
+    links = [t for t in session.get(GUEST_SESSION_KEY, []) if t != token]
+    session[GUEST_SESSION_KEY] = ([token] + links)[:8]
+
+
+def _guest_signup_here(shift):
+    """(signup, token) of a live guest sign-up made on this device for `shift`, if any."""
+    if current_user.is_authenticated:
+        return None, None
+    for token in session.get(GUEST_SESSION_KEY, []):
+        signup = service.signup_from_token(token)
+        if signup is not None and signup.shift_id == shift.id and signup.status != CANCELLED:
+            return signup, token
+    return None, None
+
+
 def _shift_page(shift, form, status=200, error=None, full=False):
     opp = shift.opportunity
     mine = _my_signup(shift)
+    guest_signup, guest_token = _guest_signup_here(shift)
     overlaps = []
     if current_user.is_authenticated and not mine:
         overlaps = service.overlapping(shift, user=current_user)
@@ -109,7 +130,8 @@ def _shift_page(shift, form, status=200, error=None, full=False):
         form.waitlist.data = "1"  # the next submit joins the waitlist, knowingly
     return render("volunteer/shift.html", shift=shift, opp=opp, form=form, mine=mine, overlaps=overlaps,
                   error=error, full=full, coordinator=coordinator,
-                  may_cancel=mine is not None and service.may_cancel(mine), status=status)
+                  may_cancel=mine is not None and service.may_cancel(mine), status=status,
+                  guest_signup=guest_signup, guest_token=guest_token)
 
 
 @bp.route("/shifts/<int:shift_id>", methods=["GET", "POST"])
@@ -150,7 +172,9 @@ def shift(shift_id):
               "success")
     else:
         flash(_("Iscrizione ricevuta. Il coordinamento ti chiamerà per confermare."), "success")
-    return redirect(url_for(".guest_signup", token=service.signup_token(signup)))
+    token = service.signup_token(signup)
+    _remember_guest_link(token)
+    return redirect(url_for(".guest_signup", token=token))
 
 
 def _current_lang():
