@@ -111,7 +111,8 @@ def test_concurrent_requests_at_a_running_server(seed, live_server):
 def test_guest_on_a_phone(seed, live_server, phone_page):
     """360x640, JavaScript on and off: a guest signs up and cancels; bad input comes back with a message."""
     _guest_signs_up_and_cancels(live_server, phone_page)
-    _bad_input_comes_back_with_a_message(live_server, phone_page)
+    shift = _bad_input_comes_back_with_a_message(live_server, phone_page)
+    _coordinator_marks_attendance(live_server, phone_page, shift)
 
 
 def _guest_signs_up_and_cancels(live_server, page):
@@ -157,3 +158,22 @@ def _bad_input_comes_back_with_a_message(live_server, page):
     page.get_by_role("button", name="Mettimi in lista d'attesa").click()
     page.wait_for_url("**/volunteer/s/**")
     assert "In lista d'attesa" in page.content()
+    return shift
+
+
+def _coordinator_marks_attendance(live_server, page, shift):
+    """The coordinator ticks who came on the phone; the waitlisted guest is listed apart."""
+    from portal.volunteer.models import Signup
+
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("E-mail, cellulare o codice tessera").fill("faenza@staff.binari.example")
+    page.get_by_label("Password").fill("binari2026")
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url("**/account")
+    page.goto(f"{live_server.url}/volunteer/manage/shifts/{shift.id}")
+    assert "Arben Hoxha" in page.content()  # on the waitlist
+    page.get_by_label("Già iscritta 0").check()
+    page.get_by_role("button", name="Salva le presenze").click()
+    page.get_by_text("Presenze salvate: 1 presenti.").wait_for()
+    present = Signup.get((Signup.shift == shift.id) & (Signup.name == "Già iscritta 0"))
+    assert present.attended and present.minutes_served == 180
