@@ -121,10 +121,13 @@ def main():
 def run(client, db, pages):
     for who, url in pages:
         client.get(url)  # warm-up (templates, WeasyPrint import)
-        with QueryCounter(db) as counter:
-            t = time.perf_counter()
-            response = client.get(url)
-            ms = (time.perf_counter() - t) * 1000
+        timings = []
+        for _ in range(3):  # best of three: the machine is shared
+            with QueryCounter(db) as counter:
+                t = time.perf_counter()
+                response = client.get(url)
+                timings.append((time.perf_counter() - t) * 1000)
+        ms = min(timings)
         size = len(gzip.compress(response.data)) if response.mimetype == "text/html" else None
         print(f"{who:9} {response.status_code} {ms:7.1f} ms {counter.count:3d} queries"
               f"{f'  {size / 1024:5.1f} KB gz' if size else '':14}  {url}")

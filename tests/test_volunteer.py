@@ -1,7 +1,7 @@
 """Volunteer shifts through the test client: sign-up (account, guest, +N), waitlist and
 promotion, cut-off, overlap, profile, ICS, certificate, and the coordinators' pages."""
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -96,6 +96,10 @@ def test_guest_with_phone_signs_up_and_cancels_by_signed_link(client, vol):
     assert s.phone == "+393337654321" and not s.confirmed and s.party == 2
     page = client.get(manage).get_data(as_text=True)
     assert "il coordinamento ti chiamerà" in page
+    # the same phone sees its sign-up on the shift page (session), a stranger does not
+    assert "Da questo telefono sei iscritta/o" in client.get(f"/volunteer/shifts/{vol.shift.id}").get_data(as_text=True)
+    stranger = client.application.test_client()
+    assert "Da questo telefono" not in stranger.get(f"/volunteer/shifts/{vol.shift.id}").get_data(as_text=True)
     # a tampered link is refused
     assert client.get(manage[:-3] + "xyz").status_code == 404
     ics = client.get(manage + "/turno.ics")

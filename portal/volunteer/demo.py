@@ -6,7 +6,7 @@ import random
 from datetime import date, time, timedelta
 
 from portal.db import database
-from portal.models import User, new_member_code, utcnow
+from portal.models import SiteClosure, User, new_member_code, utcnow
 
 from .models import ACTIVE, WAITLIST, Opportunity, Profile, Shift, Signup, csv_codes
 from .service import to_utc
@@ -135,11 +135,12 @@ def load(ctx):
                 coordinator=users["coordinamento@staff.binari.example"], cancel_cutoff_hours=12, max_party=1),
              [2], (time(10, 0), time(12, 30)), 5),
         ]
+        closed = {c.date for c in SiteClosure.select(SiteClosure.date).where(SiteClosure.site.is_null())}
         shift_count = signup_count = 0
         resident = users["maria@binari.example"]
         for opp, weekdays, (start, end), capacity in opportunities:
             series = f"demo{opp.id}"
-            for day in _shift_days(today, weekdays, 6, 6):
+            for day in [d for d in _shift_days(today, weekdays, 6, 6) if d not in closed]:  # no shifts on holidays
                 shift = Shift.create(opportunity=opp, starts_at=to_utc(day, start), ends_at=to_utc(day, end),
                                      capacity=capacity, series=series,
                                      location="Cortile e magazzino" if opp.activity == "food" else "")

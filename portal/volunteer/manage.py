@@ -10,11 +10,11 @@ from dateutil.rrule import WEEKLY, rrule
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from peewee import JOIN, fn
+from peewee import fn
 
 from portal.auth import staff_required
 from portal.db import database
-from portal.models import Site, SiteClosure, StaffSite, User, utcnow
+from portal.models import Site, SiteClosure, User, utcnow
 from portal.pdf import pdf_response, render_pdf
 from portal.rendering import render
 
@@ -23,6 +23,8 @@ from .choices import LANGUAGES, SKILLS, label_map
 from .forms import CancelShiftForm, EditShiftForm, MessageForm, NewShiftForm, OpportunityForm, WalkInForm
 from .models import ACTIVE, CANCELLED, WAITLIST, Notice, Opportunity, Profile, Shift, Signup, csv_codes, codes_of
 from .views import bp
+
+DIRECTORY_LIMIT = 100  # a phone-sized page; filters narrow it down
 
 
 def _require(site_id):
@@ -597,14 +599,15 @@ def directory():
         query = query.where(Profile.skills.contains(f",{skill},"))
     if language:
         query = query.where(Profile.languages.contains(f",{language},"))
-    people = list(query.order_by(User.name).limit(300))
+    people = list(query.order_by(User.name).limit(DIRECTORY_LIMIT))
     minutes = {}
     if people:
         minutes = dict(Signup.select(Signup.user, fn.SUM(Signup.minutes_served))
                        .where(Signup.user.in_([p.user_id for p in people]) & (Signup.attended == True))  # noqa: E712
                        .group_by(Signup.user).tuples())
     return render("volunteer/manage/directory.html", block="results", sites=sites, site=site, skill=skill,
-                  language=language, people=people, minutes=minutes, skills=SKILLS, languages=LANGUAGES)
+                  language=language, people=people, minutes=minutes, skills=SKILLS, languages=LANGUAGES,
+                  limit=DIRECTORY_LIMIT)
 
 
 @bp.route("/manage/people/<int:user_id>/certificate.pdf")

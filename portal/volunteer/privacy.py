@@ -5,7 +5,7 @@ Registered in ``app.extensions["binari_personal_data"]`` and
 """
 from portal.models import utcnow
 
-from .models import ACTIVE, CANCELLED, WAITLIST, Notice, Opportunity, Profile, Shift, Signup, codes_of
+from .models import ACTIVE, WAITLIST, Notice, Opportunity, Profile, Shift, Signup, codes_of
 
 
 def personal_data(user):
@@ -43,5 +43,3 @@ def erase(user):
                   user=None).where(Signup.user == user.id).execute()
     Profile.delete().where(Profile.user == user.id).execute()
 
-
-__all__ = ["personal_data", "erase", "CANCELLED"]

@@ -4,7 +4,7 @@ Every write that touches places runs in one transaction with the conditional
 UPDATE of `Shift.reserve`; mail goes out after the commit (an SMTP server that is
 slow never holds the database lock).
 """
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
@@ -297,4 +297,3 @@ def cutoff_passed_message(shift):
              "Avvisa il coordinamento del centro.", hours=shift.opportunity.cancel_cutoff_hours)
 
 
-__all__ = ["SignupError", "sign_up", "cancel_signup", "promote", "tell", "to_utc", "to_local", "timedelta"]

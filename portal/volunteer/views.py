@@ -2,17 +2,17 @@
 profile, ICS feed, certificate of hours."""
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, request, session, url_for
 from flask_babel import format_date, gettext as _
 from flask_login import current_user, login_required
+from peewee import fn
 
-from portal.db import database
 from portal.models import Site, User, utcnow
 from portal.pdf import pdf_response, render_pdf
 from portal.rendering import render
 
 from . import service
-from .choices import ACTIVITIES, AVAILABILITY, LANGUAGES, SKILLS, label_map, labels
+from .choices import ACTIVITIES, LANGUAGES, SKILLS, label_map, labels
 from .forms import ProfileForm, SignupForm
 from .models import ACTIVE, CANCELLED, WAITLIST, Opportunity, Profile, Shift, Signup, codes_of, csv_codes, hours_served
 
@@ -55,13 +55,18 @@ def index():
     opportunities = list(query)
     shifts = {}
     if opportunities:
-        upcoming = (Shift.select().where(Shift.opportunity.in_([o.id for o in opportunities])
-                                         & (Shift.starts_at > utcnow()) & Shift.cancelled_at.is_null())
-                    .order_by(Shift.starts_at).limit(50 * len(opportunities)))
+        # The next few shifts of each opportunity in one query: ROW_NUMBER() per opportunity
+        # (window functions: SQLite 3.25+ and PostgreSQL).
+        position = fn.ROW_NUMBER().over(partition_by=[Shift.opportunity], order_by=[Shift.starts_at, Shift.id])
+        ranked = (Shift.select(Shift, position.alias("position"))
+                  .where(Shift.opportunity.in_([o.id for o in opportunities])
+                         & (Shift.starts_at > utcnow()) & Shift.cancelled_at.is_null()))
+        upcoming = (Shift.select(ranked.c.id, ranked.c.opportunity_id, ranked.c.starts_at, ranked.c.ends_at,
+                                 ranked.c.capacity, ranked.c.taken, ranked.c.cancelled_at)
+                    .from_(ranked).where(ranked.c.position <= SHIFTS_PER_CARD)
+                    .order_by(ranked.c.starts_at, ranked.c.id))
         for shift in upcoming:
-            bucket = shifts.setdefault(shift.opportunity_id, [])
-            if len(bucket) < SHIFTS_PER_CARD:
-                bucket.append(shift)
+            shifts.setdefault(shift.opportunity_id, []).append(shift)
     return render("volunteer/index.html", block="results", sites=sites, site=site, activity=activity,
                   opportunities=opportunities, shifts=shifts, activities=ACTIVITIES)
 
@@ -92,9 +97,30 @@ def _signup_form(opp, formdata=None):
     return form
 
 
+GUEST_SESSION_KEY = "volunteer_guest_links"
+
+
+def _remember_guest_link(token):
+    """Keep the guest's last sign-up links in the session, so this phone shows them again."""
+    links = [t for t in session.get(GUEST_SESSION_KEY, []) if t != token]
+    session[GUEST_SESSION_KEY] = ([token] + links)[:8]
+
+
+def _guest_signup_here(shift):
+    """(signup, token) of a live guest sign-up made on this device for `shift`, if any."""
+    if current_user.is_authenticated:
+        return None, None
+    for token in session.get(GUEST_SESSION_KEY, []):
+        signup = service.signup_from_token(token)
+        if signup is not None and signup.shift_id == shift.id and signup.status != CANCELLED:
+            return signup, token
+    return None, None
+
+
 def _shift_page(shift, form, status=200, error=None, full=False):
     opp = shift.opportunity
     mine = _my_signup(shift)
+    guest_signup, guest_token = _guest_signup_here(shift)
     overlaps = []
     if current_user.is_authenticated and not mine:
         overlaps = service.overlapping(shift, user=current_user)
@@ -104,7 +130,8 @@ def _shift_page(shift, form, status=200, error=None, full=False):
         form.waitlist.data = "1"  # the next submit joins the waitlist, knowingly
     return render("volunteer/shift.html", shift=shift, opp=opp, form=form, mine=mine, overlaps=overlaps,
                   error=error, full=full, coordinator=coordinator,
-                  may_cancel=mine is not None and service.may_cancel(mine), status=status)
+                  may_cancel=mine is not None and service.may_cancel(mine), status=status,
+                  guest_signup=guest_signup, guest_token=guest_token)
 
 
 @bp.route("/shifts/<int:shift_id>", methods=["GET", "POST"])
@@ -145,7 +172,9 @@ def shift(shift_id):
               "success")
     else:
         flash(_("Iscrizione ricevuta. Il coordinamento ti chiamerà per confermare."), "success")
-    return redirect(url_for(".guest_signup", token=service.signup_token(signup)))
+    token = service.signup_token(signup)
+    _remember_guest_link(token)
+    return redirect(url_for(".guest_signup", token=token))
 
 
 def _current_lang():
