@@ -47,7 +47,7 @@ def test_concurrent_registrations_never_exceed_capacity(live_server, seed):
         thread.start()
     for thread in threads:
         thread.join()
-    assert results == [302] * people, live_server.log()[-3000:]
+    assert results == [302] * people, (results, live_server.log()[-3000:])
     statuses = [r.status for r in Registration.select().where(Registration.event == event.id)]
     assert statuses.count("confirmed") == 5  # exactly the capacity, never more
     assert statuses.count("waitlist") == people - 3
