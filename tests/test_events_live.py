@@ -29,7 +29,9 @@ def test_concurrent_registrations_never_exceed_capacity(live_server, seed):
     sessions, tokens = [], []
     for _i in range(people):  # each person opens the page first (cookie + CSRF token)
         session = requests.Session()
-        page = session.get(url, timeout=30)
+        # Connection: close, so the POST below opens a fresh connection instead of
+        # reusing one that gunicorn's keep-alive timeout may have closed meanwhile.
+        page = session.get(url, timeout=30, headers={"Connection": "close"})
         assert page.status_code == 200
         sessions.append(session)
         tokens.append(csrf_token_from(page.text))
