@@ -729,6 +729,6 @@ def test_reminder_the_day_before_is_sent_once(client, seed):
     client.get("/events")
     client.get("/events")
     assert services.send_due_reminders() == 0  # already claimed
-    mails = list(OutboxMessage.select().where(OutboxMessage.subject.contains("domani")))
+    mails = list(OutboxMessage.select().where(OutboxMessage.subject.contains("promemoria")))
     assert [m.to_address for m in mails] == ["rosa@example.org"]
     assert "Cena sociale" in mails[0].body and "/events/registration/" in mails[0].body

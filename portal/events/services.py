@@ -227,7 +227,7 @@ def send_due_reminders(limit=10):
                      "Se non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
                      "Binari – Kaleidoscopi Metropolitani",
                      name=reg.name, title=reg.event.title, when=when, where=where, cancel=cancel_link(reg))
-            send_mail(reg.email, _("Binari: domani «%(title)s»", title=reg.event.title), body,
+            send_mail(reg.email, _("Binari: promemoria per «%(title)s»", title=reg.event.title), body,
                       user=reg.user if reg.user_id else None)
         sent += 1
     return sent
