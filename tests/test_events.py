@@ -732,3 +732,17 @@ def test_reminder_the_day_before_is_sent_once(client, seed):
     mails = list(OutboxMessage.select().where(OutboxMessage.subject.contains("promemoria")))
     assert [m.to_address for m in mails] == ["rosa@example.org"]
     assert "Cena sociale" in mails[0].body and "/events/registration/" in mails[0].body
+
+
+def test_demo_calendar_loads_relative_to_today(app, client, seed):
+    from portal.events import demo
+
+    counts = demo.load(seed)
+    assert counts["events"] > 100 and counts["event series"] == 9
+    assert Event.select().where(Event.status == "pending").count() == 1
+    assert Registration.select().where(Registration.status == "waitlist").count() >= 2
+    assert Series.select().where(Series.skip_dates != "").exists() and Series.select().where(Series.pauses != "").exists()
+    assert Event.select().where(Event.poster != "").exists()
+    assert Event.select().where(Event.starts_at > datetime.utcnow()).count() > 50
+    page = html_of(client.get("/events"))
+    assert "Distribuzione dell" in page
