@@ -1,4 +1,4 @@
-# Generated from a schema diff on 2026-11-27 14:29.
+# Generated from a schema diff on 2026-11-27 14:57.
 from peewee import *
 
 # Python-side defaults (utcnow) are applied by the models at insert time, not by the database.
@@ -108,6 +108,7 @@ def up(migrator, db):
         created_at = DateTimeField()
         promoted_at = DateTimeField(null=True)
         cancelled_at = DateTimeField(null=True)
+        reminded_at = DateTimeField(null=True)
         added_by = ForeignKeyField(User, null=True, on_delete='SET NULL')
         class Meta:
             database = db

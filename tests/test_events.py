@@ -490,6 +490,7 @@ def test_agenda_more_pagination_without_and_with_htmx(client, seed):
 
 
 def test_agenda_queries_do_not_grow_with_events(client, seed):
+    services._last_reminder_run["at"] = datetime.utcnow()  # reminders just ran: not part of this count
     for i in range(5):
         make_event(title=f"A{i}", days=1 + i)
     with count_queries() as few:
@@ -712,3 +713,36 @@ def test_dates_typed_the_italian_way_are_accepted(client, auth, seed):
     response = client.post("/staff/events/new", data=event_form(seed["sites"]["faenza"], day=day.strftime("%d/%m/%Y")))
     assert response.status_code == 302
     assert to_local(Event.get().starts_at).date() == day
+
+
+def test_reminder_the_day_before_is_sent_once(client, seed):
+    from portal.models import utcnow
+
+    start = utcnow() + timedelta(hours=20)
+    event = Event.create(site=seed["sites"]["faenza"], title="Cena sociale", starts_at=start,
+                         ends_at=start + timedelta(hours=2), status="published", capacity=10)
+    early = services.register(event.id, "Rosa", email="rosa@example.org")
+    Registration.update(created_at=utcnow() - timedelta(days=3)).where(Registration.id == early.id).execute()
+    services.register(event.id, "Karim", email="karim@example.org")  # registered today: no reminder
+    services.register(event.id, "Jun", phone="+393471112222")  # no address
+    services._last_reminder_run["at"] = None
+    client.get("/events")
+    client.get("/events")
+    assert services.send_due_reminders() == 0  # already claimed
+    mails = list(OutboxMessage.select().where(OutboxMessage.subject.contains("promemoria")))
+    assert [m.to_address for m in mails] == ["rosa@example.org"]
+    assert "Cena sociale" in mails[0].body and "/events/registration/" in mails[0].body
+
+
+def test_demo_calendar_loads_relative_to_today(app, client, seed):
+    from portal.events import demo
+
+    counts = demo.load(seed)
+    assert counts["events"] > 100 and counts["event series"] == 9
+    assert Event.select().where(Event.status == "pending").count() == 1
+    assert Registration.select().where(Registration.status == "waitlist").count() >= 2
+    assert Series.select().where(Series.skip_dates != "").exists() and Series.select().where(Series.pauses != "").exists()
+    assert Event.select().where(Event.poster != "").exists()
+    assert Event.select().where(Event.starts_at > datetime.utcnow()).count() > 50
+    page = html_of(client.get("/events"))
+    assert "Distribuzione dell" in page

@@ -29,7 +29,9 @@ def test_concurrent_registrations_never_exceed_capacity(live_server, seed):
     sessions, tokens = [], []
     for _i in range(people):  # each person opens the page first (cookie + CSRF token)
         session = requests.Session()
-        page = session.get(url, timeout=30)
+        # Connection: close, so the POST below opens a fresh connection instead of
+        # reusing one that gunicorn's keep-alive timeout may have closed meanwhile.
+        page = session.get(url, timeout=30, headers={"Connection": "close"})
         assert page.status_code == 200
         sessions.append(session)
         tokens.append(csrf_token_from(page.text))
@@ -47,7 +49,7 @@ def test_concurrent_registrations_never_exceed_capacity(live_server, seed):
         thread.start()
     for thread in threads:
         thread.join()
-    assert results == [302] * people, live_server.log()[-3000:]
+    assert results == [302] * people, (results, live_server.log()[-3000:])
     statuses = [r.status for r in Registration.select().where(Registration.event == event.id)]
     assert statuses.count("confirmed") == 5  # exactly the capacity, never more
     assert statuses.count("waitlist") == people - 3

@@ -399,6 +399,7 @@ class Registration(BaseModel):
     created_at = DateTimeField(default=utcnow)
     promoted_at = DateTimeField(null=True)
     cancelled_at = DateTimeField(null=True)
+    reminded_at = DateTimeField(null=True)  # the e-mail reminder the day before went out
     added_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
 
     class Meta:

@@ -16,7 +16,7 @@ from peewee import IntegrityError
 
 from portal.db import database
 from portal.mail import send_mail
-from portal.models import utcnow
+from portal.models import Site, utcnow
 
 from .models import Event, Registration, to_utc
 
@@ -190,6 +190,59 @@ def cancel_event(event, reason):
                 send_mail(reg.email, _("Binari: «%(title)s» è annullato", title=event.title), body,
                           user=reg.user if reg.user_id else None)
     return people
+
+
+# --- reminders the day before --------------------------------------------------------------
+REMIND_WITHIN = timedelta(hours=26)  # events starting within this window...
+REMIND_NOT_AFTER = timedelta(hours=2)  # ...but not about to start
+_last_reminder_run = {"at": None}
+
+
+def send_due_reminders(limit=10):
+    """E-mail a reminder to people with a seat at an event starting within a day.
+
+    Each registration is claimed by a conditional UPDATE (reminded_at IS NULL), so
+    several workers never send the same reminder twice. People who registered in
+    the last day need no reminder. Returns the number sent.
+    """
+    now = utcnow()
+    due = (Registration.select(Registration, Event, Site).join(Event).join(Site)
+           .where((Registration.status == "confirmed") & Registration.reminded_at.is_null()
+                  & Registration.email.is_null(False) & (Event.status == "published")
+                  & (Event.starts_at > now + REMIND_NOT_AFTER) & (Event.starts_at <= now + REMIND_WITHIN))
+           .order_by(Event.starts_at).limit(limit * 3))
+    sent = 0
+    for reg in due:
+        if sent >= limit:
+            break
+        if reg.created_at > reg.event.starts_at - timedelta(hours=24):
+            continue  # registered less than a day before: they remember
+        claimed = (Registration.update(reminded_at=now)
+                   .where((Registration.id == reg.id) & Registration.reminded_at.is_null()).execute())
+        if not claimed:
+            continue
+        with force_locale(_lang_of(reg)):
+            when, where = _event_words(reg.event)
+            body = _("Ciao %(name)s,\n\nti ricordiamo «%(title)s»: %(when)s, %(where)s.\n\n"
+                     "Se non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
+                     "Binari – Kaleidoscopi Metropolitani",
+                     name=reg.name, title=reg.event.title, when=when, where=where, cancel=cancel_link(reg))
+            send_mail(reg.email, _("Binari: promemoria per «%(title)s»", title=reg.event.title), body,
+                      user=reg.user if reg.user_id else None)
+        sent += 1
+    return sent
+
+
+def maybe_send_reminders():
+    """Send due reminders at most every few minutes per process, from ordinary page
+    views: reminders must not depend on someone having set up cron."""
+    interval = current_app.config.get("EVENT_REMINDER_INTERVAL", 600)
+    now = utcnow()
+    last = _last_reminder_run["at"]
+    if last is not None and (now - last).total_seconds() < interval:
+        return 0
+    _last_reminder_run["at"] = now
+    return send_due_reminders()
 
 
 GUEST_DATA_DAYS = 180

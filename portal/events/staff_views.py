@@ -23,7 +23,7 @@ from .models import (
 )
 from .services import (
     AlreadyRegistered, BadImage, RegistrationClosed, cancel_event, cancel_registration, grow_capacity,
-    materialise, notify_registered, purge_guest_contacts, register, save_poster,
+    materialise, maybe_send_reminders, notify_registered, purge_guest_contacts, register, save_poster,
 )
 
 
@@ -45,6 +45,7 @@ def managed_site_ids():
 def staff_list():
     """Events of my centres: upcoming, drafts, proposals to moderate, people to phone."""
     purge_guest_contacts()
+    maybe_send_reminders()
     site_ids = managed_site_ids()
     status = request.args.get("status", "")
     query = Event.with_place().where(Event.site.in_(site_ids))

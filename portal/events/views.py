@@ -15,7 +15,8 @@ from . import bp
 from .forms import GuestRegistrationForm, ProposalForm, parse_month
 from .models import AUDIENCES, CATEGORIES, Event, Registration, local_today, to_local, to_utc
 from .services import (
-    AlreadyRegistered, RegistrationClosed, cancel_registration, cancel_token, notify_registered, poster_path,
+    AlreadyRegistered, RegistrationClosed, cancel_registration, cancel_token, maybe_send_reminders, notify_registered,
+    poster_path,
     register, registration_from_token,
 )
 
@@ -51,6 +52,7 @@ def page_number():
 @bp.route("/events")
 def agenda():
     """Upcoming events by day, filtered by centre, category, audience, price and words."""
+    maybe_send_reminders()
     filters = agenda_filters()
     page = page_number()
     query = Event.upcoming(**{k: v for k, v in filters.items() if v})
