@@ -622,7 +622,7 @@ def test_labels_pdf(client, auth, lib, tmp_path):
     staff_login(auth)
     response = client.post("/library/staff/labels.pdf", data={"codes": "C001 ZZZ999"})
     assert response.status_code == 422 and "ZZZ999" in response.get_data(as_text=True)
-    response = client.post("/library/staff/labels.pdf", data={"codes": "", "days": "x"})  # recent copies, default week
+    response = client.post("/library/staff/labels.pdf", data={"codes": "C001 c002\nC004"})
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
 
 
