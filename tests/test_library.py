@@ -6,8 +6,6 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from conftest import make_user
-
 
 @pytest.fixture
 def lib(seed):

@@ -2,7 +2,7 @@
 the circulation desk, holds shelf, overdue lists, cataloguing, import, labels
 and figures for the staff of the centre that has the library."""
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
