@@ -433,7 +433,7 @@ def test_my_library_needs_login_and_is_linked(client, auth, lib):
 
 # --- staff access ------------------------------------------------------------------------------
 
-STAFF_PAGES = ["/library/staff", "/library/staff/desk", "/library/staff/holds", "/library/staff/phone",
+STAFF_PAGES = ["/library/staff", "/library/staff/desk", "/library/staff/reader", "/library/staff/holds", "/library/staff/phone",
                "/library/staff/overdue", "/library/staff/catalogue", "/library/staff/import", "/library/staff/labels",
                "/library/staff/figures", "/library/staff/titles/new"]
 
@@ -812,3 +812,18 @@ def test_withdrawn_copy_on_hold_shelf_returns_hold_to_queue(client, auth, lib):
     hold = Hold.get(Hold.member == lib["maria"].id)
     assert hold.status == "waiting" and hold.copy is None
     assert "Nessuna copia da prestare" in client.get(f"/library/titles/{lib['books']['matilda'].id}").get_data(as_text=True)
+
+
+def test_reader_card_at_the_desk(client, auth, lib):
+    staff_login(auth)
+    checkout(client, "C001", lib["maria"])
+    html = client.get("/library/staff/reader", query_string={"code": lib["maria"].member_code.lower()}).get_data(as_text=True)
+    assert "Maria Rossi" in html and "Perché il cielo è blu" in html and "Può prendere libri" in html
+    with time_machine.travel(open_loan("C001").due_date + timedelta(days=2)):
+        html = client.get("/library/staff/reader", query_string={"code": lib["maria"].member_code}).get_data(as_text=True)
+        assert "Prestito bloccato" in html and "scaduto" in html
+    response = client.get("/library/staff/reader?code=BNNOPE00")
+    assert response.status_code == 404 and "Nessuna tessera" in response.get_data(as_text=True)
+    auth.logout()
+    auth.login("maria@binari.example")
+    assert client.get("/library/staff/reader?code=BN").status_code == 403
