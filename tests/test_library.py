@@ -85,6 +85,12 @@ def test_search_by_isbn_10_or_13(client, lib):
 
 
 def test_search_in_arabic_and_chinese(client, lib):
+    from portal.library.models import Title
+
+    t = Title(library=lib["library"], title="三体II：黑暗森林", authors="刘慈欣", language="zh")
+    t.save()
+    for q in ("三体", "黑暗森林", "森林", "刘慈欣"):  # words inside a run of Chinese characters too
+        assert "黑暗森林" in client.get("/library", query_string={"q": q}).get_data(as_text=True), q
     assert "الخبز الحافي" in client.get("/library", query_string={"q": "الخبز"}).get_data(as_text=True)
     assert "余华" in client.get("/library", query_string={"lang": "zh"}).get_data(as_text=True)
 
@@ -133,7 +139,7 @@ def test_title_page_shows_where_each_copy_is(client, auth, lib):
     html = client.get(f"/library/titles/{lib['books']['gomorra'].id}").get_data(as_text=True)
     due = open_loan("C002").due_date.strftime("%d/%m/%Y")
     assert f"in prestito fino al {due}" in html
-    assert "sullo scaffale" in html
+    assert "sullo scaffale" in html and "una copia sullo scaffale: puoi venire a prenderla" in html
     assert "Maria" not in html  # never other people's names
     assert client.get("/library/titles/99999").status_code == 404
 
