@@ -833,3 +833,34 @@ def test_reader_card_at_the_desk(client, auth, lib):
     auth.logout()
     auth.login("maria@binari.example")
     assert client.get("/library/staff/reader?code=BN").status_code == 403
+
+
+def test_override_lends_a_copy_waiting_for_someone_else(client, auth, lib):
+    from portal.library.models import Hold
+
+    auth.login("maria@binari.example")
+    client.post(f"/library/titles/{lib['books']['matilda'].id}/hold")
+    auth.logout()
+    staff_login(auth)
+    checkin(client, "C004")  # on the hold shelf for Maria
+    assert checkout(client, "C004", lib["wei"]).status_code == 409
+    response = checkout(client, "C004", lib["wei"], override="Maria ha telefonato: lo prende la settimana prossima")
+    assert response.status_code == 200
+    hold = Hold.get(Hold.member == lib["maria"].id)
+    assert hold.status == "waiting" and hold.copy is None  # back at the head of the queue
+    assert open_loan("C004").override_reason.startswith("Maria ha telefonato")
+
+
+def test_renewal_allowed_when_the_waiting_person_is_already_served(client, auth, lib):
+    staff_login(auth)
+    checkout(client, "C002", lib["maria"])
+    auth.logout()
+    auth.login("wei@binari.example")
+    client.post(f"/library/titles/{lib['books']['gomorra'].id}/hold")
+    auth.logout()
+    staff_login(auth)
+    checkin(client, "C003")  # the second copy goes on the hold shelf for Wei
+    auth.logout()
+    auth.login("maria@binari.example")
+    response = client.post(f"/account/loans/{open_loan('C002').id}/renew")
+    assert response.status_code == 302 and open_loan("C002").renewals == 1
