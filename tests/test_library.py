@@ -653,6 +653,7 @@ def test_monthly_figures(client, auth, lib):
     html = client.get("/library/staff/figures").get_data(as_text=True)
     month = date.today().strftime("%m/%Y")
     assert f"<td>{month}</td><td>2</td><td>1</td><td>2</td>" in html
+    assert "ZH = Cinese" in html
     assert "Cinese" in html
 
 
