@@ -12,7 +12,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -122,6 +122,7 @@ def measure(app, ids):
     db.execute_sql = counting
     client = app.test_client()
     pages = [
+        ("library home (just arrived)", "/library"),
         ("search 'perche'", "/library?q=perche"),
         ("search 'storia mare'", "/library?q=storia+mare"),
         ("search common word, page 3", "/library?q=casa&page=3"),

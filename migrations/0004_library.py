@@ -40,7 +40,7 @@ def up(migrator, db):
         year = SmallIntegerField(null=True)
         description = TextField(default='')
         search_text = TextField(default='')
-        created_at = DateTimeField()
+        created_at = DateTimeField(index=True)
         class Meta:
             database = db
             table_name = 'library_title'

@@ -51,3 +51,27 @@ def test_search_hold_and_my_library_on_a_phone(live_server, catalogue, phone_pag
     # Every button is a comfortable tap target.
     for box in [b.bounding_box() for b in page.locator("main button").all()]:
         assert box["height"] >= 44
+
+
+@pytest.mark.xdist_group("browser")
+def test_desk_shows_refusals_and_loans_on_a_phone(live_server, catalogue, phone_page, seed):
+    """A refusal (HTTP 404/409/422) is shown in place, with JavaScript too (htmx swaps error pages)."""
+    page = phone_page
+    page.goto(live_server.url + "/login?next=/library/staff/desk")
+    page.fill("#identifier", "erlembaldo@staff.binari.example")
+    page.fill("#password", "binari2026")
+    page.get_by_role("button", name=re.compile("Accedi")).click()
+    page.wait_for_url(re.compile(r"/library/staff/desk"))
+    code = seed["users"]["maria@binari.example"].member_code
+    page.fill("#barcode", "NOPE1")
+    page.fill("#member_code", code)
+    page.get_by_role("button", name="Presta").click()
+    page.get_by_text("Nessuna copia con il codice NOPE1").wait_for()
+    assert page.input_value("#member_code") == code  # input kept
+    page.fill("#barcode", "br003")
+    page.get_by_role("button", name="Presta").click()
+    page.get_by_text("Prestato: «Matilda» (BR003) a Maria Rossi").wait_for()
+    page.fill("#barcode", "BR003")
+    page.fill("#member_code", code)
+    page.get_by_role("button", name="Presta").click()
+    page.get_by_text("è già in prestito a questa persona").wait_for()

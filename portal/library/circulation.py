@@ -7,7 +7,7 @@ the database (IntegrityError), whatever the timing of concurrent requests.
 """
 from datetime import datetime, time, timedelta, timezone
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import force_locale, gettext as _
 from peewee import JOIN, Case, IntegrityError, fn
 

@@ -10,7 +10,7 @@ from peewee import fn
 from portal.db import database
 from portal.models import User, utcnow
 
-from .models import Copy, Hold, Library, LibraryMember, Loan, Title, TitleSearch, today_local
+from .models import Copy, Hold, Library, LibraryMember, Loan, Title, today_local
 
 # title | author | subjects | age (c = children, t = teens, a = adults) | year | publisher
 ITALIAN = """\

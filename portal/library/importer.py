@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from portal.db import database
 
 from .isbn import normalise_isbn
-from .models import AGE_GROUPS, LANGUAGES, Copy, Title, TitleSearch
+from .models import AGE_GROUPS, LANGUAGES, Copy, Title
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000

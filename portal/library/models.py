@@ -13,12 +13,11 @@ is on the shelf (unless withdrawn). The database enforces the invariants:
 """
 import re
 import unicodedata
-from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from peewee import (
     SQL, BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
-    ModelIndex, SmallIntegerField, TextField, fn,
+    ModelIndex, SmallIntegerField, TextField,
 )
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
@@ -86,7 +85,7 @@ class Title(BaseModel):
     description = TextField(default="")
     # Accent-free, lower-case copy of the searchable text (PostgreSQL path, LIKE).
     search_text = TextField(default="")
-    created_at = DateTimeField(default=utcnow)
+    created_at = DateTimeField(default=utcnow, index=True)  # "just arrived" on the library's home
 
     class Meta:
         table_name = "library_title"

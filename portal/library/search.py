@@ -11,6 +11,9 @@ from .models import Copy, Title, TitleSearch, fold
 from .circulation import free_copy_condition
 
 PER_PAGE = 20
+# Chinese is written without spaces: FTS5's unicode61 makes one token of a whole
+# run, so a word inside a title would not match. Those queries use the folded column.
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def _tokens(q):
@@ -40,7 +43,7 @@ def search_titles(q="", language="", age_group="", available=False, page=1, libr
         tokens = _tokens(q)
         if not tokens:
             return [], 0
-        if is_sqlite():
+        if is_sqlite() and not CJK.search(q):
             # Each word a prefix ("perch" finds "perché" while typing); FTS5 ranks by bm25.
             expression = " ".join(f'"{t}"*' for t in tokens)
             query = (query.join(TitleSearch, on=(TitleSearch.rowid == Title.id))

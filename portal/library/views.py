@@ -2,7 +2,7 @@
 the circulation desk, holds shelf, overdue lists, cataloguing, import, labels
 and figures for the staff of the centre that has the library."""
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -278,6 +278,33 @@ def desk():
         return render("library/desk.html", done_loan=loan, member_loans=member_loans, member_ready=member_ready,
                       today=today_local(), **ctx)
     return render("library/desk.html", **ctx)
+
+
+@bp.route("/library/staff/reader")
+@staff_required
+def reader():
+    """A reader's card at the desk, by member code: loans, holds, what blocks a loan."""
+    library = _staff_library()
+    code = (request.args.get("code") or "").strip()[:20]
+    member = error = None
+    loans, holds, blocks, places = [], [], [], {}
+    if code:
+        try:
+            member = circ.find_member(code)
+        except circ.CirculationError as exc:
+            error = exc.message
+    if member is not None:
+        circ.expire_holds(library)
+        loans = list(Loan.select(Loan, Copy, Title).join(Copy).join(Title)
+                     .where((Loan.member == member.id) & Loan.returned_at.is_null() & (Loan.library == library))
+                     .order_by(Loan.due_date))
+        holds = list(Hold.select(Hold, Title).join(Title)
+                     .where((Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD) & (Title.library == library))
+                     .order_by(Hold.created_at))
+        places = circ.queue_places(holds)
+        blocks = circ.member_blocks(library, member)
+    return render("library/reader.html", status=404 if error else 200, library=library, code=code, member=member,
+                  error=error, loans=loans, holds=holds, places=places, blocks=blocks, today=today_local())
 
 
 @bp.route("/library/staff/checkin", methods=["POST"])
