@@ -46,9 +46,9 @@ define apt_missing
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 endef
 
-# WeasyPrint needs Pango, HarfBuzz and fonts.
+# WeasyPrint needs Pango, HarfBuzz and fonts (DejaVu covers Latin and Arabic; WenQuanYi Chinese).
 runtime-deps:
-	$(call apt_missing,"ldconfig -p | grep -q libpango-1.0=libpango-1.0-0" "ldconfig -p | grep -q libpangoft2=libpangoft2-1.0-0" "ldconfig -p | grep -q libharfbuzz-subset=libharfbuzz-subset0" "fc-list | grep -qi dejavu=fonts-dejavu-core" "command -v npm=npm")
+	$(call apt_missing,"ldconfig -p | grep -q libpango-1.0=libpango-1.0-0" "ldconfig -p | grep -q libpangoft2=libpangoft2-1.0-0" "ldconfig -p | grep -q libharfbuzz-subset=libharfbuzz-subset0" "fc-list | grep -qi dejavu=fonts-dejavu-core" "fc-list | grep -qi wenquanyi=fonts-wqy-microhei" "command -v npm=npm")
 
 # Browser tests drive Debian's Chromium; PDF tests read text back with poppler-utils;
 # PostgreSQL tests start a throwaway cluster of Debian's postgresql.

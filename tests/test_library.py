@@ -8,6 +8,13 @@ import time_machine
 
 
 @pytest.fixture
+def app_settings():
+    """Tests travel weeks ahead in time: keep the signed session cookie valid meanwhile
+    (Flask otherwise rejects a session signed more than 31 days "ago")."""
+    return {"PERMANENT_SESSION_LIFETIME": timedelta(days=3650)}
+
+
+@pytest.fixture
 def lib(seed):
     """The S. Erlembaldo library with a few titles and copies, and the people who use it."""
     from portal.library.models import Copy, Library, Title

@@ -1,72 +1,19 @@
 """The library on PostgreSQL: migration (partial unique indexes, no FTS5), the
 LIKE search on the folded column, circulation and holds."""
-import glob
-import os
-import shutil
-import subprocess
-import tempfile
-import uuid
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from peewee import IntegrityError
 
-from conftest import free_port
-from conftest import test_settings as settings_for  # aliased: pytest would collect test_*
-
 pytestmark = pytest.mark.xdist_group("postgres")
 
 
-@pytest.fixture(scope="module")
-def pg_cluster():
-    """A throwaway PostgreSQL cluster (Debian's postgresql package) on a free port."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
-        pytest.fail("PostgreSQL is not installed: run `make test` (it installs Debian's postgresql)")
-    bindir = Path(found[-1]).parent
-    data = Path(tempfile.mkdtemp(prefix="binari-libpg-", dir="/tmp"))
-    as_postgres = []
-    if os.geteuid() == 0:
-        shutil.chown(data, "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    subprocess.run(as_postgres + [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    subprocess.run(as_postgres + [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(data / "log"),
-                                  "-o", f"-p {port} -k {data} -c fsync=off -c listen_addresses=127.0.0.1", "start"],
-                   check=True, capture_output=True)
-    yield port
-    subprocess.run(as_postgres + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                   capture_output=True)
-    shutil.rmtree(data, ignore_errors=True)
-
-
 @pytest.fixture
-def pg_lib(pg_cluster, tmp_path):
-    import psycopg2
+def pg_lib(pg_app):
+    """The app on a fresh PostgreSQL database (conftest's pg_app) with the core demo data."""
+    from portal import demo
 
-    from portal import create_app, demo
-    from portal.cli import upgrade_database
-    from portal.db import database
-
-    name = "binari_lib_" + uuid.uuid4().hex[:8]
-    admin = psycopg2.connect(host="127.0.0.1", port=pg_cluster, user="postgres", dbname="postgres")
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    app = create_app(settings_for(tmp_path / "unused.sqlite3",
-                                   DATABASE_URL=f"postgresql://postgres@127.0.0.1:{pg_cluster}/{name}"))
-    with app.app_context():
-        upgrade_database()
-    ctx = app.app_context()
-    ctx.push()
-    seed = demo.load_core()
-    yield app, seed
-    ctx.pop()
-    if not database().is_closed():
-        database().close()
-    admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.close()
+    return pg_app, demo.load_core()
 
 
 def test_library_on_postgres(pg_lib):
