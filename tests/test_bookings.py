@@ -472,7 +472,7 @@ def test_item_photo_is_reencoded_small(client, auth, vis, app):
     assert max(Image.open(BytesIO(served.data)).size) <= 640
     data["photo"] = (BytesIO(b"not an image at all"), "evil.jpg")
     response = client.post(f"/staff/bookings/items/{vis.cam.id}", data=data, content_type="multipart/form-data")
-    assert response.status_code == 422 and "non è una foto" in text(response)
+    assert response.status_code == 422 and "non è un&#39;immagine valida" in text(response)
     data["photo"] = (BytesIO(b"<?php"), "evil.php")
     assert client.post(f"/staff/bookings/items/{vis.cam.id}", data=data,
                        content_type="multipart/form-data").status_code == 422

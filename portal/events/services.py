@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from peewee import IntegrityError
 
 from portal.db import database
+from portal.images import ImageUploadError, jpeg_within, new_key, open_upload, upload_dir
 from portal.mail import send_mail
 from portal.models import Site, utcnow
 
@@ -349,61 +350,25 @@ def materialise(series, start_from=None):
 # --- posters ---------------------------------------------------------------------
 MAX_UPLOAD = 5 * 1024 * 1024
 PHONE_BYTES = 60 * 1024
-
-
-class BadImage(ValueError):
-    pass
+BadImage = ImageUploadError  # the name the staff views catch
 
 
 def poster_dir():
-    path = Path(current_app.config["UPLOAD_DIR"]) / "events"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return upload_dir("events")
 
 
 def save_poster(storage):
     """Check, re-encode and resize an uploaded image; returns its stored key.
 
     Two files: `<key>.jpg` for phones (≤ 60 KB) and `<key>-print.jpg` for flyers.
-    Re-encoding drops whatever else the file carried (metadata, scripts).
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    data = storage.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise BadImage(_("L'immagine è troppo grande: al massimo 5 MB."))
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            probe.verify()
-        image = Image.open(io.BytesIO(data))
-        if image.format not in ("JPEG", "PNG", "GIF", "WEBP"):
-            raise BadImage(_("Formato non accettato: usa JPEG, PNG, GIF o WebP."))
-        if image.width * image.height > 40_000_000:
-            raise BadImage(_("L'immagine ha troppi pixel."))
-        image = ImageOps.exif_transpose(image)
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise BadImage(_("Il file non è un'immagine valida.")) from exc
-    if image.mode not in ("RGB", "L"):
-        background = Image.new("RGB", image.size, "white")
-        rgba = image.convert("RGBA")
-        background.paste(rgba, mask=rgba.split()[-1])
-        image = background
-    image = image.convert("RGB")
-    key = secrets.token_hex(12)
+    image = open_upload(storage, MAX_UPLOAD)
+    key = new_key()
     folder = poster_dir()
     printable = image.copy()
     printable.thumbnail((1400, 1400))
     printable.save(folder / f"{key}-print.jpg", "JPEG", quality=85, optimize=True)
-    phone = image.copy()
-    for width, quality in ((720, 72), (640, 65), (560, 58), (480, 52), (400, 45), (320, 40)):
-        candidate = phone.copy()
-        candidate.thumbnail((width, width))
-        buffer = io.BytesIO()
-        candidate.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
-        if buffer.tell() <= PHONE_BYTES:
-            break
-    (folder / f"{key}.jpg").write_bytes(buffer.getvalue())
+    (folder / f"{key}.jpg").write_bytes(jpeg_within(image, PHONE_BYTES))
     return key
 
 
