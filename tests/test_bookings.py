@@ -588,3 +588,23 @@ def test_next_loan_cannot_be_handed_over_while_the_item_is_still_out(client, aut
     client.post(f"/staff/bookings/loans/{late.id}/checkin", data={"items": [vis.spare.id], "deposit_returned": "0"})
     client.post(f"/staff/bookings/loans/{nxt.id}/checkout", data={"items": [vis.spare.id], "deposit": "0"})
     assert Loan.get_by_id(nxt.id).status == "out"
+
+
+def test_catalogue_uses_small_thumbnails(client, app):
+    """The list shows 96 px pictures: it downloads a thumbnail of a few KB, not the photo."""
+    from io import BytesIO
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from portal.bookings.photos import save_photo, thumb_name
+
+    buffer = BytesIO()
+    Image.effect_noise((1600, 1200), 80).convert("RGB").save(buffer, "PNG")
+    buffer.seek(0)
+    name = save_photo(FileStorage(buffer, "noise.png"))
+    thumb = client.get(f"/equipment/photos/{thumb_name(name)}")
+    full = client.get(f"/equipment/photos/{name}")
+    assert thumb.status_code == 200 and len(thumb.data) <= 12 * 1024
+    assert max(Image.open(BytesIO(thumb.data)).size) <= 192
+    assert len(full.data) <= 60 * 1024 and "max-age=31536000" in full.headers["Cache-Control"]

@@ -246,7 +246,10 @@ def photo(name):
     """An item photo (re-encoded JPEG at upload, cached for a long time)."""
     if not name.endswith(".jpg") or "/" in name:
         abort(404)
-    return send_from_directory(photo_dir(), name, mimetype="image/jpeg", max_age=30 * 24 * 3600)
+    if name.endswith("-t.jpg") and not (photo_dir() / name).exists():
+        name = name[:-len("-t.jpg")] + ".jpg"  # photos stored before thumbnails existed
+    # Names are random and never reused: the browser may keep them a year.
+    return send_from_directory(photo_dir(), name, mimetype="image/jpeg", max_age=365 * 24 * 3600)
 
 
 # --- my bookings ------------------------------------------------------------------------------
