@@ -51,6 +51,11 @@ def test_register_login_and_reach_a_centre(live_server, seed, phone_page):
     page.wait_for_url(live_server.url + "/")
     page.get_by_role("link", name="Accedi").first.click()
     page.get_by_label("E-mail, cellulare o codice tessera").fill(code)
+    page.get_by_label("Password").fill("wrong-pass")
+    page.get_by_role("button", name="Accedi").click()
+    # the 422 answer is shown (htmx swaps error responses too) and keeps what was typed
+    page.get_by_text("Dati di accesso non corretti").wait_for()
+    assert page.get_by_label("E-mail, cellulare o codice tessera").input_value() == code
     page.get_by_label("Password").fill("browser-pass1")
     page.get_by_role("button", name="Accedi").click()
     page.wait_for_url("**/account")
