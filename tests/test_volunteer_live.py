@@ -121,7 +121,11 @@ def _guest_signs_up_and_cancels(live_server, page):
     shift = _shift(capacity=5, title="Aiuto compiti al doposcuola")
     page.goto(f"{live_server.url}/volunteer")
     page.get_by_role("link", name="Aiuto compiti al doposcuola").first.click()
+    page.wait_for_url("**/volunteer/opportunities/**")
     page.locator(f"a[href='/volunteer/shifts/{shift.id}']").first.click()
+    # with JavaScript the boosted swap lands a moment after the click: wait for the shift page
+    page.wait_for_url(f"**/volunteer/shifts/{shift.id}")
+    page.get_by_label("Quante persone siete?").wait_for()
     assert "5 posti liberi" in page.content()
     # nothing wider than the phone
     if page.js_enabled:
