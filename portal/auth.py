@@ -116,18 +116,21 @@ def login():
         return render("auth/login.html", form=form)
     if not form.validate():
         return render("auth/login.html", form=form, status=422)
-    identifier, ip = form.identifier.data, client_ip()
-    if LoginAttempt.too_many(identifier, ip):
+    ip = client_ip()
+    user = User.find_by_login(form.identifier.data)
+    # Count failures per account, whichever way it was typed (e-mail, any phone format,
+    # member code), so changing the spelling does not buy more guesses.
+    throttle_key = f"user:{user.id}" if user else form.identifier.data
+    if LoginAttempt.too_many(throttle_key, ip):
         form.password.errors.append(
             _("Troppi tentativi sbagliati. Aspetta %(minutes)d minuti e riprova, o chiedi al personale.",
               minutes=current_app.config["LOGIN_WINDOW_MINUTES"]))
         return render("auth/login.html", form=form, status=429)
-    user = User.find_by_login(identifier)
     if user is None or not user.check_password(form.password.data) or not user.is_active:
-        LoginAttempt.record_failure(identifier, ip)
+        LoginAttempt.record_failure(throttle_key, ip)
         form.password.errors.append(_("Dati di accesso non corretti. Controlla e riprova."))
         return render("auth/login.html", form=form, status=422)
-    LoginAttempt.clear(identifier)
+    LoginAttempt.clear(throttle_key)
     login_user(user, remember=form.remember.data)
     return redirect(safe_next(form.next.data, url_for("account.index")))
 
@@ -193,7 +196,7 @@ def reset_password(token):
             return render("auth/reset.html", form=form, status=422)
         user.set_password(form.password.data)
         user.save()
-        LoginAttempt.clear(user.email or "")
+        LoginAttempt.clear(f"user:{user.id}")
         login_user(user)
         flash(_("Password cambiata."), "success")
         return redirect(url_for("account.index"))
