@@ -39,6 +39,8 @@ def create_app(test_config=None):
     flask_db.init_app(app)
 
     htmx.init_app(app)
+    from .incoming import PortalRequest
+    app.request_class = PortalRequest  # htmx-aware, NUL characters dropped from input
     csrf.init_app(app)
     # Metered phone data: compress HTML, CSS, JS, feeds (gzip; brotli where the browser asks).
     app.config.setdefault("COMPRESS_MIMETYPES", [
@@ -65,6 +67,13 @@ def create_app(test_config=None):
 
     from . import cli
     cli.init_app(app)
+
+    @app.before_request
+    def refuse_nul_in_path():
+        """A NUL character in an address is never one of ours (and PostgreSQL refuses it)."""
+        if "\x00" in request.path:
+            from flask import abort
+            abort(404)
 
     @app.after_request
     def security_headers(response):

@@ -287,7 +287,7 @@ def book_for_member(member_id):
     _check(site.id)
     form = SlotForm()
     if not form.validate():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
     else:
         try:
             booking = logic.book_slot(member, site, form.kind.data, form.day.data, form.slot.data)

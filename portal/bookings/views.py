@@ -82,7 +82,7 @@ def book():
         abort(404)
     form = SlotForm()
     if not form.validate():
-        error = " ".join(e for errors in form.errors.values() for e in errors)
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
         return render("bookings/coworking.html", block="slots", status=_error_status(422), sites=sites,
                       **_coworking_context(site, error=error))
     try:
