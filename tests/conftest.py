@@ -140,11 +140,8 @@ class LiveServer:
         return Path(self.log_path).read_text(errors="replace")
 
 
-@pytest.fixture
-def live_server(app, tmp_path):
-    """gunicorn serving the test database on a free port: several worker processes,
-    several threads each, CSRF on — a real server for concurrency and browser tests.
-    Seed data through the `app` fixture's models before sending requests."""
+def _serve(app, tmp_path):
+    """Run gunicorn on `app`'s database; yields a LiveServer."""
     port = free_port()
     env = dict(os.environ)
     env.update({
@@ -177,6 +174,20 @@ def live_server(app, tmp_path):
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture
+def live_server(app, tmp_path):
+    """gunicorn serving the test database on a free port: several worker processes,
+    several threads each, CSRF on — a real server for concurrency and browser tests.
+    Seed data through the `app` fixture's models before sending requests."""
+    yield from _serve(app, tmp_path)
+
+
+@pytest.fixture
+def pg_live_server(pg_app, tmp_path):
+    """The same real server on the `pg_app` PostgreSQL database."""
+    yield from _serve(pg_app, tmp_path)
 
 
 @pytest.fixture(scope="session")

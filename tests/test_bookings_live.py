@@ -112,3 +112,22 @@ def test_quota_and_shared_camera_under_concurrency(live_server, visconti):
     # Every claim belongs to the one loan: nothing half-saved by the losers.
     assert ItemClaim.select().where(ItemClaim.loan != loan.id).count() == 0
     assert "Traceback" not in live_server.log()
+
+
+def _visconti_on_postgres():
+    from portal import demo
+
+    demo.load_core()
+    site = Site.get(Site.slug == "visconti")
+    return site, logic.next_open_days(site.id, today_local() + timedelta(days=2), 3)[0]
+
+
+@pytest.mark.xdist_group("postgres")
+def test_slots_race_on_postgres(pg_live_server):
+    """The same races on PostgreSQL, where SQLite's write lock does not serialise anything."""
+    test_twenty_phones_one_room_and_two_desks(pg_live_server, _visconti_on_postgres())
+
+
+@pytest.mark.xdist_group("postgres")
+def test_quota_and_camera_race_on_postgres(pg_live_server):
+    test_quota_and_shared_camera_under_concurrency(pg_live_server, _visconti_on_postgres())

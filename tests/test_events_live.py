@@ -85,3 +85,12 @@ def test_phone_filters_agenda_and_registers_as_guest(live_server, seed, phone_pa
     assert page.get_by_role("button", name="Annulla l'iscrizione").count() == 1
     reg = Registration.get(Registration.name == "Fatima Zahra")
     assert reg.status == "confirmed" and reg.phone == "+393337654321"
+
+
+@pytest.mark.xdist_group("postgres")
+def test_concurrent_registrations_on_postgres(pg_live_server):
+    """The same race on PostgreSQL, where SQLite's write lock does not serialise anything."""
+    from portal import demo
+
+    demo.load_core()
+    test_concurrent_registrations_never_exceed_capacity(pg_live_server, None)

@@ -14,6 +14,11 @@ N = 24
 
 @pytest.fixture
 def library_world(app, seed):
+    return make_library_world(seed)
+
+
+def make_library_world(seed):
+    """Three titles with one copy each, and N readers."""
     from portal.library.models import Copy, Library, Title
 
     library = Library.for_site(seed["sites"]["erlembaldo"])
@@ -133,3 +138,11 @@ def concurrent_checkins_give_the_copy_to_one_person(live_server, library_world, 
     ready = list(Hold.select().where((Hold.status == "ready") & (Hold.title == title.id)))
     assert len(ready) == 1 and ready[0].member_id == readers[1].id
     assert Loan.select().where(Loan.returned_at.is_null() & (Loan.copy == copy.id)).count() == 0
+
+
+@pytest.mark.xdist_group("postgres")
+def test_integrity_on_postgres(pg_live_server):
+    """The same races on PostgreSQL, where SQLite's write lock does not serialise anything."""
+    from portal import demo
+
+    test_integrity_under_concurrent_requests(pg_live_server, make_library_world(demo.load_core()))

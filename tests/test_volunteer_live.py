@@ -181,3 +181,12 @@ def _coordinator_marks_attendance(live_server, page, shift):
     page.get_by_text("Presenze salvate: 1 presenti.").wait_for()
     present = Signup.get((Signup.shift == shift.id) & (Signup.name == "Già iscritta 0"))
     assert present.attended and present.minutes_served == 180
+
+
+@pytest.mark.xdist_group("postgres")
+def test_concurrent_requests_on_postgres(pg_live_server):
+    """The same races on PostgreSQL, where SQLite's write lock does not serialise anything."""
+    from portal import demo
+
+    demo.load_core()
+    test_concurrent_requests_at_a_running_server(None, pg_live_server)
