@@ -5,6 +5,7 @@ import secrets
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from playhouse.flask_utils import get_object_or_404
 from peewee import IntegrityError, fn
 
 from .auth import _duplicate_errors, admin_required, staff_required
@@ -35,9 +36,7 @@ def dashboard():
 
 
 def _member_or_404(member_id):
-    member = User.get_or_none(User.id == member_id)
-    if member is None:
-        abort(404)
+    member = get_object_or_404(User, User.id == member_id)
     return member
 
 

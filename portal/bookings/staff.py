@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
+from playhouse.flask_utils import get_object_or_404
 
 from portal.auth import staff_required
 from portal.db import database
@@ -57,9 +58,7 @@ def _check(site_id):
 
 
 def _get(model, object_id):
-    row = model.get_or_none(model.id == object_id)
-    if row is None:
-        abort(404)
+    row = get_object_or_404(model, model.id == object_id)
     _check(row.site_id if hasattr(row, "site_id") else row.resource.site_id)
     return row
 
@@ -132,9 +131,7 @@ def desk():
 @staff_required
 def booking_checkin(booking_id):
     """Record that the person arrived: the desk is not released."""
-    booking = Booking.get_or_none(Booking.id == booking_id)
-    if booking is None:
-        abort(404)
+    booking = get_object_or_404(Booking, Booking.id == booking_id)
     _check(booking.resource.site_id)
     if not CancelForm().validate():
         abort(400)
@@ -150,9 +147,7 @@ def booking_checkin(booking_id):
 @staff_required
 def booking_cancel(booking_id):
     """Cancel a booking at the desk (no cut-off for staff)."""
-    booking = Booking.get_or_none(Booking.id == booking_id)
-    if booking is None:
-        abort(404)
+    booking = get_object_or_404(Booking, Booking.id == booking_id)
     _check(booking.resource.site_id)
     if not CancelForm().validate():
         abort(400)
@@ -279,9 +274,7 @@ def loan_cancel(loan_id):
 @staff_required
 def book_for_member(member_id):
     """Book a desk or room for someone who phoned or came to the desk (same rules as online)."""
-    member = User.get_or_none(User.id == member_id)
-    if member is None:
-        abort(404)
+    member = get_object_or_404(User, User.id == member_id)
     sites = _managed_sites()
     site = _site_arg(sites)
     _check(site.id)

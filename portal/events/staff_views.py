@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from playhouse.flask_utils import get_object_or_404
 
 from portal.auth import staff_required
 from portal.db import database
@@ -235,9 +236,7 @@ def staff_edit(event_id):
 @staff_required
 def staff_series(series_id):
     """Edit a whole series: every future date not changed on its own follows."""
-    series = Series.get_or_none(Series.id == series_id)
-    if series is None:
-        abort(404)
+    series = get_object_or_404(Series, Series.id == series_id)
     if not current_user.can_manage(series.site_id):
         abort(403)
     form = EventForm(is_new=False)
@@ -422,9 +421,7 @@ def staff_attendance(event_id):
 @staff_required
 def staff_cancel_registration(reg_id):
     """Cancel a registration for someone (phone call): the waitlist moves up."""
-    reg = Registration.get_or_none(Registration.id == reg_id)
-    if reg is None:
-        abort(404)
+    reg = get_object_or_404(Registration, Registration.id == reg_id)
     managed_event_or_403(reg.event_id)
     _cancelled, promoted = cancel_registration(reg.id)
     if promoted is not None:
@@ -482,9 +479,7 @@ def staff_calls():
 @staff_required
 def staff_call_done(reg_id):
     """The person has been phoned."""
-    reg = Registration.get_or_none(Registration.id == reg_id)
-    if reg is None:
-        abort(404)
+    reg = get_object_or_404(Registration, Registration.id == reg_id)
     managed_event_or_403(reg.event_id)
     Registration.update(call_reason="").where(Registration.id == reg.id).execute()
     flash(_("Segnato come chiamato."), "success")

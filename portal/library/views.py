@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext as _, ngettext
 from flask_login import current_user, login_required
+from playhouse.flask_utils import get_object_or_404
 from peewee import JOIN, IntegrityError, fn
 
 from portal.auth import staff_required
@@ -587,9 +588,7 @@ def copy_new(title_id):
 def copy_edit(copy_id):
     """Edit a copy: barcode, shelf mark, withdrawn."""
     library = _staff_library()
-    copy = Copy.get_or_none(Copy.id == copy_id)
-    if copy is None:
-        abort(404)
+    copy = get_object_or_404(Copy, Copy.id == copy_id)
     title = _staff_title(library, copy.title_id)
     form = CopyForm(obj=copy) if request.method == "GET" else CopyForm()
     status = 200

@@ -10,6 +10,7 @@ from dateutil.rrule import WEEKLY, rrule
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from playhouse.flask_utils import get_object_or_404
 from peewee import fn
 
 from portal.auth import staff_required
@@ -349,9 +350,7 @@ def roster(shift_id):
 @staff_required
 def signup_action(signup_id):
     """Coordinator on one sign-up: confirm, cancel, move to the waitlist, promote now."""
-    signup = Signup.get_or_none(Signup.id == signup_id)
-    if signup is None:
-        abort(404)
+    signup = get_object_or_404(Signup, Signup.id == signup_id)
     shift = _shift(signup.shift_id)
     action = request.form.get("action")
     if action == "confirm":
@@ -572,9 +571,7 @@ def calls():
 @staff_required
 def call_done(notice_id):
     """Mark a call as made."""
-    notice = Notice.get_or_none(Notice.id == notice_id)
-    if notice is None:
-        abort(404)
+    notice = get_object_or_404(Notice, Notice.id == notice_id)
     _require(notice.site_id)
     Notice.update(done_at=utcnow(), done_by=current_user.id).where(Notice.id == notice.id).execute()
     return redirect(url_for(".calls"))
@@ -619,9 +616,7 @@ def person_certificate(user_id):
     """
     from .views import certificate_response, served_rows
 
-    person = User.get_or_none(User.id == user_id)
-    if person is None:
-        abort(404)
+    person = get_object_or_404(User, User.id == user_id)
     rows = served_rows(person.id)
     if not rows:
         abort(404)
