@@ -11,7 +11,8 @@ export BINARI_ENV ?= development
 HTMX   := portal/static/vendor/htmx.min.js
 TRANSLATION_DIRS := $(wildcard portal/translations portal/*/translations)
 
-.PHONY: run test setup runtime-deps test-deps migrate demo translations messages clean
+# `make test-fast`: the inner loop, without browser, live-server and PostgreSQL tests.
+.PHONY: run test test-fast lint setup runtime-deps test-deps migrate demo translations messages clean
 
 run: setup runtime-deps migrate demo
 	@test -n "$$SECRET_KEY" || echo "SECRET_KEY not set: using instance/secret_key"
@@ -20,6 +21,15 @@ run: setup runtime-deps migrate demo
 
 test: setup runtime-deps test-deps
 	BINARI_ENV=testing $(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
+
+test-fast: setup
+	BINARI_ENV=testing $(BIN)/python -m pytest -n 2 -p no:cacheprovider -m "not browser and not live and not postgres" $(PYTEST_ARGS)
+
+# Style and types: ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade), ruff format, mypy on the desk kit.
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 setup: $(BIN)/.installed $(HTMX) translations instance/secret_key
 

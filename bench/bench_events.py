@@ -5,6 +5,7 @@
 
 A script, not a test: it builds a temporary SQLite database and deletes it.
 """
+
 import os
 import random
 import statistics
@@ -24,22 +25,27 @@ def main():
     os.environ["INSTANCE_PATH"] = tmp
     from peewee import Database
 
-    from portal import create_app
+    from portal import create_app, demo
     from portal.cli import upgrade_database
     from portal.db import database
-    from portal import demo
     from portal.events import services
     from portal.events.models import Event, Registration, Series, local_today, to_utc
     from portal.models import utcnow
 
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "UPLOAD_DIR": f"{tmp}/uploads",
-                      "WTF_CSRF_ENABLED": False, "TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+            "UPLOAD_DIR": f"{tmp}/uploads",
+            "WTF_CSRF_ENABLED": False,
+            "TESTING": True,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
     ctx = app.app_context()
     ctx.push()
     upgrade_database()
     core = demo.load_core()
     rnd = random.Random(3)
-    sites = list(core["sites"].values())
     rooms = list(core["rooms"].values())
     partners = list(core["partners"].values())
     categories = ["cultura", "sport", "formazione", "lavoro", "bambini", "anziani", "cibo", "salute", "sportelli"]
@@ -49,10 +55,18 @@ def main():
         room = rnd.choice(rooms)
         series = Series.create(
             freq=rnd.choice(["weekly", "weekly", "biweekly", "monthly"]),
-            first_day=today - timedelta(days=rnd.randint(0, 60)), start_time=time(rnd.randint(9, 19)),
-            end_time=time(20, 30), count=rnd.randint(12, 20), site=room.site_id, room=room,
-            partner=rnd.choice(partners), title=f"Attività ricorrente {i}", description="Descrizione\nsu due righe",
-            category=rnd.choice(categories), capacity=rnd.choice([None, 12, 20]))
+            first_day=today - timedelta(days=rnd.randint(0, 60)),
+            start_time=time(rnd.randint(9, 19)),
+            end_time=time(20, 30),
+            count=rnd.randint(12, 20),
+            site=room.site_id,
+            room=room,
+            partner=rnd.choice(partners),
+            title=f"Attività ricorrente {i}",
+            description="Descrizione\nsu due righe",
+            category=rnd.choice(categories),
+            capacity=rnd.choice([None, 12, 20]),
+        )
         services.materialise(series, start_from=series.first_day)
     series_events = Event.select().count()
     rows = []
@@ -60,20 +74,44 @@ def main():
     for i in range(5000 - series_events):
         start = to_utc(datetime.combine(today + timedelta(days=rnd.randint(-200, 200)), time(rnd.randint(9, 20))))
         room = rnd.choice(rooms)
-        rows.append(dict(site=room.site_id, room=room.id, partner=rnd.choice(partners).id, title=f"Evento {i}",
-                         description="Un evento del quartiere.", category=rnd.choice(categories), audience="tutti",
-                         is_free=True, price="", capacity=rnd.choice([None, 30]), poster="", poster_alt="",
-                         sign_language=False, subtitles=False, access_notes="", starts_at=start,
-                         ends_at=start + timedelta(hours=2), status="published", taken=0, created_at=now,
-                         updated_at=now, detached=False, cancel_reason="", moderation_note=""))
+        rows.append(
+            dict(
+                site=room.site_id,
+                room=room.id,
+                partner=rnd.choice(partners).id,
+                title=f"Evento {i}",
+                description="Un evento del quartiere.",
+                category=rnd.choice(categories),
+                audience="tutti",
+                is_free=True,
+                price="",
+                capacity=rnd.choice([None, 30]),
+                poster="",
+                poster_alt="",
+                sign_language=False,
+                subtitles=False,
+                access_notes="",
+                starts_at=start,
+                ends_at=start + timedelta(hours=2),
+                status="published",
+                taken=0,
+                created_at=now,
+                updated_at=now,
+                detached=False,
+                cancel_reason="",
+                moderation_note="",
+            )
+        )
     with database().atomic():
         for n in range(0, len(rows), 200):
-            Event.insert_many(rows[n:n + 200]).execute()
+            Event.insert_many(rows[n : n + 200]).execute()
     target = Event.select().where((Event.capacity == 30) & (Event.starts_at > now)).first()
     for i in range(40):
         services.register(target.id, f"P{i}", email=f"p{i}@example.org")
-    print(f"database: {Event.select().count()} events, {Series.select().count()} series, "
-          f"{Registration.select().count()} registrations (built in {clock.perf_counter() - started:.1f} s)")
+    print(
+        f"database: {Event.select().count()} events, {Series.select().count()} series, "
+        f"{Registration.select().count()} registrations (built in {clock.perf_counter() - started:.1f} s)"
+    )
 
     client = app.test_client()
     month = today.strftime("%Y-%m")
@@ -105,7 +143,7 @@ def main():
     Database.execute_sql = counting
     print(f"{'page':40} {'ms (median)':>12} {'queries':>8} {'bytes':>9}")
     for label, spec in pages:
-        url, headers = (spec if isinstance(spec, tuple) else (spec, {}))
+        url, headers = spec if isinstance(spec, tuple) else (spec, {})
         runs = 1 if "cold" in label else 5
         times = []
         for _r in range(runs):
@@ -119,8 +157,10 @@ def main():
     counter["n"] = 0
     t0 = clock.perf_counter()
     response = client.get(f"/programme/{month}.pdf", headers={"If-None-Match": etag})
-    print(f"{'programme PDF revalidation (304)':40} {(clock.perf_counter() - t0) * 1000:12.1f} {counter['n']:8d} "
-          f"{len(response.data):9d}")
+    print(
+        f"{'programme PDF revalidation (304)':40} {(clock.perf_counter() - t0) * 1000:12.1f} {counter['n']:8d} "
+        f"{len(response.data):9d}"
+    )
     Database.execute_sql = original
     import gzip
 

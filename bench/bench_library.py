@@ -6,6 +6,7 @@ Fills a temporary SQLite database (or DATABASE_URL=postgresql://... for an empty
 PostgreSQL database), then times the key pages through the test client and
 counts their SQL queries. Not a test: it prints figures for the report.
 """
+
 import os
 import random
 import statistics
@@ -22,12 +23,16 @@ os.environ.setdefault("SECRET_KEY", "bench")
 TITLES = int(os.environ.get("BENCH_TITLES", 20000))
 PAST_LOANS = int(os.environ.get("BENCH_LOANS", 100000))
 
-WORDS = ("storia città notte mare perché cuore viaggio bambini giardino luna casa fiume guerra amore "
-         "famiglia scuola tempo sole libro lettere segreto isola montagna strada vento inverno estate "
-         "memoria parole musica pane sogno amici fiabe animali stelle ragazzo ragazza padre madre").split()
-AUTHORS = ("Calvino Rodari Morante Ginzburg Levi Ferrante Buzzati Pavese Sciascia Eco Baricco Ammaniti "
-           "Allende Márquez Borges Cortázar Neruda Mahfouz Darwish Kanafani Yu Hua Mo Yan Lu Xun Dahl "
-           "Donaldson Carle Sendak Rowling Orwell Austen Dickens Adichie Achebe Atwood Morrison").split()
+WORDS = (
+    "storia città notte mare perché cuore viaggio bambini giardino luna casa fiume guerra amore "
+    "famiglia scuola tempo sole libro lettere segreto isola montagna strada vento inverno estate "
+    "memoria parole musica pane sogno amici fiabe animali stelle ragazzo ragazza padre madre"
+).split()
+AUTHORS = (
+    "Calvino Rodari Morante Ginzburg Levi Ferrante Buzzati Pavese Sciascia Eco Baricco Ammaniti "
+    "Allende Márquez Borges Cortázar Neruda Mahfouz Darwish Kanafani Yu Hua Mo Yan Lu Xun Dahl "
+    "Donaldson Carle Sendak Rowling Orwell Austen Dickens Adichie Achebe Atwood Morrison"
+).split()
 
 
 def main():
@@ -37,14 +42,25 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="bench-library-")
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench",
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "UPLOAD_DIR": f"{tmp}/uploads",
-                      "SESSION_COOKIE_SECURE": False})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "bench",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "UPLOAD_DIR": f"{tmp}/uploads",
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
     with app.app_context():
         upgrade_database()
         started = time.perf_counter()
         ids = fill()
-        print(f"filled {TITLES} titles, {PAST_LOANS} past loans in {time.perf_counter() - started:.1f} s ({url.split(':')[0]})")
+        print(
+            f"filled {TITLES} titles, {PAST_LOANS} past loans in {time.perf_counter() - started:.1f} s "
+            f"({url.split(':')[0]})"
+        )
         measure(app, ids)
         database().close()
 
@@ -60,19 +76,29 @@ def fill():
     library = Library.for_site(ctx["sites"]["erlembaldo"])
     now = utcnow()
     from portal.models import User
+
     members = [User.create_account(f"Lettore {i}", "x" * 12, email=f"l{i}@bench.example") for i in range(200)]
     with database().atomic():
         rows = []
-        for i in range(TITLES):
+        for _i in range(TITLES):
             title = " ".join(rng.sample(WORDS, rng.randint(2, 5))).capitalize()
             authors = f"{rng.choice(AUTHORS)} {rng.choice(AUTHORS)}"
             subjects = ", ".join(rng.sample(WORDS, 2))
-            rows.append({"library": library.id, "title": title, "authors": authors, "subjects": subjects,
-                         "language": rng.choice(["it", "it", "it", "en", "ar", "es", "zh"]),
-                         "age_group": rng.choice(["children", "teens", "adults"]), "publisher": "Editore",
-                         "search_text": fold(f"{title} {authors} {subjects}"), "created_at": now})
+            rows.append(
+                {
+                    "library": library.id,
+                    "title": title,
+                    "authors": authors,
+                    "subjects": subjects,
+                    "language": rng.choice(["it", "it", "it", "en", "ar", "es", "zh"]),
+                    "age_group": rng.choice(["children", "teens", "adults"]),
+                    "publisher": "Editore",
+                    "search_text": fold(f"{title} {authors} {subjects}"),
+                    "created_at": now,
+                }
+            )
         for start in range(0, len(rows), 500):
-            Title.insert_many(rows[start:start + 500]).execute()
+            Title.insert_many(rows[start : start + 500]).execute()
         titles = list(Title.select())
         TitleSearch.reindex(titles)
         copies = []
@@ -82,14 +108,22 @@ def fill():
                 n += 1
                 copies.append({"title": t.id, "barcode": f"B{n:07d}", "created_at": now})
         for start in range(0, len(copies), 500):
-            Copy.insert_many(copies[start:start + 500]).execute()
+            Copy.insert_many(copies[start : start + 500]).execute()
         copy_ids = [c for (c,) in Copy.select(Copy.id).tuples()]
         loans = []
-        for i in range(PAST_LOANS):
+        for _i in range(PAST_LOANS):
             issued = now - timedelta(days=rng.randrange(1, 1000), minutes=rng.randrange(1440))
-            loans.append({"copy": rng.choice(copy_ids), "member": None, "library": library.id, "language": "it",
-                          "issued_at": issued, "due_date": (issued + timedelta(days=30)).date(),
-                          "returned_at": issued + timedelta(days=rng.randrange(3, 45))})
+            loans.append(
+                {
+                    "copy": rng.choice(copy_ids),
+                    "member": None,
+                    "library": library.id,
+                    "language": "it",
+                    "issued_at": issued,
+                    "due_date": (issued + timedelta(days=30)).date(),
+                    "returned_at": issued + timedelta(days=rng.randrange(3, 45)),
+                }
+            )
             if len(loans) == 1000:
                 Loan.insert_many(loans).execute()
                 loans = []
@@ -98,8 +132,14 @@ def fill():
         # 600 open loans (some overdue) and 300 holds.
         open_copies = rng.sample(copy_ids, 600)
         for i, cid in enumerate(open_copies):
-            Loan.create(copy=cid, member=members[i % 200], library=library, language="it",
-                        issued_at=now - timedelta(days=i % 50), due_date=date.today() + timedelta(days=30 - i % 50))
+            Loan.create(
+                copy=cid,
+                member=members[i % 200],
+                library=library,
+                language="it",
+                issued_at=now - timedelta(days=i % 50),
+                due_date=date.today() + timedelta(days=30 - i % 50),
+            )
         held = Copy.select(Copy.title).where(Copy.id.in_(open_copies[:150]))
         for pos, (tid,) in enumerate(held.tuples()):
             for k in range(2):
@@ -136,21 +176,32 @@ def measure(app, ids):
     report(client, counter, [("my library /account/loans", "/account/loans")])
     client.post("/logout")
     client.post("/login", data={"identifier": "erlembaldo@staff.binari.example", "password": "binari2026"})
-    report(client, counter, [("staff overdue list", "/library/staff/overdue"),
-                             ("staff hold shelf", "/library/staff/holds"),
-                             ("staff figures (12 months)", "/library/staff/figures"),
-                             ("staff catalogue search", "/library/staff/catalogue?q=luna")])
+    report(
+        client,
+        counter,
+        [
+            ("staff overdue list", "/library/staff/overdue"),
+            ("staff hold shelf", "/library/staff/holds"),
+            ("staff figures (12 months)", "/library/staff/figures"),
+            ("staff catalogue search", "/library/staff/catalogue?q=luna"),
+        ],
+    )
     client.get("/library/staff/desk")  # compile the template first
     for label, url, data in [
-        ("check-out at the desk", "/library/staff/desk", {"barcode": "B0000009", "override_reason": "bench",
-                                                          "member_code": ids["member"].member_code}),
+        (
+            "check-out at the desk",
+            "/library/staff/desk",
+            {"barcode": "B0000009", "override_reason": "bench", "member_code": ids["member"].member_code},
+        ),
         ("check-in at the desk", "/library/staff/checkin", {"in-barcode": "B0000009"}),
     ]:
         started = time.perf_counter()
         counter["n"] = 0
         response = client.post(url, data=data)
-        print(f"  {label:34s} {1000 * (time.perf_counter() - started):7.1f} ms  {counter['n']:3d} queries  "
-              f"[{response.status_code}]")
+        print(
+            f"  {label:34s} {1000 * (time.perf_counter() - started):7.1f} ms  {counter['n']:3d} queries  "
+            f"[{response.status_code}]"
+        )
 
 
 def report(client, counter, pages, runs=7):
@@ -163,8 +214,10 @@ def report(client, counter, pages, runs=7):
             response = client.get(url, headers=headers)
             timings.append(1000 * (time.perf_counter() - started))
             assert response.status_code == 200, (url, response.status_code)
-        print(f"  {label:34s} {statistics.median(timings):7.1f} ms  {counter['n']:3d} queries  "
-              f"{len(response.data) / 1024:5.1f} KB")
+        print(
+            f"  {label:34s} {statistics.median(timings):7.1f} ms  {counter['n']:3d} queries  "
+            f"{len(response.data) / 1024:5.1f} KB"
+        )
 
 
 if __name__ == "__main__":

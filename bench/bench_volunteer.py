@@ -4,6 +4,7 @@ prints the time and the number of SQL queries of the key pages.
 
     .venv/bin/python bench/bench_volunteer.py
 """
+
 import gzip
 import os
 import random
@@ -29,6 +30,7 @@ class QueryCounter:
         def counting(sql, params=None, *a, **k):
             self.count += 1
             return self._orig(sql, params, *a, **k)
+
         self.db.execute_sql = counting
         return self
 
@@ -42,9 +44,16 @@ def main():
     from portal.db import database
 
     tmp = tempfile.mkdtemp()
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "WTF_CSRF_ENABLED": False,
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "SERVER_NAME": None,
-                      "UPLOAD_DIR": f"{tmp}/uploads"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+            "WTF_CSRF_ENABLED": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "SERVER_NAME": None,
+            "UPLOAD_DIR": f"{tmp}/uploads",
+        }
+    )
     with app.app_context():
         upgrade_database()
         from portal import demo
@@ -59,63 +68,128 @@ def main():
             template = User.get(User.email == "maria@binari.example")
             users = []
             for i in range(2000):
-                users.append(dict(name=f"Volontaria {i}", email=f"v{i}@bench.example", phone=f"+39347{2000000 + i:07d}",
-                                  password_hash=template.password_hash, member_code=new_member_code() + str(i),
-                                  role="resident", is_active_account=True, created_at=utcnow()))
+                users.append(
+                    dict(
+                        name=f"Volontaria {i}",
+                        email=f"v{i}@bench.example",
+                        phone=f"+39347{2000000 + i:07d}",
+                        password_hash=template.password_hash,
+                        member_code=new_member_code() + str(i),
+                        role="resident",
+                        is_active_account=True,
+                        created_at=utcnow(),
+                    )
+                )
             for chunk in range(0, len(users), 200):
-                User.insert_many(users[chunk:chunk + 200]).execute()
+                User.insert_many(users[chunk : chunk + 200]).execute()
             user_ids = [u.id for u in User.select(User.id).where(User.email.endswith("@bench.example"))]
             sites = list(ctx["sites"].values())
             skills, langs = ["haccp", "lifting", "homework", "sound", "elderly"], ["it", "ar", "zh", "es", "en"]
-            Profile.insert_many([dict(user=uid, skills=csv_codes(rng.sample(skills, 2)), languages=csv_codes(rng.sample(langs, 2)),
-                                      site=sites[uid % 3].id, feed_token=f"tok{uid}", updated_at=utcnow())
-                                 for uid in user_ids]).execute()
+            Profile.insert_many(
+                [
+                    dict(
+                        user=uid,
+                        skills=csv_codes(rng.sample(skills, 2)),
+                        languages=csv_codes(rng.sample(langs, 2)),
+                        site=sites[uid % 3].id,
+                        feed_token=f"tok{uid}",
+                        updated_at=utcnow(),
+                    )
+                    for uid in user_ids
+                ]
+            ).execute()
             now = utcnow().replace(microsecond=0)
             shift_rows = []
             opps = [Opportunity.create(site=sites[i % 3], title=f"Opportunità {i}", activity="food") for i in range(30)]
             for opp in opps:
                 for d in range(-200, 165, 4):  # ~90 shifts each, past and future
                     start = now + timedelta(days=d, hours=rng.randint(0, 8))
-                    shift_rows.append(dict(opportunity=opp.id, starts_at=start, ends_at=start + timedelta(hours=3),
-                                           capacity=15, taken=0, location="", note="", series="", created_at=now))
+                    shift_rows.append(
+                        dict(
+                            opportunity=opp.id,
+                            starts_at=start,
+                            ends_at=start + timedelta(hours=3),
+                            capacity=15,
+                            taken=0,
+                            location="",
+                            note="",
+                            series="",
+                            created_at=now,
+                        )
+                    )
             for chunk in range(0, len(shift_rows), 500):
-                Shift.insert_many(shift_rows[chunk:chunk + 500]).execute()
+                Shift.insert_many(shift_rows[chunk : chunk + 500]).execute()
             shifts = list(Shift.select(Shift.id, Shift.starts_at, Shift.ends_at, Shift.capacity))
             signup_rows = []
             for shift in shifts:
                 taken = 0
                 for uid in rng.sample(user_ids, 14):
                     past = shift.ends_at < now
-                    signup_rows.append(dict(shift=shift.id, user=uid, name=f"Volontaria {uid}", phone="", email="",
-                                            party=1, status="active", confirmed=True, walk_in=False,
-                                            attended=True if past else None, minutes_served=180 if past else 0,
-                                            key_user=uid, lang="it", nonce=f"{shift.id}x{uid}", created_at=now))
+                    signup_rows.append(
+                        dict(
+                            shift=shift.id,
+                            user=uid,
+                            name=f"Volontaria {uid}",
+                            phone="",
+                            email="",
+                            party=1,
+                            status="active",
+                            confirmed=True,
+                            walk_in=False,
+                            attended=True if past else None,
+                            minutes_served=180 if past else 0,
+                            key_user=uid,
+                            lang="it",
+                            nonce=f"{shift.id}x{uid}",
+                            created_at=now,
+                        )
+                    )
                     taken += 1
                 Shift.update(taken=taken).where(Shift.id == shift.id).execute()
             for chunk in range(0, len(signup_rows), 500):
-                Signup.insert_many(signup_rows[chunk:chunk + 500]).execute()
-        print(f"filled: {len(shifts)} shifts, {len(user_ids)} volunteers, {len(signup_rows)} sign-ups "
-              f"in {time.perf_counter() - t0:.1f}s")
+                Signup.insert_many(signup_rows[chunk : chunk + 500]).execute()
+        print(
+            f"filled: {len(shifts)} shifts, {len(user_ids)} volunteers, {len(signup_rows)} sign-ups "
+            f"in {time.perf_counter() - t0:.1f}s"
+        )
 
         client = app.test_client()
         busy = user_ids[0]  # "v0": like every bench volunteer, ~20 sign-ups
         some_shift = shifts[len(shifts) // 2].id
-        pages = [("public", "/volunteer"), ("public", "/volunteer?site=faenza"),
-                 ("public", f"/volunteer/opportunities/{opps[0].id}"), ("public", f"/volunteer/shifts/{some_shift}")]
+        pages = [
+            ("public", "/volunteer"),
+            ("public", "/volunteer?site=faenza"),
+            ("public", f"/volunteer/opportunities/{opps[0].id}"),
+            ("public", f"/volunteer/shifts/{some_shift}"),
+        ]
         run(client, db, pages)
         client.post("/login", data={"identifier": "v0@bench.example", "password": "binari2026"})
-        run(client, db, [("volunteer", "/volunteer/mine"), ("volunteer", f"/volunteer/feed/tok{busy}.ics"),
-                         ("volunteer", "/volunteer/mine/certificate.pdf")])
+        run(
+            client,
+            db,
+            [
+                ("volunteer", "/volunteer/mine"),
+                ("volunteer", f"/volunteer/feed/tok{busy}.ics"),
+                ("volunteer", "/volunteer/mine/certificate.pdf"),
+            ],
+        )
         client.post("/logout")
         client.post("/login", data={"identifier": "coordinamento@staff.binari.example", "password": "binari2026"})
         day = Shift.get_by_id(some_shift).starts_at.date().isoformat()
         site_slug = Opportunity.get_by_id(Shift.get_by_id(some_shift).opportunity_id).site.slug
-        run(client, db, [("staff", "/volunteer/manage"), ("staff", f"/volunteer/manage/shifts/{some_shift}"),
-                         ("staff", f"/volunteer/manage/shifts/{some_shift}/roster.csv"),
-                         ("staff", f"/volunteer/manage/shifts/{some_shift}/roster.pdf"),
-                         ("staff", f"/volunteer/manage/day/{site_slug}/{day}"),
-                         ("staff", f"/volunteer/manage/directory?site={site_slug}"),
-                         ("staff", f"/volunteer/manage/directory?site={site_slug}&skill=haccp&language=ar")])
+        run(
+            client,
+            db,
+            [
+                ("staff", "/volunteer/manage"),
+                ("staff", f"/volunteer/manage/shifts/{some_shift}"),
+                ("staff", f"/volunteer/manage/shifts/{some_shift}/roster.csv"),
+                ("staff", f"/volunteer/manage/shifts/{some_shift}/roster.pdf"),
+                ("staff", f"/volunteer/manage/day/{site_slug}/{day}"),
+                ("staff", f"/volunteer/manage/directory?site={site_slug}"),
+                ("staff", f"/volunteer/manage/directory?site={site_slug}&skill=haccp&language=ar"),
+            ],
+        )
 
 
 def run(client, db, pages):
@@ -129,8 +203,10 @@ def run(client, db, pages):
                 timings.append((time.perf_counter() - t) * 1000)
         ms = min(timings)
         size = len(gzip.compress(response.data)) if response.mimetype == "text/html" else None
-        print(f"{who:9} {response.status_code} {ms:7.1f} ms {counter.count:3d} queries"
-              f"{f'  {size / 1024:5.1f} KB gz' if size else '':14}  {url}")
+        print(
+            f"{who:9} {response.status_code} {ms:7.1f} ms {counter.count:3d} queries"
+            f"{f'  {size / 1024:5.1f} KB gz' if size else '':14}  {url}"
+        )
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 `create_app()` builds the Flask application; `wsgi.py` serves it with gunicorn.
 """
+
 import logging
-import os
 from pathlib import Path
 
 from flask import Flask, request
@@ -17,9 +17,6 @@ from .db import flask_db, open_database
 csrf = CSRFProtect()
 htmx = Htmx()
 compress = Compress()
-
-# Service areas: packages with an init_app(app) that registers their blueprint.
-AREAS = ("events", "bookings", "library", "volunteer")
 
 
 def create_app(test_config=None):
@@ -40,12 +37,24 @@ def create_app(test_config=None):
 
     htmx.init_app(app)
     from .incoming import PortalRequest
+
     app.request_class = PortalRequest  # htmx-aware, NUL characters dropped from input
     csrf.init_app(app)
     # Metered phone data: compress HTML, CSS, JS, feeds (gzip; brotli where the browser asks).
-    app.config.setdefault("COMPRESS_MIMETYPES", [
-        "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
-        "text/calendar", "application/atom+xml", "text/csv", "image/svg+xml"])
+    app.config.setdefault(
+        "COMPRESS_MIMETYPES",
+        [
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "text/calendar",
+            "application/atom+xml",
+            "text/csv",
+            "image/svg+xml",
+        ],
+    )
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
     app.config.setdefault("COMPRESS_BR_LEVEL", 5)
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)
@@ -54,18 +63,24 @@ def create_app(test_config=None):
     app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
 
     from . import i18n, templating
+
     i18n.init_app(app)
     templating.init_app(app)
 
     from .auth import login_manager
+
     login_manager.init_app(app)
 
-    from . import main, auth, account, sites, staff
+    from . import account, auth, main, sites, staff
+
     for module in (main, auth, account, sites, staff):
         app.register_blueprint(module.bp)
-    _register_areas(app)
+    from .areas import load_areas
+
+    load_areas(app, app.config["AREAS"])
 
     from . import cli
+
     cli.init_app(app)
 
     @app.before_request
@@ -73,6 +88,7 @@ def create_app(test_config=None):
         """A NUL character in an address is never one of ours (and PostgreSQL refuses it)."""
         if "\x00" in request.path:
             from flask import abort
+
             abort(404)
 
     @app.after_request
@@ -85,23 +101,12 @@ def create_app(test_config=None):
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.endpoint != "static" and "Cache-Control" not in response.headers \
-                and response.mimetype == "text/html":
+        if (
+            request.endpoint != "static"
+            and "Cache-Control" not in response.headers
+            and response.mimetype == "text/html"
+        ):
             response.headers["Cache-Control"] = "no-cache"
         return response
 
     return app
-
-
-def _register_areas(app):
-    """Register the service areas (events, bookings, library, volunteer) that exist."""
-    import importlib
-
-    for name in AREAS:
-        try:
-            module = importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
-                continue
-            raise
-        module.init_app(app)

@@ -1,13 +1,13 @@
 """The member's own page: details, language, password, membership card."""
-import json
-import secrets
 
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+import json
+
+from flask import Blueprint, current_app, flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from . import privacy
 from .auth import _duplicate_errors
-from .db import database
 from .forms import ChangePasswordForm, DeleteAccountForm, DetailsForm, LanguageForm
 from .pdf import pdf_response, qr_data_uri, render_pdf
 from .rendering import render
@@ -72,8 +72,7 @@ def password():
 @login_required
 def card():
     """The printable membership card: name, member code and its QR code."""
-    data = render_pdf("account/card_pdf.html", member=current_user,
-                      qr=qr_data_uri(current_user.member_code, scale=6))
+    data = render_pdf("account/card_pdf.html", member=current_user, qr=qr_data_uri(current_user.member_code, scale=6))
     return pdf_response(data, f"tessera-binari-{current_user.member_code}.pdf")
 
 
@@ -90,32 +89,22 @@ def language_choice():
     return form
 
 
-def personal_data(user):
-    """Everything the portal keeps about `user`, for the export.
-
-    Areas add their part through ``app.extensions["binari_personal_data"]``:
-    a list of ``(key, callable(user) -> JSON-able)``.
-    """
-    data = {
-        "account": {
-            "name": user.name, "email": user.email, "phone": user.phone, "member_code": user.member_code,
-            "role": user.role, "language": user.language, "created_at": user.created_at.isoformat() + "Z",
-        },
-    }
-    for key, collect in current_app.extensions.get("binari_personal_data", []):
-        data[key] = collect(user)
-    return data
-
-
 @bp.route("/export.json")
 @login_required
 def export():
-    """Download my data (JSON)."""
-    response = current_app.response_class(
-        json.dumps(personal_data(current_user), ensure_ascii=False, indent=2, default=str),
-        mimetype="application/json")
+    """Download my data (JSON): the account and every area."""
+    body = json.dumps(privacy.export_json(current_user), ensure_ascii=False, indent=2, default=str)
+    response = current_app.response_class(body, mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="binari-{current_user.member_code}.json"'
+    response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.route("/data")
+@login_required
+def data():
+    """My data, as a page: the same as the JSON export, to read."""
+    return render("account/data.html", parts=privacy.everything(current_user))
 
 
 @bp.route("/delete", methods=["POST"])
@@ -127,17 +116,7 @@ def delete():
         if form.password.data and not form.password.errors:
             form.password.errors.append(_("La password non è corretta."))
         return render("account/index.html", status=422, **_forms(delete_form=form))
-    user = current_user._get_current_object()
-    with database().atomic():
-        for _key, erase in current_app.extensions.get("binari_erase_personal_data", []):
-            erase(user)
-        user.name = "Account cancellato"  # data, not interface text: stays the same in every language
-        user.email = None
-        user.phone = None
-        user.language = None
-        user.is_active_account = False
-        user.set_password(secrets.token_urlsafe(32))
-        user.save()
+    privacy.delete_account(current_user._get_current_object())
     logout_user()
     flash(_("Il tuo account è stato cancellato. Grazie di aver usato Binari."), "info")
     return redirect(url_for("sites.home"))

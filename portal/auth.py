@@ -1,4 +1,5 @@
 """Registration, log in and out, password reset, and the access decorators."""
+
 import functools
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
@@ -62,6 +63,25 @@ def admin_required(view):
     return wrapped
 
 
+# --- staff scope: what a staff member may see and touch -------------------------------
+def managed_site_ids():
+    """Ids of the centres the current user manages (every centre for an admin)."""
+    return [site.id for site in current_user.managed_sites()]
+
+
+def require_manage(site):
+    """Stop with 403 unless the current user manages `site` (a Site or its id)."""
+    if not current_user.is_authenticated or not current_user.can_manage(site):
+        abort(403)
+
+
+def scoped(query, site_field):
+    """Restrict a query to the current user's centres (no restriction for an admin)."""
+    if current_user.is_admin:
+        return query
+    return query.where(site_field.in_(managed_site_ids()))
+
+
 def client_ip():
     # Behind a proxy, gunicorn's --forwarded-allow-ips makes remote_addr the real one.
     return request.remote_addr or "unknown"
@@ -94,9 +114,13 @@ def register():
         if form.validate() and _duplicate_errors(form):
             try:
                 with database().atomic():
-                    user = User.create_account(form.name.data, form.password.data, email=form.email.data,
-                                               phone=form.phone_e164,
-                                               language=session.get("lang"))
+                    user = User.create_account(
+                        form.name.data,
+                        form.password.data,
+                        email=form.email.data,
+                        phone=form.phone_e164,
+                        language=session.get("lang"),
+                    )
             except IntegrityError:  # two identical sign-ups at the same instant
                 form.email.errors.append(_("Esiste già un account con questi dati."))
             else:
@@ -123,8 +147,11 @@ def login():
     throttle_key = f"user:{user.id}" if user else form.identifier.data
     if LoginAttempt.too_many(throttle_key, ip):
         form.password.errors.append(
-            _("Troppi tentativi sbagliati. Aspetta %(minutes)d minuti e riprova, o chiedi al personale.",
-              minutes=current_app.config["LOGIN_WINDOW_MINUTES"]))
+            _(
+                "Troppi tentativi sbagliati. Aspetta %(minutes)d minuti e riprova, o chiedi al personale.",
+                minutes=current_app.config["LOGIN_WINDOW_MINUTES"],
+            )
+        )
         return render("auth/login.html", form=form, status=429)
     if user is None or not user.check_password(form.password.data) or not user.is_active:
         LoginAttempt.record_failure(throttle_key, ip)
@@ -174,11 +201,20 @@ def forgot_password():
         if user is not None and user.is_active:
             link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
             hours = current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600
-            send_mail(user.email, _("Binari: nuova password"),
-                      _("Ciao %(name)s,\n\nper scegliere una nuova password apri questo link entro %(hours)d ore:\n%(link)s\n\n"
-                        "Se non l'hai chiesto tu, ignora questo messaggio.\n\nBinari – Kaleidoscopi Metropolitani",
-                        name=user.name, hours=hours, link=link),
-                      user=user, sensitive=True)
+            send_mail(
+                user.email,
+                _("Binari: nuova password"),
+                _(
+                    "Ciao %(name)s,\n\nper scegliere una nuova password apri questo link entro %(hours)d ore:\n"
+                    "%(link)s\n\n"
+                    "Se non l'hai chiesto tu, ignora questo messaggio.\n\nBinari – Kaleidoscopi Metropolitani",
+                    name=user.name,
+                    hours=hours,
+                    link=link,
+                ),
+                user=user,
+                sensitive=True,
+            )
         # Same answer whether or not the address exists: no account discovery.
         return render("auth/forgot_sent.html")
     return render("auth/forgot.html", form=form)

@@ -1,4 +1,5 @@
 """Shell commands: `flask --app portal db upgrade|status|generate`, `create-user`, `demo`."""
+
 import sys
 from pathlib import Path
 
@@ -80,8 +81,9 @@ def create_user_command(email, name, password, role, sites, phone):
             if site is None:
                 raise click.ClickException(f"unknown site: {slug}")
             site_rows.append(site)
-        user = User.create_account(name, password, email=email,
-                                   phone=normalise_phone(phone) if phone else None, role=role)
+        user = User.create_account(
+            name, password, email=email, phone=normalise_phone(phone) if phone else None, role=role
+        )
         for site in site_rows:
             StaffSite.create(user=user, site=site)
     click.echo(f"created {role} {email} member code {user.member_code}")

@@ -3,8 +3,13 @@
 Every setting a deployment may change has an environment variable of the same
 name; nothing secret lives in the code.
 """
+
 import os
 from pathlib import Path
+
+# The service areas this installation offers: packages whose init_app(app) registers an
+# `portal.areas.Area`. A deployment may drop one (BINARI_AREAS="portal.events portal.library").
+DEFAULT_AREAS = ("portal.events", "portal.bookings", "portal.library", "portal.volunteer")
 
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
 
@@ -34,6 +39,9 @@ def from_environment():
         secret = "dev-only-not-secret"
     return {
         "BINARI_ENV": env,
+        "AREAS": tuple(os.environ.get("BINARI_AREAS", " ".join(DEFAULT_AREAS)).split()),
+        # The public address of the portal (https://binari.example.org): absolute links and UIDs.
+        "BASE_URL": os.environ.get("BASE_URL", "").rstrip("/"),
         "SECRET_KEY": secret,
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'binari.sqlite3'}"),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),

@@ -5,6 +5,7 @@ gunicorn workers can write without "database is locked" errors and a killed
 process never loses a committed transaction. PostgreSQL works through the
 same URL setting (``postgresql://user:pass@host/db``).
 """
+
 from flask import g
 from peewee import SqliteDatabase
 from playhouse.db_url import connect
@@ -52,12 +53,8 @@ def open_database(url):
     return connect(url)
 
 
-class BaseModel(flask_db.Model):
+class BaseModel(flask_db.Model):  # type: ignore[name-defined]  # FlaskDB makes the class at run time
     """Base class of every model: bound to the application's database."""
-
-    @classmethod
-    def database(cls):
-        return cls._meta.database
 
 
 def database():

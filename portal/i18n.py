@@ -1,4 +1,5 @@
 """Language and date formatting: Italian by default, English complete, Europe/Rome."""
+
 from pathlib import Path
 
 from flask import current_app, request, session
@@ -30,13 +31,15 @@ def translation_directories():
 
 
 def init_app(app):
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=";".join(translation_directories()) or "translations")
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=";".join(translation_directories()) or "translations",
+    )
     # Italian-style dates: "sabato 5 dicembre 2026", "18:30", "05/12/2026".
     app.jinja_env.filters["date_long"] = lambda d: format_date(d, "EEEE d MMMM y") if d else ""
     app.jinja_env.filters["date_short"] = lambda d: format_date(d, "dd/MM/y") if d else ""
-    app.jinja_env.filters["datetime_long"] = (
-        lambda d: format_datetime(d, "EEEE d MMMM y, HH:mm") if d else "")
+    app.jinja_env.filters["datetime_long"] = lambda d: format_datetime(d, "EEEE d MMMM y, HH:mm") if d else ""
     app.jinja_env.filters["datetime_short"] = lambda d: format_datetime(d, "dd/MM/y HH:mm") if d else ""
     app.jinja_env.filters["time_hm"] = lambda t: t.strftime("%H:%M") if t else ""
     app.jinja_env.filters["time_local"] = lambda d: format_time(d, "HH:mm") if d else ""

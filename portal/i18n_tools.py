@@ -8,15 +8,15 @@ and its templates in portal/templates/<area>/.
     python -m portal.i18n_tools update   # extract, then init or update each catalogue
     python -m portal.i18n_tools check    # exit 1 when a string has no English
 """
+
 import subprocess
 import sys
-from pathlib import Path
-
 import tempfile
+from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from . import AREAS
+from .config import DEFAULT_AREAS
 
 ROOT = Path(__file__).resolve().parent
 PROJECT = ROOT.parent
@@ -25,7 +25,7 @@ PYBABEL = str(Path(sys.executable).with_name("pybabel"))
 
 def catalogues():
     """(translations dir, [source dirs], ignored dir names) for the core and each present area."""
-    present = [a for a in AREAS if (ROOT / a).is_dir()]
+    present = [p.rsplit(".", 1)[-1] for p in DEFAULT_AREAS if (ROOT / p.rsplit(".", 1)[-1]).is_dir()]
     result = [(ROOT / "translations", [ROOT], present + ["translations", "static"])]
     for area in present:
         sources = [ROOT / area] + ([ROOT / "templates" / area] if (ROOT / "templates" / area).is_dir() else [])
@@ -35,13 +35,23 @@ def catalogues():
 
 def extract(sources, ignored, pot):
     """Run pybabel extract over `sources` into the template file `pot`."""
-    args = [PYBABEL, "extract", "-F", str(PROJECT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
-            "--no-location", "--sort-output",
-            "-o", str(pot)]
+    args = [
+        PYBABEL,
+        "extract",
+        "-F",
+        str(PROJECT / "babel.cfg"),
+        "-k",
+        "_l",
+        "-k",
+        "lazy_gettext",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        str(pot),
+    ]
     for name in ignored:
         args += ["--ignore-dirs", name]
-    subprocess.run(args + [str(s) for s in sources], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(args + [str(s) for s in sources], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _read(path):

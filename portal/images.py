@@ -4,6 +4,7 @@ shrunk so a phone on metered data downloads a few tens of KB.
 
 Used by every area that takes pictures: event posters, equipment photos.
 """
+
 import secrets
 from io import BytesIO
 from pathlib import Path
@@ -43,13 +44,16 @@ def open_upload(storage, max_bytes, formats=DEFAULT_FORMATS):
     if not data:
         raise ImageUploadError(_("Il file è vuoto."))
     if len(data) > max_bytes:
-        raise ImageUploadError(_("L'immagine è troppo grande: al massimo %(mb)d MB.",
-                                 mb=max_bytes // (1024 * 1024)))
+        raise ImageUploadError(_("L'immagine è troppo grande: al massimo %(mb)d MB.", mb=max_bytes // (1024 * 1024)))
     try:
         with Image.open(BytesIO(data)) as probe:
             if probe.format not in formats:
-                raise ImageUploadError(_("Formato non accettato: usa %(formats)s.",
-                                         formats=", ".join("JPEG" if f == "JPEG" else f for f in formats)))
+                raise ImageUploadError(
+                    _(
+                        "Formato non accettato: usa %(formats)s.",
+                        formats=", ".join("JPEG" if f == "JPEG" else f for f in formats),
+                    )
+                )
             if probe.width * probe.height > MAX_PIXELS:
                 raise ImageUploadError(_("L'immagine ha troppi pixel."))
             probe.verify()

@@ -4,6 +4,7 @@ A NUL byte is never meaningful in a form field or a query string, SQLite stores
 it silently and PostgreSQL refuses it with an error; dropping it on the way in
 keeps every form and search on both databases.
 """
+
 from htmx_flask import HtmxAwareRequest
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 

@@ -1,5 +1,6 @@
 """Outgoing mail. Every message is kept in the outbox table; with SMTP settings
 it is also sent, otherwise (development) it is written to the log."""
+
 import logging
 import smtplib
 from email.message import EmailMessage
@@ -16,8 +17,9 @@ def send_mail(to_address, subject, body, user=None, sensitive=False):
 
     `sensitive` messages (password links) are hidden from staff in the outbox view.
     """
-    message = OutboxMessage.create(to_address=to_address, subject=subject[:200], body=body, user=user,
-                                   sensitive=sensitive)
+    message = OutboxMessage.create(
+        to_address=to_address, subject=subject[:200], body=body, user=user, sensitive=sensitive
+    )
     cfg = current_app.config
     if not cfg.get("SMTP_HOST"):
         log.info("mail (not sent, no SMTP_HOST) to=%s subject=%s\n%s", to_address, subject, body)

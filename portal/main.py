@@ -1,4 +1,5 @@
 """Cross-cutting pages: health check, language switch, privacy, error pages."""
+
 from flask import Blueprint, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -46,8 +47,13 @@ def bad_request(error):
 
 @bp.app_errorhandler(CSRFError)
 def csrf_error(error):
-    return render("errors/400.html", status=400, reason=_(
-        "Il modulo è scaduto o non è stato inviato da questa pagina. Torna indietro, ricarica la pagina e riprova."))
+    return render(
+        "errors/400.html",
+        status=400,
+        reason=_(
+            "Il modulo è scaduto o non è stato inviato da questa pagina. Torna indietro, ricarica la pagina e riprova."
+        ),
+    )
 
 
 @bp.app_errorhandler(403)

@@ -5,23 +5,29 @@ PostgreSQL); templates show them in Europe/Rome through Flask-Babel.
 Area modules (events, bookings, library, volunteer) keep their own models in
 their packages and import what they need from here.
 """
+
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_login import UserMixin
 from peewee import (
-    BooleanField, CharField, DateField, DateTimeField, DoubleField, ForeignKeyField,
-    IntegerField, SmallIntegerField, TextField, TimeField, fn,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    DoubleField,
+    ForeignKeyField,
+    IntegerField,
+    SmallIntegerField,
+    TextField,
+    TimeField,
+    fn,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .clock import utcnow  # noqa: F401  (re-exported: areas import it from here)
 from .db import BaseModel
-
-
-def utcnow():
-    """Current time as a naive UTC datetime (what we store)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class Site(BaseModel):
@@ -65,14 +71,30 @@ class Site(BaseModel):
         rows = list(self.opening_hours.order_by(OpeningHours.weekday, OpeningHours.opens))
         return [(day, [r for r in rows if r.weekday == day]) for day in range(7)]
 
+    def closed_days(self, start, end):
+        """The dates from `start` to `end` (inclusive) when this centre is closed all day.
+
+        Holidays for every centre (``site`` NULL) and this centre's own closures, in one query.
+        """
+        return closed_days(self.id, start, end)
+
     def is_closed_on(self, day):
         """True when the centre is closed all day on `day` (holiday or closure)."""
-        return (
-            SiteClosure.select()
-            .where(((SiteClosure.site == self) | SiteClosure.site.is_null())
-                   & (SiteClosure.date == day))
-            .exists()
-        )
+        return day in self.closed_days(day, day)
+
+
+def closed_days(site_id, start, end):
+    """The dates from `start` to `end` (inclusive) when centre `site_id` is closed all day."""
+    query = SiteClosure.select(SiteClosure.date).where(
+        ((SiteClosure.site == site_id) | SiteClosure.site.is_null())
+        & (SiteClosure.date >= start)
+        & (SiteClosure.date <= end)
+    )
+    return {_as_date(day) for (day,) in query.tuples()}
+
+
+def _as_date(value):
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else value
 
 
 class OpeningHours(BaseModel):
@@ -217,8 +239,7 @@ class User(UserMixin, BaseModel):
             return Site.ordered()
         if self.role != "staff":
             return Site.select().where(Site.id == 0)
-        return (Site.select().join(StaffSite).where(StaffSite.user == self)
-                .order_by(Site.position, Site.name))
+        return Site.select().join(StaffSite).where(StaffSite.user == self).order_by(Site.position, Site.name)
 
     def can_manage(self, site):
         """True when this account may act on `site` (a Site or its id)."""
@@ -227,8 +248,7 @@ class User(UserMixin, BaseModel):
         if self.role != "staff" or site is None:
             return False
         site_id = site.id if isinstance(site, Site) else site
-        return StaffSite.select().where(
-            (StaffSite.user == self) & (StaffSite.site == site_id)).exists()
+        return StaffSite.select().where((StaffSite.user == self) & (StaffSite.site == site_id)).exists()
 
     # --- look-ups ----------------------------------------------------------
     @property
@@ -254,11 +274,16 @@ class User(UserMixin, BaseModel):
         return cls.get_or_none(cls.phone == phone) if phone else None
 
     @classmethod
-    def create_account(cls, name, password, email=None, phone=None, role="resident",
-                       language=None, created_by=None):
+    def create_account(cls, name, password, email=None, phone=None, role="resident", language=None, created_by=None):
         """Create an account with a fresh unique member code."""
-        user = cls(name=name.strip(), email=(email or None) and email.strip().lower(),
-                   phone=phone or None, role=role, language=language, created_by=created_by)
+        user = cls(
+            name=name.strip(),
+            email=(email or None) and email.strip().lower(),
+            phone=phone or None,
+            role=role,
+            language=language,
+            created_by=created_by,
+        )
         user.set_password(password)
         for _ in range(10):
             user.member_code = new_member_code()
@@ -297,8 +322,7 @@ class LoginAttempt(BaseModel):
     def too_many(cls, identifier, ip):
         cfg = current_app.config
         since = utcnow() - timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
-        by_identifier = cls.select().where(
-            (cls.identifier == identifier.lower()) & (cls.created_at >= since)).count()
+        by_identifier = cls.select().where((cls.identifier == identifier.lower()) & (cls.created_at >= since)).count()
         by_ip = cls.select().where((cls.ip == ip) & (cls.created_at >= since)).count()
         return by_identifier >= cfg["LOGIN_MAX_FAILURES"] or by_ip >= cfg["LOGIN_MAX_FAILURES_PER_IP"]
 
@@ -329,5 +353,4 @@ class OutboxMessage(BaseModel):
         table_name = "outbox_message"
 
 
-CORE_MODELS = [Site, OpeningHours, SiteClosure, Service, Room, Partner, User, StaffSite,
-               LoginAttempt, OutboxMessage]
+CORE_MODELS = [Site, OpeningHours, SiteClosure, Service, Room, Partner, User, StaffSite, LoginAttempt, OutboxMessage]

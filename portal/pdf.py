@@ -1,4 +1,5 @@
 """PDF documents with WeasyPrint (imported lazily: it is heavy) and QR codes."""
+
 import base64
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """One helper renders a whole page, or just one block of it for htmx."""
+
 from flask import make_response, render_template, request
 from jinja2_fragments.flask import render_block
 

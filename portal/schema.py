@@ -1,19 +1,18 @@
 """The list of every model, for migrations and the schema test."""
+
 import importlib
 
 from .db import BaseModel
 
 
 def all_models():
-    """Every table-backed model of the core and of the areas that exist."""
-    from . import AREAS, models  # noqa: F401  (importing registers the models)
+    """Every table-backed model of the core and of the areas."""
+    from . import models  # noqa: F401  (importing registers the models)
+    from .config import DEFAULT_AREAS
 
-    for name in AREAS:
-        try:
-            importlib.import_module(f"portal.{name}.models")
-        except ModuleNotFoundError as exc:
-            if not (exc.name or "").startswith(f"portal.{name}"):
-                raise
+    # Every area's tables, configured or not: the schema is the same in every installation.
+    for package in DEFAULT_AREAS:
+        importlib.import_module(f"{package}.models")
     found, todo = [], list(BaseModel.__subclasses__())
     while todo:
         model = todo.pop()

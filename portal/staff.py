@@ -1,13 +1,15 @@
 """Staff pages: the desk dashboard, members (assisted sign-up, desk password
 reset, membership cards), roles (admin) and the mail outbox."""
+
 import secrets
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from playhouse.flask_utils import get_object_or_404
 from peewee import IntegrityError, fn
+from playhouse.flask_utils import get_object_or_404
 
+from . import areas
 from .auth import _duplicate_errors, admin_required, staff_required
 from .db import database
 from .forms import AssistedSignupForm, StaffRoleForm
@@ -22,17 +24,14 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 def temporary_password():
     """Easy to read aloud and type on a phone: three groups of four characters."""
     raw = "".join(secrets.choice(CODE_ALPHABET.lower()) for _ in range(12))
-    return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
+    return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
 
 
 @bp.route("")
 @staff_required
 def dashboard():
     """Where staff pages start: my centres and the desk's tools."""
-    from .sites import area_links
-
-    return render("staff/dashboard.html", sites=list(current_user.managed_sites()),
-                  staff_links=current_app.extensions.get("binari_staff_links", []), areas=area_links())
+    return render("staff/dashboard.html", sites=list(current_user.managed_sites()), area_links=areas.staff_links())
 
 
 def _member_or_404(member_id):
@@ -54,8 +53,11 @@ def members():
     if q:
         code = q.upper().replace(" ", "").replace("-", "")
         phone = normalise_phone(q)
-        cond = (User.member_code == code) | fn.LOWER(User.email).contains(q.lower()) | \
-            fn.LOWER(User.name).contains(q.lower())
+        cond = (
+            (User.member_code == code)
+            | fn.LOWER(User.email).contains(q.lower())
+            | fn.LOWER(User.name).contains(q.lower())
+        )
         if phone:
             cond |= User.phone == phone
         results = list(User.select().where(cond).order_by(User.name).limit(50))
@@ -72,8 +74,13 @@ def member_new():
             password = temporary_password()
             try:
                 with database().atomic():
-                    member = User.create_account(form.name.data, password, email=form.email.data,
-                                                 phone=form.phone_e164, created_by=current_user.id)
+                    member = User.create_account(
+                        form.name.data,
+                        password,
+                        email=form.email.data,
+                        phone=form.phone_e164,
+                        created_by=current_user.id,
+                    )
             except IntegrityError:
                 form.email.errors.append(_("Esiste già un account con questi dati."))
             else:
@@ -89,8 +96,7 @@ def member(member_id):
     member = _member_or_404(member_id)
     role_form = None
     if current_user.is_admin:
-        role_form = StaffRoleForm(formdata=None, role=member.role,
-                                  sites=[link.site_id for link in member.staff_sites])
+        role_form = StaffRoleForm(formdata=None, role=member.role, sites=[link.site_id for link in member.staff_sites])
         role_form.sites.choices = [(s.id, s.name) for s in Site.ordered()]
     return render("staff/member.html", member=member, may_help=_may_help(member), role_form=role_form)
 

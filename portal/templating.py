@@ -1,19 +1,19 @@
 """Names every template can use."""
+
 import hashlib
 from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app, url_for
-from flask_babel import get_locale, lazy_gettext as _l
-from flask_login import current_user
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
+from . import areas
 from .validation import display_phone
 
 STATIC = Path(__file__).resolve().parent / "static"
 WEEKDAYS = (_l("lunedì"), _l("martedì"), _l("mercoledì"), _l("giovedì"), _l("venerdì"), _l("sabato"), _l("domenica"))
 ROLE_LABELS = {"resident": _l("Residente"), "staff": _l("Personale"), "admin": _l("Amministrazione")}
-AREA_ENDPOINTS = {"events": "events.agenda", "coworking": "bookings.coworking", "equipment": "bookings.equipment",
-                  "library": "library.search", "volunteer": "volunteer.index"}
 
 
 @lru_cache(maxsize=64)
@@ -35,18 +35,38 @@ def current_lang():
     return str(get_locale() or "it")
 
 
-def area_endpoint(area):
-    endpoint = AREA_ENDPOINTS.get(area)
-    return endpoint if endpoint in current_app.view_functions else None
+def service_url(service, site):
+    """The online service a centre's service points at (its `area` key), or None."""
+    tile = areas.tile_for_service(service.area)
+    if tile is None:
+        return None
+    return url_for(tile.endpoint, **({"site": site.slug} if tile.per_site else {}))
 
 
-def area_args(area, site):
-    return {"site": site.slug} if area in ("events", "volunteer") else {}
+def data_value(value):
+    """A value of a person's data export, as a person reads it."""
+    from datetime import date, datetime
+
+    from flask_babel import format_date, format_datetime
+    from flask_babel import gettext as _
+
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("sì") if value else _("no")
+    if isinstance(value, datetime):
+        return format_datetime(value, "dd/MM/y HH:mm")
+    if isinstance(value, date):
+        return format_date(value, "dd/MM/y")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
 
 
 def init_app(app):
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["phone"] = display_phone
+    app.jinja_env.filters["data_value"] = data_value
     # Static URLs carry a content hash (static_url), so browsers may keep them a year.
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
 
@@ -61,7 +81,7 @@ def init_app(app):
             "view_functions": current_app.view_functions,
             "weekday_name": lambda day: WEEKDAYS[day],
             "role_label": lambda role: ROLE_LABELS.get(role, role),
-            "area_endpoint": area_endpoint,
-            "area_args": area_args,
-            "account_links": current_app.extensions.get("binari_account_links", []),
+            "service_url": service_url,
+            "area_menu": areas.menu_links,
+            "account_links": areas.account_links,
         }

@@ -1,4 +1,5 @@
 """Normalising what people type: phone numbers, e-mail addresses, safe redirects."""
+
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -38,7 +39,6 @@ def safe_next(target, default="/"):
         return default
     target = target.strip()
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target

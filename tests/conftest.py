@@ -2,6 +2,7 @@
 `runner`, `auth`; plus `seed` (the three centres and demo accounts), `live_server`
 (gunicorn on a free port, for concurrency and browser tests) and `browser`
 (Playwright driving Debian's Chromium)."""
+
 import os
 import re
 import socket
@@ -18,6 +19,52 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key")
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 FAST_HASH = "pbkdf2:sha256:1000"  # fast in tests; production uses scrypt
+
+
+# --- markers and the clock -----------------------------------------------------------------
+# Every in-process test runs at a chosen instant in Milan (the clock then moves on normally), so
+# the suite gives the same answer on every day of the year. A test picks its own instant with
+# @pytest.mark.clock("2026-12-07T10:00") (Europe/Rome wall clock); BINARI_TEST_NOW moves the
+# default, to run the whole suite on another day. Tests against a real server (live, browser)
+# cannot freeze that server's clock and run at the real time: they must hold on any day.
+DEFAULT_NOW = os.environ.get("BINARI_TEST_NOW", "2026-11-17T10:00")
+MARKER_FIXTURES = {
+    "browser": {"browser", "phone_page"},
+    "live": {"live_server", "pg_live_server"},
+    "postgres": {"postgres_server", "pg_app", "pg_live_server"},
+}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark tests by what they need, so `make test-fast` can leave out the slow kinds."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in MARKER_FIXTURES.items():
+            if used & fixtures and not item.get_closest_marker(marker):
+                item.add_marker(marker)
+
+
+def rome_instant(text):
+    """An ISO date-time; without an offset it is Milan wall-clock time."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("Europe/Rome"))
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(request):
+    """Start the test at a chosen Milan instant (see DEFAULT_NOW); yields the traveller."""
+    import time_machine
+
+    marker = request.node.get_closest_marker("clock")
+    if marker is None and (request.node.get_closest_marker("live") or request.node.get_closest_marker("browser")):
+        yield None
+        return
+    instant = rome_instant(marker.args[0] if marker else DEFAULT_NOW)
+    with time_machine.travel(instant, tick=True) as traveller:
+        yield traveller
 
 
 def test_settings(db_path, **extra):
@@ -96,8 +143,9 @@ class AuthActions:
         self._client = client
 
     def login(self, identifier="maria@binari.example", password="binari2026", follow=False):
-        return self._client.post("/login", data={"identifier": identifier, "password": password},
-                                 follow_redirects=follow)
+        return self._client.post(
+            "/login", data={"identifier": identifier, "password": password}, follow_redirects=follow
+        )
 
     def logout(self):
         return self._client.post("/logout")
@@ -120,8 +168,9 @@ def make_user(name="Test Person", email=None, phone=None, role="resident", sites
 
 def csrf_token_from(html):
     """The CSRF token of the first form in a page."""
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
-        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     assert match, "no CSRF token in page"
     return match.group(1)
 
@@ -144,16 +193,39 @@ def _serve(app, tmp_path):
     """Run gunicorn on `app`'s database; yields a LiveServer."""
     port = free_port()
     env = dict(os.environ)
-    env.update({
-        "BINARI_ENV": "testing", "SECRET_KEY": "live-test-secret", "DATABASE_URL": app.config["DATABASE_URL"],
-        "SESSION_COOKIE_SECURE": "0", "UPLOAD_DIR": app.config["UPLOAD_DIR"], "PASSWORD_HASH_METHOD": FAST_HASH,
-        "LOGIN_MAX_FAILURES_PER_IP": "1000",
-    })
+    env.update(
+        {
+            "BINARI_ENV": "testing",
+            "SECRET_KEY": "live-test-secret",
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "SESSION_COOKIE_SECURE": "0",
+            "UPLOAD_DIR": app.config["UPLOAD_DIR"],
+            "PASSWORD_HASH_METHOD": FAST_HASH,
+            "LOGIN_MAX_FAILURES_PER_IP": "1000",
+        }
+    )
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "4", "--bind", f"127.0.0.1:{port}",
-             "--timeout", "60", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "4",
+                "--threads",
+                "4",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "60",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     import requests
 
@@ -204,9 +276,18 @@ def browser(_playwright):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium)")
     browser = _playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True,
-        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
     yield browser
     browser.close()
 
@@ -214,8 +295,12 @@ def browser(_playwright):
 @pytest.fixture(params=[True, False], ids=["js-on", "js-off"])
 def phone_page(request, browser):
     """A page in a 360x640 phone viewport, with JavaScript on and then off."""
-    context = browser.new_context(viewport={"width": 360, "height": 640}, java_script_enabled=request.param,
-                                  locale="it-IT", timezone_id="Europe/Rome")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640},
+        java_script_enabled=request.param,
+        locale="it-IT",
+        timezone_id="Europe/Rome",
+    )
     page = context.new_page()
     page.set_default_timeout(15000)
     page.js_enabled = request.param
@@ -240,14 +325,31 @@ def postgres_server():
     shutil.chown(data, "postgres")
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     port = free_port()
-    subprocess.run(as_postgres + [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    subprocess.run(as_postgres + [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(data / "log"),
-                                  "-o", f"-p {port} -k {data} -c fsync=off -c listen_addresses=127.0.0.1", "start"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        as_postgres + [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        as_postgres
+        + [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(data / "log"),
+            "-o",
+            f"-p {port} -k {data} -c fsync=off -c listen_addresses=127.0.0.1",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     yield {"port": port, "bindir": bindir}
-    subprocess.run(as_postgres + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                   capture_output=True)
+    subprocess.run(
+        as_postgres + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+    )
     shutil.rmtree(data, ignore_errors=True)
 
 

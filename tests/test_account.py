@@ -1,4 +1,5 @@
 """The member's page, the membership card PDF, the language switch."""
+
 import subprocess
 
 import pytest
@@ -46,8 +47,9 @@ def test_update_details_validates_and_refuses_taken_email(client, seed, auth):
 
 def test_change_password_needs_current_one(client, seed, auth):
     auth.login()
-    response = client.post("/account/password", data={"current_password": "nope", "password": "abcdefgh1",
-                                                      "password_confirm": "abcdefgh1"})
+    response = client.post(
+        "/account/password", data={"current_password": "nope", "password": "abcdefgh1", "password_confirm": "abcdefgh1"}
+    )
     assert response.status_code == 422
     assert "La password attuale non è corretta." in response.get_data(as_text=True)
 

@@ -1,4 +1,5 @@
 """Registration, login with e-mail / phone / member code, logout, password reset, throttling."""
+
 import re
 
 import pytest
@@ -7,8 +8,13 @@ from portal.models import LoginAttempt, OutboxMessage, User
 
 
 def register(client, **overrides):
-    data = {"name": "Lucia Bianchi", "email": "lucia@example.org", "phone": "", "password": "segreta123",
-            "password_confirm": "segreta123"}
+    data = {
+        "name": "Lucia Bianchi",
+        "email": "lucia@example.org",
+        "phone": "",
+        "password": "segreta123",
+        "password_confirm": "segreta123",
+    }
     data.update(overrides)
     return client.post("/register", data=data)
 
@@ -38,15 +44,18 @@ def test_register_with_phone_only_and_login_with_any_format(client, auth):
     assert auth.login(user.member_code.lower(), "segreta123").status_code == 302
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"name": ""}, "Scrivi il tuo nome."),
-    ({"email": "", "phone": ""}, "Scrivi un indirizzo e-mail oppure un numero di cellulare."),
-    ({"email": "not-an-address"}, "Questo indirizzo e-mail non sembra valido."),
-    ({"email": "", "phone": "12"}, "Questo numero di cellulare non sembra valido."),
-    ({"name": "x" * 121}, "Al massimo 120 caratteri."),
-    ({"password": "short", "password_confirm": "short"}, "La password deve avere da 8 a 128 caratteri."),
-    ({"password_confirm": "different1"}, "Le due password non coincidono."),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"name": ""}, "Scrivi il tuo nome."),
+        ({"email": "", "phone": ""}, "Scrivi un indirizzo e-mail oppure un numero di cellulare."),
+        ({"email": "not-an-address"}, "Questo indirizzo e-mail non sembra valido."),
+        ({"email": "", "phone": "12"}, "Questo numero di cellulare non sembra valido."),
+        ({"name": "x" * 121}, "Al massimo 120 caratteri."),
+        ({"password": "short", "password_confirm": "short"}, "La password deve avere da 8 a 128 caratteri."),
+        ({"password_confirm": "different1"}, "Le due password non coincidono."),
+    ],
+)
 def test_register_bad_input_keeps_input_and_explains(client, overrides, message):
     response = register(client, **overrides)
     assert response.status_code == 422
@@ -91,17 +100,21 @@ def test_login_is_throttled(client, seed, auth, app):
     assert auth.login("maria@binari.example", "binari2026").status_code == 302
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/staff", "/staff"),
-    ("/sites/faenza?x=1", "/sites/faenza?x=1"),
-    ("https://evil.example/", "/account"),
-    ("//evil.example/x", "/account"),
-    ("/\\evil.example", "/account"),
-    ("javascript:alert(1)", "/account"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/staff", "/staff"),
+        ("/sites/faenza?x=1", "/sites/faenza?x=1"),
+        ("https://evil.example/", "/account"),
+        ("//evil.example/x", "/account"),
+        ("/\\evil.example", "/account"),
+        ("javascript:alert(1)", "/account"),
+    ],
+)
 def test_next_only_redirects_inside_the_site(client, seed, target, expected):
-    response = client.post("/login", data={"identifier": "maria@binari.example", "password": "binari2026",
-                                           "next": target})
+    response = client.post(
+        "/login", data={"identifier": "maria@binari.example", "password": "binari2026", "next": target}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == expected
 
@@ -161,8 +174,10 @@ def test_changing_password_ends_other_sessions(app, seed):
     first, second = app.test_client(), app.test_client()
     for c in (first, second):
         c.post("/login", data={"identifier": "maria@binari.example", "password": "binari2026"})
-    response = first.post("/account/password", data={"current_password": "binari2026", "password": "altrapass9",
-                                                      "password_confirm": "altrapass9"})
+    response = first.post(
+        "/account/password",
+        data={"current_password": "binari2026", "password": "altrapass9", "password_confirm": "altrapass9"},
+    )
     assert response.status_code == 302
     assert first.get("/account").status_code == 200
     assert second.get("/account").status_code == 302

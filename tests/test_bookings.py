@@ -1,4 +1,5 @@
 """Co-working desks and rooms, equipment loans: every rule through the test client."""
+
 import os
 import re
 from datetime import time, timedelta
@@ -6,16 +7,25 @@ from io import BytesIO
 from types import SimpleNamespace
 
 import pytest
+from conftest import make_user
 from PIL import Image
 
 from portal.bookings import logic
 from portal.bookings.models import (
-    Booking, Item, ItemClaim, Kit, KitItem, Loan, LoanItem, Policy, Resource, SlotClaim, WeeklyCount, local_to_utc,
+    Booking,
+    Item,
+    ItemClaim,
+    Kit,
+    KitItem,
+    Loan,
+    LoanItem,
+    Policy,
+    Resource,
+    SlotClaim,
+    WeeklyCount,
     today_local,
 )
 from portal.models import OutboxMessage, Site, SiteClosure, User, utcnow
-
-from conftest import make_user
 
 # Set BOOKINGS_PG_URL=postgresql://... to run these same tests on PostgreSQL (the schema is reset per test).
 PG_URL = os.environ.get("BOOKINGS_PG_URL")
@@ -48,9 +58,19 @@ def vis(seed):
     for item in (cam, mic, tripod):
         KitItem.create(kit=kit, item=item)
     days = logic.next_open_days(site.id, today_local() + timedelta(days=2), 8)
-    return SimpleNamespace(site=site, desks=desks, room=room, cam=cam, mic=mic, tripod=tripod, spare=spare, kit=kit,
-                           days=days, maria=User.get(User.email == "maria@binari.example"),
-                           staff=User.get(User.email == "visconti@staff.binari.example"))
+    return SimpleNamespace(
+        site=site,
+        desks=desks,
+        room=room,
+        cam=cam,
+        mic=mic,
+        tripod=tripod,
+        spare=spare,
+        kit=kit,
+        days=days,
+        maria=User.get(User.email == "maria@binari.example"),
+        staff=User.get(User.email == "visconti@staff.binari.example"),
+    )
 
 
 def book(client, day, slot="am", kind="desk", resource=None, htmx=False):
@@ -62,9 +82,16 @@ def book(client, day, slot="am", kind="desk", resource=None, htmx=False):
 
 
 def ask(client, thing, pickup, return_day, pickup_time="15:00", return_time="16:00", kind="items"):
-    return client.post(f"/equipment/{kind}/{thing.id}", data={
-        "pickup_day": pickup.isoformat(), "pickup_time": pickup_time,
-        "return_day": return_day.isoformat(), "return_time": return_time, "purpose": "Un video"})
+    return client.post(
+        f"/equipment/{kind}/{thing.id}",
+        data={
+            "pickup_day": pickup.isoformat(),
+            "pickup_time": pickup_time,
+            "return_day": return_day.isoformat(),
+            "return_time": return_time,
+            "purpose": "Un video",
+        },
+    )
 
 
 def text(response):
@@ -73,10 +100,12 @@ def text(response):
 
 # --- co-working -------------------------------------------------------------------------------
 
+
 def test_coworking_lists_next_free_slots_without_names(client, vis):
     day = vis.days[0]
-    logic.insert_booking(User.get(User.email == "wei@binari.example").id, vis.desks[0], day, "am",
-                         logic.opening_spans(vis.site.id))
+    logic.insert_booking(
+        User.get(User.email == "wei@binari.example").id, vis.desks[0], day, "am", logic.opening_spans(vis.site.id)
+    )
     html = text(client.get("/coworking"))
     assert "Postazioni" in html and "Sala riunioni" in html
     assert "1 postazione libera" in html and "2 postazioni libere" in html
@@ -167,8 +196,9 @@ def test_bad_slots_are_refused_with_a_message(client, auth, vis):
     assert "al massimo 14 giorni" in text(book(client, too_far))
     response = client.post("/coworking/book?site=visconti", data={"kind": "desk", "day": "not-a-date", "slot": "am"})
     assert response.status_code == 422
-    response = client.post("/coworking/book?site=visconti", data={"kind": "desk", "day": vis.days[0].isoformat(),
-                                                                  "slot": "night"})
+    response = client.post(
+        "/coworking/book?site=visconti", data={"kind": "desk", "day": vis.days[0].isoformat(), "slot": "night"}
+    )
     assert response.status_code == 422
     assert Booking.select().count() == 0 and WeeklyCount.select().where(WeeklyCount.taken > 0).count() == 0
 
@@ -181,8 +211,16 @@ def test_slots_follow_opening_hours():
 
 
 def test_weekly_quota(client, auth, vis):
-    Policy.create(site=vis.site, kind="desk", advance_days=30, max_per_week=2, cancel_cutoff_hours=2,
-                  checkin_minutes=30, buffer_days=0, max_loan_days=1)
+    Policy.create(
+        site=vis.site,
+        kind="desk",
+        advance_days=30,
+        max_per_week=2,
+        cancel_cutoff_hours=2,
+        checkin_minutes=30,
+        buffer_days=0,
+        max_loan_days=1,
+    )
     monday = today_local() - timedelta(days=today_local().weekday()) + timedelta(days=7)
     week = [d for d in logic.next_open_days(vis.site.id, monday, 10) if d < monday + timedelta(days=7)]
     assert len(week) >= 3
@@ -222,7 +260,9 @@ def test_no_show_released_lazily_when_availability_is_read(client, auth, vis):
     kept = logic.insert_booking(vis.staff.id, vis.desks[1], vis.days[0], "am", logic.opening_spans(vis.site.id))
     # Pretend the slot began 40 minutes ago (the window is 30) and nobody came; the other person checked in.
     past = utcnow() - timedelta(minutes=40)
-    Booking.update(starts_at=past, created_at=past - timedelta(days=1)).where(Booking.id.in_([booking.id, kept.id])).execute()
+    Booking.update(starts_at=past, created_at=past - timedelta(days=1)).where(
+        Booking.id.in_([booking.id, kept.id])
+    ).execute()
     Booking.update(status="checked_in").where(Booking.id == kept.id).execute()
     client.get("/coworking")  # no cron: reading the availability releases it
     assert Booking.get_by_id(booking.id).status == "no_show"
@@ -233,16 +273,24 @@ def test_no_show_released_lazily_when_availability_is_read(client, auth, vis):
 
 def test_walk_in_booking_is_not_released_at_once(vis):
     booking = logic.insert_booking(vis.maria.id, vis.desks[0], vis.days[0], "am", logic.opening_spans(vis.site.id))
-    Booking.update(starts_at=utcnow() - timedelta(hours=2), created_at=utcnow() - timedelta(minutes=5)) \
-        .where(Booking.id == booking.id).execute()
+    Booking.update(starts_at=utcnow() - timedelta(hours=2), created_at=utcnow() - timedelta(minutes=5)).where(
+        Booking.id == booking.id
+    ).execute()
     assert logic.release_no_shows() == 0
     assert logic.release_no_shows(now=utcnow() + timedelta(minutes=31)) == 1
 
 
 def test_staff_check_in_and_member_code_lookup(client, auth, vis):
-    booking = logic.insert_booking(vis.maria.id, vis.desks[0], today_local(), "am", {today_local().weekday(): [(time(0), time(12)), (time(13), time(23, 59))]})
-    Booking.update(starts_at=utcnow() - timedelta(minutes=10), ends_at=utcnow() + timedelta(hours=2)) \
-        .where(Booking.id == booking.id).execute()
+    booking = logic.insert_booking(
+        vis.maria.id,
+        vis.desks[0],
+        today_local(),
+        "am",
+        {today_local().weekday(): [(time(0), time(12)), (time(13), time(23, 59))]},
+    )
+    Booking.update(starts_at=utcnow() - timedelta(minutes=10), ends_at=utcnow() + timedelta(hours=2)).where(
+        Booking.id == booking.id
+    ).execute()
     auth.login("visconti@staff.binari.example")
     page = text(client.get(f"/staff/bookings?code={vis.maria.member_code.lower()}"))
     assert "Maria Rossi" in page
@@ -256,8 +304,9 @@ def test_staff_check_in_and_member_code_lookup(client, auth, vis):
 
 def test_staff_act_only_on_their_centres(client, auth, vis):
     booking = logic.insert_booking(vis.maria.id, vis.desks[0], vis.days[0], "am", logic.opening_spans(vis.site.id))
-    loan = logic.insert_loan(vis.maria.id, vis.site, [vis.cam], vis.days[2], time(15), vis.days[3], time(16),
-                             "requested")
+    loan = logic.insert_loan(
+        vis.maria.id, vis.site, [vis.cam], vis.days[2], time(15), vis.days[3], time(16), "requested"
+    )
     auth.login("faenza@staff.binari.example")
     assert client.post(f"/staff/bookings/booking/{booking.id}/checkin").status_code == 403
     assert client.get(f"/staff/bookings/loans/{loan.id}").status_code == 403
@@ -273,8 +322,15 @@ def test_staff_act_only_on_their_centres(client, auth, vis):
 def test_staff_edit_policies(client, auth, vis):
     auth.login("visconti@staff.binari.example")
     assert "Regole di prenotazione" in text(client.get("/staff/bookings/policies?site=visconti"))
-    data = {"kind": "desk", "desk-advance_days": "7", "desk-max_per_week": "3", "desk-cancel_cutoff_hours": "4",
-            "desk-checkin_minutes": "15", "desk-buffer_days": "0", "desk-max_loan_days": "1"}
+    data = {
+        "kind": "desk",
+        "desk-advance_days": "7",
+        "desk-max_per_week": "3",
+        "desk-cancel_cutoff_hours": "4",
+        "desk-checkin_minutes": "15",
+        "desk-buffer_days": "0",
+        "desk-max_loan_days": "1",
+    }
     assert client.post("/staff/bookings/policies?site=visconti", data=data).status_code == 303
     policy = Policy.get((Policy.site == vis.site) & (Policy.kind == "desk"))
     assert (policy.advance_days, policy.max_per_week, policy.checkin_minutes) == (7, 3, 15)
@@ -286,18 +342,22 @@ def test_staff_edit_policies(client, auth, vis):
 
 def test_staff_add_desk(client, auth, vis):
     auth.login("visconti@staff.binari.example")
-    response = client.post("/staff/bookings/resources/new", data={
-        "site": vis.site.id, "kind": "desk", "name": "Postazione 3", "seats": "1", "active": "y"})
+    response = client.post(
+        "/staff/bookings/resources/new",
+        data={"site": vis.site.id, "kind": "desk", "name": "Postazione 3", "seats": "1", "active": "y"},
+    )
     assert response.status_code == 303
     assert Resource.get(Resource.name == "Postazione 3").site_id == vis.site.id
     faenza = Site.get(Site.slug == "faenza")
-    response = client.post("/staff/bookings/resources/new", data={
-        "site": faenza.id, "kind": "desk", "name": "Abusiva", "seats": "1"})
+    response = client.post(
+        "/staff/bookings/resources/new", data={"site": faenza.id, "kind": "desk", "name": "Abusiva", "seats": "1"}
+    )
     assert response.status_code == 422  # not one of my centres: not a valid choice
     assert not Resource.select().where(Resource.name == "Abusiva").exists()
 
 
 # --- equipment --------------------------------------------------------------------------------
+
 
 def test_catalogue_and_calendar(client, vis):
     html = text(client.get("/equipment"))
@@ -362,8 +422,9 @@ def test_bad_loan_requests(client, auth, vis):
 
 
 def test_loan_lifecycle_approve_checkout_checkin_with_damage(client, auth, vis):
-    loan = logic.insert_loan(vis.maria.id, vis.site, [vis.cam, vis.mic], today_local(), time(0, 1),
-                             vis.days[0], time(16), "requested")
+    loan = logic.insert_loan(
+        vis.maria.id, vis.site, [vis.cam, vis.mic], today_local(), time(0, 1), vis.days[0], time(16), "requested"
+    )
     auth.login("visconti@staff.binari.example")
     assert "Maria Rossi" in text(client.get("/staff/bookings/requests?site=visconti"))
     client.post(f"/staff/bookings/loans/{loan.id}/decide", data={"decision": "approve", "message": "Porta la tessera"})
@@ -379,8 +440,15 @@ def test_loan_lifecycle_approve_checkout_checkin_with_damage(client, auth, vis):
     receipt = client.get(f"/staff/bookings/loans/{loan.id}/receipt.pdf")
     assert receipt.mimetype == "application/pdf" and receipt.data.startswith(b"%PDF")
     # Check-in: the camera comes back damaged, the mic stays out.
-    response = client.post(f"/staff/bookings/loans/{loan.id}/checkin", data={
-        "items": [vis.cam.id], "damaged": [vis.cam.id], f"note-{vis.cam.id}": "Display rotto", "deposit_returned": "60"})
+    response = client.post(
+        f"/staff/bookings/loans/{loan.id}/checkin",
+        data={
+            "items": [vis.cam.id],
+            "damaged": [vis.cam.id],
+            f"note-{vis.cam.id}": "Display rotto",
+            "deposit_returned": "60",
+        },
+    )
     assert response.status_code == 303
     loan = Loan.get_by_id(loan.id)
     assert loan.status == "out" and loan.deposit_returned == 60
@@ -401,8 +469,11 @@ def test_decline_frees_the_days_and_phone_list(client, auth, vis):
     ahmed = User.get(User.phone == "+393331234567")
     loan = logic.insert_loan(ahmed.id, vis.site, [vis.cam], vis.days[0], time(15), vis.days[0], time(16), "requested")
     auth.login("visconti@staff.binari.example")
-    response = client.post(f"/staff/bookings/loans/{loan.id}/decide",
-                           data={"decision": "decline", "message": "Già prestata"}, follow_redirects=True)
+    response = client.post(
+        f"/staff/bookings/loans/{loan.id}/decide",
+        data={"decision": "decline", "message": "Già prestata"},
+        follow_redirects=True,
+    )
     assert "telefonale" in text(response)  # no e-mail: staff are told to phone
     assert Loan.get_by_id(loan.id).status == "declined"
     assert ItemClaim.select().count() == 0
@@ -410,8 +481,9 @@ def test_decline_frees_the_days_and_phone_list(client, auth, vis):
 
 def test_overdue_loan_is_never_free(client, auth, vis):
     start = today_local() - timedelta(days=5)
-    loan = logic.insert_loan(vis.staff.id, vis.site, [vis.spare], start, time(15), start + timedelta(days=1),
-                             time(16), "out")
+    loan = logic.insert_loan(
+        vis.staff.id, vis.site, [vis.spare], start, time(15), start + timedelta(days=1), time(16), "out"
+    )
     assert Loan.get_by_id(loan.id).is_overdue
     auth.login()
     page = text(client.get(f"/equipment/items/{vis.spare.id}"))
@@ -435,8 +507,7 @@ def test_cancel_loan_and_others_loans(client, auth, vis):
     ask(client, vis.cam, vis.days[0], vis.days[0])
     loan = Loan.get()
     other = make_user("Other", email="other@example.org")
-    others = logic.insert_loan(other.id, vis.site, [vis.mic], vis.days[1], time(15), vis.days[1], time(16),
-                               "requested")
+    others = logic.insert_loan(other.id, vis.site, [vis.mic], vis.days[1], time(15), vis.days[1], time(16), "requested")
     assert client.post(f"/account/loans/{others.id}/cancel").status_code == 404
     client.post(f"/account/loans/{loan.id}/cancel")
     assert Loan.get_by_id(loan.id).status == "cancelled"
@@ -461,8 +532,13 @@ def _png(size=(1600, 1200)):
 
 def test_item_photo_is_reencoded_small(client, auth, vis, app):
     auth.login("visconti@staff.binari.example")
-    data = {"site": vis.site.id, "name": "Videocamera", "status": "available", "deposit": "100",
-            "photo": (_png(), "camera.png")}
+    data = {
+        "site": vis.site.id,
+        "name": "Videocamera",
+        "status": "available",
+        "deposit": "100",
+        "photo": (_png(), "camera.png"),
+    }
     response = client.post(f"/staff/bookings/items/{vis.cam.id}", data=data, content_type="multipart/form-data")
     assert response.status_code == 303
     name = Item.get_by_id(vis.cam.id).photo
@@ -474,8 +550,10 @@ def test_item_photo_is_reencoded_small(client, auth, vis, app):
     response = client.post(f"/staff/bookings/items/{vis.cam.id}", data=data, content_type="multipart/form-data")
     assert response.status_code == 422 and "non è un&#39;immagine valida" in text(response)
     data["photo"] = (BytesIO(b"<?php"), "evil.php")
-    assert client.post(f"/staff/bookings/items/{vis.cam.id}", data=data,
-                       content_type="multipart/form-data").status_code == 422
+    assert (
+        client.post(f"/staff/bookings/items/{vis.cam.id}", data=data, content_type="multipart/form-data").status_code
+        == 422
+    )
     assert Item.get_by_id(vis.cam.id).photo == name
     assert client.get("/equipment/photos/..%2Fsecret.jpg").status_code == 404
 
@@ -512,23 +590,35 @@ def test_staff_book_for_a_member_who_phoned(client, auth, vis):
     auth.login("visconti@staff.binari.example")
     page = text(client.get(f"/staff/bookings?site=visconti&code={ahmed.member_code}"))
     assert "Prenota per questa persona" in page
-    response = client.post(f"/staff/bookings/members/{ahmed.id}/book?site=visconti",
-                           data={"kind": "desk", "day": vis.days[0].isoformat(), "slot": "pm"}, follow_redirects=True)
+    response = client.post(
+        f"/staff/bookings/members/{ahmed.id}/book?site=visconti",
+        data={"kind": "desk", "day": vis.days[0].isoformat(), "slot": "pm"},
+        follow_redirects=True,
+    )
     assert "Prenotato per Ahmed Haddad" in text(response)
     assert Booking.get().user_id == ahmed.id
     yesterday = today_local() - timedelta(days=1)
-    response = client.post(f"/staff/bookings/members/{ahmed.id}/book?site=visconti",
-                           data={"kind": "desk", "day": yesterday.isoformat(), "slot": "pm"}, follow_redirects=True)
+    response = client.post(
+        f"/staff/bookings/members/{ahmed.id}/book?site=visconti",
+        data={"kind": "desk", "day": yesterday.isoformat(), "slot": "pm"},
+        follow_redirects=True,
+    )
     assert "già passato" in text(response) and Booking.select().count() == 1
     client.post("/logout")
     auth.login("faenza@staff.binari.example")
-    assert client.post(f"/staff/bookings/members/{ahmed.id}/book?site=visconti",
-                       data={"kind": "desk", "day": vis.days[1].isoformat(), "slot": "pm"}).status_code == 403
+    assert (
+        client.post(
+            f"/staff/bookings/members/{ahmed.id}/book?site=visconti",
+            data={"kind": "desk", "day": vis.days[1].isoformat(), "slot": "pm"},
+        ).status_code
+        == 403
+    )
 
 
 def test_staff_cancel_an_approved_loan(client, auth, vis):
-    loan = logic.insert_loan(vis.maria.id, vis.site, [vis.cam], vis.days[0], time(15), vis.days[0], time(16),
-                             "approved")
+    loan = logic.insert_loan(
+        vis.maria.id, vis.site, [vis.cam], vis.days[0], time(15), vis.days[0], time(16), "approved"
+    )
     auth.login("visconti@staff.binari.example")
     assert client.post(f"/staff/bookings/loans/{loan.id}/cancel").status_code == 303
     assert Loan.get_by_id(loan.id).status == "cancelled"
@@ -550,8 +640,9 @@ def test_demo_data_loads(app, client):
 
 
 def test_approved_loan_cancel_cutoff(client, auth, vis):
-    soon = logic.insert_loan(vis.maria.id, vis.site, [vis.cam], today_local(), time(23, 59), vis.days[0], time(16),
-                             "approved")
+    soon = logic.insert_loan(
+        vis.maria.id, vis.site, [vis.cam], today_local(), time(23, 59), vis.days[0], time(16), "approved"
+    )
     Loan.update(pickup_at=utcnow() + timedelta(hours=3)).where(Loan.id == soon.id).execute()
     auth.login()
     response = client.post(f"/account/loans/{soon.id}/cancel", follow_redirects=True)
@@ -561,25 +652,36 @@ def test_approved_loan_cancel_cutoff(client, auth, vis):
 
 def test_staff_kit_with_photo(client, auth, vis):
     auth.login("visconti@staff.binari.example")
-    response = client.post("/staff/bookings/kits/new", data={
-        "site": vis.site.id, "name": "Kit luci", "items": [vis.tripod.id, vis.spare.id], "active": "y",
-        "photo": (_png((800, 600)), "kit.png")}, content_type="multipart/form-data")
+    response = client.post(
+        "/staff/bookings/kits/new",
+        data={
+            "site": vis.site.id,
+            "name": "Kit luci",
+            "items": [vis.tripod.id, vis.spare.id],
+            "active": "y",
+            "photo": (_png((800, 600)), "kit.png"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 303
     kit = Kit.get(Kit.name == "Kit luci")
     assert kit.photo.endswith(".jpg")
     assert {link.item_id for link in kit.kit_items} == {vis.tripod.id, vis.spare.id}
     assert "Kit luci" in text(client.get("/equipment"))
-    response = client.post("/staff/bookings/kits/new", data={"site": vis.site.id, "name": "Vuoto"},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/staff/bookings/kits/new", data={"site": vis.site.id, "name": "Vuoto"}, content_type="multipart/form-data"
+    )
     assert response.status_code == 422 and not Kit.select().where(Kit.name == "Vuoto").exists()
 
 
 def test_next_loan_cannot_be_handed_over_while_the_item_is_still_out(client, auth, vis):
     start = today_local() - timedelta(days=4)
-    late = logic.insert_loan(vis.staff.id, vis.site, [vis.spare], start, time(15), start + timedelta(days=1),
-                             time(16), "out", buffer_days=0)
-    nxt = logic.insert_loan(vis.maria.id, vis.site, [vis.spare], today_local(), time(0, 1), vis.days[0], time(16),
-                            "approved", buffer_days=0)
+    late = logic.insert_loan(
+        vis.staff.id, vis.site, [vis.spare], start, time(15), start + timedelta(days=1), time(16), "out", buffer_days=0
+    )
+    nxt = logic.insert_loan(
+        vis.maria.id, vis.site, [vis.spare], today_local(), time(0, 1), vis.days[0], time(16), "approved", buffer_days=0
+    )
     auth.login("visconti@staff.binari.example")
     assert f"/staff/bookings/loans/{nxt.id}" in text(client.get("/staff/bookings/overdue"))  # at risk
     response = client.post(f"/staff/bookings/loans/{nxt.id}/checkout", data={"items": [vis.spare.id], "deposit": "0"})

@@ -1,4 +1,5 @@
 """A phone at 360x640 books a desk and cancels it, with JavaScript on and off."""
+
 import re
 from datetime import timedelta
 

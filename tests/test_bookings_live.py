@@ -1,17 +1,28 @@
 """No double booking under real concurrency: many phones at once against gunicorn
 (4 workers x 4 threads, CSRF on), checked in the database afterwards."""
+
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 import requests
-
-from portal.bookings import logic
-from portal.bookings.models import Booking, Item, ItemClaim, Kit, KitItem, Loan, Policy, Resource, SlotClaim, today_local
-from portal.models import Site
-
 from conftest import csrf_token_from, make_user
 from test_bookings import app_settings  # noqa: F401  (BOOKINGS_PG_URL runs the same tests on PostgreSQL)
+
+from portal.bookings import logic
+from portal.bookings.models import (
+    Booking,
+    Item,
+    ItemClaim,
+    Kit,
+    KitItem,
+    Loan,
+    Policy,
+    Resource,
+    SlotClaim,
+    today_local,
+)
+from portal.models import Site
 
 N = 20
 
@@ -24,8 +35,11 @@ def logged_in_sessions(live_server, count, prefix):
     for n in range(count):
         s = requests.Session()
         token = csrf_token_from(s.get(live_server.url + "/login", timeout=10).text)
-        r = s.post(live_server.url + "/login", data={"csrf_token": token, "identifier": f"{prefix}{n}@example.org",
-                                                     "password": "password123"}, timeout=20)
+        r = s.post(
+            live_server.url + "/login",
+            data={"csrf_token": token, "identifier": f"{prefix}{n}@example.org", "password": "password123"},
+            timeout=20,
+        )
         assert r.status_code == 200 and "/logout" in r.text, r.text[:500]
         s.token = csrf_token_from(s.get(live_server.url + "/coworking", timeout=10).text)
         sessions.append(s)
@@ -49,8 +63,11 @@ def post_booking(live_server, session, day, slot, kind, resource=None):
     data = {"csrf_token": session.token, "kind": kind, "day": day.isoformat(), "slot": slot}
     if resource is not None:
         data["resource"] = resource
-    return lambda: session.post(live_server.url + "/coworking/book?site=visconti", data=data,
-                                allow_redirects=False, timeout=60).status_code
+    return lambda: (
+        session.post(
+            live_server.url + "/coworking/book?site=visconti", data=data, allow_redirects=False, timeout=60
+        ).status_code
+    )
 
 
 def test_twenty_phones_one_room_and_two_desks(live_server, visconti):
@@ -60,8 +77,9 @@ def test_twenty_phones_one_room_and_two_desks(live_server, visconti):
     desks = [Resource.create(site=site, kind="desk", name=f"Postazione {n}", position=n) for n in (1, 2)]
     sessions = logged_in_sessions(live_server, N, "room")
     # Half ask for the morning, half for the whole day: every pair overlaps.
-    codes = fire([post_booking(live_server, s, day, "day" if n % 2 else "am", "room", room.id)
-                  for n, s in enumerate(sessions)])
+    codes = fire(
+        [post_booking(live_server, s, day, "day" if n % 2 else "am", "room", room.id) for n, s in enumerate(sessions)]
+    )
     assert codes.count(302) == 1, codes
     assert set(codes) <= {302, 409}, codes
     assert Booking.select().where(Booking.resource == room).count() == 1
@@ -77,8 +95,16 @@ def test_twenty_phones_one_room_and_two_desks(live_server, visconti):
 def test_quota_and_shared_camera_under_concurrency(live_server, visconti):
     """One person fires 20 bookings in one week (quota 3); 20 people race a kit and its camera."""
     site, day = visconti
-    Policy.create(site=site, kind="desk", advance_days=30, max_per_week=3, cancel_cutoff_hours=2, checkin_minutes=30,
-                  buffer_days=0, max_loan_days=1)
+    Policy.create(
+        site=site,
+        kind="desk",
+        advance_days=30,
+        max_per_week=3,
+        cancel_cutoff_hours=2,
+        checkin_minutes=30,
+        buffer_days=0,
+        max_loan_days=1,
+    )
     for n in range(4):
         Resource.create(site=site, kind="desk", name=f"Postazione {n}", position=n)
     monday = today_local() - timedelta(days=today_local().weekday()) + timedelta(days=7)
@@ -87,7 +113,7 @@ def test_quota_and_shared_camera_under_concurrency(live_server, visconti):
     quota_session = sessions[0]
     slots = [(d, slot) for d in week for slot in ("am", "pm")][:N]
     while len(slots) < N:
-        slots += slots[:N - len(slots)]
+        slots += slots[: N - len(slots)]
     codes = fire([post_booking(live_server, quota_session, d, slot, "desk") for d, slot in slots])
     assert codes.count(302) == 3, codes
     assert Booking.select().count() == 3
@@ -101,8 +127,13 @@ def test_quota_and_shared_camera_under_concurrency(live_server, visconti):
     def job(n, s):
         url = f"/equipment/kits/{kit.id}" if n % 2 else f"/equipment/items/{cam.id}"
         token = csrf_token_from(s.get(live_server.url + url, timeout=20).text)
-        data = {"csrf_token": token, "pickup_day": day.isoformat(), "pickup_time": "15:00",
-                "return_day": day.isoformat(), "return_time": "17:00"}
+        data = {
+            "csrf_token": token,
+            "pickup_day": day.isoformat(),
+            "pickup_time": "15:00",
+            "return_day": day.isoformat(),
+            "return_time": "17:00",
+        }
         return lambda: s.post(live_server.url + url, data=data, allow_redirects=False, timeout=60).status_code
 
     codes = fire([job(n, s) for n, s in enumerate(sessions)])

@@ -1,23 +1,29 @@
 """Event calendar against a running server: concurrent registrations for the
 last seats, and a phone-sized browser with JavaScript on and off."""
+
 import threading
 from datetime import date, datetime, time, timedelta
 
 import pytest
 import requests
+from conftest import csrf_token_from
 
 from portal.events import services
 from portal.events.models import Event, Registration, to_utc
 from portal.models import Site
 
-from conftest import csrf_token_from
-
 
 def make_event(site_slug="faenza", days=3, capacity=5, title="Laboratorio di ceramica", category="cultura"):
     start = to_utc(datetime.combine(date.today() + timedelta(days=days), time(17, 30)))
-    return Event.create(site=Site.get(Site.slug == site_slug), title=title, starts_at=start,
-                        ends_at=start + timedelta(hours=2), status="published", capacity=capacity,
-                        category=category)
+    return Event.create(
+        site=Site.get(Site.slug == site_slug),
+        title=title,
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        status="published",
+        capacity=capacity,
+        category=category,
+    )
 
 
 def test_concurrent_registrations_never_exceed_capacity(live_server, seed):
@@ -40,8 +46,12 @@ def test_concurrent_registrations_never_exceed_capacity(live_server, seed):
 
     def attempt(i):
         barrier.wait()
-        response = sessions[i].post(f"{url}/register", timeout=60, allow_redirects=False, data={
-            "csrf_token": tokens[i], "name": f"Persona {i}", "email": f"persona{i}@example.org", "phone": ""})
+        response = sessions[i].post(
+            f"{url}/register",
+            timeout=60,
+            allow_redirects=False,
+            data={"csrf_token": tokens[i], "name": f"Persona {i}", "email": f"persona{i}@example.org", "phone": ""},
+        )
         results[i] = response.status_code
 
     threads = [threading.Thread(target=attempt, args=(i,)) for i in range(people)]

@@ -1,4 +1,5 @@
 """Every string in the code has its English translation."""
+
 from portal.i18n_tools import missing_translations
 
 

@@ -1,5 +1,6 @@
 """Community library: search, title pages, holds, circulation, cataloguing, import,
 notices and figures — every rule through the test client."""
+
 import io
 from datetime import date, timedelta
 
@@ -22,21 +23,43 @@ def lib(seed):
     library = Library.for_site(seed["sites"]["erlembaldo"])
     books = {}
     for key, title, authors, language, age, subjects, isbn, codes in [
-        ("perche", "Perché il cielo è blu", "Rossi Anna", "it", "children", "scienza, cielo", "9780306406157", ["C001"]),
+        (
+            "perche",
+            "Perché il cielo è blu",
+            "Rossi Anna",
+            "it",
+            "children",
+            "scienza, cielo",
+            "9780306406157",
+            ["C001"],
+        ),
         ("gomorra", "Gomorra", "Roberto Saviano", "it", "adults", "camorra, inchiesta", None, ["C002", "C003"]),
         ("matilda", "Matilda", "Roald Dahl", "en", "children", "school, reading", None, ["C004"]),
         ("khubz", "الخبز الحافي", "محمد شكري", "ar", "adults", "رواية", None, ["C005"]),
         ("huozhe", "活着", "余华", "zh", "adults", "小说", None, ["C006"]),
     ]:
-        t = Title(library=library, title=title, authors=authors, language=language, age_group=age,
-                  subjects=subjects, isbn=isbn)
+        t = Title(
+            library=library,
+            title=title,
+            authors=authors,
+            language=language,
+            age_group=age,
+            subjects=subjects,
+            isbn=isbn,
+        )
         t.save()
         for code in codes:
             Copy.create(title=t, barcode=code)
         books[key] = t
     users = seed["users"]
-    return {"library": library, "books": books, "maria": users["maria@binari.example"],
-            "ahmed": users["+393331234567"], "wei": users["wei@binari.example"], "sites": seed["sites"]}
+    return {
+        "library": library,
+        "books": books,
+        "maria": users["maria@binari.example"],
+        "ahmed": users["+393331234567"],
+        "wei": users["wei@binari.example"],
+        "sites": seed["sites"],
+    }
 
 
 STAFF = "erlembaldo@staff.binari.example"
@@ -47,8 +70,9 @@ def staff_login(auth, who=STAFF):
 
 
 def checkout(client, barcode, member, override=""):
-    return client.post("/library/staff/desk", data={"barcode": barcode, "member_code": member.member_code,
-                                                    "override_reason": override})
+    return client.post(
+        "/library/staff/desk", data={"barcode": barcode, "member_code": member.member_code, "override_reason": override}
+    )
 
 
 def checkin(client, barcode):
@@ -62,6 +86,7 @@ def open_loan(barcode):
 
 
 # --- ISBN -----------------------------------------------------------------------------
+
 
 def test_isbn_validation_and_normalisation():
     from portal.library.isbn import normalise_isbn
@@ -77,6 +102,7 @@ def test_isbn_validation_and_normalisation():
 
 
 # --- search ---------------------------------------------------------------------------
+
 
 def test_search_folds_accents_and_case(client, lib):
     for q in ("perche", "PERCHÉ", "Perche cielo", "perch", "rossi", "scienza"):
@@ -139,6 +165,7 @@ def test_available_now_excludes_loaned_and_overdue(client, auth, lib):
 
 
 # --- title page and holds ---------------------------------------------------------------
+
 
 def test_title_page_shows_where_each_copy_is(client, auth, lib):
     staff_login(auth)
@@ -211,20 +238,18 @@ def test_cannot_touch_someone_elses_hold_or_loan(client, auth, lib):
 
 # --- circulation --------------------------------------------------------------------------
 
+
+@pytest.mark.clock("2026-12-02T10:00")
 def test_checkout_sets_due_date_from_policy(client, auth, lib):
+    """30 days from Wednesday 2 December 2026 is 1 January, a holiday: the book is due on the next
+    day Via S. Erlembaldo opens, Saturday 2 January (it opens on Saturday afternoons)."""
     staff_login(auth)
     response = checkout(client, " c001 ", lib["maria"])
     assert response.status_code == 200
     assert "Prestato" in response.get_data(as_text=True)
     loan = open_loan("C001")
     assert loan.member_id == lib["maria"].id
-    # 30 days, moved to a day the centre is open (Monday to Friday in the demo, no holidays).
-    from portal.demo import italian_holidays
-
-    expected = date.today() + timedelta(days=30)
-    while expected.weekday() > 4 or expected in italian_holidays(expected.year):
-        expected += timedelta(days=1)
-    assert loan.due_date == expected
+    assert loan.due_date == date(2027, 1, 2)
 
 
 def test_checkout_bad_input(client, auth, lib):
@@ -367,6 +392,7 @@ def test_checkin_of_shelf_copy_traps_it_for_waiting_hold(client, auth, lib):
 
 # --- renewals ------------------------------------------------------------------------------
 
+
 def test_renew_online_until_the_limit(client, auth, lib):
     staff_login(auth)
     checkout(client, "C001", lib["maria"])
@@ -414,6 +440,7 @@ def test_staff_renews_at_the_desk(client, auth, lib):
 
 # --- privacy --------------------------------------------------------------------------------
 
+
 def test_history_kept_only_with_opt_in(client, auth, lib):
     from portal.library.models import Loan
 
@@ -446,9 +473,19 @@ def test_my_library_needs_login_and_is_linked(client, auth, lib):
 
 # --- staff access ------------------------------------------------------------------------------
 
-STAFF_PAGES = ["/library/staff", "/library/staff/desk", "/library/staff/reader", "/library/staff/holds", "/library/staff/phone",
-               "/library/staff/overdue", "/library/staff/catalogue", "/library/staff/import", "/library/staff/labels",
-               "/library/staff/figures", "/library/staff/titles/new"]
+STAFF_PAGES = [
+    "/library/staff",
+    "/library/staff/desk",
+    "/library/staff/reader",
+    "/library/staff/holds",
+    "/library/staff/phone",
+    "/library/staff/overdue",
+    "/library/staff/catalogue",
+    "/library/staff/import",
+    "/library/staff/labels",
+    "/library/staff/figures",
+    "/library/staff/titles/new",
+]
 
 
 def test_staff_pages_render(client, auth, lib):
@@ -469,8 +506,9 @@ def test_staff_only_on_their_centre(client, auth, lib):
     assert response.status_code == 200 and "non c'è una biblioteca" in response.get_data(as_text=True)
     assert 'name="barcode"' not in response.get_data(as_text=True)
     assert client.get("/library/staff/desk?site=erlembaldo").status_code == 403
-    response = client.post("/library/staff/desk?site=erlembaldo",
-                           data={"barcode": "C001", "member_code": lib["maria"].member_code})
+    response = client.post(
+        "/library/staff/desk?site=erlembaldo", data={"barcode": "C001", "member_code": lib["maria"].member_code}
+    )
     assert response.status_code == 403 and open_loan("C001") is None
     auth.logout()
     auth.login("admin@binari.example")
@@ -495,12 +533,19 @@ def test_another_centre_can_have_a_library(client, auth, lib):
 
 # --- cataloguing ------------------------------------------------------------------------------------
 
+
 def test_add_title_validates_and_normalises_isbn(client, auth, lib):
     from portal.library.models import Title
 
     staff_login(auth)
-    data = {"title": "Il barone rampante", "authors": "Italo Calvino", "isbn": "0-306-40615-3",
-            "language": "it", "age_group": "adults", "year": "1957"}
+    data = {
+        "title": "Il barone rampante",
+        "authors": "Italo Calvino",
+        "isbn": "0-306-40615-3",
+        "language": "it",
+        "age_group": "adults",
+        "year": "1957",
+    }
     response = client.post("/library/staff/titles/new", data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "ISBN non valido" in html and 'value="Il barone rampante"' in html
@@ -525,7 +570,9 @@ def test_barcodes_are_unique(client, auth, lib):
     assert response.status_code == 422 and "già usato" in response.get_data(as_text=True)
     response = client.post(f"/library/staff/titles/{title.id}/copies", data={"barcode": "a b"})
     assert response.status_code == 422
-    response = client.post(f"/library/staff/titles/{title.id}/copies", data={"barcode": "c010", "shelf_mark": "ADU SAV"})
+    response = client.post(
+        f"/library/staff/titles/{title.id}/copies", data={"barcode": "c010", "shelf_mark": "ADU SAV"}
+    )
     assert response.status_code == 302 and Copy.get(Copy.barcode == "C010").shelf_mark == "ADU SAV"
     copy = Copy.get(Copy.barcode == "C010")
     response = client.post(f"/library/staff/copies/{copy.id}", data={"barcode": "C002"})
@@ -534,20 +581,24 @@ def test_barcodes_are_unique(client, auth, lib):
 
 # --- CSV import ----------------------------------------------------------------------------------------
 
-GOOD_CSV = ("titolo;autori;isbn;lingua;eta;soggetti;editore;anno;copie;collocazione\n"
-            "Il Gruffalò;Julia Donaldson;;it;bambini;albo illustrato;Emme;1999;IMP001 IMP002;RAG DON\n"
-            "Cien años de soledad;Gabriel García Márquez;;spagnolo;adulti;novela;Sudamericana;1967;IMP003;ADU GAR\n"
-            "三体;刘慈欣;;zh;adulti;科幻;;2008;IMP004;\n")
+GOOD_CSV = (
+    "titolo;autori;isbn;lingua;eta;soggetti;editore;anno;copie;collocazione\n"
+    "Il Gruffalò;Julia Donaldson;;it;bambini;albo illustrato;Emme;1999;IMP001 IMP002;RAG DON\n"
+    "Cien años de soledad;Gabriel García Márquez;;spagnolo;adulti;novela;Sudamericana;1967;IMP003;ADU GAR\n"
+    "三体;刘慈欣;;zh;adulti;科幻;;2008;IMP004;\n"
+)
 
 
 def upload(client, content, name="catalogo.csv"):
     data = content.encode() if isinstance(content, str) else content
-    return client.post("/library/staff/import", data={"file": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/library/staff/import", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
 
 
 def test_csv_import_preview_then_confirm(client, auth, lib):
     import re
+
     from portal.library.models import Copy, Title
 
     staff_login(auth)
@@ -570,11 +621,13 @@ def test_csv_import_row_errors_import_nothing(client, auth, lib):
     from portal.library.models import Title
 
     staff_login(auth)
-    bad = GOOD_CSV + ("Libro senza lingua;Anonimo;;klingon;adulti;;;;IMP005;\n"
-                      ";Senza titolo;;it;;;;;;\n"
-                      "ISBN sbagliato;X;978-0-306-40615-8;it;adulti;;;;IMP006;\n"
-                      "Codice doppio;Y;;it;adulti;;;;IMP001;\n"
-                      "Codice esistente;Z;;it;adulti;;;;C001;\n")
+    bad = GOOD_CSV + (
+        "Libro senza lingua;Anonimo;;klingon;adulti;;;;IMP005;\n"
+        ";Senza titolo;;it;;;;;;\n"
+        "ISBN sbagliato;X;978-0-306-40615-8;it;adulti;;;;IMP006;\n"
+        "Codice doppio;Y;;it;adulti;;;;IMP001;\n"
+        "Codice esistente;Z;;it;adulti;;;;C001;\n"
+    )
     response = upload(client, bad)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -585,14 +638,17 @@ def test_csv_import_row_errors_import_nothing(client, auth, lib):
     assert Title.select().where(Title.title == "Il Gruffalò").count() == 0
 
 
-@pytest.mark.parametrize("content, message", [
-    ("nome,cognome\nMario,Rossi\n", "Colonne non riconosciute"),
-    ("titolo;autori;lingua\nPerché;Rossi;it\n".encode("latin-1"), "UTF-8"),
-    (b"", "vuoto"),
-    (b"\x00\x01\x02" * 1000, "UTF-8"),
-    (b"A" * (10 * 1024 * 1024), "troppo grande"),
-    ('titolo,lingua\n"non chiuso,it\n', ""),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("nome,cognome\nMario,Rossi\n", "Colonne non riconosciute"),
+        ("titolo;autori;lingua\nPerché;Rossi;it\n".encode("latin-1"), "UTF-8"),
+        (b"", "vuoto"),
+        (b"\x00\x01\x02" * 1000, "UTF-8"),
+        (b"A" * (10 * 1024 * 1024), "troppo grande"),
+        ('titolo,lingua\n"non chiuso,it\n', ""),
+    ],
+)
 def test_csv_import_malformed_files(client, auth, lib, content, message):
     from portal.library.models import Title
 
@@ -606,6 +662,7 @@ def test_csv_import_malformed_files(client, auth, lib, content, message):
 
 def test_csv_import_is_all_or_nothing_when_catalogue_changes(client, auth, lib):
     import re
+
     from portal.library.models import Copy, Title
 
     staff_login(auth)
@@ -628,6 +685,7 @@ def test_import_token_belongs_to_uploader(client, auth, lib):
 
 
 # --- documents and figures ----------------------------------------------------------------------------------
+
 
 def test_labels_pdf(client, auth, lib, tmp_path):
     staff_login(auth)
@@ -675,6 +733,7 @@ def test_english_pages(client, auth, lib):
 
 # --- demo -------------------------------------------------------------------------------------------------
 
+
 def test_demo_loads_a_believable_library(client, seed):
     from portal.library import demo
     from portal.library.models import Hold, Loan, Title
@@ -721,9 +780,13 @@ def test_desk_errors_sit_by_their_field_in_english(client, auth, lib):
     staff_login(auth)
     client.post("/language", data={"lang": "en", "next": "/"})
     refresh()
-    html = client.post("/library/staff/desk", data={"barcode": "C001", "member_code": "BNZZZZZZ"}).get_data(as_text=True)
+    html = client.post("/library/staff/desk", data={"barcode": "C001", "member_code": "BNZZZZZZ"}).get_data(
+        as_text=True
+    )
     assert 'id="member_code-error">No membership card with code BNZZZZZZ.' in html
-    html = client.post("/library/staff/desk", data={"barcode": "XX", "member_code": lib["maria"].member_code}).get_data(as_text=True)
+    html = client.post("/library/staff/desk", data={"barcode": "XX", "member_code": lib["maria"].member_code}).get_data(
+        as_text=True
+    )
     assert 'id="barcode-error">No copy with barcode XX in this library.' in html
 
 
@@ -748,8 +811,14 @@ def test_staff_set_the_lending_rules(client, auth, lib):
     from portal.library.models import Library
 
     staff_login(auth)
-    data = {"loan_days": "21", "max_renewals": "1", "max_loans": "3", "max_holds": "4", "pickup_days": "5",
-            "due_soon_days": "2"}
+    data = {
+        "loan_days": "21",
+        "max_renewals": "1",
+        "max_loans": "3",
+        "max_holds": "4",
+        "pickup_days": "5",
+        "due_soon_days": "2",
+    }
     assert client.post("/library/staff", data=data).status_code == 302
     library = Library.get_by_id(lib["library"].id)
     assert (library.loan_days, library.max_renewals, library.max_loans, library.pickup_days) == (21, 1, 3, 5)
@@ -825,16 +894,22 @@ def test_withdrawn_copy_on_hold_shelf_returns_hold_to_queue(client, auth, lib):
     client.post(f"/library/staff/copies/{copy.id}", data={"barcode": "C004", "withdrawn": "y", "note": "rovinato"})
     hold = Hold.get(Hold.member == lib["maria"].id)
     assert hold.status == "waiting" and hold.copy is None
-    assert "Nessuna copia da prestare" in client.get(f"/library/titles/{lib['books']['matilda'].id}").get_data(as_text=True)
+    assert "Nessuna copia da prestare" in client.get(f"/library/titles/{lib['books']['matilda'].id}").get_data(
+        as_text=True
+    )
 
 
 def test_reader_card_at_the_desk(client, auth, lib):
     staff_login(auth)
     checkout(client, "C001", lib["maria"])
-    html = client.get("/library/staff/reader", query_string={"code": lib["maria"].member_code.lower()}).get_data(as_text=True)
+    html = client.get("/library/staff/reader", query_string={"code": lib["maria"].member_code.lower()}).get_data(
+        as_text=True
+    )
     assert "Maria Rossi" in html and "Perché il cielo è blu" in html and "Può prendere libri" in html
     with time_machine.travel(open_loan("C001").due_date + timedelta(days=2)):
-        html = client.get("/library/staff/reader", query_string={"code": lib["maria"].member_code}).get_data(as_text=True)
+        html = client.get("/library/staff/reader", query_string={"code": lib["maria"].member_code}).get_data(
+            as_text=True
+        )
         assert "Prestito bloccato" in html and "scaduto" in html
     response = client.get("/library/staff/reader?code=BNNOPE00")
     assert response.status_code == 404 and "Nessuna tessera" in response.get_data(as_text=True)

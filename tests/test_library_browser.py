@@ -1,5 +1,6 @@
 """A resident on a 360x640 phone, with JavaScript on and off: search the
 catalogue, place a hold, find it in "My library"."""
+
 import re
 
 import pytest
@@ -10,9 +11,11 @@ def catalogue(app, seed):
     from portal.library.models import Copy, Library, Title
 
     library = Library.for_site(seed["sites"]["erlembaldo"])
-    for title, author, language, code in [("Perché il cielo è blu", "Anna Rossi", "it", "BR001"),
-                                          ("Il Gruffalò", "Julia Donaldson", "it", "BR002"),
-                                          ("Matilda", "Roald Dahl", "en", "BR003")]:
+    for title, author, language, code in [
+        ("Perché il cielo è blu", "Anna Rossi", "it", "BR001"),
+        ("Il Gruffalò", "Julia Donaldson", "it", "BR002"),
+        ("Matilda", "Roald Dahl", "en", "BR003"),
+    ]:
         t = Title(library=library, title=title, authors=author, language=language, age_group="children")
         t.save()
         Copy.create(title=t, barcode=code)

@@ -1,12 +1,12 @@
 """The library's integrity rules under concurrent requests at a real server
 (gunicorn, 4 workers x 4 threads, CSRF on): one open loan per copy, one ready
 hold per copy, a unique queue order, one active hold per person and title."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-
 from conftest import csrf_token_from, make_user
 
 N = 24
@@ -42,8 +42,12 @@ def test_integrity_under_concurrent_requests(live_server, library_world):
 def logged_in(server, identifier, password):
     session = requests.Session()
     token = csrf_token_from(session.get(server.url + "/login", timeout=30).text)
-    response = session.post(server.url + "/login", data={"identifier": identifier, "password": password,
-                                                          "csrf_token": token}, allow_redirects=False, timeout=30)
+    response = session.post(
+        server.url + "/login",
+        data={"identifier": identifier, "password": password, "csrf_token": token},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert response.status_code == 302, response.text[:500]
     return session
 
@@ -87,26 +91,45 @@ def concurrent_checkouts_of_one_copy(live_server, library_world, title, copy):
 
 def concurrent_holds_on_the_last_copy(live_server, library_world, title, copy):
     """23 people queue for the last copy at once, one of them tapping 20 times: a unique, gap-free queue."""
+    from datetime import date, timedelta
+
     from portal.library.models import Hold, Loan
     from portal.models import utcnow
-    from datetime import date, timedelta
 
     readers = library_world["readers"]
     # The only copy is out: everybody queues at once.
-    Loan.create(copy=copy, member=readers[0], library=library_world["library"], language="it",
-                issued_at=utcnow(), due_date=date.today() + timedelta(days=30))
+    Loan.create(
+        copy=copy,
+        member=readers[0],
+        library=library_world["library"],
+        language="it",
+        issued_at=utcnow(),
+        due_date=date.today() + timedelta(days=30),
+    )
     prepared = []
     for reader in readers[1:]:
         session = logged_in(live_server, reader.email, "password123")
         token = fresh(session, f"{live_server.url}/library/titles/{title.id}")
-        prepared.append(lambda s=session, t=token: s.post(f"{live_server.url}/library/titles/{title.id}/hold",
-                                                          data={"csrf_token": t}, allow_redirects=False, timeout=60))
+        prepared.append(
+            lambda s=session, t=token: s.post(
+                f"{live_server.url}/library/titles/{title.id}/hold",
+                data={"csrf_token": t},
+                allow_redirects=False,
+                timeout=60,
+            )
+        )
     # ... and one impatient person taps the button twenty times at once.
     eager = logged_in(live_server, readers[1].email, "password123")
     # (readers[1] is also in the crowd above: their duplicates must fail too)
     token = fresh(eager, f"{live_server.url}/library/titles/{title.id}")
-    prepared += [lambda t=token: eager.post(f"{live_server.url}/library/titles/{title.id}/hold",
-                                            data={"csrf_token": t}, allow_redirects=False, timeout=60)] * 20
+    prepared += [
+        lambda t=token: eager.post(
+            f"{live_server.url}/library/titles/{title.id}/hold",
+            data={"csrf_token": t},
+            allow_redirects=False,
+            timeout=60,
+        )
+    ] * 20
     responses = fire(prepared)
     assert all(r.status_code in (302, 422) for r in responses), [r.status_code for r in responses]
     holds = list(Hold.select().where(Hold.title == title.id))
@@ -117,21 +140,33 @@ def concurrent_holds_on_the_last_copy(live_server, library_world, title, copy):
 
 def concurrent_checkins_give_the_copy_to_one_person(live_server, library_world, title, copy):
     """24 check-ins of the same returned copy at once: one return, one person on the hold shelf."""
-    from portal.library.models import Hold, Loan
-    from portal.models import utcnow
     from datetime import date, timedelta
 
+    from portal.library.models import Hold, Loan
+    from portal.models import utcnow
+
     readers = library_world["readers"]
-    Loan.create(copy=copy, member=readers[0], library=library_world["library"], language="it",
-                issued_at=utcnow(), due_date=date.today() + timedelta(days=30))
+    Loan.create(
+        copy=copy,
+        member=readers[0],
+        library=library_world["library"],
+        language="it",
+        issued_at=utcnow(),
+        due_date=date.today() + timedelta(days=30),
+    )
     for position, reader in enumerate(readers[1:4], start=1):
         Hold.create(title=title, member=reader, position=position)
     prepared = []
     for _ in range(N):
         session = logged_in(live_server, "erlembaldo@staff.binari.example", "binari2026")
         token = fresh(session, live_server.url + "/library/staff/desk")
-        prepared.append(lambda s=session, t=token: s.post(live_server.url + "/library/staff/checkin",
-                                                          data={"in-barcode": copy.barcode, "csrf_token": t}, timeout=60))
+        prepared.append(
+            lambda s=session, t=token: s.post(
+                live_server.url + "/library/staff/checkin",
+                data={"in-barcode": copy.barcode, "csrf_token": t},
+                timeout=60,
+            )
+        )
     responses = fire(prepared)
     assert all(r.status_code == 200 for r in responses), [r.status_code for r in responses]
     assert sum("Restituito" in r.text for r in responses) == 1

@@ -1,5 +1,6 @@
 """The library on PostgreSQL: migration (partial unique indexes, no FTS5), the
 LIKE search on the folded column, circulation and holds."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -27,8 +28,14 @@ def test_library_on_postgres(pg_lib):
     assert not is_sqlite()
     assert not diff_models(database().obj, all_models())
     library = Library.for_site(seed["sites"]["erlembaldo"])
-    book = Title(library=library, title="Perché il cielo è blu", authors="Anna Rossi", language="it",
-                 age_group="children", isbn="9780306406157")
+    book = Title(
+        library=library,
+        title="Perché il cielo è blu",
+        authors="Anna Rossi",
+        language="it",
+        age_group="children",
+        isbn="9780306406157",
+    )
     book.save()
     Copy.create(title=book, barcode="PG001")
     client = app.test_client()
@@ -36,14 +43,24 @@ def test_library_on_postgres(pg_lib):
         assert "Perché il cielo è blu" in client.get("/library", query_string={"q": q}).get_data(as_text=True), q
     maria, wei = seed["users"]["maria@binari.example"], seed["users"]["wei@binari.example"]
     client.post("/login", data={"identifier": "erlembaldo@staff.binari.example", "password": "binari2026"})
-    assert client.post("/library/staff/desk", data={"barcode": "PG001", "member_code": maria.member_code}).status_code == 200
-    assert client.post("/library/staff/desk", data={"barcode": "PG001", "member_code": wei.member_code}).status_code == 409
+    assert (
+        client.post("/library/staff/desk", data={"barcode": "PG001", "member_code": maria.member_code}).status_code
+        == 200
+    )
+    assert (
+        client.post("/library/staff/desk", data={"barcode": "PG001", "member_code": wei.member_code}).status_code == 409
+    )
     assert "Perché" not in client.get("/library?available=1").get_data(as_text=True)
     # The partial unique index holds on PostgreSQL too.
     with pytest.raises(IntegrityError):
         with database().atomic():
-            Loan.create(copy=Copy.get(Copy.barcode == "PG001"), member=wei, library=library, language="it",
-                        due_date=date.today() + timedelta(days=30))
+            Loan.create(
+                copy=Copy.get(Copy.barcode == "PG001"),
+                member=wei,
+                library=library,
+                language="it",
+                due_date=date.today() + timedelta(days=30),
+            )
     client.post("/logout")
     client.post("/login", data={"identifier": "wei@binari.example", "password": "binari2026"})
     assert client.post(f"/library/titles/{book.id}/hold").status_code == 302
@@ -51,7 +68,9 @@ def test_library_on_postgres(pg_lib):
     assert "In lista: posizione 1" in client.get("/account/loans").get_data(as_text=True)
     client.post("/logout")
     client.post("/login", data={"identifier": "erlembaldo@staff.binari.example", "password": "binari2026"})
-    assert "Metti questa copia" in client.post("/library/staff/checkin", data={"in-barcode": "PG001"}).get_data(as_text=True)
+    assert "Metti questa copia" in client.post("/library/staff/checkin", data={"in-barcode": "PG001"}).get_data(
+        as_text=True
+    )
     assert Hold.get(Hold.member == wei.id).status == "ready"
     for url in ("/library/staff/figures", "/library/staff/overdue", "/library/staff/holds", "/library/staff/phone"):
         assert client.get(url).status_code == 200, url

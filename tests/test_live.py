@@ -1,21 +1,31 @@
 """Against a real gunicorn: committed data survives a killed server; the browser path
 (register, log in, reach a centre page) works at 360x640 with JavaScript on and off."""
+
 import os
 import signal
 
 import pytest
 import requests
-
 from conftest import csrf_token_from
+
 from portal.models import User
 
 
 def test_committed_signup_survives_killed_server(live_server, seed):
     session = requests.Session()
     token = csrf_token_from(session.get(live_server.url + "/register").text)
-    response = session.post(live_server.url + "/register", allow_redirects=False, data={
-        "csrf_token": token, "name": "Durevole", "email": "", "phone": "3289998877",
-        "password": "durevole123", "password_confirm": "durevole123"})
+    response = session.post(
+        live_server.url + "/register",
+        allow_redirects=False,
+        data={
+            "csrf_token": token,
+            "name": "Durevole",
+            "email": "",
+            "phone": "3289998877",
+            "password": "durevole123",
+            "password_confirm": "durevole123",
+        },
+    )
     assert response.status_code == 302
     # SIGKILL the master and its workers: no clean shutdown, no checkpoint.
     os.kill(live_server.process.pid, signal.SIGKILL)
@@ -26,8 +36,9 @@ def test_committed_signup_survives_killed_server(live_server, seed):
 
 
 def test_live_server_refuses_post_without_csrf(live_server, seed):
-    response = requests.post(live_server.url + "/login", data={"identifier": "maria@binari.example",
-                                                               "password": "binari2026"})
+    response = requests.post(
+        live_server.url + "/login", data={"identifier": "maria@binari.example", "password": "binari2026"}
+    )
     assert response.status_code == 400
 
 

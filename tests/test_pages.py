@@ -1,5 +1,6 @@
 """Every page a resident reaches from the home page: within the data budget,
 accessible basics (lang, one h1, labelled inputs), friendly error pages."""
+
 import gzip
 import re
 from html.parser import HTMLParser
@@ -45,8 +46,9 @@ def check_page(client, path):
     assert re.search(rb'<html lang="(it|en)"', html), path
     assert facts.h1 == 1, f"{path}: {facts.h1} h1"
     for attrs in facts.inputs:
-        assert attrs.get("id") in facts.labels or attrs.get("aria-label") or attrs.get("aria-labelledby"), \
+        assert attrs.get("id") in facts.labels or attrs.get("aria-label") or attrs.get("aria-labelledby"), (
             f"{path}: unlabelled input {attrs}"
+        )
     assert all(src and src.startswith("/static/") for src in facts.scripts), f"{path}: inline script"
     return facts
 
@@ -86,6 +88,7 @@ def test_member_and_staff_pages_reachable_from_account(client, demo, auth, who):
 
 def test_server_error_page_is_friendly(tmp_path):
     from conftest import test_settings
+
     from portal import create_app
 
     app = create_app(test_settings(tmp_path / "e.sqlite3", PROPAGATE_EXCEPTIONS=False, TESTING=False))

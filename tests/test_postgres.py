@@ -1,4 +1,5 @@
 """The same code on PostgreSQL: migrations, demo data, accounts, pages."""
+
 import pytest
 from playhouse.schema_diff import diff_models
 
@@ -33,12 +34,28 @@ def test_migrations_and_demo_on_postgres(pg_app):
 
 def test_accounts_on_postgres(pg_app):
     client = pg_app.test_client()
-    response = client.post("/register", data={"name": "Pg Persona", "email": "PG@example.org", "phone": "",
-                                              "password": "postgres1", "password_confirm": "postgres1"})
+    response = client.post(
+        "/register",
+        data={
+            "name": "Pg Persona",
+            "email": "PG@example.org",
+            "phone": "",
+            "password": "postgres1",
+            "password_confirm": "postgres1",
+        },
+    )
     assert response.status_code == 302
     client.post("/logout")
     assert client.post("/login", data={"identifier": "pg@example.org", "password": "postgres1"}).status_code == 302
     assert client.get("/account/card.pdf").data.startswith(b"%PDF")
-    duplicate = client.post("/register", data={"name": "Altro", "email": "pg@example.org", "phone": "",
-                                               "password": "postgres1", "password_confirm": "postgres1"})
+    duplicate = client.post(
+        "/register",
+        data={
+            "name": "Altro",
+            "email": "pg@example.org",
+            "phone": "",
+            "password": "postgres1",
+            "password_confirm": "postgres1",
+        },
+    )
     assert duplicate.status_code in (302, 422)  # logged in -> redirected; else refused

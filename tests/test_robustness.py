@@ -1,5 +1,6 @@
 """Bad input never gets a 500: every POST and GET endpoint, fed junk as a stranger and
 as an admin (who may reach everything), answers with a 2xx/3xx/4xx."""
+
 import re
 from html.parser import HTMLParser
 
@@ -7,17 +8,49 @@ import pytest
 
 JUNK_FORMS = [
     {},
-    {"name": "<script>alert(1)</script>", "email": "x" * 300, "phone": "☎☎☎", "q": "'\"%_\\",
-     "day": "2026-02-30", "date": "31/02/2026", "start": "25:99", "capacity": "-5", "party": "999",
-     "barcode": "' OR 1=1 --", "member_code": "\x00\x01", "isbn": "978-0", "slot": "night",
-     "starts_at": "yesterday", "ends_at": "", "count": "1e9", "until": "0000-00-00", "lang": "xx",
-     "site": "atlantide", "id": "NaN", "action": "explode", "codes": "\n" * 50},
+    {
+        "name": "<script>alert(1)</script>",
+        "email": "x" * 300,
+        "phone": "☎☎☎",
+        "q": "'\"%_\\",
+        "day": "2026-02-30",
+        "date": "31/02/2026",
+        "start": "25:99",
+        "capacity": "-5",
+        "party": "999",
+        "barcode": "' OR 1=1 --",
+        "member_code": "\x00\x01",
+        "isbn": "978-0",
+        "slot": "night",
+        "starts_at": "yesterday",
+        "ends_at": "",
+        "count": "1e9",
+        "until": "0000-00-00",
+        "lang": "xx",
+        "site": "atlantide",
+        "id": "NaN",
+        "action": "explode",
+        "codes": "\n" * 50,
+    },
 ]
 # PostgreSQL enforces varchar lengths that SQLite ignores: every field far too long.
 LONG = "x" * 5000
-JUNK_FORMS.append({key: LONG for key in JUNK_FORMS[1]} | {
-    "title": LONG, "description": LONG, "message": LONG, "notes": LONG, "reason": LONG, "authors": LONG,
-    "password": LONG, "password_confirm": LONG, "identifier": LONG, "alt": LONG, "skills": LONG})
+JUNK_FORMS.append(
+    {key: LONG for key in JUNK_FORMS[1]}
+    | {
+        "title": LONG,
+        "description": LONG,
+        "message": LONG,
+        "notes": LONG,
+        "reason": LONG,
+        "authors": LONG,
+        "password": LONG,
+        "password_confirm": LONG,
+        "identifier": LONG,
+        "alt": LONG,
+        "skills": LONG,
+    }
+)
 PARAM_VALUES = {"int": ["1", "999999"], "default": ["1", "zz", "..%2F..%2Fetc"]}
 
 
@@ -46,8 +79,10 @@ def test_no_endpoint_answers_500_to_junk(demo_app, who):
     failures = []
     for rule in demo_app.url_map.iter_rules():
         # (logging out, deleting the account or resetting its own password would end the tour)
-        if rule.endpoint in ("static", "auth.logout", "account.delete", "staff.member_reset_password") \
-                or "<path:" in rule.rule:
+        if (
+            rule.endpoint in ("static", "auth.logout", "account.delete", "staff.member_reset_password")
+            or "<path:" in rule.rule
+        ):
             continue
         for url in expand(rule):
             if "GET" in rule.methods:
@@ -109,8 +144,12 @@ def test_every_form_refuses_overlong_text_on_postgres(pg_app):
     result = pg_app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     client = pg_app.test_client()
-    assert client.post("/login", data={"identifier": "coordinamento@staff.binari.example",
-                                       "password": "binari2026"}).status_code == 302
+    assert (
+        client.post(
+            "/login", data={"identifier": "coordinamento@staff.binari.example", "password": "binari2026"}
+        ).status_code
+        == 302
+    )
     # Pages with forms: the member's and the staff's, two links deep from /staff.
     pages = ["/account", "/staff", "/staff/members/new", "/events/propose", "/volunteer/profile"]
     link = re.compile(r'href="(/(?:staff|[a-z]+/staff|volunteer/manage|events/staff)[^"#?]*)"')

@@ -1,5 +1,6 @@
 """Schema changes only through migrations: an empty database migrated to the
 latest version has exactly the models' tables, columns and indexes."""
+
 from peewee import SqliteDatabase
 from playhouse.migrations import Runner
 from playhouse.schema_diff import diff_models

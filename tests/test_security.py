@@ -1,6 +1,6 @@
 """CSRF on every POST (forms and htmx), security headers, no open redirects."""
-import pytest
 
+import pytest
 from conftest import csrf_token_from
 
 
@@ -19,8 +19,9 @@ def test_post_without_csrf_token_is_refused(client, seed):
 
 def test_post_with_form_token_works(client, seed):
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"identifier": "maria@binari.example", "password": "binari2026",
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"identifier": "maria@binari.example", "password": "binari2026", "csrf_token": token}
+    )
     assert response.status_code == 302
 
 
@@ -28,8 +29,7 @@ def test_htmx_request_sends_token_in_header(client, seed):
     html = client.get("/").get_data(as_text=True)
     assert 'hx-headers=\'{"X-CSRFToken": "' in html
     token = html.split('"X-CSRFToken": "', 1)[1].split('"', 1)[0]
-    client.post("/login", data={"identifier": "maria@binari.example", "password": "binari2026",
-                                "csrf_token": token})
+    client.post("/login", data={"identifier": "maria@binari.example", "password": "binari2026", "csrf_token": token})
     response = client.post("/logout", headers={"HX-Request": "true", "X-CSRFToken": token})
     assert response.status_code == 302
     response = client.post("/logout", headers={"HX-Request": "true"})

@@ -1,7 +1,9 @@
 """Roles, assisted sign-up at the desk, desk password reset, outbox."""
+
 import re
 
 from conftest import make_user
+
 from portal.models import OutboxMessage, StaffSite, User
 
 
@@ -45,8 +47,9 @@ def test_desk_password_reset_for_resident_only(client, seed, auth):
     ahmed = User.get(User.phone == "+393331234567")
     response = client.post(f"/staff/members/{ahmed.id}/reset-password")
     assert response.status_code == 200
-    password = re.search(r"Password temporanea: <strong class=\"code\">([a-z0-9-]+)</strong>",
-                         response.get_data(as_text=True)).group(1)
+    password = re.search(
+        r"Password temporanea: <strong class=\"code\">([a-z0-9-]+)</strong>", response.get_data(as_text=True)
+    ).group(1)
     colleague = User.get(User.email == "faenza@staff.binari.example")
     assert client.post(f"/staff/members/{colleague.id}/reset-password").status_code == 403
     assert client.post("/staff/members/9999/reset-password").status_code == 404
@@ -63,8 +66,9 @@ def test_member_search_by_code_phone_name(client, seed, auth):
     fragment = client.get("/staff/members", query_string={"q": "wei"}, headers={"HX-Request": "true"})
     assert "<html" not in fragment.get_data(as_text=True) and "Wei Chen" in fragment.get_data(as_text=True)
     assert "HX-Request" in fragment.headers["Vary"]
-    boosted = client.get("/staff/members", query_string={"q": "wei"},
-                         headers={"HX-Request": "true", "HX-Boosted": "true"})
+    boosted = client.get(
+        "/staff/members", query_string={"q": "wei"}, headers={"HX-Request": "true", "HX-Boosted": "true"}
+    )
     assert "<html" in boosted.get_data(as_text=True)
 
 

@@ -1,10 +1,10 @@
 """Volunteer shifts through the test client: sign-up (account, guest, +N), waitlist and
 promotion, cut-off, overlap, profile, ICS, certificate, and the coordinators' pages."""
+
 import re
 from datetime import date, time, timedelta
 
 import pytest
-
 from conftest import make_user
 
 
@@ -15,16 +15,26 @@ def vol(seed):
     from portal.volunteer.models import Opportunity, Shift
 
     faenza = Site.get(Site.slug == "faenza")
-    opp = Opportunity.create(site=faenza, title="Distribuzione di prova", activity="food",
-                             description="Borse della spesa", requirements="Scarpe chiuse", max_party=3,
-                             cancel_cutoff_hours=12, coordinator=User.get(User.email == "faenza@staff.binari.example"),
-                             skills=",haccp,", languages=",ar,")
+    opp = Opportunity.create(
+        site=faenza,
+        title="Distribuzione di prova",
+        activity="food",
+        description="Borse della spesa",
+        requirements="Scarpe chiuse",
+        max_party=3,
+        cancel_cutoff_hours=12,
+        coordinator=User.get(User.email == "faenza@staff.binari.example"),
+        skills=",haccp,",
+        languages=",ar,",
+    )
 
     def make_shift(hours_ahead=72, capacity=4, length=3, opportunity=opp):
         from portal.models import utcnow
+
         start = utcnow().replace(second=0, microsecond=0) + timedelta(hours=hours_ahead)
-        return Shift.create(opportunity=opportunity, starts_at=start, ends_at=start + timedelta(hours=length),
-                            capacity=capacity)
+        return Shift.create(
+            opportunity=opportunity, starts_at=start, ends_at=start + timedelta(hours=length), capacity=capacity
+        )
 
     class Vol:
         pass
@@ -37,11 +47,13 @@ def vol(seed):
 
 def fresh(shift):
     from portal.volunteer.models import Shift
+
     return Shift.get_by_id(shift.id)
 
 
 def signups(shift, status=None):
     from portal.volunteer.models import Signup
+
     q = Signup.select().where(Signup.shift == shift.id)
     if status:
         q = q.where(Signup.status == status)
@@ -50,6 +62,7 @@ def signups(shift, status=None):
 
 def outbox():
     from portal.models import OutboxMessage
+
     return list(OutboxMessage.select().order_by(OutboxMessage.id))
 
 
@@ -204,6 +217,7 @@ def test_cancellation_promotes_first_in_line_and_tells_them(app, client, auth, v
     before = len(outbox())
     first = signups(shift, "active")[0]
     from portal.volunteer import service
+
     with app.test_request_context():
         service.cancel_signup(first)
     assert fresh(shift).taken == 2
@@ -229,6 +243,7 @@ def test_promotion_skips_a_party_that_does_not_fit(app, client, vol):
     guest(client, shift, name="Gruppo", phone="3331111113", party=3, waitlist="1")
     guest(client, shift, name="Singolo", phone="3331111114", waitlist="1")
     from portal.volunteer import service
+
     with app.test_request_context():
         service.cancel_signup(signups(shift, "active")[0])
     assert [s.name for s in signups(shift, "active")] == ["B", "C", "Singolo"]
@@ -257,6 +272,7 @@ def test_no_signup_after_start_and_no_cancel_after_cutoff(client, auth, vol):
 def test_cannot_cancel_someone_elses_signup(client, auth, vol):
     other = make_user("Altra", email="altra@example.org")
     from portal.volunteer import service
+
     s = service.sign_up(vol.shift, user=other)
     auth.login()
     assert client.post(f"/volunteer/mine/{s.id}/cancel").status_code == 404
@@ -276,6 +292,7 @@ def test_overlap_warning(client, auth, vol):
 def test_cancelled_shift_refuses_signups(client, vol):
     from portal.models import utcnow
     from portal.volunteer.models import Shift
+
     Shift.update(cancelled_at=utcnow()).where(Shift.id == vol.shift.id).execute()
     response = guest(client, vol.shift)
     assert response.status_code == 409 and signups(vol.shift) == []
@@ -287,9 +304,16 @@ def test_profile_ics_hours_and_certificate(client, auth, vol):
     from portal.volunteer.models import Profile, Signup
 
     auth.login()
-    response = client.post("/volunteer/profile", data={"skills": ["haccp", "cooking"], "languages": ["it", "ar"],
-                                                       "availability": ["saturday"], "site": str(vol.site.id),
-                                                       "in_directory": "y"})
+    response = client.post(
+        "/volunteer/profile",
+        data={
+            "skills": ["haccp", "cooking"],
+            "languages": ["it", "ar"],
+            "availability": ["saturday"],
+            "site": str(vol.site.id),
+            "in_directory": "y",
+        },
+    )
     assert response.status_code == 302
     maria = User.get(User.email == "maria@binari.example")
     profile = Profile.get(Profile.user == maria)
@@ -308,8 +332,16 @@ def test_profile_ics_hours_and_certificate(client, auth, vol):
     # no hours yet: the certificate explains instead of printing an empty page
     assert client.get("/volunteer/mine/certificate.pdf").status_code == 302
     past = vol.make_shift(hours_ahead=-30, length=4)
-    Signup.create(shift=past, user=maria, name=maria.name, party=1, attended=True, minutes_served=240,
-                  confirmed=True, key_user=maria.id)
+    Signup.create(
+        shift=past,
+        user=maria,
+        name=maria.name,
+        party=1,
+        attended=True,
+        minutes_served=240,
+        confirmed=True,
+        key_user=maria.id,
+    )
     html = client.get("/volunteer/mine").get_data(as_text=True)
     assert "Ore di volontariato: 4" in html
     pdf = client.get("/volunteer/mine/certificate.pdf")
@@ -334,8 +366,10 @@ def test_residents_and_other_centres_are_kept_out(client, auth, vol):
     assert client.post(f"/volunteer/manage/shifts/{vol.shift.id}/cancel").status_code == 403
     assert client.get(f"/volunteer/manage/opportunities/{vol.opp.id}").status_code == 403
     assert client.get("/volunteer/manage/day/faenza/2030-01-05").status_code == 403
-    response = client.post("/volunteer/manage/opportunities/new", data={"site": str(vol.site.id), "title": "X",
-                                                                        "activity": "food", "coordinator": "0"})
+    response = client.post(
+        "/volunteer/manage/opportunities/new",
+        data={"site": str(vol.site.id), "title": "X", "activity": "food", "coordinator": "0"},
+    )
     assert response.status_code == 422  # Faenza is not among the choices for Visconti's staff
 
 
@@ -344,18 +378,38 @@ def test_create_opportunity_and_weekly_shifts_skipping_holidays(client, coordina
     from portal.volunteer.models import Opportunity, Shift
 
     assert client.get("/staff").get_data(as_text=True).count("/volunteer/manage") >= 1
-    response = client.post("/volunteer/manage/opportunities/new", data={
-        "site": str(coordinator.site.id), "title": "Distribuzione del sabato", "activity": "food",
-        "description": "Ogni sabato", "skills": ["haccp"], "languages": ["ar"], "coordinator": "0",
-        "cancel_cutoff_hours": "24", "max_party": "2", "is_active": "y"})
+    response = client.post(
+        "/volunteer/manage/opportunities/new",
+        data={
+            "site": str(coordinator.site.id),
+            "title": "Distribuzione del sabato",
+            "activity": "food",
+            "description": "Ogni sabato",
+            "skills": ["haccp"],
+            "languages": ["ar"],
+            "coordinator": "0",
+            "cancel_cutoff_hours": "24",
+            "max_party": "2",
+            "is_active": "y",
+        },
+    )
     assert response.status_code == 302
     opp = Opportunity.get(Opportunity.title == "Distribuzione del sabato")
     today = date.today()
     first = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
     SiteClosure.create(site=None, date=first + timedelta(weeks=2), reason="Festa")
-    response = client.post(f"/volunteer/manage/opportunities/{opp.id}/shifts/new", data={
-        "day": first.isoformat(), "starts": "09:00", "ends": "12:30", "capacity": "10",
-        "repeat": "weekly", "until": (first + timedelta(weeks=7)).isoformat(), "skip_closed": "y"})
+    response = client.post(
+        f"/volunteer/manage/opportunities/{opp.id}/shifts/new",
+        data={
+            "day": first.isoformat(),
+            "starts": "09:00",
+            "ends": "12:30",
+            "capacity": "10",
+            "repeat": "weekly",
+            "until": (first + timedelta(weeks=7)).isoformat(),
+            "skip_closed": "y",
+        },
+    )
     assert response.status_code == 302
     shifts = list(Shift.select().where(Shift.opportunity == opp).order_by(Shift.starts_at))
     saturdays = [first + timedelta(weeks=n) for n in range(8)]
@@ -363,6 +417,7 @@ def test_create_opportunity_and_weekly_shifts_skipping_holidays(client, coordina
     assert len(shifts) == len([d for d in saturdays if d not in closed]) < 8  # holidays skipped
     assert len({s.series for s in shifts}) == 1 and shifts[0].series
     from portal.volunteer.service import to_local
+
     assert all(to_local(s.starts_at).weekday() == 5 and to_local(s.starts_at).time() == time(9) for s in shifts)
     # change the time of the whole series from the second Saturday on
     data = _edit_data(shifts[1], starts="08:30", ends="12:00", whole_series="y")
@@ -373,6 +428,7 @@ def test_create_opportunity_and_weekly_shifts_skipping_holidays(client, coordina
     shifts = list(Shift.select().where(Shift.opportunity == opp).order_by(Shift.starts_at))
     # cancel from the third Saturday on: the rest of the series goes, the first two stay
     from portal.volunteer import service
+
     with client.application.test_request_context():
         service.sign_up(shifts[3], name="Iscritta", email="iscritta@example.org")
     response = client.post(f"/volunteer/manage/shifts/{shifts[2].id}/cancel", data={"whole_series": "y"})
@@ -389,25 +445,43 @@ def test_shift_validation(client, coordinator):
     assert response.status_code == 422 and "deve finire dopo" in response.get_data(as_text=True)
     response = client.post(url, data={"day": day, "starts": "10:00", "ends": "12:00", "capacity": "0"})
     assert response.status_code == 422
-    response = client.post(url, data={"day": day, "starts": "10:00", "ends": "12:00", "capacity": "5",
-                                      "repeat": "weekly"})
+    response = client.post(
+        url, data={"day": day, "starts": "10:00", "ends": "12:00", "capacity": "5", "repeat": "weekly"}
+    )
     assert response.status_code == 422 and "fino a quando" in response.get_data(as_text=True)
-    response = client.post(url, data={"day": day, "starts": "10:00", "ends": "12:00", "capacity": "5",
-                                      "repeat": "weekly", "until": (date.today() + timedelta(days=800)).isoformat()})
+    response = client.post(
+        url,
+        data={
+            "day": day,
+            "starts": "10:00",
+            "ends": "12:00",
+            "capacity": "5",
+            "repeat": "weekly",
+            "until": (date.today() + timedelta(days=800)).isoformat(),
+        },
+    )
     assert response.status_code == 422
 
 
 def _edit_data(shift, **changes):
     from portal.volunteer.service import to_local
+
     start, end = to_local(shift.starts_at), to_local(shift.ends_at)
-    data = {"day": start.date().isoformat(), "starts": start.strftime("%H:%M"), "ends": end.strftime("%H:%M"),
-            "capacity": str(shift.capacity), "location": shift.location, "note": shift.note}
+    data = {
+        "day": start.date().isoformat(),
+        "starts": start.strftime("%H:%M"),
+        "ends": end.strftime("%H:%M"),
+        "capacity": str(shift.capacity),
+        "location": shift.location,
+        "note": shift.note,
+    }
     data.update(changes)
     return data
 
 
 def test_capacity_below_taken_is_refused_and_growth_promotes(client, coordinator):
     from portal.volunteer import service
+
     shift = coordinator.shift
     service.sign_up(shift, name="Uno", phone="+393331111111", party=2)
     service.sign_up(shift, name="Due", phone="+393331111112", party=2)
@@ -424,14 +498,18 @@ def test_capacity_below_taken_is_refused_and_growth_promotes(client, coordinator
     client.post(f"/volunteer/manage/signups/{uno.id}", data={"action": "waitlist"})
     assert fresh(shift).taken == 3
     from portal.volunteer.models import Notice
+
     assert "lista d'attesa" in Notice.get(Notice.name == "Uno").message  # no e-mail: to phone
-    response = client.post(f"/volunteer/manage/shifts/{fresh(shift).id}/edit", data=_edit_data(fresh(shift), capacity="3"))
+    response = client.post(
+        f"/volunteer/manage/shifts/{fresh(shift).id}/edit", data=_edit_data(fresh(shift), capacity="3")
+    )
     assert response.status_code == 302 and fresh(shift).capacity == 3
 
 
 def test_time_change_and_cancellation_tell_everyone(client, coordinator):
     from portal.volunteer import service
     from portal.volunteer.models import Notice
+
     shift = coordinator.shift
     service.sign_up(shift, name="Con Mail", email="conmail@example.org")
     service.sign_up(shift, name="Solo Telefono", phone="+393331111111")
@@ -457,6 +535,7 @@ def test_roster_attendance_walkin_pdf_csv_and_message(client, coordinator):
     from portal.models import User
     from portal.volunteer import service
     from portal.volunteer.models import Notice, Shift, Signup
+
     shift = coordinator.shift
     a = service.sign_up(shift, name="Ana Lucía Torres", phone="+393331111111")
     b = service.sign_up(shift, name="=HYPERLINK(evil)", email="b@example.org")
@@ -469,13 +548,16 @@ def test_roster_attendance_walkin_pdf_csv_and_message(client, coordinator):
     assert Signup.get_by_id(b.id).attended is False
     # walk-in: an account with that phone gets the hours
     ahmed = User.get(User.phone == "+393331234567")
-    response = client.post(f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Ahmed", "phone": "333 123 4567",
-                                                                                 "party": "1", "arrived": "y"})
+    response = client.post(
+        f"/volunteer/manage/shifts/{shift.id}/walk-in",
+        data={"name": "Ahmed", "phone": "333 123 4567", "party": "1", "arrived": "y"},
+    )
     assert response.status_code == 302
     walk = Signup.get(Signup.walk_in == True)  # noqa: E712
     assert walk.user_id == ahmed.id and walk.attended and fresh(shift).taken == 3
-    response = client.post(f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Troppi", "party": "2",
-                                                                                 "arrived": "y"})
+    response = client.post(
+        f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Troppi", "party": "2", "arrived": "y"}
+    )
     assert response.status_code == 422 and "Il turno è pieno" in response.get_data(as_text=True)
     # a sign-up taken by phone before the shift: confirmed, not yet present
     response = client.post(f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Per telefono", "party": "1"})
@@ -487,20 +569,26 @@ def test_roster_attendance_walkin_pdf_csv_and_message(client, coordinator):
     pdf = client.get(f"/volunteer/manage/shifts/{shift.id}/roster.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     from portal.volunteer.service import to_local
+
     day = to_local(shift.starts_at).date().isoformat()
     assert "Ana Lucía Torres" in client.get(f"/volunteer/manage/day/faenza/{day}").get_data(as_text=True)
     assert client.get(f"/volunteer/manage/day/faenza/{day}.pdf").data.startswith(b"%PDF")
     assert "Ana Lucía Torres" in client.get(f"/volunteer/manage/day/faenza/{day}.csv").get_data(as_text=True)
     assert client.get("/volunteer/manage/day/faenza/not-a-date").status_code == 404
-    c = service.sign_up(shift.opportunity.shifts.where(Shift.id != shift.id).first() or coordinator.make_shift(),
-                        name="Da togliere", email="togli@example.org")
+    c = service.sign_up(
+        shift.opportunity.shifts.where(Shift.id != shift.id).first() or coordinator.make_shift(),
+        name="Da togliere",
+        email="togli@example.org",
+    )
     client.post(f"/volunteer/manage/signups/{c.id}", data={"action": "cancel"})
     assert Signup.get_by_id(c.id).status == "cancelled"
     assert any(m.to_address == "togli@example.org" and "Iscrizione tolta" in m.subject for m in outbox())
     response = client.post(f"/volunteer/manage/shifts/{shift.id}/message", data={"subject": "", "body": ""})
     assert response.status_code == 422
-    response = client.post(f"/volunteer/manage/shifts/{shift.id}/message",
-                           data={"subject": "Portate i guanti", "body": "Domani fa freddo."})
+    response = client.post(
+        f"/volunteer/manage/shifts/{shift.id}/message",
+        data={"subject": "Portate i guanti", "body": "Domani fa freddo."},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Ana Lucía Torres" in html
     assert any(m.subject == "Portate i guanti" and m.to_address == "b@example.org" for m in outbox())
@@ -509,6 +597,7 @@ def test_roster_attendance_walkin_pdf_csv_and_message(client, coordinator):
 
 def test_directory_filters_by_skill_and_language(client, auth, vol):
     from portal.volunteer.models import Profile
+
     a = make_user("Fatima El Idrissi", email="fatima@example.org")
     b = make_user("Chen Jing", email="chen@example.org")
     c = make_user("Nascosta", email="nascosta@example.org")
@@ -524,6 +613,7 @@ def test_directory_filters_by_skill_and_language(client, auth, vol):
     assert "Chen Jing" in html and "Fatima" not in html
     # the desk prints the certificate of someone who served here; not of someone who did not
     from portal.volunteer.models import Signup
+
     past = vol.make_shift(hours_ahead=-30)
     Signup.create(shift=past, user=a, name=a.name, attended=True, minutes_served=180, key_user=a.id, confirmed=True)
     html = client.get("/volunteer/manage/directory?site=faenza").get_data(as_text=True)
@@ -543,6 +633,7 @@ def test_english_pages(client, vol):
 def test_demo_loads(app):
     from portal import demo
     from portal.volunteer.models import Shift, Signup
+
     summary = demo.load()
     assert summary["volunteers"] >= 30
     for shift in Shift.select():
@@ -555,6 +646,7 @@ class _Queries:
 
     def __init__(self):
         from portal.db import database
+
         self.db = database().obj
         self.count = 0
 
@@ -564,6 +656,7 @@ class _Queries:
         def counting(*args, **kwargs):
             self.count += 1
             return original(*args, **kwargs)
+
         self.db.execute_sql = counting
         return self
 
@@ -576,9 +669,14 @@ def test_pages_use_a_bounded_number_of_queries(app, client, auth, vol):
 
     def counts():
         result = {}
-        for url in ("/volunteer", f"/volunteer/opportunities/{vol.opp.id}", "/volunteer/manage",
-                    f"/volunteer/manage/shifts/{vol.shift.id}", "/volunteer/manage/directory?site=faenza",
-                    "/volunteer/mine"):
+        for url in (
+            "/volunteer",
+            f"/volunteer/opportunities/{vol.opp.id}",
+            "/volunteer/manage",
+            f"/volunteer/manage/shifts/{vol.shift.id}",
+            "/volunteer/manage/directory?site=faenza",
+            "/volunteer/mine",
+        ):
             with _Queries() as q:
                 assert client.get(url).status_code == 200
             result[url] = q.count
@@ -599,14 +697,15 @@ def test_pages_use_a_bounded_number_of_queries(app, client, auth, vol):
 
 
 def test_export_and_erase_for_account_deletion(app, client, auth, vol):
-    """The hooks portal/account.py calls: export my volunteering; on deletion, coming places are freed
+    """The area's export and erase slots: export my volunteering; on deletion, coming places are freed
     (the waitlist promoted) and past hours stay, anonymous."""
+    from portal.areas import get_area
     from portal.models import User
     from portal.volunteer import privacy, service
     from portal.volunteer.models import Profile, Signup
 
-    assert ("volunteer", privacy.personal_data) in app.extensions["binari_personal_data"]
-    assert ("volunteer", privacy.erase) in app.extensions["binari_erase_personal_data"]
+    area = get_area("volunteer", app)
+    assert area.export is privacy.export and area.erase is privacy.erase
     maria = User.get(User.email == "maria@binari.example")
     Profile.create(user=maria, skills=",cooking,")
     shift = vol.make_shift(capacity=1)
@@ -614,10 +713,18 @@ def test_export_and_erase_for_account_deletion(app, client, auth, vol):
         service.sign_up(shift, user=maria)
         service.sign_up(shift, name="In attesa", email="attesa@example.org", waitlist_ok=True)
     past = vol.make_shift(hours_ahead=-30)
-    Signup.create(shift=past, user=maria, name=maria.name, email=maria.email, attended=True, minutes_served=180,
-                  key_user=maria.id, confirmed=True)
-    data = privacy.personal_data(maria)
-    assert data["profile"]["skills"] == ["cooking"] and len(data["shifts"]) == 2
+    Signup.create(
+        shift=past,
+        user=maria,
+        name=maria.name,
+        email=maria.email,
+        attended=True,
+        minutes_served=180,
+        key_user=maria.id,
+        confirmed=True,
+    )
+    data = {section.key: section.rows for section in privacy.export(maria)}
+    assert data["profile"][0]["skills"] == ["cooking"] and len(data["shifts"]) == 2
     with app.test_request_context():
         privacy.erase(maria)
     assert [s.name for s in signups(shift, "active")] == ["In attesa"]

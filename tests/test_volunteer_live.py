@@ -1,12 +1,12 @@
 """Concurrency against a real server (gunicorn, 4 workers x 4 threads, CSRF on): the
 last places of a shift are never over-filled, +N included, and one person never holds
 a shift twice. Plus the browser test at 360x640 (guest signs up and cancels, JS on and off)."""
+
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 import requests
-
 from conftest import csrf_token_from
 
 
@@ -19,8 +19,15 @@ def _shift(capacity, taken=0, title="Distribuzione concorrente"):
     start = utcnow().replace(microsecond=0) + timedelta(days=3)
     shift = Shift.create(opportunity=opp, starts_at=start, ends_at=start + timedelta(hours=3), capacity=capacity)
     for n in range(taken):
-        Signup.create(shift=shift, name=f"Già iscritta {n}", phone=f"+39333900{n:04d}", key_phone=f"+39333900{n:04d}",
-                      party=1, status="active", confirmed=True)
+        Signup.create(
+            shift=shift,
+            name=f"Già iscritta {n}",
+            phone=f"+39333900{n:04d}",
+            key_phone=f"+39333900{n:04d}",
+            party=1,
+            status="active",
+            confirmed=True,
+        )
     Shift.update(taken=taken).where(Shift.id == shift.id).execute()
     return shift
 
@@ -38,8 +45,9 @@ def _last_places_never_overfilled(live_server):
     shift = _shift(capacity=12, taken=8)  # the last 4 places
     url = f"{live_server.url}/volunteer/shifts/{shift.id}"
     # 24 different people, some bringing companions (+1, +2), all at once.
-    jobs = [{"name": f"Persona {i}", "phone": f"+3934700{i:05d}", "email": "", "party": str(1 + i % 3)}
-            for i in range(24)]
+    jobs = [
+        {"name": f"Persona {i}", "phone": f"+3934700{i:05d}", "email": "", "party": str(1 + i % 3)} for i in range(24)
+    ]
     with ThreadPoolExecutor(max_workers=24) as pool:
         codes = list(pool.map(lambda data: _post_signup(url, data), jobs))
     assert all(code in (302, 409) for code in codes), (codes, live_server.log()[-3000:])
@@ -77,19 +85,25 @@ def _cancellations_promote_without_overfilling(live_server):
     for i in range(6):
         session = requests.Session()
         page = session.get(url)
-        r = session.post(url, data={"name": f"P{i}", "phone": f"+3934900{i:05d}", "party": "1",
-                                    "csrf_token": csrf_token_from(page.text)}, allow_redirects=False)
+        r = session.post(
+            url,
+            data={"name": f"P{i}", "phone": f"+3934900{i:05d}", "party": "1", "csrf_token": csrf_token_from(page.text)},
+            allow_redirects=False,
+        )
         assert r.status_code == 302
         links.append((session, live_server.url + r.headers["Location"]))
     for i in range(10):
-        assert _post_signup(url, {"name": f"W{i}", "phone": f"+3935000{i:05d}", "party": str(1 + i % 2),
-                                  "waitlist": "1"}) == 302
+        assert (
+            _post_signup(url, {"name": f"W{i}", "phone": f"+3935000{i:05d}", "party": str(1 + i % 2), "waitlist": "1"})
+            == 302
+        )
 
     def cancel(item):
         session, link = item
         page = session.get(link)
-        return session.post(link + "/cancel", data={"csrf_token": csrf_token_from(page.text)},
-                            allow_redirects=False).status_code
+        return session.post(
+            link + "/cancel", data={"csrf_token": csrf_token_from(page.text)}, allow_redirects=False
+        ).status_code
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         codes = list(pool.map(cancel, links))

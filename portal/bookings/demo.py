@@ -1,5 +1,6 @@
 """Demo data: the Visconti co-working room (8 desks and the meeting room), 15
 audio-video items in 3 kits, and a few weeks of bookings and loans around today."""
+
 from datetime import time, timedelta
 from io import BytesIO
 
@@ -9,46 +10,98 @@ from portal.db import database
 from portal.models import User
 
 from . import logic
-from .models import KIND_DESK, KIND_EQUIPMENT, KIND_ROOM, POLICY_DEFAULTS, Item, Kit, KitItem, Policy, Resource, \
-    today_local
+from .models import (
+    KIND_DESK,
+    KIND_EQUIPMENT,
+    KIND_ROOM,
+    POLICY_DEFAULTS,
+    Item,
+    Kit,
+    KitItem,
+    Policy,
+    Resource,
+    today_local,
+)
 
 ITEMS = [
     # (name, category, description, condition, deposit, colour)
-    ("Videocamera Sony HXR-NX80", "Video", "Videocamera 4K con due ingressi XLR, batteria e scheda da 64 GB.",
-     "Buono, piccolo graffio sul display", 100, "#2f5d8a"),
-    ("Radiomicrofono lavalier A", "Audio", "Microfono a clip senza fili con ricevitore per la videocamera.",
-     "Buono", 30, "#7a4b00"),
-    ("Radiomicrofono lavalier B", "Audio", "Microfono a clip senza fili con ricevitore per la videocamera.",
-     "Buono", 30, "#7a4b00"),
+    (
+        "Videocamera Sony HXR-NX80",
+        "Video",
+        "Videocamera 4K con due ingressi XLR, batteria e scheda da 64 GB.",
+        "Buono, piccolo graffio sul display",
+        100,
+        "#2f5d8a",
+    ),
+    (
+        "Radiomicrofono lavalier A",
+        "Audio",
+        "Microfono a clip senza fili con ricevitore per la videocamera.",
+        "Buono",
+        30,
+        "#7a4b00",
+    ),
+    (
+        "Radiomicrofono lavalier B",
+        "Audio",
+        "Microfono a clip senza fili con ricevitore per la videocamera.",
+        "Buono",
+        30,
+        "#7a4b00",
+    ),
     ("Treppiede video", "Video", "Treppiede con testa fluida, fino a 4 kg.", "Buono", 20, "#444444"),
-    ("Cuffie monitor", "Audio", "Cuffie chiuse per ascoltare la registrazione.", "Imbottiture consumate", 10,
-     "#1d6b35"),
-    ("Registratore Zoom H6", "Audio", "Registratore a sei tracce con due capsule e quattro ingressi XLR.",
-     "Ottimo", 40, "#5b2c6f"),
-    ("Microfono Shure SM58 A", "Audio", "Microfono dinamico per voce, con cavo XLR da 5 m.", "Buono", 15,
-     "#333366"),
-    ("Microfono Shure SM58 B", "Audio", "Microfono dinamico per voce, con cavo XLR da 5 m.", "Buono", 15,
-     "#333366"),
+    (
+        "Cuffie monitor",
+        "Audio",
+        "Cuffie chiuse per ascoltare la registrazione.",
+        "Imbottiture consumate",
+        10,
+        "#1d6b35",
+    ),
+    (
+        "Registratore Zoom H6",
+        "Audio",
+        "Registratore a sei tracce con due capsule e quattro ingressi XLR.",
+        "Ottimo",
+        40,
+        "#5b2c6f",
+    ),
+    ("Microfono Shure SM58 A", "Audio", "Microfono dinamico per voce, con cavo XLR da 5 m.", "Buono", 15, "#333366"),
+    ("Microfono Shure SM58 B", "Audio", "Microfono dinamico per voce, con cavo XLR da 5 m.", "Buono", 15, "#333366"),
     ("Mixer Yamaha MG10XU", "Audio", "Mixer a 10 canali con scheda audio USB.", "Buono", 50, "#8a2f2f"),
     ("Proiettore Epson", "Proiezione", "Proiettore Full HD, 3.000 lumen, ingresso HDMI.", "Buono", 80, "#0a5a9c"),
-    ("Schermo da proiezione 2 m", "Proiezione", "Schermo a treppiede, si monta in due minuti.", "Buono", 20,
-     "#666666"),
-    ("Impianto audio (2 casse attive)", "Audio", "Due casse attive da 300 W con stativi e cavi.", "Buono", 80,
-     "#b3261e"),
+    ("Schermo da proiezione 2 m", "Proiezione", "Schermo a treppiede, si monta in due minuti.", "Buono", 20, "#666666"),
+    (
+        "Impianto audio (2 casse attive)",
+        "Audio",
+        "Due casse attive da 300 W con stativi e cavi.",
+        "Buono",
+        80,
+        "#b3261e",
+    ),
     ("Pannello LED A", "Luci", "Pannello LED bicolore con stativo e batteria.", "Buono", 25, "#c08a00"),
     ("Pannello LED B", "Luci", "Pannello LED bicolore con stativo e batteria.", "Buono", 25, "#c08a00"),
-    ("Fotocamera mirrorless", "Video", "Fotocamera con obiettivo 15–45 mm.", "Otturatore da riparare", 80,
-     "#555555"),
+    ("Fotocamera mirrorless", "Video", "Fotocamera con obiettivo 15–45 mm.", "Otturatore da riparare", 80, "#555555"),
 ]
 KITS = [
-    ("Kit intervista", "Videocamera, due radiomicrofoni, treppiede e cuffie: per interviste e video racconti.",
-     [0, 1, 2, 3, 4]),
-    ("Kit podcast", "Registratore, due microfoni, mixer e cuffie: per registrare un podcast o una radio di quartiere.",
-     [5, 6, 7, 8, 4]),
+    (
+        "Kit intervista",
+        "Videocamera, due radiomicrofoni, treppiede e cuffie: per interviste e video racconti.",
+        [0, 1, 2, 3, 4],
+    ),
+    (
+        "Kit podcast",
+        "Registratore, due microfoni, mixer e cuffie: per registrare un podcast o una radio di quartiere.",
+        [5, 6, 7, 8, 4],
+    ),
     ("Kit proiezione", "Proiettore, schermo e impianto audio: per un cineforum in cortile.", [9, 10, 11]),
 ]
-EXTRA_RESIDENTS = [("Giorgio Bassi", "giorgio.bassi"), ("Fatima Ouali", "fatima.ouali"),
-                   ("Elena Moretti", "elena.moretti"), ("Karim Mansour", "karim.mansour")]
+EXTRA_RESIDENTS = [
+    ("Giorgio Bassi", "giorgio.bassi"),
+    ("Fatima Ouali", "fatima.ouali"),
+    ("Elena Moretti", "elena.moretti"),
+    ("Karim Mansour", "karim.mansour"),
+]
 
 
 def demo_photo(label, colour):
@@ -71,28 +124,54 @@ def demo_photo(label, colour):
 def load(ctx):
     site = ctx["sites"]["visconti"]
     staff = ctx["users"].get("visconti@staff.binari.example")
-    residents = [ctx["users"][key] for key in ("maria@binari.example", "+393331234567", "wei@binari.example")
-                 if key in ctx["users"]]
+    residents = [
+        ctx["users"][key]
+        for key in ("maria@binari.example", "+393331234567", "wei@binari.example")
+        if key in ctx["users"]
+    ]
     with database().atomic():
         for name, slug in EXTRA_RESIDENTS:
             residents.append(User.create_account(name, ctx["password"], email=f"{slug}@esempio.binari.example"))
         for kind in (KIND_DESK, KIND_ROOM, KIND_EQUIPMENT):
             Policy.create(site=site, kind=kind, **POLICY_DEFAULTS[kind])
-        desks = [Resource.create(site=site, kind=KIND_DESK, name=f"Postazione {n}", position=n,
-                                 description="Sala co-working, primo piano" + (", vicino alla finestra" if n <= 3 else ""))
-                 for n in range(1, 9)]
-        room = Resource.create(site=site, kind=KIND_ROOM, name="Sala riunioni", seats=10, position=20,
-                               description="Tavolo per 10, schermo e lavagna")
+        desks = [
+            Resource.create(
+                site=site,
+                kind=KIND_DESK,
+                name=f"Postazione {n}",
+                position=n,
+                description="Sala co-working, primo piano" + (", vicino alla finestra" if n <= 3 else ""),
+            )
+            for n in range(1, 9)
+        ]
+        room = Resource.create(
+            site=site,
+            kind=KIND_ROOM,
+            name="Sala riunioni",
+            seats=10,
+            position=20,
+            description="Tavolo per 10, schermo e lavagna",
+        )
         items = []
         for position, (name, category, description, condition, deposit, colour) in enumerate(ITEMS):
-            items.append(Item.create(site=site, name=name, category=category, description=description,
-                                     condition=condition, deposit=deposit, position=position,
-                                     photo=demo_photo(name, colour),
-                                     status="maintenance" if "riparare" in condition else "available"))
+            items.append(
+                Item.create(
+                    site=site,
+                    name=name,
+                    category=category,
+                    description=description,
+                    condition=condition,
+                    deposit=deposit,
+                    position=position,
+                    photo=demo_photo(name, colour),
+                    status="maintenance" if "riparare" in condition else "available",
+                )
+            )
         kits = []
         for position, (name, description, indexes) in enumerate(KITS):
-            kit = Kit.create(site=site, name=name, description=description, position=position,
-                             photo=items[indexes[0]].photo)
+            kit = Kit.create(
+                site=site, name=name, description=description, position=position, photo=items[indexes[0]].photo
+            )
             for i in indexes:
                 KitItem.create(kit=kit, item=items[i])
             kits.append(kit)
@@ -125,8 +204,10 @@ def load(ctx):
     pick = time(15, 0)
     back = time(17, 0)
     staff_id = staff.id if staff else None
+
     def kit_items(kit_index):
         return [items[i] for i in KITS[kit_index][2]]
+
     loans = [
         # returned last week
         (residents[0], kit_items(0), past_days[-1], past_days[-3], "returned", kits[0]),
@@ -140,8 +221,25 @@ def load(ctx):
         (residents[4], [items[0], items[3]], future_days[7], future_days[8], "requested", None),
     ]
     for person, things, start, end, status, kit in loans:
-        logic.insert_loan(person.id, site, things, start, pick, end, back, status, buffer_days=buffer, kit=kit,
-                          deposit=sum(i.deposit for i in things), staff_id=staff_id,
-                          purpose="Video per la festa del quartiere" if kit else "")
-    return {"co-working resources": len(desks) + 1, "AV items": len(items), "AV kits": len(kits),
-            "desk bookings": bookings, "loans": len(loans)}
+        logic.insert_loan(
+            person.id,
+            site,
+            things,
+            start,
+            pick,
+            end,
+            back,
+            status,
+            buffer_days=buffer,
+            kit=kit,
+            deposit=sum(i.deposit for i in things),
+            staff_id=staff_id,
+            purpose="Video per la festa del quartiere" if kit else "",
+        )
+    return {
+        "co-working resources": len(desks) + 1,
+        "AV items": len(items),
+        "AV kits": len(kits),
+        "desk bookings": bookings,
+        "loans": len(loans),
+    }

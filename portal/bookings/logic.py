@@ -6,6 +6,7 @@ request back), quotas by a conditional UPDATE checked by its row count. Work
 that must happen "later" (releasing no-shows, keeping overdue items blocked) is
 done lazily whenever availability is read, never by cron.
 """
+
 from datetime import datetime, time, timedelta
 
 from flask_babel import gettext as _
@@ -15,8 +16,23 @@ from portal.db import database
 from portal.models import OpeningHours, SiteClosure, utcnow
 
 from .models import (
-    HALVES, KIND_EQUIPMENT, MIDDAY, POLICY_DEFAULTS, Booking, Item, ItemClaim, KitItem, Loan, LoanItem, Policy, Resource,
-    SlotClaim, WeeklyCount, local_to_utc, today_local, week_start,
+    HALVES,
+    KIND_EQUIPMENT,
+    MIDDAY,
+    POLICY_DEFAULTS,
+    Booking,
+    Item,
+    ItemClaim,
+    KitItem,
+    Loan,
+    LoanItem,
+    Policy,
+    Resource,
+    SlotClaim,
+    WeeklyCount,
+    local_to_utc,
+    today_local,
+    week_start,
 )
 
 
@@ -31,11 +47,15 @@ class BookingError(Exception):
 
 # --- opening hours and slots ---------------------------------------------------------------
 
+
 def opening_spans(site_id):
     """{weekday: [(opens, closes), ...]} for a centre (one query)."""
     spans = {}
-    for row in (OpeningHours.select(OpeningHours.weekday, OpeningHours.opens, OpeningHours.closes)
-                .where(OpeningHours.site == site_id).order_by(OpeningHours.weekday, OpeningHours.opens)):
+    for row in (
+        OpeningHours.select(OpeningHours.weekday, OpeningHours.opens, OpeningHours.closes)
+        .where(OpeningHours.site == site_id)
+        .order_by(OpeningHours.weekday, OpeningHours.opens)
+    ):
         spans.setdefault(row.weekday, []).append((_as_time(row.opens), _as_time(row.closes)))
     return spans
 
@@ -50,9 +70,10 @@ def closed_days(site_id, start, end):
     """Dates between start and end (inclusive) when the centre is closed (one query)."""
     query = SiteClosure.select(SiteClosure.date).where(
         ((SiteClosure.site == site_id) | SiteClosure.site.is_null())
-        & (SiteClosure.date >= start) & (SiteClosure.date <= end))
-    return {row.date if not isinstance(row.date, str) else datetime.fromisoformat(row.date).date()
-            for row in query}
+        & (SiteClosure.date >= start)
+        & (SiteClosure.date <= end)
+    )
+    return {row.date if not isinstance(row.date, str) else datetime.fromisoformat(row.date).date() for row in query}
 
 
 def day_slots(spans_of_day):
@@ -93,6 +114,7 @@ def open_at(spans, closed, day, at):
 
 # --- lazy work: no-shows and overdue loans ----------------------------------------------------
 
+
 def policies_by_key():
     return {(p.site_id, p.kind): p for p in Policy.select()}
 
@@ -108,12 +130,17 @@ def release_no_shows(now=None):
     windows = [p.checkin_minutes for p in saved.values() if p.kind != KIND_EQUIPMENT and p.checkin_minutes > 0]
     windows += [POLICY_DEFAULTS[k]["checkin_minutes"] for k in ("desk", "room")]
     shortest = min(windows)
-    candidates = list(Booking.select(Booking.id, Booking.starts_at, Booking.created_at, Resource.site, Resource.kind)
-                      .join(Resource).where((Booking.status == "booked")
-                                            & (Booking.starts_at <= now - timedelta(minutes=shortest))
-                                            # bounded: with check-in turned off old rows stay "booked"
-                                            & (Booking.starts_at > now - timedelta(days=7)))
-                      .objects())
+    candidates = list(
+        Booking.select(Booking.id, Booking.starts_at, Booking.created_at, Resource.site, Resource.kind)
+        .join(Resource)
+        .where(
+            (Booking.status == "booked")
+            & (Booking.starts_at <= now - timedelta(minutes=shortest))
+            # bounded: with check-in turned off old rows stay "booked"
+            & (Booking.starts_at > now - timedelta(days=7))
+        )
+        .objects()
+    )
     due = []
     for row in candidates:
         policy = saved.get((row.site, row.kind))
@@ -126,9 +153,12 @@ def release_no_shows(now=None):
     released = 0
     with database().atomic():
         for i in range(0, len(due), 500):
-            chunk = due[i:i + 500]
-            released += (Booking.update(status="no_show", released_at=now)
-                         .where(Booking.id.in_(chunk) & (Booking.status == "booked")).execute())
+            chunk = due[i : i + 500]
+            released += (
+                Booking.update(status="no_show", released_at=now)
+                .where(Booking.id.in_(chunk) & (Booking.status == "booked"))
+                .execute()
+            )
             SlotClaim.delete().where(SlotClaim.booking.in_(chunk)).execute()
     return released
 
@@ -142,9 +172,13 @@ def extend_overdue_claims(now=None):
     """
     now = now or utcnow()
     today = today_local()
-    overdue = list(Loan.select(Loan.id, Loan.site, Loan.return_at, Loan.claims_until)
-                   .where((Loan.status == "out") & (Loan.return_at < now)
-                          & (Loan.claims_until.is_null() | (Loan.claims_until < today))))
+    overdue = list(
+        Loan.select(Loan.id, Loan.site, Loan.return_at, Loan.claims_until).where(
+            (Loan.status == "out")
+            & (Loan.return_at < now)
+            & (Loan.claims_until.is_null() | (Loan.claims_until < today))
+        )
+    )
     if not overdue:
         return 0
     saved = policies_by_key()
@@ -153,8 +187,12 @@ def extend_overdue_claims(now=None):
             policy = saved.get((loan.site_id, KIND_EQUIPMENT))
             buffer = policy.buffer_days if policy else POLICY_DEFAULTS[KIND_EQUIPMENT]["buffer_days"]
             until = today + timedelta(days=buffer)
-            item_ids = [li.item_id for li in LoanItem.select(LoanItem.item)
-                        .where((LoanItem.loan == loan.id) & LoanItem.returned_at.is_null())]
+            item_ids = [
+                li.item_id
+                for li in LoanItem.select(LoanItem.item).where(
+                    (LoanItem.loan == loan.id) & LoanItem.returned_at.is_null()
+                )
+            ]
             rows = []
             day = today
             while day <= until:
@@ -168,6 +206,7 @@ def extend_overdue_claims(now=None):
 
 # --- quotas -------------------------------------------------------------------------------------
 
+
 def take_quota(user_id, site_id, kind, day, maximum):
     """Count one more booking in the week of `day`, or raise when the quota is used up.
 
@@ -177,22 +216,38 @@ def take_quota(user_id, site_id, kind, day, maximum):
     """
     week = week_start(day)
     WeeklyCount.insert(user=user_id, site=site_id, kind=kind, week=week, taken=0).on_conflict_ignore().execute()
-    updated = (WeeklyCount.update(taken=WeeklyCount.taken + 1)
-               .where((WeeklyCount.user == user_id) & (WeeklyCount.site == site_id) & (WeeklyCount.kind == kind)
-                      & (WeeklyCount.week == week) & (WeeklyCount.taken < maximum))
-               .execute())
+    updated = (
+        WeeklyCount.update(taken=WeeklyCount.taken + 1)
+        .where(
+            (WeeklyCount.user == user_id)
+            & (WeeklyCount.site == site_id)
+            & (WeeklyCount.kind == kind)
+            & (WeeklyCount.week == week)
+            & (WeeklyCount.taken < maximum)
+        )
+        .execute()
+    )
     if updated != 1:
         raise BookingError(_("Hai già %(n)d prenotazioni in quella settimana: è il massimo consentito.", n=maximum))
 
 
 def give_back_quota(user_id, site_id, kind, day):
     week = week_start(day)
-    (WeeklyCount.update(taken=WeeklyCount.taken - 1)
-     .where((WeeklyCount.user == user_id) & (WeeklyCount.site == site_id) & (WeeklyCount.kind == kind)
-            & (WeeklyCount.week == week) & (WeeklyCount.taken > 0)).execute())
+    (
+        WeeklyCount.update(taken=WeeklyCount.taken - 1)
+        .where(
+            (WeeklyCount.user == user_id)
+            & (WeeklyCount.site == site_id)
+            & (WeeklyCount.kind == kind)
+            & (WeeklyCount.week == week)
+            & (WeeklyCount.taken > 0)
+        )
+        .execute()
+    )
 
 
 # --- desks and rooms --------------------------------------------------------------------------
+
 
 def availability(site, kind, days=None, user=None, release=True):
     """Free resources per day and slot for the booking list, in a bounded number of queries.
@@ -205,22 +260,39 @@ def availability(site, kind, days=None, user=None, release=True):
     policy = Policy.for_site(site, kind)
     today = today_local()
     horizon = today + timedelta(days=days if days is not None else policy.advance_days)
-    resources = list(Resource.select().where((Resource.site == site) & (Resource.kind == kind) & Resource.active)
-                     .order_by(Resource.position, Resource.name))
+    resources = list(
+        Resource.select()
+        .where((Resource.site == site) & (Resource.kind == kind) & Resource.active)
+        .order_by(Resource.position, Resource.name)
+    )
     spans = opening_spans(site.id)
     closed = closed_days(site.id, today, horizon)
     taken = {}
     if resources:
-        for claim in (SlotClaim.select(SlotClaim.resource, SlotClaim.day, SlotClaim.half)
-                      .where((SlotClaim.day >= today) & (SlotClaim.day <= horizon)
-                             & SlotClaim.resource.in_([r.id for r in resources])).tuples()):
+        for claim in (
+            SlotClaim.select(SlotClaim.resource, SlotClaim.day, SlotClaim.half)
+            .where(
+                (SlotClaim.day >= today)
+                & (SlotClaim.day <= horizon)
+                & SlotClaim.resource.in_([r.id for r in resources])
+            )
+            .tuples()
+        ):
             taken.setdefault((claim[1], claim[2]), set()).add(claim[0])
     mine = {}
     if user is not None and user.is_authenticated:
-        for b in (Booking.select(Booking.id, Booking.day, Booking.slot, Booking.resource)
-                  .join(Resource).where((Booking.user == user.id) & (Resource.site == site) & (Resource.kind == kind)
-                                        & (Booking.day >= today) & (Booking.day <= horizon)
-                                        & Booking.status.in_(["booked", "checked_in"]))):
+        for b in (
+            Booking.select(Booking.id, Booking.day, Booking.slot, Booking.resource)
+            .join(Resource)
+            .where(
+                (Booking.user == user.id)
+                & (Resource.site == site)
+                & (Resource.kind == kind)
+                & (Booking.day >= today)
+                & (Booking.day <= horizon)
+                & Booking.status.in_(["booked", "checked_in"])
+            )
+        ):
             for half in HALVES[b.slot]:
                 mine[(b.day, half)] = b
     now = utcnow()
@@ -275,18 +347,43 @@ def book_slot(user, site, kind, day, slot, resource_id=None, now=None):
     release_no_shows(now)
     try:
         with database().atomic():
-            if SlotClaim.select().where((SlotClaim.user == user.id) & (SlotClaim.kind == kind)
-                                        & (SlotClaim.day == day) & SlotClaim.half.in_(halves)).exists():
+            if (
+                SlotClaim.select()
+                .where(
+                    (SlotClaim.user == user.id)
+                    & (SlotClaim.kind == kind)
+                    & (SlotClaim.day == day)
+                    & SlotClaim.half.in_(halves)
+                )
+                .exists()
+            ):
                 raise BookingError(_("Hai già una prenotazione in quel momento."))
             take_quota(user.id, site.id, kind, day, policy.max_per_week)
             for resource in candidates:
                 try:
                     with database().atomic():  # a savepoint: a taken desk does not spoil the transaction
-                        booking = Booking.create(user=user.id, resource=resource, day=day, slot=slot,
-                                                 starts_at=starts_at, ends_at=ends_at, status="booked")
-                        SlotClaim.insert_many([{"resource": resource.id, "day": day, "half": half,
-                                                "booking": booking.id, "user": user.id, "kind": kind}
-                                               for half in halves]).execute()
+                        booking = Booking.create(
+                            user=user.id,
+                            resource=resource,
+                            day=day,
+                            slot=slot,
+                            starts_at=starts_at,
+                            ends_at=ends_at,
+                            status="booked",
+                        )
+                        SlotClaim.insert_many(
+                            [
+                                {
+                                    "resource": resource.id,
+                                    "day": day,
+                                    "half": half,
+                                    "booking": booking.id,
+                                    "user": user.id,
+                                    "kind": kind,
+                                }
+                                for half in halves
+                            ]
+                        ).execute()
                     return booking
                 except IntegrityError:
                     continue
@@ -305,11 +402,15 @@ def cancel_booking(booking, by_staff=False, now=None):
     resource = booking.resource
     policy = Policy.for_site(resource.site_id, resource.kind)
     if not by_staff and booking.starts_at - timedelta(hours=policy.cancel_cutoff_hours) < now:
-        raise BookingError(_("Si può annullare fino a %(n)d ore prima dell'inizio: chiama il centro.",
-                             n=policy.cancel_cutoff_hours))
+        raise BookingError(
+            _("Si può annullare fino a %(n)d ore prima dell'inizio: chiama il centro.", n=policy.cancel_cutoff_hours)
+        )
     with database().atomic():
-        changed = (Booking.update(status="cancelled", cancelled_at=now)
-                   .where((Booking.id == booking.id) & (Booking.status == "booked")).execute())
+        changed = (
+            Booking.update(status="cancelled", cancelled_at=now)
+            .where((Booking.id == booking.id) & (Booking.status == "booked"))
+            .execute()
+        )
         if changed:
             SlotClaim.delete().where(SlotClaim.booking == booking.id).execute()
             give_back_quota(booking.user_id, resource.site_id, resource.kind, booking.day)
@@ -326,11 +427,15 @@ def check_in_booking(booking, staff, now=None):
     if now < booking.starts_at - timedelta(hours=1) or now > booking.ends_at:
         raise BookingError(_("L'arrivo si registra il giorno stesso, durante la fascia prenotata."))
     with database().atomic():
-        (Booking.update(status="checked_in", checked_in_at=now, checked_in_by=staff.id)
-         .where((Booking.id == booking.id) & (Booking.status == "booked")).execute())
+        (
+            Booking.update(status="checked_in", checked_in_at=now, checked_in_by=staff.id)
+            .where((Booking.id == booking.id) & (Booking.status == "booked"))
+            .execute()
+        )
 
 
 # --- equipment --------------------------------------------------------------------------------
+
 
 def claim_days(pickup_day, return_day, buffer_days):
     days, day = [], pickup_day
@@ -342,15 +447,17 @@ def claim_days(pickup_day, return_day, buffer_days):
 
 def overdue_item_ids(item_ids=None):
     """Items still out on a loan whose return time has passed."""
-    query = (LoanItem.select(LoanItem.item).join(Loan)
-             .where((Loan.status == "out") & (Loan.return_at < utcnow()) & LoanItem.returned_at.is_null()))
+    query = (
+        LoanItem.select(LoanItem.item)
+        .join(Loan)
+        .where((Loan.status == "out") & (Loan.return_at < utcnow()) & LoanItem.returned_at.is_null())
+    )
     if item_ids is not None:
         query = query.where(LoanItem.item.in_(list(item_ids)))
     return {row.item_id for row in query}
 
 
-def request_loan(user, site, items, pickup_day, pickup_time, return_day, return_time, purpose="", kit=None,
-                 now=None):
+def request_loan(user, site, items, pickup_day, pickup_time, return_day, return_time, purpose="", kit=None, now=None):
     """Ask for items (or a kit) for a date range; the items are held until staff decide.
 
     The claims for every item and day (plus the buffer) are inserted in one
@@ -385,22 +492,40 @@ def request_loan(user, site, items, pickup_day, pickup_time, return_day, return_
             # Re-read inside the transaction: the state staff may just have changed.
             broken = list(Item.select(Item.name).where(Item.id.in_(item_ids) & (Item.status != "available")))
             if broken:
-                raise BookingError(_("%(names)s: in manutenzione o fuori servizio, non si può prenotare.",
-                                     names=", ".join(i.name for i in broken)))
+                raise BookingError(
+                    _(
+                        "%(names)s: in manutenzione o fuori servizio, non si può prenotare.",
+                        names=", ".join(i.name for i in broken),
+                    )
+                )
             late = overdue_item_ids(item_ids)
             if late:
                 names = ", ".join(i.name for i in items if i.id in late)
                 raise BookingError(_("%(names)s: non è ancora stato restituito, non si può prenotare.", names=names))
             take_quota(user.id, site.id, KIND_EQUIPMENT, pickup_day, policy.max_per_week)
-            loan = Loan.create(user=user.id, site=site, kit=kit, pickup_at=pickup_at, return_at=return_at,
-                               purpose=purpose.strip()[:1000], status="requested")
+            loan = Loan.create(
+                user=user.id,
+                site=site,
+                kit=kit,
+                pickup_at=pickup_at,
+                return_at=return_at,
+                purpose=purpose.strip()[:1000],
+                status="requested",
+            )
             LoanItem.insert_many([{"loan": loan.id, "item": i} for i in item_ids]).execute()
-            ItemClaim.insert_many([{"item": i, "day": d, "loan": loan.id} for i in item_ids
-                                   for d in claim_days(pickup_day, return_day, policy.buffer_days)]).execute()
+            ItemClaim.insert_many(
+                [
+                    {"item": i, "day": d, "loan": loan.id}
+                    for i in item_ids
+                    for d in claim_days(pickup_day, return_day, policy.buffer_days)
+                ]
+            ).execute()
             return loan
     except IntegrityError:
-        raise BookingError(_("In quelle date qualcosa è già prenotato o in prestito: guarda il calendario e "
-                             "scegli altre date."), status=409)
+        raise BookingError(
+            _("In quelle date qualcosa è già prenotato o in prestito: guarda il calendario e scegli altre date."),
+            status=409,
+        )
 
 
 def free_item_days(loan):
@@ -414,14 +539,26 @@ def decide_loan(loan, staff, approve, message, now=None):
         raise BookingError(_("Questa richiesta è già stata gestita."))
     with database().atomic():
         if approve:
-            broken = list(Item.select(Item.name).join(LoanItem)
-                          .where((LoanItem.loan == loan.id) & (Item.status != "available")))
+            broken = list(
+                Item.select(Item.name).join(LoanItem).where((LoanItem.loan == loan.id) & (Item.status != "available"))
+            )
             if broken:
-                raise BookingError(_("%(names)s: in manutenzione o fuori servizio, non si può prenotare.",
-                                     names=", ".join(i.name for i in broken)))
-        changed = (Loan.update(status="approved" if approve else "declined", staff_message=message.strip()[:1000],
-                               decided_at=now, decided_by=staff.id)
-                   .where((Loan.id == loan.id) & (Loan.status == "requested")).execute())
+                raise BookingError(
+                    _(
+                        "%(names)s: in manutenzione o fuori servizio, non si può prenotare.",
+                        names=", ".join(i.name for i in broken),
+                    )
+                )
+        changed = (
+            Loan.update(
+                status="approved" if approve else "declined",
+                staff_message=message.strip()[:1000],
+                decided_at=now,
+                decided_by=staff.id,
+            )
+            .where((Loan.id == loan.id) & (Loan.status == "requested"))
+            .execute()
+        )
         if changed and not approve:
             free_item_days(loan)
             give_back_quota(loan.user_id, loan.site_id, KIND_EQUIPMENT, _local_day(loan.pickup_at))
@@ -431,6 +568,7 @@ def decide_loan(loan, staff, approve, message, now=None):
 
 def _local_day(moment):
     from .models import utc_to_local
+
     return utc_to_local(moment).date()
 
 
@@ -444,8 +582,11 @@ def cancel_loan(loan, now=None, by_staff=False):
         # A request not yet approved can always be withdrawn; an approved loan until the cut-off.
         raise BookingError(_("Si può annullare fino a %(n)d ore prima del ritiro: chiama il centro.", n=cutoff))
     with database().atomic():
-        changed = (Loan.update(status="cancelled", decided_at=now)
-                   .where((Loan.id == loan.id) & Loan.status.in_(["requested", "approved"])).execute())
+        changed = (
+            Loan.update(status="cancelled", decided_at=now)
+            .where((Loan.id == loan.id) & Loan.status.in_(["requested", "approved"]))
+            .execute()
+        )
         if changed:
             free_item_days(loan)
             give_back_quota(loan.user_id, loan.site_id, KIND_EQUIPMENT, _local_day(loan.pickup_at))
@@ -457,25 +598,46 @@ def check_out_loan(loan, staff, ticked_item_ids, deposit, now=None):
     if loan.status != "approved":
         raise BookingError(_("Si consegna solo un prestito approvato."))
     if _local_day(loan.pickup_at) > today_local():
-        raise BookingError(_("Il ritiro è previsto per il %(day)s: non si può consegnare prima.",
-                             day=_local_day(loan.pickup_at).strftime("%d/%m/%Y")))
+        raise BookingError(
+            _(
+                "Il ritiro è previsto per il %(day)s: non si può consegnare prima.",
+                day=_local_day(loan.pickup_at).strftime("%d/%m/%Y"),
+            )
+        )
     lines = list(loan.loan_items)
     missing = [li for li in lines if li.item_id not in ticked_item_ids]
     if missing:
-        raise BookingError(_("Spunta ogni oggetto consegnato: mancano %(names)s.",
-                             names=", ".join(li.item.name for li in missing)))
+        raise BookingError(
+            _("Spunta ogni oggetto consegnato: mancano %(names)s.", names=", ".join(li.item.name for li in missing))
+        )
     if deposit < 0:
         raise BookingError(_("La cauzione non può essere negativa."))
-    still_out = list(LoanItem.select(LoanItem, Item).join(Item).switch(LoanItem).join(Loan)
-                     .where(LoanItem.item.in_([li.item_id for li in lines]) & (Loan.status == "out")
-                            & LoanItem.returned_at.is_null() & (Loan.id != loan.id)))
+    still_out = list(
+        LoanItem.select(LoanItem, Item)
+        .join(Item)
+        .switch(LoanItem)
+        .join(Loan)
+        .where(
+            LoanItem.item.in_([li.item_id for li in lines])
+            & (Loan.status == "out")
+            & LoanItem.returned_at.is_null()
+            & (Loan.id != loan.id)
+        )
+    )
     if still_out:
         # The previous borrower has not brought it back: it cannot be in two hands.
-        raise BookingError(_("%(names)s: chi l'ha preso prima non l'ha ancora restituito, non si può consegnare.",
-                             names=", ".join(li.item.name for li in still_out)))
+        raise BookingError(
+            _(
+                "%(names)s: chi l'ha preso prima non l'ha ancora restituito, non si può consegnare.",
+                names=", ".join(li.item.name for li in still_out),
+            )
+        )
     with database().atomic():
-        changed = (Loan.update(status="out", checked_out_at=now, checked_out_by=staff.id, deposit_taken=deposit)
-                   .where((Loan.id == loan.id) & (Loan.status == "approved")).execute())
+        changed = (
+            Loan.update(status="out", checked_out_at=now, checked_out_by=staff.id, deposit_taken=deposit)
+            .where((Loan.id == loan.id) & (Loan.status == "approved"))
+            .execute()
+        )
         if not changed:
             raise BookingError(_("Questa richiesta è già stata gestita."))
         LoanItem.update(out_checked=True).where(LoanItem.loan == loan.id).execute()
@@ -511,8 +673,11 @@ def check_in_loan(loan, staff, returned_ids, notes, damaged_ids, deposit_returne
             if item_update:
                 Item.update(**item_update).where(Item.id == line.item_id).execute()
             # Back early: free the days after the buffer.
-            (ItemClaim.delete().where((ItemClaim.loan == loan.id) & (ItemClaim.item == line.item_id)
-                                      & (ItemClaim.day > keep_until)).execute())
+            (
+                ItemClaim.delete()
+                .where((ItemClaim.loan == loan.id) & (ItemClaim.item == line.item_id) & (ItemClaim.day > keep_until))
+                .execute()
+            )
         still_out = LoanItem.select().where((LoanItem.loan == loan.id) & LoanItem.returned_at.is_null()).count()
         fields = {"deposit_returned": deposit_returned}
         if still_out == 0:
@@ -526,9 +691,11 @@ def item_busy_days(item_ids, start, end):
     busy = {}
     if not item_ids:
         return busy
-    for item_id, day, loan_id in (ItemClaim.select(ItemClaim.item, ItemClaim.day, ItemClaim.loan)
-                                  .where(ItemClaim.item.in_(list(item_ids)) & (ItemClaim.day >= start)
-                                         & (ItemClaim.day <= end)).tuples()):
+    for item_id, day, loan_id in (
+        ItemClaim.select(ItemClaim.item, ItemClaim.day, ItemClaim.loan)
+        .where(ItemClaim.item.in_(list(item_ids)) & (ItemClaim.day >= start) & (ItemClaim.day <= end))
+        .tuples()
+    ):
         if isinstance(day, str):
             day = datetime.fromisoformat(day).date()
         busy.setdefault(item_id, {})[day] = loan_id
@@ -540,13 +707,18 @@ def kit_items(kit_ids):
     result = {}
     if not kit_ids:
         return result
-    for link in (KitItem.select(KitItem, Item).join(Item).where(KitItem.kit.in_(list(kit_ids)))
-                 .order_by(Item.position, Item.name)):
+    for link in (
+        KitItem.select(KitItem, Item)
+        .join(Item)
+        .where(KitItem.kit.in_(list(kit_ids)))
+        .order_by(Item.position, Item.name)
+    ):
         result.setdefault(link.kit_id, []).append(link.item)
     return result
 
 
 # --- bulk creation (demo data, benchmark) ---------------------------------------------------------
+
 
 def next_open_days(site_id, start, count, step=1):
     """The first `count` days from `start` (going back when step is -1) with a morning and an afternoon."""
@@ -569,40 +741,100 @@ def insert_booking(user_id, resource, day, slot, spans, status="booked", created
     """
     start, end = day_slots(spans.get(day.weekday(), []))[slot]
     with database().atomic():
-        booking = Booking.create(user=user_id, resource=resource, day=day, slot=slot,
-                                 starts_at=local_to_utc(day, start), ends_at=local_to_utc(day, end), status=status,
-                                 created_at=created_at or utcnow(),
-                                 checked_in_at=local_to_utc(day, start) if status == "checked_in" else None)
+        booking = Booking.create(
+            user=user_id,
+            resource=resource,
+            day=day,
+            slot=slot,
+            starts_at=local_to_utc(day, start),
+            ends_at=local_to_utc(day, end),
+            status=status,
+            created_at=created_at or utcnow(),
+            checked_in_at=local_to_utc(day, start) if status == "checked_in" else None,
+        )
         if status in ("booked", "checked_in"):
-            SlotClaim.insert_many([{"resource": resource.id, "day": day, "half": half, "booking": booking.id,
-                                    "user": user_id, "kind": resource.kind} for half in HALVES[slot]]).execute()
+            SlotClaim.insert_many(
+                [
+                    {
+                        "resource": resource.id,
+                        "day": day,
+                        "half": half,
+                        "booking": booking.id,
+                        "user": user_id,
+                        "kind": resource.kind,
+                    }
+                    for half in HALVES[slot]
+                ]
+            ).execute()
             week = week_start(day)
-            WeeklyCount.insert(user=user_id, site=resource.site_id, kind=resource.kind, week=week,
-                               taken=0).on_conflict_ignore().execute()
-            (WeeklyCount.update(taken=WeeklyCount.taken + 1)
-             .where((WeeklyCount.user == user_id) & (WeeklyCount.site == resource.site_id)
-                    & (WeeklyCount.kind == resource.kind) & (WeeklyCount.week == week)).execute())
+            WeeklyCount.insert(
+                user=user_id, site=resource.site_id, kind=resource.kind, week=week, taken=0
+            ).on_conflict_ignore().execute()
+            (
+                WeeklyCount.update(taken=WeeklyCount.taken + 1)
+                .where(
+                    (WeeklyCount.user == user_id)
+                    & (WeeklyCount.site == resource.site_id)
+                    & (WeeklyCount.kind == resource.kind)
+                    & (WeeklyCount.week == week)
+                )
+                .execute()
+            )
     return booking
 
 
-def insert_loan(user_id, site, items, pickup_day, pickup_time, return_day, return_time, status, buffer_days=1,
-                kit=None, deposit=0, staff_id=None, purpose=""):
+def insert_loan(
+    user_id,
+    site,
+    items,
+    pickup_day,
+    pickup_time,
+    return_day,
+    return_time,
+    status,
+    buffer_days=1,
+    kit=None,
+    deposit=0,
+    staff_id=None,
+    purpose="",
+):
     """Write a loan with its items and claims directly (demo and benchmark data)."""
     now = utcnow()
     with database().atomic():
-        loan = Loan.create(user=user_id, site=site, kit=kit, pickup_at=local_to_utc(pickup_day, pickup_time),
-                           return_at=local_to_utc(return_day, return_time), status=status, purpose=purpose,
-                           decided_at=now if status != "requested" else None,
-                           decided_by=staff_id if status != "requested" else None,
-                           checked_out_at=local_to_utc(pickup_day, pickup_time) if status in ("out", "returned") else None,
-                           checked_out_by=staff_id if status in ("out", "returned") else None,
-                           deposit_taken=deposit if status in ("out", "returned") else 0,
-                           deposit_returned=deposit if status == "returned" else 0,
-                           returned_at=local_to_utc(return_day, return_time) if status == "returned" else None,
-                           returned_by=staff_id if status == "returned" else None)
-        LoanItem.insert_many([{"loan": loan.id, "item": i.id, "out_checked": status in ("out", "returned"),
-                               "returned_at": loan.returned_at} for i in items]).execute()
+        loan = Loan.create(
+            user=user_id,
+            site=site,
+            kit=kit,
+            pickup_at=local_to_utc(pickup_day, pickup_time),
+            return_at=local_to_utc(return_day, return_time),
+            status=status,
+            purpose=purpose,
+            decided_at=now if status != "requested" else None,
+            decided_by=staff_id if status != "requested" else None,
+            checked_out_at=local_to_utc(pickup_day, pickup_time) if status in ("out", "returned") else None,
+            checked_out_by=staff_id if status in ("out", "returned") else None,
+            deposit_taken=deposit if status in ("out", "returned") else 0,
+            deposit_returned=deposit if status == "returned" else 0,
+            returned_at=local_to_utc(return_day, return_time) if status == "returned" else None,
+            returned_by=staff_id if status == "returned" else None,
+        )
+        LoanItem.insert_many(
+            [
+                {
+                    "loan": loan.id,
+                    "item": i.id,
+                    "out_checked": status in ("out", "returned"),
+                    "returned_at": loan.returned_at,
+                }
+                for i in items
+            ]
+        ).execute()
         if status in ("requested", "approved", "out", "returned"):
-            ItemClaim.insert_many([{"item": i.id, "day": d, "loan": loan.id} for i in items
-                                   for d in claim_days(pickup_day, return_day, buffer_days)]).execute()
+            ItemClaim.insert_many(
+                [
+                    {"item": i.id, "day": d, "loan": loan.id}
+                    for i in items
+                    for d in claim_days(pickup_day, return_day, buffer_days)
+                ]
+            ).execute()
     return loan

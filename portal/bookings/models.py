@@ -9,13 +9,20 @@ overlap — two phones on the same desk, a kit and a single item sharing a
 camera — raises IntegrityError and rolls the whole request back. Weekly quotas
 are a counter row raised with a conditional UPDATE checked by its row count.
 """
+
 import secrets
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from peewee import (
-    BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
-    SmallIntegerField, TextField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    SmallIntegerField,
+    TextField,
 )
 
 from portal.db import BaseModel
@@ -33,12 +40,15 @@ HALVES = {"am": ("am",), "pm": ("pm",), "day": ("am", "pm")}
 MIDDAY = time(13, 0)
 
 POLICY_DEFAULTS = {
-    KIND_DESK: dict(advance_days=14, max_per_week=4, cancel_cutoff_hours=2, checkin_minutes=30,
-                    buffer_days=0, max_loan_days=0),
-    KIND_ROOM: dict(advance_days=30, max_per_week=2, cancel_cutoff_hours=24, checkin_minutes=20,
-                    buffer_days=0, max_loan_days=0),
-    KIND_EQUIPMENT: dict(advance_days=60, max_per_week=2, cancel_cutoff_hours=24, checkin_minutes=0,
-                         buffer_days=1, max_loan_days=7),
+    KIND_DESK: dict(
+        advance_days=14, max_per_week=4, cancel_cutoff_hours=2, checkin_minutes=30, buffer_days=0, max_loan_days=0
+    ),
+    KIND_ROOM: dict(
+        advance_days=30, max_per_week=2, cancel_cutoff_hours=24, checkin_minutes=20, buffer_days=0, max_loan_days=0
+    ),
+    KIND_EQUIPMENT: dict(
+        advance_days=60, max_per_week=2, cancel_cutoff_hours=24, checkin_minutes=0, buffer_days=1, max_loan_days=7
+    ),
 }
 
 
@@ -65,12 +75,12 @@ class Policy(BaseModel):
 
     site = ForeignKeyField(Site, backref="booking_policies", on_delete="CASCADE")
     kind = CharField(max_length=12)
-    advance_days = SmallIntegerField(default=14)      # how far ahead one may book
-    max_per_week = SmallIntegerField(default=4)       # bookings per person per ISO week
+    advance_days = SmallIntegerField(default=14)  # how far ahead one may book
+    max_per_week = SmallIntegerField(default=4)  # bookings per person per ISO week
     cancel_cutoff_hours = SmallIntegerField(default=2)  # no self-cancel closer than this to the start
-    checkin_minutes = SmallIntegerField(default=30)   # after this, a no-show is released
-    buffer_days = SmallIntegerField(default=0)        # equipment: days kept free after a loan
-    max_loan_days = SmallIntegerField(default=7)      # equipment: longest loan
+    checkin_minutes = SmallIntegerField(default=30)  # after this, a no-show is released
+    buffer_days = SmallIntegerField(default=0)  # equipment: days kept free after a loan
+    max_loan_days = SmallIntegerField(default=7)  # equipment: longest loan
 
     class Meta:
         table_name = "bookings_policy"
@@ -145,8 +155,12 @@ class SlotClaim(BaseModel):
 
     class Meta:
         table_name = "bookings_slot_claim"
-        indexes = ((("resource", "day", "half"), True), (("user", "kind", "day", "half"), True),
-                   (("day", "resource"), False), (("booking",), False))
+        indexes = (
+            (("resource", "day", "half"), True),
+            (("user", "kind", "day", "half"), True),
+            (("day", "resource"), False),
+            (("booking",), False),
+        )
 
 
 class WeeklyCount(BaseModel):
@@ -298,5 +312,17 @@ class CalendarToken(BaseModel):
         return row
 
 
-MODELS = [Policy, Resource, Booking, SlotClaim, WeeklyCount, Item, Kit, KitItem, Loan, LoanItem, ItemClaim,
-          CalendarToken]
+MODELS = [
+    Policy,
+    Resource,
+    Booking,
+    SlotClaim,
+    WeeklyCount,
+    Item,
+    Kit,
+    KitItem,
+    Loan,
+    LoanItem,
+    ItemClaim,
+    CalendarToken,
+]

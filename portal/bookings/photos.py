@@ -2,6 +2,7 @@
 
 Checking and re-encoding are the shared ones of `portal.images`.
 """
+
 from pathlib import Path
 
 from portal.images import ImageUploadError, jpeg_within, new_key, open_upload, upload_dir
@@ -24,13 +25,14 @@ def save_photo(storage):
     (photo_dir() / name).write_bytes(data)
     # The catalogue shows 96 px thumbnails: a 192 px copy (sharp on 2x screens) of a few KB.
     (photo_dir() / thumb_name(name)).write_bytes(
-        jpeg_within(image, 12 * 1024, sizes=((192, 70), (192, 55), (160, 50), (128, 45))))
+        jpeg_within(image, 12 * 1024, sizes=((192, 70), (192, 55), (160, 50), (128, 45)))
+    )
     return name
 
 
 def thumb_name(name):
     """The thumbnail's file name for a photo's file name."""
-    return name[:-len(".jpg")] + "-t.jpg"
+    return name[: -len(".jpg")] + "-t.jpg"
 
 
 def delete_photo(name):

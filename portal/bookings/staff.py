@@ -3,10 +3,12 @@ loans, the daily sheet and receipts (PDF), resources, items, kits and policies.
 
 Every object a staff member touches belongs to a centre: `can_manage(site)` or 403.
 """
+
 from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
@@ -19,13 +21,34 @@ from portal.rendering import render
 
 from . import logic
 from .forms import (
-    CancelForm, CheckInForm, CheckOutForm, DecisionForm, ItemForm, KitForm, MemberCodeForm, PolicyForm, ResourceForm,
+    CancelForm,
+    CheckInForm,
+    CheckOutForm,
+    DecisionForm,
+    ItemForm,
+    KitForm,
+    MemberCodeForm,
+    PolicyForm,
+    ResourceForm,
     SlotForm,
 )
 from .logic import BookingError
 from .models import (
-    KIND_DESK, KIND_EQUIPMENT, KIND_ROOM, KINDS, Booking, Item, Kit, KitItem, Loan, LoanItem, Policy, Resource,
-    local_to_utc, today_local, utc_to_local,
+    KIND_DESK,
+    KIND_EQUIPMENT,
+    KIND_ROOM,
+    KINDS,
+    Booking,
+    Item,
+    Kit,
+    KitItem,
+    Loan,
+    LoanItem,
+    Policy,
+    Resource,
+    local_to_utc,
+    today_local,
+    utc_to_local,
 )
 from .photos import PhotoError, delete_photo, save_photo
 
@@ -47,8 +70,9 @@ def _site_arg(sites):
     if not sites:
         abort(403)
     # Visconti runs co-working and lending: prefer a centre that has resources.
-    with_things = {r.site_id for r in Resource.select(Resource.site).distinct()} | \
-        {i.site_id for i in Item.select(Item.site).distinct()}
+    with_things = {r.site_id for r in Resource.select(Resource.site).distinct()} | {
+        i.site_id for i in Item.select(Item.site).distinct()
+    }
     return next((s for s in sites if s.id in with_things), sites[0])
 
 
@@ -70,17 +94,37 @@ def _day_bounds(day):
 def _daily(site, day):
     """Today's desk bookings, pickups and returns of a centre (a few queries)."""
     start, end = _day_bounds(day)
-    bookings = list(Booking.select(Booking, Resource, User).join(Resource).switch(Booking).join(User)
-                    .where((Resource.site == site) & (Booking.day == day)
-                           & Booking.status.in_(["booked", "checked_in", "no_show"]))
-                    .order_by(Booking.starts_at, Resource.position, Resource.name))
-    pickups = list(Loan.select(Loan, User).join(User)
-                   .where((Loan.site == site) & (Loan.pickup_at >= start) & (Loan.pickup_at < end)
-                          & Loan.status.in_(["approved", "out"])).order_by(Loan.pickup_at))
-    returns = list(Loan.select(Loan, User).join(User)
-                   .where((Loan.site == site) & (Loan.return_at >= start) & (Loan.return_at < end)
-                          & Loan.status.in_(["out", "returned"])).order_by(Loan.return_at))
-    ids = [l.id for l in pickups + returns]
+    bookings = list(
+        Booking.select(Booking, Resource, User)
+        .join(Resource)
+        .switch(Booking)
+        .join(User)
+        .where((Resource.site == site) & (Booking.day == day) & Booking.status.in_(["booked", "checked_in", "no_show"]))
+        .order_by(Booking.starts_at, Resource.position, Resource.name)
+    )
+    pickups = list(
+        Loan.select(Loan, User)
+        .join(User)
+        .where(
+            (Loan.site == site)
+            & (Loan.pickup_at >= start)
+            & (Loan.pickup_at < end)
+            & Loan.status.in_(["approved", "out"])
+        )
+        .order_by(Loan.pickup_at)
+    )
+    returns = list(
+        Loan.select(Loan, User)
+        .join(User)
+        .where(
+            (Loan.site == site)
+            & (Loan.return_at >= start)
+            & (Loan.return_at < end)
+            & Loan.status.in_(["out", "returned"])
+        )
+        .order_by(Loan.return_at)
+    )
+    ids = [loan.id for loan in pickups + returns]
     lines = {}
     if ids:
         for li in LoanItem.select(LoanItem, Item).join(Item).where(LoanItem.loan.in_(ids)):
@@ -106,25 +150,57 @@ def desk():
                 code_form.code.errors.append(_("Nessuna persona con questo codice tessera."))
             else:
                 site_ids = [s.id for s in sites]
-                member_bookings = list(Booking.select(Booking, Resource).join(Resource)
-                                       .where((Booking.user == member) & Resource.site.in_(site_ids)
-                                              & (Booking.day >= today_local()) & (Booking.status == "booked"))
-                                       .order_by(Booking.starts_at).limit(20))
-                member_loans = list(Loan.select().where((Loan.user == member) & Loan.site.in_(site_ids)
-                                                        & Loan.status.in_(["requested", "approved", "out"]))
-                                    .order_by(Loan.pickup_at))
-                no_shows = (Booking.select().join(Resource)
-                            .where((Booking.user == member) & (Booking.status == "no_show")
-                                   & Resource.site.in_(site_ids)).count())
+                member_bookings = list(
+                    Booking.select(Booking, Resource)
+                    .join(Resource)
+                    .where(
+                        (Booking.user == member)
+                        & Resource.site.in_(site_ids)
+                        & (Booking.day >= today_local())
+                        & (Booking.status == "booked")
+                    )
+                    .order_by(Booking.starts_at)
+                    .limit(20)
+                )
+                member_loans = list(
+                    Loan.select()
+                    .where(
+                        (Loan.user == member)
+                        & Loan.site.in_(site_ids)
+                        & Loan.status.in_(["requested", "approved", "out"])
+                    )
+                    .order_by(Loan.pickup_at)
+                )
+                no_shows = (
+                    Booking.select()
+                    .join(Resource)
+                    .where((Booking.user == member) & (Booking.status == "no_show") & Resource.site.in_(site_ids))
+                    .count()
+                )
     day = today_local()
     bookings, pickups, returns, lines = _daily(site, day)
     pending = Loan.select().where((Loan.site == site) & (Loan.status == "requested")).count()
     overdue = Loan.select().where((Loan.site == site) & (Loan.status == "out") & (Loan.return_at < utcnow())).count()
-    return render("bookings/staff/desk.html", sites=sites, site=site, day=day, code_form=code_form, member=member,
-                  member_bookings=member_bookings, member_loans=member_loans, no_shows=no_shows,
-                  bookings=bookings, pickups=pickups, returns=returns, lines=lines, pending=pending,
-                  overdue=overdue, form=CancelForm(), status=422 if code_form.code.errors else 200,
-                  book_form=SlotForm(formdata=None, day=today_local() + timedelta(days=1)))
+    return render(
+        "bookings/staff/desk.html",
+        sites=sites,
+        site=site,
+        day=day,
+        code_form=code_form,
+        member=member,
+        member_bookings=member_bookings,
+        member_loans=member_loans,
+        no_shows=no_shows,
+        bookings=bookings,
+        pickups=pickups,
+        returns=returns,
+        lines=lines,
+        pending=pending,
+        overdue=overdue,
+        form=CancelForm(),
+        status=422 if code_form.code.errors else 200,
+        book_form=SlotForm(formdata=None, day=today_local() + timedelta(days=1)),
+    )
 
 
 @bp.route("/booking/<int:booking_id>/checkin", methods=["POST"])
@@ -161,6 +237,7 @@ def booking_cancel(booking_id):
 
 # --- loans ------------------------------------------------------------------------------------
 
+
 @bp.route("/requests")
 @staff_required
 def requests_list():
@@ -168,13 +245,22 @@ def requests_list():
     logic.extend_overdue_claims()
     sites = _managed_sites()
     site = _site_arg(sites)
-    loans = list(Loan.select(Loan, User).join(User).where((Loan.site == site) & (Loan.status == "requested"))
-                 .order_by(Loan.pickup_at).limit(200))
-    upcoming = list(Loan.select(Loan, User).join(User).where((Loan.site == site) & (Loan.status == "approved"))
-                    .order_by(Loan.pickup_at).limit(200))
-    lines = _lines([l.id for l in loans + upcoming])
-    return render("bookings/staff/requests.html", sites=sites, site=site, loans=loans, upcoming=upcoming,
-                  lines=lines)
+    loans = list(
+        Loan.select(Loan, User)
+        .join(User)
+        .where((Loan.site == site) & (Loan.status == "requested"))
+        .order_by(Loan.pickup_at)
+        .limit(200)
+    )
+    upcoming = list(
+        Loan.select(Loan, User)
+        .join(User)
+        .where((Loan.site == site) & (Loan.status == "approved"))
+        .order_by(Loan.pickup_at)
+        .limit(200)
+    )
+    lines = _lines([loan.id for loan in loans + upcoming])
+    return render("bookings/staff/requests.html", sites=sites, site=site, loans=loans, upcoming=upcoming, lines=lines)
 
 
 def _lines(loan_ids):
@@ -193,9 +279,18 @@ def _loan_page(loan, status=200, **forms):
     checkin = forms.get("checkin") or CheckInForm(formdata=None, deposit_returned=loan.deposit_taken)
     checkin.items.choices = [(li.item_id, li.item.name) for li in open_lines]
     checkin.damaged.choices = [(li.item_id, li.item.name) for li in open_lines]
-    return render("bookings/staff/loan.html", status=status, loan=loan, lines=lines, open_lines=open_lines,
-                  decision=forms.get("decision") or DecisionForm(formdata=None), checkout=checkout, checkin=checkin,
-                  error=forms.get("error"), form=CancelForm())
+    return render(
+        "bookings/staff/loan.html",
+        status=status,
+        loan=loan,
+        lines=lines,
+        open_lines=open_lines,
+        decision=forms.get("decision") or DecisionForm(formdata=None),
+        checkout=checkout,
+        checkin=checkin,
+        error=forms.get("error"),
+        form=CancelForm(),
+    )
 
 
 @bp.route("/loans/<int:loan_id>")
@@ -231,8 +326,11 @@ def loan_decide(loan_id):
     when = utc_to_local(loan.pickup_at).strftime("%d/%m/%Y %H:%M")
     if approve:
         subject = _("Binari: prestito approvato")
-        body = _("Il tuo prestito è approvato. Ritiro: %(when)s, %(place)s. Porta la tessera.", when=when,
-                 place=loan.site.full_address)
+        body = _(
+            "Il tuo prestito è approvato. Ritiro: %(when)s, %(place)s. Porta la tessera.",
+            when=when,
+            place=loan.site.full_address,
+        )
     else:
         subject = _("Binari: prestito non possibile")
         body = _("Purtroppo non possiamo prestarti l'attrezzatura richiesta per il %(when)s.", when=when)
@@ -287,8 +385,9 @@ def book_for_member(member_id):
         except BookingError as exc:
             flash(exc.message, "error")
         else:
-            flash(_("Prenotato per %(name)s: %(resource)s.", name=member.name, resource=booking.resource.name),
-                  "success")
+            flash(
+                _("Prenotato per %(name)s: %(resource)s.", name=member.name, resource=booking.resource.name), "success"
+            )
     return redirect(url_for(".desk", site=site.slug, code=member.member_code)), 303
 
 
@@ -322,8 +421,14 @@ def loan_checkin(loan_id):
         return _loan_page(loan, status=422, checkin=form)
     notes = {li.item_id: request.form.get(f"note-{li.item_id}", "") for li in open_lines}
     try:
-        still_out = logic.check_in_loan(loan, current_user, set(form.items.data or []), notes,
-                                        set(form.damaged.data or []), form.deposit_returned.data)
+        still_out = logic.check_in_loan(
+            loan,
+            current_user,
+            set(form.items.data or []),
+            notes,
+            set(form.damaged.data or []),
+            form.deposit_returned.data,
+        )
     except BookingError as exc:
         return _loan_page(loan, status=exc.status, checkin=form, error=exc.message)
     if still_out:
@@ -344,9 +449,13 @@ def loan_remind(loan_id):
         flash(_("Questo prestito non è in ritardo."), "info")
         return redirect(url_for(".overdue")), 303
     when = utc_to_local(loan.return_at).strftime("%d/%m/%Y %H:%M")
-    body = _("Ciao %(name)s,\n\nl'attrezzatura presa in prestito doveva tornare il %(when)s. Riportala appena puoi a "
-             "%(place)s: finché non torna nessun altro può usarla.\n\nGrazie, lo sportello di Binari",
-             name=loan.user.name, when=when, place=loan.site.full_address)
+    body = _(
+        "Ciao %(name)s,\n\nl'attrezzatura presa in prestito doveva tornare il %(when)s. Riportala appena puoi a "
+        "%(place)s: finché non torna nessun altro può usarla.\n\nGrazie, lo sportello di Binari",
+        name=loan.user.name,
+        when=when,
+        place=loan.site.full_address,
+    )
     if _notify(loan, _("Binari: attrezzatura da restituire"), body):
         flash(_("Promemoria inviato a %(name)s.", name=loan.user.name), "success")
     else:
@@ -371,17 +480,30 @@ def overdue():
     logic.extend_overdue_claims()
     sites = _managed_sites()
     site_ids = [s.id for s in sites]
-    loans = list(Loan.select(Loan, User, Site).join(User).switch(Loan).join(Site)
-                 .where(Loan.site.in_(site_ids) & (Loan.status == "out") & (Loan.return_at < utcnow()))
-                 .order_by(Loan.return_at).limit(500)) if site_ids else []
-    lines = _lines([l.id for l in loans])
+    loans = (
+        list(
+            Loan.select(Loan, User, Site)
+            .join(User)
+            .switch(Loan)
+            .join(Site)
+            .where(Loan.site.in_(site_ids) & (Loan.status == "out") & (Loan.return_at < utcnow()))
+            .order_by(Loan.return_at)
+            .limit(500)
+        )
+        if site_ids
+        else []
+    )
+    lines = _lines([loan.id for loan in loans])
     # Later loans of the same items that the late return puts at risk.
     item_ids = {li.item_id for ls in lines.values() for li in ls if li.returned_at is None}
     at_risk = {}
     if item_ids:
-        for li in (LoanItem.select(LoanItem, Loan).join(Loan)
-                   .where(LoanItem.item.in_(list(item_ids)) & Loan.status.in_(["requested", "approved"]))
-                   .order_by(Loan.pickup_at)):
+        for li in (
+            LoanItem.select(LoanItem, Loan)
+            .join(Loan)
+            .where(LoanItem.item.in_(list(item_ids)) & Loan.status.in_(["requested", "approved"]))
+            .order_by(Loan.pickup_at)
+        ):
             at_risk.setdefault(li.item_id, li.loan)
     return render("bookings/staff/overdue.html", loans=loans, lines=lines, at_risk=at_risk, now=utcnow())
 
@@ -399,12 +521,21 @@ def daily_sheet():
         except ValueError:
             abort(400)
     bookings, pickups, returns, lines = _daily(site, day)
-    data = render_pdf("bookings/daily_pdf.html", site=site, day=day, bookings=bookings, pickups=pickups,
-                      returns=returns, lines=lines, now=utcnow())
+    data = render_pdf(
+        "bookings/daily_pdf.html",
+        site=site,
+        day=day,
+        bookings=bookings,
+        pickups=pickups,
+        returns=returns,
+        lines=lines,
+        now=utcnow(),
+    )
     return pdf_response(data, f"foglio-{site.slug}-{day.isoformat()}.pdf")
 
 
 # --- resources, items, kits, policies ----------------------------------------------------------
+
 
 @bp.route("/resources")
 @staff_required
@@ -412,12 +543,17 @@ def resources():
     """Desks, rooms, items and kits of my centres."""
     sites = _managed_sites()
     site = _site_arg(sites)
-    return render("bookings/staff/resources.html", sites=sites, site=site,
-                  resources=list(Resource.select().where(Resource.site == site)
-                                 .order_by(Resource.kind, Resource.position, Resource.name)),
-                  items=list(Item.select().where(Item.site == site).order_by(Item.position, Item.name)),
-                  kits=list(Kit.select().where(Kit.site == site).order_by(Kit.position, Kit.name)),
-                  contents=logic.kit_items([k.id for k in Kit.select(Kit.id).where(Kit.site == site)]))
+    return render(
+        "bookings/staff/resources.html",
+        sites=sites,
+        site=site,
+        resources=list(
+            Resource.select().where(Resource.site == site).order_by(Resource.kind, Resource.position, Resource.name)
+        ),
+        items=list(Item.select().where(Item.site == site).order_by(Item.position, Item.name)),
+        kits=list(Kit.select().where(Kit.site == site).order_by(Kit.position, Kit.name)),
+        contents=logic.kit_items([k.id for k in Kit.select(Kit.id).where(Kit.site == site)]),
+    )
 
 
 def _site_choices(form):
@@ -430,8 +566,11 @@ def _site_choices(form):
 def resource_edit(resource_id=None):
     """Add or change a desk or a room."""
     resource = _get(Resource, resource_id) if resource_id else None
-    form = ResourceForm(obj=resource) if request.method == "POST" or resource is None else \
-        ResourceForm(formdata=None, obj=resource, site=resource.site_id)
+    form = (
+        ResourceForm(obj=resource)
+        if request.method == "POST" or resource is None
+        else ResourceForm(formdata=None, obj=resource, site=resource.site_id)
+    )
     _site_choices(form)
     if request.method == "POST":
         if form.validate():
@@ -452,8 +591,11 @@ def resource_edit(resource_id=None):
 def item_edit(item_id=None):
     """Add or change an item: description, condition, maintenance, deposit, photo."""
     item = _get(Item, item_id) if item_id else None
-    form = ItemForm() if request.method == "POST" else ItemForm(formdata=None, obj=item,
-                                                                 site=item.site_id if item else None)
+    form = (
+        ItemForm()
+        if request.method == "POST"
+        else ItemForm(formdata=None, obj=item, site=item.site_id if item else None)
+    )
     _site_choices(form)
     if request.method == "POST":
         if form.validate():
@@ -477,8 +619,7 @@ def item_edit(item_id=None):
                     delete_photo(old_photo)
                 flash(_("Salvato."), "success")
                 return redirect(url_for(".resources", site=Site.get_by_id(form.site.data).slug)), 303
-        return render("bookings/staff/edit.html", form=form, title=_("Oggetto"), item=item, status=422,
-                      multipart=True)
+        return render("bookings/staff/edit.html", form=form, title=_("Oggetto"), item=item, status=422, multipart=True)
     return render("bookings/staff/edit.html", form=form, title=_("Oggetto"), item=item, multipart=True)
 
 
@@ -490,13 +631,17 @@ def kit_edit(kit_id=None):
     kit = _get(Kit, kit_id) if kit_id else None
     sites = _managed_sites()
     current = [link.item_id for link in kit.kit_items] if kit else []
-    form = KitForm() if request.method == "POST" else KitForm(formdata=None, obj=kit, items=current,
-                                                               site=kit.site_id if kit else None)
+    form = (
+        KitForm()
+        if request.method == "POST"
+        else KitForm(formdata=None, obj=kit, items=current, site=kit.site_id if kit else None)
+    )
     _site_choices(form)
     site_ids = [kit.site_id] if kit else [s.id for s in sites]
-    form.items.choices = [(i.id, f"{i.name} ({i.site.short_name})")
-                          for i in Item.select(Item, Site).join(Site).where(Item.site.in_(site_ids))
-                          .order_by(Item.name)]
+    form.items.choices = [
+        (i.id, f"{i.name} ({i.site.short_name})")
+        for i in Item.select(Item, Site).join(Site).where(Item.site.in_(site_ids)).order_by(Item.name)
+    ]
     if request.method == "POST":
         if form.validate():
             _check(form.site.data)
@@ -512,8 +657,12 @@ def kit_edit(kit_id=None):
             if chosen and not form.photo.errors:
                 with database().atomic():
                     kit = kit or Kit()
-                    kit.site, kit.name, kit.description, kit.active = (form.site.data, form.name.data,
-                                                                       form.description.data or "", form.active.data)
+                    kit.site, kit.name, kit.description, kit.active = (
+                        form.site.data,
+                        form.name.data,
+                        form.description.data or "",
+                        form.active.data,
+                    )
                     if photo_name:
                         kit.photo = photo_name
                     kit.save()
@@ -550,8 +699,6 @@ def policies():
         else:
             form = PolicyForm(formdata=None, obj=policy, prefix=kind)
         forms[kind] = form
-    return render("bookings/staff/policies.html", sites=sites, site=site, forms=forms, status=status,
-                  kind_labels=KIND_LABELS)
-
-
-
+    return render(
+        "bookings/staff/policies.html", sites=sites, site=site, forms=forms, status=status, kind_labels=KIND_LABELS
+    )

@@ -1,8 +1,10 @@
 """Public and member pages: co-working slots, the equipment catalogue, my bookings, the ICS feed."""
-from datetime import timedelta
+
+from datetime import UTC, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_from_directory, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.models import Site, utcnow
@@ -12,8 +14,21 @@ from . import logic
 from .forms import CancelForm, LoanRequestForm, SlotForm
 from .logic import BookingError
 from .models import (
-    KIND_DESK, KIND_EQUIPMENT, KIND_ROOM, POLICY_DEFAULTS, Booking, CalendarToken, Item, Kit, KitItem, Loan, LoanItem, Policy,
-    Resource, today_local, utc_to_local,
+    KIND_DESK,
+    KIND_EQUIPMENT,
+    KIND_ROOM,
+    POLICY_DEFAULTS,
+    Booking,
+    CalendarToken,
+    Item,
+    Kit,
+    KitItem,
+    Loan,
+    LoanItem,
+    Policy,
+    Resource,
+    today_local,
+    utc_to_local,
 )
 from .photos import photo_dir
 
@@ -40,6 +55,7 @@ def _chosen_site(sites):
 
 # --- co-working -------------------------------------------------------------------------------
 
+
 def _coworking_context(site, message=None, error=None, booked=None):
     desks = rooms = None
     if site is not None:
@@ -49,9 +65,19 @@ def _coworking_context(site, message=None, error=None, booked=None):
     else:
         desk_policy = room_policy = None
         desk_list = room_list = []
-    return dict(site=site, desks=_only_open(desks), rooms=_only_open(rooms), desk_policy=desk_policy, room_policy=room_policy,
-                desk_count=len(desk_list), room_list=room_list, message=message, error=error, booked=booked,
-                form=CancelForm())
+    return dict(
+        site=site,
+        desks=_only_open(desks),
+        rooms=_only_open(rooms),
+        desk_policy=desk_policy,
+        room_policy=room_policy,
+        desk_count=len(desk_list),
+        room_list=room_list,
+        message=message,
+        error=error,
+        booked=booked,
+        form=CancelForm(),
+    )
 
 
 def _only_open(days):
@@ -83,20 +109,35 @@ def book():
     form = SlotForm()
     if not form.validate():
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return render("bookings/coworking.html", block="slots", status=_error_status(422), sites=sites,
-                      **_coworking_context(site, error=error))
+        return render(
+            "bookings/coworking.html",
+            block="slots",
+            status=_error_status(422),
+            sites=sites,
+            **_coworking_context(site, error=error),
+        )
     try:
-        booking = logic.book_slot(current_user, site, form.kind.data, form.day.data, form.slot.data,
-                                  resource_id=form.resource.data)
+        booking = logic.book_slot(
+            current_user, site, form.kind.data, form.day.data, form.slot.data, resource_id=form.resource.data
+        )
     except BookingError as exc:
-        return render("bookings/coworking.html", block="slots", status=_error_status(exc.status), sites=sites,
-                      **_coworking_context(site, error=exc.message))
+        return render(
+            "bookings/coworking.html",
+            block="slots",
+            status=_error_status(exc.status),
+            sites=sites,
+            **_coworking_context(site, error=exc.message),
+        )
     message = _("Prenotato: %(name)s, %(when)s.", name=booking.resource.name, when=_slot_text(booking))
     if not wants_fragment():
         flash(message, "success")
         return redirect(url_for(".coworking", site=site.slug))
-    return render("bookings/coworking.html", block="slots", sites=sites,
-                  **_coworking_context(site, message=message, booked=booking))
+    return render(
+        "bookings/coworking.html",
+        block="slots",
+        sites=sites,
+        **_coworking_context(site, message=message, booked=booking),
+    )
 
 
 def _error_status(status):
@@ -112,12 +153,18 @@ SLOT_LABELS = {"am": _l("Mattina"), "pm": _l("Pomeriggio"), "day": _l("Giornata 
 
 def _slot_text(booking):
     from flask_babel import format_date
+
     start, end = utc_to_local(booking.starts_at), utc_to_local(booking.ends_at)
-    return "%s, %s %s–%s" % (format_date(booking.day, "EEEE d MMMM"), str(SLOT_LABELS[booking.slot]).lower(),
-                             start.strftime("%H:%M"), end.strftime("%H:%M"))
+    return "%s, %s %s–%s" % (
+        format_date(booking.day, "EEEE d MMMM"),
+        str(SLOT_LABELS[booking.slot]).lower(),
+        start.strftime("%H:%M"),
+        end.strftime("%H:%M"),
+    )
 
 
 # --- equipment --------------------------------------------------------------------------------
+
 
 @bp.route("/equipment")
 def equipment():
@@ -129,8 +176,11 @@ def equipment():
     if site is not None:
         logic.extend_overdue_claims()
         kits = list(Kit.select().where((Kit.site == site) & Kit.active).order_by(Kit.position, Kit.name))
-        items = list(Item.select().where((Item.site == site) & (Item.status != "retired"))
-                     .order_by(Item.position, Item.category, Item.name))
+        items = list(
+            Item.select()
+            .where((Item.site == site) & (Item.status != "retired"))
+            .order_by(Item.position, Item.category, Item.name)
+        )
         contents = logic.kit_items([k.id for k in kits])
         today = today_local()
         busy = logic.item_busy_days([i.id for i in items], today, today)
@@ -141,8 +191,9 @@ def equipment():
                 state[item.id] = "busy"
             else:
                 state[item.id] = "free"
-    return render("bookings/equipment.html", sites=sites, site=site, kits=kits, items=items, state=state,
-                  contents=contents)
+    return render(
+        "bookings/equipment.html", sites=sites, site=site, kits=kits, items=items, state=state, contents=contents
+    )
 
 
 def _calendar_weeks(site, items, busy, overdue=()):
@@ -193,10 +244,22 @@ def _equipment_detail(kind, object_id, form=None, error=None, status=200):
     policy = Policy.for_site(site, KIND_EQUIPMENT)
     if form is None:
         form = LoanRequestForm(formdata=None)
-    return render("bookings/equipment_detail.html", status=status, kind=kind, thing=thing, items=items,
-                  site=site, weeks=_calendar_weeks(site, items, busy, overdue), overdue=overdue, policy=policy,
-                  form=form, error=error, hours=site.opening_hours_by_day(), today=today_local(),
-                  in_kits=kits if kind == "item" else [])
+    return render(
+        "bookings/equipment_detail.html",
+        status=status,
+        kind=kind,
+        thing=thing,
+        items=items,
+        site=site,
+        weeks=_calendar_weeks(site, items, busy, overdue),
+        overdue=overdue,
+        policy=policy,
+        form=form,
+        error=error,
+        hours=site.opening_hours_by_day(),
+        today=today_local(),
+        in_kits=kits if kind == "item" else [],
+    )
 
 
 @bp.route("/equipment/items/<int:item_id>", methods=["GET", "POST"])
@@ -216,6 +279,7 @@ def _equipment_page(kind, object_id):
         return _equipment_detail(kind, object_id)
     if not current_user.is_authenticated:
         from portal.auth import login_manager
+
         return login_manager.unauthorized()
     form = LoanRequestForm()
     if not form.validate():
@@ -232,12 +296,20 @@ def _equipment_page(kind, object_id):
             abort(404)
         items, site = [item], item.site
     try:
-        loan = logic.request_loan(current_user, site, items, form.pickup_day.data, form.pickup_time.data,
-                                  form.return_day.data, form.return_time.data, form.purpose.data or "", kit=kit)
+        loan = logic.request_loan(
+            current_user,
+            site,
+            items,
+            form.pickup_day.data,
+            form.pickup_time.data,
+            form.return_day.data,
+            form.return_time.data,
+            form.purpose.data or "",
+            kit=kit,
+        )
     except BookingError as exc:
         return _equipment_detail(kind, object_id, form=form, error=exc.message, status=exc.status)
-    flash(_("Richiesta inviata: lo sportello ti risponde presto. Trovi lo stato in «Le mie prenotazioni»."),
-          "success")
+    flash(_("Richiesta inviata: lo sportello ti risponde presto. Trovi lo stato in «Le mie prenotazioni»."), "success")
     return redirect(url_for(".my_bookings", _anchor=f"loan-{loan.id}"))
 
 
@@ -247,12 +319,13 @@ def photo(name):
     if not name.endswith(".jpg") or "/" in name:
         abort(404)
     if name.endswith("-t.jpg") and not (photo_dir() / name).exists():
-        name = name[:-len("-t.jpg")] + ".jpg"  # photos stored before thumbnails existed
+        name = name[: -len("-t.jpg")] + ".jpg"  # photos stored before thumbnails existed
     # Names are random and never reused: the browser may keep them a year.
     return send_from_directory(photo_dir(), name, mimetype="image/jpeg", max_age=365 * 24 * 3600)
 
 
 # --- my bookings ------------------------------------------------------------------------------
+
 
 @bp.route("/account/bookings")
 @login_required
@@ -261,33 +334,61 @@ def my_bookings():
     logic.release_no_shows()
     logic.extend_overdue_claims()
     today = today_local()
-    upcoming = list(Booking.select(Booking, Resource, Site).join(Resource).join(Site)
-                    .where((Booking.user == current_user.id) & (Booking.day >= today))
-                    .order_by(Booking.starts_at).limit(100))
-    past = list(Booking.select(Booking, Resource, Site).join(Resource).join(Site)
-                .where((Booking.user == current_user.id) & (Booking.day < today))
-                .order_by(Booking.starts_at.desc()).limit(20))
-    loans = list(Loan.select(Loan, Site).join(Site)
-                 .where((Loan.user == current_user.id)
-                        & (Loan.status.in_(["requested", "approved", "out"])
-                           | (Loan.pickup_at >= utcnow() - timedelta(days=60))))
-                 .order_by(Loan.pickup_at.desc()).limit(50))
+    upcoming = list(
+        Booking.select(Booking, Resource, Site)
+        .join(Resource)
+        .join(Site)
+        .where((Booking.user == current_user.id) & (Booking.day >= today))
+        .order_by(Booking.starts_at)
+        .limit(100)
+    )
+    past = list(
+        Booking.select(Booking, Resource, Site)
+        .join(Resource)
+        .join(Site)
+        .where((Booking.user == current_user.id) & (Booking.day < today))
+        .order_by(Booking.starts_at.desc())
+        .limit(20)
+    )
+    loans = list(
+        Loan.select(Loan, Site)
+        .join(Site)
+        .where(
+            (Loan.user == current_user.id)
+            & (Loan.status.in_(["requested", "approved", "out"]) | (Loan.pickup_at >= utcnow() - timedelta(days=60)))
+        )
+        .order_by(Loan.pickup_at.desc())
+        .limit(50)
+    )
     lines = {}
-    for li in (LoanItem.select(LoanItem, Item).join(Item).where(LoanItem.loan.in_([l.id for l in loans]))
-               if loans else []):
+    for li in (
+        LoanItem.select(LoanItem, Item).join(Item).where(LoanItem.loan.in_([loan.id for loan in loans]))
+        if loans
+        else []
+    ):
         lines.setdefault(li.loan_id, []).append(li)
     token = CalendarToken.get_or_none(CalendarToken.user == current_user.id)
     policies = {(p.site_id, p.kind): p for p in Policy.select()}
-    return render("bookings/my_bookings.html", upcoming=upcoming, past=past, loans=loans, lines=lines,
-                  token=token, form=CancelForm(), now=utcnow(), policies=policies,
-                  cutoff=lambda b: _cutoff(b, policies))
+    return render(
+        "bookings/my_bookings.html",
+        upcoming=upcoming,
+        past=past,
+        loans=loans,
+        lines=lines,
+        token=token,
+        form=CancelForm(),
+        now=utcnow(),
+        policies=policies,
+        cutoff=lambda b: _cutoff(b, policies),
+    )
 
 
 def _cutoff(booking, policies):
     resource = booking.resource
     # No query per row: an unsaved policy carries the defaults.
-    policy = policies.get((resource.site_id, resource.kind)) or \
-        Policy(site=resource.site_id, kind=resource.kind, **POLICY_DEFAULTS[resource.kind])
+    policy = policies.get((resource.site_id, resource.kind)) or Policy(
+        site=resource.site_id, kind=resource.kind, **POLICY_DEFAULTS[resource.kind]
+    )
     return booking.starts_at - timedelta(hours=policy.cancel_cutoff_hours)
 
 
@@ -356,9 +457,16 @@ def ics(token):
     cal.add("version", "2.0")
     cal.add("x-wr-calname", "Binari")
     host = request.host
-    for b in (Booking.select(Booking, Resource, Site).join(Resource).join(Site)
-              .where((Booking.user == row.user_id) & (Booking.starts_at >= since)
-                     & Booking.status.in_(["booked", "checked_in"])).order_by(Booking.starts_at).limit(500)):
+    for b in (
+        Booking.select(Booking, Resource, Site)
+        .join(Resource)
+        .join(Site)
+        .where(
+            (Booking.user == row.user_id) & (Booking.starts_at >= since) & Booking.status.in_(["booked", "checked_in"])
+        )
+        .order_by(Booking.starts_at)
+        .limit(500)
+    ):
         event = Event()
         event.add("uid", f"booking-{b.id}@{host}")
         event.add("summary", f"{b.resource.name} – {b.resource.site.short_name}")
@@ -368,10 +476,18 @@ def ics(token):
         event.add("location", b.resource.site.full_address)
         event.add("url", url_for(".my_bookings", _external=True))
         cal.add_component(event)
-    for loan in (Loan.select(Loan, Site).join(Site)
-                 .where((Loan.user == row.user_id) & (Loan.return_at >= since)
-                        # Only confirmed loans: a pending request is not an appointment yet.
-                        & Loan.status.in_(["approved", "out"])).order_by(Loan.pickup_at).limit(200)):
+    for loan in (
+        Loan.select(Loan, Site)
+        .join(Site)
+        .where(
+            (Loan.user == row.user_id)
+            & (Loan.return_at >= since)
+            # Only confirmed loans: a pending request is not an appointment yet.
+            & Loan.status.in_(["approved", "out"])
+        )
+        .order_by(Loan.pickup_at)
+        .limit(200)
+    ):
         for kind, at in (("pickup", loan.pickup_at), ("return", loan.return_at)):
             event = Event()
             event.add("uid", f"loan-{loan.id}-{kind}@{host}")
@@ -390,8 +506,4 @@ def ics(token):
 
 
 def _utc():
-    from datetime import timezone
-    return timezone.utc
-
-
-
+    return UTC

@@ -1,23 +1,56 @@
 """The event calendar: agenda, recurring activities, registration with waitlist,
-feeds, flyers and monthly programmes (issue 3)."""
+feeds, flyers and monthly programmes."""
+
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
+
+from portal.areas import Area, HomeSection, Link, Tile, register
 
 bp = Blueprint("events", __name__)
 
 
-def init_app(app):
-    from . import feeds, staff_views, views  # noqa: F401  (the modules register their routes on bp)
+def _home_section():
+    from .models import upcoming_for_home
 
-    app.register_blueprint(bp)
+    upcoming = upcoming_for_home()
+    return {"upcoming": upcoming} if upcoming else None
+
+
+def _setup(app):
     from flask_babel import format_date
 
     # "novembre 2026": the month's stand-alone name (the calendar's headings).
     app.jinja_env.filters["format_month"] = lambda d: format_date(d, "LLLL y") if d else ""
     app.jinja_env.filters["month_abbr"] = lambda d: format_date(d, "LLL") if d else ""
-    app.extensions.setdefault("binari_account_links", []).append(
-        ("events.my_registrations", _l("Le mie iscrizioni agli eventi")))
-    links = app.extensions.setdefault("binari_staff_links", [])
-    links.append(("events.staff_list", _l("Calendario: eventi e iscrizioni")))
-    links.append(("events.staff_moderation", _l("Proposte di eventi da approvare")))
-    links.append(("events.staff_calls", _l("Persone da chiamare (eventi)")))
+
+
+def init_app(app):
+    from . import demo, feeds, staff_views, views  # noqa: F401  (the modules register their routes on bp)
+
+    register(
+        app,
+        Area(
+            name="events",
+            title=_l("Calendario"),
+            blueprints=[bp],
+            tiles=[
+                Tile(
+                    "events.agenda",
+                    _l("Calendario degli eventi"),
+                    _l("Cosa succede nei tre centri"),
+                    service_key="events",
+                    per_site=True,
+                )
+            ],
+            menu=[Link("events.agenda", _l("Eventi"))],
+            staff_links=[
+                Link("events.staff_list", _l("Calendario: eventi e iscrizioni")),
+                Link("events.staff_moderation", _l("Proposte di eventi da approvare")),
+                Link("events.staff_calls", _l("Persone da chiamare (eventi)")),
+            ],
+            account_links=[Link("events.my_registrations", _l("Le mie iscrizioni agli eventi"))],
+            home_sections=[HomeSection("events/_home_section.html", _home_section)],
+            demo=demo.load,
+            setup=_setup,
+        ),
+    )

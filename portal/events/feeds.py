@@ -1,9 +1,11 @@
 """Feeds and printed matter: iCalendar, Atom, the embeddable agenda, flyers and
 the monthly programme (PDF, cached and revalidated by ETag)."""
-from datetime import date, timedelta, timezone
+
+from datetime import UTC, date, timedelta
 
 from flask import abort, make_response, render_template, request, url_for
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date
+from flask_babel import gettext as _
 
 from portal.models import Site, utcnow
 from portal.pdf import pdf_response, qr_data_uri, render_pdf
@@ -22,8 +24,10 @@ FEED_LIMIT = 500
 
 def _feed_query(site=None, category=None, since=None):
     now = utcnow()
-    query = Event.public().where((Event.ends_at >= (since or now - timedelta(days=FEED_DAYS_BACK)))
-                                 & (Event.starts_at <= now + timedelta(days=FEED_DAYS_AHEAD)))
+    query = Event.public().where(
+        (Event.ends_at >= (since or now - timedelta(days=FEED_DAYS_BACK)))
+        & (Event.starts_at <= now + timedelta(days=FEED_DAYS_AHEAD))
+    )
     if site:
         query = query.where(Site.slug == site)
     if category:
@@ -54,14 +58,15 @@ def _valid_site(slug):
 
 def ical_event(event):
     """One VEVENT: Europe/Rome times, a link back, the description escaped by icalendar."""
-    from icalendar import Event as VEvent, vText
+    from icalendar import Event as VEvent
+    from icalendar import vText
 
     vevent = VEvent()
     vevent.add("uid", f"event-{event.id}@binari")
-    vevent.add("dtstamp", event.updated_at.replace(tzinfo=timezone.utc))
-    vevent.add("last-modified", event.updated_at.replace(tzinfo=timezone.utc))
-    vevent.add("dtstart", event.starts_at.replace(tzinfo=timezone.utc).astimezone(ROME))
-    vevent.add("dtend", event.ends_at.replace(tzinfo=timezone.utc).astimezone(ROME))
+    vevent.add("dtstamp", event.updated_at.replace(tzinfo=UTC))
+    vevent.add("last-modified", event.updated_at.replace(tzinfo=UTC))
+    vevent.add("dtstart", event.starts_at.replace(tzinfo=UTC).astimezone(ROME))
+    vevent.add("dtend", event.ends_at.replace(tzinfo=UTC).astimezone(ROME))
     vevent.add("summary", event.title)
     link = url_for("events.event_page", event_id=event.id, _external=True)
     text = plain_description(event.description)
@@ -73,8 +78,9 @@ def ical_event(event):
     vevent.add("categories", [str(CATEGORIES.get(event.category, event.category))])
     vevent.add("status", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
     if event.partner_id and event.partner:
-        vevent.add("organizer", f"mailto:{event.site.email or 'info@binari.example'}",
-                   parameters={"CN": event.partner.name})
+        vevent.add(
+            "organizer", f"mailto:{event.site.email or 'info@binari.example'}", parameters={"CN": event.partner.name}
+        )
     return vevent
 
 
@@ -114,8 +120,11 @@ def ical_feed():
     if request.if_none_match and etag in request.if_none_match:
         response = make_response("", 304)
     else:
-        body = cached_file(etag, lambda: ical_response(_feed_events(site, category), _("Binari – eventi"),
-                                                         "binari-eventi.ics").get_data(), "ics")
+        body = cached_file(
+            etag,
+            lambda: ical_response(_feed_events(site, category), _("Binari – eventi"), "binari-eventi.ics").get_data(),
+            "ics",
+        )
         response = ical_response([], "", "binari-eventi.ics", body=body)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -140,8 +149,9 @@ def atom_feed():
         abort(404)
     events = _feed_events(site, category, limit=100, since=utcnow())
     updated = max((e.updated_at for e in events), default=utcnow())
-    response = make_response(render_template("events/feed.atom.xml", events=events, updated=updated,
-                                             plain_description=plain_description))
+    response = make_response(
+        render_template("events/feed.atom.xml", events=events, updated=updated, plain_description=plain_description)
+    )
     response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
@@ -157,7 +167,8 @@ def embed():
     # Only here may other sites frame us; every other page keeps frame-ancestors 'self'.
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; img-src 'self' data:; style-src 'self'; frame-ancestors *; base-uri 'none'; "
-        "form-action 'self'")
+        "form-action 'self'"
+    )
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -184,16 +195,25 @@ def flyer(event_id):
     from flask_babel import get_locale
 
     lang = str(get_locale() or "it")
-    etag = events_etag(f"flyer-{size}-{lang}", [(event.id, event.updated_at)],
-                       extra=f"{event.site.name}|{event.site.full_address}|{event.room.name if event.room else ''}"
-                             f"|{event.partner.name if event.partner else ''}")
+    etag = events_etag(
+        f"flyer-{size}-{lang}",
+        [(event.id, event.updated_at)],
+        extra=f"{event.site.name}|{event.site.full_address}|{event.room.name if event.room else ''}"
+        f"|{event.partner.name if event.partner else ''}",
+    )
 
     def build():
         link = url_for("events.event_page", event_id=event.id, _external=True)
         poster = poster_path(event.poster, printable=True) if event.poster else None
-        return render_pdf("events/flyer.html", event=event, size=size, qr=qr_data_uri(link, scale=6), link=link,
-                          poster_url=poster.as_uri() if poster else None,
-                          description=plain_description(event.description))
+        return render_pdf(
+            "events/flyer.html",
+            event=event,
+            size=size,
+            qr=qr_data_uri(link, scale=6),
+            link=link,
+            poster_url=poster.as_uri() if poster else None,
+            description=plain_description(event.description),
+        )
 
     return _conditional_pdf(etag, build, f"volantino-{event.id}-{size}.pdf")
 
@@ -214,7 +234,8 @@ def programme(ym):
     start, end = month_bounds_utc(year, month_no)
     # The ETag comes from the month's events' stamps: one narrow query, no PDF work.
     stamps = Event.select(Event.id, Event.updated_at).where(
-        Event.status.in_(("published", "cancelled")) & (Event.starts_at >= start) & (Event.starts_at < end))
+        Event.status.in_(("published", "cancelled")) & (Event.starts_at >= start) & (Event.starts_at < end)
+    )
     if site:
         stamps = stamps.where(Event.site == site.id)
     from flask_babel import get_locale
@@ -222,14 +243,24 @@ def programme(ym):
     lang = str(get_locale() or "it")
     # The centres' names and addresses are printed too: a change there is a new version.
     places = "|".join(f"{s.name};{s.full_address};{s.phone}" for s in Site.ordered())
-    etag = events_etag(f"programme-{ym}-{site_slug or 'all'}-{lang}",
-                       [(e.id, e.updated_at) for e in stamps.order_by(Event.id)], extra=places)
+    etag = events_etag(
+        f"programme-{ym}-{site_slug or 'all'}-{lang}",
+        [(e.id, e.updated_at) for e in stamps.order_by(Event.id)],
+        extra=places,
+    )
 
     def build():
         events = list(Event.in_month(year, month_no, site=site_slug))
         title_month = format_date(date(year, month_no, 1), "MMMM y")
         link = url_for("events.month", ym=ym, _external=True, **({"site": site_slug} if site_slug else {}))
-        return render_pdf("events/programme.html", days=by_day(events), site=site, month_label=title_month,
-                          sites=list(Site.ordered()), qr=qr_data_uri(link, scale=4), link=link)
+        return render_pdf(
+            "events/programme.html",
+            days=by_day(events),
+            site=site,
+            month_label=title_month,
+            sites=list(Site.ordered()),
+            qr=qr_data_uri(link, scale=4),
+            link=link,
+        )
 
     return _conditional_pdf(etag, build, f"programma-{ym}{'-' + site_slug if site_slug else ''}.pdf")

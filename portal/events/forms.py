@@ -1,12 +1,21 @@
 """Calendar forms: event (with recurrence), proposal, registration, cancellation."""
+
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateField, EmailField, IntegerField, RadioField, SelectField, StringField, TelField,
-    TextAreaField, TimeField,
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+    TimeField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
@@ -49,8 +58,9 @@ def in_range(low, high, message):
 class EventForm(FlaskForm):
     """Staff: create or edit an event (and, when creating, its recurrence)."""
 
-    title = StringField(_l("Titolo"), filters=[strip], validators=[DataRequired(_l("Scrivi il titolo.")),
-                                                                   Length(max=140, message=MAX)])
+    title = StringField(
+        _l("Titolo"), filters=[strip], validators=[DataRequired(_l("Scrivi il titolo.")), Length(max=140, message=MAX)]
+    )
     description = TextAreaField(_l("Descrizione"), filters=[strip], validators=[Length(max=8000, message=MAX)])
     site = SelectField(_l("Centro"), coerce=int)
     room = SelectField(_l("Sala"), coerce=int)
@@ -58,29 +68,40 @@ class EventForm(FlaskForm):
     category = SelectField(_l("Categoria"), choices=list(CATEGORIES.items()))
     audience = SelectField(_l("Per chi"), choices=list(AUDIENCES.items()))
     # Phones show a date picker; old browsers fall back to text, where people type dd/mm/yyyy.
-    day = DateField(_l("Data"), format=["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"],
-                    validators=[DataRequired(_l("Scegli la data (gg/mm/aaaa)."))])
+    day = DateField(
+        _l("Data"),
+        format=["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"],
+        validators=[DataRequired(_l("Scegli la data (gg/mm/aaaa)."))],
+    )
     start_time = TimeField(_l("Inizio"), validators=[DataRequired(_l("Scrivi l'ora di inizio."))])
     end_time = TimeField(_l("Fine"), validators=[DataRequired(_l("Scrivi l'ora di fine."))])
-    is_free = RadioField(_l("Costo"), choices=[("1", _l("Gratuito o a offerta libera")), ("0", _l("A pagamento"))],
-                         default="1")
+    is_free = RadioField(
+        _l("Costo"), choices=[("1", _l("Gratuito o a offerta libera")), ("0", _l("A pagamento"))], default="1"
+    )
     price = StringField(_l("Prezzo"), filters=[strip], validators=[Length(max=80, message=MAX)])
-    capacity = NumberField(_l("Posti (vuoto se l'ingresso è libero, senza iscrizione)"),
-                           validators=[in_range(1, 5000, _l("I posti devono essere almeno 1 (e al massimo 5000)."))])
+    capacity = NumberField(
+        _l("Posti (vuoto se l'ingresso è libero, senza iscrizione)"),
+        validators=[in_range(1, 5000, _l("I posti devono essere almeno 1 (e al massimo 5000)."))],
+    )
     poster = FileField(_l("Locandina (immagine JPEG, PNG o WebP, al massimo 5 MB)"))
-    poster_alt = StringField(_l("Descrizione della locandina per chi non vede"), filters=[strip],
-                             validators=[Length(max=250, message=MAX)])
+    poster_alt = StringField(
+        _l("Descrizione della locandina per chi non vede"), filters=[strip], validators=[Length(max=250, message=MAX)]
+    )
     remove_poster = BooleanField(_l("Togli la locandina"))
     sign_language = BooleanField(_l("Interprete LIS (lingua dei segni)"))
     subtitles = BooleanField(_l("Sottotitoli"))
-    access_notes = TextAreaField(_l("Altre informazioni sull'accessibilità"), filters=[strip],
-                                 validators=[Length(max=1000, message=MAX)])
-    status = RadioField(_l("Stato"), choices=[("published", _l("Pubblicato")), ("draft", _l("Bozza"))],
-                        default="published")
+    access_notes = TextAreaField(
+        _l("Altre informazioni sull'accessibilità"), filters=[strip], validators=[Length(max=1000, message=MAX)]
+    )
+    status = RadioField(
+        _l("Stato"), choices=[("published", _l("Pubblicato")), ("draft", _l("Bozza"))], default="published"
+    )
     freq = SelectField(_l("Si ripete"), choices=list(FREQUENCIES.items()), default="")
     until = DateField(_l("Fino al (compreso)"), format=["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"], validators=[Optional()])
-    count = NumberField(_l("Oppure: numero di incontri"),
-                        validators=[in_range(1, MAX_OCCURRENCES, _l("Da 1 a %(max)d incontri.", max=MAX_OCCURRENCES))])
+    count = NumberField(
+        _l("Oppure: numero di incontri"),
+        validators=[in_range(1, MAX_OCCURRENCES, _l("Da 1 a %(max)d incontri.", max=MAX_OCCURRENCES))],
+    )
     skip_dates = TextAreaField(_l("Date da saltare (una per riga, gg/mm/aaaa)"), filters=[strip])
     pauses = TextAreaField(_l("Pause (una per riga: gg/mm/aaaa - gg/mm/aaaa)"), filters=[strip])
 
@@ -120,8 +141,9 @@ class EventForm(FlaskForm):
 
     def validate_freq(self, field):
         if self.with_recurrence and field.data and not (self.until.data or self.count.data):
-            raise ValidationError(_l("Una attività che si ripete deve finire: scegli una data di fine o il numero di "
-                                     "incontri."))
+            raise ValidationError(
+                _l("Una attività che si ripete deve finire: scegli una data di fine o il numero di incontri.")
+            )
 
     def validate_skip_dates(self, field):
         self.parsed_skip, bad = parse_dates(field.data)
@@ -138,8 +160,11 @@ class ProposalForm(FlaskForm):
     """Residents and partner organisations propose an event; staff moderate it."""
 
     title = EventForm.title
-    description = TextAreaField(_l("Descrizione: cosa si fa, per chi, cosa portare"), filters=[strip],
-                                validators=[DataRequired(_l("Descrivi l'evento.")), Length(max=4000, message=MAX)])
+    description = TextAreaField(
+        _l("Descrizione: cosa si fa, per chi, cosa portare"),
+        filters=[strip],
+        validators=[DataRequired(_l("Descrivi l'evento.")), Length(max=4000, message=MAX)],
+    )
     site = SelectField(_l("In quale centro"), coerce=int)
     partner = SelectField(_l("A nome di (se sei un'associazione partner)"), coerce=int)
     category = EventForm.category
@@ -155,23 +180,38 @@ class ProposalForm(FlaskForm):
 
 
 class RejectForm(FlaskForm):
-    message = TextAreaField(_l("Messaggio per chi ha proposto"), filters=[strip],
-                            validators=[DataRequired(_l("Spiega in breve il motivo.")), Length(max=1000, message=MAX)])
+    message = TextAreaField(
+        _l("Messaggio per chi ha proposto"),
+        filters=[strip],
+        validators=[DataRequired(_l("Spiega in breve il motivo.")), Length(max=1000, message=MAX)],
+    )
 
 
 class CancelEventForm(FlaskForm):
-    reason = TextAreaField(_l("Motivo (lo mandiamo alle persone iscritte)"), filters=[strip],
-                           validators=[DataRequired(_l("Scrivi il motivo.")), Length(max=1000, message=MAX)])
+    reason = TextAreaField(
+        _l("Motivo (lo mandiamo alle persone iscritte)"),
+        filters=[strip],
+        validators=[DataRequired(_l("Scrivi il motivo.")), Length(max=1000, message=MAX)],
+    )
 
 
 class GuestRegistrationForm(FlaskForm):
     """Registration without an account: a name and one way to reach the person."""
 
-    name = StringField(_l("Nome e cognome"), filters=[strip], validators=[DataRequired(_l("Scrivi il tuo nome.")),
-                                                                         Length(max=120, message=MAX)])
-    email = EmailField(_l("E-mail"), filters=[strip], validators=[
-        Optional(), Length(max=254, message=MAX),
-        Email(message=_l("Questo indirizzo e-mail non sembra valido."), check_deliverability=False)])
+    name = StringField(
+        _l("Nome e cognome"),
+        filters=[strip],
+        validators=[DataRequired(_l("Scrivi il tuo nome.")), Length(max=120, message=MAX)],
+    )
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=254, message=MAX),
+            Email(message=_l("Questo indirizzo e-mail non sembra valido."), check_deliverability=False),
+        ],
+    )
     phone = TelField(_l("Cellulare"), filters=[strip], validators=[Optional(), Length(max=30, message=MAX)])
 
     def validate_phone(self, field):
@@ -193,8 +233,9 @@ class GuestRegistrationForm(FlaskForm):
 class DeskRegistrationForm(GuestRegistrationForm):
     """Staff: a phone call or a walk-in (contact optional at the door)."""
 
-    source = RadioField(_l("Come"), choices=[("phone", _l("Al telefono")), ("walkin", _l("Di persona"))],
-                        default="phone")
+    source = RadioField(
+        _l("Come"), choices=[("phone", _l("Al telefono")), ("walkin", _l("Di persona"))], default="phone"
+    )
 
     def validate(self, extra_validators=None):
         self.phone.normalised = None

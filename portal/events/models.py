@@ -9,16 +9,27 @@ Capacity lives in `Event.taken`, changed only by conditional UPDATEs inside a
 transaction; a person holds at most one active registration per event
 (partial unique indexes on user, e-mail and phone).
 """
+
 import re
 import unicodedata
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 from flask_babel import lazy_gettext as _l
 from peewee import (
-    JOIN, SQL, BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
-    SmallIntegerField, TextField, TimeField, fn,
+    JOIN,
+    SQL,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    SmallIntegerField,
+    TextField,
+    TimeField,
+    fn,
 )
 
 from portal.db import BaseModel
@@ -67,12 +78,12 @@ PUBLIC = ("published", "cancelled")
 # --- time helpers -------------------------------------------------------------
 def to_utc(local_naive):
     """A Europe/Rome wall-clock datetime as the naive UTC we store."""
-    return local_naive.replace(tzinfo=ROME).astimezone(timezone.utc).replace(tzinfo=None)
+    return local_naive.replace(tzinfo=ROME).astimezone(UTC).replace(tzinfo=None)
 
 
 def to_local(utc_naive):
     """A stored naive UTC datetime as a naive Europe/Rome wall-clock datetime."""
-    return utc_naive.replace(tzinfo=timezone.utc).astimezone(ROME).replace(tzinfo=None)
+    return utc_naive.replace(tzinfo=UTC).astimezone(ROME).replace(tzinfo=None)
 
 
 def local_today():
@@ -169,8 +180,9 @@ def occurrence_dates(freq, first_day, until=None, count=None, skip=(), pauses=()
     skip = set(skip)
     limit_until = until or (first_day + timedelta(days=3 * 366))
     dates = []
-    for moment in rrule(dtstart=datetime.combine(first_day, time()), until=datetime.combine(limit_until, time()),
-                        **rule):
+    for moment in rrule(
+        dtstart=datetime.combine(first_day, time()), until=datetime.combine(limit_until, time()), **rule
+    ):
         day = moment.date()
         if day in skip or any(a <= day <= b for a, b in pauses):
             continue
@@ -205,8 +217,23 @@ class EventFields(BaseModel):
     class Meta:
         abstract = True
 
-    SHARED = ("site", "room", "partner", "title", "description", "category", "audience", "is_free", "price",
-              "capacity", "poster", "poster_alt", "sign_language", "subtitles", "access_notes")
+    SHARED = (
+        "site",
+        "room",
+        "partner",
+        "title",
+        "description",
+        "category",
+        "audience",
+        "is_free",
+        "price",
+        "capacity",
+        "poster",
+        "poster_alt",
+        "sign_language",
+        "subtitles",
+        "access_notes",
+    )
 
     def save(self, *args, **kwargs):
         self.updated_at = utcnow()  # the flyers' and programmes' ETags follow it
@@ -339,10 +366,15 @@ class Event(EventFields):
     @classmethod
     def with_place(cls):
         """Events joined with their centre, room and partner: one query for a list."""
-        return (cls.select(cls, Site, Room, Partner)
-                .join(Site).switch(cls)
-                .join(Room, join_type=JOIN.LEFT_OUTER).switch(cls)
-                .join(Partner, join_type=JOIN.LEFT_OUTER).switch(cls))
+        return (
+            cls.select(cls, Site, Room, Partner)
+            .join(Site)
+            .switch(cls)
+            .join(Room, join_type=JOIN.LEFT_OUTER)
+            .switch(cls)
+            .join(Partner, join_type=JOIN.LEFT_OUTER)
+            .switch(cls)
+        )
 
     @classmethod
     def public(cls):
@@ -364,9 +396,11 @@ class Event(EventFields):
         if q:
             words = [w for w in q.split() if w][:6]
             for word in words:
-                query = query.where(fn.LOWER(cls.title).contains(word.lower())
-                                    | fn.LOWER(cls.description).contains(word.lower())
-                                    | fn.LOWER(Partner.name).contains(word.lower()))
+                query = query.where(
+                    fn.LOWER(cls.title).contains(word.lower())
+                    | fn.LOWER(cls.description).contains(word.lower())
+                    | fn.LOWER(Partner.name).contains(word.lower())
+                )
         return query
 
     @classmethod
@@ -376,8 +410,11 @@ class Event(EventFields):
     @classmethod
     def in_month(cls, year, month, site=None, statuses=PUBLIC):
         start, end = month_bounds_utc(year, month)
-        query = (cls.with_place().where(cls.status.in_(statuses) & (cls.starts_at >= start) & (cls.starts_at < end))
-                 .order_by(cls.starts_at, cls.id))
+        query = (
+            cls.with_place()
+            .where(cls.status.in_(statuses) & (cls.starts_at >= start) & (cls.starts_at < end))
+            .order_by(cls.starts_at, cls.id)
+        )
         if site:
             query = query.where(Site.slug == site)
         return query
@@ -413,21 +450,43 @@ class Registration(BaseModel):
 
 # At most one active registration per person per event, decided by the database.
 _ACTIVE = SQL("status <> 'cancelled'")
-Registration.add_index(Registration.index(Registration.event, Registration.user, unique=True,
-                                          where=_ACTIVE & SQL("user_id IS NOT NULL"),
-                                          name="event_registration_one_per_user"))
-Registration.add_index(Registration.index(Registration.event, Registration.email, unique=True,
-                                          where=_ACTIVE & SQL("email IS NOT NULL"),
-                                          name="event_registration_one_per_email"))
-Registration.add_index(Registration.index(Registration.event, Registration.phone, unique=True,
-                                          where=_ACTIVE & SQL("phone IS NOT NULL"),
-                                          name="event_registration_one_per_phone"))
+Registration.add_index(
+    Registration.index(
+        Registration.event,
+        Registration.user,
+        unique=True,
+        where=_ACTIVE & SQL("user_id IS NOT NULL"),
+        name="event_registration_one_per_user",
+    )
+)
+Registration.add_index(
+    Registration.index(
+        Registration.event,
+        Registration.email,
+        unique=True,
+        where=_ACTIVE & SQL("email IS NOT NULL"),
+        name="event_registration_one_per_email",
+    )
+)
+Registration.add_index(
+    Registration.index(
+        Registration.event,
+        Registration.phone,
+        unique=True,
+        where=_ACTIVE & SQL("phone IS NOT NULL"),
+        name="event_registration_one_per_phone",
+    )
+)
 
 
 def upcoming_for_home(limit=5):
     """The next few public events across the centres, for the home page (one query)."""
-    return list(Event.with_place().where((Event.status == "published") & (Event.ends_at >= utcnow()))
-                .order_by(Event.starts_at, Event.id).limit(limit))
+    return list(
+        Event.with_place()
+        .where((Event.status == "published") & (Event.ends_at >= utcnow()))
+        .order_by(Event.starts_at, Event.id)
+        .limit(limit)
+    )
 
 
 EVENT_MODELS = [Series, Event, Registration]

@@ -1,7 +1,7 @@
 """What the calendar does, apart from the pages: seats and waitlist, series,
 posters, descriptions, signed links, notifications."""
+
 import hashlib
-import io
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import nh3
 from flask import current_app, url_for
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup, escape
 from peewee import IntegrityError
@@ -41,17 +42,24 @@ def register(event_id, name, email=None, phone=None, user=None, source="online",
     try:
         with database().atomic():
             event = Event.get_or_none(Event.id == event_id)
-            if event is None or event.capacity is None or event.status != "published" \
-                    or event.starts_at <= utcnow():
+            if event is None or event.capacity is None or event.status != "published" or event.starts_at <= utcnow():
                 raise RegistrationClosed()
-            got_seat = (Event.update(taken=Event.taken + 1)
-                        .where((Event.id == event_id) & (Event.status == "published")
-                               & (Event.taken + 1 <= Event.capacity))
-                        .execute()) == 1
-            return Registration.create(event=event_id, user=user, name=name.strip()[:120],
-                                       email=(email or "").strip().lower() or None, phone=phone or None,
-                                       status="confirmed" if got_seat else "waitlist", source=source,
-                                       added_by=added_by, language=language or _request_language())
+            got_seat = (
+                Event.update(taken=Event.taken + 1)
+                .where((Event.id == event_id) & (Event.status == "published") & (Event.taken + 1 <= Event.capacity))
+                .execute()
+            ) == 1
+            return Registration.create(
+                event=event_id,
+                user=user,
+                name=name.strip()[:120],
+                email=(email or "").strip().lower() or None,
+                phone=phone or None,
+                status="confirmed" if got_seat else "waitlist",
+                source=source,
+                added_by=added_by,
+                language=language or _request_language(),
+            )
     except IntegrityError as exc:  # the transaction rolled back: the seat was given back too
         raise AlreadyRegistered() from exc
 
@@ -66,8 +74,11 @@ def cancel_registration(registration_id):
         if reg is None or reg.status == "cancelled":
             return None, None
         was_confirmed = reg.status == "confirmed"
-        changed = (Registration.update(status="cancelled", cancelled_at=utcnow())
-                   .where((Registration.id == reg.id) & (Registration.status == reg.status)).execute())
+        changed = (
+            Registration.update(status="cancelled", cancelled_at=utcnow())
+            .where((Registration.id == reg.id) & (Registration.status == reg.status))
+            .execute()
+        )
         if not changed:
             return None, None
         promoted = None
@@ -85,16 +96,24 @@ def promote_waitlist(event_id):
     event = Event.get_by_id(event_id)
     if event.status != "published" or event.starts_at <= utcnow():
         return None
-    first = (Registration.select().where((Registration.event == event_id) & (Registration.status == "waitlist"))
-             .order_by(Registration.created_at, Registration.id).first())
+    first = (
+        Registration.select()
+        .where((Registration.event == event_id) & (Registration.status == "waitlist"))
+        .order_by(Registration.created_at, Registration.id)
+        .first()
+    )
     if first is None:
         return None
-    seat = (Event.update(taken=Event.taken + 1)
-            .where((Event.id == event_id) & (Event.taken + 1 <= Event.capacity)).execute())
+    seat = (
+        Event.update(taken=Event.taken + 1)
+        .where((Event.id == event_id) & (Event.taken + 1 <= Event.capacity))
+        .execute()
+    )
     if seat != 1:
         return None
-    Registration.update(status="confirmed", promoted_at=utcnow(),
-                        call_reason="" if first.email else "promoted").where(Registration.id == first.id).execute()
+    Registration.update(status="confirmed", promoted_at=utcnow(), call_reason="" if first.email else "promoted").where(
+        Registration.id == first.id
+    ).execute()
     first.status = "confirmed"
     return first
 
@@ -142,12 +161,23 @@ def notify_promoted(reg):
     with force_locale(_lang_of(reg)):
         when, where = _event_words(event)
         link = url_for("events.event_page", event_id=event.id, _external=True)
-        body = _("Ciao %(name)s,\n\nsi è liberato un posto: sei iscritta/o a «%(title)s», %(when)s, %(where)s.\n\n"
-                 "Se non puoi più venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
-                 "Evento: %(link)s\n\nBinari – Kaleidoscopi Metropolitani",
-                 name=reg.name, title=event.title, when=when, where=where, cancel=cancel_link(reg), link=link)
-        send_mail(reg.email, _("Binari: hai un posto per «%(title)s»", title=event.title), body,
-                  user=reg.user if reg.user_id else None)
+        body = _(
+            "Ciao %(name)s,\n\nsi è liberato un posto: sei iscritta/o a «%(title)s», %(when)s, %(where)s.\n\n"
+            "Se non puoi più venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
+            "Evento: %(link)s\n\nBinari – Kaleidoscopi Metropolitani",
+            name=reg.name,
+            title=event.title,
+            when=when,
+            where=where,
+            cancel=cancel_link(reg),
+            link=link,
+        )
+        send_mail(
+            reg.email,
+            _("Binari: hai un posto per «%(title)s»", title=event.title),
+            body,
+            user=reg.user if reg.user_id else None,
+        )
 
 
 def notify_registered(reg):
@@ -160,13 +190,25 @@ def notify_registered(reg):
         if reg.status == "confirmed":
             head = _("la tua iscrizione a «%(title)s» è confermata.", title=event.title)
         else:
-            head = _("l'evento «%(title)s» è al completo: sei in lista d'attesa. Se si libera un posto ti scriviamo.",
-                     title=event.title)
-        body = _("Ciao %(name)s,\n\n%(head)s\n\nQuando: %(when)s\nDove: %(where)s\n\n"
-                 "Per annullare: %(cancel)s\n\nBinari – Kaleidoscopi Metropolitani",
-                 name=reg.name, head=head, when=when, where=where, cancel=cancel_link(reg))
-        send_mail(reg.email, _("Binari: iscrizione a «%(title)s»", title=event.title), body,
-                  user=reg.user if reg.user_id else None)
+            head = _(
+                "l'evento «%(title)s» è al completo: sei in lista d'attesa. Se si libera un posto ti scriviamo.",
+                title=event.title,
+            )
+        body = _(
+            "Ciao %(name)s,\n\n%(head)s\n\nQuando: %(when)s\nDove: %(where)s\n\n"
+            "Per annullare: %(cancel)s\n\nBinari – Kaleidoscopi Metropolitani",
+            name=reg.name,
+            head=head,
+            when=when,
+            where=where,
+            cancel=cancel_link(reg),
+        )
+        send_mail(
+            reg.email,
+            _("Binari: iscrizione a «%(title)s»", title=event.title),
+            body,
+            user=reg.user if reg.user_id else None,
+        )
 
 
 def cancel_event(event, reason):
@@ -175,21 +217,31 @@ def cancel_event(event, reason):
         event.status = "cancelled"
         event.cancel_reason = reason
         event.save()
-        people = list(Registration.select().where((Registration.event == event.id)
-                                                  & (Registration.status != "cancelled")))
+        people = list(
+            Registration.select().where((Registration.event == event.id) & (Registration.status != "cancelled"))
+        )
         Registration.update(call_reason="cancelled").where(
-            (Registration.event == event.id) & (Registration.status != "cancelled")
-            & Registration.email.is_null()).execute()
+            (Registration.event == event.id) & (Registration.status != "cancelled") & Registration.email.is_null()
+        ).execute()
     for reg in people:
         if reg.email:
             reg.event = event
             with force_locale(_lang_of(reg)):
                 when, where = _event_words(event)
-                body = _("Ciao %(name)s,\n\nci dispiace: l'evento «%(title)s» di %(when)s è annullato.\n%(reason)s\n\n"
-                         "Binari – Kaleidoscopi Metropolitani",
-                         name=reg.name, title=event.title, when=when, reason=reason)
-                send_mail(reg.email, _("Binari: «%(title)s» è annullato", title=event.title), body,
-                          user=reg.user if reg.user_id else None)
+                body = _(
+                    "Ciao %(name)s,\n\nci dispiace: l'evento «%(title)s» di %(when)s è annullato.\n%(reason)s\n\n"
+                    "Binari – Kaleidoscopi Metropolitani",
+                    name=reg.name,
+                    title=event.title,
+                    when=when,
+                    reason=reason,
+                )
+                send_mail(
+                    reg.email,
+                    _("Binari: «%(title)s» è annullato", title=event.title),
+                    body,
+                    user=reg.user if reg.user_id else None,
+                )
     return people
 
 
@@ -207,29 +259,52 @@ def send_due_reminders(limit=10):
     the last day need no reminder. Returns the number sent.
     """
     now = utcnow()
-    due = (Registration.select(Registration, Event, Site).join(Event).join(Site)
-           .where((Registration.status == "confirmed") & Registration.reminded_at.is_null()
-                  & Registration.email.is_null(False) & (Event.status == "published")
-                  & (Event.starts_at > now + REMIND_NOT_AFTER) & (Event.starts_at <= now + REMIND_WITHIN))
-           .order_by(Event.starts_at).limit(limit * 3))
+    due = (
+        Registration.select(Registration, Event, Site)
+        .join(Event)
+        .join(Site)
+        .where(
+            (Registration.status == "confirmed")
+            & Registration.reminded_at.is_null()
+            & Registration.email.is_null(False)
+            & (Event.status == "published")
+            & (Event.starts_at > now + REMIND_NOT_AFTER)
+            & (Event.starts_at <= now + REMIND_WITHIN)
+        )
+        .order_by(Event.starts_at)
+        .limit(limit * 3)
+    )
     sent = 0
     for reg in due:
         if sent >= limit:
             break
         if reg.created_at > reg.event.starts_at - timedelta(hours=24):
             continue  # registered less than a day before: they remember
-        claimed = (Registration.update(reminded_at=now)
-                   .where((Registration.id == reg.id) & Registration.reminded_at.is_null()).execute())
+        claimed = (
+            Registration.update(reminded_at=now)
+            .where((Registration.id == reg.id) & Registration.reminded_at.is_null())
+            .execute()
+        )
         if not claimed:
             continue
         with force_locale(_lang_of(reg)):
             when, where = _event_words(reg.event)
-            body = _("Ciao %(name)s,\n\nti ricordiamo «%(title)s»: %(when)s, %(where)s.\n\n"
-                     "Se non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
-                     "Binari – Kaleidoscopi Metropolitani",
-                     name=reg.name, title=reg.event.title, when=when, where=where, cancel=cancel_link(reg))
-            send_mail(reg.email, _("Binari: promemoria per «%(title)s»", title=reg.event.title), body,
-                      user=reg.user if reg.user_id else None)
+            body = _(
+                "Ciao %(name)s,\n\nti ricordiamo «%(title)s»: %(when)s, %(where)s.\n\n"
+                "Se non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
+                "Binari – Kaleidoscopi Metropolitani",
+                name=reg.name,
+                title=reg.event.title,
+                when=when,
+                where=where,
+                cancel=cancel_link(reg),
+            )
+            send_mail(
+                reg.email,
+                _("Binari: promemoria per «%(title)s»", title=reg.event.title),
+                body,
+                user=reg.user if reg.user_id else None,
+            )
         sent += 1
     return sent
 
@@ -257,11 +332,15 @@ def purge_guest_contacts(days=GUEST_DATA_DAYS):
     so it needs no cron. Returns the number of rows anonymised.
     """
     old_events = Event.select(Event.id).where(Event.ends_at < utcnow() - timedelta(days=days))
-    return (Registration.update(name="—", email=None, phone=None, call_reason="")
-            .where(Registration.user.is_null() & Registration.event.in_(old_events)
-                   & ((Registration.email.is_null(False)) | (Registration.phone.is_null(False))
-                      | (Registration.name != "—")))
-            .execute())
+    return (
+        Registration.update(name="—", email=None, phone=None, call_reason="")
+        .where(
+            Registration.user.is_null()
+            & Registration.event.in_(old_events)
+            & ((Registration.email.is_null(False)) | (Registration.phone.is_null(False)) | (Registration.name != "—"))
+        )
+        .execute()
+    )
 
 
 # --- signed cancellation links -----------------------------------------------------
@@ -299,12 +378,15 @@ def materialise(series, start_from=None):
     """
     start_from = start_from or (utcnow() - timedelta(days=1)).date()
     wanted = [d for d in series.dates() if d >= start_from]
-    existing = {e.occurrence_date: e for e in Event.select().where(
-        (Event.series == series) & (Event.occurrence_date >= start_from))}
+    existing = {
+        e.occurrence_date: e
+        for e in Event.select().where((Event.series == series) & (Event.occurrence_date >= start_from))
+    }
     counts = {e.id: 0 for e in existing.values()}
     if existing:
-        for row in (Registration.select(Registration.event, Registration.id)
-                    .where(Registration.event.in_(list(counts)) & (Registration.status != "cancelled"))):
+        for row in Registration.select(Registration.event, Registration.id).where(
+            Registration.event.in_(list(counts)) & (Registration.status != "cancelled")
+        ):
             counts[row.event_id] += 1
     created = updated = removed = 0
     grown = []
@@ -318,9 +400,19 @@ def materialise(series, start_from=None):
             ends = to_utc(datetime.combine(day, series.end_time))
             event = existing.pop(day, None)
             if event is None:
-                new_rows.append(dict(shared, series=series.id, occurrence_date=day, starts_at=starts, ends_at=ends,
-                                     status="published", created_at=now, updated_at=now,
-                                     created_by=series.created_by_id))
+                new_rows.append(
+                    dict(
+                        shared,
+                        series=series.id,
+                        occurrence_date=day,
+                        starts_at=starts,
+                        ends_at=ends,
+                        status="published",
+                        created_at=now,
+                        updated_at=now,
+                        created_by=series.created_by_id,
+                    )
+                )
                 created += 1
             elif not event.detached:
                 values = dict(shared, starts_at=starts, ends_at=ends, updated_at=now)
@@ -334,8 +426,8 @@ def materialise(series, start_from=None):
                     grown.append(event.id)
                 updated += 1
         for batch in range(0, len(new_rows), 100):
-            Event.insert_many(new_rows[batch:batch + 100]).execute()
-        for day, event in existing.items():  # dates no longer in the rule
+            Event.insert_many(new_rows[batch : batch + 100]).execute()
+        for event in existing.values():  # dates no longer in the rule
             if counts.get(event.id):
                 if event.status != "cancelled":
                     cancel_event(event, _("Questa data è stata tolta dal calendario dell'attività."))
@@ -405,8 +497,13 @@ def render_description(text):
             parts.append("<ul>" + "".join(f"<li>{_inline(line[2:])}</li>" for line in lines) + "</ul>")
         else:
             parts.append("<p>" + "<br>".join(_inline(line) for line in lines) + "</p>")
-    html = nh3.clean("".join(parts), tags={"p", "br", "a", "strong", "em", "ul", "li"},
-                     attributes={"a": {"href"}}, url_schemes={"http", "https"}, link_rel="nofollow noopener")
+    html = nh3.clean(
+        "".join(parts),
+        tags={"p", "br", "a", "strong", "em", "ul", "li"},
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https"},
+        link_rel="nofollow noopener",
+    )
     return Markup(html)
 
 

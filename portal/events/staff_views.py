@@ -1,6 +1,7 @@
 """Staff pages of the calendar: create, edit, duplicate, publish and cancel
 events and series; moderate proposals; registrations, attendance, sign-in
 sheet, CSV and the list of people to phone. Only for the centres one manages."""
+
 import csv
 import io
 from datetime import datetime, timedelta
@@ -20,11 +21,29 @@ from portal.rendering import render
 from . import bp
 from .forms import CancelEventForm, DeskRegistrationForm, EventForm, RejectForm
 from .models import (
-    STATUSES, Event, Registration, Series, format_dates, format_periods, local_today, to_local, to_utc,
+    STATUSES,
+    Event,
+    Registration,
+    Series,
+    format_dates,
+    format_periods,
+    local_today,
+    to_local,
+    to_utc,
 )
 from .services import (
-    AlreadyRegistered, BadImage, RegistrationClosed, cancel_event, cancel_registration, grow_capacity,
-    materialise, maybe_send_reminders, notify_registered, purge_guest_contacts, register, save_poster,
+    AlreadyRegistered,
+    BadImage,
+    RegistrationClosed,
+    cancel_event,
+    cancel_registration,
+    grow_capacity,
+    materialise,
+    maybe_send_reminders,
+    notify_registered,
+    purge_guest_contacts,
+    register,
+    save_poster,
 )
 
 
@@ -58,13 +77,20 @@ def staff_list():
         query = query.where(Event.ends_at >= utcnow()).order_by(Event.starts_at)
     events = list(query.limit(100))
     pending = Event.select().where(Event.site.in_(site_ids) & (Event.status == "pending")).count()
-    calls = (Registration.select().join(Event)
-             .where(Event.site.in_(site_ids) & (Registration.call_reason != "")).count())
+    calls = Registration.select().join(Event).where(Event.site.in_(site_ids) & (Registration.call_reason != "")).count()
     this_month = local_today().replace(day=1)
     months = [this_month, (this_month + timedelta(days=32)).replace(day=1)]
-    return render("events/staff_list.html", events=events, pending=pending, calls=calls, status_filter=status,
-                  sites=list(current_user.managed_sites()), months=months,
-                  statuses=STATUSES, when=request.args.get("when", ""))
+    return render(
+        "events/staff_list.html",
+        events=events,
+        pending=pending,
+        calls=calls,
+        status_filter=status,
+        sites=list(current_user.managed_sites()),
+        months=months,
+        statuses=STATUSES,
+        when=request.args.get("when", ""),
+    )
 
 
 def _choices(form):
@@ -73,18 +99,30 @@ def _choices(form):
     rooms = list(Room.select().where(Room.site.in_([s.id for s in sites])).order_by(Room.site, Room.name))
     names = {s.id: s.short_name for s in sites}
     form.room.choices = [(0, _("Nessuna sala / all'aperto"))] + [
-        (r.id, f"{names[r.site_id]} – {r.name}") for r in rooms]
+        (r.id, f"{names[r.site_id]} – {r.name}") for r in rooms
+    ]
     form.room_sites = {}
     for room in rooms:
         form.room_sites.setdefault(room.site_id, set()).add(room.id)
     form.partner.choices = [(0, _("Nessuno: lo organizza il centro"))] + [
-        (p.id, p.name) for p in Partner.select().order_by(Partner.name)]
+        (p.id, p.name) for p in Partner.select().order_by(Partner.name)
+    ]
 
 
 def _fill_from(form, source, series=None):
     """Prefill a form from an event (edit or duplicate) or a series."""
-    for name in ("title", "description", "category", "audience", "price", "capacity", "poster_alt",
-                 "sign_language", "subtitles", "access_notes"):
+    for name in (
+        "title",
+        "description",
+        "category",
+        "audience",
+        "price",
+        "capacity",
+        "poster_alt",
+        "sign_language",
+        "subtitles",
+        "access_notes",
+    ):
         getattr(form, name).data = getattr(source, name)
     form.site.data = source.site_id
     form.room.data = source.room_id or 0
@@ -108,13 +146,23 @@ def _values(form, keep_poster=""):
     upload = form.poster.data
     if upload is not None and getattr(upload, "filename", ""):
         poster = save_poster(upload)
-    return dict(site=form.site.data, room=form.room.data or None, partner=form.partner.data or None,
-                title=form.title.data, description=form.description.data, category=form.category.data,
-                audience=form.audience.data, is_free=form.is_free.data == "1",
-                price="" if form.is_free.data == "1" else form.price.data, capacity=form.capacity.data,
-                poster=poster, poster_alt=form.poster_alt.data if poster else "",
-                sign_language=form.sign_language.data, subtitles=form.subtitles.data,
-                access_notes=form.access_notes.data)
+    return dict(
+        site=form.site.data,
+        room=form.room.data or None,
+        partner=form.partner.data or None,
+        title=form.title.data,
+        description=form.description.data,
+        category=form.category.data,
+        audience=form.audience.data,
+        is_free=form.is_free.data == "1",
+        price="" if form.is_free.data == "1" else form.price.data,
+        capacity=form.capacity.data,
+        poster=poster,
+        poster_alt=form.poster_alt.data if poster else "",
+        sign_language=form.sign_language.data,
+        subtitles=form.subtitles.data,
+        access_notes=form.access_notes.data,
+    )
 
 
 def _validate(form, keep_poster=""):
@@ -144,19 +192,38 @@ def staff_new():
             form.day.data = None  # a duplicate needs its own date
             form.status.data = "draft"
             form.poster_alt.data = source.poster_alt
-        return render("events/staff_form.html", form=form, event=None, series=None,
-                      duplicate_of=request.args.get("from", type=int))
+        return render(
+            "events/staff_form.html",
+            form=form,
+            event=None,
+            series=None,
+            duplicate_of=request.args.get("from", type=int),
+        )
     values = _validate(form, keep_poster=_duplicate_poster())
     if values is None:
-        return render("events/staff_form.html", form=form, event=None, series=None, status=422,
-                      duplicate_of=request.form.get("duplicate_of", type=int))
+        return render(
+            "events/staff_form.html",
+            form=form,
+            event=None,
+            series=None,
+            status=422,
+            duplicate_of=request.form.get("duplicate_of", type=int),
+        )
     day, start, end = form.day.data, form.start_time.data, form.end_time.data
     if form.freq.data:
         with database().atomic():
-            series = Series.create(freq=form.freq.data, first_day=day, start_time=start, end_time=end,
-                                   until=form.until.data, count=form.count.data,
-                                   skip_dates=format_dates(form.parsed_skip), pauses=format_periods(form.parsed_pauses),
-                                   created_by=current_user.id, **values)
+            series = Series.create(
+                freq=form.freq.data,
+                first_day=day,
+                start_time=start,
+                end_time=end,
+                until=form.until.data,
+                count=form.count.data,
+                skip_dates=format_dates(form.parsed_skip),
+                pauses=format_periods(form.parsed_pauses),
+                created_by=current_user.id,
+                **values,
+            )
             created, _u, _r = materialise(series, start_from=day)
             if form.status.data == "draft":
                 Event.update(status="draft").where(Event.series == series).execute()
@@ -167,9 +234,13 @@ def staff_new():
             _warn_if_closed(series.site, series.dates())
         return redirect(url_for(".staff_series", series_id=series.id))
     with database().atomic():
-        event = Event.create(starts_at=to_utc(datetime.combine(day, start)),
-                             ends_at=to_utc(datetime.combine(day, end)), status=form.status.data,
-                             created_by=current_user.id, **values)
+        event = Event.create(
+            starts_at=to_utc(datetime.combine(day, start)),
+            ends_at=to_utc(datetime.combine(day, end)),
+            status=form.status.data,
+            created_by=current_user.id,
+            **values,
+        )
     flash(_("Evento salvato."), "success")
     _warn_if_closed(event.site, [day])
     return redirect(url_for(".event_page", event_id=event.id))
@@ -179,11 +250,22 @@ def _warn_if_closed(site, days):
     """Staff may well plan a party on a holiday, but should know the centre is closed."""
     from portal.models import SiteClosure
 
-    closed = sorted({c.date for c in SiteClosure.select().where(
-        ((SiteClosure.site == site) | SiteClosure.site.is_null()) & SiteClosure.date.in_(list(days)))})
+    closed = sorted(
+        {
+            c.date
+            for c in SiteClosure.select().where(
+                ((SiteClosure.site == site) | SiteClosure.site.is_null()) & SiteClosure.date.in_(list(days))
+            )
+        }
+    )
     if closed:
-        flash(_("Attenzione: il centro è chiuso il %(days)s (festività o chiusura). Controlla le date.",
-                days=", ".join(d.strftime("%d/%m/%Y") for d in closed)), "warning")
+        flash(
+            _(
+                "Attenzione: il centro è chiuso il %(days)s (festività o chiusura). Controlla le date.",
+                days=", ".join(d.strftime("%d/%m/%Y") for d in closed),
+            ),
+            "warning",
+        )
 
 
 def _duplicate_poster():
@@ -260,8 +342,10 @@ def staff_series(series_id):
         series.skip_dates, series.pauses = format_dates(form.parsed_skip), format_periods(form.parsed_pauses)
         series.save()
         created, updated, removed = materialise(series)
-    flash(_("Serie aggiornata: %(c)d date nuove, %(u)d aggiornate, %(r)d tolte.", c=created, u=updated, r=removed),
-          "success")
+    flash(
+        _("Serie aggiornata: %(c)d date nuove, %(u)d aggiornate, %(r)d tolte.", c=created, u=updated, r=removed),
+        "success",
+    )
     return redirect(url_for(".staff_series", series_id=series.id))
 
 
@@ -275,7 +359,8 @@ def staff_publish(event_id):
     with database().atomic():
         if event.series_id and request.form.get("all"):
             Event.update(status="published", updated_at=utcnow()).where(
-                (Event.series == event.series_id) & (Event.status == "draft")).execute()
+                (Event.series == event.series_id) & (Event.status == "draft")
+            ).execute()
         else:
             event.status = "published"
             event.save()
@@ -296,8 +381,14 @@ def staff_cancel(event_id):
         if not form.validate():
             return render("events/staff_cancel.html", form=form, event=event, status=422)
         people = cancel_event(event, form.reason.data)
-        flash(_("Evento annullato. Persone avvisate per e-mail: %(m)d; da chiamare: %(p)d.",
-                m=sum(1 for p in people if p.email), p=sum(1 for p in people if not p.email)), "success")
+        flash(
+            _(
+                "Evento annullato. Persone avvisate per e-mail: %(m)d; da chiamare: %(p)d.",
+                m=sum(1 for p in people if p.email),
+                p=sum(1 for p in people if not p.email),
+            ),
+            "success",
+        )
         return redirect(url_for(".staff_registrations", event_id=event.id))
     return render("events/staff_cancel.html", form=form, event=event)
 
@@ -307,8 +398,11 @@ def staff_cancel(event_id):
 @staff_required
 def staff_moderation():
     """Proposals from residents and partners, waiting for a decision."""
-    proposals = list(Event.with_place().where(Event.site.in_(managed_site_ids()) & (Event.status == "pending"))
-                     .order_by(Event.created_at))
+    proposals = list(
+        Event.with_place()
+        .where(Event.site.in_(managed_site_ids()) & (Event.status == "pending"))
+        .order_by(Event.created_at)
+    )
     return render("events/staff_moderation.html", proposals=proposals, reject_form=RejectForm(formdata=None))
 
 
@@ -328,9 +422,15 @@ def staff_approve(event_id):
     event.status = "published"
     event.moderation_note = ""
     event.save()
-    _tell_proposer(event, _("Binari: la tua proposta è stata accolta"),
-                   _("La proposta «%(title)s» è nel calendario: %(link)s", title=event.title,
-                     link=url_for(".event_page", event_id=event.id, _external=True)))
+    _tell_proposer(
+        event,
+        _("Binari: la tua proposta è stata accolta"),
+        _(
+            "La proposta «%(title)s» è nel calendario: %(link)s",
+            title=event.title,
+            link=url_for(".event_page", event_id=event.id, _external=True),
+        ),
+    )
     flash(_("Proposta approvata e pubblicata."), "success")
     return redirect(url_for(".staff_moderation"))
 
@@ -344,32 +444,54 @@ def staff_reject(event_id):
         abort(400)
     form = RejectForm()
     if not form.validate():
-        proposals = list(Event.with_place().where(Event.site.in_(managed_site_ids()) & (Event.status == "pending"))
-                         .order_by(Event.created_at))
-        return render("events/staff_moderation.html", proposals=proposals, reject_form=form,
-                      rejecting=event.id, status=422)
+        proposals = list(
+            Event.with_place()
+            .where(Event.site.in_(managed_site_ids()) & (Event.status == "pending"))
+            .order_by(Event.created_at)
+        )
+        return render(
+            "events/staff_moderation.html", proposals=proposals, reject_form=form, rejecting=event.id, status=422
+        )
     event.status = "rejected"
     event.moderation_note = form.message.data
     event.save()
-    _tell_proposer(event, _("Binari: la tua proposta di evento"),
-                   _("Grazie per la proposta «%(title)s». Questa volta non possiamo accoglierla:\n\n%(message)s",
-                     title=event.title, message=form.message.data))
+    _tell_proposer(
+        event,
+        _("Binari: la tua proposta di evento"),
+        _(
+            "Grazie per la proposta «%(title)s». Questa volta non possiamo accoglierla:\n\n%(message)s",
+            title=event.title,
+            message=form.message.data,
+        ),
+    )
     flash(_("Proposta respinta; il messaggio è arrivato a chi l'ha fatta."), "success")
     return redirect(url_for(".staff_moderation"))
 
 
 # --- registrations ------------------------------------------------------------------
 def _registrations(event):
-    regs = list(Registration.select().where(Registration.event == event.id)
-                .order_by(Registration.created_at, Registration.id))
-    return ([r for r in regs if r.status == "confirmed"], [r for r in regs if r.status == "waitlist"],
-            [r for r in regs if r.status == "cancelled"])
+    regs = list(
+        Registration.select().where(Registration.event == event.id).order_by(Registration.created_at, Registration.id)
+    )
+    return (
+        [r for r in regs if r.status == "confirmed"],
+        [r for r in regs if r.status == "waitlist"],
+        [r for r in regs if r.status == "cancelled"],
+    )
 
 
 def _render_registrations(event, form=None, status=200, error=None):
     confirmed, waitlist, cancelled = _registrations(event)
-    return render("events/staff_registrations.html", event=event, confirmed=confirmed, waitlist=waitlist,
-                  cancelled=cancelled, form=form or DeskRegistrationForm(formdata=None), error=error, status=status)
+    return render(
+        "events/staff_registrations.html",
+        event=event,
+        confirmed=confirmed,
+        waitlist=waitlist,
+        cancelled=cancelled,
+        form=form or DeskRegistrationForm(formdata=None),
+        error=error,
+        status=status,
+    )
 
 
 @bp.route("/staff/events/<int:event_id>/registrations", methods=["GET", "POST"])
@@ -383,21 +505,37 @@ def staff_registrations(event_id):
     if not form.validate():
         return _render_registrations(event, form=form, status=422)
     if event.capacity is None:
-        return _render_registrations(event, form=form, status=422,
-                                     error=_("Questo evento non ha posti da prenotare: l'ingresso è libero."))
+        return _render_registrations(
+            event, form=form, status=422, error=_("Questo evento non ha posti da prenotare: l'ingresso è libero.")
+        )
     try:
-        reg = register(event.id, form.name.data, email=form.email.data, phone=form.phone.normalised,
-                       source=form.source.data, added_by=current_user.id)
+        reg = register(
+            event.id,
+            form.name.data,
+            email=form.email.data,
+            phone=form.phone.normalised,
+            source=form.source.data,
+            added_by=current_user.id,
+        )
     except AlreadyRegistered:
-        return _render_registrations(event, form=form, status=422,
-                                     error=_("Questa persona è già iscritta (o in lista d'attesa)."))
+        return _render_registrations(
+            event, form=form, status=422, error=_("Questa persona è già iscritta (o in lista d'attesa).")
+        )
     except RegistrationClosed:
-        return _render_registrations(event, form=form, status=422,
-                                     error=_("Le iscrizioni sono chiuse: l'evento è annullato, passato o non pubblicato."))
+        return _render_registrations(
+            event,
+            form=form,
+            status=422,
+            error=_("Le iscrizioni sono chiuse: l'evento è annullato, passato o non pubblicato."),
+        )
     reg.event = event
     notify_registered(reg)
-    flash(_("%(name)s è iscritta/o.", name=reg.name) if reg.status == "confirmed"
-          else _("Posti esauriti: %(name)s è in lista d'attesa.", name=reg.name), "success")
+    flash(
+        _("%(name)s è iscritta/o.", name=reg.name)
+        if reg.status == "confirmed"
+        else _("Posti esauriti: %(name)s è in lista d'attesa.", name=reg.name),
+        "success",
+    )
     return redirect(url_for(".staff_registrations", event_id=event.id))
 
 
@@ -408,11 +546,16 @@ def staff_attendance(event_id):
     event = managed_event_or_403(event_id)
     present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
     with database().atomic():
-        confirmed = [r.id for r in Registration.select(Registration.id).where(
-            (Registration.event == event.id) & (Registration.status == "confirmed"))]
+        confirmed = [
+            r.id
+            for r in Registration.select(Registration.id).where(
+                (Registration.event == event.id) & (Registration.status == "confirmed")
+            )
+        ]
         Registration.update(attended=True).where(Registration.id.in_([i for i in confirmed if i in present])).execute()
         Registration.update(attended=False).where(
-            Registration.id.in_([i for i in confirmed if i not in present])).execute()
+            Registration.id.in_([i for i in confirmed if i not in present])
+        ).execute()
     flash(_("Presenze salvate."), "success")
     return redirect(url_for(".staff_registrations", event_id=event.id))
 
@@ -445,9 +588,17 @@ def staff_csv(event_id):
         name = reg.name
         if name[:1] in ("=", "+", "-", "@"):  # no formulas in spreadsheets
             name = "'" + name
-        writer.writerow([labels[reg.status], name, reg.email or "", reg.phone or "", reg.source,
-                         {True: _("sì"), False: _("no")}.get(reg.attended, ""),
-                         to_local(reg.created_at).strftime("%d/%m/%Y %H:%M")])
+        writer.writerow(
+            [
+                labels[reg.status],
+                name,
+                reg.email or "",
+                reg.phone or "",
+                reg.source,
+                {True: _("sì"), False: _("no")}.get(reg.attended, ""),
+                to_local(reg.created_at).strftime("%d/%m/%Y %H:%M"),
+            ]
+        )
     response = make_response("\ufeff" + buffer.getvalue())  # BOM: Excel opens UTF-8 right
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="iscritti-{event.id}.csv"'
@@ -469,9 +620,13 @@ def staff_signin(event_id):
 @staff_required
 def staff_calls():
     """People without e-mail to phone: promoted from the waitlist, or whose event was cancelled."""
-    regs = list(Registration.select(Registration, Event, Site).join(Event).join(Site)
-                .where(Event.site.in_(managed_site_ids()) & (Registration.call_reason != ""))
-                .order_by(Event.starts_at, Registration.id))
+    regs = list(
+        Registration.select(Registration, Event, Site)
+        .join(Event)
+        .join(Site)
+        .where(Event.site.in_(managed_site_ids()) & (Registration.call_reason != ""))
+        .order_by(Event.starts_at, Registration.id)
+    )
     return render("events/staff_calls.html", regs=regs)
 
 
@@ -484,6 +639,3 @@ def staff_call_done(reg_id):
     Registration.update(call_reason="").where(Registration.id == reg.id).execute()
     flash(_("Segnato come chiamato."), "success")
     return redirect(url_for(".staff_calls"))
-
-
-

@@ -1,5 +1,6 @@
 """Public calendar pages: agenda, month view, archive, event page, registration,
 guest cancellation, my registrations, proposals."""
+
 from datetime import date, datetime, timedelta
 from itertools import groupby
 
@@ -15,9 +16,15 @@ from . import bp
 from .forms import GuestRegistrationForm, ProposalForm, parse_month
 from .models import AUDIENCES, CATEGORIES, Event, Registration, local_today, to_local, to_utc
 from .services import (
-    AlreadyRegistered, RegistrationClosed, cancel_registration, cancel_token, maybe_send_reminders, notify_registered,
+    AlreadyRegistered,
+    RegistrationClosed,
+    cancel_registration,
+    cancel_token,
+    maybe_send_reminders,
+    notify_registered,
     poster_path,
-    register, registration_from_token,
+    register,
+    registration_from_token,
 )
 
 PAGE_SIZE = 20
@@ -66,11 +73,20 @@ def agenda():
     has_more = len(events) > limit
     events = events[:limit]
     active = {k: v for k, v in filters.items() if v}
-    context = dict(filters=filters, active=active, days=by_day(events), has_more=has_more, page=page,
-                   sites=list(Site.ordered()), categories=CATEGORIES, audiences=AUDIENCES,
-                   more_url=url_for(".agenda", page=page + 1, **active), today=local_today(),
-                   site_args={"site": filters["site"]} if filters["site"] else {},
-                   feed_args={k: filters[k] for k in ("site", "category") if filters[k]})
+    context = dict(
+        filters=filters,
+        active=active,
+        days=by_day(events),
+        has_more=has_more,
+        page=page,
+        sites=list(Site.ordered()),
+        categories=CATEGORIES,
+        audiences=AUDIENCES,
+        more_url=url_for(".agenda", page=page + 1, **active),
+        today=local_today(),
+        site_args={"site": filters["site"]} if filters["site"] else {},
+        feed_args={k: filters[k] for k in ("site", "category") if filters[k]},
+    )
     if more_request:
         return render("events/agenda.html", block="page", **context)
     return render("events/agenda.html", block="results", **context)
@@ -115,11 +131,24 @@ def month(ym):
         weeks.append([cursor + timedelta(days=i) for i in range(7)])
         cursor += timedelta(days=7)
     args = {"site": site} if site else {}
-    return render("events/month.html", year=year, month_no=month_no, first=first, weeks=weeks, counts=counts,
-                  chosen=chosen, events=events, site=site, site_args=args, sites=list(Site.ordered()),
-                  today=local_today(), total=sum(counts.values()),
-                  prev_url=url_for(".month", ym=prev_first.strftime("%Y-%m"), **args),
-                  next_url=url_for(".month", ym=next_first.strftime("%Y-%m"), **args), ym=ym)
+    return render(
+        "events/month.html",
+        year=year,
+        month_no=month_no,
+        first=first,
+        weeks=weeks,
+        counts=counts,
+        chosen=chosen,
+        events=events,
+        site=site,
+        site_args=args,
+        sites=list(Site.ordered()),
+        today=local_today(),
+        total=sum(counts.values()),
+        prev_url=url_for(".month", ym=prev_first.strftime("%Y-%m"), **args),
+        next_url=url_for(".month", ym=next_first.strftime("%Y-%m"), **args),
+        ym=ym,
+    )
 
 
 @bp.route("/events/archive")
@@ -140,7 +169,8 @@ def visible_event_or_404(event_id):
         abort(404)
     if event.status not in ("published", "cancelled"):
         allowed = current_user.is_authenticated and (
-            current_user.can_manage(event.site_id) or event.proposed_by_id == current_user.id)
+            current_user.can_manage(event.site_id) or event.proposed_by_id == current_user.id
+        )
         if not allowed:
             abort(404)
     return event
@@ -149,8 +179,9 @@ def visible_event_or_404(event_id):
 def my_registration(event):
     if not current_user.is_authenticated:
         return None
-    return Registration.get_or_none((Registration.event == event.id) & (Registration.user == current_user.id)
-                                    & (Registration.status != "cancelled"))
+    return Registration.get_or_none(
+        (Registration.event == event.id) & (Registration.user == current_user.id) & (Registration.status != "cancelled")
+    )
 
 
 def google_calendar_url(event):
@@ -158,10 +189,12 @@ def google_calendar_url(event):
 
     fmt = "%Y%m%dT%H%M%SZ"
     params = {
-        "action": "TEMPLATE", "text": event.title,
+        "action": "TEMPLATE",
+        "text": event.title,
         "dates": f"{event.starts_at.strftime(fmt)}/{event.ends_at.strftime(fmt)}",
         "details": url_for(".event_page", event_id=event.id, _external=True),
-        "location": f"{event.site.name}, {event.site.full_address}", "ctz": "Europe/Rome",
+        "location": f"{event.site.name}, {event.site.full_address}",
+        "ctz": "Europe/Rome",
     }
     return "https://calendar.google.com/calendar/render?" + urlencode(params)
 
@@ -172,14 +205,31 @@ def render_event(event, form=None, status=200, error=None):
     waiting = None
     mine = my_registration(event)
     if mine is not None and mine.status == "waitlist":
-        waiting = Registration.select().where(
-            (Registration.event == event.id) & (Registration.status == "waitlist")
-            & ((Registration.created_at < mine.created_at)
-               | ((Registration.created_at == mine.created_at) & (Registration.id < mine.id)))).count() + 1
-    return render("events/event.html", event=event, form=form or GuestRegistrationForm(formdata=None),
-                  mine=mine, waiting_position=waiting, error=error, status=status,
-                  description_html=render_description(event.description), google_url=google_calendar_url(event),
-                  can_manage=current_user.is_authenticated and current_user.can_manage(event.site_id))
+        waiting = (
+            Registration.select()
+            .where(
+                (Registration.event == event.id)
+                & (Registration.status == "waitlist")
+                & (
+                    (Registration.created_at < mine.created_at)
+                    | ((Registration.created_at == mine.created_at) & (Registration.id < mine.id))
+                )
+            )
+            .count()
+            + 1
+        )
+    return render(
+        "events/event.html",
+        event=event,
+        form=form or GuestRegistrationForm(formdata=None),
+        mine=mine,
+        waiting_position=waiting,
+        error=error,
+        status=status,
+        description_html=render_description(event.description),
+        google_url=google_calendar_url(event),
+        can_manage=current_user.is_authenticated and current_user.can_manage(event.site_id),
+    )
 
 
 @bp.route("/events/<int:event_id>")
@@ -195,8 +245,7 @@ def register_view(event_id):
     event = visible_event_or_404(event_id)
     if current_user.is_authenticated:
         form = None
-        person = dict(name=current_user.name, email=current_user.email, phone=current_user.phone,
-                      user=current_user.id)
+        person = dict(name=current_user.name, email=current_user.email, phone=current_user.phone, user=current_user.id)
     else:
         form = GuestRegistrationForm()
         if not form.validate():
@@ -213,11 +262,14 @@ def register_view(event_id):
     try:
         reg = register(event.id, **person)
     except AlreadyRegistered:
-        return render_event(event, form=form, status=422, error=_(
-            "Risulti già iscritta/o a questo evento (o in lista d'attesa) con questi dati."))
+        return render_event(
+            event,
+            form=form,
+            status=422,
+            error=_("Risulti già iscritta/o a questo evento (o in lista d'attesa) con questi dati."),
+        )
     except RegistrationClosed:
-        return render_event(event, form=form, status=422, error=_(
-            "Le iscrizioni a questo evento sono chiuse."))
+        return render_event(event, form=form, status=422, error=_("Le iscrizioni a questo evento sono chiuse."))
     reg.event = event
     notify_registered(reg)
     if reg.status == "confirmed":
@@ -257,15 +309,25 @@ def poster(key):
 @login_required
 def my_registrations():
     """The member's registrations and proposals."""
-    regs = list(Registration.select(Registration, Event, Site).join(Event).join(Site)
-                .where(Registration.user == current_user.id)
-                .order_by(Event.starts_at.desc()).limit(200))
+    regs = list(
+        Registration.select(Registration, Event, Site)
+        .join(Event)
+        .join(Site)
+        .where(Registration.user == current_user.id)
+        .order_by(Event.starts_at.desc())
+        .limit(200)
+    )
     now = utcnow()
     upcoming = [r for r in regs if r.event.ends_at >= now and r.status != "cancelled"]
     upcoming.reverse()
     past = [r for r in regs if r not in upcoming]
-    proposals = list(Event.select(Event, Site).join(Site).where(Event.proposed_by == current_user.id)
-                     .order_by(Event.created_at.desc()).limit(50))
+    proposals = list(
+        Event.select(Event, Site)
+        .join(Site)
+        .where(Event.proposed_by == current_user.id)
+        .order_by(Event.created_at.desc())
+        .limit(50)
+    )
     return render("events/mine.html", upcoming=upcoming, past=past, proposals=proposals)
 
 
@@ -278,14 +340,18 @@ def my_cancel(reg_id):
         abort(404)
     cancel_registration(reg.id)
     flash(_("Iscrizione annullata."), "success")
-    return redirect(request.form.get("back") == "event" and url_for(".event_page", event_id=reg.event_id)
-                    or url_for(".my_registrations"))
+    return redirect(
+        request.form.get("back") == "event"
+        and url_for(".event_page", event_id=reg.event_id)
+        or url_for(".my_registrations")
+    )
 
 
 def _proposal_choices(form):
     form.site.choices = [(s.id, s.name) for s in Site.ordered()]
     form.partner.choices = [(0, _("Nessuna: propongo a titolo personale"))] + [
-        (p.id, p.name) for p in Partner.select().order_by(Partner.name)]
+        (p.id, p.name) for p in Partner.select().order_by(Partner.name)
+    ]
 
 
 @bp.route("/events/propose", methods=["GET", "POST"])
@@ -300,10 +366,19 @@ def propose():
         starts = to_utc(datetime.combine(form.day.data, form.start_time.data))
         ends = to_utc(datetime.combine(form.day.data, form.end_time.data))
         with database().atomic():
-            event = Event.create(site=form.site.data, partner=form.partner.data or None, title=form.title.data,
-                                 description=form.description.data, category=form.category.data,
-                                 audience=form.audience.data, capacity=form.capacity.data, starts_at=starts,
-                                 ends_at=ends, status="pending", proposed_by=current_user.id)
+            Event.create(
+                site=form.site.data,
+                partner=form.partner.data or None,
+                title=form.title.data,
+                description=form.description.data,
+                category=form.category.data,
+                audience=form.audience.data,
+                capacity=form.capacity.data,
+                starts_at=starts,
+                ends_at=ends,
+                status="pending",
+                proposed_by=current_user.id,
+            )
         flash(_("Grazie! La proposta è arrivata al personale del centro: ti diremo se viene accolta."), "success")
         return redirect(url_for(".my_registrations"))
     return render("events/propose.html", form=form)

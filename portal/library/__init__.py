@@ -1,21 +1,31 @@
 """The community library: catalogue search, holds, loans, the circulation desk."""
+
 from flask_babel import lazy_gettext as _l
 
-STAFF_LINKS = [
-    ("library.desk", _l("Biblioteca: sportello prestiti")),
-    ("library.holds_shelf", _l("Biblioteca: scaffale prenotazioni")),
-    ("library.to_phone", _l("Biblioteca: persone da chiamare")),
-    ("library.overdue", _l("Biblioteca: prestiti scaduti")),
-    ("library.catalogue", _l("Biblioteca: catalogo")),
-    ("library.import_csv", _l("Biblioteca: importa CSV")),
-    ("library.labels", _l("Biblioteca: etichette")),
-    ("library.figures", _l("Biblioteca: numeri del mese")),
-]
+from portal.areas import Area, Link, Tile, register
 
 
 def init_app(app):
-    from . import views
+    from . import demo, views
 
-    app.register_blueprint(views.bp)
-    app.extensions.setdefault("binari_account_links", []).append(("library.my_loans", _l("La mia biblioteca")))
-    app.extensions.setdefault("binari_staff_links", []).extend(STAFF_LINKS)
+    register(
+        app,
+        Area(
+            name="library",
+            title=_l("Biblioteca"),
+            blueprints=[views.bp],
+            tiles=[Tile("library.search", _l("Biblioteca"), _l("Cerca un libro e prenotalo"), service_key="library")],
+            staff_links=[
+                Link("library.desk", _l("Biblioteca: sportello prestiti")),
+                Link("library.holds_shelf", _l("Biblioteca: scaffale prenotazioni")),
+                Link("library.to_phone", _l("Biblioteca: persone da chiamare")),
+                Link("library.overdue", _l("Biblioteca: prestiti scaduti")),
+                Link("library.catalogue", _l("Biblioteca: catalogo")),
+                Link("library.import_csv", _l("Biblioteca: importa CSV")),
+                Link("library.labels", _l("Biblioteca: etichette")),
+                Link("library.figures", _l("Biblioteca: numeri del mese")),
+            ],
+            account_links=[Link("library.my_loans", _l("La mia biblioteca"))],
+            demo=demo.load,
+        ),
+    )

@@ -5,10 +5,12 @@ partial unique indexes of models.py: a second open loan for a copy, a second
 ready hold for a copy or a second active hold of a person for a title fails in
 the database (IntegrityError), whatever the timing of concurrent requests.
 """
-from datetime import datetime, time, timedelta, timezone
+
+from datetime import UTC, datetime, time, timedelta
 
 from flask import url_for
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from peewee import JOIN, Case, IntegrityError, fn
 
 from portal.db import database
@@ -44,7 +46,7 @@ def normalise_code(raw):
 def end_of_local_day(day):
     """The last second of a Milan calendar day, as naive UTC."""
     local = datetime.combine(day, time(23, 59, 59), tzinfo=ROME)
-    return local.astimezone(timezone.utc).replace(tzinfo=None)
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def due_date(library, days):
@@ -52,14 +54,20 @@ def due_date(library, days):
     weekday, holiday or closure), so nobody is late because the door was shut."""
     day = today_local() + timedelta(days=days)
     site_id = library.site_id
-    open_days = {w for (w,) in OpeningHours.select(OpeningHours.weekday)
-                 .where(OpeningHours.site == site_id).tuples()}
+    open_days = {w for (w,) in OpeningHours.select(OpeningHours.weekday).where(OpeningHours.site == site_id).tuples()}
     if not open_days:
         return day
-    closed = {d for (d,) in SiteClosure.select(SiteClosure.date).where(
-        ((SiteClosure.site == site_id) | SiteClosure.site.is_null())
-        & (SiteClosure.date >= day) & (SiteClosure.date <= day + timedelta(days=31))).tuples()}
-    for _ in range(31):
+    closed = {
+        d
+        for (d,) in SiteClosure.select(SiteClosure.date)
+        .where(
+            ((SiteClosure.site == site_id) | SiteClosure.site.is_null())
+            & (SiteClosure.date >= day)
+            & (SiteClosure.date <= day + timedelta(days=31))
+        )
+        .tuples()
+    }
+    for _attempt in range(31):
         if day.weekday() in open_days and day not in closed:
             return day
         day += timedelta(days=1)
@@ -67,6 +75,7 @@ def due_date(library, days):
 
 
 # --- where copies are -------------------------------------------------------------
+
 
 def free_copy_condition():
     """SQL condition: the copy is on the shelf (not withdrawn, not on loan, not on the hold shelf)."""
@@ -106,13 +115,17 @@ def availability(title_ids):
     if not title_ids:
         return {}
     free = fn.SUM(Case(None, [(free_copy_condition(), 1)], 0))
-    rows = (Copy.select(Copy.title, fn.COUNT(Copy.id), free)
-            .where(Copy.title.in_(title_ids) & (Copy.withdrawn == False))  # noqa: E712
-            .group_by(Copy.title).tuples())
+    rows = (
+        Copy.select(Copy.title, fn.COUNT(Copy.id), free)
+        .where(Copy.title.in_(title_ids) & (Copy.withdrawn == False))  # noqa: E712
+        .group_by(Copy.title)
+        .tuples()
+    )
     return {title_id: (total, int(available or 0)) for title_id, total, available in rows}
 
 
 # --- holds: lazy expiry, trapping, notices -----------------------------------------
+
 
 def expire_holds(library=None, now=None):
     """Expire uncollected holds whose pickup window has passed and promote the next
@@ -125,8 +138,11 @@ def expire_holds(library=None, now=None):
     promoted = []
     for hold in expired:
         with database().atomic():
-            changed = (Hold.update(status="expired", closed_at=now)
-                       .where((Hold.id == hold.id) & (Hold.status == "ready")).execute())
+            changed = (
+                Hold.update(status="expired", closed_at=now)
+                .where((Hold.id == hold.id) & (Hold.status == "ready"))
+                .execute()
+            )
             if not changed:
                 continue  # another request expired it first
             if hold.copy_id:
@@ -150,14 +166,21 @@ def trap(copy, now=None):
     library = Library.select().join(Title).where(Title.id == copy.title_id).get()
     expires = end_of_local_day(today_local() + timedelta(days=library.pickup_days))
     for _attempt in range(5):
-        first = (Hold.select().where((Hold.title == copy.title_id) & (Hold.status == "waiting"))
-                 .order_by(Hold.position).first())
+        first = (
+            Hold.select()
+            .where((Hold.title == copy.title_id) & (Hold.status == "waiting"))
+            .order_by(Hold.position)
+            .first()
+        )
         if first is None:
             return None
         try:
             with database().atomic():
-                changed = (Hold.update(status="ready", copy=copy.id, ready_at=now, expires_at=expires)
-                           .where((Hold.id == first.id) & (Hold.status == "waiting")).execute())
+                changed = (
+                    Hold.update(status="ready", copy=copy.id, ready_at=now, expires_at=expires)
+                    .where((Hold.id == first.id) & (Hold.status == "waiting"))
+                    .execute()
+                )
         except IntegrityError:
             return None  # the copy is already on the hold shelf for someone
         if changed:
@@ -173,13 +196,18 @@ def notify_ready(hold, library):
     if member.email:
         with force_locale(member.language or "it"):
             subject = _("Biblioteca: il libro che aspettavi è arrivato")
-            body = _("Ciao %(name)s,\n\n«%(title)s» ti aspetta allo scaffale prenotazioni della %(library)s.\n"
-                     "Puoi ritirarlo fino a %(until)s con la tua tessera (%(code)s).\n"
-                     "Dopo quella data passa alla persona successiva in lista.\n\n%(link)s\n\n"
-                     "Binari – Kaleidoscopi Metropolitani",
-                     name=member.name, title=hold.title.title, library=library.name,
-                     until=hold.expires_at.replace(tzinfo=timezone.utc).astimezone(ROME).strftime("%d/%m/%Y"),
-                     code=member.member_code, link=_account_link())
+            body = _(
+                "Ciao %(name)s,\n\n«%(title)s» ti aspetta allo scaffale prenotazioni della %(library)s.\n"
+                "Puoi ritirarlo fino a %(until)s con la tua tessera (%(code)s).\n"
+                "Dopo quella data passa alla persona successiva in lista.\n\n%(link)s\n\n"
+                "Binari – Kaleidoscopi Metropolitani",
+                name=member.name,
+                title=hold.title.title,
+                library=library.name,
+                until=hold.expires_at.replace(tzinfo=UTC).astimezone(ROME).strftime("%d/%m/%Y"),
+                code=member.member_code,
+                link=_account_link(),
+            )
         send_mail(member.email, subject, body, user=member)
         Hold.update(notify_by="mail").where(Hold.id == hold.id).execute()
         hold.notify_by = "mail"
@@ -199,12 +227,19 @@ def place_hold(title, member):
     """Put `member` in the queue for `title`; returns the hold. Refusals raise CirculationError."""
     library = title.library
     expire_holds(library)
-    already = (Loan.select().join(Copy).where((Copy.title == title.id) & (Loan.member == member.id)
-                                              & Loan.returned_at.is_null()).exists())
+    already = (
+        Loan.select()
+        .join(Copy)
+        .where((Copy.title == title.id) & (Loan.member == member.id) & Loan.returned_at.is_null())
+        .exists()
+    )
     if already:
         raise CirculationError(_("Hai già in prestito una copia di questo libro."))
-    if Hold.select().where((Hold.title == title.id) & (Hold.member == member.id)
-                           & Hold.status.in_(ACTIVE_HOLD)).exists():
+    if (
+        Hold.select()
+        .where((Hold.title == title.id) & (Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD))
+        .exists()
+    ):
         raise CirculationError(_("Sei già in lista per questo libro."))
     if not Copy.select().where((Copy.title == title.id) & (Copy.withdrawn == False)).exists():  # noqa: E712
         raise CirculationError(_("Questo libro non ha copie da prestare."))
@@ -219,8 +254,11 @@ def place_hold(title, member):
         except IntegrityError:
             # Either the same person twice at once (partial unique index), or two
             # people took the same ticket (PostgreSQL): re-check and try again.
-            if Hold.select().where((Hold.title == title.id) & (Hold.member == member.id)
-                                   & Hold.status.in_(ACTIVE_HOLD)).exists():
+            if (
+                Hold.select()
+                .where((Hold.title == title.id) & (Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD))
+                .exists()
+            ):
                 raise CirculationError(_("Sei già in lista per questo libro."))
     raise CirculationError(_("Troppe richieste in questo momento: riprova."), status=503)
 
@@ -229,8 +267,11 @@ def cancel_hold(hold, now=None):
     """Cancel a hold; a copy waiting on the hold shelf goes to the next person."""
     now = now or utcnow()
     with database().atomic():
-        changed = (Hold.update(status="cancelled", closed_at=now)
-                   .where((Hold.id == hold.id) & Hold.status.in_(ACTIVE_HOLD)).execute())
+        changed = (
+            Hold.update(status="cancelled", closed_at=now)
+            .where((Hold.id == hold.id) & Hold.status.in_(ACTIVE_HOLD))
+            .execute()
+        )
     if changed and hold.status == "ready" and hold.copy_id:
         trap(Copy.get_by_id(hold.copy_id), now=now)
     return bool(changed)
@@ -242,22 +283,28 @@ def queue_places(holds):
     if not waiting:
         return {}
     Other = Hold.alias()
-    rows = (Hold.select(Hold.id, fn.COUNT(Other.id))
-            .join(Other, JOIN.LEFT_OUTER,
-                  on=((Other.title == Hold.title) & (Other.position < Hold.position)
-                      & (Other.status == "waiting")))
-            .where(Hold.id.in_(waiting)).group_by(Hold.id).tuples())
+    rows = (
+        Hold.select(Hold.id, fn.COUNT(Other.id))
+        .join(
+            Other,
+            JOIN.LEFT_OUTER,
+            on=((Other.title == Hold.title) & (Other.position < Hold.position) & (Other.status == "waiting")),
+        )
+        .where(Hold.id.in_(waiting))
+        .group_by(Hold.id)
+        .tuples()
+    )
     return {hold_id: ahead + 1 for hold_id, ahead in rows}
 
 
 # --- loans ---------------------------------------------------------------------------
 
+
 def find_copy(library, barcode):
     code = normalise_code(barcode)
     if not code:
         raise CirculationError(_("Scrivi o scansiona il codice a barre della copia."))
-    copy = (Copy.select(Copy, Title).join(Title)
-            .where((Copy.barcode == code) & (Title.library == library)).first())
+    copy = Copy.select(Copy, Title).join(Title).where((Copy.barcode == code) & (Title.library == library)).first()
     if copy is None:
         raise CirculationError(_("Nessuna copia con il codice %(code)s in questa biblioteca.", code=code), status=404)
     return copy
@@ -269,8 +316,7 @@ def find_member(member_code):
         raise CirculationError(_("Scrivi o scansiona il codice della tessera."), field="member_code")
     member = User.get_or_none(User.member_code == code)
     if member is None:
-        raise CirculationError(_("Nessuna tessera con il codice %(code)s.", code=code), status=404,
-                               field="member_code")
+        raise CirculationError(_("Nessuna tessera con il codice %(code)s.", code=code), status=404, field="member_code")
     if not member.is_active_account:
         raise CirculationError(_("La tessera %(code)s è disattivata.", code=code), field="member_code")
     return member
@@ -279,14 +325,18 @@ def find_member(member_code):
 def member_blocks(library, member):
     """Reasons the rules refuse a new loan (empty list: the person may borrow)."""
     reasons = []
-    open_loans = list(Loan.select(Loan.due_date).where((Loan.member == member.id) & Loan.returned_at.is_null()
-                                                       & (Loan.library == library)))
+    open_loans = list(
+        Loan.select(Loan.due_date).where(
+            (Loan.member == member.id) & Loan.returned_at.is_null() & (Loan.library == library)
+        )
+    )
     overdue = sum(1 for loan in open_loans if loan.due_date < today_local())
     if overdue:
         reasons.append(_("Ha %(count)d prestiti scaduti da restituire.", count=overdue))
     if len(open_loans) >= library.max_loans:
-        reasons.append(_("Ha già %(count)d libri in prestito (massimo %(max)d).", count=len(open_loans),
-                         max=library.max_loans))
+        reasons.append(
+            _("Ha già %(count)d libri in prestito (massimo %(max)d).", count=len(open_loans), max=library.max_loans)
+        )
     return reasons
 
 
@@ -314,18 +364,30 @@ def checkout(library, barcode, member_code, staff, override_reason=""):
     now = utcnow()
     try:
         with database().atomic():
-            loan = Loan.create(copy=copy.id, member=member.id, library=library.id, language=copy.title.language,
-                               issued_at=now, due_date=due_date(library, library.loan_days),
-                               override_reason=override_reason if reasons else "", issued_by=staff.id)
+            loan = Loan.create(
+                copy=copy.id,
+                member=member.id,
+                library=library.id,
+                language=copy.title.language,
+                issued_at=now,
+                due_date=due_date(library, library.loan_days),
+                override_reason=override_reason if reasons else "",
+                issued_by=staff.id,
+            )
             # The person's own hold on this title is fulfilled; someone else's ready
             # hold on this copy (overridden) goes back to waiting at the head of the queue.
             Hold.update(status="collected", closed_at=now).where(
-                (Hold.title == copy.title_id) & (Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD)).execute()
+                (Hold.title == copy.title_id) & (Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD)
+            ).execute()
             if ready is not None and ready.member_id != member.id:
                 Hold.update(status="waiting", copy=None, ready_at=None, expires_at=None).where(
-                    (Hold.id == ready.id) & (Hold.status == "ready")).execute()
-            if not LibraryMember.select().where((LibraryMember.library == library.id)
-                                                & (LibraryMember.user == member.id)).exists():
+                    (Hold.id == ready.id) & (Hold.status == "ready")
+                ).execute()
+            if (
+                not LibraryMember.select()
+                .where((LibraryMember.library == library.id) & (LibraryMember.user == member.id))
+                .exists()
+            ):
                 LibraryMember.insert(library=library.id, user=member.id, joined_at=now).on_conflict_ignore().execute()
     except IntegrityError:
         # Two desks scanned the same copy at the same instant: the database let one win.
@@ -338,11 +400,14 @@ def checkout(library, barcode, member_code, staff, override_reason=""):
 
 def _already_on_loan(copy, current, member):
     if current is not None and current.member_id == member.id:
-        return CirculationError(_("La copia %(code)s è già in prestito a questa persona.", code=copy.barcode),
-                                status=409)
+        return CirculationError(
+            _("La copia %(code)s è già in prestito a questa persona.", code=copy.barcode), status=409
+        )
     due = current.due_date.strftime("%d/%m/%Y") if current is not None else "?"
-    return CirculationError(_("La copia %(code)s è già in prestito (scadenza %(due)s): va prima restituita.",
-                              code=copy.barcode, due=due), status=409)
+    return CirculationError(
+        _("La copia %(code)s è già in prestito (scadenza %(due)s): va prima restituita.", code=copy.barcode, due=due),
+        status=409,
+    )
 
 
 def checkin(library, barcode):
@@ -352,8 +417,7 @@ def checkin(library, barcode):
     loan = Loan.select().where((Loan.copy == copy.id) & Loan.returned_at.is_null()).first()
     if loan is not None:
         with database().atomic():
-            changed = (Loan.update(returned_at=now)
-                       .where((Loan.id == loan.id) & Loan.returned_at.is_null()).execute())
+            changed = Loan.update(returned_at=now).where((Loan.id == loan.id) & Loan.returned_at.is_null()).execute()
             if changed and loan.member_id and not ReaderSettings.keeps_history(loan.member_id):
                 # No history without consent: the loan stays only as a number for the figures.
                 Loan.update(member=None).where(Loan.id == loan.id).execute()
@@ -374,8 +438,12 @@ def renew(loan, by_staff=False):
     if loan.returned_at is not None:
         raise CirculationError(_("Questo prestito è già chiuso."))
     if loan.renewals >= library.max_renewals:
-        raise CirculationError(_("Hai già rinnovato %(count)d volte: è il massimo. Restituisci il libro in biblioteca.",
-                                 count=loan.renewals))
+        raise CirculationError(
+            _(
+                "Hai già rinnovato %(count)d volte: è il massimo. Restituisci il libro in biblioteca.",
+                count=loan.renewals,
+            )
+        )
     # Someone still waiting (not already served by another copy on the hold shelf).
     waiting = Hold.select().where((Hold.title == loan.copy.title_id) & (Hold.status == "waiting")).exists()
     if waiting:
@@ -384,9 +452,11 @@ def renew(loan, by_staff=False):
         raise CirculationError(_("Il prestito è scaduto: rinnovalo allo sportello della biblioteca."))
     new_due = max(loan.due_date, due_date(library, library.loan_days))
     with database().atomic():
-        changed = (Loan.update(due_date=new_due, renewals=Loan.renewals + 1)
-                   .where((Loan.id == loan.id) & Loan.returned_at.is_null() & (Loan.renewals == loan.renewals))
-                   .execute())
+        changed = (
+            Loan.update(due_date=new_due, renewals=Loan.renewals + 1)
+            .where((Loan.id == loan.id) & Loan.returned_at.is_null() & (Loan.renewals == loan.renewals))
+            .execute()
+        )
     if not changed:
         raise CirculationError(_("Il prestito è cambiato nel frattempo: ricarica la pagina."), status=409)
     loan.due_date, loan.renewals = new_due, loan.renewals + 1
@@ -399,7 +469,8 @@ def set_keep_history(user, keep):
     with database().atomic():
         ReaderSettings.insert(user=user.id, keep_history=keep, updated_at=now).on_conflict(
             conflict_target=[ReaderSettings.user],
-            update={ReaderSettings.keep_history: keep, ReaderSettings.updated_at: now}).execute()
+            update={ReaderSettings.keep_history: keep, ReaderSettings.updated_at: now},
+        ).execute()
         if not keep:
             Loan.update(member=None).where((Loan.member == user.id) & Loan.returned_at.is_null(False)).execute()
 
@@ -410,25 +481,40 @@ def send_overdue_reminders(library, now=None):
     the printed letter."""
     now = now or utcnow()
     week_ago = now - timedelta(days=7)
-    loans = list(Loan.select(Loan, Copy, Title, User).join(Copy).join(Title).switch(Loan)
-                 .join(User, on=(Loan.member == User.id))
-                 .where((Loan.library == library) & Loan.returned_at.is_null() & (Loan.due_date < today_local())
-                        & User.email.is_null(False)
-                        & (Loan.reminded_at.is_null() | (Loan.reminded_at < week_ago)))
-                 .order_by(User.id, Loan.due_date))
+    loans = list(
+        Loan.select(Loan, Copy, Title, User)
+        .join(Copy)
+        .join(Title)
+        .switch(Loan)
+        .join(User, on=(Loan.member == User.id))
+        .where(
+            (Loan.library == library)
+            & Loan.returned_at.is_null()
+            & (Loan.due_date < today_local())
+            & User.email.is_null(False)
+            & (Loan.reminded_at.is_null() | (Loan.reminded_at < week_ago))
+        )
+        .order_by(User.id, Loan.due_date)
+    )
     people = {}
     for loan in loans:
         people.setdefault(loan.member.id, (loan.member, []))[1].append(loan)
     for member, member_loans in people.values():
         with force_locale(member.language or "it"):
-            lines = "\n".join(f"- {loan.copy.title.title} ({loan.copy.barcode}): "
-                              + _("da restituire entro il %(date)s", date=loan.due_date.strftime("%d/%m/%Y"))
-                              for loan in member_loans)
-            body = _("Ciao %(name)s,\n\nrisultano ancora in prestito a te questi libri, con la data di restituzione "
-                     "già passata:\n\n%(lines)s\n\nTi chiediamo di riportarli appena puoi alla %(library)s: altre "
-                     "persone li aspettano, e finché non li restituisci non puoi prendere altri libri. Se li hai persi "
-                     "o ti serve più tempo, passa in biblioteca o chiamaci.\n\nBinari – Kaleidoscopi Metropolitani",
-                     name=member.name, lines=lines, library=library.name)
+            lines = "\n".join(
+                f"- {loan.copy.title.title} ({loan.copy.barcode}): "
+                + _("da restituire entro il %(date)s", date=loan.due_date.strftime("%d/%m/%Y"))
+                for loan in member_loans
+            )
+            body = _(
+                "Ciao %(name)s,\n\nrisultano ancora in prestito a te questi libri, con la data di restituzione "
+                "già passata:\n\n%(lines)s\n\nTi chiediamo di riportarli appena puoi alla %(library)s: altre "
+                "persone li aspettano, e finché non li restituisci non puoi prendere altri libri. Se li hai persi "
+                "o ti serve più tempo, passa in biblioteca o chiamaci.\n\nBinari – Kaleidoscopi Metropolitani",
+                name=member.name,
+                lines=lines,
+                library=library.name,
+            )
             send_mail(member.email, _("Biblioteca: libri da restituire"), body, user=member)
         Loan.update(reminded_at=now).where(Loan.id.in_([loan.id for loan in member_loans])).execute()
     return len(people)

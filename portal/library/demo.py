@@ -2,6 +2,7 @@
 Italian, English, Arabic, Spanish and Chinese, many for children, with copies,
 a few loans (one overdue), holds and a book waiting on the hold shelf — all
 relative to today."""
+
 import random
 from datetime import timedelta
 
@@ -367,66 +368,119 @@ def load(ctx):
                 while isbn in seen_isbn:
                     isbn = _isbn(rng, ISBN_GROUPS[language])
                 seen_isbn.add(isbn)
-            row = Title.create(library=library, title=title, authors=author, isbn=isbn, language=language,
-                               age_group=age, subjects=subjects, publisher=publisher,
-                               year=year if year >= 1450 else None,
-                               created_at=now - timedelta(days=rng.randrange(30, 900)))
+            row = Title.create(
+                library=library,
+                title=title,
+                authors=author,
+                isbn=isbn,
+                language=language,
+                age_group=age,
+                subjects=subjects,
+                publisher=publisher,
+                year=year if year >= 1450 else None,
+                created_at=now - timedelta(days=rng.randrange(30, 900)),
+            )
             titles.append(row)
             for _ in range(1 if rng.random() < 0.7 else 2):
                 number += 1
-                copies.append(Copy.create(title=row, barcode=f"ERL{number:05d}",
-                                          shelf_mark=f"{SHELF[age]} {language.upper()} {author.split()[-1][:3].upper()}",
-                                          created_at=row.created_at))
+                copies.append(
+                    Copy.create(
+                        title=row,
+                        barcode=f"ERL{number:05d}",
+                        shelf_mark=f"{SHELF[age]} {language.upper()} {author.split()[-1][:3].upper()}",
+                        created_at=row.created_at,
+                    )
+                )
         readers = [users[k] for k in ("maria@binari.example", "+393331234567", "wei@binari.example") if k in users]
         staff = users.get("erlembaldo@staff.binari.example")
         extra = []
-        for name, email, phone in [("Fatima Zahra El Amrani", None, "+393405551201"),
-                                   ("Carmen Rojas", "carmen@binari.example", None),
-                                   ("Li Na", None, "+393405551204"),
-                                   ("Giovanni Bianchi", "giovanni@binari.example", None),
-                                   ("Samira Haddad", None, "+393405551203")]:
+        for name, email, phone in [
+            ("Fatima Zahra El Amrani", None, "+393405551201"),
+            ("Carmen Rojas", "carmen@binari.example", None),
+            ("Li Na", None, "+393405551204"),
+            ("Giovanni Bianchi", "giovanni@binari.example", None),
+            ("Samira Haddad", None, "+393405551203"),
+        ]:
             extra.append(User.create_account(name, ctx["password"], email=email, phone=phone))
         readers += extra
         loans = 0
         # Past loans (returned, anonymous: nobody opted in to a history) for the monthly figures.
-        for i in range(240):
+        for _i in range(240):
             copy = rng.choice(copies)
             issued = now - timedelta(days=rng.randrange(35, 360))
-            Loan.create(copy=copy, member=None, library=library, language=copy.title.language, issued_at=issued,
-                        due_date=(issued + timedelta(days=30)).date(),
-                        returned_at=issued + timedelta(days=rng.randrange(5, 40)), issued_by=staff)
+            Loan.create(
+                copy=copy,
+                member=None,
+                library=library,
+                language=copy.title.language,
+                issued_at=issued,
+                due_date=(issued + timedelta(days=30)).date(),
+                returned_at=issued + timedelta(days=rng.randrange(5, 40)),
+                issued_by=staff,
+            )
         for reader in readers:
             LibraryMember.create(library=library, user=reader, joined_at=now - timedelta(days=rng.randrange(1, 300)))
         # Current loans: a few per reader; Ahmed (no e-mail) has one overdue.
         pool = copies[:]
         rng.shuffle(pool)
-        for reader, count in zip(readers, (2, 2, 1, 2, 1, 1, 1, 1)):
+        for reader, count in zip(readers, (2, 2, 1, 2, 1, 1, 1, 1), strict=False):
             for _ in range(count):
                 copy = pool.pop()
                 days_ago = rng.randrange(3, 25)
-                Loan.create(copy=copy, member=reader, library=library, language=copy.title.language,
-                            issued_at=now - timedelta(days=days_ago), due_date=today + timedelta(days=30 - days_ago),
-                            issued_by=staff)
+                Loan.create(
+                    copy=copy,
+                    member=reader,
+                    library=library,
+                    language=copy.title.language,
+                    issued_at=now - timedelta(days=days_ago),
+                    due_date=today + timedelta(days=30 - days_ago),
+                    issued_by=staff,
+                )
                 loans += 1
         overdue_copy = pool.pop()
         ahmed = users.get("+393331234567") or readers[0]
-        Loan.create(copy=overdue_copy, member=ahmed, library=library, language=overdue_copy.title.language,
-                    issued_at=now - timedelta(days=44), due_date=today - timedelta(days=14), issued_by=staff)
+        Loan.create(
+            copy=overdue_copy,
+            member=ahmed,
+            library=library,
+            language=overdue_copy.title.language,
+            issued_at=now - timedelta(days=44),
+            due_date=today - timedelta(days=14),
+            issued_by=staff,
+        )
         loans += 1
         # Holds: two people wait for a book that is out; one book waits on the hold shelf.
         # (a title whose only copy is out, so the queue really waits for its return)
         single = Copy.select(Copy.title).group_by(Copy.title).having(fn.COUNT(Copy.id) == 1)
-        on_loan = (Loan.select().join(Copy).where(Loan.returned_at.is_null() & (Loan.member != ahmed)
-                                                  & Copy.title.in_(single)).first())
+        on_loan = (
+            Loan.select()
+            .join(Copy)
+            .where(Loan.returned_at.is_null() & (Loan.member != ahmed) & Copy.title.in_(single))
+            .first()
+        )
         holds = 0
         for position, reader in enumerate([r for r in readers if r.id != on_loan.member_id][:2], start=1):
-            Hold.create(title=on_loan.copy.title, member=reader, position=position, created_at=now - timedelta(days=position))
+            Hold.create(
+                title=on_loan.copy.title, member=reader, position=position, created_at=now - timedelta(days=position)
+            )
             holds += 1
         shelf_copy = pool.pop()
         waiting_reader = extra[2]  # Li Na: no e-mail -> on the desk's list of people to phone
-        Hold.create(title=shelf_copy.title, member=waiting_reader, position=1, status="ready", copy=shelf_copy,
-                    created_at=now - timedelta(days=6), ready_at=now - timedelta(days=1),
-                    expires_at=now + timedelta(days=6), notify_by="phone")
+        Hold.create(
+            title=shelf_copy.title,
+            member=waiting_reader,
+            position=1,
+            status="ready",
+            copy=shelf_copy,
+            created_at=now - timedelta(days=6),
+            ready_at=now - timedelta(days=1),
+            expires_at=now + timedelta(days=6),
+            notify_by="phone",
+        )
         holds += 1
-    return {"library titles": len(titles), "library copies": len(copies), "library loans": loans,
-            "library holds": holds}
+    return {
+        "library titles": len(titles),
+        "library copies": len(copies),
+        "library loans": loans,
+        "library holds": holds,
+    }

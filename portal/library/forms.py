@@ -1,4 +1,5 @@
 """Library forms. Messages are lazy so they follow the reader's language."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -7,8 +8,15 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from .isbn import normalise_isbn
 
-LANGUAGE_LABELS = {"it": _l("Italiano"), "en": _l("Inglese"), "ar": _l("Arabo"), "es": _l("Spagnolo"),
-                   "zh": _l("Cinese"), "fr": _l("Francese"), "other": _l("Altre lingue")}
+LANGUAGE_LABELS = {
+    "it": _l("Italiano"),
+    "en": _l("Inglese"),
+    "ar": _l("Arabo"),
+    "es": _l("Spagnolo"),
+    "zh": _l("Cinese"),
+    "fr": _l("Francese"),
+    "other": _l("Altre lingue"),
+}
 AGE_LABELS = {"children": _l("Bambini"), "teens": _l("Ragazzi"), "adults": _l("Adulti")}
 MAX = _l("Al massimo %(max)d caratteri.")
 
@@ -19,8 +27,9 @@ def strip(value):
 
 
 class TitleForm(FlaskForm):
-    title = StringField(_l("Titolo"), filters=[strip], validators=[DataRequired(_l("Scrivi il titolo.")),
-                                                                  Length(max=300, message=MAX)])
+    title = StringField(
+        _l("Titolo"), filters=[strip], validators=[DataRequired(_l("Scrivi il titolo.")), Length(max=300, message=MAX)]
+    )
     authors = StringField(_l("Autori"), filters=[strip], validators=[Length(max=300, message=MAX)])
     isbn = StringField(_l("ISBN"), filters=[strip], validators=[Optional(), Length(max=20, message=MAX)])
     language = SelectField(_l("Lingua"), choices=list(LANGUAGE_LABELS.items()))
@@ -40,8 +49,11 @@ class TitleForm(FlaskForm):
 
 
 class CopyForm(FlaskForm):
-    barcode = StringField(_l("Codice a barre"), filters=[strip], validators=[
-        DataRequired(_l("Scrivi il codice a barre.")), Length(max=32, message=MAX)])
+    barcode = StringField(
+        _l("Codice a barre"),
+        filters=[strip],
+        validators=[DataRequired(_l("Scrivi il codice a barre.")), Length(max=32, message=MAX)],
+    )
     shelf_mark = StringField(_l("Collocazione"), filters=[strip], validators=[Length(max=40, message=MAX)])
     note = StringField(_l("Nota"), filters=[strip], validators=[Length(max=200, message=MAX)])
     withdrawn = BooleanField(_l("Ritirata dal prestito (persa, rovinata)"))
@@ -56,17 +68,29 @@ class CopyForm(FlaskForm):
 
 
 class CheckoutForm(FlaskForm):
-    barcode = StringField(_l("Codice della copia"), filters=[strip], validators=[
-        DataRequired(_l("Scrivi o scansiona il codice a barre della copia.")), Length(max=40, message=MAX)])
-    member_code = StringField(_l("Codice tessera"), filters=[strip], validators=[
-        DataRequired(_l("Scrivi o scansiona il codice della tessera.")), Length(max=20, message=MAX)])
-    override_reason = StringField(_l("Motivo della deroga (solo se vuoi superare un blocco)"), filters=[strip],
-                                  validators=[Length(max=300, message=MAX)])
+    barcode = StringField(
+        _l("Codice della copia"),
+        filters=[strip],
+        validators=[DataRequired(_l("Scrivi o scansiona il codice a barre della copia.")), Length(max=40, message=MAX)],
+    )
+    member_code = StringField(
+        _l("Codice tessera"),
+        filters=[strip],
+        validators=[DataRequired(_l("Scrivi o scansiona il codice della tessera.")), Length(max=20, message=MAX)],
+    )
+    override_reason = StringField(
+        _l("Motivo della deroga (solo se vuoi superare un blocco)"),
+        filters=[strip],
+        validators=[Length(max=300, message=MAX)],
+    )
 
 
 class BarcodeForm(FlaskForm):
-    barcode = StringField(_l("Codice della copia"), filters=[strip], validators=[
-        DataRequired(_l("Scrivi o scansiona il codice a barre della copia.")), Length(max=40, message=MAX)])
+    barcode = StringField(
+        _l("Codice della copia"),
+        filters=[strip],
+        validators=[DataRequired(_l("Scrivi o scansiona il codice a barre della copia.")), Length(max=40, message=MAX)],
+    )
 
 
 class ImportForm(FlaskForm):
@@ -80,15 +104,26 @@ class HistoryForm(FlaskForm):
 class PolicyForm(FlaskForm):
     """The lending rules of a library."""
 
-    loan_days = IntegerField(_l("Durata del prestito (giorni)"), validators=[
-        DataRequired(_l("Scrivi un numero.")), NumberRange(1, 120, _l("Da %(min)s a %(max)s."))])
-    max_renewals = IntegerField(_l("Rinnovi possibili"), validators=[
-        Optional(), NumberRange(0, 10, _l("Da %(min)s a %(max)s."))])
-    max_loans = IntegerField(_l("Libri in prestito per persona (massimo)"), validators=[
-        DataRequired(_l("Scrivi un numero.")), NumberRange(1, 50, _l("Da %(min)s a %(max)s."))])
-    max_holds = IntegerField(_l("Prenotazioni per persona (massimo)"), validators=[
-        DataRequired(_l("Scrivi un numero.")), NumberRange(1, 50, _l("Da %(min)s a %(max)s."))])
-    pickup_days = IntegerField(_l("Giorni per ritirare una prenotazione"), validators=[
-        DataRequired(_l("Scrivi un numero.")), NumberRange(1, 30, _l("Da %(min)s a %(max)s."))])
-    due_soon_days = IntegerField(_l("Avvisa «in scadenza» quanti giorni prima"), validators=[
-        DataRequired(_l("Scrivi un numero.")), NumberRange(1, 14, _l("Da %(min)s a %(max)s."))])
+    loan_days = IntegerField(
+        _l("Durata del prestito (giorni)"),
+        validators=[DataRequired(_l("Scrivi un numero.")), NumberRange(1, 120, _l("Da %(min)s a %(max)s."))],
+    )
+    max_renewals = IntegerField(
+        _l("Rinnovi possibili"), validators=[Optional(), NumberRange(0, 10, _l("Da %(min)s a %(max)s."))]
+    )
+    max_loans = IntegerField(
+        _l("Libri in prestito per persona (massimo)"),
+        validators=[DataRequired(_l("Scrivi un numero.")), NumberRange(1, 50, _l("Da %(min)s a %(max)s."))],
+    )
+    max_holds = IntegerField(
+        _l("Prenotazioni per persona (massimo)"),
+        validators=[DataRequired(_l("Scrivi un numero.")), NumberRange(1, 50, _l("Da %(min)s a %(max)s."))],
+    )
+    pickup_days = IntegerField(
+        _l("Giorni per ritirare una prenotazione"),
+        validators=[DataRequired(_l("Scrivi un numero.")), NumberRange(1, 30, _l("Da %(min)s a %(max)s."))],
+    )
+    due_soon_days = IntegerField(
+        _l("Avvisa «in scadenza» quanti giorni prima"),
+        validators=[DataRequired(_l("Scrivi un numero.")), NumberRange(1, 14, _l("Da %(min)s a %(max)s."))],
+    )

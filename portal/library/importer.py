@@ -1,5 +1,6 @@
 """CSV catalogue import: parse and check every row first (preview, per-row errors),
 then write everything in one transaction or nothing at all."""
+
 import csv
 import io
 import re
@@ -15,23 +16,61 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
 # Column names people may use (Italian first, English accepted) -> our field.
 COLUMNS = {
-    "titolo": "title", "title": "title",
-    "autori": "authors", "autore": "authors", "authors": "authors", "author": "authors",
+    "titolo": "title",
+    "title": "title",
+    "autori": "authors",
+    "autore": "authors",
+    "authors": "authors",
+    "author": "authors",
     "isbn": "isbn",
-    "lingua": "language", "language": "language",
-    "eta": "age_group", "età": "age_group", "age": "age_group", "age_group": "age_group",
-    "soggetti": "subjects", "soggetto": "subjects", "subjects": "subjects",
-    "editore": "publisher", "publisher": "publisher",
-    "anno": "year", "year": "year",
-    "copie": "barcodes", "codici": "barcodes", "barcodes": "barcodes", "barcode": "barcodes",
-    "collocazione": "shelf_mark", "shelf_mark": "shelf_mark",
+    "lingua": "language",
+    "language": "language",
+    "eta": "age_group",
+    "età": "age_group",
+    "age": "age_group",
+    "age_group": "age_group",
+    "soggetti": "subjects",
+    "soggetto": "subjects",
+    "subjects": "subjects",
+    "editore": "publisher",
+    "publisher": "publisher",
+    "anno": "year",
+    "year": "year",
+    "copie": "barcodes",
+    "codici": "barcodes",
+    "barcodes": "barcodes",
+    "barcode": "barcodes",
+    "collocazione": "shelf_mark",
+    "shelf_mark": "shelf_mark",
 }
-LANGUAGE_WORDS = {"italiano": "it", "italian": "it", "inglese": "en", "english": "en", "arabo": "ar",
-                  "arabic": "ar", "spagnolo": "es", "spanish": "es", "español": "es", "cinese": "zh",
-                  "chinese": "zh", "中文": "zh", "العربية": "ar", "francese": "fr", "french": "fr",
-                  "altro": "other", "other": "other"}
-AGE_WORDS = {"bambini": "children", "children": "children", "ragazzi": "teens", "teens": "teens",
-             "adulti": "adults", "adults": "adults", "": "adults"}
+LANGUAGE_WORDS = {
+    "italiano": "it",
+    "italian": "it",
+    "inglese": "en",
+    "english": "en",
+    "arabo": "ar",
+    "arabic": "ar",
+    "spagnolo": "es",
+    "spanish": "es",
+    "español": "es",
+    "cinese": "zh",
+    "chinese": "zh",
+    "中文": "zh",
+    "العربية": "ar",
+    "francese": "fr",
+    "french": "fr",
+    "altro": "other",
+    "other": "other",
+}
+AGE_WORDS = {
+    "bambini": "children",
+    "children": "children",
+    "ragazzi": "teens",
+    "teens": "teens",
+    "adulti": "adults",
+    "adults": "adults",
+    "": "adults",
+}
 
 
 class ImportError_(Exception):
@@ -59,13 +98,21 @@ def parse(data, library):
     except (StopIteration, csv.Error):
         raise ImportError_(_("Il file non ha una riga di intestazione."))
     fields = [COLUMNS.get(h.strip().lower()) for h in header]
-    unknown = [h for h, f in zip(header, fields) if f is None and h.strip()]
+    unknown = [h for h, f in zip(header, fields, strict=False) if f is None and h.strip()]
     if "title" not in fields or "language" not in fields or unknown:
-        raise ImportError_(_("Colonne non riconosciute. Servono almeno «titolo» e «lingua»; colonne possibili: "
-                             "titolo, autori, isbn, lingua, eta, soggetti, editore, anno, copie, collocazione."
-                             ) + (" " + _("Sconosciute: %(names)s.", names=", ".join(unknown[:5])) if unknown else ""))
-    existing_isbn = {isbn: tid for tid, isbn in Title.select(Title.id, Title.isbn)
-                     .where((Title.library == library) & Title.isbn.is_null(False)).tuples()}
+        raise ImportError_(
+            _(
+                "Colonne non riconosciute. Servono almeno «titolo» e «lingua»; colonne possibili: "
+                "titolo, autori, isbn, lingua, eta, soggetti, editore, anno, copie, collocazione."
+            )
+            + (" " + _("Sconosciute: %(names)s.", names=", ".join(unknown[:5])) if unknown else "")
+        )
+    existing_isbn = {
+        isbn: tid
+        for tid, isbn in Title.select(Title.id, Title.isbn)
+        .where((Title.library == library) & Title.isbn.is_null(False))
+        .tuples()
+    }
     rows, errors, seen_isbn, seen_codes = [], [], {}, {}
     try:
         for number, values in enumerate(reader, start=2):
@@ -74,10 +121,11 @@ def parse(data, library):
             if len(rows) + len(errors) >= MAX_ROWS:
                 raise ImportError_(_("Troppe righe: al massimo %(rows)d per file.", rows=MAX_ROWS))
             if len(values) != len(header):
-                errors.append((number, _("La riga ha %(got)d colonne invece di %(want)d.", got=len(values),
-                                         want=len(header))))
+                errors.append(
+                    (number, _("La riga ha %(got)d colonne invece di %(want)d.", got=len(values), want=len(header)))
+                )
                 continue
-            row, problems = _row(dict((f, v.strip()) for f, v in zip(fields, values) if f), existing_isbn)
+            row, problems = _row(dict((f, v.strip()) for f, v in zip(fields, values, strict=False) if f), existing_isbn)
             for code in row.get("barcodes", []):
                 if code in seen_codes:
                     problems.append(_("Il codice %(code)s è già alla riga %(line)d.", code=code, line=seen_codes[code]))
@@ -96,7 +144,9 @@ def parse(data, library):
     codes = list(seen_codes)
     taken = set()
     for start in range(0, len(codes), 500):
-        taken.update(b for (b,) in Copy.select(Copy.barcode).where(Copy.barcode.in_(codes[start:start + 500])).tuples())
+        taken.update(
+            b for (b,) in Copy.select(Copy.barcode).where(Copy.barcode.in_(codes[start : start + 500])).tuples()
+        )
     if taken:
         for row in rows[:]:
             clash = [c for c in row["barcodes"] if c in taken]
@@ -109,19 +159,27 @@ def parse(data, library):
 
 def _row(raw, existing_isbn):
     problems = []
-    row = {"title": raw.get("title", "")[:300], "authors": raw.get("authors", "")[:300],
-           "subjects": raw.get("subjects", "")[:300], "publisher": raw.get("publisher", "")[:160],
-           "shelf_mark": raw.get("shelf_mark", "")[:40]}
+    row = {
+        "title": raw.get("title", "")[:300],
+        "authors": raw.get("authors", "")[:300],
+        "subjects": raw.get("subjects", "")[:300],
+        "publisher": raw.get("publisher", "")[:160],
+        "shelf_mark": raw.get("shelf_mark", "")[:40],
+    }
     if not row["title"]:
         problems.append(_("Manca il titolo."))
     language = raw.get("language", "").strip().lower()
     language = LANGUAGE_WORDS.get(language, language)
     if language not in LANGUAGES:
-        problems.append(_("Lingua «%(value)s» non riconosciuta (it, en, ar, es, zh, fr, other).", value=raw.get("language", "")))
+        problems.append(
+            _("Lingua «%(value)s» non riconosciuta (it, en, ar, es, zh, fr, other).", value=raw.get("language", ""))
+        )
     row["language"] = language
     age = AGE_WORDS.get(raw.get("age_group", "").strip().lower(), raw.get("age_group", "").strip().lower())
     if age not in AGE_GROUPS:
-        problems.append(_("Età «%(value)s» non riconosciuta (bambini, ragazzi, adulti).", value=raw.get("age_group", "")))
+        problems.append(
+            _("Età «%(value)s» non riconosciuta (bambini, ragazzi, adulti).", value=raw.get("age_group", ""))
+        )
     row["age_group"] = age
     row["isbn"] = None
     if raw.get("isbn"):
@@ -152,9 +210,17 @@ def import_rows(rows, library):
             if row["existing"]:
                 title = Title.get_by_id(row["existing"])
             else:
-                title = Title(library=library, title=row["title"], authors=row["authors"], isbn=row["isbn"],
-                              language=row["language"], age_group=row["age_group"], subjects=row["subjects"],
-                              publisher=row["publisher"], year=row["year"])
+                title = Title(
+                    library=library,
+                    title=row["title"],
+                    authors=row["authors"],
+                    isbn=row["isbn"],
+                    language=row["language"],
+                    age_group=row["age_group"],
+                    subjects=row["subjects"],
+                    publisher=row["publisher"],
+                    year=row["year"],
+                )
                 title.save()
                 titles += 1
             for code in row["barcodes"]:

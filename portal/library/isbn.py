@@ -1,4 +1,5 @@
 """ISBN-10 / ISBN-13: check digits, normalisation to the 13-digit form."""
+
 import re
 
 

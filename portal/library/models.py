@@ -11,13 +11,23 @@ is on the shelf (unless withdrawn). The database enforces the invariants:
 * queue order unique per title — unique index on ``(title, position)``;
 * one active hold per person per title — partial unique ``hold_one_active_per_member``.
 """
+
 import re
 import unicodedata
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from peewee import (
-    SQL, BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
-    ModelIndex, SmallIntegerField, TextField,
+    SQL,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    ModelIndex,
+    SmallIntegerField,
+    TextField,
 )
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
@@ -33,9 +43,9 @@ ACTIVE_HOLD = ("waiting", "ready")
 
 def today_local():
     """Today's date in Milan (due dates are calendar days at the desk)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).astimezone(ROME).date()
+    return datetime.now(UTC).astimezone(ROME).date()
 
 
 def fold(text):
@@ -122,9 +132,9 @@ class TitleSearch(FTS5Model):
         rows = [{"rowid": t.id, "body": t.searchable()} for t in titles]
         ids = [r["rowid"] for r in rows]
         for start in range(0, len(ids), 500):
-            cls.delete().where(cls.rowid.in_(ids[start:start + 500])).execute()
+            cls.delete().where(cls.rowid.in_(ids[start : start + 500])).execute()
         for start in range(0, len(rows), 500):
-            cls.insert_many(rows[start:start + 500]).execute()
+            cls.insert_many(rows[start : start + 500]).execute()
 
 
 class Copy(BaseModel):
@@ -176,8 +186,9 @@ class Loan(BaseModel):
         return max(0, (today_local() - self.due_date).days)
 
 
-Loan.add_index(ModelIndex(Loan, (Loan.copy,), unique=True, where=SQL("returned_at IS NULL"),
-                          name="loan_one_open_per_copy"))
+Loan.add_index(
+    ModelIndex(Loan, (Loan.copy,), unique=True, where=SQL("returned_at IS NULL"), name="loan_one_open_per_copy")
+)
 
 
 class Hold(BaseModel):
@@ -210,10 +221,18 @@ class Hold(BaseModel):
         )
 
 
-Hold.add_index(ModelIndex(Hold, (Hold.copy,), unique=True, where=SQL("status = 'ready'"),
-                          name="hold_one_ready_per_copy"))
-Hold.add_index(ModelIndex(Hold, (Hold.title, Hold.member), unique=True,
-                          where=SQL("status IN ('waiting', 'ready')"), name="hold_one_active_per_member"))
+Hold.add_index(
+    ModelIndex(Hold, (Hold.copy,), unique=True, where=SQL("status = 'ready'"), name="hold_one_ready_per_copy")
+)
+Hold.add_index(
+    ModelIndex(
+        Hold,
+        (Hold.title, Hold.member),
+        unique=True,
+        where=SQL("status IN ('waiting', 'ready')"),
+        name="hold_one_active_per_member",
+    )
+)
 
 
 class LibraryMember(BaseModel):

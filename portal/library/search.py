@@ -1,14 +1,15 @@
 """Catalogue search: SQLite FTS5 (accents and case folded), LIKE on a folded
 column for PostgreSQL. Bounded: one query for the page, one for the count."""
+
 import re
 
 from peewee import SQL, NodeList, fn
 
 from portal.db import is_sqlite
 
+from .circulation import free_copy_condition
 from .isbn import normalise_isbn
 from .models import Copy, Title, TitleSearch, fold
-from .circulation import free_copy_condition
 
 PER_PAGE = 20
 # Chinese is written without spaces: FTS5's unicode61 makes one token of a whole
@@ -46,8 +47,7 @@ def search_titles(q="", language="", age_group="", available=False, page=1, libr
         if is_sqlite() and not CJK.search(q):
             # Each word a prefix ("perch" finds "perché" while typing); FTS5 ranks by bm25.
             expression = " ".join(f'"{t}"*' for t in tokens)
-            query = (query.join(TitleSearch, on=(TitleSearch.rowid == Title.id))
-                     .where(TitleSearch.match(expression)))
+            query = query.join(TitleSearch, on=(TitleSearch.rowid == Title.id)).where(TitleSearch.match(expression))
             ranked = True
         else:
             for token in tokens:

@@ -1,15 +1,17 @@
 """Library pages: search and title pages for everyone, "My library" for residents,
 the circulation desk, holds shelf, overdue lists, cataloguing, import, labels
 and figures for the staff of the centre that has the library."""
+
 import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, gettext as _, ngettext
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from playhouse.flask_utils import get_object_or_404
 from peewee import JOIN, IntegrityError, fn
+from playhouse.flask_utils import get_object_or_404
 
 from portal.auth import staff_required
 from portal.db import database
@@ -18,10 +20,19 @@ from portal.pdf import pdf_response, qr_data_uri, render_pdf
 from portal.rendering import render
 
 from . import circulation as circ
-from .forms import (AGE_LABELS, LANGUAGE_LABELS, BarcodeForm, CheckoutForm, CopyForm, HistoryForm, ImportForm,
-                    PolicyForm, TitleForm)
+from .forms import (
+    AGE_LABELS,
+    LANGUAGE_LABELS,
+    BarcodeForm,
+    CheckoutForm,
+    CopyForm,
+    HistoryForm,
+    ImportForm,
+    PolicyForm,
+    TitleForm,
+)
 from .importer import ImportError_, import_rows, parse
-from .models import (ACTIVE_HOLD, Copy, Hold, Library, LibraryMember, Loan, ReaderSettings, Title, today_local)
+from .models import ACTIVE_HOLD, Copy, Hold, Library, LibraryMember, Loan, ReaderSettings, Title, today_local
 from .search import PER_PAGE, search_titles
 
 bp = Blueprint("library", __name__)
@@ -29,12 +40,16 @@ bp = Blueprint("library", __name__)
 
 @bp.app_context_processor
 def library_names():
-    return {"language_label": lambda code: LANGUAGE_LABELS.get(code, code),
-            "age_label": lambda code: AGE_LABELS.get(code, code),
-            "LANGUAGE_LABELS": LANGUAGE_LABELS, "AGE_LABELS": AGE_LABELS}
+    return {
+        "language_label": lambda code: LANGUAGE_LABELS.get(code, code),
+        "age_label": lambda code: AGE_LABELS.get(code, code),
+        "LANGUAGE_LABELS": LANGUAGE_LABELS,
+        "AGE_LABELS": AGE_LABELS,
+    }
 
 
 # --- residents ---------------------------------------------------------------------
+
 
 def _page_arg():
     try:
@@ -56,10 +71,22 @@ def search():
     titles, total = search_titles(q, language, age, available, page) if searched else ([], 0)
     recent = [] if searched else list(Title.select().order_by(Title.created_at.desc(), Title.id.desc()).limit(8))
     counts = circ.availability([t.id for t in titles + recent])
-    return render("library/search.html", block="results", q=q, language=language, age=age, available=available,
-                  titles=titles, total=total, page=page, per_page=PER_PAGE, counts=counts, searched=searched,
-                  recent=recent,
-                  libraries=list(Library.select(Library, Site).join(Site)))
+    return render(
+        "library/search.html",
+        block="results",
+        q=q,
+        language=language,
+        age=age,
+        available=available,
+        titles=titles,
+        total=total,
+        page=page,
+        per_page=PER_PAGE,
+        counts=counts,
+        searched=searched,
+        recent=recent,
+        libraries=list(Library.select(Library, Site).join(Site)),
+    )
 
 
 def _title_or_404(title_id):
@@ -83,11 +110,23 @@ def _title_page(title, error=None, status=200):
     waiting = Hold.select().where((Hold.title == title.id) & (Hold.status == "waiting")).count()
     mine = None
     if current_user.is_authenticated:
-        mine = Hold.select().where((Hold.title == title.id) & (Hold.member == current_user.id)
-                                   & Hold.status.in_(ACTIVE_HOLD)).first()
+        mine = (
+            Hold.select()
+            .where((Hold.title == title.id) & (Hold.member == current_user.id) & Hold.status.in_(ACTIVE_HOLD))
+            .first()
+        )
     places = circ.queue_places([mine]) if mine else {}
-    return render("library/title.html", status=status, title=title, copies=copies, states=states,
-                  waiting=waiting, mine=mine, place=places.get(mine.id) if mine else None, error=error)
+    return render(
+        "library/title.html",
+        status=status,
+        title=title,
+        copies=copies,
+        states=states,
+        waiting=waiting,
+        mine=mine,
+        place=places.get(mine.id) if mine else None,
+        error=error,
+    )
 
 
 @bp.route("/library/titles/<int:title_id>/hold", methods=["POST"])
@@ -113,25 +152,54 @@ def my_loans():
 
 def _my_loans_page(error=None, status=200):
     user = current_user._get_current_object()
-    loans = list(Loan.select(Loan, Copy, Title).join(Copy).join(Title)
-                 .where((Loan.member == user.id) & Loan.returned_at.is_null()).order_by(Loan.due_date))
-    holds = list(Hold.select(Hold, Title).join(Title)
-                 .where((Hold.member == user.id) & Hold.status.in_(ACTIVE_HOLD)).order_by(Hold.created_at))
+    loans = list(
+        Loan.select(Loan, Copy, Title)
+        .join(Copy)
+        .join(Title)
+        .where((Loan.member == user.id) & Loan.returned_at.is_null())
+        .order_by(Loan.due_date)
+    )
+    holds = list(
+        Hold.select(Hold, Title)
+        .join(Title)
+        .where((Hold.member == user.id) & Hold.status.in_(ACTIVE_HOLD))
+        .order_by(Hold.created_at)
+    )
     places = circ.queue_places(holds)
     keep = ReaderSettings.keeps_history(user.id)
     history = []
     if keep:
-        history = list(Loan.select(Loan, Copy, Title).join(Copy).join(Title)
-                       .where((Loan.member == user.id) & Loan.returned_at.is_null(False))
-                       .order_by(Loan.returned_at.desc()).limit(100))
+        history = list(
+            Loan.select(Loan, Copy, Title)
+            .join(Copy)
+            .join(Title)
+            .where((Loan.member == user.id) & Loan.returned_at.is_null(False))
+            .order_by(Loan.returned_at.desc())
+            .limit(100)
+        )
     waiting_titles = set()
     if loans:
-        waiting_titles = {t for (t,) in Hold.select(Hold.title).where(
-            Hold.title.in_([ln.copy.title_id for ln in loans]) & (Hold.status == "waiting")).tuples()}
+        waiting_titles = {
+            t
+            for (t,) in Hold.select(Hold.title)
+            .where(Hold.title.in_([ln.copy.title_id for ln in loans]) & (Hold.status == "waiting"))
+            .tuples()
+        }
     libraries = {lib.id: lib for lib in Library.select()}
-    return render("library/my_loans.html", status=status, loans=loans, holds=holds, places=places, keep=keep,
-                  history=history, history_form=HistoryForm(formdata=None, keep_history=keep), error=error,
-                  waiting_titles=waiting_titles, libraries=libraries, today=today_local())
+    return render(
+        "library/my_loans.html",
+        status=status,
+        loans=loans,
+        holds=holds,
+        places=places,
+        keep=keep,
+        history=history,
+        history_form=HistoryForm(formdata=None, keep_history=keep),
+        error=error,
+        waiting_titles=waiting_titles,
+        libraries=libraries,
+        today=today_local(),
+    )
 
 
 @bp.route("/account/loans/<int:loan_id>/renew", methods=["POST"])
@@ -169,13 +237,17 @@ def history_choice():
     if not form.validate():
         abort(400)
     circ.set_keep_history(current_user._get_current_object(), bool(form.keep_history.data))
-    flash(_("Scelta salvata: lo storico dei prestiti viene conservato.") if form.keep_history.data
-          else _("Scelta salvata: lo storico dei prestiti non viene conservato (quello passato è stato cancellato)."),
-          "success")
+    flash(
+        _("Scelta salvata: lo storico dei prestiti viene conservato.")
+        if form.keep_history.data
+        else _("Scelta salvata: lo storico dei prestiti non viene conservato (quello passato è stato cancellato)."),
+        "success",
+    )
     return redirect(url_for(".my_loans"))
 
 
 # --- staff: which library ---------------------------------------------------------
+
 
 def _staff_library():
     """The library the staff member works on: ?site=<slug>, else the first they manage.
@@ -242,8 +314,15 @@ def _staff_index_page(library, form, status=200):
         "on_loan": open_loans.count(),
         "overdue": open_loans.where(Loan.due_date < today).count(),
         "ready": Hold.select().join(Title).where((Title.library == library) & (Hold.status == "ready")).count(),
-        "to_phone": Hold.select().join(Title).where((Title.library == library) & (Hold.status == "ready")
-                                                     & (Hold.notify_by == "phone") & Hold.phoned_at.is_null()).count(),
+        "to_phone": Hold.select()
+        .join(Title)
+        .where(
+            (Title.library == library)
+            & (Hold.status == "ready")
+            & (Hold.notify_by == "phone")
+            & Hold.phoned_at.is_null()
+        )
+        .count(),
     }
     return render("library/staff_index.html", status=status, library=library, figures=figures, form=form)
 
@@ -254,14 +333,19 @@ def desk():
     """Circulation desk: check out with the copy's barcode and the member's card code."""
     library = _staff_library()
     form = CheckoutForm(formdata=request.form if request.method == "POST" else None)
-    ctx = {"library": library, "form": form, "checkin_form": BarcodeForm(formdata=None, prefix="in"),
-           "renew_form": BarcodeForm(formdata=None, prefix="rn")}
+    ctx = {
+        "library": library,
+        "form": form,
+        "checkin_form": BarcodeForm(formdata=None, prefix="in"),
+        "renew_form": BarcodeForm(formdata=None, prefix="rn"),
+    }
     if request.method == "POST":
         if not form.validate():
             return render("library/desk.html", status=422, **ctx)
         try:
-            loan = circ.checkout(library, form.barcode.data, form.member_code.data, current_user,
-                                 form.override_reason.data)
+            loan = circ.checkout(
+                library, form.barcode.data, form.member_code.data, current_user, form.override_reason.data
+            )
         except circ.Blocked as exc:
             return render("library/desk.html", status=409, blocked=exc.reasons, **ctx)
         except circ.CirculationError as exc:
@@ -270,14 +354,26 @@ def desk():
         ctx["form"] = CheckoutForm(formdata=None)
         # What else the person has: the volunteer can remind them of due dates and of
         # a book waiting for them on the hold shelf.
-        member_loans = list(Loan.select(Loan, Copy, Title).join(Copy).join(Title)
-                            .where((Loan.member == loan.member.id) & Loan.returned_at.is_null()
-                                   & (Loan.library == library)).order_by(Loan.due_date))
-        member_ready = list(Hold.select(Hold, Title).join(Title)
-                            .where((Hold.member == loan.member.id) & (Hold.status == "ready")
-                                   & (Title.library == library)))
-        return render("library/desk.html", done_loan=loan, member_loans=member_loans, member_ready=member_ready,
-                      today=today_local(), **ctx)
+        member_loans = list(
+            Loan.select(Loan, Copy, Title)
+            .join(Copy)
+            .join(Title)
+            .where((Loan.member == loan.member.id) & Loan.returned_at.is_null() & (Loan.library == library))
+            .order_by(Loan.due_date)
+        )
+        member_ready = list(
+            Hold.select(Hold, Title)
+            .join(Title)
+            .where((Hold.member == loan.member.id) & (Hold.status == "ready") & (Title.library == library))
+        )
+        return render(
+            "library/desk.html",
+            done_loan=loan,
+            member_loans=member_loans,
+            member_ready=member_ready,
+            today=today_local(),
+            **ctx,
+        )
     return render("library/desk.html", **ctx)
 
 
@@ -296,16 +392,34 @@ def reader():
             error = exc.message
     if member is not None:
         circ.expire_holds(library)
-        loans = list(Loan.select(Loan, Copy, Title).join(Copy).join(Title)
-                     .where((Loan.member == member.id) & Loan.returned_at.is_null() & (Loan.library == library))
-                     .order_by(Loan.due_date))
-        holds = list(Hold.select(Hold, Title).join(Title)
-                     .where((Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD) & (Title.library == library))
-                     .order_by(Hold.created_at))
+        loans = list(
+            Loan.select(Loan, Copy, Title)
+            .join(Copy)
+            .join(Title)
+            .where((Loan.member == member.id) & Loan.returned_at.is_null() & (Loan.library == library))
+            .order_by(Loan.due_date)
+        )
+        holds = list(
+            Hold.select(Hold, Title)
+            .join(Title)
+            .where((Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD) & (Title.library == library))
+            .order_by(Hold.created_at)
+        )
         places = circ.queue_places(holds)
         blocks = circ.member_blocks(library, member)
-    return render("library/reader.html", status=404 if error else 200, library=library, code=code, member=member,
-                  error=error, loans=loans, holds=holds, places=places, blocks=blocks, today=today_local())
+    return render(
+        "library/reader.html",
+        status=404 if error else 200,
+        library=library,
+        code=code,
+        member=member,
+        error=error,
+        loans=loans,
+        holds=holds,
+        places=places,
+        blocks=blocks,
+        today=today_local(),
+    )
 
 
 @bp.route("/library/staff/checkin", methods=["POST"])
@@ -314,8 +428,12 @@ def checkin():
     """Check a copy in; the desk is told when it goes to the hold shelf."""
     library = _staff_library()
     form = BarcodeForm(prefix="in")
-    ctx = {"library": library, "form": CheckoutForm(formdata=None), "checkin_form": form,
-           "renew_form": BarcodeForm(formdata=None, prefix="rn")}
+    ctx = {
+        "library": library,
+        "form": CheckoutForm(formdata=None),
+        "checkin_form": form,
+        "renew_form": BarcodeForm(formdata=None, prefix="rn"),
+    }
     if not form.validate():
         return render("library/desk.html", status=422, **ctx)
     try:
@@ -333,8 +451,12 @@ def renew_desk():
     """Renew a loan at the desk by the copy's barcode."""
     library = _staff_library()
     form = BarcodeForm(prefix="rn")
-    ctx = {"library": library, "form": CheckoutForm(formdata=None), "renew_form": form,
-           "checkin_form": BarcodeForm(formdata=None, prefix="in")}
+    ctx = {
+        "library": library,
+        "form": CheckoutForm(formdata=None),
+        "renew_form": form,
+        "checkin_form": BarcodeForm(formdata=None, prefix="in"),
+    }
     if not form.validate():
         return render("library/desk.html", status=422, **ctx)
     try:
@@ -356,13 +478,25 @@ def holds_shelf():
     """Hold shelf: books waiting for pickup, copies to pull from the shelf, people to phone."""
     library = _staff_library()
     circ.expire_holds(library)
-    ready = list(Hold.select(Hold, Title, Copy, User).join(Title).switch(Hold).join(Copy).switch(Hold).join(User)
-                 .where((Title.library == library) & (Hold.status == "ready")).order_by(Hold.expires_at))
+    ready = list(
+        Hold.select(Hold, Title, Copy, User)
+        .join(Title)
+        .switch(Hold)
+        .join(Copy)
+        .switch(Hold)
+        .join(User)
+        .where((Title.library == library) & (Hold.status == "ready"))
+        .order_by(Hold.expires_at)
+    )
     # Waiting holds whose title has a copy on the shelf: pull it and check it in to trap it.
     free_copy = Copy.select(Copy.id).where((Copy.title == Title.id) & circ.free_copy_condition())
-    to_pull = list(Hold.select(Hold, Title).join(Title)
-                   .where((Title.library == library) & (Hold.status == "waiting") & fn.EXISTS(free_copy))
-                   .order_by(Hold.position).limit(100))
+    to_pull = list(
+        Hold.select(Hold, Title)
+        .join(Title)
+        .where((Title.library == library) & (Hold.status == "waiting") & fn.EXISTS(free_copy))
+        .order_by(Hold.position)
+        .limit(100)
+    )
     first_per_title = {}
     for hold in to_pull:
         first_per_title.setdefault(hold.title_id, hold)
@@ -372,11 +506,23 @@ def holds_shelf():
         for c in Copy.select().where(Copy.title.in_([h.title_id for h in to_pull]) & circ.free_copy_condition()):
             pull_copies.setdefault(c.title_id, []).append(c)
     since = utcnow() - timedelta(days=7)
-    expired = list(Hold.select(Hold, Title, Copy).join(Title).switch(Hold).join(Copy)
-                   .where((Title.library == library) & (Hold.status == "expired") & (Hold.closed_at >= since)
-                          & circ.free_copy_condition()).order_by(Hold.closed_at.desc()).limit(100))
-    return render("library/holds.html", library=library, ready=ready, to_pull=to_pull, pull_copies=pull_copies,
-                  expired=expired)
+    expired = list(
+        Hold.select(Hold, Title, Copy)
+        .join(Title)
+        .switch(Hold)
+        .join(Copy)
+        .where(
+            (Title.library == library)
+            & (Hold.status == "expired")
+            & (Hold.closed_at >= since)
+            & circ.free_copy_condition()
+        )
+        .order_by(Hold.closed_at.desc())
+        .limit(100)
+    )
+    return render(
+        "library/holds.html", library=library, ready=ready, to_pull=to_pull, pull_copies=pull_copies, expired=expired
+    )
 
 
 @bp.route("/library/staff/phone")
@@ -385,9 +531,16 @@ def to_phone():
     """People without e-mail whose book is ready: the desk phones them."""
     library = _staff_library()
     circ.expire_holds(library)
-    holds = list(Hold.select(Hold, Title, Copy, User).join(Title).switch(Hold).join(Copy).switch(Hold).join(User)
-                 .where((Title.library == library) & (Hold.status == "ready") & (Hold.notify_by == "phone"))
-                 .order_by(Hold.phoned_at.is_null(False), Hold.ready_at))
+    holds = list(
+        Hold.select(Hold, Title, Copy, User)
+        .join(Title)
+        .switch(Hold)
+        .join(Copy)
+        .switch(Hold)
+        .join(User)
+        .where((Title.library == library) & (Hold.status == "ready") & (Hold.notify_by == "phone"))
+        .order_by(Hold.phoned_at.is_null(False), Hold.ready_at)
+    )
     return render("library/phone.html", library=library, holds=holds)
 
 
@@ -423,11 +576,20 @@ def overdue():
     """Overdue loans and loans due in the next days."""
     library = _staff_library()
     today = today_local()
-    base = (Loan.select(Loan, Copy, Title, User).join(Copy).join(Title).switch(Loan).join(User, JOIN.LEFT_OUTER, on=(Loan.member == User.id))
-            .where((Loan.library == library) & Loan.returned_at.is_null()))
+    base = (
+        Loan.select(Loan, Copy, Title, User)
+        .join(Copy)
+        .join(Title)
+        .switch(Loan)
+        .join(User, JOIN.LEFT_OUTER, on=(Loan.member == User.id))
+        .where((Loan.library == library) & Loan.returned_at.is_null())
+    )
     late = list(base.where(Loan.due_date < today).order_by(Loan.due_date).limit(300))
-    soon = list(base.where((Loan.due_date >= today) & (Loan.due_date <= today + timedelta(days=library.due_soon_days)))
-                .order_by(Loan.due_date).limit(300))
+    soon = list(
+        base.where((Loan.due_date >= today) & (Loan.due_date <= today + timedelta(days=library.due_soon_days)))
+        .order_by(Loan.due_date)
+        .limit(300)
+    )
     return render("library/overdue.html", library=library, late=late, soon=soon, today=today)
 
 
@@ -437,9 +599,12 @@ def overdue_remind():
     """E-mail a reminder to everyone with an overdue loan and an e-mail address (once a week at most)."""
     library = _staff_library()
     sent = circ.send_overdue_reminders(library)
-    flash(ngettext("Promemoria inviato a %(num)d persona.", "Promemoria inviato a %(num)d persone.", sent)
-          if sent else _("Nessun promemoria da inviare (chi ha l'e-mail l'ha già ricevuto questa settimana)."),
-          "success" if sent else "info")
+    flash(
+        ngettext("Promemoria inviato a %(num)d persona.", "Promemoria inviato a %(num)d persone.", sent)
+        if sent
+        else _("Nessun promemoria da inviare (chi ha l'e-mail l'ha già ricevuto questa settimana)."),
+        "success" if sent else "info",
+    )
     return _go(".overdue", library)
 
 
@@ -450,9 +615,15 @@ def overdue_letters():
     (by default for those without e-mail)."""
     library = _staff_library()
     everyone = request.args.get("all") == "1"
-    loans = list(Loan.select(Loan, Copy, Title, User).join(Copy).join(Title).switch(Loan).join(User, on=(Loan.member == User.id))
-                 .where((Loan.library == library) & Loan.returned_at.is_null() & (Loan.due_date < today_local()))
-                 .order_by(User.name, Loan.due_date))
+    loans = list(
+        Loan.select(Loan, Copy, Title, User)
+        .join(Copy)
+        .join(Title)
+        .switch(Loan)
+        .join(User, on=(Loan.member == User.id))
+        .where((Loan.library == library) & Loan.returned_at.is_null() & (Loan.due_date < today_local()))
+        .order_by(User.name, Loan.due_date)
+    )
     people = {}
     for loan in loans:
         if everyone or not loan.member.email:
@@ -463,13 +634,17 @@ def overdue_letters():
     letters = []
     for member, member_loans in people.values():
         with force_locale(member.language or "it"):
-            letters.append(render_template("library/_letter.html", library=library, member=member,
-                                           loans=member_loans, today=today_local()))
+            letters.append(
+                render_template(
+                    "library/_letter.html", library=library, member=member, loans=member_loans, today=today_local()
+                )
+            )
     data = render_pdf("library/letters_pdf.html", letters=letters)
     return pdf_response(data, f"solleciti-{today_local().isoformat()}.pdf")
 
 
 # --- cataloguing --------------------------------------------------------------------
+
 
 @bp.route("/library/staff/catalogue")
 @staff_required
@@ -477,10 +652,20 @@ def catalogue():
     """Cataloguing: find a title to edit, or add a new one."""
     library = _staff_library()
     q = (request.args.get("q") or "").strip()[:200]
-    titles, total = search_titles(q, page=_page_arg(), library=library) if q else (
-        list(Title.select().where(Title.library == library).order_by(Title.created_at.desc()).limit(20)), None)
-    return render("library/catalogue.html", block="results", library=library, q=q, titles=titles, total=total,
-                  counts=circ.availability([t.id for t in titles]))
+    titles, total = (
+        search_titles(q, page=_page_arg(), library=library)
+        if q
+        else (list(Title.select().where(Title.library == library).order_by(Title.created_at.desc()).limit(20)), None)
+    )
+    return render(
+        "library/catalogue.html",
+        block="results",
+        library=library,
+        q=q,
+        titles=titles,
+        total=total,
+        counts=circ.availability([t.id for t in titles]),
+    )
 
 
 def _save_title(form, library, title=None):
@@ -514,7 +699,7 @@ def title_new():
 
 
 def _staff_title(library, title_id):
-    title = Title.get_or_none((Title.id == title_id))
+    title = Title.get_or_none(Title.id == title_id)
     if title is None:
         abort(404)
     if title.library_id != library.id:
@@ -540,10 +725,24 @@ def title_edit(title_id):
 
 def _title_edit_page(library, title, form, copy_form, status=200, **extra):
     copies = list(title.copies.order_by(Copy.barcode))
-    queue = list(Hold.select(Hold, User).join(User).where((Hold.title == title.id) & Hold.status.in_(ACTIVE_HOLD))
-                 .order_by(Hold.status, Hold.position))  # "ready" sorts before "waiting"
-    return render("library/title_form.html", status=status, library=library, form=form, title=title,
-                  copies=copies, states=circ.copy_states(copies), copy_form=copy_form, queue=queue, **extra)
+    queue = list(
+        Hold.select(Hold, User)
+        .join(User)
+        .where((Hold.title == title.id) & Hold.status.in_(ACTIVE_HOLD))
+        .order_by(Hold.status, Hold.position)
+    )  # "ready" sorts before "waiting"
+    return render(
+        "library/title_form.html",
+        status=status,
+        library=library,
+        form=form,
+        title=title,
+        copies=copies,
+        states=circ.copy_states(copies),
+        copy_form=copy_form,
+        queue=queue,
+        **extra,
+    )
 
 
 @bp.route("/library/staff/titles/<int:title_id>/hold", methods=["POST"])
@@ -557,8 +756,15 @@ def hold_for_member(title_id):
         member = circ.find_member(code)
         circ.place_hold(title, member)
     except circ.CirculationError as exc:
-        return _title_edit_page(library, title, TitleForm(obj=title, formdata=None), CopyForm(formdata=None),
-                                exc.status, hold_error=exc.message, hold_code=code[:20])
+        return _title_edit_page(
+            library,
+            title,
+            TitleForm(obj=title, formdata=None),
+            CopyForm(formdata=None),
+            exc.status,
+            hold_error=exc.message,
+            hold_code=code[:20],
+        )
     flash(_("%(name)s è in lista per questo libro.", name=member.name), "success")
     return _go(".title_edit", library, title_id=title.id)
 
@@ -573,8 +779,13 @@ def copy_new(title_id):
     if form.validate():
         try:
             with database().atomic():
-                Copy.create(title=title, barcode=form.barcode.data, shelf_mark=form.shelf_mark.data,
-                            note=form.note.data, withdrawn=form.withdrawn.data)
+                Copy.create(
+                    title=title,
+                    barcode=form.barcode.data,
+                    shelf_mark=form.shelf_mark.data,
+                    note=form.note.data,
+                    withdrawn=form.withdrawn.data,
+                )
         except IntegrityError:
             form.barcode.errors.append(_("Il codice %(code)s è già usato da un'altra copia.", code=form.barcode.data))
         else:
@@ -595,14 +806,19 @@ def copy_edit(copy_id):
     if request.method == "POST":
         if form.validate():
             copy.barcode, copy.shelf_mark, copy.note, copy.withdrawn = (
-                form.barcode.data, form.shelf_mark.data, form.note.data, form.withdrawn.data)
+                form.barcode.data,
+                form.shelf_mark.data,
+                form.note.data,
+                form.withdrawn.data,
+            )
             try:
                 with database().atomic():
                     copy.save()
                     if copy.withdrawn:
                         # A withdrawn copy cannot be collected: its hold goes back to the queue.
                         Hold.update(status="waiting", copy=None, ready_at=None, expires_at=None).where(
-                            (Hold.copy == copy.id) & (Hold.status == "ready")).execute()
+                            (Hold.copy == copy.id) & (Hold.status == "ready")
+                        ).execute()
             except IntegrityError:
                 form.barcode.errors.append(_("Il codice %(code)s è già usato da un'altra copia.", code=copy.barcode))
             else:
@@ -613,6 +829,7 @@ def copy_edit(copy_id):
 
 
 # --- import -----------------------------------------------------------------------
+
 
 def _import_dir():
     path = Path(current_app.config["UPLOAD_DIR"]) / "library-import"
@@ -648,8 +865,16 @@ def import_csv():
     if not errors:
         token = f"{current_user.id}-{secrets.token_urlsafe(16)}"
         (_import_dir() / f"{token}.csv").write_bytes(data)
-    return render("library/import.html", status=422 if errors else 200, library=library, form=form, rows=rows,
-                  errors=errors, token=token, copies=sum(len(r["barcodes"]) for r in rows))
+    return render(
+        "library/import.html",
+        status=422 if errors else 200,
+        library=library,
+        form=form,
+        rows=rows,
+        errors=errors,
+        token=token,
+        copies=sum(len(r["barcodes"]) for r in rows),
+    )
 
 
 @bp.route("/library/staff/import/confirm", methods=["POST"])
@@ -671,8 +896,11 @@ def import_confirm():
         titles, copies = import_rows(rows, library)
     except (ImportError_, IntegrityError) as exc:
         form = ImportForm(formdata=None)
-        form.file.errors = [str(exc) if isinstance(exc, ImportError_) else
-                            _("Un codice a barre è stato usato nel frattempo: niente è stato importato.")]
+        form.file.errors = [
+            str(exc)
+            if isinstance(exc, ImportError_)
+            else _("Un codice a barre è stato usato nel frattempo: niente è stato importato.")
+        ]
         return render("library/import.html", status=409, library=library, form=form)
     finally:
         path.unlink(missing_ok=True)
@@ -681,6 +909,7 @@ def import_confirm():
 
 
 # --- labels and figures -----------------------------------------------------------
+
 
 @bp.route("/library/staff/labels")
 @staff_required
@@ -707,10 +936,14 @@ def labels_pdf():
         copies = list(query.where(Copy.created_at >= utcnow() - timedelta(days=days)).order_by(Copy.barcode).limit(240))
     missing = sorted(set(codes) - {c.barcode for c in copies})
     if missing or not copies:
-        error = (_("Codici sconosciuti: %(codes)s.", codes=", ".join(missing[:20])) if missing
-                 else _("Nessuna copia da etichettare."))
-        return render("library/labels.html", status=422, library=library, error=error,
-                      codes=request.form.get("codes", "")[:5000])
+        error = (
+            _("Codici sconosciuti: %(codes)s.", codes=", ".join(missing[:20]))
+            if missing
+            else _("Nessuna copia da etichettare.")
+        )
+        return render(
+            "library/labels.html", status=422, library=library, error=error, codes=request.form.get("codes", "")[:5000]
+        )
     labels = [(c, qr_data_uri(c.barcode, scale=3)) for c in copies]
     return pdf_response(render_pdf("library/labels_pdf.html", library=library, labels=labels), "etichette.pdf")
 
@@ -734,15 +967,28 @@ def figures():
         end = _month_start(start + timedelta(days=32))
         # Month bounds in naive UTC-ish datetimes: a few hours of drift at midnight do not matter here.
         lo, hi = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
-        loans = dict(Loan.select(Loan.language, fn.COUNT(Loan.id))
-                     .where((Loan.library == library) & (Loan.issued_at >= lo) & (Loan.issued_at < hi))
-                     .group_by(Loan.language).tuples())
-        rows.append({
-            "month": start, "loans": sum(loans.values()), "by_language": loans,
-            "returns": Loan.select().where((Loan.library == library) & (Loan.returned_at >= lo)
-                                           & (Loan.returned_at < hi)).count(),
-            "members": LibraryMember.select().where((LibraryMember.library == library) & (LibraryMember.joined_at >= lo)
-                                                    & (LibraryMember.joined_at < hi)).count(),
-        })
+        loans = dict(
+            Loan.select(Loan.language, fn.COUNT(Loan.id))
+            .where((Loan.library == library) & (Loan.issued_at >= lo) & (Loan.issued_at < hi))
+            .group_by(Loan.language)
+            .tuples()
+        )
+        rows.append(
+            {
+                "month": start,
+                "loans": sum(loans.values()),
+                "by_language": loans,
+                "returns": Loan.select()
+                .where((Loan.library == library) & (Loan.returned_at >= lo) & (Loan.returned_at < hi))
+                .count(),
+                "members": LibraryMember.select()
+                .where(
+                    (LibraryMember.library == library)
+                    & (LibraryMember.joined_at >= lo)
+                    & (LibraryMember.joined_at < hi)
+                )
+                .count(),
+            }
+        )
     languages = [code for code in LANGUAGE_LABELS if any(r["by_language"].get(code) for r in rows)]
     return render("library/figures.html", library=library, rows=rows, languages=languages)

@@ -1,15 +1,36 @@
 """Volunteer sign-up for mutual-aid shifts: opportunities, shifts, waitlist, rosters, hours."""
+
 from flask_babel import lazy_gettext as _l
+
+from portal.areas import Area, Link, Tile, register
 
 
 def init_app(app):
-    from . import manage, privacy, views  # noqa: F401  (manage adds its routes to the blueprint)
+    from . import demo, manage, privacy, views  # noqa: F401  (manage adds its routes to the blueprint)
 
-    app.register_blueprint(views.bp)
-    app.extensions.setdefault("binari_account_links", []).append(("volunteer.mine", _l("I miei turni di volontariato")))
-    staff_links = app.extensions.setdefault("binari_staff_links", [])
-    staff_links.append(("volunteer.manage", _l("Volontariato: turni e registri")))
-    staff_links.append(("volunteer.directory", _l("Volontariato: elenco volontari")))
-    # Account export and deletion (portal/account.py calls these).
-    app.extensions.setdefault("binari_personal_data", []).append(("volunteer", privacy.personal_data))
-    app.extensions.setdefault("binari_erase_personal_data", []).append(("volunteer", privacy.erase))
+    register(
+        app,
+        Area(
+            name="volunteer",
+            title=_l("Volontariato"),
+            blueprints=[views.bp],
+            tiles=[
+                Tile(
+                    "volunteer.index",
+                    _l("Volontariato"),
+                    _l("Dai una mano nei turni di mutuo aiuto"),
+                    service_key="volunteer",
+                    per_site=True,
+                )
+            ],
+            staff_links=[
+                Link("volunteer.manage", _l("Volontariato: turni e registri")),
+                Link("volunteer.directory", _l("Volontariato: elenco volontari")),
+            ],
+            account_links=[Link("volunteer.mine", _l("I miei turni di volontariato"))],
+            demo=demo.load,
+            stores_personal_data=True,
+            export=privacy.export,
+            erase=privacy.erase,
+        ),
+    )

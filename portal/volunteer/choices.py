@@ -1,4 +1,5 @@
 """Fixed vocabularies: activities, skills, languages, availability (codes stored, labels translated)."""
+
 from flask_babel import lazy_gettext as _l
 
 ACTIVITIES = [
@@ -26,10 +27,20 @@ SKILLS = [
 ]
 
 LANGUAGES = [
-    ("it", _l("italiano")), ("en", _l("inglese")), ("fr", _l("francese")), ("es", _l("spagnolo")),
-    ("ar", _l("arabo")), ("zh", _l("cinese")), ("ro", _l("rumeno")), ("sq", _l("albanese")),
-    ("tl", _l("tagalog")), ("uk", _l("ucraino")), ("bn", _l("bengalese")), ("pt", _l("portoghese")),
-    ("ti", _l("tigrino")), ("ru", _l("russo")),
+    ("it", _l("italiano")),
+    ("en", _l("inglese")),
+    ("fr", _l("francese")),
+    ("es", _l("spagnolo")),
+    ("ar", _l("arabo")),
+    ("zh", _l("cinese")),
+    ("ro", _l("rumeno")),
+    ("sq", _l("albanese")),
+    ("tl", _l("tagalog")),
+    ("uk", _l("ucraino")),
+    ("bn", _l("bengalese")),
+    ("pt", _l("portoghese")),
+    ("ti", _l("tigrino")),
+    ("ru", _l("russo")),
 ]
 
 AVAILABILITY = [

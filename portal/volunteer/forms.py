@@ -1,11 +1,21 @@
 """Volunteer forms. Messages are lazy so they follow the reader's language."""
+
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, EmailField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
-    TelField, TextAreaField, TimeField,
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+    TimeField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
@@ -39,20 +49,27 @@ class PhoneMixin:
 class SignupForm(PhoneMixin, FlaskForm):
     """Sign up for a shift: guests give a name and a phone or an e-mail; accounts only the party size."""
 
-    name = StringField(_l("Nome e cognome"), filters=[strip],
-                       validators=[DataRequired(_l("Scrivi il tuo nome.")), _max(120)])
-    email = EmailField(_l("E-mail"), filters=[strip], validators=[
-        Optional(), _max(254), Email(message=_l("Questo indirizzo e-mail non sembra valido."),
-                                     check_deliverability=False)])
+    name = StringField(
+        _l("Nome e cognome"), filters=[strip], validators=[DataRequired(_l("Scrivi il tuo nome.")), _max(120)]
+    )
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            _max(254),
+            Email(message=_l("Questo indirizzo e-mail non sembra valido."), check_deliverability=False),
+        ],
+    )
     phone = TelField(_l("Cellulare"), filters=[strip], validators=[Optional(), _max(30)])
     party = SelectField(_l("Quante persone siete?"), coerce=int, default=1)
-    companions = StringField(_l("Nomi di chi viene con te (facoltativo)"), filters=[strip],
-                             validators=[Optional(), _max(200)])
+    companions = StringField(
+        _l("Nomi di chi viene con te (facoltativo)"), filters=[strip], validators=[Optional(), _max(200)]
+    )
     waitlist = HiddenField(default="")
 
     def set_party_choices(self, max_party):
-        self.party.choices = [(1, _l("Solo io"))] + [
-            (n + 1, _l("Io + %(n)d", n=n)) for n in range(1, max_party + 1)]
+        self.party.choices = [(1, _l("Solo io"))] + [(n + 1, _l("Io + %(n)d", n=n)) for n in range(1, max_party + 1)]
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -71,11 +88,16 @@ class OpportunityForm(FlaskForm):
     skills = SelectMultipleField(_l("Competenze richieste"), choices=SKILLS, validate_choice=True)
     languages = SelectMultipleField(_l("Lingue utili"), choices=LANGUAGES, validate_choice=True)
     coordinator = SelectField(_l("Coordinatrice/coordinatore"), coerce=int)
-    cancel_cutoff_hours = IntegerField(_l("Si può disdire fino a quante ore prima?"), default=12, validators=[
-        Optional(),
-        NumberRange(min=0, max=168, message=_l("Da %(min)s a %(max)s ore."))])
-    max_party = IntegerField(_l("Quanti accompagnatori può portare ciascuno?"), default=3, validators=[
-        Optional(), NumberRange(min=0, max=10, message=_l("Da %(min)s a %(max)s persone."))])
+    cancel_cutoff_hours = IntegerField(
+        _l("Si può disdire fino a quante ore prima?"),
+        default=12,
+        validators=[Optional(), NumberRange(min=0, max=168, message=_l("Da %(min)s a %(max)s ore."))],
+    )
+    max_party = IntegerField(
+        _l("Quanti accompagnatori può portare ciascuno?"),
+        default=3,
+        validators=[Optional(), NumberRange(min=0, max=10, message=_l("Da %(min)s a %(max)s persone."))],
+    )
     is_active = BooleanField(_l("Visibile al pubblico"), default=True)
 
 
@@ -83,9 +105,13 @@ class ShiftForm(FlaskForm):
     day = DateField(_l("Data"), validators=[DataRequired(_l("Scegli una data valida."))])
     starts = TimeField(_l("Inizio"), validators=[DataRequired(_l("Scrivi l'ora di inizio (hh:mm)."))])
     ends = TimeField(_l("Fine"), validators=[DataRequired(_l("Scrivi l'ora di fine (hh:mm)."))])
-    capacity = IntegerField(_l("Posti"), validators=[
-        DataRequired(_l("Scrivi quanti posti ci sono.")),
-        NumberRange(min=1, max=500, message=_l("Da %(min)s a %(max)s posti."))])
+    capacity = IntegerField(
+        _l("Posti"),
+        validators=[
+            DataRequired(_l("Scrivi quanti posti ci sono.")),
+            NumberRange(min=1, max=500, message=_l("Da %(min)s a %(max)s posti.")),
+        ],
+    )
     location = StringField(_l("Luogo di ritrovo (facoltativo)"), filters=[strip], validators=[Optional(), _max(140)])
     note = StringField(_l("Nota (facoltativa)"), filters=[strip], validators=[Optional(), _max(300)])
 
@@ -122,31 +148,44 @@ class NewShiftForm(ShiftForm):
 
 
 class EditShiftForm(ShiftForm):
-    message = TextAreaField(_l("Messaggio per chi è iscritto (facoltativo)"), filters=[strip],
-                            validators=[Optional(), _max(1000)])
-    whole_series = BooleanField(_l("Applica orari, posti, luogo e nota anche ai turni successivi di questa serie"),
-                                default=False)
+    message = TextAreaField(
+        _l("Messaggio per chi è iscritto (facoltativo)"), filters=[strip], validators=[Optional(), _max(1000)]
+    )
+    whole_series = BooleanField(
+        _l("Applica orari, posti, luogo e nota anche ai turni successivi di questa serie"), default=False
+    )
 
 
 class CancelShiftForm(FlaskForm):
-    message = TextAreaField(_l("Motivo (lo riceve chi è iscritto)"), filters=[strip],
-                            validators=[Optional(), _max(1000)])
+    message = TextAreaField(
+        _l("Motivo (lo riceve chi è iscritto)"), filters=[strip], validators=[Optional(), _max(1000)]
+    )
     whole_series = BooleanField(_l("Annulla anche i turni successivi di questa serie"), default=False)
 
 
 class MessageForm(FlaskForm):
-    subject = StringField(_l("Oggetto"), filters=[strip], validators=[DataRequired(_l("Scrivi un oggetto.")), _max(150)])
-    body = TextAreaField(_l("Messaggio"), filters=[strip],
-                         validators=[DataRequired(_l("Scrivi il messaggio.")), _max(3000)])
+    subject = StringField(
+        _l("Oggetto"), filters=[strip], validators=[DataRequired(_l("Scrivi un oggetto.")), _max(150)]
+    )
+    body = TextAreaField(
+        _l("Messaggio"), filters=[strip], validators=[DataRequired(_l("Scrivi il messaggio.")), _max(3000)]
+    )
     include_waitlist = BooleanField(_l("Anche a chi è in lista d'attesa"), default=False)
 
 
 class WalkInForm(PhoneMixin, FlaskForm):
-    name = StringField(_l("Nome e cognome"), filters=[strip],
-                       validators=[DataRequired(_l("Scrivi il nome.")), _max(120)])
+    name = StringField(
+        _l("Nome e cognome"), filters=[strip], validators=[DataRequired(_l("Scrivi il nome.")), _max(120)]
+    )
     phone = TelField(_l("Cellulare (facoltativo)"), filters=[strip], validators=[Optional(), _max(30)])
-    party = IntegerField(_l("Persone"), default=1, validators=[
-        DataRequired(_l("Scrivi quante persone.")), NumberRange(min=1, max=20, message=_l("Da %(min)s a %(max)s persone."))])
+    party = IntegerField(
+        _l("Persone"),
+        default=1,
+        validators=[
+            DataRequired(_l("Scrivi quante persone.")),
+            NumberRange(min=1, max=20, message=_l("Da %(min)s a %(max)s persone.")),
+        ],
+    )
     arrived = BooleanField(_l("È già qui (segna la presenza)"), default=True)
 
 
@@ -155,6 +194,7 @@ class ProfileForm(FlaskForm):
     languages = SelectMultipleField(_l("Lingue che parli"), choices=LANGUAGES)
     availability = SelectMultipleField(_l("Quando sei disponibile"), choices=AVAILABILITY)
     site = SelectField(_l("Centro preferito"), coerce=int)
-    notes = StringField(_l("Altro che vuoi farci sapere (facoltativo)"), filters=[strip],
-                        validators=[Optional(), _max(300)])
+    notes = StringField(
+        _l("Altro che vuoi farci sapere (facoltativo)"), filters=[strip], validators=[Optional(), _max(300)]
+    )
     in_directory = BooleanField(_l("I coordinatori possono trovarmi per competenze e lingue"), default=True)

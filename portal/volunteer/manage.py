@@ -1,6 +1,7 @@
 """Coordinator pages (staff): opportunities and shifts (also repeating), changes that
 tell everyone, rosters (page, PDF, CSV) per shift and per day, attendance, walk-ins,
 messages, the people to phone, and the volunteer directory."""
+
 import csv
 import io
 import secrets
@@ -10,8 +11,8 @@ from dateutil.rrule import WEEKLY, rrule
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from playhouse.flask_utils import get_object_or_404
 from peewee import fn
+from playhouse.flask_utils import get_object_or_404
 
 from portal.auth import staff_required
 from portal.db import database
@@ -22,7 +23,7 @@ from portal.rendering import render
 from . import service
 from .choices import LANGUAGES, SKILLS, label_map
 from .forms import CancelShiftForm, EditShiftForm, MessageForm, NewShiftForm, OpportunityForm, WalkInForm
-from .models import ACTIVE, CANCELLED, WAITLIST, Notice, Opportunity, Profile, Shift, Signup, csv_codes, codes_of
+from .models import ACTIVE, CANCELLED, WAITLIST, Notice, Opportunity, Profile, Shift, Signup, codes_of, csv_codes
 from .views import bp
 
 DIRECTORY_LIMIT = 100  # a phone-sized page; filters narrow it down
@@ -42,8 +43,7 @@ def _opportunity(opp_id):
 
 
 def _shift(shift_id):
-    shift = (Shift.select(Shift, Opportunity, Site).join(Opportunity).join(Site)
-             .where(Shift.id == shift_id).first())
+    shift = Shift.select(Shift, Opportunity, Site).join(Opportunity).join(Site).where(Shift.id == shift_id).first()
     if shift is None:
         abort(404)
     _require(shift.opportunity.site_id)
@@ -59,16 +59,32 @@ def _site_ids():
 def manage():
     """Coordination: my centres' opportunities, the coming shifts with their numbers, whom to phone."""
     site_ids = _site_ids()
-    opportunities = list(Opportunity.select(Opportunity, Site).join(Site).where(Opportunity.site.in_(site_ids))
-                         .order_by(Site.position, Opportunity.title))
+    opportunities = list(
+        Opportunity.select(Opportunity, Site)
+        .join(Site)
+        .where(Opportunity.site.in_(site_ids))
+        .order_by(Site.position, Opportunity.title)
+    )
     now = utcnow()
-    shifts = list(Shift.select(Shift, Opportunity, Site).join(Opportunity).join(Site)
-                  .where(Opportunity.site.in_(site_ids) & (Shift.ends_at > now) & (Shift.starts_at < now + timedelta(days=21)))
-                  .order_by(Shift.starts_at).limit(200))
+    shifts = list(
+        Shift.select(Shift, Opportunity, Site)
+        .join(Opportunity)
+        .join(Site)
+        .where(Opportunity.site.in_(site_ids) & (Shift.ends_at > now) & (Shift.starts_at < now + timedelta(days=21)))
+        .order_by(Shift.starts_at)
+        .limit(200)
+    )
     counts = _counts([s.id for s in shifts])
     calls = Notice.select().where(Notice.site.in_(site_ids) & Notice.done_at.is_null()).count()
-    return render("volunteer/manage/index.html", opportunities=opportunities, shifts=shifts, counts=counts,
-                  calls=calls, sites=list(current_user.managed_sites()), today=service.to_local(now).date())
+    return render(
+        "volunteer/manage/index.html",
+        opportunities=opportunities,
+        shifts=shifts,
+        counts=counts,
+        calls=calls,
+        sites=list(current_user.managed_sites()),
+        today=service.to_local(now).date(),
+    )
 
 
 def _counts(shift_ids):
@@ -76,9 +92,12 @@ def _counts(shift_ids):
     counts = {}
     if not shift_ids:
         return counts
-    rows = (Signup.select(Signup.shift, Signup.status, Signup.confirmed, fn.COUNT(Signup.id).alias("n"))
-            .where(Signup.shift.in_(shift_ids) & Signup.status.in_([ACTIVE, WAITLIST]))
-            .group_by(Signup.shift, Signup.status, Signup.confirmed).tuples())
+    rows = (
+        Signup.select(Signup.shift, Signup.status, Signup.confirmed, fn.COUNT(Signup.id).alias("n"))
+        .where(Signup.shift.in_(shift_ids) & Signup.status.in_([ACTIVE, WAITLIST]))
+        .group_by(Signup.shift, Signup.status, Signup.confirmed)
+        .tuples()
+    )
     for shift_id, status, confirmed, n in rows:
         entry = counts.setdefault(shift_id, {"waitlist": 0, "unconfirmed": 0})
         if status == WAITLIST:
@@ -92,7 +111,7 @@ def _counts(shift_ids):
 def _opportunity_form(formdata=True, **data):
     form = OpportunityForm(**data) if formdata else OpportunityForm(formdata=None, **data)
     form.site.choices = [(s.id, s.name) for s in current_user.managed_sites()]
-    staff = (User.select().where(User.role.in_(["staff", "admin"]) & User.is_active_account).order_by(User.name))
+    staff = User.select().where(User.role.in_(["staff", "admin"]) & User.is_active_account).order_by(User.name)
     form.coordinator.choices = [(0, _("Nessuno"))] + [(u.id, u.name) for u in staff]
     return form
 
@@ -144,16 +163,35 @@ def opportunity_edit(opp_id):
             return redirect(url_for(".opportunity_edit", opp_id=opp.id))
         status = 422
     else:
-        form = _opportunity_form(False, site=opp.site_id, title=opp.title, activity=opp.activity,
-                                 description=opp.description, requirements=opp.requirements,
-                                 skills=codes_of(opp.skills), languages=codes_of(opp.languages),
-                                 coordinator=opp.coordinator_id or 0, cancel_cutoff_hours=opp.cancel_cutoff_hours,
-                                 max_party=opp.max_party, is_active=opp.is_active)
+        form = _opportunity_form(
+            False,
+            site=opp.site_id,
+            title=opp.title,
+            activity=opp.activity,
+            description=opp.description,
+            requirements=opp.requirements,
+            skills=codes_of(opp.skills),
+            languages=codes_of(opp.languages),
+            coordinator=opp.coordinator_id or 0,
+            cancel_cutoff_hours=opp.cancel_cutoff_hours,
+            max_party=opp.max_party,
+            is_active=opp.is_active,
+        )
         status = 200
-    shifts = list(Shift.select().where((Shift.opportunity == opp) & (Shift.ends_at > utcnow()))
-                  .order_by(Shift.starts_at).limit(100))
-    return render("volunteer/manage/opportunity_form.html", form=form, opp=opp, shifts=shifts,
-                  counts=_counts([s.id for s in shifts]), status=status)
+    shifts = list(
+        Shift.select()
+        .where((Shift.opportunity == opp) & (Shift.ends_at > utcnow()))
+        .order_by(Shift.starts_at)
+        .limit(100)
+    )
+    return render(
+        "volunteer/manage/opportunity_form.html",
+        form=form,
+        opp=opp,
+        shifts=shifts,
+        counts=_counts([s.id for s in shifts]),
+        status=status,
+    )
 
 
 # --- shifts --------------------------------------------------------------------------------
@@ -163,8 +201,10 @@ def occurrences(first_day, repeat, until):
         return [first_day]
     interval = 2 if repeat == "biweekly" else 1
     start = datetime.combine(first_day, datetime.min.time())
-    return [d.date() for d in rrule(WEEKLY, interval=interval, dtstart=start,
-                                     until=datetime.combine(until, datetime.min.time()))]
+    return [
+        d.date()
+        for d in rrule(WEEKLY, interval=interval, dtstart=start, until=datetime.combine(until, datetime.min.time()))
+    ]
 
 
 @bp.route("/manage/opportunities/<int:opp_id>/shifts/new", methods=["GET", "POST"])
@@ -180,16 +220,30 @@ def shift_new(opp_id):
     days = occurrences(form.day.data, form.repeat.data, form.until.data)
     skipped = []
     if form.skip_closed.data:
-        closed = {c.date for c in SiteClosure.select(SiteClosure.date).where(
-            (SiteClosure.site.is_null() | (SiteClosure.site == opp.site_id))
-            & SiteClosure.date.between(days[0], days[-1]))}
+        closed = {
+            c.date
+            for c in SiteClosure.select(SiteClosure.date).where(
+                (SiteClosure.site.is_null() | (SiteClosure.site == opp.site_id))
+                & SiteClosure.date.between(days[0], days[-1])
+            )
+        }
         skipped = [d for d in days if d in closed]
         days = [d for d in days if d not in closed]
     now = utcnow()
-    rows = [dict(opportunity=opp.id, starts_at=service.to_utc(d, form.starts.data),
-                 ends_at=service.to_utc(d, form.ends.data), capacity=form.capacity.data,
-                 location=form.location.data or "", note=form.note.data or "",
-                 series=secrets.token_hex(6) if len(days) > 1 else "", taken=0, created_at=now) for d in days]
+    rows = [
+        dict(
+            opportunity=opp.id,
+            starts_at=service.to_utc(d, form.starts.data),
+            ends_at=service.to_utc(d, form.ends.data),
+            capacity=form.capacity.data,
+            location=form.location.data or "",
+            note=form.note.data or "",
+            series=secrets.token_hex(6) if len(days) > 1 else "",
+            taken=0,
+            created_at=now,
+        )
+        for d in days
+    ]
     series = rows[0]["series"] if rows else ""
     for row in rows:
         row["series"] = series
@@ -201,15 +255,20 @@ def shift_new(opp_id):
         Shift.insert_many(rows).execute()
     message = _("Turni creati: %(n)d.", n=len(rows))
     if skipped:
-        message += " " + _("Saltati i giorni di chiusura: %(days)s.", days=", ".join(d.strftime("%d/%m") for d in skipped))
+        message += " " + _(
+            "Saltati i giorni di chiusura: %(days)s.", days=", ".join(d.strftime("%d/%m") for d in skipped)
+        )
     flash(message, "success")
     return redirect(url_for(".opportunity_edit", opp_id=opp.id))
 
 
 def _live_signups(shift, include_waitlist=True):
     statuses = [ACTIVE, WAITLIST] if include_waitlist else [ACTIVE]
-    return list(Signup.select().where((Signup.shift == shift) & Signup.status.in_(statuses))
-                .order_by(Signup.status, Signup.created_at, Signup.id))
+    return list(
+        Signup.select()
+        .where((Signup.shift == shift) & Signup.status.in_(statuses))
+        .order_by(Signup.status, Signup.created_at, Signup.id)
+    )
 
 
 @bp.route("/manage/shifts/<int:shift_id>/edit", methods=["GET", "POST"])
@@ -219,43 +278,85 @@ def shift_edit(shift_id):
     shift = _shift(shift_id)
     start_local, end_local = service.to_local(shift.starts_at), service.to_local(shift.ends_at)
     if request.method == "GET":
-        form = EditShiftForm(formdata=None, day=start_local.date(), starts=start_local.time(), ends=end_local.time(),
-                             capacity=shift.capacity, location=shift.location, note=shift.note)
-        return render("volunteer/manage/shift_edit.html", form=form, shift=shift, cancel_form=CancelShiftForm(formdata=None))
+        form = EditShiftForm(
+            formdata=None,
+            day=start_local.date(),
+            starts=start_local.time(),
+            ends=end_local.time(),
+            capacity=shift.capacity,
+            location=shift.location,
+            note=shift.note,
+        )
+        return render(
+            "volunteer/manage/shift_edit.html", form=form, shift=shift, cancel_form=CancelShiftForm(formdata=None)
+        )
     form = EditShiftForm()
     if not form.validate():
-        return render("volunteer/manage/shift_edit.html", form=form, shift=shift, cancel_form=CancelShiftForm(formdata=None),
-                      status=422)
+        return render(
+            "volunteer/manage/shift_edit.html",
+            form=form,
+            shift=shift,
+            cancel_form=CancelShiftForm(formdata=None),
+            status=422,
+        )
     if shift.is_cancelled:
         form.day.errors.append(_("Questo turno è annullato: creane uno nuovo."))
-        return render("volunteer/manage/shift_edit.html", form=form, shift=shift, cancel_form=CancelShiftForm(formdata=None),
-                      status=409)
+        return render(
+            "volunteer/manage/shift_edit.html",
+            form=form,
+            shift=shift,
+            cancel_form=CancelShiftForm(formdata=None),
+            status=409,
+        )
     new_start, new_end = service.to_utc(form.day.data, form.starts.data), service.to_utc(form.day.data, form.ends.data)
     result = _apply_edit(shift, new_start, new_end, form)
     if result is None:
         taken = Shift.get_by_id(shift.id).taken
-        form.capacity.errors.append(_(
-            "Ci sono già %(taken)d posti occupati: non puoi scendere a %(n)d. Prima disdici qualcuno o spostalo in "
-            "lista d'attesa dal registro del turno.", taken=taken, n=form.capacity.data))
-        return render("volunteer/manage/shift_edit.html", form=form, shift=shift, cancel_form=CancelShiftForm(formdata=None),
-                      status=422)
+        form.capacity.errors.append(
+            _(
+                "Ci sono già %(taken)d posti occupati: non puoi scendere a %(n)d. Prima disdici qualcuno o spostalo in "
+                "lista d'attesa dal registro del turno.",
+                taken=taken,
+                n=form.capacity.data,
+            )
+        )
+        return render(
+            "volunteer/manage/shift_edit.html",
+            form=form,
+            shift=shift,
+            cancel_form=CancelShiftForm(formdata=None),
+            status=422,
+        )
     mailed, to_phone = result
     changed, kept = 1, 0
     if form.whole_series.data and shift.series:
         # The following shifts of the series get the same clock times, place, note and places, each on its own day.
-        following = list(Shift.select(Shift, Opportunity, Site).join(Opportunity).join(Site).where(
-            (Shift.series == shift.series) & (Shift.opportunity == shift.opportunity_id) & (Shift.id != shift.id)
-            & (Shift.starts_at > shift.starts_at) & Shift.cancelled_at.is_null()).order_by(Shift.starts_at))
+        following = list(
+            Shift.select(Shift, Opportunity, Site)
+            .join(Opportunity)
+            .join(Site)
+            .where(
+                (Shift.series == shift.series)
+                & (Shift.opportunity == shift.opportunity_id)
+                & (Shift.id != shift.id)
+                & (Shift.starts_at > shift.starts_at)
+                & Shift.cancelled_at.is_null()
+            )
+            .order_by(Shift.starts_at)
+        )
         for target in following:
             day = service.to_local(target.starts_at).date()
-            result = _apply_edit(target, service.to_utc(day, form.starts.data), service.to_utc(day, form.ends.data), form)
+            result = _apply_edit(
+                target, service.to_utc(day, form.starts.data), service.to_utc(day, form.ends.data), form
+            )
             if result is None:
                 kept += 1
                 continue
             changed += 1
             mailed, to_phone = mailed + result[0], to_phone + result[1]
-    message = _("Turni aggiornati: %(n)d. Avvisate per e-mail: %(m)d; da chiamare: %(p)d.", n=changed, m=mailed,
-                p=to_phone)
+    message = _(
+        "Turni aggiornati: %(n)d. Avvisate per e-mail: %(m)d; da chiamare: %(p)d.", n=changed, m=mailed, p=to_phone
+    )
     if kept:
         message += " " + _("%(n)d turni non cambiati: hanno già più iscritti dei posti scelti.", n=kept)
     flash(message, "warning" if kept else "success")
@@ -273,8 +374,9 @@ def _apply_edit(shift, new_start, new_end, form):
         promoted = service.change_capacity(shift, form.capacity.data)
         if promoted is None:
             return None  # nothing was written
-        Shift.update(starts_at=new_start, ends_at=new_end, location=form.location.data or "",
-                     note=form.note.data or "").where(Shift.id == shift.id).execute()
+        Shift.update(
+            starts_at=new_start, ends_at=new_end, location=form.location.data or "", note=form.note.data or ""
+        ).where(Shift.id == shift.id).execute()
     service.tell_promoted(promoted)
     if not (time_changed or place_changed or form.message.data):
         return 0, 0
@@ -284,10 +386,16 @@ def _apply_edit(shift, new_start, new_end, form):
     mailed, to_phone = service.tell(
         people,
         lambda s: _("Cambio nel turno: %(title)s", title=fresh.opportunity.title),
-        lambda s: _("Ciao %(name)s,\n\nil turno %(title)s è cambiato. Ora è: %(when)s%(where)s.\n%(note)s",
-                    name=s.name, title=fresh.opportunity.title, when=service.when_text(fresh),
-                    where=(", " + fresh.location) if fresh.location else "", note=form.message.data or ""),
-        fresh.opportunity.site_id)
+        lambda s: _(
+            "Ciao %(name)s,\n\nil turno %(title)s è cambiato. Ora è: %(when)s%(where)s.\n%(note)s",
+            name=s.name,
+            title=fresh.opportunity.title,
+            when=service.when_text(fresh),
+            where=(", " + fresh.location) if fresh.location else "",
+            note=form.message.data or "",
+        ),
+        fresh.opportunity.site_id,
+    )
     return len(mailed), len(to_phone)
 
 
@@ -302,39 +410,61 @@ def shift_cancel(shift_id):
         return render("volunteer/manage/shift_edit.html", form=edit, shift=shift, cancel_form=form, status=422)
     targets = [shift]
     if form.whole_series.data and shift.series:
-        targets = list(Shift.select(Shift, Opportunity, Site).join(Opportunity).join(Site).where(
-            (Shift.series == shift.series) & (Shift.opportunity == shift.opportunity_id)
-            & (Shift.starts_at >= shift.starts_at) & Shift.cancelled_at.is_null()).order_by(Shift.starts_at))
+        targets = list(
+            Shift.select(Shift, Opportunity, Site)
+            .join(Opportunity)
+            .join(Site)
+            .where(
+                (Shift.series == shift.series)
+                & (Shift.opportunity == shift.opportunity_id)
+                & (Shift.starts_at >= shift.starts_at)
+                & Shift.cancelled_at.is_null()
+            )
+            .order_by(Shift.starts_at)
+        )
     mailed = to_phone = cancelled = 0
     for target in targets:
         with database().atomic():
-            changed = Shift.update(cancelled_at=utcnow()).where(
-                (Shift.id == target.id) & Shift.cancelled_at.is_null()).execute()
+            changed = (
+                Shift.update(cancelled_at=utcnow())
+                .where((Shift.id == target.id) & Shift.cancelled_at.is_null())
+                .execute()
+            )
         if not changed:
             continue
         cancelled += 1
         told = service.tell(
             _live_signups(target),
             lambda s, t=target: _("Turno annullato: %(title)s", title=t.opportunity.title),
-            lambda s, t=target: _("Ciao %(name)s,\n\nil turno %(title)s di %(when)s è annullato. Ci scusiamo.\n%(note)s",
-                                  name=s.name, title=t.opportunity.title, when=service.when_text(t),
-                                  note=form.message.data or ""),
-            shift.opportunity.site_id)
+            lambda s, t=target: _(
+                "Ciao %(name)s,\n\nil turno %(title)s di %(when)s è annullato. Ci scusiamo.\n%(note)s",
+                name=s.name,
+                title=t.opportunity.title,
+                when=service.when_text(t),
+                note=form.message.data or "",
+            ),
+            shift.opportunity.site_id,
+        )
         mailed, to_phone = mailed + len(told[0]), to_phone + len(told[1])
     if not cancelled:
         flash(_("Il turno era già annullato."), "info")
         return redirect(url_for(".roster", shift_id=shift.id))
-    flash(_("Turni annullati: %(n)d. Avvisate per e-mail: %(m)d; da chiamare: %(p)d.", n=cancelled, m=mailed,
-            p=to_phone), "success")
+    flash(
+        _("Turni annullati: %(n)d. Avvisate per e-mail: %(m)d; da chiamare: %(p)d.", n=cancelled, m=mailed, p=to_phone),
+        "success",
+    )
     return redirect(url_for(".roster", shift_id=shift.id))
 
 
 # --- roster --------------------------------------------------------------------------------------
 def _roster_context(shift):
     signups = _live_signups(shift)
-    return {"shift": shift, "active": [s for s in signups if s.status == ACTIVE],
-            "waiting": [s for s in signups if s.status == WAITLIST],
-            "day_iso": service.to_local(shift.starts_at).date().isoformat()}
+    return {
+        "shift": shift,
+        "active": [s for s in signups if s.status == ACTIVE],
+        "waiting": [s for s in signups if s.status == WAITLIST],
+        "day_iso": service.to_local(shift.starts_at).date().isoformat(),
+    }
 
 
 @bp.route("/manage/shifts/<int:shift_id>")
@@ -342,8 +472,11 @@ def _roster_context(shift):
 def roster(shift_id):
     """A shift's roster: who is coming, waitlist, attendance, walk-ins, message, print."""
     shift = _shift(shift_id)
-    return render("volunteer/manage/roster.html", walkin_form=WalkInForm(formdata=None, arrived=shift.has_started),
-                  **_roster_context(shift))
+    return render(
+        "volunteer/manage/roster.html",
+        walkin_form=WalkInForm(formdata=None, arrived=shift.has_started),
+        **_roster_context(shift),
+    )
 
 
 @bp.route("/manage/signups/<int:signup_id>", methods=["POST"])
@@ -368,8 +501,12 @@ def signup_action(signup_id):
         with database().atomic() as txn:
             ok = shift.reserve(signup.party)
             if ok:
-                ok = Signup.update(status=ACTIVE, promoted_at=utcnow()).where(
-                    (Signup.id == signup.id) & (Signup.status == WAITLIST)).execute() == 1
+                ok = (
+                    Signup.update(status=ACTIVE, promoted_at=utcnow())
+                    .where((Signup.id == signup.id) & (Signup.status == WAITLIST))
+                    .execute()
+                    == 1
+                )
                 if not ok:
                     txn.rollback()  # not on the waitlist any more: give the places back
         if ok:
@@ -377,25 +514,42 @@ def signup_action(signup_id):
             flash(_("%(name)s ora è iscritta/o al turno.", name=signup.name), "success")
         else:
             flash(_("Non ci sono abbastanza posti liberi per %(name)s.", name=signup.name), "error")
-            return render("volunteer/manage/roster.html", walkin_form=WalkInForm(formdata=None), status=409,
-                          **_roster_context(_shift(shift.id)))
+            return render(
+                "volunteer/manage/roster.html",
+                walkin_form=WalkInForm(formdata=None),
+                status=409,
+                **_roster_context(_shift(shift.id)),
+            )
     else:
         abort(400)
     return redirect(url_for(".roster", shift_id=shift.id))
 
 
 def _l_removed(signup, shift):
-    return (_("Iscrizione tolta: %(title)s", title=shift.opportunity.title),
-            _("Ciao %(name)s,\n\nil coordinamento ha tolto la tua iscrizione al turno %(title)s, %(when)s. "
-              "Per chiarimenti chiama il centro: %(phone)s.", name=signup.name, title=shift.opportunity.title,
-              when=service.when_text(shift), phone=shift.opportunity.site.phone))
+    return (
+        _("Iscrizione tolta: %(title)s", title=shift.opportunity.title),
+        _(
+            "Ciao %(name)s,\n\nil coordinamento ha tolto la tua iscrizione al turno %(title)s, %(when)s. "
+            "Per chiarimenti chiama il centro: %(phone)s.",
+            name=signup.name,
+            title=shift.opportunity.title,
+            when=service.when_text(shift),
+            phone=shift.opportunity.site.phone,
+        ),
+    )
 
 
 def _l_waitlisted(signup, shift):
-    return (_("Sei in lista d'attesa: %(title)s", title=shift.opportunity.title),
-            _("Ciao %(name)s,\n\nil coordinamento ha dovuto ridurre i posti del turno %(title)s, %(when)s: "
-              "ora sei in lista d'attesa. Se si libera un posto ti avvisiamo.", name=signup.name,
-              title=shift.opportunity.title, when=service.when_text(shift)))
+    return (
+        _("Sei in lista d'attesa: %(title)s", title=shift.opportunity.title),
+        _(
+            "Ciao %(name)s,\n\nil coordinamento ha dovuto ridurre i posti del turno %(title)s, %(when)s: "
+            "ora sei in lista d'attesa. Se si libera un posto ti avvisiamo.",
+            name=signup.name,
+            title=shift.opportunity.title,
+            when=service.when_text(shift),
+        ),
+    )
 
 
 def _tell_one(signup, shift, texts):
@@ -412,9 +566,11 @@ def attendance(shift_id):
     ids = [s.id for s in _live_signups(shift, include_waitlist=False)]
     with database().atomic():
         Signup.update(attended=True, minutes_served=shift.minutes).where(
-            Signup.id.in_([i for i in ids if i in present])).execute()
+            Signup.id.in_([i for i in ids if i in present])
+        ).execute()
         Signup.update(attended=False, minutes_served=0).where(
-            Signup.id.in_([i for i in ids if i not in present])).execute()
+            Signup.id.in_([i for i in ids if i not in present])
+        ).execute()
     flash(_("Presenze salvate: %(n)d presenti.", n=len(present & set(ids))), "success")
     return redirect(url_for(".roster", shift_id=shift.id))
 
@@ -431,8 +587,15 @@ def walk_in(shift_id):
         user = User.get_or_none(User.phone == phone) if phone else None
         try:
             # Unticked "already here": a sign-up taken by phone or at the desk, before the shift.
-            service.sign_up(shift, user=user, name=form.name.data, phone=phone or "", party=form.party.data,
-                            walk_in=form.arrived.data, by_staff=True)
+            service.sign_up(
+                shift,
+                user=user,
+                name=form.name.data,
+                phone=phone or "",
+                party=form.party.data,
+                walk_in=form.arrived.data,
+                by_staff=True,
+            )
         except service.SignupError as exc:
             error = exc.message
             if exc.full:
@@ -440,8 +603,13 @@ def walk_in(shift_id):
         else:
             flash(_("%(name)s aggiunta/o al turno.", name=form.name.data), "success")
             return redirect(url_for(".roster", shift_id=shift.id))
-    return render("volunteer/manage/roster.html", walkin_form=form, walkin_error=error, status=422,
-                  **_roster_context(_shift(shift.id)))
+    return render(
+        "volunteer/manage/roster.html",
+        walkin_form=form,
+        walkin_error=error,
+        status=422,
+        **_roster_context(_shift(shift.id)),
+    )
 
 
 @bp.route("/manage/shifts/<int:shift_id>/message", methods=["GET", "POST"])
@@ -452,28 +620,57 @@ def message(shift_id):
     form = MessageForm() if request.method == "POST" else MessageForm(formdata=None)
     if request.method == "POST" and form.validate():
         people = _live_signups(shift, include_waitlist=form.include_waitlist.data)
-        mailed, to_phone = service.tell(people, lambda s: form.subject.data,
-                                        lambda s: form.body.data + "\n\n— " + shift.opportunity.title + ", "
-                                        + service.when_text(shift), shift.opportunity.site_id)
+        mailed, to_phone = service.tell(
+            people,
+            lambda s: form.subject.data,
+            lambda s: form.body.data + "\n\n— " + shift.opportunity.title + ", " + service.when_text(shift),
+            shift.opportunity.site_id,
+        )
         return render("volunteer/manage/message_sent.html", shift=shift, mailed=mailed, to_phone=to_phone)
-    return render("volunteer/manage/message.html", form=form, shift=shift,
-                  status=422 if request.method == "POST" else 200)
+    return render(
+        "volunteer/manage/message.html", form=form, shift=shift, status=422 if request.method == "POST" else 200
+    )
 
 
 def _csv_response(rows, filename):
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("Data"), _("Inizio"), _("Fine"), _("Attività"), _("Nome"), _("Persone"), _("Accompagnatori"),
-                     _("Cellulare"), _("E-mail"), _("Stato"), _("Confermata"), _("Presente")])
+    writer.writerow(
+        [
+            _("Data"),
+            _("Inizio"),
+            _("Fine"),
+            _("Attività"),
+            _("Nome"),
+            _("Persone"),
+            _("Accompagnatori"),
+            _("Cellulare"),
+            _("E-mail"),
+            _("Stato"),
+            _("Confermata"),
+            _("Presente"),
+        ]
+    )
     from flask_babel import format_date, format_time
+
     for s in rows:
         sh = s.shift
-        writer.writerow([format_date(sh.starts_at, "dd/MM/y"), format_time(sh.starts_at, "HH:mm"),
-                         format_time(sh.ends_at, "HH:mm"), sh.opportunity.title, _csv_safe(s.name), s.party,
-                         _csv_safe(s.companions), s.phone, _csv_safe(s.email),
-                         _("lista d'attesa") if s.status == WAITLIST else (_("sul posto") if s.walk_in else _("iscritta/o")),
-                         _("sì") if s.confirmed else _("no"),
-                         "" if s.attended is None else (_("sì") if s.attended else _("no"))])
+        writer.writerow(
+            [
+                format_date(sh.starts_at, "dd/MM/y"),
+                format_time(sh.starts_at, "HH:mm"),
+                format_time(sh.ends_at, "HH:mm"),
+                sh.opportunity.title,
+                _csv_safe(s.name),
+                s.party,
+                _csv_safe(s.companions),
+                s.phone,
+                _csv_safe(s.email),
+                _("lista d'attesa") if s.status == WAITLIST else (_("sul posto") if s.walk_in else _("iscritta/o")),
+                _("sì") if s.confirmed else _("no"),
+                "" if s.attended is None else (_("sì") if s.attended else _("no")),
+            ]
+        )
     response = make_response("\ufeff" + out.getvalue())  # BOM: Excel opens UTF-8 correctly
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -486,9 +683,13 @@ def _csv_safe(value):
 
 
 def _roster_rows(shift_ids):
-    return list(Signup.select(Signup, Shift, Opportunity).join(Shift).join(Opportunity)
-                .where(Signup.shift.in_(shift_ids) & Signup.status.in_([ACTIVE, WAITLIST]))
-                .order_by(Shift.starts_at, Shift.id, Signup.status, Signup.name))
+    return list(
+        Signup.select(Signup, Shift, Opportunity)
+        .join(Shift)
+        .join(Opportunity)
+        .where(Signup.shift.in_(shift_ids) & Signup.status.in_([ACTIVE, WAITLIST]))
+        .order_by(Shift.starts_at, Shift.id, Signup.status, Signup.name)
+    )
 
 
 @bp.route("/manage/shifts/<int:shift_id>/roster.csv")
@@ -505,8 +706,9 @@ def roster_pdf(shift_id):
     """The shift's printable roster: names, phones, blank lines for walk-ins."""
     shift = _shift(shift_id)
     rows = _roster_rows([shift.id])
-    data = render_pdf("volunteer/roster_pdf.html", groups=[(shift, rows)], site=shift.opportunity.site,
-                      title=shift.opportunity.title)
+    data = render_pdf(
+        "volunteer/roster_pdf.html", groups=[(shift, rows)], site=shift.opportunity.site, title=shift.opportunity.title
+    )
     return pdf_response(data, f"registro-turno-{shift.id}.pdf")
 
 
@@ -521,9 +723,13 @@ def _day(slug, day):
         abort(404)
     start = service.to_utc(wanted, datetime.min.time())
     end = service.to_utc(wanted + timedelta(days=1), datetime.min.time())
-    shifts = list(Shift.select(Shift, Opportunity, Site).join(Opportunity).join(Site)
-                  .where((Opportunity.site == site) & (Shift.starts_at >= start) & (Shift.starts_at < end))
-                  .order_by(Shift.starts_at))
+    shifts = list(
+        Shift.select(Shift, Opportunity, Site)
+        .join(Opportunity)
+        .join(Site)
+        .where((Opportunity.site == site) & (Shift.starts_at >= start) & (Shift.starts_at < end))
+        .order_by(Shift.starts_at)
+    )
     return site, wanted, shifts
 
 
@@ -534,8 +740,14 @@ def day(slug, day):
     site, wanted, shifts = _day(slug, day)
     rows = _roster_rows([s.id for s in shifts])
     groups = [(s, [r for r in rows if r.shift_id == s.id]) for s in shifts]
-    return render("volunteer/manage/day.html", site=site, day=wanted, groups=groups,
-                  prev_day=wanted - timedelta(days=1), next_day=wanted + timedelta(days=1))
+    return render(
+        "volunteer/manage/day.html",
+        site=site,
+        day=wanted,
+        groups=groups,
+        prev_day=wanted - timedelta(days=1),
+        next_day=wanted + timedelta(days=1),
+    )
 
 
 @bp.route("/manage/day/<slug>/<day>.pdf")
@@ -562,8 +774,13 @@ def day_csv(slug, day):
 @staff_required
 def calls():
     """People without e-mail to phone about changes, cancellations and promotions."""
-    notices = list(Notice.select(Notice, Site).join(Site).where(Notice.site.in_(_site_ids()) & Notice.done_at.is_null())
-                   .order_by(Notice.created_at).limit(300))
+    notices = list(
+        Notice.select(Notice, Site)
+        .join(Site)
+        .where(Notice.site.in_(_site_ids()) & Notice.done_at.is_null())
+        .order_by(Notice.created_at)
+        .limit(300)
+    )
     return render("volunteer/manage/calls.html", notices=notices)
 
 
@@ -587,11 +804,17 @@ def directory():
         abort(403)
     skill = request.args.get("skill") if request.args.get("skill") in label_map(SKILLS) else ""
     language = request.args.get("language") if request.args.get("language") in label_map(LANGUAGES) else ""
-    served_here = (Signup.select(Signup.user).join(Shift).join(Opportunity)
-                   .where((Opportunity.site == site) & Signup.user.is_null(False) & (Signup.status != CANCELLED)))
-    query = (Profile.select(Profile, User).join(User)
-             .where(Profile.in_directory & User.is_active_account
-                    & ((Profile.site == site) | Profile.user.in_(served_here))))
+    served_here = (
+        Signup.select(Signup.user)
+        .join(Shift)
+        .join(Opportunity)
+        .where((Opportunity.site == site) & Signup.user.is_null(False) & (Signup.status != CANCELLED))
+    )
+    query = (
+        Profile.select(Profile, User)
+        .join(User)
+        .where(Profile.in_directory & User.is_active_account & ((Profile.site == site) | Profile.user.in_(served_here)))
+    )
     if skill:
         query = query.where(Profile.skills.contains(f",{skill},"))
     if language:
@@ -599,12 +822,25 @@ def directory():
     people = list(query.order_by(User.name).limit(DIRECTORY_LIMIT))
     minutes = {}
     if people:
-        minutes = dict(Signup.select(Signup.user, fn.SUM(Signup.minutes_served))
-                       .where(Signup.user.in_([p.user_id for p in people]) & (Signup.attended == True))  # noqa: E712
-                       .group_by(Signup.user).tuples())
-    return render("volunteer/manage/directory.html", block="results", sites=sites, site=site, skill=skill,
-                  language=language, people=people, minutes=minutes, skills=SKILLS, languages=LANGUAGES,
-                  limit=DIRECTORY_LIMIT)
+        minutes = dict(
+            Signup.select(Signup.user, fn.SUM(Signup.minutes_served))
+            .where(Signup.user.in_([p.user_id for p in people]) & (Signup.attended == True))  # noqa: E712
+            .group_by(Signup.user)
+            .tuples()
+        )
+    return render(
+        "volunteer/manage/directory.html",
+        block="results",
+        sites=sites,
+        site=site,
+        skill=skill,
+        language=language,
+        people=people,
+        minutes=minutes,
+        skills=SKILLS,
+        languages=LANGUAGES,
+        limit=DIRECTORY_LIMIT,
+    )
 
 
 @bp.route("/manage/people/<int:user_id>/certificate.pdf")

@@ -10,11 +10,19 @@ Integrity lives in the database:
   and cleared (NULL, which never collides) when it is cancelled, so the person may sign up
   again later.
 """
+
 import secrets
 from datetime import timedelta
 
 from peewee import (
-    BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, SmallIntegerField, TextField, fn,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    SmallIntegerField,
+    TextField,
+    fn,
 )
 
 from portal.db import BaseModel, database
@@ -99,17 +107,24 @@ class Shift(BaseModel):
 
     def reserve(self, places):
         """Atomically take `places`; False when they are not there (run inside a transaction)."""
-        return Shift.update(taken=Shift.taken + places).where(
-            (Shift.id == self.id) & (Shift.taken + places <= Shift.capacity)
-            & Shift.cancelled_at.is_null()).execute() == 1
+        return (
+            Shift.update(taken=Shift.taken + places)
+            .where((Shift.id == self.id) & (Shift.taken + places <= Shift.capacity) & Shift.cancelled_at.is_null())
+            .execute()
+            == 1
+        )
 
     def release(self, places):
         Shift.update(taken=Shift.taken - places).where(Shift.id == self.id).execute()
 
     @classmethod
     def upcoming(cls, site=None):
-        query = (cls.select(cls, Opportunity, Site).join(Opportunity).join(Site)
-                 .where((cls.ends_at > utcnow()) & Opportunity.is_active))
+        query = (
+            cls.select(cls, Opportunity, Site)
+            .join(Opportunity)
+            .join(Site)
+            .where((cls.ends_at > utcnow()) & Opportunity.is_active)
+        )
         if site is not None:
             query = query.where(Opportunity.site == site)
         return query.order_by(cls.starts_at)
@@ -210,6 +225,9 @@ class Notice(BaseModel):
 
 
 def hours_served(user):
-    minutes = (Signup.select(fn.COALESCE(fn.SUM(Signup.minutes_served), 0))
-               .where((Signup.user == user) & (Signup.attended == True)).scalar())  # noqa: E712
+    minutes = (
+        Signup.select(fn.COALESCE(fn.SUM(Signup.minutes_served), 0))
+        .where((Signup.user == user) & (Signup.attended == True))
+        .scalar()
+    )  # noqa: E712
     return (minutes or 0) / 60

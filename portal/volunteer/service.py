@@ -4,11 +4,13 @@ Every write that touches places runs in one transaction with the conditional
 UPDATE of `Shift.reserve`; mail goes out after the commit (an SMTP server that is
 slow never holds the database lock).
 """
+
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
-from flask_babel import force_locale, format_datetime, format_time, gettext as _, ngettext
+from flask_babel import force_locale, format_datetime, format_time, ngettext
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from peewee import IntegrityError
 
@@ -60,8 +62,14 @@ def signup_from_token(token):
         data = _serializer().loads(token)
     except BadSignature:
         return None
-    signup = (Signup.select(Signup, Shift, Opportunity, Site).join(Shift).join(Opportunity).join(Site)
-              .where(Signup.id == data.get("i")).first())
+    signup = (
+        Signup.select(Signup, Shift, Opportunity, Site)
+        .join(Shift)
+        .join(Opportunity)
+        .join(Site)
+        .where(Signup.id == data.get("i"))
+        .first()
+    )
     if signup is None or signup.nonce != data.get("n"):
         return None
     return signup
@@ -93,19 +101,44 @@ def signup_from_confirm_token(token):
 def overlapping(shift, user=None, phone=None, email=None):
     """Live sign-ups of the same person on other shifts that overlap `shift`."""
     cond = None
-    for field, value in ((Signup.key_user, user.id if user else None), (Signup.key_phone, phone or None),
-                         (Signup.key_email, (email or "").lower() or None)):
+    for field, value in (
+        (Signup.key_user, user.id if user else None),
+        (Signup.key_phone, phone or None),
+        (Signup.key_email, (email or "").lower() or None),
+    ):
         if value is not None:
             cond = (field == value) if cond is None else (cond | (field == value))
     if cond is None:
         return []
-    return list(Signup.select(Signup, Shift, Opportunity).join(Shift).join(Opportunity)
-                .where(cond & (Signup.status == ACTIVE) & (Shift.id != shift.id) & Shift.cancelled_at.is_null()
-                       & (Shift.starts_at < shift.ends_at) & (Shift.ends_at > shift.starts_at)))
+    return list(
+        Signup.select(Signup, Shift, Opportunity)
+        .join(Shift)
+        .join(Opportunity)
+        .where(
+            cond
+            & (Signup.status == ACTIVE)
+            & (Shift.id != shift.id)
+            & Shift.cancelled_at.is_null()
+            & (Shift.starts_at < shift.ends_at)
+            & (Shift.ends_at > shift.starts_at)
+        )
+    )
 
 
-def sign_up(shift, *, user=None, name="", phone="", email="", party=1, companions="", waitlist_ok=False,
-            walk_in=False, by_staff=False, lang="it"):
+def sign_up(
+    shift,
+    *,
+    user=None,
+    name="",
+    phone="",
+    email="",
+    party=1,
+    companions="",
+    waitlist_ok=False,
+    walk_in=False,
+    by_staff=False,
+    lang="it",
+):
     """Put a person on a shift (or its waitlist); raises SignupError with a clear message."""
     now = utcnow()
     if shift.is_cancelled:
@@ -120,10 +153,21 @@ def sign_up(shift, *, user=None, name="", phone="", email="", party=1, companion
         name, phone, email = user.name, user.phone or "", user.email or ""
         lang = user.language or lang
     email = (email or "").strip().lower()
-    signup = Signup(shift=shift, user=user, name=name.strip(), phone=phone or "", email=email, party=party,
-                    companions=companions.strip(), confirmed=user is not None or by_staff, walk_in=walk_in,
-                    lang=lang, key_user=user.id if user else None, key_phone=phone or None,
-                    key_email=email or None)
+    signup = Signup(
+        shift=shift,
+        user=user,
+        name=name.strip(),
+        phone=phone or "",
+        email=email,
+        party=party,
+        companions=companions.strip(),
+        confirmed=user is not None or by_staff,
+        walk_in=walk_in,
+        lang=lang,
+        key_user=user.id if user else None,
+        key_phone=phone or None,
+        key_email=email or None,
+    )
     if walk_in:
         signup.attended, signup.minutes_served = True, shift.minutes
     try:
@@ -142,9 +186,11 @@ def sign_up(shift, *, user=None, name="", phone="", email="", party=1, companion
         if left == 0:
             message = _("Il turno è pieno. Puoi metterti in lista d'attesa: se si libera un posto ti avvisiamo.")
         else:
-            message = ngettext("Resta solo %(num)d posto: riduci il numero di persone o mettiti in lista d'attesa.",
-                               "Restano solo %(num)d posti: riduci il numero di persone o mettiti in lista d'attesa.",
-                               left)
+            message = ngettext(
+                "Resta solo %(num)d posto: riduci il numero di persone o mettiti in lista d'attesa.",
+                "Restano solo %(num)d posti: riduci il numero di persone o mettiti in lista d'attesa.",
+                left,
+            )
         raise SignupError(message, status=409, full=True)
     return signup
 
@@ -160,16 +206,22 @@ def promote(shift):
     Runs inside the caller's transaction; returns the promoted sign-ups.
     """
     promoted = []
-    queue = (Signup.select().where((Signup.shift == shift.id) & (Signup.status == WAITLIST))
-             .order_by(Signup.created_at, Signup.id))
+    queue = (
+        Signup.select()
+        .where((Signup.shift == shift.id) & (Signup.status == WAITLIST))
+        .order_by(Signup.created_at, Signup.id)
+    )
     for waiting in queue:
         if not shift.reserve(waiting.party):
             continue
         # A promoted guest confirms again (by the mailed link, or the coordinator after a call):
         # the roster shows who has not answered yet.
         confirmed = waiting.user_id is not None
-        changed = Signup.update(status=ACTIVE, promoted_at=utcnow(), confirmed=confirmed).where(
-            (Signup.id == waiting.id) & (Signup.status == WAITLIST)).execute()
+        changed = (
+            Signup.update(status=ACTIVE, promoted_at=utcnow(), confirmed=confirmed)
+            .where((Signup.id == waiting.id) & (Signup.status == WAITLIST))
+            .execute()
+        )
         if changed:
             waiting.status, waiting.confirmed = ACTIVE, confirmed
             promoted.append(waiting)
@@ -187,9 +239,11 @@ def cancel_signup(signup):
         current = Signup.get_by_id(signup.id)
         if current.status == CANCELLED:
             return False
-        changed = Signup.update(status=CANCELLED, cancelled_at=utcnow(), key_user=None, key_phone=None,
-                                key_email=None).where(
-            (Signup.id == current.id) & (Signup.status == current.status)).execute()
+        changed = (
+            Signup.update(status=CANCELLED, cancelled_at=utcnow(), key_user=None, key_phone=None, key_email=None)
+            .where((Signup.id == current.id) & (Signup.status == current.status))
+            .execute()
+        )
         if not changed:
             return False
         promoted = []
@@ -205,8 +259,11 @@ def cancel_signup(signup):
 def move_to_waitlist(signup):
     """Coordinator: an active sign-up goes to the end of the waitlist, freeing its places."""
     with database().atomic():
-        changed = Signup.update(status=WAITLIST, created_at=utcnow()).where(
-            (Signup.id == signup.id) & (Signup.status == ACTIVE)).execute()
+        changed = (
+            Signup.update(status=WAITLIST, created_at=utcnow())
+            .where((Signup.id == signup.id) & (Signup.status == ACTIVE))
+            .execute()
+        )
         if changed:
             Shift.get_by_id(signup.shift_id).release(signup.party)
     return bool(changed)
@@ -237,8 +294,14 @@ def tell(signups, subject_fn, body_fn, site):
             send_mail(signup.email, subject, body, user=signup.user_id)
             mailed.append(signup)
         else:
-            Notice.create(site=site, shift=signup.shift_id, signup=signup, name=signup.name, phone=signup.phone,
-                          message=f"{subject}\n{body}")
+            Notice.create(
+                site=site,
+                shift=signup.shift_id,
+                signup=signup,
+                name=signup.name,
+                phone=signup.phone,
+                message=f"{subject}\n{body}",
+            )
             to_phone.append(signup)
     return mailed, to_phone
 
@@ -252,8 +315,14 @@ def _link_line(signup):
         return _("I tuoi turni: %(url)s", url=url_for("volunteer.mine", _external=True))
     line = _("Gestisci o disdici la tua iscrizione: %(url)s", url=manage_url(signup))
     if signup.status == ACTIVE and not signup.confirmed:
-        line = _("Conferma che vieni: %(url)s",
-                 url=url_for("volunteer.guest_confirm", token=confirm_token(signup), _external=True)) + "\n" + line
+        line = (
+            _(
+                "Conferma che vieni: %(url)s",
+                url=url_for("volunteer.guest_confirm", token=confirm_token(signup), _external=True),
+            )
+            + "\n"
+            + line
+        )
     return line
 
 
@@ -261,13 +330,22 @@ def tell_promoted(promoted):
     if not promoted:
         return
     shift = Shift.select(Shift, Opportunity).join(Opportunity).where(Shift.id == promoted[0].shift_id).get()
-    tell(promoted,
-         lambda s: _("Si è liberato un posto: %(title)s", title=shift.opportunity.title),
-         lambda s: _("Ciao %(name)s,\n\nsi è liberato un posto e ora sei iscritta/o al turno:\n%(title)s, %(when)s.\n"
-                     "Se non puoi più venire, disdici per lasciare il posto a qualcun altro.\n%(link)s",
-                     name=s.name, title=shift.opportunity.title, when=when_text(shift), link=_link_line(s))
-         + _signature(),
-         shift.opportunity.site_id)
+    tell(
+        promoted,
+        lambda s: _("Si è liberato un posto: %(title)s", title=shift.opportunity.title),
+        lambda s: (
+            _(
+                "Ciao %(name)s,\n\nsi è liberato un posto e ora sei iscritta/o al turno:\n%(title)s, %(when)s.\n"
+                "Se non puoi più venire, disdici per lasciare il posto a qualcun altro.\n%(link)s",
+                name=s.name,
+                title=shift.opportunity.title,
+                when=when_text(shift),
+                link=_link_line(s),
+            )
+            + _signature()
+        ),
+        shift.opportunity.site_id,
+    )
 
 
 def send_confirmation(signup, shift):
@@ -275,12 +353,20 @@ def send_confirmation(signup, shift):
     with force_locale(signup.lang or "it"):
         waiting = signup.status == WAITLIST
         subject = _("Conferma la tua iscrizione: %(title)s", title=shift.opportunity.title)
-        body = _("Ciao %(name)s,\n\nper confermare %(what)s al turno %(title)s, %(when)s, apri questo link:\n%(url)s\n\n"
-                 "Per disdire (fino a %(hours)d ore prima dell'inizio) usa questo link:\n%(manage)s",
-                 name=signup.name, what=_("la lista d'attesa") if waiting else _("la tua iscrizione"),
-                 title=shift.opportunity.title, when=when_text(shift),
-                 url=url_for("volunteer.guest_confirm", token=confirm_token(signup), _external=True),
-                 manage=manage_url(signup), hours=shift.opportunity.cancel_cutoff_hours) + _signature()
+        body = (
+            _(
+                "Ciao %(name)s,\n\nper confermare %(what)s al turno %(title)s, %(when)s, apri questo link:\n%(url)s\n\n"
+                "Per disdire (fino a %(hours)d ore prima dell'inizio) usa questo link:\n%(manage)s",
+                name=signup.name,
+                what=_("la lista d'attesa") if waiting else _("la tua iscrizione"),
+                title=shift.opportunity.title,
+                when=when_text(shift),
+                url=url_for("volunteer.guest_confirm", token=confirm_token(signup), _external=True),
+                manage=manage_url(signup),
+                hours=shift.opportunity.cancel_cutoff_hours,
+            )
+            + _signature()
+        )
     send_mail(signup.email, subject, body)
 
 
@@ -293,7 +379,8 @@ def may_cancel(signup, now=None):
 
 
 def cutoff_passed_message(shift):
-    return _("Non è più possibile disdire online (il termine era %(hours)d ore prima dell'inizio). "
-             "Avvisa il coordinamento del centro.", hours=shift.opportunity.cancel_cutoff_hours)
-
-
+    return _(
+        "Non è più possibile disdire online (il termine era %(hours)d ore prima dell'inizio). "
+        "Avvisa il coordinamento del centro.",
+        hours=shift.opportunity.cancel_cutoff_hours,
+    )

@@ -1,9 +1,11 @@
 """Volunteer pages: opportunities and shifts, sign-up (account or guest), my shifts,
 profile, ICS feed, certificate of hours."""
+
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, make_response, redirect, request, session, url_for
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from peewee import fn
 
@@ -22,19 +24,23 @@ SHIFTS_PER_CARD = 4
 
 @bp.app_context_processor
 def volunteer_names():
-    return {"activity_label": label_map(ACTIVITIES), "skill_labels": lambda c: labels(SKILLS, c),
-            "language_labels": lambda c: labels(LANGUAGES, c), "hours_text": hours_text}
+    return {
+        "activity_label": label_map(ACTIVITIES),
+        "skill_labels": lambda c: labels(SKILLS, c),
+        "language_labels": lambda c: labels(LANGUAGES, c),
+        "hours_text": hours_text,
+    }
 
 
 def hours_text(hours):
     """2.5 -> '2,5' in Italian, '2.5' in English; whole hours without decimals."""
     from flask_babel import format_decimal
+
     return format_decimal(round(hours or 0, 1), format="#,##0.#")
 
 
 def _shift_or_404(shift_id):
-    shift = (Shift.select(Shift, Opportunity, Site).join(Opportunity).join(Site)
-             .where(Shift.id == shift_id).first())
+    shift = Shift.select(Shift, Opportunity, Site).join(Opportunity).join(Site).where(Shift.id == shift_id).first()
     if shift is None:
         abort(404)
     return shift
@@ -46,8 +52,12 @@ def index():
     sites = list(Site.ordered())
     site = next((s for s in sites if s.slug == request.args.get("site")), None)
     activity = request.args.get("activity") if request.args.get("activity") in label_map(ACTIVITIES) else ""
-    query = (Opportunity.select(Opportunity, Site).join(Site).where(Opportunity.is_active)
-             .order_by(Site.position, Opportunity.title))
+    query = (
+        Opportunity.select(Opportunity, Site)
+        .join(Site)
+        .where(Opportunity.is_active)
+        .order_by(Site.position, Opportunity.title)
+    )
     if site:
         query = query.where(Opportunity.site == site)
     if activity:
@@ -58,27 +68,51 @@ def index():
         # The next few shifts of each opportunity in one query: ROW_NUMBER() per opportunity
         # (window functions: SQLite 3.25+ and PostgreSQL).
         position = fn.ROW_NUMBER().over(partition_by=[Shift.opportunity], order_by=[Shift.starts_at, Shift.id])
-        ranked = (Shift.select(Shift, position.alias("position"))
-                  .where(Shift.opportunity.in_([o.id for o in opportunities])
-                         & (Shift.starts_at > utcnow()) & Shift.cancelled_at.is_null()))
-        upcoming = (Shift.select(ranked.c.id, ranked.c.opportunity_id, ranked.c.starts_at, ranked.c.ends_at,
-                                 ranked.c.capacity, ranked.c.taken, ranked.c.cancelled_at)
-                    .from_(ranked).where(ranked.c.position <= SHIFTS_PER_CARD)
-                    .order_by(ranked.c.starts_at, ranked.c.id))
+        ranked = Shift.select(Shift, position.alias("position")).where(
+            Shift.opportunity.in_([o.id for o in opportunities])
+            & (Shift.starts_at > utcnow())
+            & Shift.cancelled_at.is_null()
+        )
+        upcoming = (
+            Shift.select(
+                ranked.c.id,
+                ranked.c.opportunity_id,
+                ranked.c.starts_at,
+                ranked.c.ends_at,
+                ranked.c.capacity,
+                ranked.c.taken,
+                ranked.c.cancelled_at,
+            )
+            .from_(ranked)
+            .where(ranked.c.position <= SHIFTS_PER_CARD)
+            .order_by(ranked.c.starts_at, ranked.c.id)
+        )
         for shift in upcoming:
             shifts.setdefault(shift.opportunity_id, []).append(shift)
-    return render("volunteer/index.html", block="results", sites=sites, site=site, activity=activity,
-                  opportunities=opportunities, shifts=shifts, activities=ACTIVITIES)
+    return render(
+        "volunteer/index.html",
+        block="results",
+        sites=sites,
+        site=site,
+        activity=activity,
+        opportunities=opportunities,
+        shifts=shifts,
+        activities=ACTIVITIES,
+    )
 
 
 @bp.route("/opportunities/<int:opp_id>")
 def opportunity(opp_id):
     """One way to help: what it is, who coordinates, what is needed, every coming shift."""
-    opp = (Opportunity.select(Opportunity, Site).join(Site).where(Opportunity.id == opp_id).first())
+    opp = Opportunity.select(Opportunity, Site).join(Site).where(Opportunity.id == opp_id).first()
     if opp is None or (not opp.is_active and not (current_user.is_authenticated and current_user.can_manage(opp.site))):
         abort(404)
-    shifts = list(Shift.select().where((Shift.opportunity == opp) & (Shift.ends_at > utcnow()))
-                  .order_by(Shift.starts_at).limit(60))
+    shifts = list(
+        Shift.select()
+        .where((Shift.opportunity == opp) & (Shift.ends_at > utcnow()))
+        .order_by(Shift.starts_at)
+        .limit(60)
+    )
     coordinator = User.get_or_none(User.id == opp.coordinator_id) if opp.coordinator_id else None
     return render("volunteer/opportunity.html", opp=opp, shifts=shifts, coordinator=coordinator)
 
@@ -128,10 +162,21 @@ def _shift_page(shift, form, status=200, error=None, full=False):
     full = full or shift.places_left == 0
     if full:
         form.waitlist.data = "1"  # the next submit joins the waitlist, knowingly
-    return render("volunteer/shift.html", shift=shift, opp=opp, form=form, mine=mine, overlaps=overlaps,
-                  error=error, full=full, coordinator=coordinator,
-                  may_cancel=mine is not None and service.may_cancel(mine), status=status,
-                  guest_signup=guest_signup, guest_token=guest_token)
+    return render(
+        "volunteer/shift.html",
+        shift=shift,
+        opp=opp,
+        form=form,
+        mine=mine,
+        overlaps=overlaps,
+        error=error,
+        full=full,
+        coordinator=coordinator,
+        may_cancel=mine is not None and service.may_cancel(mine),
+        status=status,
+        guest_signup=guest_signup,
+        guest_token=guest_token,
+    )
 
 
 @bp.route("/shifts/<int:shift_id>", methods=["GET", "POST"])
@@ -147,11 +192,19 @@ def shift(shift_id):
     if not form.validate():
         return _shift_page(shift, form, status=422)
     user = current_user._get_current_object() if current_user.is_authenticated else None
-    guest = {} if user else {"name": form.name.data, "phone": form.phone.normalised or "",
-                             "email": form.email.data or ""}
+    guest = (
+        {} if user else {"name": form.name.data, "phone": form.phone.normalised or "", "email": form.email.data or ""}
+    )
     try:
-        signup = service.sign_up(shift, user=user, party=form.party.data, companions=form.companions.data or "",
-                                 waitlist_ok=form.waitlist.data == "1", lang=str(_current_lang()), **guest)
+        signup = service.sign_up(
+            shift,
+            user=user,
+            party=form.party.data,
+            companions=form.companions.data or "",
+            waitlist_ok=form.waitlist.data == "1",
+            lang=str(_current_lang()),
+            **guest,
+        )
     except service.SignupError as exc:
         if exc.full:
             form.waitlist.data = "1"
@@ -159,17 +212,29 @@ def shift(shift_id):
         return _shift_page(fresh, form, status=exc.status, error=exc.message, full=exc.full)
     overlaps = service.overlapping(shift, user=user, phone=signup.key_phone, email=signup.key_email)
     if overlaps:
-        flash(_("Attenzione: a quest'ora hai già un altro turno (%(what)s). Se non puoi fare entrambi, disdici uno dei due.",
-                what=", ".join(o.shift.opportunity.title for o in overlaps)), "warning")
+        flash(
+            _(
+                "Attenzione: a quest'ora hai già un altro turno (%(what)s). "
+                "Se non puoi fare entrambi, disdici uno dei due.",
+                what=", ".join(o.shift.opportunity.title for o in overlaps),
+            ),
+            "warning",
+        )
     waiting = signup.status == WAITLIST
     if user:
-        flash(_("Sei in lista d'attesa: ti avvisiamo se si libera un posto.") if waiting else
-              _("Iscrizione fatta. Grazie!"), "success")
+        flash(
+            _("Sei in lista d'attesa: ti avvisiamo se si libera un posto.")
+            if waiting
+            else _("Iscrizione fatta. Grazie!"),
+            "success",
+        )
         return redirect(url_for(".mine"))
     if signup.email:
         service.send_confirmation(signup, shift)
-        flash(_("Quasi fatto: ti abbiamo scritto a %(email)s, apri il link per confermare.", email=signup.email),
-              "success")
+        flash(
+            _("Quasi fatto: ti abbiamo scritto a %(email)s, apri il link per confermare.", email=signup.email),
+            "success",
+        )
     else:
         flash(_("Iscrizione ricevuta. Il coordinamento ti chiamerà per confermare."), "success")
     token = service.signup_token(signup)
@@ -179,6 +244,7 @@ def shift(shift_id):
 
 def _current_lang():
     from portal.templating import current_lang
+
     return current_lang()
 
 
@@ -188,8 +254,13 @@ def guest_signup(token):
     signup = service.signup_from_token(token)
     if signup is None:
         return render("volunteer/link_invalid.html", status=404)
-    return render("volunteer/guest_signup.html", signup=signup, shift=signup.shift, token=token,
-                  may_cancel=service.may_cancel(signup))
+    return render(
+        "volunteer/guest_signup.html",
+        signup=signup,
+        shift=signup.shift,
+        token=token,
+        may_cancel=service.may_cancel(signup),
+    )
 
 
 @bp.route("/c/<token>")
@@ -214,8 +285,15 @@ def guest_cancel(token):
         flash(_("Questa iscrizione era già stata disdetta."), "info")
         return redirect(url_for(".guest_signup", token=token))
     if not service.may_cancel(signup):
-        return render("volunteer/guest_signup.html", signup=signup, shift=signup.shift, token=token,
-                      may_cancel=False, error=service.cutoff_passed_message(signup.shift), status=422)
+        return render(
+            "volunteer/guest_signup.html",
+            signup=signup,
+            shift=signup.shift,
+            token=token,
+            may_cancel=False,
+            error=service.cutoff_passed_message(signup.shift),
+            status=422,
+        )
     service.cancel_signup(signup)
     flash(_("Iscrizione disdetta. Grazie per averci avvisato!"), "success")
     return redirect(url_for(".guest_signup", token=token))
@@ -223,8 +301,13 @@ def guest_cancel(token):
 
 # --- my shifts -----------------------------------------------------------------------
 def _my_signups():
-    return (Signup.select(Signup, Shift, Opportunity, Site).join(Shift).join(Opportunity).join(Site)
-            .where((Signup.user == current_user.id) & (Signup.status != CANCELLED)))
+    return (
+        Signup.select(Signup, Shift, Opportunity, Site)
+        .join(Shift)
+        .join(Opportunity)
+        .join(Site)
+        .where((Signup.user == current_user.id) & (Signup.status != CANCELLED))
+    )
 
 
 @bp.route("/mine")
@@ -240,9 +323,17 @@ def _mine_page(error=None, status=200):
     coming = [s for s in rows if s.shift.ends_at > now]
     past = [s for s in reversed(rows) if s.shift.ends_at <= now and s.attended]
     profile = Profile.for_user(current_user.id)
-    return render("volunteer/mine.html", coming=coming, past=past[:50], hours=hours_served(current_user.id),
-                  feed_url=url_for(".feed", token=profile.feed_token, _external=True), now=now,
-                  may_cancel=service.may_cancel, error=error, status=status)
+    return render(
+        "volunteer/mine.html",
+        coming=coming,
+        past=past[:50],
+        hours=hours_served(current_user.id),
+        feed_url=url_for(".feed", token=profile.feed_token, _external=True),
+        now=now,
+        may_cancel=service.may_cancel,
+        error=error,
+        status=status,
+    )
 
 
 @bp.route("/mine/<int:signup_id>/cancel", methods=["POST"])
@@ -266,19 +357,30 @@ def profile():
     profile = Profile.for_user(current_user.id)
     sites = list(Site.ordered())
     if request.method == "GET":
-        form = ProfileForm(formdata=None, skills=codes_of(profile.skills), languages=codes_of(profile.languages),
-                           availability=codes_of(profile.availability),
-                           site=profile.site_id or 0, notes=profile.notes, in_directory=profile.in_directory)
+        form = ProfileForm(
+            formdata=None,
+            skills=codes_of(profile.skills),
+            languages=codes_of(profile.languages),
+            availability=codes_of(profile.availability),
+            site=profile.site_id or 0,
+            notes=profile.notes,
+            in_directory=profile.in_directory,
+        )
     else:
         form = ProfileForm()
     form.site.choices = [(0, _("Nessuna preferenza"))] + [(s.id, s.name) for s in sites]
     if request.method == "POST":
         if not form.validate():
             return render("volunteer/profile.html", form=form, status=422)
-        Profile.update(skills=csv_codes(form.skills.data), languages=csv_codes(form.languages.data),
-                       availability=csv_codes(form.availability.data), site=form.site.data or None,
-                       notes=form.notes.data or "", in_directory=form.in_directory.data,
-                       updated_at=utcnow()).where(Profile.id == profile.id).execute()
+        Profile.update(
+            skills=csv_codes(form.skills.data),
+            languages=csv_codes(form.languages.data),
+            availability=csv_codes(form.availability.data),
+            site=form.site.data or None,
+            notes=form.notes.data or "",
+            in_directory=form.in_directory.data,
+            updated_at=utcnow(),
+        ).where(Profile.id == profile.id).execute()
         flash(_("Profilo salvato."), "success")
         return redirect(url_for(".mine"))
     return render("volunteer/profile.html", form=form)
@@ -290,9 +392,18 @@ def feed(token):
     profile = Profile.get_or_none(Profile.feed_token == token)
     if profile is None:
         abort(404)
-    rows = (Signup.select(Signup, Shift, Opportunity, Site).join(Shift).join(Opportunity).join(Site)
-            .where((Signup.user == profile.user_id) & (Signup.status == ACTIVE)
-                   & (Shift.ends_at > utcnow() - timedelta(days=60))).order_by(Shift.starts_at))
+    rows = (
+        Signup.select(Signup, Shift, Opportunity, Site)
+        .join(Shift)
+        .join(Opportunity)
+        .join(Site)
+        .where(
+            (Signup.user == profile.user_id)
+            & (Signup.status == ACTIVE)
+            & (Shift.ends_at > utcnow() - timedelta(days=60))
+        )
+        .order_by(Shift.starts_at)
+    )
     return _calendar(rows)
 
 
@@ -342,22 +453,38 @@ def certificate():
     """Certificate of volunteer hours, for school credits and job applications."""
     rows = served_rows(current_user.id)
     if not rows:
-        flash(_("Non ci sono ancora ore di volontariato registrate: il certificato sarà disponibile dopo il primo turno."),
-              "info")
+        flash(
+            _(
+                "Non ci sono ancora ore di volontariato registrate: "
+                "il certificato sarà disponibile dopo il primo turno."
+            ),
+            "info",
+        )
         return redirect(url_for(".mine"))
     return certificate_response(current_user, rows)
 
 
 def served_rows(user_id):
     """A person's attended shifts, oldest first, with shift, opportunity and centre (one query)."""
-    return list(Signup.select(Signup, Shift, Opportunity, Site).join(Shift).join(Opportunity).join(Site)
-                .where((Signup.user == user_id) & (Signup.status != CANCELLED) & (Signup.attended == True))  # noqa: E712
-                .order_by(Shift.starts_at))
+    return list(
+        Signup.select(Signup, Shift, Opportunity, Site)
+        .join(Shift)
+        .join(Opportunity)
+        .join(Site)
+        .where((Signup.user == user_id) & (Signup.status != CANCELLED) & (Signup.attended == True))  # noqa: E712
+        .order_by(Shift.starts_at)
+    )
 
 
 def certificate_response(person, rows):
     minutes = sum(s.minutes_served for s in rows)
-    data = render_pdf("volunteer/certificate_pdf.html", person=person, rows=rows, hours=minutes / 60,
-                      today=utcnow(), today_text=format_date(utcnow(), "d MMMM y"),
-                      sites=sorted({s.shift.opportunity.site.name for s in rows}))
+    data = render_pdf(
+        "volunteer/certificate_pdf.html",
+        person=person,
+        rows=rows,
+        hours=minutes / 60,
+        today=utcnow(),
+        today_text=format_date(utcnow(), "d MMMM y"),
+        sites=sorted({s.shift.opportunity.site.name for s in rows}),
+    )
     return pdf_response(data, f"certificato-volontariato-{person.member_code}.pdf")

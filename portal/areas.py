@@ -1,0 +1,253 @@
+"""The area contract: what a service area gives the core, declared in one place.
+
+An *area* is a package under ``portal/`` (events, bookings, library,
+volunteer, …) that offers one service online. The core never names an area: it
+reads the registry built here. Each area builds one `Area` record in its
+``__init__.py`` and registers it from ``init_app(app)``::
+
+    def init_app(app):
+        register(app, Area(name="library", blueprints=[views.bp, staff_views.bp], ...))
+
+Which packages are loaded is configuration (``AREAS`` in `portal.config`).
+Every slot is documented as a reference in ``docs/DEVELOPING.md``; a test
+fails when an area that stores personal data lacks ``export`` or ``erase``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+    from .models import User
+
+EXTENSION_KEY = "binari_areas"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link to an endpoint with a label (lazy-translated)."""
+
+    endpoint: str
+    label: Any
+    hint: Any = ""
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A home-page tile for a service, and the key that centres' services point at.
+
+    ``service_key`` matches `portal.models.Service.area`: a centre page links
+    each of its services that has a key to this tile's endpoint. With
+    ``per_site`` the link carries ``site=<slug>`` (the area filters by centre).
+    """
+
+    endpoint: str
+    label: Any
+    hint: Any
+    service_key: str
+    per_site: bool = False
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """A section of the home page: a template and the function that fills it.
+
+    ``context()`` returns a dict for the template, or a falsy value to leave
+    the section out (nothing to show).
+    """
+
+    template: str
+    context: Callable[[], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class PhoneCall:
+    """One person to phone, for the staff's phone list (people without e-mail)."""
+
+    area: str
+    site_id: int
+    name: str
+    phone: str
+    reason: str
+    link: str  # a relative URL of the record, for staff
+    since: datetime | None = None
+    done_at: datetime | None = None
+    done_by: str = ""
+
+
+@dataclass(frozen=True)
+class DataSection:
+    """A part of a person's data export: rows of plain values under a heading.
+
+    ``rows`` are dicts of JSON-able values (naive datetimes are UTC). The JSON
+    export keys them as ``{area: {key: rows}}``; the readable page shows
+    ``title`` and each row with ``labels`` (a key without a label is shown as is).
+    """
+
+    key: str
+    title: Any
+    rows: list[dict[str, Any]]
+    labels: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A piece of scheduled work: ``run(now)`` must be idempotent.
+
+    ``every`` is a human description of how often it should run (the
+    scheduler decides the exact timing); ``run`` returns how many things it did.
+    """
+
+    name: str
+    run: Callable[[datetime], int]
+    every: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number for the reports: a label and a value for a centre and period."""
+
+    label: Any
+    value: int | float
+
+
+@dataclass
+class Area:
+    """One service area's record. Every slot but ``name`` and ``blueprints`` is optional."""
+
+    name: str
+    title: Any
+    blueprints: Sequence[Blueprint]
+    #: Tiles on the home page (and centre pages' "go to the service" links).
+    tiles: Sequence[Tile] = ()
+    #: Entries of the main menu in the header (kept short: a phone shows one row).
+    menu: Sequence[Link] = ()
+    #: Links on the staff dashboard.
+    staff_links: Sequence[Link] = ()
+    #: Links on the member's page ("my registrations", …).
+    account_links: Sequence[Link] = ()
+    #: Sections of the home page, in order.
+    home_sections: Sequence[HomeSection] = ()
+    #: Loads demo data: ``demo(ctx) -> {label: count}``; ctx as in `portal.demo.load_core`.
+    demo: Callable[[dict[str, Any]], dict[str, int]] | None = None
+    #: True when the area keeps data about a person (then export and erase are required).
+    stores_personal_data: bool = False
+    #: Everything the area keeps about a person: ``export(user) -> [DataSection]``.
+    export: Callable[[User], list[DataSection]] | None = None
+    #: Erases a person: frees future commitments, anonymises the past. Runs inside the
+    #: account deletion's transaction, before the account row itself is anonymised.
+    erase: Callable[[User], None] | None = None
+    #: People to phone at these centres: ``people_to_phone(site_ids) -> [PhoneCall]``.
+    people_to_phone: Callable[[Sequence[int]], list[PhoneCall]] | None = None
+    #: Scheduled work (reminders, expiries, purges).
+    jobs: Sequence[Job] = ()
+    #: Figures for the reports: ``figures(site_id or None, first, last) -> [Figure]``.
+    figures: Callable[[int | None, date, date], list[Figure]] | None = None
+    #: Further set-up of the app (Jinja filters, …), called once at registration.
+    setup: Callable[[Flask], None] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class AreaContractError(RuntimeError):
+    """An area's record breaks the contract (found at start-up, never at request time)."""
+
+
+def register(app: Flask, area: Area) -> None:
+    """Add an area to the app: its blueprints, its set-up, its record in the registry."""
+    registry = app.extensions.setdefault(EXTENSION_KEY, {})
+    if area.name in registry:
+        raise AreaContractError(f"area {area.name!r} registered twice")
+    if area.stores_personal_data and (area.export is None or area.erase is None):
+        raise AreaContractError(f"area {area.name!r} stores personal data but lacks export or erase")
+    for blueprint in area.blueprints:
+        app.register_blueprint(blueprint)
+    if area.setup:
+        area.setup(app)
+    registry[area.name] = area
+
+
+def load_areas(app: Flask, packages: Iterable[str]) -> None:
+    """Import each configured area package and let it register itself."""
+    for dotted in packages:
+        importlib.import_module(dotted).init_app(app)
+
+
+def all_areas(app: Flask | None = None) -> list[Area]:
+    """The registered areas, in registration order."""
+    app = app or current_app
+    return list(app.extensions.get(EXTENSION_KEY, {}).values())
+
+
+def get_area(name: str, app: Flask | None = None) -> Area | None:
+    app = app or current_app
+    return app.extensions.get(EXTENSION_KEY, {}).get(name)
+
+
+def tiles() -> list[Tile]:
+    return [tile for area in all_areas() for tile in area.tiles]
+
+
+def tile_for_service(key: str) -> Tile | None:
+    """The tile that a centre's service with this ``area`` key links to."""
+    return next((tile for tile in tiles() if key and tile.service_key == key), None)
+
+
+def menu_links() -> list[Link]:
+    return [link for area in all_areas() for link in area.menu]
+
+
+def staff_links() -> list[tuple[Area, list[Link]]]:
+    return [(area, list(area.staff_links)) for area in all_areas() if area.staff_links]
+
+
+def account_links() -> list[Link]:
+    return [link for area in all_areas() for link in area.account_links]
+
+
+def home_sections() -> list[tuple[HomeSection, dict[str, Any]]]:
+    """The home sections that have something to show, with their context."""
+    found = []
+    for area in all_areas():
+        for section in area.home_sections:
+            context = section.context()
+            if context:
+                found.append((section, context))
+    return found
+
+
+def export_person(user: User) -> list[tuple[Area, list[DataSection]]]:
+    """Every area's part of a person's data export."""
+    return [(area, area.export(user)) for area in all_areas() if area.export]
+
+
+def erase_person(user: User) -> None:
+    """Every area erases the person (the caller holds the transaction)."""
+    for area in all_areas():
+        if area.erase:
+            area.erase(user)
+
+
+def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
+    """Everyone to phone at these centres, from every area, oldest first."""
+    calls = [call for area in all_areas() if area.people_to_phone for call in area.people_to_phone(site_ids)]
+    return sorted(calls, key=lambda c: (c.done_at is not None, c.since or datetime.min))
+
+
+def jobs() -> list[tuple[Area, Job]]:
+    return [(area, job) for area in all_areas() for job in area.jobs]
+
+
+def figures(site_id: int | None, first: date, last: date) -> list[tuple[Area, list[Figure]]]:
+    return [(area, area.figures(site_id, first, last)) for area in all_areas() if area.figures]
+
+
+def demo_loaders() -> list[tuple[str, Callable[[dict[str, Any]], dict[str, int]]]]:
+    return [(area.name, area.demo) for area in all_areas() if area.demo]

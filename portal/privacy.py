@@ -1,0 +1,122 @@
+"""A person's data: the export (JSON and a readable page) and the deletion of an account.
+
+The core keeps the account and the mail sent to the person; every area adds its
+part through the `export` and `erase` slots of its `portal.areas.Area`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from . import areas
+from .areas import DataSection
+from .db import database
+from .models import LoginAttempt, OutboxMessage, User
+
+ACCOUNT_LABELS = {
+    "name": _l("Nome"),
+    "email": _l("E-mail"),
+    "phone": _l("Cellulare"),
+    "member_code": _l("Codice tessera"),
+    "role": _l("Ruolo"),
+    "language": _l("Lingua"),
+    "created_at": _l("Iscritta/o dal"),
+}
+MESSAGE_LABELS = {"to": _l("A"), "subject": _l("Oggetto"), "created_at": _l("Scritto il"), "sent_at": _l("Inviato il")}
+
+
+def _messages_to(user: User):
+    """Mail the portal wrote to this person: by account, or to their address."""
+    condition = OutboxMessage.user == user.id
+    if user.email:
+        condition |= OutboxMessage.to_address == user.email
+    return OutboxMessage.select().where(condition)
+
+
+def core_sections(user: User) -> list[DataSection]:
+    """The account itself and the mail sent to the person."""
+    account = {
+        "name": user.name,
+        "email": user.email,
+        "phone": user.phone,
+        "member_code": user.member_code,
+        "role": user.role,
+        "language": user.language,
+        "created_at": user.created_at,
+    }
+    messages = [
+        {
+            "to": m.to_address,
+            "subject": m.subject,
+            "created_at": m.created_at,
+            "sent_at": m.sent_at,
+            "body": "" if m.sensitive else m.body,
+        }
+        for m in _messages_to(user).order_by(OutboxMessage.created_at)
+    ]
+    return [
+        DataSection("account", _l("Account"), [account], ACCOUNT_LABELS),
+        DataSection(
+            "messages", _l("Messaggi che ti abbiamo scritto"), messages, dict(MESSAGE_LABELS, body=_l("Testo"))
+        ),
+    ]
+
+
+def everything(user: User) -> list[tuple[Any, str, list[DataSection]]]:
+    """[(heading, key, sections)]: the core first, then each area."""
+    result: list[tuple[Any, str, list[DataSection]]] = [(_l("Il tuo account"), "account", core_sections(user))]
+    result += [(area.title, area.name, sections) for area, sections in areas.export_person(user)]
+    return result
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat() + ("Z" if value.tzinfo is None else "")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def export_json(user: User) -> dict[str, Any]:
+    """The JSON export: ``{"account": {...}, "messages": [...], "<area>": {"<section>": [rows]}}``."""
+    data: dict[str, Any] = {}
+    for _heading, key, sections in everything(user):
+        part = {
+            section.key: [{k: _json_value(v) for k, v in row.items()} for row in section.rows] for section in sections
+        }
+        if key == "account":  # the core's sections stand at the top: the account is one record
+            data.update(part, account=part["account"][0])
+        else:
+            data[key] = part
+    return data
+
+
+def erase_core(user: User) -> None:
+    """The account's own traces: the mail written to the person, failed logins with their identifiers."""
+    _messages_to(user).model.delete().where(OutboxMessage.id.in_([m.id for m in _messages_to(user)])).execute()
+    identifiers = [x for x in (user.email, user.phone, user.member_code) if x]
+    if identifiers:
+        LoginAttempt.delete().where(LoginAttempt.identifier.in_(identifiers)).execute()
+
+
+def delete_account(user: User) -> None:
+    """Delete an account: every area frees and anonymises, then the account row is emptied.
+
+    One transaction: either everything is erased or nothing is. The password is
+    replaced, which ends every session and remember-me cookie of the account
+    (their ids carry a fragment of the password hash).
+    """
+    with database().atomic():
+        areas.erase_person(user)
+        erase_core(user)
+        user.name = "Account cancellato"  # data, not interface text: the same in every language
+        user.email = None
+        user.phone = None
+        user.language = None
+        user.is_active_account = False
+        user.set_password(secrets.token_urlsafe(32))
+        user.save()

@@ -1,0 +1,34 @@
+"""Small text helpers shared by forms, feeds and mail."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# C0 and C1 control characters other than tab, newline and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"[\r\n\t\u2028\u2029\x0b\x0c\x85]+")
+
+
+def strip(value: object) -> object:
+    """Form filter: trim text; a field missing from the form is "", never None."""
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else value
+
+
+def single_line(value: str | None) -> str:
+    """One line of text: line breaks become spaces, control characters go."""
+    value = _LINE_BREAKS.sub(" ", value or "")
+    return _CONTROL.sub("", value).strip()
+
+
+def without_controls(value: str | None) -> str:
+    """Multi-line text without control characters (keeps newlines and tabs)."""
+    return _CONTROL.sub("", value or "")
+
+
+def slugify(text: str | None, fallback: str = "voce", length: int = 60) -> str:
+    """An ASCII slug for addresses and file names ("Cineforum: Io capitano" → "cineforum-io-capitano")."""
+    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:length] or fallback
