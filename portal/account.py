@@ -10,6 +10,7 @@ from . import privacy
 from .auth import _duplicate_errors
 from .forms import ChangePasswordForm, DeleteAccountForm, DetailsForm, LanguageForm
 from .pdf import pdf_response, qr_data_uri, render_pdf
+from .refusals import Refusal
 from .rendering import render
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -116,7 +117,11 @@ def delete():
         if form.password.data and not form.password.errors:
             form.password.errors.append(_("La password non è corretta."))
         return render("account/index.html", status=422, **_forms(delete_form=form))
-    privacy.delete_account(current_user._get_current_object())
+    try:
+        privacy.delete_account(current_user._get_current_object())
+    except Refusal as refusal:  # e.g. books or equipment still to bring back: nothing was erased
+        form.password.errors.append(refusal.message)
+        return render("account/index.html", status=refusal.status, **_forms(delete_form=form))
     logout_user()
     flash(_("Il tuo account è stato cancellato. Grazie di aver usato Binari."), "info")
     return redirect(url_for("sites.home"))

@@ -143,7 +143,8 @@ class Area:
     #: Everything the area keeps about a person: ``export(user) -> [DataSection]``.
     export: Callable[[User], list[DataSection]] | None = None
     #: Erases a person: frees future commitments, anonymises the past. Runs inside the
-    #: account deletion's transaction, before the account row itself is anonymised.
+    #: account deletion's transaction, before the account row itself is anonymised. It may
+    #: raise `portal.refusals.Refusal` (e.g. books still on loan): then nothing is erased.
     erase: Callable[[User], None] | None = None
     #: People to phone at these centres: ``people_to_phone(site_ids) -> [PhoneCall]``.
     people_to_phone: Callable[[Sequence[int]], list[PhoneCall]] | None = None

@@ -6,6 +6,7 @@ each area package portal/<area>/ has portal/<area>/translations for its code
 and its templates in portal/templates/<area>/.
 
     python -m portal.i18n_tools update   # extract, then init or update each catalogue
+    python -m portal.i18n_tools update library   # only that catalogue ("core" for the core's)
     python -m portal.i18n_tools check    # exit 1 when a string has no English
 """
 
@@ -77,9 +78,15 @@ def missing_translations():
     return problems
 
 
-def update():
-    """Extract each catalogue's strings and merge them into its messages.po."""
+def update(only=()):
+    """Extract each catalogue's strings and merge them into its messages.po.
+
+    `only` names catalogues to update ("core", "events", …); empty means all.
+    """
     for directory, sources, ignored in catalogues():
+        name = "core" if directory.parent == ROOT else directory.parent.name
+        if only and name not in only:
+            continue
         directory.mkdir(parents=True, exist_ok=True)
         pot = directory / "messages.pot"
         extract(sources, ignored, pot)
@@ -94,7 +101,7 @@ def update():
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "check"
     if command == "update":
-        update()
+        update(sys.argv[2:])
     else:
         missing = missing_translations()
         for catalogue, msgid in missing:

@@ -156,7 +156,7 @@ def auth(client):
     return AuthActions(client)
 
 
-def make_user(name="Test Person", email=None, phone=None, role="resident", sites=(), password="password123"):
+def new_user(name="Test Person", email=None, phone=None, role="resident", sites=(), password="password123"):
     """Create an account directly (sites: Site objects for staff)."""
     from portal.models import StaffSite, User
 
@@ -164,6 +164,12 @@ def make_user(name="Test Person", email=None, phone=None, role="resident", sites
     for site in sites:
         StaffSite.create(user=user, site=site)
     return user
+
+
+@pytest.fixture
+def make_user(app):
+    """A factory of accounts: make_user(name, email=, phone=, role=, sites=, password=)."""
+    return new_user
 
 
 def csrf_token_from(html):

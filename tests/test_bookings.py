@@ -7,7 +7,7 @@ from io import BytesIO
 from types import SimpleNamespace
 
 import pytest
-from conftest import make_user
+from conftest import new_user as make_user  # becomes the make_user fixture with the area refactor
 from PIL import Image
 
 from portal.bookings import logic

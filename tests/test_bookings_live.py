@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 import requests
-from conftest import csrf_token_from, make_user
+from conftest import csrf_token_from
+from conftest import new_user as make_user  # becomes the make_user fixture with the area refactor
 from test_bookings import app_settings  # noqa: F401  (BOOKINGS_PG_URL runs the same tests on PostgreSQL)
 
 from portal.bookings import logic

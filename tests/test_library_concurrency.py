@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import csrf_token_from, make_user
+from conftest import csrf_token_from
+from conftest import new_user as make_user  # becomes the make_user fixture with the area refactor
 
 N = 24
 

@@ -2,8 +2,6 @@
 
 import re
 
-from conftest import make_user
-
 from portal.models import OutboxMessage, StaffSite, User
 
 
@@ -86,7 +84,7 @@ def test_only_admin_changes_roles(client, seed, auth):
     assert client.post(f"/staff/members/{maria.id}/role", data={"role": "boss"}).status_code == 422
 
 
-def test_can_manage_rules(seed):
+def test_can_manage_rules(seed, make_user):
     sites = seed["sites"]
     staff = make_user(name="Staff Uno", email="s1@example.org", role="staff", sites=[sites["faenza"]])
     admin = User.get(User.email == "admin@binari.example")

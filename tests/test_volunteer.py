@@ -5,7 +5,7 @@ import re
 from datetime import date, time, timedelta
 
 import pytest
-from conftest import make_user
+from conftest import new_user as make_user  # becomes the make_user fixture with the area refactor
 
 
 @pytest.fixture
