@@ -194,6 +194,48 @@ class LiveServer:
     def log(self):
         return Path(self.log_path).read_text(errors="replace")
 
+    def lines_about(self, responses):
+        """The server's log lines for these responses (access lines with their path and status)
+        and every error or traceback line, for a failure message."""
+        from urllib.parse import urlsplit
+
+        wanted = {(urlsplit(r.url).path, str(r.status_code)) for r in responses}
+        wanted |= {(urlsplit(r.request.url).path, str(r.status_code)) for r in responses}
+        keep, in_traceback = [], False
+        for line in self.log().splitlines():
+            in_traceback = line.startswith("Traceback") or (in_traceback and line[:1] in (" ", "\t"))
+            if in_traceback or "[ERROR]" in line or "[CRITICAL]" in line or "Exception" in line or "Error" in line:
+                keep.append(line)
+            elif any(f"{path} " in line and f'" {status} ' in line for path, status in wanted):
+                keep.append(line)
+        return "\n".join(keep[-200:]) or "(no matching lines)"
+
+
+def status_counts(responses):
+    from collections import Counter
+
+    return dict(sorted(Counter(r.status_code for r in responses).items()))
+
+
+def assert_statuses(responses, server, allowed=None, expected=None):
+    """Check the answers of a burst of concurrent requests.
+
+    `allowed`: every status must be one of these; `expected`: {status: exact count}. On failure the
+    message gives the count of each status and the server's log lines for the failing requests.
+    """
+    counts = status_counts(responses)
+    bad = [r for r in responses if allowed is not None and r.status_code not in allowed]
+    wrong_counts = expected is not None and any(counts.get(code, 0) != n for code, n in expected.items())
+    if bad or wrong_counts:
+        if not bad and expected is not None:
+            bad = [r for r in responses if r.status_code not in expected]
+        pytest.fail(
+            f"status counts {counts}, expected {expected or sorted(allowed)}; "
+            f"{len(bad)} unexpected answers, e.g. {[r.text[:300] for r in bad[:2]]}\n"
+            f"server log:\n{server.lines_about(bad)}",
+            pytrace=False,
+        )
+
 
 def _serve(app, tmp_path):
     """Run gunicorn on `app`'s database; yields a LiveServer."""
@@ -225,6 +267,8 @@ def _serve(app, tmp_path):
                 f"127.0.0.1:{port}",
                 "--timeout",
                 "60",
+                "--access-logfile",
+                "-",
                 "wsgi:app",
             ],
             cwd=ROOT,
