@@ -10,30 +10,22 @@ from wtforms import (
     RadioField,
     SelectMultipleField,
     StringField,
-    TelField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from .validation import normalise_phone
+from .fields import PhoneField
+from .text import strip
 
 PASSWORD_MIN = 8
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class ContactFieldsMixin:
     """E-mail or mobile number: at least one, each checked and normalised."""
 
-    def validate_phone(self, field):
-        if field.data and not normalise_phone(field.data):
-            raise ValidationError(_l("Questo numero di cellulare non sembra valido."))
-
     @property
     def phone_e164(self):
         """The mobile number in E.164, or None when left empty."""
-        return normalise_phone(self.phone.data) if self.phone.data else None
+        return self.phone.e164
 
     def check_contact_given(self):
         if not (self.email.data or self.phone.data):
@@ -60,9 +52,8 @@ class RegisterForm(ContactFieldsMixin, FlaskForm):
             Email(message=_l("Questo indirizzo e-mail non sembra valido."), check_deliverability=False),
         ],
     )
-    phone = TelField(
+    phone = PhoneField(
         _l("Cellulare"),
-        filters=[strip],
         validators=[Optional(), Length(max=30, message=_l("Al massimo %(max)d caratteri."))],
     )
     password = PasswordField(

@@ -78,10 +78,6 @@ class Site(BaseModel):
         """
         return closed_days(self.id, start, end)
 
-    def is_closed_on(self, day):
-        """True when the centre is closed all day on `day` (holiday or closure)."""
-        return day in self.closed_days(day, day)
-
 
 def closed_days(site_id, start, end):
     """The dates from `start` to `end` (inclusive) when centre `site_id` is closed all day."""
@@ -164,7 +160,6 @@ class Partner(BaseModel):
         table_name = "partner"
 
 
-ROLES = ("resident", "staff", "admin")
 # Letters and digits that cannot be confused when read aloud or from a card.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -351,6 +346,3 @@ class OutboxMessage(BaseModel):
 
     class Meta:
         table_name = "outbox_message"
-
-
-CORE_MODELS = [Site, OpeningHours, SiteClosure, Service, Room, Partner, User, StaffSite, LoginAttempt, OutboxMessage]

@@ -1,6 +1,7 @@
 """Home page and the page of each centre."""
 
-from flask import Blueprint, abort
+from flask import Blueprint
+from playhouse.flask_utils import get_object_or_404
 
 from . import areas
 from .models import Service, Site
@@ -24,9 +25,7 @@ def home():
 @bp.route("/sites/<slug>")
 def site(slug):
     """One centre: services, opening hours, contacts, how to get there."""
-    site = Site.get_or_none(Site.slug == slug)
-    if site is None:
-        abort(404)
+    site = get_object_or_404(Site, Site.slug == slug)
     return render(
         "sites/site.html",
         site=site,

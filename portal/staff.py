@@ -34,11 +34,6 @@ def dashboard():
     return render("staff/dashboard.html", sites=list(current_user.managed_sites()), area_links=areas.staff_links())
 
 
-def _member_or_404(member_id):
-    member = get_object_or_404(User, User.id == member_id)
-    return member
-
-
 def _may_help(member):
     """Staff help residents at the desk; only admins touch staff and admin accounts."""
     return current_user.is_admin or member.role == "resident"
@@ -93,7 +88,7 @@ def member_new():
 @staff_required
 def member(member_id):
     """A member's desk page: details, card, password reset."""
-    member = _member_or_404(member_id)
+    member = get_object_or_404(User, User.id == member_id)
     role_form = None
     if current_user.is_admin:
         role_form = StaffRoleForm(formdata=None, role=member.role, sites=[link.site_id for link in member.staff_sites])
@@ -105,7 +100,7 @@ def member(member_id):
 @staff_required
 def member_card(member_id):
     """Print a member's card at the desk."""
-    member = _member_or_404(member_id)
+    member = get_object_or_404(User, User.id == member_id)
     if not _may_help(member):
         abort(403)
     data = render_pdf("account/card_pdf.html", member=member, qr=qr_data_uri(member.member_code, scale=6))
@@ -116,7 +111,7 @@ def member_card(member_id):
 @staff_required
 def member_reset_password(member_id):
     """Desk password reset for someone without e-mail: a new temporary password, shown once."""
-    member = _member_or_404(member_id)
+    member = get_object_or_404(User, User.id == member_id)
     if not _may_help(member):
         abort(403)
     password = temporary_password()
@@ -129,7 +124,7 @@ def member_reset_password(member_id):
 @admin_required
 def member_role(member_id):
     """Admin: change an account's role and the centres a staff member acts on."""
-    member = _member_or_404(member_id)
+    member = get_object_or_404(User, User.id == member_id)
     form = StaffRoleForm()
     form.sites.choices = [(s.id, s.name) for s in Site.ordered()]
     if not form.validate():

@@ -4,7 +4,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -78,7 +78,6 @@ def init_app(app):
             "static_url": static_url,
             "current_lang": current_lang,
             "all_sites": lambda: list(Site.ordered()),
-            "view_functions": current_app.view_functions,
             "weekday_name": lambda day: WEEKDAYS[day],
             "role_label": lambda role: ROLE_LABELS.get(role, role),
             "service_url": service_url,
