@@ -184,7 +184,6 @@ def test_monthly_programme_holds_the_month_in_milan(client, seed, instant, tmp_p
             starts_at=starts,
             ends_at=starts + timedelta(minutes=30),
             status="published",
-            slug="x",
             updated_at=utcnow(),
         )
     response = client.get(f"/programme/{today:%Y-%m}.pdf")
