@@ -65,3 +65,14 @@ def database():
 def is_sqlite():
     """True when the configured database is SQLite (FTS5, pragmas)."""
     return isinstance(database().obj, SqliteDatabase)
+
+
+def lock_row(model, row_id):
+    """Serialise writers on one parent row for the rest of the transaction.
+
+    PostgreSQL: ``SELECT … FOR UPDATE`` on the row, so a sequence computed from it (the next
+    place in a queue) cannot be computed twice at once. SQLite needs nothing: its transactions
+    take the write lock at BEGIN (IMMEDIATE).
+    """
+    if not is_sqlite():
+        list(model.select(model.id).where(model.id == row_id).for_update())
