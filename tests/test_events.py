@@ -870,3 +870,124 @@ def test_demo_calendar_loads_relative_to_today(app, client, seed):
     assert Event.select().where(Event.starts_at > datetime.utcnow()).count() > 50
     page = html_of(client.get("/events"))
     assert "Distribuzione dell" in page
+
+
+# --- the area contract: old addresses, capacity, language, phone list, privacy ----------------
+def test_old_addresses_redirect_permanently(client, seed):
+    old = client.get("/programme/2026-11.pdf?site=faenza")
+    assert old.status_code == 301
+    assert old.headers["Location"].endswith("/events/programme/2026-11.pdf?site=faenza")
+    old = client.get("/embed/events?site=faenza")
+    assert old.status_code == 301 and old.headers["Location"].endswith("/events/embed?site=faenza")
+
+
+def test_capacity_decrease_is_a_conditional_update(app, seed):
+    from portal.refusals import Refusal
+
+    event = make_event(capacity=5)
+    for name in ("Rosa", "Karim", "Jun"):
+        services.register(event.id, name, email=f"{name}@example.org")
+    stale = Event.get_by_id(event.id)
+    stale.taken = 0  # a copy read before the three registrations: the database decides
+    values = {name: getattr(stale, name) for name in Event.SHARED}
+    values.update(site=stale.site_id, room=None, partner=None, capacity=2)
+    local = to_local(stale.starts_at)
+    with app.test_request_context(), pytest.raises(Refusal) as refused:
+        services.update_event(stale, values, local.date(), local.time(), time(20), "published")
+    assert refused.value.field == "capacity" and refused.value.status == 422 and "3" in refused.value.message
+    assert Event.get_by_id(event.id).capacity == 5
+    with app.test_request_context(), pytest.raises(Refusal):
+        services.update_event(stale, dict(values, capacity=None), local.date(), local.time(), time(20), "published")
+    with app.test_request_context():
+        services.update_event(stale, dict(values, capacity=3), local.date(), local.time(), time(20), "published")
+    assert Event.get_by_id(event.id).capacity == 3 and Event.get_by_id(event.id).taken == 3
+
+
+def test_moderation_mails_speak_the_proposers_language(client, auth, seed, make_user):
+    proposer = make_user("John Smith", email="john@example.org", password="password123")
+    proposer.language = "en"
+    proposer.save()
+    event = make_event(status="pending", proposed_by=proposer, title="Tea party")
+    auth.login(STAFF_FAENZA)  # the staff member reads Italian
+    assert client.post(f"/staff/events/{event.id}/approve").status_code == 303
+    mail = OutboxMessage.select().where(OutboxMessage.to_address == "john@example.org").get()
+    assert "proposal" in mail.subject.lower() and "Tea party" in mail.body
+    other = make_event(status="pending", proposed_by=proposer, title="Card games")
+    client.post(f"/staff/events/{other.id}/reject", data={"message": "The room is taken."})
+    mail = (
+        OutboxMessage.select().where(OutboxMessage.to_address == "john@example.org").order_by(OutboxMessage.id.desc())
+    )
+    assert "The room is taken." in mail.first().body and "Thank you" in mail.first().body
+    assert client.post(f"/staff/events/{other.id}/reject", data={"message": "again"}).status_code == 400
+
+
+def test_people_to_phone_come_from_the_calls_column(app, client, auth, seed):
+    from portal import areas
+
+    event = make_event(capacity=1)
+    rosa = services.register(event.id, "Rosa", email="rosa@example.org")
+    services.register(event.id, "Jun Li", phone="+393471112222")
+    with app.test_request_context():
+        services.cancel_registration(rosa.id)
+        calls = [c for c in areas.people_to_phone([event.site_id]) if c.area == "events"]
+        assert [(c.name, c.phone) for c in calls] == [("Jun Li", "+393471112222")]
+        assert calls[0].link == f"/staff/events/{event.id}/registrations" and "Ginnastica dolce" in calls[0].reason
+        assert areas.people_to_phone([seed["sites"]["visconti"].id]) == []
+    auth.login(STAFF_FAENZA)
+    assert "Jun Li" in html_of(client.get("/staff/events/calls"))
+    jun = Registration.get(Registration.name == "Jun Li")
+    assert client.post(f"/staff/events/calls/{jun.id}/done").status_code == 303
+    with app.test_request_context():
+        assert [c for c in areas.people_to_phone([event.site_id]) if c.area == "events"] == []
+
+
+def test_account_deletion_erases_the_person_from_the_calendar(app, client, auth, seed, make_user):
+    from peewee import CharField, TextField
+
+    from portal.schema import all_models
+
+    name, email, phone = "Ottavia Brambillasca", "ottavia@example.org", "+393409876543"
+    person = make_user(name, email=email, phone=phone, password="password123")
+    full = make_event(capacity=1, title="Corso di maglia")
+    with app.test_request_context():
+        mine = services.sign_up(full, name, email=email, phone=phone, user=person.id)
+    waiting = services.register(full.id, "Rosa Esposito", email="rosa@example.org")
+    guest_by_mail = services.register(make_event(days=5, title="Cineforum").id, "Ottavia B.", email=email)
+    queue = make_event(days=6, capacity=1, title="Yoga")
+    services.register(queue.id, "Karim", email="karim@example.org")
+    by_phone = services.register(queue.id, "O. Brambillasca", phone=phone)
+    past = make_event(days=-20, title="Festa d'autunno")
+    Registration.create(event=past, user=person, name=name, email=email, phone=phone, status="confirmed", attended=True)
+    earlier = make_event(days=-40, title="Castagnata")
+    Registration.create(event=earlier, name=name, phone=phone, status="confirmed", call_reason="promoted")
+    pending = make_event(days=30, status="pending", proposed_by=person, title="Merenda", description="Porto la torta.")
+    done = make_event(days=-5, proposed_by=person, title="Torneo di scacchi", moderation_note="Grazie Ottavia!")
+
+    auth.login(email, "password123")
+    exported = client.get("/account/export.json").json["events"]
+    assert {"Corso di maglia", "Cineforum", "Yoga", "Festa d'autunno"} <= {
+        r["event"] for r in exported["registrations"]
+    }
+    assert {"Merenda", "Torneo di scacchi"} == {r["title"] for r in exported["proposals"]}
+    response = client.post("/account/delete", data={"delete-password": "password123", "delete-confirm": "y"})
+    assert response.status_code in (302, 303)
+
+    assert Registration.get_by_id(mine.id).status == "cancelled"
+    assert Registration.get_by_id(waiting.id).status == "confirmed"  # the freed seat went to the waitlist
+    assert Registration.get_by_id(guest_by_mail.id).status == "cancelled"
+    assert Registration.get_by_id(by_phone.id).status == "cancelled"
+    assert Event.get_by_id(full.id).taken == 1
+    assert Registration.select().where(Registration.event == past.id, Registration.attended == True).count() == 1  # noqa: E712
+    assert Event.get_by_id(pending.id).status == "rejected" and Event.get_by_id(pending.id).proposed_by_id is None
+    assert Event.get_by_id(done.id).status == "published" and Event.get_by_id(done.id).proposed_by_id is None
+    found = []
+    for model in all_models():
+        columns = [f for f in model._meta.sorted_fields if isinstance(f, (CharField, TextField))]
+        if not columns:
+            continue
+        for row in model.select(*columns).tuples():
+            for column, value in zip(columns, row, strict=True):
+                for needle in (name, "Brambillasca", email, phone, phone[3:]):
+                    if value and needle.lower() in str(value).lower():
+                        found.append((model.__name__, column.name, value))
+    assert not found
