@@ -323,10 +323,6 @@ class Registration(BaseModel):
         table_name = "event_registration"
         indexes = ((("event", "status"), False),)
 
-    @property
-    def contact(self):
-        return self.email or self.phone or ""
-
 
 # At most one active registration per person per event, decided by the database.
 _ACTIVE = SQL("status <> 'cancelled'")
