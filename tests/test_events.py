@@ -991,3 +991,10 @@ def test_account_deletion_erases_the_person_from_the_calendar(app, client, auth,
                     if value and needle.lower() in str(value).lower():
                         found.append((model.__name__, column.name, value))
     assert not found
+
+
+def test_publishing_what_is_not_a_draft_is_refused(client, auth, seed):
+    event = make_event()
+    auth.login(STAFF_FAENZA)
+    response = client.post(f"/staff/events/{event.id}/publish")
+    assert response.status_code == 400 and "Si può pubblicare solo una bozza." in html_of(response)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from peewee import IntegrityError
+from peewee import IntegrityError, ModelSelect
 
 from portal.areas import PhoneCall
 from portal.clock import to_utc, utcnow
@@ -333,7 +333,7 @@ def call_done(reg: Registration) -> None:
     Registration.update(call_reason="").where(Registration.id == reg.id).execute()
 
 
-def calls_query(site_ids: Sequence[int]):
+def calls_query(site_ids: Sequence[int]) -> ModelSelect:
     """Registrations whose person must be phoned (no e-mail), at these centres."""
     return (
         Registration.select(Registration, Event, Site)
@@ -347,7 +347,7 @@ def calls_query(site_ids: Sequence[int]):
 def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
     """The `people_to_phone` slot: promoted from the waitlist, or whose event was cancelled."""
     calls = []
-    for reg in calls_query(site_ids):
+    for reg in cast("list[Registration]", list(calls_query(site_ids))):
         event = reg.event
         if reg.call_reason == "promoted":
             reason = _("Ha un posto per «%(title)s» (dalla lista d'attesa)", title=event.title)

@@ -39,6 +39,7 @@ from .services import (
     sign_up,
     update_event,
 )
+from .views import render_event
 
 
 def managed_event_or_403(event_id):
@@ -307,7 +308,7 @@ def staff_publish(event_id):
         publish_event(event, whole_series=bool(request.form.get("all")))
     except Refusal as refusal:
         flash(refusal.message, "warning")
-        return redirect(url_for(".event_page", event_id=event.id), 303)
+        return render_event(event, status=refusal.status)
     flash(_("Evento pubblicato."), "success")
     return redirect(url_for(".event_page", event_id=event.id), 303)
 
