@@ -998,3 +998,13 @@ def test_publishing_what_is_not_a_draft_is_refused(client, auth, seed):
     auth.login(STAFF_FAENZA)
     response = client.post(f"/staff/events/{event.id}/publish")
     assert response.status_code == 400 and "Si può pubblicare solo una bozza." in html_of(response)
+
+
+def test_desk_registration_mail_is_not_in_the_staff_members_language(client, auth, seed):
+    event = make_event()
+    auth.login(STAFF_FAENZA)
+    client.post("/language", data={"lang": "en", "next": "/staff"})
+    url = f"/staff/events/{event.id}/registrations"
+    assert client.post(url, data={"name": "Rosa", "email": "rosa@example.org", "source": "phone"}).status_code == 303
+    mail = OutboxMessage.get(OutboxMessage.to_address == "rosa@example.org")
+    assert "iscrizione" in mail.subject and Registration.get(Registration.name == "Rosa").language == "it"

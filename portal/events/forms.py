@@ -227,6 +227,7 @@ class DeskRegistrationForm(GuestRegistrationForm):
     )
 
     def validate(self, extra_validators=None):
+        # Not the guest form's "e-mail or phone" rule: someone at the door may give neither.
         return FlaskForm.validate(self, extra_validators)
 
 

@@ -102,7 +102,9 @@ def register(
                 status="confirmed" if got_seat else "waitlist",
                 source=source,
                 added_by=added_by,
-                language=language or request_language(),
+                # At the desk the staff's own language says nothing about the person's.
+                language=language
+                or (current_app.config.get("BABEL_DEFAULT_LOCALE", "it") if desk else request_language()),
             )
     except IntegrityError as exc:  # the transaction rolled back: the seat was given back too
         message = _("Questa persona è già iscritta (o in lista d'attesa).") if desk else None
