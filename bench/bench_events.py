@@ -12,7 +12,7 @@ import statistics
 import sys
 import tempfile
 import time as clock
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -27,10 +27,11 @@ def main():
 
     from portal import create_app, demo
     from portal.cli import upgrade_database
+    from portal.clock import to_utc, today_local, utcnow
     from portal.db import database
+    from portal.events import series as series_rules
     from portal.events import services
-    from portal.events.models import Event, Registration, Series, local_today, to_utc
-    from portal.models import utcnow
+    from portal.events.models import Event, Registration, Series
 
     app = create_app(
         {
@@ -49,7 +50,7 @@ def main():
     rooms = list(core["rooms"].values())
     partners = list(core["partners"].values())
     categories = ["cultura", "sport", "formazione", "lavoro", "bambini", "anziani", "cibo", "salute", "sportelli"]
-    today = local_today()
+    today = today_local()
     started = clock.perf_counter()
     for i in range(200):
         room = rnd.choice(rooms)
@@ -67,12 +68,12 @@ def main():
             category=rnd.choice(categories),
             capacity=rnd.choice([None, 12, 20]),
         )
-        services.materialise(series, start_from=series.first_day)
+        series_rules.materialise(series, start_from=series.first_day)
     series_events = Event.select().count()
     rows = []
     now = utcnow()
     for i in range(5000 - series_events):
-        start = to_utc(datetime.combine(today + timedelta(days=rnd.randint(-200, 200)), time(rnd.randint(9, 20))))
+        start = to_utc(today + timedelta(days=rnd.randint(-200, 200)), time(rnd.randint(9, 20)))
         room = rnd.choice(rooms)
         rows.append(
             dict(
@@ -128,9 +129,9 @@ def main():
         ("feed /events.ics?site= (cold)", "/events.ics?site=visconti"),
         ("feed /events.atom", "/events.atom"),
         ("one event .ics", f"/events/{target.id}.ics"),
-        ("embed", "/embed/events?site=faenza"),
-        ("programme PDF (cold)", f"/programme/{month}.pdf"),
-        ("programme PDF (cached)", f"/programme/{month}.pdf"),
+        ("embed", "/events/embed?site=faenza"),
+        ("programme PDF (cold)", f"/events/programme/{month}.pdf"),
+        ("programme PDF (cached)", f"/events/programme/{month}.pdf"),
         ("flyer PDF (cold)", f"/events/{target.id}/flyer.pdf"),
     ]
     counter = {"n": 0}
@@ -153,10 +154,10 @@ def main():
             times.append((clock.perf_counter() - t0) * 1000)
             assert response.status_code == 200, (url, response.status_code)
         print(f"{label:40} {statistics.median(times):12.1f} {counter['n']:8d} {len(response.data):9d}")
-    etag = client.get(f"/programme/{month}.pdf").headers["ETag"]
+    etag = client.get(f"/events/programme/{month}.pdf").headers["ETag"]
     counter["n"] = 0
     t0 = clock.perf_counter()
-    response = client.get(f"/programme/{month}.pdf", headers={"If-None-Match": etag})
+    response = client.get(f"/events/programme/{month}.pdf", headers={"If-None-Match": etag})
     print(
         f"{'programme PDF revalidation (304)':40} {(clock.perf_counter() - t0) * 1000:12.1f} {counter['n']:8d} "
         f"{len(response.data):9d}"

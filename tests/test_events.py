@@ -11,16 +11,12 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from portal.events import services
-from portal.events.models import (
-    Event,
-    Registration,
-    Series,
-    occurrence_dates,
-    to_local,
-    to_utc,
-)
+from portal.clock import to_local, to_utc
+from portal.events import series as series_rules
+from portal.events import services, tokens
+from portal.events.models import Event, Registration, Series
 from portal.models import OutboxMessage, Site
+from portal.recurrence import occurrence_dates
 
 STAFF_FAENZA = "faenza@staff.binari.example"
 STAFF_ERLEMBALDO = "erlembaldo@staff.binari.example"
@@ -126,7 +122,7 @@ def test_series_keeps_wall_clock_time_across_daylight_saving(app, seed):
         site=seed["sites"]["faenza"],
         title="Yoga",
     )
-    created, _u, _r = services.materialise(series)
+    created, _u, _r = series_rules.materialise(series)
     assert created == 4
     events = list(Event.select().where(Event.series == series).order_by(Event.starts_at))
     assert [e.starts_at.hour for e in events] == [17, 17, 16, 16]
@@ -142,7 +138,7 @@ def test_series_keeps_wall_clock_time_across_daylight_saving(app, seed):
         site=seed["sites"]["faenza"],
         title="Sportello",
     )
-    services.materialise(autumn)
+    series_rules.materialise(autumn)
     hours = [e.starts_at.hour for e in Event.select().where(Event.series == autumn).order_by(Event.starts_at)]
     assert hours == [7, 8]
 
@@ -161,7 +157,7 @@ def test_staff_creates_series_with_skip_and_pause(client, auth, seed):
         pauses=f"{pause_from.strftime('%d/%m/%Y')} - {pause_to.strftime('%d/%m/%Y')}",
     )
     response = client.post("/staff/events/new", data=data)
-    assert response.status_code == 302, html_of(response)
+    assert response.status_code == 303, html_of(response)
     days = [to_local(e.starts_at).date() for e in Event.select().order_by(Event.starts_at)]
     assert len(days) == 5
     assert skip not in days and not any(pause_from <= d <= pause_to for d in days)
@@ -193,7 +189,7 @@ def test_change_whole_series_or_one_occurrence(client, auth, seed):
         start_time="17:00",
         end_time="21:00",
     )
-    assert client.post(f"/staff/events/{one.id}/edit", data=data).status_code == 302
+    assert client.post(f"/staff/events/{one.id}/edit", data=data).status_code == 303
     # Someone registers for the last date, which the series then drops.
     last = events[3]
     services.register(last.id, "Rosa", email="rosa@example.org")
@@ -201,7 +197,7 @@ def test_change_whole_series_or_one_occurrence(client, auth, seed):
         seed["sites"]["faenza"], day=first.isoformat(), freq="weekly", count="3", title="Scacchi per tutti"
     )
     response = client.post(f"/staff/events/series/{series.id}", data=data)
-    assert response.status_code == 302, html_of(response)
+    assert response.status_code == 303, html_of(response)
     titles = {e.id: (e.title, e.status) for e in Event.select()}
     assert titles[events[0].id] == ("Scacchi per tutti", "published")
     assert titles[one.id] == ("Scacchi: torneo", "published")  # detached: left alone
@@ -266,7 +262,7 @@ def test_poster_is_checked_reencoded_and_small(client, auth, seed):
     assert Event.select().count() == 0
     good = event_form(site, poster=(io.BytesIO(_png()), "p.png"), poster_alt="Due mani che impastano il pane")
     response = client.post("/staff/events/new", data=good, content_type="multipart/form-data")
-    assert response.status_code == 302
+    assert response.status_code == 303
     event = Event.get()
     image = client.get(f"/events/poster/{event.poster}.jpg")
     assert image.status_code == 200 and image.mimetype == "image/jpeg"
@@ -306,13 +302,13 @@ def test_duplicate_and_publish_draft(client, auth, seed):
     page = html_of(client.get(f"/staff/events/new?from={event.id}"))
     assert 'value="Tombolata"' in page
     data = event_form(seed["sites"]["faenza"], title="Tombolata", status="draft", duplicate_of=str(event.id))
-    assert client.post("/staff/events/new", data=data).status_code == 302
+    assert client.post("/staff/events/new", data=data).status_code == 303
     copy = Event.select().order_by(Event.id.desc()).first()
     assert copy.status == "draft" and copy.id != event.id
     auth.logout()
     assert client.get(f"/events/{copy.id}").status_code == 404  # drafts are not public
     auth.login(STAFF_FAENZA)
-    assert client.post(f"/staff/events/{copy.id}/publish").status_code == 302
+    assert client.post(f"/staff/events/{copy.id}/publish").status_code == 303
     assert Event.get_by_id(copy.id).status == "published"
 
 
@@ -328,7 +324,7 @@ def test_guest_registration_waitlist_and_promotion(client, seed):
     tokens = []
     for name, email, phone in people:
         response = client.post(f"/events/{event.id}/register", data={"name": name, "email": email, "phone": phone})
-        assert response.status_code == 302
+        assert response.status_code == 303
         tokens.append(response.headers["Location"].rsplit("/", 1)[1])
     regs = list(Registration.select().order_by(Registration.id))
     assert [r.status for r in regs] == ["confirmed", "confirmed", "waitlist", "waitlist"]
@@ -340,7 +336,7 @@ def test_guest_registration_waitlist_and_promotion(client, seed):
     # Karim (no e-mail) cancels through his signed link: Lucia, first in line, gets the seat and a mail.
     page = html_of(client.get(f"/events/registration/{tokens[1]}"))
     assert "Karim Mansour, hai un posto" in page
-    assert client.post(f"/events/registration/{tokens[1]}").status_code == 302
+    assert client.post(f"/events/registration/{tokens[1]}").status_code == 303
     statuses = {r.name: r.status for r in Registration.select()}
     assert statuses == {
         "Rosa Esposito": "confirmed",
@@ -371,7 +367,7 @@ def test_guest_registration_waitlist_and_promotion(client, seed):
 def test_guest_token_is_signed(client, seed):
     event = make_event()
     reg = services.register(event.id, "Rosa", email="rosa@example.org")
-    token = services.cancel_token(reg)
+    token = tokens.cancel_token(reg)
     assert client.get(f"/events/registration/{token}x").status_code == 404
     assert client.get("/events/registration/eyJyIjoxfQ.forged").status_code == 404
     assert client.get(f"/events/registration/{token}").status_code == 200
@@ -397,7 +393,7 @@ def test_guest_registration_bad_input(client, seed, data, message):
 def test_second_registration_by_same_person_is_refused(client, auth, seed):
     event = make_event(capacity=5)
     data = {"name": "Rosa", "email": "Rosa@Example.org"}
-    assert client.post(f"/events/{event.id}/register", data=data).status_code == 302
+    assert client.post(f"/events/{event.id}/register", data=data).status_code == 303
     response = client.post(f"/events/{event.id}/register", data={"name": "Rosa E.", "email": "rosa@example.org"})
     assert response.status_code == 422 and "già iscritta/o" in html_of(response)
     client.post(f"/events/{event.id}/register", data={"name": "Karim", "phone": "3337654321"})
@@ -405,7 +401,7 @@ def test_second_registration_by_same_person_is_refused(client, auth, seed):
     assert response.status_code == 422
     assert Event.get_by_id(event.id).taken == 2  # the refused attempts gave their seat back
     auth.login("maria@binari.example")
-    assert client.post(f"/events/{event.id}/register").status_code == 302
+    assert client.post(f"/events/{event.id}/register").status_code == 303
     assert client.post(f"/events/{event.id}/register").status_code == 422
     assert Registration.select().count() == 3
 
@@ -438,7 +434,7 @@ def test_member_registers_sees_it_and_cancels(client, auth, seed):
     assert "(posizione 1)" in html_of(client.get(f"/events/{event.id}"))
     auth.logout()
     auth.login("maria@binari.example")
-    assert client.post(f"/events/mine/{reg.id}/cancel").status_code == 302
+    assert client.post(f"/events/mine/{reg.id}/cancel").status_code == 303
     wei = Registration.get(Registration.user == seed["users"]["wei@binari.example"].id)
     assert wei.status == "confirmed"
     assert OutboxMessage.select().where(OutboxMessage.to_address == "wei@binari.example").count() == 2
@@ -450,16 +446,16 @@ def test_staff_desk_registrations_attendance_csv_and_signin_sheet(client, auth, 
     auth.login(STAFF_FAENZA)
     url = f"/staff/events/{event.id}/registrations"
     assert (
-        client.post(url, data={"name": "Giuseppe Russo", "phone": "3391234567", "source": "phone"}).status_code == 302
+        client.post(url, data={"name": "Giuseppe Russo", "phone": "3391234567", "source": "phone"}).status_code == 303
     )
-    assert client.post(url, data={"name": "Franca Costa", "source": "walkin"}).status_code == 302
+    assert client.post(url, data={"name": "Franca Costa", "source": "walkin"}).status_code == 303
     statuses = {r.name: (r.status, r.source) for r in Registration.select()}
     assert statuses["Giuseppe Russo"] == ("confirmed", "phone")
     assert statuses["Franca Costa"] == ("waitlist", "walkin")
     page = html_of(client.get(url))
     assert "Rosa Esposito" in page and "Franca Costa" in page
     rosa = Registration.get(Registration.name == "Rosa Esposito")
-    assert client.post(f"/staff/events/{event.id}/attendance", data={"present": [str(rosa.id)]}).status_code == 302
+    assert client.post(f"/staff/events/{event.id}/attendance", data={"present": [str(rosa.id)]}).status_code == 303
     assert Registration.get_by_id(rosa.id).attended is True
     assert Registration.get(Registration.name == "Giuseppe Russo").attended is False
     csv_text = client.get(f"/staff/events/{event.id}/registrations.csv").get_data(as_text=True)
@@ -496,7 +492,7 @@ def test_raising_capacity_promotes_the_waitlist(client, auth, seed):
     data = event_form(
         seed["sites"]["faenza"], title=event.title, capacity="2", day=to_local(event.starts_at).date().isoformat()
     )
-    assert client.post(f"/staff/events/{event.id}/edit", data=data).status_code == 302
+    assert client.post(f"/staff/events/{event.id}/edit", data=data).status_code == 303
     assert [r.status for r in Registration.select().order_by(Registration.id)] == ["confirmed", "confirmed", "waitlist"]
     data["capacity"] = "1"
     response = client.post(f"/staff/events/{event.id}/edit", data=data)
@@ -520,7 +516,7 @@ def test_proposal_moderation(client, auth, seed):
         "capacity": "",
     }
     assert client.post("/events/propose", data=dict(data, end_time="15:00")).status_code == 422
-    assert client.post("/events/propose", data=data).status_code == 302
+    assert client.post("/events/propose", data=data).status_code == 303
     proposal = Event.get()
     assert proposal.status == "pending"
     assert "Merenda in cortile" not in html_of(client.get("/events"))
@@ -686,7 +682,7 @@ def test_atom_feed_and_embed(client, seed):
     ns = {"a": "http://www.w3.org/2005/Atom"}
     titles = [e.find("a:title", ns).text for e in root.findall("a:entry", ns)]
     assert len(titles) == 1 and titles[0].startswith("Pane & <rose>")
-    embed = client.get("/embed/events?site=faenza")
+    embed = client.get("/events/embed?site=faenza")
     assert embed.status_code == 200
     assert "frame-ancestors *" in embed.headers["Content-Security-Policy"]
     body = html_of(embed)
@@ -733,21 +729,21 @@ def test_monthly_programme_pdf(client, seed):
     make_event("faenza", title="Distribuzione del sabato", days=days + 2)
     make_event("erlembaldo", title="Letture in biblioteca", days=days + 3)
     ym = first_next.strftime("%Y-%m")
-    response = client.get(f"/programme/{ym}.pdf")
+    response = client.get(f"/events/programme/{ym}.pdf")
     assert response.status_code == 200
     text = pdftotext(response.data)
     assert "Distribuzione del sabato" in text and "Letture in biblioteca" in text
-    one = pdftotext(client.get(f"/programme/{ym}.pdf?site=faenza").data)
+    one = pdftotext(client.get(f"/events/programme/{ym}.pdf?site=faenza").data)
     assert "Distribuzione del sabato" in one and "Letture in biblioteca" not in one
     etag = response.headers["ETag"]
-    assert client.get(f"/programme/{ym}.pdf", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(f"/events/programme/{ym}.pdf", headers={"If-None-Match": etag}).status_code == 304
     event = Event.get(Event.title == "Letture in biblioteca")
     event.description = "Nuovo testo"
     event.save()
-    assert client.get(f"/programme/{ym}.pdf", headers={"If-None-Match": etag}).status_code == 200
-    assert client.get("/programme/2026-99.pdf").status_code == 404
-    assert client.get("/programme/2090-01.pdf").status_code == 404  # far months: no costly PDF builds
-    assert client.get(f"/programme/{ym}.pdf?site=nowhere").status_code == 404
+    assert client.get(f"/events/programme/{ym}.pdf", headers={"If-None-Match": etag}).status_code == 200
+    assert client.get("/events/programme/2026-99.pdf").status_code == 404
+    assert client.get("/events/programme/2090-01.pdf").status_code == 404  # far months: no costly PDF builds
+    assert client.get(f"/events/programme/{ym}.pdf?site=nowhere").status_code == 404
 
 
 def test_english_interface(app, client, seed):
@@ -780,7 +776,7 @@ def test_series_capacity_never_below_seats_taken_and_closure_warning(client, aut
     for name in ("A", "B", "C"):
         services.register(event.id, name, email=f"{name}@example.org")
     data = event_form(seed["sites"]["faenza"], day=first.isoformat(), freq="weekly", count="3", capacity="1")
-    assert client.post(f"/staff/events/series/{series.id}", data=data).status_code == 302
+    assert client.post(f"/staff/events/series/{series.id}", data=data).status_code == 303
     assert Event.get_by_id(event.id).capacity == 2  # two people hold a seat
     data["capacity"] = "5"
     client.post(f"/staff/events/series/{series.id}", data=data)
@@ -831,7 +827,7 @@ def test_dates_typed_the_italian_way_are_accepted(client, auth, seed):
     auth.login(STAFF_FAENZA)
     day = date.today() + timedelta(days=9)
     response = client.post("/staff/events/new", data=event_form(seed["sites"]["faenza"], day=day.strftime("%d/%m/%Y")))
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert to_local(Event.get().starts_at).date() == day
 
 
@@ -874,3 +870,141 @@ def test_demo_calendar_loads_relative_to_today(app, client, seed):
     assert Event.select().where(Event.starts_at > datetime.utcnow()).count() > 50
     page = html_of(client.get("/events"))
     assert "Distribuzione dell" in page
+
+
+# --- the area contract: old addresses, capacity, language, phone list, privacy ----------------
+def test_old_addresses_redirect_permanently(client, seed):
+    old = client.get("/programme/2026-11.pdf?site=faenza")
+    assert old.status_code == 301
+    assert old.headers["Location"].endswith("/events/programme/2026-11.pdf?site=faenza")
+    old = client.get("/embed/events?site=faenza")
+    assert old.status_code == 301 and old.headers["Location"].endswith("/events/embed?site=faenza")
+
+
+def test_capacity_decrease_is_a_conditional_update(app, seed):
+    from portal.refusals import Refusal
+
+    event = make_event(capacity=5)
+    for name in ("Rosa", "Karim", "Jun"):
+        services.register(event.id, name, email=f"{name}@example.org")
+    stale = Event.get_by_id(event.id)
+    stale.taken = 0  # a copy read before the three registrations: the database decides
+    values = {name: getattr(stale, name) for name in Event.SHARED}
+    values.update(site=stale.site_id, room=None, partner=None, capacity=2)
+    local = to_local(stale.starts_at)
+    with app.test_request_context(), pytest.raises(Refusal) as refused:
+        services.update_event(stale, values, local.date(), local.time(), time(20), "published")
+    assert refused.value.field == "capacity" and refused.value.status == 422 and "3" in refused.value.message
+    assert Event.get_by_id(event.id).capacity == 5
+    with app.test_request_context(), pytest.raises(Refusal):
+        services.update_event(stale, dict(values, capacity=None), local.date(), local.time(), time(20), "published")
+    with app.test_request_context():
+        services.update_event(stale, dict(values, capacity=3), local.date(), local.time(), time(20), "published")
+    assert Event.get_by_id(event.id).capacity == 3 and Event.get_by_id(event.id).taken == 3
+
+
+def test_moderation_mails_speak_the_proposers_language(client, auth, seed, make_user):
+    proposer = make_user("John Smith", email="john@example.org", password="password123")
+    proposer.language = "en"
+    proposer.save()
+    event = make_event(status="pending", proposed_by=proposer, title="Tea party")
+    auth.login(STAFF_FAENZA)  # the staff member reads Italian
+    assert client.post(f"/staff/events/{event.id}/approve").status_code == 303
+    mail = OutboxMessage.select().where(OutboxMessage.to_address == "john@example.org").get()
+    assert "proposal" in mail.subject.lower() and "Tea party" in mail.body
+    other = make_event(status="pending", proposed_by=proposer, title="Card games")
+    client.post(f"/staff/events/{other.id}/reject", data={"message": "The room is taken."})
+    mail = (
+        OutboxMessage.select().where(OutboxMessage.to_address == "john@example.org").order_by(OutboxMessage.id.desc())
+    )
+    assert "The room is taken." in mail.first().body and "Thank you" in mail.first().body
+    assert client.post(f"/staff/events/{other.id}/reject", data={"message": "again"}).status_code == 400
+
+
+def test_people_to_phone_come_from_the_calls_column(app, client, auth, seed):
+    from portal import areas
+
+    event = make_event(capacity=1)
+    rosa = services.register(event.id, "Rosa", email="rosa@example.org")
+    services.register(event.id, "Jun Li", phone="+393471112222")
+    with app.test_request_context():
+        services.cancel_registration(rosa.id)
+        calls = [c for c in areas.people_to_phone([event.site_id]) if c.area == "events"]
+        assert [(c.name, c.phone) for c in calls] == [("Jun Li", "+393471112222")]
+        assert calls[0].link == f"/staff/events/{event.id}/registrations" and "Ginnastica dolce" in calls[0].reason
+        assert areas.people_to_phone([seed["sites"]["visconti"].id]) == []
+    auth.login(STAFF_FAENZA)
+    assert "Jun Li" in html_of(client.get("/staff/events/calls"))
+    jun = Registration.get(Registration.name == "Jun Li")
+    assert client.post(f"/staff/events/calls/{jun.id}/done").status_code == 303
+    with app.test_request_context():
+        assert [c for c in areas.people_to_phone([event.site_id]) if c.area == "events"] == []
+
+
+def test_account_deletion_erases_the_person_from_the_calendar(app, client, auth, seed, make_user):
+    from peewee import CharField, TextField
+
+    from portal.schema import all_models
+
+    name, email, phone = "Ottavia Brambillasca", "ottavia@example.org", "+393409876543"
+    person = make_user(name, email=email, phone=phone, password="password123")
+    full = make_event(capacity=1, title="Corso di maglia")
+    with app.test_request_context():
+        mine = services.sign_up(full, name, email=email, phone=phone, user=person.id)
+    waiting = services.register(full.id, "Rosa Esposito", email="rosa@example.org")
+    guest_by_mail = services.register(make_event(days=5, title="Cineforum").id, "Ottavia B.", email=email)
+    queue = make_event(days=6, capacity=1, title="Yoga")
+    services.register(queue.id, "Karim", email="karim@example.org")
+    by_phone = services.register(queue.id, "O. Brambillasca", phone=phone)
+    past = make_event(days=-20, title="Festa d'autunno")
+    Registration.create(event=past, user=person, name=name, email=email, phone=phone, status="confirmed", attended=True)
+    earlier = make_event(days=-40, title="Castagnata")
+    Registration.create(event=earlier, name=name, phone=phone, status="confirmed", call_reason="promoted")
+    pending = make_event(days=30, status="pending", proposed_by=person, title="Merenda", description="Porto la torta.")
+    done = make_event(days=-5, proposed_by=person, title="Torneo di scacchi", moderation_note="Grazie Ottavia!")
+
+    auth.login(email, "password123")
+    exported = client.get("/account/export.json").json["events"]
+    assert {"Corso di maglia", "Cineforum", "Yoga", "Festa d'autunno"} <= {
+        r["event"] for r in exported["registrations"]
+    }
+    assert {"Merenda", "Torneo di scacchi"} == {r["title"] for r in exported["proposals"]}
+    response = client.post("/account/delete", data={"delete-password": "password123", "delete-confirm": "y"})
+    assert response.status_code in (302, 303)
+
+    assert Registration.get_by_id(mine.id).status == "cancelled"
+    assert Registration.get_by_id(waiting.id).status == "confirmed"  # the freed seat went to the waitlist
+    assert Registration.get_by_id(guest_by_mail.id).status == "cancelled"
+    assert Registration.get_by_id(by_phone.id).status == "cancelled"
+    assert Event.get_by_id(full.id).taken == 1
+    assert Registration.select().where(Registration.event == past.id, Registration.attended == True).count() == 1  # noqa: E712
+    assert Event.get_by_id(pending.id).status == "rejected" and Event.get_by_id(pending.id).proposed_by_id is None
+    assert Event.get_by_id(done.id).status == "published" and Event.get_by_id(done.id).proposed_by_id is None
+    found = []
+    for model in all_models():
+        columns = [f for f in model._meta.sorted_fields if isinstance(f, (CharField, TextField))]
+        if not columns:
+            continue
+        for row in model.select(*columns).tuples():
+            for column, value in zip(columns, row, strict=True):
+                for needle in (name, "Brambillasca", email, phone, phone[3:]):
+                    if value and needle.lower() in str(value).lower():
+                        found.append((model.__name__, column.name, value))
+    assert not found
+
+
+def test_publishing_what_is_not_a_draft_is_refused(client, auth, seed):
+    event = make_event()
+    auth.login(STAFF_FAENZA)
+    response = client.post(f"/staff/events/{event.id}/publish")
+    assert response.status_code == 400 and "Si può pubblicare solo una bozza." in html_of(response)
+
+
+def test_desk_registration_mail_is_not_in_the_staff_members_language(client, auth, seed):
+    event = make_event()
+    auth.login(STAFF_FAENZA)
+    client.post("/language", data={"lang": "en", "next": "/staff"})
+    url = f"/staff/events/{event.id}/registrations"
+    assert client.post(url, data={"name": "Rosa", "email": "rosa@example.org", "source": "phone"}).status_code == 303
+    mail = OutboxMessage.get(OutboxMessage.to_address == "rosa@example.org")
+    assert "iscrizione" in mail.subject and Registration.get(Registration.name == "Rosa").language == "it"

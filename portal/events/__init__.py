@@ -25,7 +25,7 @@ def _setup(app):
 
 
 def init_app(app):
-    from . import demo, feeds, staff_views, views  # noqa: F401  (the modules register their routes on bp)
+    from . import demo, feeds, privacy, services, staff_views, views  # noqa: F401  (the modules register their routes on bp)
 
     register(
         app,
@@ -51,6 +51,10 @@ def init_app(app):
             account_links=[Link("events.my_registrations", _l("Le mie iscrizioni agli eventi"))],
             home_sections=[HomeSection("events/_home_section.html", _home_section)],
             demo=demo.load,
+            stores_personal_data=True,
+            export=privacy.export,
+            erase=privacy.erase,
+            people_to_phone=services.people_to_phone,
             setup=_setup,
         ),
     )

@@ -1,13 +1,15 @@
 """Demo calendar: a few weeks of believable activities in the three centres,
 relative to today so the demo always looks current."""
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
+from portal.clock import to_utc, today_local, utcnow
 from portal.db import database
-from portal.models import utcnow
 
-from .models import Event, Registration, Series, local_today, to_utc
-from .services import materialise, register
+from .models import Event, Registration, Series
+from .posters import save_poster
+from .series import materialise
+from .services import register
 
 
 def _next(weekday, from_day, weeks=0):
@@ -48,7 +50,7 @@ GUESTS = [
 
 def load(ctx):
     sites, partners, rooms, users = ctx["sites"], ctx["partners"], ctx["rooms"], ctx["users"]
-    today = local_today()
+    today = today_local()
     staff = users["coordinamento@staff.binari.example"]
     three_weeks_ago = today - timedelta(days=21)
     series_specs = [
@@ -210,7 +212,7 @@ def load(ctx):
 
         def one_off(days, hour, minute, hours, **fields):
             day = today + timedelta(days=days)
-            start = to_utc(datetime.combine(day, time(hour, minute)))
+            start = to_utc(day, time(hour, minute))
             return Event.create(
                 starts_at=start,
                 ends_at=start + timedelta(hours=hours),
@@ -360,8 +362,8 @@ def load(ctx):
             audience="famiglie",
             description="Vorrei organizzare una merenda in cortile: ognuno porta qualcosa di casa sua. "
             "Servono due tavoli e qualche sedia.",
-            starts_at=to_utc(datetime.combine(today + timedelta(days=16), time(16, 30))),
-            ends_at=to_utc(datetime.combine(today + timedelta(days=16), time(18, 30))),
+            starts_at=to_utc(today + timedelta(days=16), time(16, 30)),
+            ends_at=to_utc(today + timedelta(days=16), time(18, 30)),
             status="pending",
             proposed_by=users["maria@binari.example"],
         )
@@ -405,8 +407,6 @@ def _demo_poster():
     import io
 
     from PIL import Image, ImageDraw
-
-    from .services import save_poster
 
     image = Image.new("RGB", (1200, 800), (24, 44, 82))
     draw = ImageDraw.Draw(image)

@@ -1,20 +1,25 @@
 """Feeds and printed matter: iCalendar, Atom, the embeddable agenda, flyers and
 the monthly programme (PDF, cached and revalidated by ETag)."""
 
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 
-from flask import abort, make_response, render_template, request, url_for
-from flask_babel import format_date
+from flask import abort, make_response, redirect, render_template, request, url_for
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
+from playhouse.flask_utils import get_object_or_404
 
-from portal.models import Site, utcnow
+from portal.clock import month_bounds_utc, today_local, utcnow
+from portal.ics import CalendarEntry, calendar_bytes, calendar_response
+from portal.models import Site
 from portal.pdf import pdf_response, qr_data_uri, render_pdf
 from portal.rendering import render
 
 from . import bp
 from .forms import parse_month
-from .models import CATEGORIES, ROME, Event, local_today, month_bounds_utc
-from .services import cached_file, cached_pdf, events_etag, plain_description, poster_path
+from .markdown import plain_description
+from .models import CATEGORIES, Event
+from .posters import poster_path
+from .printouts import cached_file, cached_pdf, events_etag
 from .views import by_day
 
 FEED_DAYS_BACK = 30
@@ -43,8 +48,6 @@ def _feed_etag(kind, site, category):
     """From the ids and stamps of the feed's events (a narrow query): calendar
     apps poll feeds often, and most of the time nothing changed."""
     rows = _feed_query(site, category).select(Event.id, Event.updated_at).limit(FEED_LIMIT).tuples()
-    from flask_babel import get_locale
-
     return events_etag(kind, list(rows), extra=f"{site}|{category}|{get_locale()}|{utcnow().date()}")
 
 
@@ -56,57 +59,31 @@ def _valid_site(slug):
     return slug
 
 
-def ical_event(event):
-    """One VEVENT: Europe/Rome times, a link back, the description escaped by icalendar."""
-    from icalendar import Event as VEvent
-    from icalendar import vText
-
-    vevent = VEvent()
-    vevent.add("uid", f"event-{event.id}@binari")
-    vevent.add("dtstamp", event.updated_at.replace(tzinfo=UTC))
-    vevent.add("last-modified", event.updated_at.replace(tzinfo=UTC))
-    vevent.add("dtstart", event.starts_at.replace(tzinfo=UTC).astimezone(ROME))
-    vevent.add("dtend", event.ends_at.replace(tzinfo=UTC).astimezone(ROME))
-    vevent.add("summary", event.title)
+def calendar_entry(event):
+    """One event for `portal.ics`: a link back, the place, the organising partner."""
     link = url_for("events.event_page", event_id=event.id, _external=True)
-    text = plain_description(event.description)
-    vevent.add("description", f"{text}\n\n{link}" if text else link)
     place = f"{event.site.name}" + (f" – {event.room.name}" if event.room_id and event.room else "")
-    vevent.add("location", vText(f"{place}, {event.site.full_address}"))
-    vevent.add("geo", (event.site.latitude, event.site.longitude))
-    vevent.add("url", link)
-    vevent.add("categories", [str(CATEGORIES.get(event.category, event.category))])
-    vevent.add("status", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
+    organizer = None
     if event.partner_id and event.partner:
-        vevent.add(
-            "organizer", f"mailto:{event.site.email or 'info@binari.example'}", parameters={"CN": event.partner.name}
-        )
-    return vevent
+        organizer = (event.site.email or "info@binari.example", event.partner.name)
+    return CalendarEntry(
+        uid=f"event-{event.id}",
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        summary=event.title,
+        changed_at=event.updated_at,
+        description=plain_description(event.description),
+        location=f"{place}, {event.site.full_address}",
+        url=link,
+        cancelled=event.status == "cancelled",
+        categories=[str(CATEGORIES.get(event.category, event.category))],
+        geo=(event.site.latitude, event.site.longitude),
+        organizer=organizer,
+    )
 
 
-def ical_response(events, name, filename, body=None):
-    if body is not None:
-        response = make_response(body)
-        response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-        response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-        return response
-    from icalendar import Calendar
-
-    cal = Calendar()
-    cal.add("prodid", "-//Binari Kaleidoscopi Metropolitani//Calendario//IT")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", "Europe/Rome")
-    for event in events:
-        cal.add_component(ical_event(event))
-    cal.add_missing_timezones()
-    response = make_response(cal.to_ical())
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+def _calendar(events, name):
+    return calendar_bytes([calendar_entry(e) for e in events], name)
 
 
 @bp.route("/events.ics")
@@ -120,12 +97,8 @@ def ical_feed():
     if request.if_none_match and etag in request.if_none_match:
         response = make_response("", 304)
     else:
-        body = cached_file(
-            etag,
-            lambda: ical_response(_feed_events(site, category), _("Binari – eventi"), "binari-eventi.ics").get_data(),
-            "ics",
-        )
-        response = ical_response([], "", "binari-eventi.ics", body=body)
+        body = cached_file(etag, lambda: _calendar(_feed_events(site, category), _("Binari – eventi")), "ics")
+        response = calendar_response(body, "binari-eventi.ics")
     response.set_etag(etag)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
@@ -134,10 +107,8 @@ def ical_feed():
 @bp.route("/events/<int:event_id>.ics")
 def ical_one(event_id):
     """One event as iCalendar, for "add to calendar"."""
-    event = Event.public().where(Event.id == event_id).first()
-    if event is None:
-        abort(404)
-    return ical_response([event], event.title, f"evento-{event.id}.ics")
+    event = get_object_or_404(Event.public(), Event.id == event_id)
+    return calendar_response(_calendar([event], event.title), f"evento-{event.id}.ics", cache="public, max-age=300")
 
 
 @bp.route("/events.atom")
@@ -158,6 +129,12 @@ def atom_feed():
 
 
 @bp.route("/embed/events")
+def old_embed():
+    """The embeddable agenda's former address."""
+    return redirect(url_for(".embed", **request.args), 301)
+
+
+@bp.route("/events/embed")
 def embed():
     """A small agenda that partner web sites can show in an iframe (no script, no cookies needed)."""
     site = _valid_site(request.args.get("site"))
@@ -188,12 +165,8 @@ def _conditional_pdf(etag, build, filename):
 @bp.route("/events/<int:event_id>/flyer.pdf")
 def flyer(event_id):
     """An A4 poster (or ?format=a5 handout) for the notice board, with a QR code to the event."""
-    event = Event.public().where(Event.id == event_id).first()
-    if event is None:
-        abort(404)
+    event = get_object_or_404(Event.public(), Event.id == event_id)
     size = "a5" if request.args.get("format") == "a5" else "a4"
-    from flask_babel import get_locale
-
     lang = str(get_locale() or "it")
     etag = events_etag(
         f"flyer-{size}-{lang}",
@@ -219,6 +192,12 @@ def flyer(event_id):
 
 
 @bp.route("/programme/<ym>.pdf")
+def old_programme(ym):
+    """The monthly programme's former address."""
+    return redirect(url_for(".programme", ym=ym, **request.args), 301)
+
+
+@bp.route("/events/programme/<ym>.pdf")
 def programme(ym):
     """Every event of a month by day, A4, big type for notice boards (?site= for one centre)."""
     parsed = parse_month(ym)
@@ -226,7 +205,7 @@ def programme(ym):
         abort(404)
     year, month_no = parsed
     # PDFs are costly to build: only the months people can really want (two years either side).
-    today = local_today()
+    today = today_local()
     if abs((year - today.year) * 12 + month_no - today.month) > 24:
         abort(404)
     site_slug = _valid_site(request.args.get("site"))
@@ -238,8 +217,6 @@ def programme(ym):
     )
     if site:
         stamps = stamps.where(Event.site == site.id)
-    from flask_babel import get_locale
-
     lang = str(get_locale() or "it")
     # The centres' names and addresses are printed too: a change there is a new version.
     places = "|".join(f"{s.name};{s.full_address};{s.phone}" for s in Site.ordered())

@@ -13,20 +13,17 @@ from wtforms import (
     RadioField,
     SelectField,
     StringField,
-    TelField,
     TextAreaField,
     TimeField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from portal.validation import normalise_phone
+from portal.clock import today_local
+from portal.fields import PhoneField
+from portal.recurrence import MAX_OCCURRENCES, parse_dates, parse_periods
+from portal.text import strip
 
-from .models import AUDIENCES, CATEGORIES, FREQUENCIES, MAX_OCCURRENCES, local_today, parse_dates, parse_periods
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
-
+from .models import AUDIENCES, CATEGORIES, FREQUENCIES
 
 MAX = _l("Al massimo %(max)d caratteri.")
 
@@ -116,9 +113,9 @@ class EventForm(FlaskForm):
 
     def validate_day(self, field):
         # Only new events must be in the future; an edit may fix a past one's text.
-        if self.is_new and field.data and field.data < local_today():
+        if self.is_new and field.data and field.data < today_local():
             raise ValidationError(_l("La data è già passata."))
-        if field.data and field.data > local_today() + timedelta(days=3 * 366):
+        if field.data and field.data > today_local() + timedelta(days=3 * 366):
             raise ValidationError(_l("La data è troppo lontana."))
 
     def validate_price(self, field):
@@ -212,17 +209,9 @@ class GuestRegistrationForm(FlaskForm):
             Email(message=_l("Questo indirizzo e-mail non sembra valido."), check_deliverability=False),
         ],
     )
-    phone = TelField(_l("Cellulare"), filters=[strip], validators=[Optional(), Length(max=30, message=MAX)])
-
-    def validate_phone(self, field):
-        field.normalised = None
-        if field.data:
-            field.normalised = normalise_phone(field.data)
-            if not field.normalised:
-                raise ValidationError(_l("Questo numero di cellulare non sembra valido."))
+    phone = PhoneField(_l("Cellulare"), validators=[Optional(), Length(max=30, message=MAX)])
 
     def validate(self, extra_validators=None):
-        self.phone.normalised = None  # Optional() stops the chain before validate_phone when empty
         ok = super().validate(extra_validators)
         if not (self.email.data or self.phone.data):
             self.email.errors.append(_l("Scrivi un indirizzo e-mail oppure un numero di cellulare."))
@@ -238,7 +227,7 @@ class DeskRegistrationForm(GuestRegistrationForm):
     )
 
     def validate(self, extra_validators=None):
-        self.phone.normalised = None
+        # Not the guest form's "e-mail or phone" rule: someone at the door may give neither.
         return FlaskForm.validate(self, extra_validators)
 
 

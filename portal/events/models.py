@@ -10,12 +10,6 @@ transaction; a person holds at most one active registration per event
 (partial unique indexes on user, e-mail and phone).
 """
 
-import re
-import unicodedata
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
-from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 from flask_babel import lazy_gettext as _l
 from peewee import (
     JOIN,
@@ -32,10 +26,11 @@ from peewee import (
     fn,
 )
 
+from portal.clock import month_bounds_utc, to_local, utcnow
 from portal.db import BaseModel
-from portal.models import Partner, Room, Site, User, utcnow
-
-ROME = ZoneInfo("Europe/Rome")
+from portal.models import Partner, Room, Site, User
+from portal.recurrence import occurrence_dates, parse_dates, parse_periods
+from portal.text import slugify
 
 CATEGORIES = {
     "cultura": _l("Cultura e spettacolo"),
@@ -73,123 +68,6 @@ FREQUENCIES = {
 }
 # Public statuses: what the agenda and the feeds show.
 PUBLIC = ("published", "cancelled")
-
-
-# --- time helpers -------------------------------------------------------------
-def to_utc(local_naive):
-    """A Europe/Rome wall-clock datetime as the naive UTC we store."""
-    return local_naive.replace(tzinfo=ROME).astimezone(UTC).replace(tzinfo=None)
-
-
-def to_local(utc_naive):
-    """A stored naive UTC datetime as a naive Europe/Rome wall-clock datetime."""
-    return utc_naive.replace(tzinfo=UTC).astimezone(ROME).replace(tzinfo=None)
-
-
-def local_today():
-    return datetime.now(ROME).date()
-
-
-def month_bounds_utc(year, month):
-    """[start, end) of a Europe/Rome month, as naive UTC."""
-    start = date(year, month, 1)
-    end = date(year + (month == 12), month % 12 + 1, 1)
-    return to_utc(datetime.combine(start, time())), to_utc(datetime.combine(end, time()))
-
-
-def slugify(text):
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "evento"
-
-
-# --- recurrence -------------------------------------------------------------------
-def parse_dates(text):
-    """Dates typed one per line or comma-separated (dd/mm/yyyy or yyyy-mm-dd).
-
-    Returns (dates, bad_tokens)."""
-    found, bad = [], []
-    for token in re.split(r"[,;\n]+", text or ""):
-        token = token.strip()
-        if not token:
-            continue
-        day = _parse_one_date(token)
-        (found.append(day) if day else bad.append(token))
-    return sorted(set(found)), bad
-
-
-def _parse_one_date(token):
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(token, pattern).date()
-        except ValueError:
-            continue
-    return None
-
-
-def parse_periods(text):
-    """Pause periods "01/08/2027 - 31/08/2027", one per line. Returns (periods, bad)."""
-    periods, bad = [], []
-    for line in (text or "").splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        parts = re.split(r"\s+-\s+|\s*–\s*|\s+al\s+|\s*\.\.\s*", line)
-        if len(parts) != 2:
-            bad.append(line)
-            continue
-        first, last = _parse_one_date(parts[0].strip()), _parse_one_date(parts[1].strip())
-        if not first or not last or last < first:
-            bad.append(line)
-            continue
-        periods.append((first, last))
-    return periods, bad
-
-
-def format_dates(days):
-    return "\n".join(d.strftime("%d/%m/%Y") for d in days)
-
-
-def format_periods(periods):
-    return "\n".join(f"{a.strftime('%d/%m/%Y')} - {b.strftime('%d/%m/%Y')}" for a, b in periods)
-
-
-def nth_weekday_of(day):
-    """(n, weekday) of a date within its month: 1..4, or -1 for the last one."""
-    n = (day.day - 1) // 7 + 1
-    return (-1 if n == 5 else n), day.weekday()
-
-
-MAX_OCCURRENCES = 200
-
-
-def occurrence_dates(freq, first_day, until=None, count=None, skip=(), pauses=()):
-    """The dates of a series, computed with dateutil's rrule.
-
-    `count` counts the occurrences that really happen (skipped and paused dates
-    do not use it up); `until` is inclusive.
-    """
-    if freq == "weekly":
-        rule = dict(freq=WEEKLY, interval=1)
-    elif freq == "biweekly":
-        rule = dict(freq=WEEKLY, interval=2)
-    elif freq == "monthly":
-        n, wd = nth_weekday_of(first_day)
-        rule = dict(freq=MONTHLY, byweekday=weekday(wd)(n))
-    else:
-        return [first_day]
-    skip = set(skip)
-    limit_until = until or (first_day + timedelta(days=3 * 366))
-    dates = []
-    for moment in rrule(
-        dtstart=datetime.combine(first_day, time()), until=datetime.combine(limit_until, time()), **rule
-    ):
-        day = moment.date()
-        if day in skip or any(a <= day <= b for a, b in pauses):
-            continue
-        dates.append(day)
-        if (count and len(dates) >= count) or len(dates) >= MAX_OCCURRENCES:
-            break
-    return dates
 
 
 # --- models ------------------------------------------------------------------------
@@ -301,7 +179,7 @@ class Event(EventFields):
 
     @property
     def slug(self):
-        return slugify(self.title)
+        return slugify(self.title, fallback="evento")
 
     @property
     def seats_left(self):
@@ -331,10 +209,12 @@ class Event(EventFields):
 
     @property
     def local_start(self):
+        """The start in Milan (aware)."""
         return to_local(self.starts_at)
 
     @property
     def local_end(self):
+        """The end in Milan (aware)."""
         return to_local(self.ends_at)
 
     def accessibility(self):
@@ -443,10 +323,6 @@ class Registration(BaseModel):
         table_name = "event_registration"
         indexes = ((("event", "status"), False),)
 
-    @property
-    def contact(self):
-        return self.email or self.phone or ""
-
 
 # At most one active registration per person per event, decided by the database.
 _ACTIVE = SQL("status <> 'cancelled'")
@@ -487,6 +363,3 @@ def upcoming_for_home(limit=5):
         .order_by(Event.starts_at, Event.id)
         .limit(limit)
     )
-
-
-EVENT_MODELS = [Series, Event, Registration]

@@ -1,49 +1,93 @@
-"""What the calendar does, apart from the pages: seats and waitlist, series,
-posters, descriptions, signed links, notifications."""
+"""The calendar's rules: seats and waitlist, registrations, events and proposals,
+reminders and the forgetting of guests' contacts.
 
-import hashlib
-import re
-import secrets
-from datetime import datetime, timedelta
-from pathlib import Path
+Views validate a form, call ONE function here and render; a `Refusal` carries
+the message (in the asking person's language), the status and the field.
+Mail texts live in `notices`, series in `series`.
+"""
 
-import nh3
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date, time, timedelta
+from typing import Any, cast
+
 from flask import current_app, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeSerializer
-from markupsafe import Markup, escape
-from peewee import IntegrityError
+from peewee import IntegrityError, ModelSelect
 
+from portal.areas import PhoneCall
+from portal.clock import to_utc, utcnow
 from portal.db import database
-from portal.images import ImageUploadError, jpeg_within, new_key, open_upload, upload_dir
-from portal.mail import send_mail
-from portal.models import Site, utcnow
+from portal.models import Site, User, closed_days
+from portal.refusals import Refusal
 
-from .models import Event, Registration, to_utc
+from .models import Event, Registration
+from .notices import (
+    notify_cancelled,
+    notify_promoted,
+    notify_proposal_approved,
+    notify_proposal_rejected,
+    notify_registered,
+    notify_reminder,
+    request_language,
+)
 
 
-class AlreadyRegistered(Exception):
+class AlreadyRegistered(Refusal):
     """The person already holds a seat or a waitlist place for this event."""
 
+    def __init__(self, message: str | None = None, status: int = 422, field: str | None = None) -> None:
+        super().__init__(
+            message or _("Risulti già iscritta/o a questo evento (o in lista d'attesa) con questi dati."), status, field
+        )
 
-class RegistrationClosed(Exception):
+
+class RegistrationClosed(Refusal):
     """Cancelled, past, not published or without registration."""
+
+    def __init__(self, message: str | None = None, status: int = 422, field: str | None = None) -> None:
+        super().__init__(message or _("Le iscrizioni a questo evento sono chiuse."), status, field)
+
+
+def _closed_message(event: Event | None, desk: bool) -> str:
+    """Why nobody can register for `event` now, for a member/guest or for the staff's desk."""
+    if desk:
+        if event is not None and event.capacity is None:
+            return _("Questo evento non ha posti da prenotare: l'ingresso è libero.")
+        return _("Le iscrizioni sono chiuse: l'evento è annullato, passato o non pubblicato.")
+    if event is None:
+        return _("Le iscrizioni a questo evento sono chiuse.")
+    if event.is_cancelled:
+        return _("Questo evento è stato annullato: non ci si può più iscrivere.")
+    if event.capacity is None:
+        return _("Per questo evento non serve iscriversi: l'ingresso è libero.")
+    return _("Questo evento è già iniziato o passato: non ci si può più iscrivere.")
 
 
 # --- seats and waitlist -----------------------------------------------------------
-def register(event_id, name, email=None, phone=None, user=None, source="online", added_by=None, language=None):
+def register(
+    event_id: int,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    user: int | User | None = None,
+    source: str = "online",
+    added_by: int | User | None = None,
+    language: str | None = None,
+) -> Registration:
     """Give a seat if one is free, else a waitlist place. Returns the Registration.
 
     The seat is taken by a conditional UPDATE (taken + 1 <= capacity) whose row
     count decides, inside one transaction: two requests can never take the
     last seat twice. The partial unique indexes refuse a second registration.
     """
+    desk = added_by is not None
     try:
         with database().atomic():
             event = Event.get_or_none(Event.id == event_id)
             if event is None or event.capacity is None or event.status != "published" or event.starts_at <= utcnow():
-                raise RegistrationClosed()
+                raise RegistrationClosed(_closed_message(event, desk))
             got_seat = (
                 Event.update(taken=Event.taken + 1)
                 .where((Event.id == event_id) & (Event.status == "published") & (Event.taken + 1 <= Event.capacity))
@@ -58,13 +102,24 @@ def register(event_id, name, email=None, phone=None, user=None, source="online",
                 status="confirmed" if got_seat else "waitlist",
                 source=source,
                 added_by=added_by,
-                language=language or _request_language(),
+                # At the desk the staff's own language says nothing about the person's.
+                language=language
+                or (current_app.config.get("BABEL_DEFAULT_LOCALE", "it") if desk else request_language()),
             )
     except IntegrityError as exc:  # the transaction rolled back: the seat was given back too
-        raise AlreadyRegistered() from exc
+        message = _("Questa persona è già iscritta (o in lista d'attesa).") if desk else None
+        raise AlreadyRegistered(message) from exc
 
 
-def cancel_registration(registration_id):
+def sign_up(event: Event, name: str, email: str | None = None, phone: str | None = None, **kwargs: Any) -> Registration:
+    """Register a person (online, by phone or at the door) and send the confirmation mail."""
+    reg = register(event.id, name, email=email, phone=phone, **kwargs)
+    reg.event = event
+    notify_registered(reg)
+    return reg
+
+
+def cancel_registration(registration_id: int) -> tuple[Registration | None, Registration | None]:
     """Cancel a registration; a freed seat goes to the first on the waitlist.
 
     Returns (cancelled registration or None, promoted registration or None).
@@ -91,7 +146,7 @@ def cancel_registration(registration_id):
     return reg, promoted
 
 
-def promote_waitlist(event_id):
+def promote_waitlist(event_id: int) -> Registration | None:
     """Move the first person in line to a free seat (call inside a transaction)."""
     event = Event.get_by_id(event_id)
     if event.status != "published" or event.starts_at <= utcnow():
@@ -118,7 +173,7 @@ def promote_waitlist(event_id):
     return first
 
 
-def grow_capacity(event):
+def grow_capacity(event: Event) -> list[Registration]:
     """After staff raised the capacity, fill the new seats from the waitlist."""
     promoted = []
     with database().atomic():
@@ -132,86 +187,7 @@ def grow_capacity(event):
     return promoted
 
 
-def _event_words(event):
-    from flask_babel import format_datetime
-
-    when = format_datetime(event.starts_at, "EEEE d MMMM y, HH:mm")
-    return when, f"{event.site.name}, {event.site.full_address}"
-
-
-def _request_language():
-    from flask import has_request_context
-    from flask_babel import get_locale
-
-    return str(get_locale() or "it") if has_request_context() else "it"
-
-
-def _lang_of(reg):
-    """The account's language, else the one the person registered in."""
-    if reg.user_id and reg.user and reg.user.language:
-        return reg.user.language
-    return reg.language or "it"
-
-
-def notify_promoted(reg):
-    """Tell the person promoted from the waitlist: mail, or the staff's phone list."""
-    if not reg.email:
-        return
-    event = reg.event
-    with force_locale(_lang_of(reg)):
-        when, where = _event_words(event)
-        link = url_for("events.event_page", event_id=event.id, _external=True)
-        body = _(
-            "Ciao %(name)s,\n\nsi è liberato un posto: sei iscritta/o a «%(title)s», %(when)s, %(where)s.\n\n"
-            "Se non puoi più venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
-            "Evento: %(link)s\n\nBinari – Kaleidoscopi Metropolitani",
-            name=reg.name,
-            title=event.title,
-            when=when,
-            where=where,
-            cancel=cancel_link(reg),
-            link=link,
-        )
-        send_mail(
-            reg.email,
-            _("Binari: hai un posto per «%(title)s»", title=event.title),
-            body,
-            user=reg.user if reg.user_id else None,
-        )
-
-
-def notify_registered(reg):
-    """Confirmation mail with the cancellation link (only where there is an address)."""
-    if not reg.email:
-        return
-    event = reg.event
-    with force_locale(_lang_of(reg)):
-        when, where = _event_words(event)
-        if reg.status == "confirmed":
-            head = _("la tua iscrizione a «%(title)s» è confermata.", title=event.title)
-        else:
-            head = _(
-                "l'evento «%(title)s» è al completo: sei in lista d'attesa. Se si libera un posto ti scriviamo.",
-                title=event.title,
-            )
-        body = _(
-            "Ciao %(name)s,\n\n%(head)s\n\nQuando: %(when)s\nDove: %(where)s\n\n"
-            "Per annullare: %(cancel)s\n\nBinari – Kaleidoscopi Metropolitani",
-            name=reg.name,
-            head=head,
-            when=when,
-            where=where,
-            cancel=cancel_link(reg),
-        )
-        send_mail(
-            reg.email,
-            _("Binari: iscrizione a «%(title)s»", title=event.title),
-            body,
-            user=reg.user if reg.user_id else None,
-        )
-
-
-def cancel_event(event, reason):
+def cancel_event(event: Event, reason: str) -> list[Registration]:
     """Cancel an event and tell everyone registered (mail, or the phone list)."""
     with database().atomic():
         event.status = "cancelled"
@@ -224,34 +200,184 @@ def cancel_event(event, reason):
             (Registration.event == event.id) & (Registration.status != "cancelled") & Registration.email.is_null()
         ).execute()
     for reg in people:
-        if reg.email:
-            reg.event = event
-            with force_locale(_lang_of(reg)):
-                when, where = _event_words(event)
-                body = _(
-                    "Ciao %(name)s,\n\nci dispiace: l'evento «%(title)s» di %(when)s è annullato.\n%(reason)s\n\n"
-                    "Binari – Kaleidoscopi Metropolitani",
-                    name=reg.name,
-                    title=event.title,
-                    when=when,
-                    reason=reason,
-                )
-                send_mail(
-                    reg.email,
-                    _("Binari: «%(title)s» è annullato", title=event.title),
-                    body,
-                    user=reg.user if reg.user_id else None,
-                )
+        notify_cancelled(reg, event, reason)
     return people
+
+
+def mark_attendance(event: Event, present: Collection[int]) -> None:
+    """Who came (ids in `present`) and who did not, among the confirmed registrations."""
+    with database().atomic():
+        confirmed = [
+            r.id
+            for r in Registration.select(Registration.id).where(
+                (Registration.event == event.id) & (Registration.status == "confirmed")
+            )
+        ]
+        Registration.update(attended=True).where(Registration.id.in_([i for i in confirmed if i in present])).execute()
+        Registration.update(attended=False).where(
+            Registration.id.in_([i for i in confirmed if i not in present])
+        ).execute()
+
+
+# --- events and proposals --------------------------------------------------------
+def closed_dates(site: Site | int, days: Iterable[date]) -> list[date]:
+    """The given days on which the centre is closed (holidays or closures), in order."""
+    days = sorted(set(days))
+    if not days:
+        return []
+    site_id = site if isinstance(site, int) else site.id
+    closed = closed_days(site_id, days[0], days[-1])
+    return [d for d in days if d in closed]
+
+
+def create_event(values: dict[str, Any], day: date, start: time, end: time, status: str, user: User) -> Event:
+    """A single event from staff's form values (Milan wall-clock day and times)."""
+    with database().atomic():
+        return Event.create(
+            starts_at=to_utc(day, start),
+            ends_at=to_utc(day, end),
+            status=status,
+            created_by=user.id,
+            **values,
+        )
+
+
+def update_event(event: Event, values: dict[str, Any], day: date, start: time, end: time, status: str) -> Event:
+    """Edit one event (in a series, only this date: it is detached from the series).
+
+    The capacity changes by a conditional UPDATE, so it never drops below the
+    seats already taken, even when someone registers meanwhile; new seats go to
+    the waitlist.
+    """
+    old_capacity = event.capacity
+    capacity = values["capacity"]
+    with database().atomic():
+        if capacity is None:
+            changed = Event.update(capacity=None).where((Event.id == event.id) & (Event.taken == 0)).execute()
+        else:
+            changed = (
+                Event.update(capacity=capacity).where((Event.id == event.id) & (Event.taken <= capacity)).execute()
+            )
+        if changed != 1:
+            taken = Event.select(Event.taken).where(Event.id == event.id).scalar() or 0
+            if capacity is None:
+                message = _("Ci sono persone iscritte: annulla le iscrizioni prima di togliere i posti.")
+            else:
+                message = _("Ci sono già %(n)d iscritti: i posti non possono essere meno.", n=taken)
+            raise Refusal(message, field="capacity")
+        for key, value in values.items():
+            setattr(event, key if key not in ("site", "room", "partner") else f"{key}_id", value)
+        event.starts_at = to_utc(day, start)
+        event.ends_at = to_utc(day, end)
+        if event.status in ("published", "draft"):
+            event.status = status
+        if event.series_id:
+            event.detached = True
+        # taken and capacity change only by conditional UPDATEs: never write them back from here.
+        event.save(only=[f for f in Event._meta.sorted_fields if f.name not in ("taken", "capacity", "id")])
+    if (capacity or 0) > (old_capacity or 0):
+        grow_capacity(event)
+    return event
+
+
+def publish_event(event: Event, whole_series: bool = False) -> None:
+    """Publish a draft (or, for a series, every draft date of it)."""
+    if event.status != "draft":
+        raise Refusal(_("Si può pubblicare solo una bozza."), status=400)
+    with database().atomic():
+        if event.series_id and whole_series:
+            Event.update(status="published", updated_at=utcnow()).where(
+                (Event.series == event.series_id) & (Event.status == "draft")
+            ).execute()
+        else:
+            event.status = "published"
+            event.save()
+
+
+def propose_event(user: User, values: dict[str, Any], day: date, start: time, end: time) -> Event:
+    """A resident's or partner's proposal: pending until staff decide."""
+    with database().atomic():
+        return Event.create(
+            starts_at=to_utc(day, start),
+            ends_at=to_utc(day, end),
+            status="pending",
+            proposed_by=user.id,
+            **values,
+        )
+
+
+def _decide(event: Event, status: str, note: str) -> None:
+    changed = (
+        Event.update(status=status, moderation_note=note, updated_at=utcnow())
+        .where((Event.id == event.id) & (Event.status == "pending"))
+        .execute()
+    )
+    if changed != 1:
+        raise Refusal(_("Questa proposta è già stata decisa."), status=400)
+    event.status, event.moderation_note = status, note
+
+
+def approve_proposal(event: Event) -> None:
+    """Approve a proposal: it is published and the proposer told, in their language."""
+    _decide(event, "published", "")
+    notify_proposal_approved(event)
+
+
+def reject_proposal(event: Event, message: str) -> None:
+    """Reject a proposal; the message goes to the proposer, in their language."""
+    _decide(event, "rejected", message)
+    notify_proposal_rejected(event, message)
+
+
+# --- people to phone -------------------------------------------------------------------
+def call_done(reg: Registration) -> None:
+    """The person has been phoned: off the list."""
+    Registration.update(call_reason="").where(Registration.id == reg.id).execute()
+
+
+def calls_query(site_ids: Sequence[int]) -> ModelSelect:
+    """Registrations whose person must be phoned (no e-mail), at these centres."""
+    return (
+        Registration.select(Registration, Event, Site)
+        .join(Event)
+        .join(Site)
+        .where(Event.site.in_(list(site_ids)) & (Registration.call_reason != ""))
+        .order_by(Event.starts_at, Registration.id)
+    )
+
+
+def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
+    """The `people_to_phone` slot: promoted from the waitlist, or whose event was cancelled."""
+    calls = []
+    for reg in cast("list[Registration]", list(calls_query(site_ids))):
+        event = reg.event
+        if reg.call_reason == "promoted":
+            reason = _("Ha un posto per «%(title)s» (dalla lista d'attesa)", title=event.title)
+            since = reg.promoted_at
+        else:
+            reason = _("«%(title)s» è annullato", title=event.title)
+            since = event.updated_at
+        calls.append(
+            PhoneCall(
+                area="events",
+                site_id=event.site_id,
+                name=reg.name,
+                phone=reg.phone or "",
+                reason=reason,
+                link=url_for("events.staff_registrations", event_id=event.id),
+                since=since,
+            )
+        )
+    return calls
 
 
 # --- reminders the day before --------------------------------------------------------------
 REMIND_WITHIN = timedelta(hours=26)  # events starting within this window...
 REMIND_NOT_AFTER = timedelta(hours=2)  # ...but not about to start
-_last_reminder_run = {"at": None}
+_last_reminder_run: dict[str, Any] = {"at": None}
 
 
-def send_due_reminders(limit=10):
+def send_due_reminders(limit: int = 10) -> int:
     """E-mail a reminder to people with a seat at an event starting within a day.
 
     Each registration is claimed by a conditional UPDATE (reminded_at IS NULL), so
@@ -287,29 +413,12 @@ def send_due_reminders(limit=10):
         )
         if not claimed:
             continue
-        with force_locale(_lang_of(reg)):
-            when, where = _event_words(reg.event)
-            body = _(
-                "Ciao %(name)s,\n\nti ricordiamo «%(title)s»: %(when)s, %(where)s.\n\n"
-                "Se non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
-                "Binari – Kaleidoscopi Metropolitani",
-                name=reg.name,
-                title=reg.event.title,
-                when=when,
-                where=where,
-                cancel=cancel_link(reg),
-            )
-            send_mail(
-                reg.email,
-                _("Binari: promemoria per «%(title)s»", title=reg.event.title),
-                body,
-                user=reg.user if reg.user_id else None,
-            )
+        notify_reminder(reg)
         sent += 1
     return sent
 
 
-def maybe_send_reminders():
+def maybe_send_reminders() -> int:
     """Send due reminders at most every few minutes per process, from ordinary page
     views: reminders must not depend on someone having set up cron."""
     interval = current_app.config.get("EVENT_REMINDER_INTERVAL", 600)
@@ -324,7 +433,7 @@ def maybe_send_reminders():
 GUEST_DATA_DAYS = 180
 
 
-def purge_guest_contacts(days=GUEST_DATA_DAYS):
+def purge_guest_contacts(days: int = GUEST_DATA_DAYS) -> int:
     """Forget guests' names and contacts some months after their event.
 
     Counts and attendance stay (for the centres' reports); people with an account
@@ -341,211 +450,3 @@ def purge_guest_contacts(days=GUEST_DATA_DAYS):
         )
         .execute()
     )
-
-
-# --- signed cancellation links -----------------------------------------------------
-def _serializer():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="event-registration-cancel")
-
-
-def cancel_token(reg):
-    # The creation time makes the token specific to this registration row.
-    return _serializer().dumps({"r": reg.id, "t": reg.created_at.isoformat(timespec="seconds")})
-
-
-def cancel_link(reg):
-    return url_for("events.guest_cancel", token=cancel_token(reg), _external=True)
-
-
-def registration_from_token(token):
-    try:
-        data = _serializer().loads(token)
-    except BadSignature:
-        return None
-    reg = Registration.get_or_none(Registration.id == data.get("r"))
-    if reg is None or reg.created_at.isoformat(timespec="seconds") != data.get("t"):
-        return None
-    return reg
-
-
-# --- series -------------------------------------------------------------------------
-def materialise(series, start_from=None):
-    """Create or update the occurrences of a series from its rule.
-
-    Occurrences edited on their own (detached) keep their text and time; dates
-    that left the rule are deleted, or cancelled when people registered.
-    Returns (created, updated, removed).
-    """
-    start_from = start_from or (utcnow() - timedelta(days=1)).date()
-    wanted = [d for d in series.dates() if d >= start_from]
-    existing = {
-        e.occurrence_date: e
-        for e in Event.select().where((Event.series == series) & (Event.occurrence_date >= start_from))
-    }
-    counts = {e.id: 0 for e in existing.values()}
-    if existing:
-        for row in Registration.select(Registration.event, Registration.id).where(
-            Registration.event.in_(list(counts)) & (Registration.status != "cancelled")
-        ):
-            counts[row.event_id] += 1
-    created = updated = removed = 0
-    grown = []
-    now = utcnow()
-    shared = {name: getattr(series, name) for name in Event.SHARED}
-    shared = {k: (v.id if hasattr(v, "id") else v) for k, v in shared.items()}
-    with database().atomic():
-        new_rows = []
-        for day in wanted:
-            starts = to_utc(datetime.combine(day, series.start_time))
-            ends = to_utc(datetime.combine(day, series.end_time))
-            event = existing.pop(day, None)
-            if event is None:
-                new_rows.append(
-                    dict(
-                        shared,
-                        series=series.id,
-                        occurrence_date=day,
-                        starts_at=starts,
-                        ends_at=ends,
-                        status="published",
-                        created_at=now,
-                        updated_at=now,
-                        created_by=series.created_by_id,
-                    )
-                )
-                created += 1
-            elif not event.detached:
-                values = dict(shared, starts_at=starts, ends_at=ends, updated_at=now)
-                if event.status == "cancelled" and not event.cancel_reason:
-                    values["status"] = "published"
-                # Never fewer seats than people already holding one.
-                if event.taken and (values["capacity"] is None or values["capacity"] < event.taken):
-                    values["capacity"] = max(event.taken, event.capacity or 0)
-                Event.update(**values).where(Event.id == event.id).execute()
-                if (values["capacity"] or 0) > (event.capacity or 0):
-                    grown.append(event.id)
-                updated += 1
-        for batch in range(0, len(new_rows), 100):
-            Event.insert_many(new_rows[batch : batch + 100]).execute()
-        for event in existing.values():  # dates no longer in the rule
-            if counts.get(event.id):
-                if event.status != "cancelled":
-                    cancel_event(event, _("Questa data è stata tolta dal calendario dell'attività."))
-            else:
-                event.delete_instance()
-            removed += 1
-    for event_id in grown:  # more seats: the waiting lists move up
-        grow_capacity(Event.get_by_id(event_id))
-    return created, updated, removed
-
-
-# --- posters ---------------------------------------------------------------------
-MAX_UPLOAD = 5 * 1024 * 1024
-PHONE_BYTES = 60 * 1024
-BadImage = ImageUploadError  # the name the staff views catch
-
-
-def poster_dir():
-    return upload_dir("events")
-
-
-def save_poster(storage):
-    """Check, re-encode and resize an uploaded image; returns its stored key.
-
-    Two files: `<key>.jpg` for phones (≤ 60 KB) and `<key>-print.jpg` for flyers.
-    """
-    image = open_upload(storage, MAX_UPLOAD)
-    key = new_key()
-    folder = poster_dir()
-    printable = image.copy()
-    printable.thumbnail((1400, 1400))
-    printable.save(folder / f"{key}-print.jpg", "JPEG", quality=85, optimize=True)
-    (folder / f"{key}.jpg").write_bytes(jpeg_within(image, PHONE_BYTES))
-    return key
-
-
-def poster_path(key, printable=False):
-    if not re.fullmatch(r"[0-9a-f]{24}", key or ""):
-        return None
-    path = poster_dir() / (f"{key}-print.jpg" if printable else f"{key}.jpg")
-    return path if path.exists() else None
-
-
-# --- descriptions ------------------------------------------------------------------
-_URL = re.compile(r"(https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]])")
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
-
-
-def _inline(text):
-    html = str(escape(text))
-    html = _URL.sub(lambda m: f'<a href="{m.group(1)}" rel="nofollow noopener">{m.group(1)}</a>', html)
-    html = _BOLD.sub(r"<strong>\1</strong>", html)
-    return _ITALIC.sub(r"<em>\1</em>", html)
-
-
-def render_description(text):
-    """Plain text with a small Markdown subset: paragraphs, **bold**, *italic*,
-    "- " lists, bare links. Escaped first, then sanitised again with nh3."""
-    blocks = re.split(r"\n\s*\n", (text or "").replace("\r\n", "\n").strip())
-    parts = []
-    for block in blocks:
-        lines = [line.strip() for line in block.split("\n") if line.strip()]
-        if not lines:
-            continue
-        if all(line.startswith(("- ", "* ")) for line in lines):
-            parts.append("<ul>" + "".join(f"<li>{_inline(line[2:])}</li>" for line in lines) + "</ul>")
-        else:
-            parts.append("<p>" + "<br>".join(_inline(line) for line in lines) + "</p>")
-    html = nh3.clean(
-        "".join(parts),
-        tags={"p", "br", "a", "strong", "em", "ul", "li"},
-        attributes={"a": {"href"}},
-        url_schemes={"http", "https"},
-        link_rel="nofollow noopener",
-    )
-    return Markup(html)
-
-
-def plain_description(text):
-    """The description without markup, for feeds and PDFs."""
-    return _BOLD.sub(r"\1", text or "").strip()
-
-
-# --- PDF caching ------------------------------------------------------------------
-def events_etag(kind, rows, extra=""):
-    """An ETag from the events' ids and last-modified stamps (changes when any changes)."""
-    digest = hashlib.sha256(f"{kind}|{extra}".encode())
-    for event_id, updated in rows:
-        digest.update(f"{event_id}:{updated.isoformat() if updated else ''};".encode())
-    return digest.hexdigest()[:32]
-
-
-def cache_dir():
-    # Beside the uploads (instance/cache/events in production): per installation,
-    # and per test database in the tests.
-    path = Path(current_app.config["UPLOAD_DIR"]).parent / "cache" / "events"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def cached_file(etag, build, ext="pdf"):
-    """The document for `etag` from the disk cache, or built and stored (old ones pruned).
-
-    On disk, not in memory: every gunicorn worker shares it, and it survives restarts.
-    """
-    path = cache_dir() / f"{etag}.{ext}"
-    if path.exists():
-        return path.read_bytes()
-    data = build()
-    tmp = path.with_name(f"{etag}.{secrets.token_hex(4)}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    files = sorted(cache_dir().glob(f"*.{ext}"), key=lambda p: p.stat().st_mtime)
-    for old in files[:-200]:  # keep the cache small on a small VPS
-        old.unlink(missing_ok=True)
-    return data
-
-
-def cached_pdf(etag, build):
-    return cached_file(etag, build, "pdf")

@@ -4,60 +4,48 @@ sheet, CSV and the list of people to phone. Only for the centres one manages."""
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from portal.auth import staff_required
-from portal.db import database
-from portal.mail import send_mail
-from portal.models import Partner, Room, Site, utcnow
+from portal.auth import managed_site_ids, require_manage, staff_required
+from portal.clock import to_local, today_local, utcnow
+from portal.models import Partner, Room
 from portal.pdf import pdf_response, render_pdf
+from portal.refusals import Refusal
 from portal.rendering import render
 
 from . import bp
 from .forms import CancelEventForm, DeskRegistrationForm, EventForm, RejectForm
-from .models import (
-    STATUSES,
-    Event,
-    Registration,
-    Series,
-    format_dates,
-    format_periods,
-    local_today,
-    to_local,
-    to_utc,
-)
+from .models import STATUSES, Event, Registration, Series
+from .posters import BadImage, save_poster
+from .series import create_series, update_series
 from .services import (
-    AlreadyRegistered,
-    BadImage,
-    RegistrationClosed,
+    approve_proposal,
+    call_done,
+    calls_query,
     cancel_event,
     cancel_registration,
-    grow_capacity,
-    materialise,
+    closed_dates,
+    create_event,
+    mark_attendance,
     maybe_send_reminders,
-    notify_registered,
+    publish_event,
     purge_guest_contacts,
-    register,
-    save_poster,
+    reject_proposal,
+    sign_up,
+    update_event,
 )
+from .views import render_event
 
 
 def managed_event_or_403(event_id):
-    event = Event.with_place().where(Event.id == event_id).first()
-    if event is None:
-        abort(404)
-    if not current_user.can_manage(event.site_id):
-        abort(403)
+    event = get_object_or_404(Event.with_place(), Event.id == event_id)
+    require_manage(event.site_id)
     return event
-
-
-def managed_site_ids():
-    return [s.id for s in current_user.managed_sites()]
 
 
 @bp.route("/staff/events")
@@ -77,11 +65,11 @@ def staff_list():
         query = query.where(Event.ends_at >= utcnow()).order_by(Event.starts_at)
     events = list(query.limit(100))
     pending = Event.select().where(Event.site.in_(site_ids) & (Event.status == "pending")).count()
-    calls = Registration.select().join(Event).where(Event.site.in_(site_ids) & (Registration.call_reason != "")).count()
-    this_month = local_today().replace(day=1)
+    calls = calls_query(site_ids).count()
+    this_month = today_local().replace(day=1)
     months = [this_month, (this_month + timedelta(days=32)).replace(day=1)]
     return render(
-        "events/staff_list.html",
+        "events/staff/list.html",
         events=events,
         pending=pending,
         calls=calls,
@@ -169,13 +157,32 @@ def _validate(form, keep_poster=""):
     """Validate, check the site, store the poster; returns values or None (errors in the form)."""
     if not form.validate():
         return None
-    if not current_user.can_manage(form.site.data):
-        abort(403)
+    require_manage(form.site.data)
     try:
         return _values(form, keep_poster)
     except BadImage as exc:
         form.poster.errors = list(form.poster.errors) + [str(exc)]
         return None
+
+
+def _rule(form):
+    """The recurrence fields of a valid form, as `series` functions take them."""
+    return dict(
+        freq=form.freq.data,
+        day=form.day.data,
+        start=form.start_time.data,
+        end=form.end_time.data,
+        until=form.until.data,
+        count=form.count.data,
+        skip=form.parsed_skip,
+        pauses=form.parsed_pauses,
+    )
+
+
+def _refused(form, refusal):
+    """Put a refusal's message on its field (or on the form's first field)."""
+    field = getattr(form, refusal.field or "", None) or form.title
+    field.errors = list(field.errors) + [refusal.message]
 
 
 @bp.route("/staff/events/new", methods=["GET", "POST"])
@@ -192,72 +199,36 @@ def staff_new():
             form.day.data = None  # a duplicate needs its own date
             form.status.data = "draft"
             form.poster_alt.data = source.poster_alt
-        return render(
-            "events/staff_form.html",
-            form=form,
-            event=None,
-            series=None,
-            duplicate_of=request.args.get("from", type=int),
-        )
+        return render("events/staff/form.html", form=form, event=None, series=None, duplicate_of=source_id)
     values = _validate(form, keep_poster=_duplicate_poster())
     if values is None:
         return render(
-            "events/staff_form.html",
+            "events/staff/form.html",
             form=form,
             event=None,
             series=None,
             status=422,
             duplicate_of=request.form.get("duplicate_of", type=int),
         )
-    day, start, end = form.day.data, form.start_time.data, form.end_time.data
     if form.freq.data:
-        with database().atomic():
-            series = Series.create(
-                freq=form.freq.data,
-                first_day=day,
-                start_time=start,
-                end_time=end,
-                until=form.until.data,
-                count=form.count.data,
-                skip_dates=format_dates(form.parsed_skip),
-                pauses=format_periods(form.parsed_pauses),
-                created_by=current_user.id,
-                **values,
-            )
-            created, _u, _r = materialise(series, start_from=day)
-            if form.status.data == "draft":
-                Event.update(status="draft").where(Event.series == series).execute()
+        series, created = create_series(values, form.status.data, current_user, **_rule(form))
         if not created:
             flash(_("Attenzione: con queste regole la serie non ha nessuna data."), "warning")
         else:
             flash(_("Attività ricorrente creata: %(n)d date in calendario.", n=created), "success")
-            _warn_if_closed(series.site, series.dates())
-        return redirect(url_for(".staff_series", series_id=series.id))
-    with database().atomic():
-        event = Event.create(
-            starts_at=to_utc(datetime.combine(day, start)),
-            ends_at=to_utc(datetime.combine(day, end)),
-            status=form.status.data,
-            created_by=current_user.id,
-            **values,
-        )
-    flash(_("Evento salvato."), "success")
-    _warn_if_closed(event.site, [day])
-    return redirect(url_for(".event_page", event_id=event.id))
-
-
-def _warn_if_closed(site, days):
-    """Staff may well plan a party on a holiday, but should know the centre is closed."""
-    from portal.models import SiteClosure
-
-    closed = sorted(
-        {
-            c.date
-            for c in SiteClosure.select().where(
-                ((SiteClosure.site == site) | SiteClosure.site.is_null()) & SiteClosure.date.in_(list(days))
-            )
-        }
+            _warn_if_closed(series.site_id, series.dates())
+        return redirect(url_for(".staff_series", series_id=series.id), 303)
+    event = create_event(
+        values, form.day.data, form.start_time.data, form.end_time.data, form.status.data, current_user
     )
+    flash(_("Evento salvato."), "success")
+    _warn_if_closed(event.site_id, [form.day.data])
+    return redirect(url_for(".event_page", event_id=event.id), 303)
+
+
+def _warn_if_closed(site_id, days):
+    """Staff may well plan a party on a holiday, but should know the centre is closed."""
+    closed = closed_dates(site_id, days)
     if closed:
         flash(
             _(
@@ -286,32 +257,17 @@ def staff_edit(event_id):
     _choices(form)
     if request.method == "GET":
         _fill_from(form, event)
-        return render("events/staff_form.html", form=form, event=event, series=None)
+        return render("events/staff/form.html", form=form, event=event, series=None)
     values = _validate(form, keep_poster=event.poster)
     if values is None:
-        return render("events/staff_form.html", form=form, event=event, series=None, status=422)
-    old_capacity = event.capacity
-    if values["capacity"] is not None and values["capacity"] < event.taken:
-        form.capacity.errors = [_("Ci sono già %(n)d iscritti: i posti non possono essere meno.", n=event.taken)]
-        return render("events/staff_form.html", form=form, event=event, series=None, status=422)
-    if values["capacity"] is None and event.taken:
-        form.capacity.errors = [_("Ci sono persone iscritte: annulla le iscrizioni prima di togliere i posti.")]
-        return render("events/staff_form.html", form=form, event=event, series=None, status=422)
-    with database().atomic():
-        for key, value in values.items():
-            setattr(event, key if key not in ("site", "room", "partner") else f"{key}_id", value)
-        event.starts_at = to_utc(datetime.combine(form.day.data, form.start_time.data))
-        event.ends_at = to_utc(datetime.combine(form.day.data, form.end_time.data))
-        if event.status in ("published", "draft"):
-            event.status = form.status.data
-        if event.series_id:
-            event.detached = True
-        # taken is changed only by conditional UPDATEs: never write it back from here.
-        event.save(only=[f for f in Event._meta.sorted_fields if f.name not in ("taken", "id")])
-    if (event.capacity or 0) > (old_capacity or 0):
-        grow_capacity(event)
+        return render("events/staff/form.html", form=form, event=event, series=None, status=422)
+    try:
+        update_event(event, values, form.day.data, form.start_time.data, form.end_time.data, form.status.data)
+    except Refusal as refusal:
+        _refused(form, refusal)
+        return render("events/staff/form.html", form=form, event=event, series=None, status=refusal.status)
     flash(_("Evento aggiornato."), "success")
-    return redirect(url_for(".event_page", event_id=event.id))
+    return redirect(url_for(".event_page", event_id=event.id), 303)
 
 
 @bp.route("/staff/events/series/<int:series_id>", methods=["GET", "POST"])
@@ -319,34 +275,28 @@ def staff_edit(event_id):
 def staff_series(series_id):
     """Edit a whole series: every future date not changed on its own follows."""
     series = get_object_or_404(Series, Series.id == series_id)
-    if not current_user.can_manage(series.site_id):
-        abort(403)
+    require_manage(series.site_id)
     form = EventForm(is_new=False)
     _choices(form)
     occurrences = list(Event.select().where(Event.series == series).order_by(Event.starts_at))
     if request.method == "GET":
         _fill_from(form, series, series=series)
-        return render("events/staff_series.html", form=form, series=series, occurrences=occurrences)
+        return render("events/staff/series.html", form=form, series=series, occurrences=occurrences)
     values = _validate(form, keep_poster=series.poster)
     if values is None:
-        return render("events/staff_series.html", form=form, series=series, occurrences=occurrences, status=422)
-    if not form.freq.data:
-        form.freq.errors = [_("Una serie deve ripetersi: per una data sola modifica quell'evento.")]
-        return render("events/staff_series.html", form=form, series=series, occurrences=occurrences, status=422)
-    with database().atomic():
-        for key, value in values.items():
-            setattr(series, key if key not in ("site", "room", "partner") else f"{key}_id", value)
-        series.freq, series.first_day = form.freq.data, form.day.data
-        series.start_time, series.end_time = form.start_time.data, form.end_time.data
-        series.until, series.count = form.until.data, form.count.data
-        series.skip_dates, series.pauses = format_dates(form.parsed_skip), format_periods(form.parsed_pauses)
-        series.save()
-        created, updated, removed = materialise(series)
+        return render("events/staff/series.html", form=form, series=series, occurrences=occurrences, status=422)
+    try:
+        created, updated, removed = update_series(series, values, **_rule(form))
+    except Refusal as refusal:
+        _refused(form, refusal)
+        return render(
+            "events/staff/series.html", form=form, series=series, occurrences=occurrences, status=refusal.status
+        )
     flash(
         _("Serie aggiornata: %(c)d date nuove, %(u)d aggiornate, %(r)d tolte.", c=created, u=updated, r=removed),
         "success",
     )
-    return redirect(url_for(".staff_series", series_id=series.id))
+    return redirect(url_for(".staff_series", series_id=series.id), 303)
 
 
 @bp.route("/staff/events/<int:event_id>/publish", methods=["POST"])
@@ -354,18 +304,13 @@ def staff_series(series_id):
 def staff_publish(event_id):
     """Publish a draft (or, for a series, every draft date of it)."""
     event = managed_event_or_403(event_id)
-    if event.status != "draft":
-        abort(400)
-    with database().atomic():
-        if event.series_id and request.form.get("all"):
-            Event.update(status="published", updated_at=utcnow()).where(
-                (Event.series == event.series_id) & (Event.status == "draft")
-            ).execute()
-        else:
-            event.status = "published"
-            event.save()
+    try:
+        publish_event(event, whole_series=bool(request.form.get("all")))
+    except Refusal as refusal:
+        flash(refusal.message, "warning")
+        return render_event(event, status=refusal.status)
     flash(_("Evento pubblicato."), "success")
-    return redirect(url_for(".event_page", event_id=event.id))
+    return redirect(url_for(".event_page", event_id=event.id), 303)
 
 
 @bp.route("/staff/events/<int:event_id>/cancel", methods=["GET", "POST"])
@@ -375,11 +320,11 @@ def staff_cancel(event_id):
     event = managed_event_or_403(event_id)
     if event.status == "cancelled":
         flash(_("L'evento era già annullato."), "info")
-        return redirect(url_for(".event_page", event_id=event.id))
+        return redirect(url_for(".event_page", event_id=event.id), 303)
     form = CancelEventForm()
     if request.method == "POST":
         if not form.validate():
-            return render("events/staff_cancel.html", form=form, event=event, status=422)
+            return render("events/staff/cancel.html", form=form, event=event, status=422)
         people = cancel_event(event, form.reason.data)
         flash(
             _(
@@ -389,27 +334,31 @@ def staff_cancel(event_id):
             ),
             "success",
         )
-        return redirect(url_for(".staff_registrations", event_id=event.id))
-    return render("events/staff_cancel.html", form=form, event=event)
+        return redirect(url_for(".staff_registrations", event_id=event.id), 303)
+    return render("events/staff/cancel.html", form=form, event=event)
 
 
 # --- moderation -----------------------------------------------------------------------
-@bp.route("/staff/events/moderation")
-@staff_required
-def staff_moderation():
-    """Proposals from residents and partners, waiting for a decision."""
+def _render_moderation(reject_form=None, rejecting=None, status=200):
     proposals = list(
         Event.with_place()
         .where(Event.site.in_(managed_site_ids()) & (Event.status == "pending"))
         .order_by(Event.created_at)
     )
-    return render("events/staff_moderation.html", proposals=proposals, reject_form=RejectForm(formdata=None))
+    return render(
+        "events/staff/moderation.html",
+        proposals=proposals,
+        reject_form=reject_form or RejectForm(formdata=None),
+        rejecting=rejecting,
+        status=status,
+    )
 
 
-def _tell_proposer(event, subject, body):
-    proposer = event.proposed_by
-    if proposer is not None and proposer.email:
-        send_mail(proposer.email, subject, body, user=proposer)
+@bp.route("/staff/events/moderation")
+@staff_required
+def staff_moderation():
+    """Proposals from residents and partners, waiting for a decision."""
+    return _render_moderation()
 
 
 @bp.route("/staff/events/<int:event_id>/approve", methods=["POST"])
@@ -417,22 +366,13 @@ def _tell_proposer(event, subject, body):
 def staff_approve(event_id):
     """Approve a proposal: it is published."""
     event = managed_event_or_403(event_id)
-    if event.status != "pending":
-        abort(400)
-    event.status = "published"
-    event.moderation_note = ""
-    event.save()
-    _tell_proposer(
-        event,
-        _("Binari: la tua proposta è stata accolta"),
-        _(
-            "La proposta «%(title)s» è nel calendario: %(link)s",
-            title=event.title,
-            link=url_for(".event_page", event_id=event.id, _external=True),
-        ),
-    )
+    try:
+        approve_proposal(event)
+    except Refusal as refusal:
+        flash(refusal.message, "warning")
+        return _render_moderation(status=refusal.status)
     flash(_("Proposta approvata e pubblicata."), "success")
-    return redirect(url_for(".staff_moderation"))
+    return redirect(url_for(".staff_moderation"), 303)
 
 
 @bp.route("/staff/events/<int:event_id>/reject", methods=["POST"])
@@ -440,32 +380,16 @@ def staff_approve(event_id):
 def staff_reject(event_id):
     """Reject a proposal with a message to the proposer."""
     event = managed_event_or_403(event_id)
-    if event.status != "pending":
-        abort(400)
     form = RejectForm()
-    if not form.validate():
-        proposals = list(
-            Event.with_place()
-            .where(Event.site.in_(managed_site_ids()) & (Event.status == "pending"))
-            .order_by(Event.created_at)
-        )
-        return render(
-            "events/staff_moderation.html", proposals=proposals, reject_form=form, rejecting=event.id, status=422
-        )
-    event.status = "rejected"
-    event.moderation_note = form.message.data
-    event.save()
-    _tell_proposer(
-        event,
-        _("Binari: la tua proposta di evento"),
-        _(
-            "Grazie per la proposta «%(title)s». Questa volta non possiamo accoglierla:\n\n%(message)s",
-            title=event.title,
-            message=form.message.data,
-        ),
-    )
+    if event.status == "pending" and not form.validate():
+        return _render_moderation(reject_form=form, rejecting=event.id, status=422)
+    try:
+        reject_proposal(event, form.message.data)
+    except Refusal as refusal:
+        flash(refusal.message, "warning")
+        return _render_moderation(status=refusal.status)
     flash(_("Proposta respinta; il messaggio è arrivato a chi l'ha fatta."), "success")
-    return redirect(url_for(".staff_moderation"))
+    return redirect(url_for(".staff_moderation"), 303)
 
 
 # --- registrations ------------------------------------------------------------------
@@ -483,7 +407,7 @@ def _registrations(event):
 def _render_registrations(event, form=None, status=200, error=None):
     confirmed, waitlist, cancelled = _registrations(event)
     return render(
-        "events/staff_registrations.html",
+        "events/staff/registrations.html",
         event=event,
         confirmed=confirmed,
         waitlist=waitlist,
@@ -504,39 +428,24 @@ def staff_registrations(event_id):
     form = DeskRegistrationForm()
     if not form.validate():
         return _render_registrations(event, form=form, status=422)
-    if event.capacity is None:
-        return _render_registrations(
-            event, form=form, status=422, error=_("Questo evento non ha posti da prenotare: l'ingresso è libero.")
-        )
     try:
-        reg = register(
-            event.id,
+        reg = sign_up(
+            event,
             form.name.data,
             email=form.email.data,
-            phone=form.phone.normalised,
+            phone=form.phone.e164,
             source=form.source.data,
             added_by=current_user.id,
         )
-    except AlreadyRegistered:
-        return _render_registrations(
-            event, form=form, status=422, error=_("Questa persona è già iscritta (o in lista d'attesa).")
-        )
-    except RegistrationClosed:
-        return _render_registrations(
-            event,
-            form=form,
-            status=422,
-            error=_("Le iscrizioni sono chiuse: l'evento è annullato, passato o non pubblicato."),
-        )
-    reg.event = event
-    notify_registered(reg)
+    except Refusal as refusal:
+        return _render_registrations(event, form=form, status=refusal.status, error=refusal.message)
     flash(
         _("%(name)s è iscritta/o.", name=reg.name)
         if reg.status == "confirmed"
         else _("Posti esauriti: %(name)s è in lista d'attesa.", name=reg.name),
         "success",
     )
-    return redirect(url_for(".staff_registrations", event_id=event.id))
+    return redirect(url_for(".staff_registrations", event_id=event.id), 303)
 
 
 @bp.route("/staff/events/<int:event_id>/attendance", methods=["POST"])
@@ -544,20 +453,9 @@ def staff_registrations(event_id):
 def staff_attendance(event_id):
     """Mark who came (ticked) and who did not."""
     event = managed_event_or_403(event_id)
-    present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
-    with database().atomic():
-        confirmed = [
-            r.id
-            for r in Registration.select(Registration.id).where(
-                (Registration.event == event.id) & (Registration.status == "confirmed")
-            )
-        ]
-        Registration.update(attended=True).where(Registration.id.in_([i for i in confirmed if i in present])).execute()
-        Registration.update(attended=False).where(
-            Registration.id.in_([i for i in confirmed if i not in present])
-        ).execute()
+    mark_attendance(event, {int(v) for v in request.form.getlist("present") if v.isdigit()})
     flash(_("Presenze salvate."), "success")
-    return redirect(url_for(".staff_registrations", event_id=event.id))
+    return redirect(url_for(".staff_registrations", event_id=event.id), 303)
 
 
 @bp.route("/staff/events/registrations/<int:reg_id>/cancel", methods=["POST"])
@@ -571,7 +469,7 @@ def staff_cancel_registration(reg_id):
         flash(_("Iscrizione annullata; %(name)s passa dalla lista d'attesa.", name=promoted.name), "success")
     else:
         flash(_("Iscrizione annullata."), "success")
-    return redirect(url_for(".staff_registrations", event_id=reg.event_id))
+    return redirect(url_for(".staff_registrations", event_id=reg.event_id), 303)
 
 
 @bp.route("/staff/events/<int:event_id>/registrations.csv")
@@ -612,7 +510,7 @@ def staff_signin(event_id):
     event = managed_event_or_403(event_id)
     confirmed, _w, _c = _registrations(event)
     blanks = max(8, min(30, (event.capacity or 20) - len(confirmed) + 5))
-    data = render_pdf("events/signin.html", event=event, people=confirmed, blanks=range(blanks))
+    data = render_pdf("events/staff/signin.html", event=event, people=confirmed, blanks=range(blanks))
     return pdf_response(data, f"foglio-firme-{event.id}.pdf")
 
 
@@ -620,14 +518,7 @@ def staff_signin(event_id):
 @staff_required
 def staff_calls():
     """People without e-mail to phone: promoted from the waitlist, or whose event was cancelled."""
-    regs = list(
-        Registration.select(Registration, Event, Site)
-        .join(Event)
-        .join(Site)
-        .where(Event.site.in_(managed_site_ids()) & (Registration.call_reason != ""))
-        .order_by(Event.starts_at, Registration.id)
-    )
-    return render("events/staff_calls.html", regs=regs)
+    return render("events/staff/calls.html", regs=list(calls_query(managed_site_ids())))
 
 
 @bp.route("/staff/events/calls/<int:reg_id>/done", methods=["POST"])
@@ -636,6 +527,6 @@ def staff_call_done(reg_id):
     """The person has been phoned."""
     reg = get_object_or_404(Registration, Registration.id == reg_id)
     managed_event_or_403(reg.event_id)
-    Registration.update(call_reason="").where(Registration.id == reg.id).execute()
+    call_done(reg)
     flash(_("Segnato come chiamato."), "success")
-    return redirect(url_for(".staff_calls"))
+    return redirect(url_for(".staff_calls"), 303)

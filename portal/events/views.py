@@ -1,31 +1,27 @@
 """Public calendar pages: agenda, month view, archive, event page, registration,
 guest cancellation, my registrations, proposals."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from itertools import groupby
+from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from playhouse.flask_utils import get_object_or_404
 
-from portal.db import database
-from portal.models import Partner, Site, utcnow
-from portal.rendering import render
+from portal.clock import local_date, local_day_bounds, today_local, utcnow
+from portal.models import Partner, Site
+from portal.refusals import Refusal
+from portal.rendering import render, wants_fragment
 
 from . import bp
 from .forms import GuestRegistrationForm, ProposalForm, parse_month
-from .models import AUDIENCES, CATEGORIES, Event, Registration, local_today, to_local, to_utc
-from .services import (
-    AlreadyRegistered,
-    RegistrationClosed,
-    cancel_registration,
-    cancel_token,
-    maybe_send_reminders,
-    notify_registered,
-    poster_path,
-    register,
-    registration_from_token,
-)
+from .markdown import render_description
+from .models import AUDIENCES, CATEGORIES, Event, Registration
+from .posters import poster_path
+from .services import cancel_registration, maybe_send_reminders, propose_event, sign_up
+from .tokens import cancel_token, registration_from_token
 
 PAGE_SIZE = 20
 
@@ -63,8 +59,6 @@ def agenda():
     filters = agenda_filters()
     page = page_number()
     query = Event.upcoming(**{k: v for k, v in filters.items() if v})
-    from portal.rendering import wants_fragment
-
     more_request = wants_fragment() and request.headers.get("HX-Target", "").startswith("more")
     # Without JavaScript, ?page=3 shows pages 1-3 (the URL stays shareable);
     # the htmx "more" button fetches page 3 alone and appends it.
@@ -83,7 +77,7 @@ def agenda():
         categories=CATEGORIES,
         audiences=AUDIENCES,
         more_url=url_for(".agenda", page=page + 1, **active),
-        today=local_today(),
+        today=today_local(),
         site_args={"site": filters["site"]} if filters["site"] else {},
         feed_args={k: filters[k] for k in ("site", "category") if filters[k]},
     )
@@ -111,7 +105,7 @@ def month(ym):
     stamps = Event.in_month(year, month_no, site=site or None).select(Event.starts_at)
     counts = {}
     for row in stamps.tuples():
-        day = to_local(row[0]).date()
+        day = local_date(row[0])
         counts[day] = counts.get(day, 0) + 1
     chosen = None
     try:
@@ -119,10 +113,10 @@ def month(ym):
     except ValueError:
         pass
     if chosen is None or not first <= chosen < next_first:
-        today = local_today()
+        today = today_local()
         chosen = today if first <= today < next_first else (min(counts) if counts else first)
-    start = to_utc(datetime.combine(chosen, datetime.min.time()))
-    query = Event.public().where((Event.starts_at >= start) & (Event.starts_at < start + timedelta(days=1)))
+    start, end = local_day_bounds(chosen)
+    query = Event.public().where((Event.starts_at >= start) & (Event.starts_at < end))
     if site:
         query = query.where(Site.slug == site)
     events = list(query.order_by(Event.starts_at, Event.id))
@@ -143,7 +137,7 @@ def month(ym):
         site=site,
         site_args=args,
         sites=list(Site.ordered()),
-        today=local_today(),
+        today=today_local(),
         total=sum(counts.values()),
         prev_url=url_for(".month", ym=prev_first.strftime("%Y-%m"), **args),
         next_url=url_for(".month", ym=next_first.strftime("%Y-%m"), **args),
@@ -154,7 +148,7 @@ def month(ym):
 @bp.route("/events/archive")
 def archive():
     """Past events: one link per month (the last two years)."""
-    today = local_today()
+    today = today_local()
     months, cursor = [], today.replace(day=1)
     for _i in range(24):
         cursor = (cursor - timedelta(days=1)).replace(day=1)
@@ -164,9 +158,7 @@ def archive():
 
 def visible_event_or_404(event_id):
     """A public event, or a draft/proposal its managers and proposer may preview."""
-    event = Event.with_place().where(Event.id == event_id).first()
-    if event is None:
-        abort(404)
+    event = get_object_or_404(Event.with_place(), Event.id == event_id)
     if event.status not in ("published", "cancelled"):
         allowed = current_user.is_authenticated and (
             current_user.can_manage(event.site_id) or event.proposed_by_id == current_user.id
@@ -185,8 +177,6 @@ def my_registration(event):
 
 
 def google_calendar_url(event):
-    from urllib.parse import urlencode
-
     fmt = "%Y%m%dT%H%M%SZ"
     params = {
         "action": "TEMPLATE",
@@ -200,8 +190,6 @@ def google_calendar_url(event):
 
 
 def render_event(event, form=None, status=200, error=None):
-    from .services import render_description
-
     waiting = None
     mine = my_registration(event)
     if mine is not None and mine.status == "waitlist":
@@ -250,35 +238,18 @@ def register_view(event_id):
         form = GuestRegistrationForm()
         if not form.validate():
             return render_event(event, form=form, status=422)
-        person = dict(name=form.name.data, email=form.email.data, phone=form.phone.normalised)
-    if not event.registration_open:
-        if event.is_cancelled:
-            message = _("Questo evento è stato annullato: non ci si può più iscrivere.")
-        elif event.capacity is None:
-            message = _("Per questo evento non serve iscriversi: l'ingresso è libero.")
-        else:
-            message = _("Questo evento è già iniziato o passato: non ci si può più iscrivere.")
-        return render_event(event, form=form, status=422, error=message)
+        person = dict(name=form.name.data, email=form.email.data, phone=form.phone.e164)
     try:
-        reg = register(event.id, **person)
-    except AlreadyRegistered:
-        return render_event(
-            event,
-            form=form,
-            status=422,
-            error=_("Risulti già iscritta/o a questo evento (o in lista d'attesa) con questi dati."),
-        )
-    except RegistrationClosed:
-        return render_event(event, form=form, status=422, error=_("Le iscrizioni a questo evento sono chiuse."))
-    reg.event = event
-    notify_registered(reg)
+        reg = sign_up(event, **person)
+    except Refusal as refusal:
+        return render_event(event, form=form, status=refusal.status, error=refusal.message)
     if reg.status == "confirmed":
         flash(_("Fatto: hai un posto. Ti aspettiamo!"), "success")
     else:
         flash(_("L'evento è al completo: sei in lista d'attesa. Se si libera un posto ti avvisiamo."), "info")
     if current_user.is_authenticated:
-        return redirect(url_for(".event_page", event_id=event.id, slug=event.slug))
-    return redirect(url_for(".guest_cancel", token=cancel_token(reg)))
+        return redirect(url_for(".event_page", event_id=event.id, slug=event.slug), 303)
+    return redirect(url_for(".guest_cancel", token=cancel_token(reg)), 303)
 
 
 @bp.route("/events/registration/<token>", methods=["GET", "POST"])
@@ -292,7 +263,7 @@ def guest_cancel(token):
         if reg.status != "cancelled":
             cancel_registration(reg.id)
             flash(_("Iscrizione annullata. Grazie di averci avvisato: il posto passa a un'altra persona."), "success")
-        return redirect(url_for(".guest_cancel", token=token))
+        return redirect(url_for(".guest_cancel", token=token), 303)
     return render("events/registration.html", reg=reg, event=event, token=token)
 
 
@@ -335,16 +306,12 @@ def my_registrations():
 @login_required
 def my_cancel(reg_id):
     """Cancel one of my registrations (someone else's: 404)."""
-    reg = Registration.get_or_none((Registration.id == reg_id) & (Registration.user == current_user.id))
-    if reg is None:
-        abort(404)
+    reg = get_object_or_404(Registration, (Registration.id == reg_id) & (Registration.user == current_user.id))
     cancel_registration(reg.id)
     flash(_("Iscrizione annullata."), "success")
-    return redirect(
-        request.form.get("back") == "event"
-        and url_for(".event_page", event_id=reg.event_id)
-        or url_for(".my_registrations")
-    )
+    if request.form.get("back") == "event":
+        return redirect(url_for(".event_page", event_id=reg.event_id), 303)
+    return redirect(url_for(".my_registrations"), 303)
 
 
 def _proposal_choices(form):
@@ -363,10 +330,9 @@ def propose():
     if request.method == "POST":
         if not form.validate():
             return render("events/propose.html", form=form, status=422)
-        starts = to_utc(datetime.combine(form.day.data, form.start_time.data))
-        ends = to_utc(datetime.combine(form.day.data, form.end_time.data))
-        with database().atomic():
-            Event.create(
+        propose_event(
+            current_user,
+            dict(
                 site=form.site.data,
                 partner=form.partner.data or None,
                 title=form.title.data,
@@ -374,11 +340,11 @@ def propose():
                 category=form.category.data,
                 audience=form.audience.data,
                 capacity=form.capacity.data,
-                starts_at=starts,
-                ends_at=ends,
-                status="pending",
-                proposed_by=current_user.id,
-            )
+            ),
+            form.day.data,
+            form.start_time.data,
+            form.end_time.data,
+        )
         flash(_("Grazie! La proposta è arrivata al personale del centro: ti diremo se viene accolta."), "success")
-        return redirect(url_for(".my_registrations"))
+        return redirect(url_for(".my_registrations"), 303)
     return render("events/propose.html", form=form)

@@ -1,0 +1,154 @@
+"""The calendar's mail texts. Each goes out in the recipient's language."""
+
+from __future__ import annotations
+
+from flask import has_request_context, url_for
+from flask_babel import force_locale, format_datetime, get_locale
+from flask_babel import gettext as _
+
+from portal.mail import send_mail
+
+from .models import Event, Registration
+from .tokens import cancel_link
+
+
+def request_language() -> str:
+    """The language of the person making the request (Italian outside a request)."""
+    return str(get_locale() or "it") if has_request_context() else "it"
+
+
+def language_of(reg: Registration) -> str:
+    """The account's language, else the one the person registered in."""
+    if reg.user_id and reg.user and reg.user.language:
+        return reg.user.language
+    return reg.language or "it"
+
+
+def _event_words(event: Event) -> tuple[str, str]:
+    when = format_datetime(event.starts_at, "EEEE d MMMM y, HH:mm")
+    return when, f"{event.site.name}, {event.site.full_address}"
+
+
+def _send(reg: Registration, subject: str, body: str) -> None:
+    send_mail(reg.email, subject, body, user=reg.user if reg.user_id else None)
+
+
+def notify_promoted(reg: Registration) -> None:
+    """Tell the person promoted from the waitlist (people without e-mail are on the phone list)."""
+    if not reg.email:
+        return
+    event = reg.event
+    with force_locale(language_of(reg)):
+        when, where = _event_words(event)
+        link = url_for("events.event_page", event_id=event.id, _external=True)
+        body = _(
+            "Ciao %(name)s,\n\nsi è liberato un posto: sei iscritta/o a «%(title)s», %(when)s, %(where)s.\n\n"
+            "Se non puoi più venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
+            "Evento: %(link)s\n\nBinari – Kaleidoscopi Metropolitani",
+            name=reg.name,
+            title=event.title,
+            when=when,
+            where=where,
+            cancel=cancel_link(reg),
+            link=link,
+        )
+        _send(reg, _("Binari: hai un posto per «%(title)s»", title=event.title), body)
+
+
+def notify_registered(reg: Registration) -> None:
+    """Confirmation mail with the cancellation link (only where there is an address)."""
+    if not reg.email:
+        return
+    event = reg.event
+    with force_locale(language_of(reg)):
+        when, where = _event_words(event)
+        if reg.status == "confirmed":
+            head = _("la tua iscrizione a «%(title)s» è confermata.", title=event.title)
+        else:
+            head = _(
+                "l'evento «%(title)s» è al completo: sei in lista d'attesa. Se si libera un posto ti scriviamo.",
+                title=event.title,
+            )
+        body = _(
+            "Ciao %(name)s,\n\n%(head)s\n\nQuando: %(when)s\nDove: %(where)s\n\n"
+            "Per annullare: %(cancel)s\n\nBinari – Kaleidoscopi Metropolitani",
+            name=reg.name,
+            head=head,
+            when=when,
+            where=where,
+            cancel=cancel_link(reg),
+        )
+        _send(reg, _("Binari: iscrizione a «%(title)s»", title=event.title), body)
+
+
+def notify_cancelled(reg: Registration, event: Event, reason: str) -> None:
+    """The event is cancelled: tell a registered person who has an address."""
+    if not reg.email:
+        return
+    with force_locale(language_of(reg)):
+        when, _where = _event_words(event)
+        body = _(
+            "Ciao %(name)s,\n\nci dispiace: l'evento «%(title)s» di %(when)s è annullato.\n%(reason)s\n\n"
+            "Binari – Kaleidoscopi Metropolitani",
+            name=reg.name,
+            title=event.title,
+            when=when,
+            reason=reason,
+        )
+        _send(reg, _("Binari: «%(title)s» è annullato", title=event.title), body)
+
+
+def notify_reminder(reg: Registration) -> None:
+    """The reminder the day before, with the cancellation link."""
+    with force_locale(language_of(reg)):
+        when, where = _event_words(reg.event)
+        body = _(
+            "Ciao %(name)s,\n\nti ricordiamo «%(title)s»: %(when)s, %(where)s.\n\n"
+            "Se non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
+            "Binari – Kaleidoscopi Metropolitani",
+            name=reg.name,
+            title=reg.event.title,
+            when=when,
+            where=where,
+            cancel=cancel_link(reg),
+        )
+        _send(reg, _("Binari: promemoria per «%(title)s»", title=reg.event.title), body)
+
+
+def _tell_proposer(event: Event, subject_and_body) -> None:
+    proposer = event.proposed_by
+    if proposer is None or not proposer.email:
+        return
+    with force_locale(proposer.language or "it"):
+        subject, body = subject_and_body()
+        send_mail(proposer.email, subject, body, user=proposer)
+
+
+def notify_proposal_approved(event: Event) -> None:
+    """Tell the proposer (in their language) that the proposal is in the calendar."""
+    _tell_proposer(
+        event,
+        lambda: (
+            _("Binari: la tua proposta è stata accolta"),
+            _(
+                "La proposta «%(title)s» è nel calendario: %(link)s",
+                title=event.title,
+                link=url_for("events.event_page", event_id=event.id, _external=True),
+            ),
+        ),
+    )
+
+
+def notify_proposal_rejected(event: Event, message: str) -> None:
+    """Tell the proposer (in their language) why the proposal was not accepted."""
+    _tell_proposer(
+        event,
+        lambda: (
+            _("Binari: la tua proposta di evento"),
+            _(
+                "Grazie per la proposta «%(title)s». Questa volta non possiamo accoglierla:\n\n%(message)s",
+                title=event.title,
+                message=message,
+            ),
+        ),
+    )

@@ -1,0 +1,49 @@
+"""The disk cache of printed matter (flyers, monthly programmes) and feeds, keyed by ETag."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app
+
+
+def events_etag(kind: str, rows: Iterable[tuple[int, datetime | None]], extra: str = "") -> str:
+    """An ETag from the events' ids and last-modified stamps (changes when any changes)."""
+    digest = hashlib.sha256(f"{kind}|{extra}".encode())
+    for event_id, updated in rows:
+        digest.update(f"{event_id}:{updated.isoformat() if updated else ''};".encode())
+    return digest.hexdigest()[:32]
+
+
+def cache_dir() -> Path:
+    # Beside the uploads (instance/cache/events in production): per installation,
+    # and per test database in the tests.
+    path = Path(current_app.config["UPLOAD_DIR"]).parent / "cache" / "events"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cached_file(etag: str, build: Callable[[], bytes], ext: str = "pdf") -> bytes:
+    """The document for `etag` from the disk cache, or built and stored (old ones pruned).
+
+    On disk, not in memory: every gunicorn worker shares it, and it survives restarts.
+    """
+    path = cache_dir() / f"{etag}.{ext}"
+    if path.exists():
+        return path.read_bytes()
+    data = build()
+    tmp = path.with_name(f"{etag}.{secrets.token_hex(4)}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    files = sorted(cache_dir().glob(f"*.{ext}"), key=lambda p: p.stat().st_mtime)
+    for old in files[:-200]:  # keep the cache small on a small VPS
+        old.unlink(missing_ok=True)
+    return data
+
+
+def cached_pdf(etag: str, build: Callable[[], bytes]) -> bytes:
+    return cached_file(etag, build, "pdf")

@@ -1,0 +1,164 @@
+"""Recurring activities: a `Series` holds the rule, its dates are materialised as
+`Event` rows (see `models`). Creating or editing a series (re)generates them."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+
+from portal.clock import to_utc, utcnow
+from portal.db import database
+from portal.models import User
+from portal.recurrence import format_dates, format_periods
+from portal.refusals import Refusal
+
+from .models import Event, Registration, Series
+from .services import cancel_event, grow_capacity
+
+
+def materialise(series: Series, start_from: date | None = None) -> tuple[int, int, int]:
+    """Create or update the occurrences of a series from its rule.
+
+    Occurrences edited on their own (detached) keep their text and time; dates
+    that left the rule are deleted, or cancelled when people registered.
+    Returns (created, updated, removed).
+    """
+    start_from = start_from or (utcnow() - timedelta(days=1)).date()
+    wanted = [d for d in series.dates() if d >= start_from]
+    existing = {
+        e.occurrence_date: e
+        for e in Event.select().where((Event.series == series) & (Event.occurrence_date >= start_from))
+    }
+    counts = {e.id: 0 for e in existing.values()}
+    if existing:
+        for row in Registration.select(Registration.event, Registration.id).where(
+            Registration.event.in_(list(counts)) & (Registration.status != "cancelled")
+        ):
+            counts[row.event_id] += 1
+    created = updated = removed = 0
+    grown = []
+    now = utcnow()
+    shared = {name: getattr(series, name) for name in Event.SHARED}
+    shared = {k: (v.id if hasattr(v, "id") else v) for k, v in shared.items()}
+    with database().atomic():
+        new_rows = []
+        for day in wanted:
+            starts = to_utc(day, series.start_time)
+            ends = to_utc(day, series.end_time)
+            event = existing.pop(day, None)
+            if event is None:
+                new_rows.append(
+                    dict(
+                        shared,
+                        series=series.id,
+                        occurrence_date=day,
+                        starts_at=starts,
+                        ends_at=ends,
+                        status="published",
+                        created_at=now,
+                        updated_at=now,
+                        created_by=series.created_by_id,
+                    )
+                )
+                created += 1
+            elif not event.detached:
+                values = dict(shared, starts_at=starts, ends_at=ends, updated_at=now)
+                if event.status == "cancelled" and not event.cancel_reason:
+                    values["status"] = "published"
+                # Never fewer seats than people already holding one.
+                if event.taken and (values["capacity"] is None or values["capacity"] < event.taken):
+                    values["capacity"] = max(event.taken, event.capacity or 0)
+                Event.update(**values).where(Event.id == event.id).execute()
+                if (values["capacity"] or 0) > (event.capacity or 0):
+                    grown.append(event.id)
+                updated += 1
+        for batch in range(0, len(new_rows), 100):
+            Event.insert_many(new_rows[batch : batch + 100]).execute()
+        for event in existing.values():  # dates no longer in the rule
+            if counts.get(event.id):
+                if event.status != "cancelled":
+                    cancel_event(event, _("Questa data è stata tolta dal calendario dell'attività."))
+            else:
+                event.delete_instance()
+            removed += 1
+    for event_id in grown:  # more seats: the waiting lists move up
+        grow_capacity(Event.get_by_id(event_id))
+    return created, updated, removed
+
+
+def _rule(
+    freq: str,
+    day: date,
+    start: time,
+    end: time,
+    until: date | None,
+    count: int | None,
+    skip: list[date],
+    pauses: list[tuple[date, date]],
+) -> dict[str, Any]:
+    return dict(
+        freq=freq,
+        first_day=day,
+        start_time=start,
+        end_time=end,
+        until=until,
+        count=count,
+        skip_dates=format_dates(skip),
+        pauses=format_periods(pauses),
+    )
+
+
+def create_series(
+    values: dict[str, Any],
+    status: str,
+    user: User,
+    *,
+    freq: str,
+    day: date,
+    start: time,
+    end: time,
+    until: date | None = None,
+    count: int | None = None,
+    skip: list[date] | None = None,
+    pauses: list[tuple[date, date]] | None = None,
+) -> tuple[Series, int]:
+    """A recurring activity and its dates (all drafts when `status` is "draft").
+
+    Returns (series, number of dates created)."""
+    with database().atomic():
+        series = Series.create(
+            created_by=user.id, **_rule(freq, day, start, end, until, count, skip or [], pauses or []), **values
+        )
+        created, _updated, _removed = materialise(series, start_from=day)
+        if status == "draft":
+            Event.update(status="draft").where(Event.series == series).execute()
+    return series, created
+
+
+def update_series(
+    series: Series,
+    values: dict[str, Any],
+    *,
+    freq: str,
+    day: date,
+    start: time,
+    end: time,
+    until: date | None = None,
+    count: int | None = None,
+    skip: list[date] | None = None,
+    pauses: list[tuple[date, date]] | None = None,
+) -> tuple[int, int, int]:
+    """Change a whole series: every future date not changed on its own follows.
+
+    Returns (created, updated, removed)."""
+    if not freq:
+        raise Refusal(_("Una serie deve ripetersi: per una data sola modifica quell'evento."), field="freq")
+    with database().atomic():
+        for key, value in values.items():
+            setattr(series, key if key not in ("site", "room", "partner") else f"{key}_id", value)
+        for key, value in _rule(freq, day, start, end, until, count, skip or [], pauses or []).items():
+            setattr(series, key, value)
+        series.save()
+        return materialise(series)

@@ -1,0 +1,32 @@
+"""Signed links that let a guest (no account) see and cancel their registration."""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from .models import Registration
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="event-registration-cancel")
+
+
+def cancel_token(reg: Registration) -> str:
+    # The creation time makes the token specific to this registration row.
+    return _serializer().dumps({"r": reg.id, "t": reg.created_at.isoformat(timespec="seconds")})
+
+
+def cancel_link(reg: Registration) -> str:
+    return url_for("events.guest_cancel", token=cancel_token(reg), _external=True)
+
+
+def registration_from_token(token: str) -> Registration | None:
+    try:
+        data = _serializer().loads(token)
+    except BadSignature:
+        return None
+    reg = Registration.get_or_none(Registration.id == data.get("r"))
+    if reg is None or reg.created_at.isoformat(timespec="seconds") != data.get("t"):
+        return None
+    return reg
