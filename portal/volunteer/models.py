@@ -25,8 +25,9 @@ from peewee import (
     fn,
 )
 
+from portal.clock import utcnow
 from portal.db import BaseModel, database
-from portal.models import Site, User, utcnow
+from portal.models import Site, User
 
 ACTIVE, WAITLIST, CANCELLED = "active", "waitlist", "cancelled"
 
@@ -82,6 +83,7 @@ class Shift(BaseModel):
     series = CharField(max_length=32, default="", index=True)  # shifts created together by a rule
     cancelled_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
+    changed_at = DateTimeField(null=True)  # last change of time, place, places or cancellation
 
     class Meta:
         table_name = "vol_shift"
@@ -97,6 +99,10 @@ class Shift(BaseModel):
     @property
     def has_started(self):
         return self.starts_at <= utcnow()
+
+    @property
+    def last_change(self):
+        return self.changed_at or self.created_at
 
     @property
     def minutes(self):
