@@ -730,3 +730,133 @@ def test_export_and_erase_for_account_deletion(app, client, auth, vol):
     old = Signup.get(Signup.shift == past.id)
     assert old.user_id is None and old.name == "—" and old.email == "" and old.minutes_served == 180
     assert not Profile.select().where(Profile.user == maria.id).exists()
+
+
+# --- the area contract: old addresses, calendar, people to phone, account deletion ---------------------
+def test_old_staff_addresses_redirect_permanently(client, coordinator):
+    """The coordinators' pages moved from /volunteer/manage to /staff/volunteer: 301 for pages that
+    are only read, 308 for those that take POST (a form posted to the old address still works)."""
+    shift = coordinator.shift
+    response = client.get("/volunteer/manage")
+    assert response.status_code == 301 and response.headers["Location"] == "/staff/volunteer"
+    response = client.get("/volunteer/manage/directory?site=faenza&skill=haccp")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/staff/volunteer/directory?site=faenza&skill=haccp"
+    response = client.get(f"/volunteer/manage/shifts/{shift.id}/roster.csv")
+    assert (
+        response.status_code == 301 and response.headers["Location"] == f"/staff/volunteer/shifts/{shift.id}/roster.csv"
+    )
+    response = client.get(f"/volunteer/manage/opportunities/{coordinator.opp.id}")
+    assert response.status_code == 308  # the page's form posts to it
+    assert response.headers["Location"] == f"/staff/volunteer/opportunities/{coordinator.opp.id}"
+    response = client.post(f"/volunteer/manage/shifts/{shift.id}/cancel", data={"message": "Pioggia"})
+    assert response.status_code == 308 and response.headers["Location"] == f"/staff/volunteer/shifts/{shift.id}/cancel"
+    response = client.post(
+        f"/volunteer/manage/shifts/{shift.id}/cancel", data={"message": "Pioggia"}, follow_redirects=True
+    )
+    assert response.status_code == 200 and fresh(shift).cancelled_at is not None
+    assert client.get("/staff/volunteer").status_code == 200
+
+
+def test_calendar_feed_uses_the_desk_kit(app, client, auth, vol, frozen_clock):
+    """Stable UIDs from BASE_URL's host, Europe/Rome with a VTIMEZONE, DTSTAMP = the last change:
+    the same feed fetched twice is the same bytes, and a changed shift gets a new DTSTAMP."""
+    from portal.models import User
+    from portal.volunteer.models import Profile
+
+    app.config["BASE_URL"] = "https://binari.example.org"
+    auth.login()
+    client.post(f"/volunteer/shifts/{vol.shift.id}", data={"party": "1"})
+    maria = User.get(User.email == "maria@binari.example")
+    token = Profile.for_user(maria.id).feed_token
+    signup = signups(vol.shift)[0]
+    first = client.get(f"/volunteer/feed/{token}.ics").get_data(as_text=True)
+    assert f"UID:vol-signup-{signup.id}@binari.example.org" in first
+    assert "BEGIN:VTIMEZONE" in first and "TZID=Europe/Rome" in first
+    assert client.get(f"/volunteer/feed/{token}.ics").get_data(as_text=True) == first
+    frozen_clock.shift(timedelta(minutes=5))
+    auth.logout()
+    auth.login("faenza@staff.binari.example")
+    response = client.post(f"/staff/volunteer/shifts/{vol.shift.id}/edit", data=_edit_data(vol.shift, capacity="5"))
+    assert response.status_code == 303
+    later = client.get(f"/volunteer/feed/{token}.ics").get_data(as_text=True)
+    stamp = re.compile(r"DTSTAMP:(\S+)")
+    assert stamp.search(later).group(1) > stamp.search(first).group(1)
+
+
+def test_people_to_phone_slot_lists_notices_with_who_and_when(app, client, coordinator):
+    from portal.areas import get_area
+    from portal.volunteer import services
+    from portal.volunteer.models import Notice
+
+    services.sign_up(coordinator.shift, name="Solo Telefono", phone="+393331111111")
+    client.post(
+        f"/staff/volunteer/shifts/{coordinator.shift.id}/message", data={"subject": "Guanti", "body": "Portateli."}
+    )
+    area = get_area("volunteer", app)
+    calls = area.people_to_phone([coordinator.site.id])
+    assert [(c.name, c.phone, c.reason, c.done_at) for c in calls] == [
+        ("Solo Telefono", "+393331111111", "Guanti", None)
+    ]
+    assert calls[0].link == f"/staff/volunteer/shifts/{coordinator.shift.id}" and calls[0].area == "volunteer"
+    assert area.people_to_phone([coordinator.site.id + 100]) == []
+    notice = Notice.get(Notice.name == "Solo Telefono")
+    assert client.post(f"/staff/volunteer/calls/{notice.id}/done").status_code == 303
+    (call,) = area.people_to_phone([coordinator.site.id])
+    assert call.done_at is not None and call.done_by == "Marco Ferri"
+
+
+def test_account_deletion_leaves_no_trace_of_the_volunteer(app, client, auth, vol, make_user):
+    """Every kind of row for one person, then POST /account/delete: coming places go to the waitlist,
+    past hours stay anonymous, and no text column of any table holds the name, e-mail or phone."""
+    from peewee import CharField, TextField
+
+    from portal.schema import all_models
+    from portal.volunteer import services
+    from portal.volunteer.models import Notice, Profile, Signup
+
+    name, email, phone = "Zaira Quintavalle", "zaira.q@example.org", "+393389876543"
+    zaira = make_user(name, email=email, phone=phone, password="password123")
+    Profile.create(user=zaira, skills=",cooking,", notes="Zaira Quintavalle, chiamatemi al 338 987 6543")
+    full = vol.make_shift(capacity=1)
+    other = vol.make_shift(hours_ahead=96)
+    past = vol.make_shift(hours_ahead=-30)
+    with app.test_request_context():
+        services.sign_up(full, user=zaira, companions="la sorella di Zaira Quintavalle")
+        services.sign_up(full, name="In attesa", email="attesa@example.org", waitlist_ok=True)
+        # as a guest with the same phone, and a notice to phone her about that shift
+        services.sign_up(other, name="Zaira Q.", phone=phone)
+        services.message_shift(other, "Cambio", "Si parte alle 9.", include_waitlist=False)
+    Signup.create(
+        shift=past,
+        user=zaira,
+        name=name,
+        email=email,
+        attended=True,
+        minutes_served=180,
+        key_user=zaira.id,
+        confirmed=True,
+    )
+    Signup.create(shift=past, name="Z. Quintavalle", email=email, attended=True, minutes_served=180, confirmed=True)
+    assert Notice.select().where(Notice.phone == phone).count() == 1
+    auth.login(email, "password123")
+    data = client.get("/account/export.json").json["volunteer"]
+    assert set(data) == {"profile", "shifts", "calls"}
+    assert data["profile"][0]["skills"] == ["cooking"] and len(data["shifts"]) == 4 and len(data["calls"]) == 1
+    response = client.post("/account/delete", data={"delete-password": "password123", "delete-confirm": "y"})
+    assert response.status_code in (302, 303)
+    # the freed place went to the first in line; the guest sign-up was cancelled too
+    assert [s.name for s in signups(full, "active")] == ["In attesa"]
+    assert fresh(other).taken == 0
+    served = Signup.select().where((Signup.shift == past.id) & (Signup.minutes_served == 180))
+    assert served.count() == 2 and all(s.name == "—" and s.user_id is None for s in served)
+    assert not Profile.select().where(Profile.user == zaira.id).exists()
+    needles = ["Quintavalle", email, phone, "3389876543", "338 987 6543"]
+    found = []
+    for model in all_models():
+        for field in model._meta.sorted_fields:
+            if isinstance(field, (CharField, TextField)):
+                for needle in needles:
+                    if model.select().where(field.contains(needle)).exists():
+                        found.append(f"{model._meta.table_name}.{field.column_name}: {needle}")
+    assert not found, found

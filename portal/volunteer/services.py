@@ -20,7 +20,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale, format_datetime, format_time, ngettext
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from peewee import IntegrityError
+from peewee import JOIN, IntegrityError
 
 from portal.areas import PhoneCall
 from portal.clock import local_date, to_utc, utcnow
@@ -877,7 +877,7 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
     recent = utcnow() - timedelta(days=CALLS_KEPT_DAYS)
     query = (
         Notice.select(Notice, User)
-        .join(User, on=(Notice.done_by == User.id), join_type="LEFT OUTER", attr="done_by_user")
+        .join(User, on=(Notice.done_by == User.id), join_type=JOIN.LEFT_OUTER, attr="done_by_user")
         .where(Notice.site.in_(list(site_ids)) & (Notice.done_at.is_null() | (Notice.done_at >= recent)))
         .order_by(Notice.created_at)
     )
