@@ -265,8 +265,8 @@ def load(ctx):
                 Shift.update(taken=taken).where(Shift.id == shift.id).execute()
                 if past:
                     Signup.update(minutes_served=shift.minutes).where(
-                        (Signup.shift == shift) & (Signup.attended == True)
-                    ).execute()  # noqa: E712
+                        (Signup.shift == shift) & (Signup.attended == True)  # noqa: E712
+                    ).execute()
         # Maria (demo resident) has served a few Saturdays and is signed up for one to come.
         food = opportunities[0][0]
         food_shifts = list(Shift.select().where(Shift.opportunity == food).order_by(Shift.starts_at))

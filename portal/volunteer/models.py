@@ -123,18 +123,6 @@ class Shift(BaseModel):
     def release(self, places):
         Shift.update(taken=Shift.taken - places).where(Shift.id == self.id).execute()
 
-    @classmethod
-    def upcoming(cls, site=None):
-        query = (
-            cls.select(cls, Opportunity, Site)
-            .join(Opportunity)
-            .join(Site)
-            .where((cls.ends_at > utcnow()) & Opportunity.is_active)
-        )
-        if site is not None:
-            query = query.where(Opportunity.site == site)
-        return query.order_by(cls.starts_at)
-
 
 class Signup(BaseModel):
     """A person (account, guest or walk-in) on a shift, possibly with companions (+N)."""
@@ -169,22 +157,6 @@ class Signup(BaseModel):
             (("shift", "key_email"), True),
             (("shift", "status"), False),
         )
-
-    @property
-    def is_guest(self):
-        return self.user_id is None
-
-    @property
-    def address(self):
-        """Where to write: the guest's e-mail, else the account's."""
-        return self.email or ""
-
-    def free_keys(self):
-        self.key_user = self.key_phone = self.key_email = None
-
-    @classmethod
-    def live(cls):
-        return cls.status.in_([ACTIVE, WAITLIST])
 
 
 class Profile(BaseModel):
@@ -233,7 +205,7 @@ class Notice(BaseModel):
 def hours_served(user):
     minutes = (
         Signup.select(fn.COALESCE(fn.SUM(Signup.minutes_served), 0))
-        .where((Signup.user == user) & (Signup.attended == True))
+        .where((Signup.user == user) & (Signup.attended == True))  # noqa: E712
         .scalar()
-    )  # noqa: E712
+    )
     return (minutes or 0) / 60

@@ -210,8 +210,11 @@ def shift(shift_id):
     except SignupError as exc:
         if exc.full:
             form.waitlist.data = "1"
-        fresh = _shift_or_404(shift_id)
-        return _shift_page(fresh, form, status=exc.status, error=exc.message, full=exc.full)
+        error = exc.message
+        if exc.field in form:  # the message goes next to its field
+            form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
+            error = None
+        return _shift_page(_shift_or_404(shift_id), form, status=exc.status, error=error, full=exc.full)
     if overlaps:
         flash(
             _(
