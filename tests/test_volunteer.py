@@ -860,3 +860,19 @@ def test_account_deletion_leaves_no_trace_of_the_volunteer(app, client, auth, vo
                     if model.select().where(field.contains(needle)).exists():
                         found.append(f"{model._meta.table_name}.{field.column_name}: {needle}")
     assert not found, found
+
+
+def test_erasing_a_coordinator_clears_their_links(app, vol, make_user):
+    from portal.models import utcnow
+    from portal.volunteer import privacy
+    from portal.volunteer.models import Notice, Opportunity
+
+    carla = make_user("Carla Coordinatrice", email="carla@example.org", role="staff", sites=[vol.site])
+    Opportunity.update(coordinator=carla).where(Opportunity.id == vol.opp.id).execute()
+    notice = Notice.create(
+        site=vol.site, name="Qualcuno", phone="+393330000000", message="x", done_at=utcnow(), done_by=carla
+    )
+    with app.test_request_context():
+        privacy.erase(carla)
+    assert Opportunity.get_by_id(vol.opp.id).coordinator_id is None
+    assert Notice.get_by_id(notice.id).done_by_id is None and Notice.get_by_id(notice.id).done_at is not None

@@ -135,7 +135,8 @@ def erase(user: User) -> None:
     Coming sign-ups, also guest ones with the person's e-mail or phone, are cancelled (their
     places go to the waitlist, whose promoted people are told); past ones stay, anonymous
     ("—", no contacts, no companions, no account), so the centres' hour totals remain right.
-    The notices to phone them, the profile (free text, calendar-feed token) go.
+    The notices to phone them, the profile (free text, calendar-feed token) go; a staff
+    member's links as coordinator and as the one who made a call are cleared.
     """
     now = utcnow()
     coming = (
@@ -157,3 +158,6 @@ def erase(user: User) -> None:
         user=None,
     ).where(_signups_of(user)).execute()
     Profile.delete().where(Profile.user == user.id).execute()
+    # Staff: the opportunities they coordinate and the calls they marked keep no link to them.
+    Opportunity.update(coordinator=None).where(Opportunity.coordinator == user.id).execute()
+    Notice.update(done_by=None).where(Notice.done_by == user.id).execute()
