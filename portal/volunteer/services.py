@@ -20,7 +20,7 @@ from flask import current_app, url_for
 from flask_babel import force_locale, format_datetime, format_time, ngettext
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from peewee import JOIN, IntegrityError
+from peewee import JOIN, IntegrityError, fn
 
 from portal.areas import PhoneCall
 from portal.clock import local_date, to_utc, utcnow
@@ -531,6 +531,36 @@ def save_profile(
         in_directory=in_directory,
         updated_at=utcnow(),
     ).where(Profile.id == profile.id).execute()
+
+
+def directory(site: Site, *, skill: str = "", language: str = "", limit: int = 100) -> tuple[list[Profile], dict]:
+    """Volunteers of a centre: who chose it or served there (not cancelled), in the directory,
+    with an active account; filtered by skill and language. Returns (profiles, {user_id: minutes})."""
+    served_here = (
+        Signup.select(Signup.user)
+        .join(Shift)
+        .join(Opportunity)
+        .where((Opportunity.site == site) & Signup.user.is_null(False) & (Signup.status != CANCELLED))
+    )
+    query = (
+        Profile.select(Profile, User)
+        .join(User)
+        .where(Profile.in_directory & User.is_active_account & ((Profile.site == site) | Profile.user.in_(served_here)))
+    )
+    if skill:
+        query = query.where(Profile.skills.contains(f",{skill},"))
+    if language:
+        query = query.where(Profile.languages.contains(f",{language},"))
+    people = list(query.order_by(User.name).limit(limit))
+    minutes: dict = {}
+    if people:
+        minutes = dict(
+            Signup.select(Signup.user, fn.SUM(Signup.minutes_served))
+            .where(Signup.user.in_([p.user_id for p in people]) & (Signup.attended == True))  # noqa: E712
+            .group_by(Signup.user)
+            .tuples()
+        )
+    return people, minutes
 
 
 # --- creating and changing shifts ------------------------------------------------------------

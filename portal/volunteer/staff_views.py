@@ -22,7 +22,7 @@ from portal.rendering import render
 from . import bp, documents, services
 from .choices import LANGUAGES, SKILLS, label_map
 from .forms import CancelShiftForm, EditShiftForm, MessageForm, NewShiftForm, OpportunityForm, WalkInForm
-from .models import ACTIVE, CANCELLED, WAITLIST, Notice, Opportunity, Profile, Shift, Signup, codes_of
+from .models import ACTIVE, WAITLIST, Notice, Opportunity, Shift, Signup, codes_of
 from .services import STAFF_PREFIX, SignupError
 
 OLD_PREFIX = "/volunteer/manage"
@@ -511,30 +511,7 @@ def directory():
         abort(403)
     skill = request.args.get("skill") if request.args.get("skill") in label_map(SKILLS) else ""
     language = request.args.get("language") if request.args.get("language") in label_map(LANGUAGES) else ""
-    served_here = (
-        Signup.select(Signup.user)
-        .join(Shift)
-        .join(Opportunity)
-        .where((Opportunity.site == site) & Signup.user.is_null(False) & (Signup.status != CANCELLED))
-    )
-    query = (
-        Profile.select(Profile, User)
-        .join(User)
-        .where(Profile.in_directory & User.is_active_account & ((Profile.site == site) | Profile.user.in_(served_here)))
-    )
-    if skill:
-        query = query.where(Profile.skills.contains(f",{skill},"))
-    if language:
-        query = query.where(Profile.languages.contains(f",{language},"))
-    people = list(query.order_by(User.name).limit(DIRECTORY_LIMIT))
-    minutes = {}
-    if people:
-        minutes = dict(
-            Signup.select(Signup.user, fn.SUM(Signup.minutes_served))
-            .where(Signup.user.in_([p.user_id for p in people]) & (Signup.attended == True))  # noqa: E712
-            .group_by(Signup.user)
-            .tuples()
-        )
+    people, minutes = services.directory(site, skill=skill, language=language, limit=DIRECTORY_LIMIT)
     return render(
         "volunteer/staff/directory.html",
         block="results",
