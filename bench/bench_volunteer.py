@@ -181,13 +181,13 @@ def main():
             client,
             db,
             [
-                ("staff", "/volunteer/manage"),
-                ("staff", f"/volunteer/manage/shifts/{some_shift}"),
-                ("staff", f"/volunteer/manage/shifts/{some_shift}/roster.csv"),
-                ("staff", f"/volunteer/manage/shifts/{some_shift}/roster.pdf"),
-                ("staff", f"/volunteer/manage/day/{site_slug}/{day}"),
-                ("staff", f"/volunteer/manage/directory?site={site_slug}"),
-                ("staff", f"/volunteer/manage/directory?site={site_slug}&skill=haccp&language=ar"),
+                ("staff", "/staff/volunteer"),
+                ("staff", f"/staff/volunteer/shifts/{some_shift}"),
+                ("staff", f"/staff/volunteer/shifts/{some_shift}/roster.csv"),
+                ("staff", f"/staff/volunteer/shifts/{some_shift}/roster.pdf"),
+                ("staff", f"/staff/volunteer/day/{site_slug}/{day}"),
+                ("staff", f"/staff/volunteer/directory?site={site_slug}"),
+                ("staff", f"/staff/volunteer/directory?site={site_slug}&skill=haccp&language=ar"),
             ],
         )
 

@@ -5,7 +5,6 @@ import re
 from datetime import date, time, timedelta
 
 import pytest
-from conftest import new_user as make_user  # becomes the make_user fixture with the area refactor
 
 
 @pytest.fixture
@@ -101,7 +100,7 @@ def test_home_links_to_volunteer(client, vol):
 # --- guests -----------------------------------------------------------------------------------------
 def test_guest_with_phone_signs_up_and_cancels_by_signed_link(client, vol):
     response = guest(client, vol.shift, party=2, companions="mia figlia Sara")
-    assert response.status_code == 302
+    assert response.status_code == 303
     manage = response.headers["Location"]
     assert "/volunteer/s/" in manage
     assert fresh(vol.shift).taken == 2
@@ -118,11 +117,11 @@ def test_guest_with_phone_signs_up_and_cancels_by_signed_link(client, vol):
     ics = client.get(manage + "/turno.ics")
     assert ics.mimetype == "text/calendar" and b"Distribuzione di prova" in ics.data
     response = client.post(manage + "/cancel")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert fresh(vol.shift).taken == 0
     assert signups(vol.shift)[0].status == "cancelled"
     # the same person may sign up again once cancelled
-    assert guest(client, vol.shift).status_code == 302
+    assert guest(client, vol.shift).status_code == 303
 
 
 def test_guest_with_email_confirms_by_mailed_link_only(client, vol):
@@ -156,8 +155,8 @@ def test_guest_form_errors_keep_input(client, vol):
     assert signups(vol.shift) == [] and fresh(vol.shift).taken == 0
 
 
-def test_one_person_cannot_hold_a_shift_twice(client, auth, vol):
-    assert guest(client, vol.shift, phone="3337654321").status_code == 302
+def test_one_person_cannot_hold_a_shift_twice(client, auth, vol, make_user):
+    assert guest(client, vol.shift, phone="3337654321").status_code == 303
     response = guest(client, vol.shift, name="Altro nome", phone="+39 333 765 4321")
     assert response.status_code == 409
     assert "già iscritta" in response.get_data(as_text=True)
@@ -172,7 +171,7 @@ def test_one_person_cannot_hold_a_shift_twice(client, auth, vol):
 def test_account_signs_up_with_companions_and_sees_my_shifts(client, auth, vol):
     auth.login()
     response = client.post(f"/volunteer/shifts/{vol.shift.id}", data={"party": "3", "companions": "Luca, Anna"})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/volunteer/mine")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/volunteer/mine")
     assert fresh(vol.shift).taken == 3
     html = client.get("/volunteer/mine").get_data(as_text=True)
     assert "Distribuzione di prova" in html and "3 persone" in html
@@ -195,7 +194,7 @@ def test_party_larger_than_places_left_then_waitlist(client, auth, vol):
     # the page now offers the waitlist explicitly
     assert 'name="waitlist"' in html and 'value="1"' in html
     response = client.post(f"/volunteer/shifts/{vol.shift.id}", data={"party": "2", "waitlist": "1"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     waiting = signups(vol.shift, "waitlist")
     assert len(waiting) == 1 and fresh(vol.shift).taken == 3
     # a party larger than the whole shift could never be promoted: refused outright
@@ -211,15 +210,15 @@ def test_cancellation_promotes_first_in_line_and_tells_them(app, client, auth, v
     shift = vol.make_shift(capacity=2)
     guest(client, shift, name="Prima", phone="3331111111", party=2)
     # full: two people queue, one with e-mail and one without
-    assert guest(client, shift, name="Senza Mail", phone="3332222222", waitlist="1").status_code == 302
-    assert guest(client, shift, name="Con Mail", phone="", email="conmail@example.org", waitlist="1").status_code == 302
+    assert guest(client, shift, name="Senza Mail", phone="3332222222", waitlist="1").status_code == 303
+    assert guest(client, shift, name="Con Mail", phone="", email="conmail@example.org", waitlist="1").status_code == 303
     assert [s.name for s in signups(shift, "waitlist")] == ["Senza Mail", "Con Mail"]
     before = len(outbox())
     first = signups(shift, "active")[0]
-    from portal.volunteer import service
+    from portal.volunteer import services
 
     with app.test_request_context():
-        service.cancel_signup(first)
+        services.cancel_signup(first)
     assert fresh(shift).taken == 2
     assert {s.name for s in signups(shift, "active")} == {"Senza Mail", "Con Mail"}
     mails = outbox()[before:]
@@ -242,10 +241,10 @@ def test_promotion_skips_a_party_that_does_not_fit(app, client, vol):
     guest(client, shift, name="C", phone="3331111115")
     guest(client, shift, name="Gruppo", phone="3331111113", party=3, waitlist="1")
     guest(client, shift, name="Singolo", phone="3331111114", waitlist="1")
-    from portal.volunteer import service
+    from portal.volunteer import services
 
     with app.test_request_context():
-        service.cancel_signup(signups(shift, "active")[0])
+        services.cancel_signup(signups(shift, "active")[0])
     assert [s.name for s in signups(shift, "active")] == ["B", "C", "Singolo"]
     assert [s.name for s in signups(shift, "waitlist")] == ["Gruppo"]
 
@@ -269,11 +268,11 @@ def test_no_signup_after_start_and_no_cancel_after_cutoff(client, auth, vol):
     assert response.status_code == 422 and fresh(soon).taken == 2
 
 
-def test_cannot_cancel_someone_elses_signup(client, auth, vol):
+def test_cannot_cancel_someone_elses_signup(client, auth, vol, make_user):
     other = make_user("Altra", email="altra@example.org")
-    from portal.volunteer import service
+    from portal.volunteer import services
 
-    s = service.sign_up(vol.shift, user=other)
+    s = services.sign_up(vol.shift, user=other)
     auth.login()
     assert client.post(f"/volunteer/mine/{s.id}/cancel").status_code == 404
     assert signups(vol.shift)[0].status == "active"
@@ -314,7 +313,7 @@ def test_profile_ics_hours_and_certificate(client, auth, vol):
             "in_directory": "y",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     maria = User.get(User.email == "maria@binari.example")
     profile = Profile.get(Profile.user == maria)
     assert profile.skills == ",haccp,cooking," and profile.languages == ",it,ar,"
@@ -357,17 +356,17 @@ def coordinator(client, auth, vol):
 
 def test_residents_and_other_centres_are_kept_out(client, auth, vol):
     auth.login()
-    assert client.get("/volunteer/manage").status_code == 403
-    assert client.get("/volunteer/manage/directory").status_code == 403
+    assert client.get("/staff/volunteer").status_code == 403
+    assert client.get("/staff/volunteer/directory").status_code == 403
     auth.logout()
     auth.login("visconti@staff.binari.example")
-    assert client.get(f"/volunteer/manage/shifts/{vol.shift.id}").status_code == 403
-    assert client.get(f"/volunteer/manage/shifts/{vol.shift.id}/roster.pdf").status_code == 403
-    assert client.post(f"/volunteer/manage/shifts/{vol.shift.id}/cancel").status_code == 403
-    assert client.get(f"/volunteer/manage/opportunities/{vol.opp.id}").status_code == 403
-    assert client.get("/volunteer/manage/day/faenza/2030-01-05").status_code == 403
+    assert client.get(f"/staff/volunteer/shifts/{vol.shift.id}").status_code == 403
+    assert client.get(f"/staff/volunteer/shifts/{vol.shift.id}/roster.pdf").status_code == 403
+    assert client.post(f"/staff/volunteer/shifts/{vol.shift.id}/cancel").status_code == 403
+    assert client.get(f"/staff/volunteer/opportunities/{vol.opp.id}").status_code == 403
+    assert client.get("/staff/volunteer/day/faenza/2030-01-05").status_code == 403
     response = client.post(
-        "/volunteer/manage/opportunities/new",
+        "/staff/volunteer/opportunities/new",
         data={"site": str(vol.site.id), "title": "X", "activity": "food", "coordinator": "0"},
     )
     assert response.status_code == 422  # Faenza is not among the choices for Visconti's staff
@@ -377,9 +376,9 @@ def test_create_opportunity_and_weekly_shifts_skipping_holidays(client, coordina
     from portal.models import SiteClosure
     from portal.volunteer.models import Opportunity, Shift
 
-    assert client.get("/staff").get_data(as_text=True).count("/volunteer/manage") >= 1
+    assert client.get("/staff").get_data(as_text=True).count("/staff/volunteer") >= 1
     response = client.post(
-        "/volunteer/manage/opportunities/new",
+        "/staff/volunteer/opportunities/new",
         data={
             "site": str(coordinator.site.id),
             "title": "Distribuzione del sabato",
@@ -393,13 +392,13 @@ def test_create_opportunity_and_weekly_shifts_skipping_holidays(client, coordina
             "is_active": "y",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     opp = Opportunity.get(Opportunity.title == "Distribuzione del sabato")
     today = date.today()
     first = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
     SiteClosure.create(site=None, date=first + timedelta(weeks=2), reason="Festa")
     response = client.post(
-        f"/volunteer/manage/opportunities/{opp.id}/shifts/new",
+        f"/staff/volunteer/opportunities/{opp.id}/shifts/new",
         data={
             "day": first.isoformat(),
             "starts": "09:00",
@@ -410,29 +409,29 @@ def test_create_opportunity_and_weekly_shifts_skipping_holidays(client, coordina
             "skip_closed": "y",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     shifts = list(Shift.select().where(Shift.opportunity == opp).order_by(Shift.starts_at))
     saturdays = [first + timedelta(weeks=n) for n in range(8)]
     closed = {c.date for c in SiteClosure.select().where(SiteClosure.site.is_null())}
     assert len(shifts) == len([d for d in saturdays if d not in closed]) < 8  # holidays skipped
     assert len({s.series for s in shifts}) == 1 and shifts[0].series
-    from portal.volunteer.service import to_local
+    from portal.clock import to_local
 
     assert all(to_local(s.starts_at).weekday() == 5 and to_local(s.starts_at).time() == time(9) for s in shifts)
     # change the time of the whole series from the second Saturday on
     data = _edit_data(shifts[1], starts="08:30", ends="12:00", whole_series="y")
-    assert client.post(f"/volunteer/manage/shifts/{shifts[1].id}/edit", data=data).status_code == 302
+    assert client.post(f"/staff/volunteer/shifts/{shifts[1].id}/edit", data=data).status_code == 303
     times = [to_local(Shift.get_by_id(s.id).starts_at).time() for s in shifts]
     assert times == [time(9)] + [time(8, 30)] * (len(shifts) - 1)
     assert all(to_local(Shift.get_by_id(s.id).starts_at).date() == to_local(s.starts_at).date() for s in shifts)
     shifts = list(Shift.select().where(Shift.opportunity == opp).order_by(Shift.starts_at))
     # cancel from the third Saturday on: the rest of the series goes, the first two stay
-    from portal.volunteer import service
+    from portal.volunteer import services
 
     with client.application.test_request_context():
-        service.sign_up(shifts[3], name="Iscritta", email="iscritta@example.org")
-    response = client.post(f"/volunteer/manage/shifts/{shifts[2].id}/cancel", data={"whole_series": "y"})
-    assert response.status_code == 302
+        services.sign_up(shifts[3], name="Iscritta", email="iscritta@example.org")
+    response = client.post(f"/staff/volunteer/shifts/{shifts[2].id}/cancel", data={"whole_series": "y"})
+    assert response.status_code == 303
     states = [Shift.get_by_id(s.id).cancelled_at is not None for s in shifts]
     assert states == [False, False] + [True] * (len(shifts) - 2)
     assert any(m.to_address == "iscritta@example.org" and "Turno annullato" in m.subject for m in outbox())
@@ -440,7 +439,7 @@ def test_create_opportunity_and_weekly_shifts_skipping_holidays(client, coordina
 
 def test_shift_validation(client, coordinator):
     day = (date.today() + timedelta(days=3)).isoformat()
-    url = f"/volunteer/manage/opportunities/{coordinator.opp.id}/shifts/new"
+    url = f"/staff/volunteer/opportunities/{coordinator.opp.id}/shifts/new"
     response = client.post(url, data={"day": day, "starts": "12:00", "ends": "10:00", "capacity": "5"})
     assert response.status_code == 422 and "deve finire dopo" in response.get_data(as_text=True)
     response = client.post(url, data={"day": day, "starts": "10:00", "ends": "12:00", "capacity": "0"})
@@ -464,7 +463,7 @@ def test_shift_validation(client, coordinator):
 
 
 def _edit_data(shift, **changes):
-    from portal.volunteer.service import to_local
+    from portal.clock import to_local
 
     start, end = to_local(shift.starts_at), to_local(shift.ends_at)
     data = {
@@ -480,113 +479,113 @@ def _edit_data(shift, **changes):
 
 
 def test_capacity_below_taken_is_refused_and_growth_promotes(client, coordinator):
-    from portal.volunteer import service
+    from portal.volunteer import services
 
     shift = coordinator.shift
-    service.sign_up(shift, name="Uno", phone="+393331111111", party=2)
-    service.sign_up(shift, name="Due", phone="+393331111112", party=2)
-    service.sign_up(shift, name="Attesa", email="attesa@example.org", waitlist_ok=True)
-    response = client.post(f"/volunteer/manage/shifts/{shift.id}/edit", data=_edit_data(shift, capacity="3"))
+    services.sign_up(shift, name="Uno", phone="+393331111111", party=2)
+    services.sign_up(shift, name="Due", phone="+393331111112", party=2)
+    services.sign_up(shift, name="Attesa", email="attesa@example.org", waitlist_ok=True)
+    response = client.post(f"/staff/volunteer/shifts/{shift.id}/edit", data=_edit_data(shift, capacity="3"))
     assert response.status_code == 422
     assert "Ci sono già 4 posti occupati" in response.get_data(as_text=True)
     assert fresh(shift).capacity == 4
-    response = client.post(f"/volunteer/manage/shifts/{shift.id}/edit", data=_edit_data(shift, capacity="5"))
-    assert response.status_code == 302
+    response = client.post(f"/staff/volunteer/shifts/{shift.id}/edit", data=_edit_data(shift, capacity="5"))
+    assert response.status_code == 303
     assert fresh(shift).taken == 5 and signups(shift, "waitlist") == []
     # or the coordinator chooses whom to move to the waitlist, then lowers the places
     uno = signups(shift, "active")[0]
-    client.post(f"/volunteer/manage/signups/{uno.id}", data={"action": "waitlist"})
+    client.post(f"/staff/volunteer/signups/{uno.id}", data={"action": "waitlist"})
     assert fresh(shift).taken == 3
     from portal.volunteer.models import Notice
 
     assert "lista d'attesa" in Notice.get(Notice.name == "Uno").message  # no e-mail: to phone
     response = client.post(
-        f"/volunteer/manage/shifts/{fresh(shift).id}/edit", data=_edit_data(fresh(shift), capacity="3")
+        f"/staff/volunteer/shifts/{fresh(shift).id}/edit", data=_edit_data(fresh(shift), capacity="3")
     )
-    assert response.status_code == 302 and fresh(shift).capacity == 3
+    assert response.status_code == 303 and fresh(shift).capacity == 3
 
 
 def test_time_change_and_cancellation_tell_everyone(client, coordinator):
-    from portal.volunteer import service
+    from portal.volunteer import services
     from portal.volunteer.models import Notice
 
     shift = coordinator.shift
-    service.sign_up(shift, name="Con Mail", email="conmail@example.org")
-    service.sign_up(shift, name="Solo Telefono", phone="+393331111111")
+    services.sign_up(shift, name="Con Mail", email="conmail@example.org")
+    services.sign_up(shift, name="Solo Telefono", phone="+393331111111")
     data = _edit_data(shift, starts="07:00", ends="11:00", location="Magazzino")
-    response = client.post(f"/volunteer/manage/shifts/{shift.id}/edit", data=data)
-    assert response.status_code == 302
+    response = client.post(f"/staff/volunteer/shifts/{shift.id}/edit", data=data)
+    assert response.status_code == 303
     mails = [m for m in outbox() if m.to_address == "conmail@example.org"]
     assert mails and "Cambio nel turno" in mails[-1].subject and "Magazzino" in mails[-1].body
     assert Notice.select().where(Notice.name == "Solo Telefono").count() == 1
-    response = client.post(f"/volunteer/manage/shifts/{shift.id}/cancel", data={"message": "Maltempo"})
-    assert response.status_code == 302
+    response = client.post(f"/staff/volunteer/shifts/{shift.id}/cancel", data={"message": "Maltempo"})
+    assert response.status_code == 303
     assert fresh(shift).cancelled_at is not None
     assert any("Turno annullato" in m.subject and "Maltempo" in m.body for m in outbox())
     assert Notice.select().where(Notice.name == "Solo Telefono").count() == 2
-    html = client.get("/volunteer/manage/calls").get_data(as_text=True)
+    html = client.get("/staff/volunteer/calls").get_data(as_text=True)
     assert "Solo Telefono" in html
     notice = Notice.select().first()
-    client.post(f"/volunteer/manage/calls/{notice.id}/done")
+    client.post(f"/staff/volunteer/calls/{notice.id}/done")
     assert Notice.get_by_id(notice.id).done_at is not None
 
 
 def test_roster_attendance_walkin_pdf_csv_and_message(client, coordinator):
     from portal.models import User
-    from portal.volunteer import service
+    from portal.volunteer import services
     from portal.volunteer.models import Notice, Shift, Signup
 
     shift = coordinator.shift
-    a = service.sign_up(shift, name="Ana Lucía Torres", phone="+393331111111")
-    b = service.sign_up(shift, name="=HYPERLINK(evil)", email="b@example.org")
-    html = client.get(f"/volunteer/manage/shifts/{shift.id}").get_data(as_text=True)
+    a = services.sign_up(shift, name="Ana Lucía Torres", phone="+393331111111")
+    b = services.sign_up(shift, name="=HYPERLINK(evil)", email="b@example.org")
+    html = client.get(f"/staff/volunteer/shifts/{shift.id}").get_data(as_text=True)
     assert "Ana Lucía Torres" in html and "+39 333 111 1111" in html
-    client.post(f"/volunteer/manage/signups/{a.id}", data={"action": "confirm"})
+    client.post(f"/staff/volunteer/signups/{a.id}", data={"action": "confirm"})
     assert Signup.get_by_id(a.id).confirmed
-    client.post(f"/volunteer/manage/shifts/{shift.id}/attendance", data={"present": [str(a.id)]})
+    client.post(f"/staff/volunteer/shifts/{shift.id}/attendance", data={"present": [str(a.id)]})
     assert Signup.get_by_id(a.id).attended and Signup.get_by_id(a.id).minutes_served == 180
     assert Signup.get_by_id(b.id).attended is False
     # walk-in: an account with that phone gets the hours
     ahmed = User.get(User.phone == "+393331234567")
     response = client.post(
-        f"/volunteer/manage/shifts/{shift.id}/walk-in",
+        f"/staff/volunteer/shifts/{shift.id}/walk-in",
         data={"name": "Ahmed", "phone": "333 123 4567", "party": "1", "arrived": "y"},
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     walk = Signup.get(Signup.walk_in == True)  # noqa: E712
     assert walk.user_id == ahmed.id and walk.attended and fresh(shift).taken == 3
     response = client.post(
-        f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Troppi", "party": "2", "arrived": "y"}
+        f"/staff/volunteer/shifts/{shift.id}/walk-in", data={"name": "Troppi", "party": "2", "arrived": "y"}
     )
     assert response.status_code == 422 and "Il turno è pieno" in response.get_data(as_text=True)
     # a sign-up taken by phone before the shift: confirmed, not yet present
-    response = client.post(f"/volunteer/manage/shifts/{shift.id}/walk-in", data={"name": "Per telefono", "party": "1"})
-    assert response.status_code == 302
+    response = client.post(f"/staff/volunteer/shifts/{shift.id}/walk-in", data={"name": "Per telefono", "party": "1"})
+    assert response.status_code == 303
     by_phone = Signup.get(Signup.name == "Per telefono")
     assert by_phone.confirmed and by_phone.attended is None and not by_phone.walk_in and fresh(shift).taken == 4
-    csv_text = client.get(f"/volunteer/manage/shifts/{shift.id}/roster.csv").get_data(as_text=True)
+    csv_text = client.get(f"/staff/volunteer/shifts/{shift.id}/roster.csv").get_data(as_text=True)
     assert "Ana Lucía Torres" in csv_text and "'=HYPERLINK" in csv_text
-    pdf = client.get(f"/volunteer/manage/shifts/{shift.id}/roster.pdf")
+    pdf = client.get(f"/staff/volunteer/shifts/{shift.id}/roster.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    from portal.volunteer.service import to_local
+    from portal.clock import to_local
 
     day = to_local(shift.starts_at).date().isoformat()
-    assert "Ana Lucía Torres" in client.get(f"/volunteer/manage/day/faenza/{day}").get_data(as_text=True)
-    assert client.get(f"/volunteer/manage/day/faenza/{day}.pdf").data.startswith(b"%PDF")
-    assert "Ana Lucía Torres" in client.get(f"/volunteer/manage/day/faenza/{day}.csv").get_data(as_text=True)
-    assert client.get("/volunteer/manage/day/faenza/not-a-date").status_code == 404
-    c = service.sign_up(
+    assert "Ana Lucía Torres" in client.get(f"/staff/volunteer/day/faenza/{day}").get_data(as_text=True)
+    assert client.get(f"/staff/volunteer/day/faenza/{day}.pdf").data.startswith(b"%PDF")
+    assert "Ana Lucía Torres" in client.get(f"/staff/volunteer/day/faenza/{day}.csv").get_data(as_text=True)
+    assert client.get("/staff/volunteer/day/faenza/not-a-date").status_code == 404
+    c = services.sign_up(
         shift.opportunity.shifts.where(Shift.id != shift.id).first() or coordinator.make_shift(),
         name="Da togliere",
         email="togli@example.org",
     )
-    client.post(f"/volunteer/manage/signups/{c.id}", data={"action": "cancel"})
+    client.post(f"/staff/volunteer/signups/{c.id}", data={"action": "cancel"})
     assert Signup.get_by_id(c.id).status == "cancelled"
     assert any(m.to_address == "togli@example.org" and "Iscrizione tolta" in m.subject for m in outbox())
-    response = client.post(f"/volunteer/manage/shifts/{shift.id}/message", data={"subject": "", "body": ""})
+    response = client.post(f"/staff/volunteer/shifts/{shift.id}/message", data={"subject": "", "body": ""})
     assert response.status_code == 422
     response = client.post(
-        f"/volunteer/manage/shifts/{shift.id}/message",
+        f"/staff/volunteer/shifts/{shift.id}/message",
         data={"subject": "Portate i guanti", "body": "Domani fa freddo."},
     )
     html = response.get_data(as_text=True)
@@ -595,7 +594,7 @@ def test_roster_attendance_walkin_pdf_csv_and_message(client, coordinator):
     assert Notice.select().where(Notice.name == "Ana Lucía Torres").exists()
 
 
-def test_directory_filters_by_skill_and_language(client, auth, vol):
+def test_directory_filters_by_skill_and_language(client, auth, vol, make_user):
     from portal.volunteer.models import Profile
 
     a = make_user("Fatima El Idrissi", email="fatima@example.org")
@@ -605,24 +604,24 @@ def test_directory_filters_by_skill_and_language(client, auth, vol):
     Profile.create(user=b, skills=",homework,", languages=",zh,", site=vol.site)
     Profile.create(user=c, skills=",haccp,", languages=",ar,", site=vol.site, in_directory=False)
     auth.login("faenza@staff.binari.example")
-    html = client.get("/volunteer/manage/directory?site=faenza").get_data(as_text=True)
+    html = client.get("/staff/volunteer/directory?site=faenza").get_data(as_text=True)
     assert "Fatima El Idrissi" in html and "Chen Jing" in html and "Nascosta" not in html
-    html = client.get("/volunteer/manage/directory?site=faenza&skill=haccp&language=ar").get_data(as_text=True)
+    html = client.get("/staff/volunteer/directory?site=faenza&skill=haccp&language=ar").get_data(as_text=True)
     assert "Fatima El Idrissi" in html and "Chen Jing" not in html
-    html = client.get("/volunteer/manage/directory?site=faenza&language=zh").get_data(as_text=True)
+    html = client.get("/staff/volunteer/directory?site=faenza&language=zh").get_data(as_text=True)
     assert "Chen Jing" in html and "Fatima" not in html
     # the desk prints the certificate of someone who served here; not of someone who did not
     from portal.volunteer.models import Signup
 
     past = vol.make_shift(hours_ahead=-30)
     Signup.create(shift=past, user=a, name=a.name, attended=True, minutes_served=180, key_user=a.id, confirmed=True)
-    html = client.get("/volunteer/manage/directory?site=faenza").get_data(as_text=True)
-    assert f"/volunteer/manage/people/{a.id}/certificate.pdf" in html
-    assert client.get(f"/volunteer/manage/people/{a.id}/certificate.pdf").data.startswith(b"%PDF")
-    assert client.get(f"/volunteer/manage/people/{b.id}/certificate.pdf").status_code == 404
+    html = client.get("/staff/volunteer/directory?site=faenza").get_data(as_text=True)
+    assert f"/staff/volunteer/people/{a.id}/certificate.pdf" in html
+    assert client.get(f"/staff/volunteer/people/{a.id}/certificate.pdf").data.startswith(b"%PDF")
+    assert client.get(f"/staff/volunteer/people/{b.id}/certificate.pdf").status_code == 404
     auth.logout()
     auth.login("visconti@staff.binari.example")
-    assert client.get(f"/volunteer/manage/people/{a.id}/certificate.pdf").status_code == 403
+    assert client.get(f"/staff/volunteer/people/{a.id}/certificate.pdf").status_code == 403
 
 
 def test_english_pages(client, vol):
@@ -665,16 +664,16 @@ class _Queries:
 
 
 def test_pages_use_a_bounded_number_of_queries(app, client, auth, vol):
-    from portal.volunteer import service
+    from portal.volunteer import services
 
     def counts():
         result = {}
         for url in (
             "/volunteer",
             f"/volunteer/opportunities/{vol.opp.id}",
-            "/volunteer/manage",
-            f"/volunteer/manage/shifts/{vol.shift.id}",
-            "/volunteer/manage/directory?site=faenza",
+            "/staff/volunteer",
+            f"/staff/volunteer/shifts/{vol.shift.id}",
+            "/staff/volunteer/directory?site=faenza",
             "/volunteer/mine",
         ):
             with _Queries() as q:
@@ -689,9 +688,9 @@ def test_pages_use_a_bounded_number_of_queries(app, client, auth, vol):
         for n in range(12):
             shift = vol.make_shift(hours_ahead=24 * (n + 2))
             for k in range(3):
-                service.sign_up(shift, name=f"P{n}-{k}", phone=f"+39333{n:03d}{k:04d}")
+                services.sign_up(shift, name=f"P{n}-{k}", phone=f"+39333{n:03d}{k:04d}")
         for k in range(8):
-            service.sign_up(vol.shift, name=f"Q{k}", email=f"q{k}@example.org", waitlist_ok=True)
+            services.sign_up(vol.shift, name=f"Q{k}", email=f"q{k}@example.org", waitlist_ok=True)
     many = counts()
     assert many == few, (few, many)
 
@@ -701,7 +700,7 @@ def test_export_and_erase_for_account_deletion(app, client, auth, vol):
     (the waitlist promoted) and past hours stay, anonymous."""
     from portal.areas import get_area
     from portal.models import User
-    from portal.volunteer import privacy, service
+    from portal.volunteer import privacy, services
     from portal.volunteer.models import Profile, Signup
 
     area = get_area("volunteer", app)
@@ -710,8 +709,8 @@ def test_export_and_erase_for_account_deletion(app, client, auth, vol):
     Profile.create(user=maria, skills=",cooking,")
     shift = vol.make_shift(capacity=1)
     with app.test_request_context():
-        service.sign_up(shift, user=maria)
-        service.sign_up(shift, name="In attesa", email="attesa@example.org", waitlist_ok=True)
+        services.sign_up(shift, user=maria)
+        services.sign_up(shift, name="In attesa", email="attesa@example.org", waitlist_ok=True)
     past = vol.make_shift(hours_ahead=-30)
     Signup.create(
         shift=past,
@@ -731,3 +730,149 @@ def test_export_and_erase_for_account_deletion(app, client, auth, vol):
     old = Signup.get(Signup.shift == past.id)
     assert old.user_id is None and old.name == "—" and old.email == "" and old.minutes_served == 180
     assert not Profile.select().where(Profile.user == maria.id).exists()
+
+
+# --- the area contract: old addresses, calendar, people to phone, account deletion ---------------------
+def test_old_staff_addresses_redirect_permanently(client, coordinator):
+    """The coordinators' pages moved from /volunteer/manage to /staff/volunteer: 301 for pages that
+    are only read, 308 for those that take POST (a form posted to the old address still works)."""
+    shift = coordinator.shift
+    response = client.get("/volunteer/manage")
+    assert response.status_code == 301 and response.headers["Location"] == "/staff/volunteer"
+    response = client.get("/volunteer/manage/directory?site=faenza&skill=haccp")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/staff/volunteer/directory?site=faenza&skill=haccp"
+    response = client.get(f"/volunteer/manage/shifts/{shift.id}/roster.csv")
+    assert (
+        response.status_code == 301 and response.headers["Location"] == f"/staff/volunteer/shifts/{shift.id}/roster.csv"
+    )
+    response = client.get(f"/volunteer/manage/opportunities/{coordinator.opp.id}")
+    assert response.status_code == 308  # the page's form posts to it
+    assert response.headers["Location"] == f"/staff/volunteer/opportunities/{coordinator.opp.id}"
+    response = client.post(f"/volunteer/manage/shifts/{shift.id}/cancel", data={"message": "Pioggia"})
+    assert response.status_code == 308 and response.headers["Location"] == f"/staff/volunteer/shifts/{shift.id}/cancel"
+    response = client.post(
+        f"/volunteer/manage/shifts/{shift.id}/cancel", data={"message": "Pioggia"}, follow_redirects=True
+    )
+    assert response.status_code == 200 and fresh(shift).cancelled_at is not None
+    assert client.get("/staff/volunteer").status_code == 200
+
+
+def test_calendar_feed_uses_the_desk_kit(app, client, auth, vol, frozen_clock):
+    """Stable UIDs from BASE_URL's host, Europe/Rome with a VTIMEZONE, DTSTAMP = the last change:
+    the same feed fetched twice is the same bytes, and a changed shift gets a new DTSTAMP."""
+    from portal.models import User
+    from portal.volunteer.models import Profile
+
+    app.config["BASE_URL"] = "https://binari.example.org"
+    auth.login()
+    client.post(f"/volunteer/shifts/{vol.shift.id}", data={"party": "1"})
+    maria = User.get(User.email == "maria@binari.example")
+    token = Profile.for_user(maria.id).feed_token
+    signup = signups(vol.shift)[0]
+    first = client.get(f"/volunteer/feed/{token}.ics").get_data(as_text=True)
+    assert f"UID:vol-signup-{signup.id}@binari.example.org" in first
+    assert "BEGIN:VTIMEZONE" in first and "TZID=Europe/Rome" in first
+    assert client.get(f"/volunteer/feed/{token}.ics").get_data(as_text=True) == first
+    frozen_clock.shift(timedelta(minutes=5))
+    auth.logout()
+    auth.login("faenza@staff.binari.example")
+    response = client.post(f"/staff/volunteer/shifts/{vol.shift.id}/edit", data=_edit_data(vol.shift, capacity="5"))
+    assert response.status_code == 303
+    later = client.get(f"/volunteer/feed/{token}.ics").get_data(as_text=True)
+    stamp = re.compile(r"DTSTAMP:(\S+)")
+    assert stamp.search(later).group(1) > stamp.search(first).group(1)
+
+
+def test_people_to_phone_slot_lists_notices_with_who_and_when(app, client, coordinator):
+    from portal.areas import get_area
+    from portal.volunteer import services
+    from portal.volunteer.models import Notice
+
+    services.sign_up(coordinator.shift, name="Solo Telefono", phone="+393331111111")
+    client.post(
+        f"/staff/volunteer/shifts/{coordinator.shift.id}/message", data={"subject": "Guanti", "body": "Portateli."}
+    )
+    area = get_area("volunteer", app)
+    calls = area.people_to_phone([coordinator.site.id])
+    assert [(c.name, c.phone, c.reason, c.done_at) for c in calls] == [
+        ("Solo Telefono", "+393331111111", "Guanti", None)
+    ]
+    assert calls[0].link == f"/staff/volunteer/shifts/{coordinator.shift.id}" and calls[0].area == "volunteer"
+    assert area.people_to_phone([coordinator.site.id + 100]) == []
+    notice = Notice.get(Notice.name == "Solo Telefono")
+    assert client.post(f"/staff/volunteer/calls/{notice.id}/done").status_code == 303
+    (call,) = area.people_to_phone([coordinator.site.id])
+    assert call.done_at is not None and call.done_by == "Marco Ferri"
+
+
+def test_account_deletion_leaves_no_trace_of_the_volunteer(app, client, auth, vol, make_user):
+    """Every kind of row for one person, then POST /account/delete: coming places go to the waitlist,
+    past hours stay anonymous, and no text column of any table holds the name, e-mail or phone."""
+    from peewee import CharField, TextField
+
+    from portal.schema import all_models
+    from portal.volunteer import services
+    from portal.volunteer.models import Notice, Profile, Signup
+
+    name, email, phone = "Zaira Quintavalle", "zaira.q@example.org", "+393389876543"
+    zaira = make_user(name, email=email, phone=phone, password="password123")
+    Profile.create(user=zaira, skills=",cooking,", notes="Zaira Quintavalle, chiamatemi al 338 987 6543")
+    full = vol.make_shift(capacity=1)
+    other = vol.make_shift(hours_ahead=96)
+    past = vol.make_shift(hours_ahead=-30)
+    with app.test_request_context():
+        services.sign_up(full, user=zaira, companions="la sorella di Zaira Quintavalle")
+        services.sign_up(full, name="In attesa", email="attesa@example.org", waitlist_ok=True)
+        # as a guest with the same phone, and a notice to phone her about that shift
+        services.sign_up(other, name="Zaira Q.", phone=phone)
+        services.message_shift(other, "Cambio", "Si parte alle 9.", include_waitlist=False)
+    Signup.create(
+        shift=past,
+        user=zaira,
+        name=name,
+        email=email,
+        attended=True,
+        minutes_served=180,
+        key_user=zaira.id,
+        confirmed=True,
+    )
+    Signup.create(shift=past, name="Z. Quintavalle", email=email, attended=True, minutes_served=180, confirmed=True)
+    assert Notice.select().where(Notice.phone == phone).count() == 1
+    auth.login(email, "password123")
+    data = client.get("/account/export.json").json["volunteer"]
+    assert set(data) == {"profile", "shifts", "calls"}
+    assert data["profile"][0]["skills"] == ["cooking"] and len(data["shifts"]) == 4 and len(data["calls"]) == 1
+    response = client.post("/account/delete", data={"delete-password": "password123", "delete-confirm": "y"})
+    assert response.status_code in (302, 303)
+    # the freed place went to the first in line; the guest sign-up was cancelled too
+    assert [s.name for s in signups(full, "active")] == ["In attesa"]
+    assert fresh(other).taken == 0
+    served = Signup.select().where((Signup.shift == past.id) & (Signup.minutes_served == 180))
+    assert served.count() == 2 and all(s.name == "—" and s.user_id is None for s in served)
+    assert not Profile.select().where(Profile.user == zaira.id).exists()
+    needles = ["Quintavalle", email, phone, "3389876543", "338 987 6543"]
+    found = []
+    for model in all_models():
+        for field in model._meta.sorted_fields:
+            if isinstance(field, (CharField, TextField)):
+                for needle in needles:
+                    if model.select().where(field.contains(needle)).exists():
+                        found.append(f"{model._meta.table_name}.{field.column_name}: {needle}")
+    assert not found, found
+
+
+def test_erasing_a_coordinator_clears_their_links(app, vol, make_user):
+    from portal.models import utcnow
+    from portal.volunteer import privacy
+    from portal.volunteer.models import Notice, Opportunity
+
+    carla = make_user("Carla Coordinatrice", email="carla@example.org", role="staff", sites=[vol.site])
+    Opportunity.update(coordinator=carla).where(Opportunity.id == vol.opp.id).execute()
+    notice = Notice.create(
+        site=vol.site, name="Qualcuno", phone="+393330000000", message="x", done_at=utcnow(), done_by=carla
+    )
+    with app.test_request_context():
+        privacy.erase(carla)
+    assert Opportunity.get_by_id(vol.opp.id).coordinator_id is None
+    assert Notice.get_by_id(notice.id).done_by_id is None and Notice.get_by_id(notice.id).done_at is not None

@@ -1,19 +1,25 @@
-"""Volunteer sign-up for mutual-aid shifts: opportunities, shifts, waitlist, rosters, hours."""
+"""Volunteer sign-up for mutual-aid shifts: opportunities, shifts, waitlist, rosters, hours.
 
+One blueprint: member and public pages under /volunteer (views.py), coordinators'
+pages under /staff/volunteer (staff_views.py)."""
+
+from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from portal.areas import Area, Link, Tile, register
 
+bp = Blueprint("volunteer", __name__)
+
 
 def init_app(app):
-    from . import demo, manage, privacy, views  # noqa: F401  (manage adds its routes to the blueprint)
+    from . import demo, privacy, services, staff_views, views  # noqa: F401  (the views register their routes on bp)
 
     register(
         app,
         Area(
             name="volunteer",
             title=_l("Volontariato"),
-            blueprints=[views.bp],
+            blueprints=[bp],
             tiles=[
                 Tile(
                     "volunteer.index",
@@ -32,5 +38,6 @@ def init_app(app):
             stores_personal_data=True,
             export=privacy.export,
             erase=privacy.erase,
+            people_to_phone=services.people_to_phone,
         ),
     )

@@ -4,13 +4,13 @@ volunteers with profiles, past attendance (hours) and coming sign-ups. Dates are
 relative to today."""
 
 import random
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
+from portal.clock import to_utc, today_local, utcnow
 from portal.db import database
-from portal.models import SiteClosure, User, new_member_code, utcnow
+from portal.models import User, closed_days, new_member_code
 
 from .models import ACTIVE, WAITLIST, Opportunity, Profile, Shift, Signup, csv_codes
-from .service import to_utc
 
 # Believable neighbours of Barona, Precotto and Certosa: old Milanese families and newer ones.
 VOLUNTEERS = [
@@ -104,7 +104,7 @@ def _shift_days(first, weekdays, weeks_back, weeks_ahead):
 def load(ctx):
     rng = random.Random(6)
     sites, users = ctx["sites"], ctx["users"]
-    today = date.today()
+    today = today_local()
     now = utcnow()
     with database().atomic():
         volunteers = _users(ctx)
@@ -199,12 +199,13 @@ def load(ctx):
                 5,
             ),
         ]
-        closed = {c.date for c in SiteClosure.select(SiteClosure.date).where(SiteClosure.site.is_null())}
         shift_count = signup_count = 0
         resident = users["maria@binari.example"]
         for opp, weekdays, (start, end), capacity in opportunities:
             series = f"demo{opp.id}"
-            for day in [d for d in _shift_days(today, weekdays, 6, 6) if d not in closed]:  # no shifts on holidays
+            days = _shift_days(today, weekdays, 6, 6)
+            closed = closed_days(opp.site_id, days[0], days[-1])
+            for day in [d for d in days if d not in closed]:  # no shifts on holidays or closures
                 shift = Shift.create(
                     opportunity=opp,
                     starts_at=to_utc(day, start),
@@ -264,8 +265,8 @@ def load(ctx):
                 Shift.update(taken=taken).where(Shift.id == shift.id).execute()
                 if past:
                     Signup.update(minutes_served=shift.minutes).where(
-                        (Signup.shift == shift) & (Signup.attended == True)
-                    ).execute()  # noqa: E712
+                        (Signup.shift == shift) & (Signup.attended == True)  # noqa: E712
+                    ).execute()
         # Maria (demo resident) has served a few Saturdays and is signed up for one to come.
         food = opportunities[0][0]
         food_shifts = list(Shift.select().where(Shift.opportunity == food).order_by(Shift.starts_at))

@@ -1,6 +1,6 @@
 """Volunteer forms. Messages are lazy so they follow the reader's language."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,14 +13,14 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
-    TelField,
     TextAreaField,
     TimeField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from portal.forms import strip
-from portal.validation import normalise_phone
+from portal.clock import today_local
+from portal.fields import PhoneField
+from portal.text import strip
 
 from .choices import ACTIVITIES, AVAILABILITY, LANGUAGES, REPEAT, SKILLS
 
@@ -31,22 +31,7 @@ def _max(n):
     return Length(max=n, message=_l("Al massimo %(max)d caratteri."))
 
 
-class PhoneMixin:
-    """The phone field gets `.normalised` (E.164 or None), even when left empty."""
-
-    def validate(self, extra_validators=None):
-        if getattr(self, "phone", None) is not None:  # account holders' forms drop the field
-            self.phone.normalised = None
-        return super().validate(extra_validators)
-
-    def validate_phone(self, field):
-        if field.data:
-            field.normalised = normalise_phone(field.data)
-            if not field.normalised:
-                raise ValidationError(_l("Questo numero di cellulare non sembra valido."))
-
-
-class SignupForm(PhoneMixin, FlaskForm):
+class SignupForm(FlaskForm):
     """Sign up for a shift: guests give a name and a phone or an e-mail; accounts only the party size."""
 
     name = StringField(
@@ -61,7 +46,7 @@ class SignupForm(PhoneMixin, FlaskForm):
             Email(message=_l("Questo indirizzo e-mail non sembra valido."), check_deliverability=False),
         ],
     )
-    phone = TelField(_l("Cellulare"), filters=[strip], validators=[Optional(), _max(30)])
+    phone = PhoneField(_l("Cellulare"), validators=[Optional(), _max(30)])
     party = SelectField(_l("Quante persone siete?"), coerce=int, default=1)
     companions = StringField(
         _l("Nomi di chi viene con te (facoltativo)"), filters=[strip], validators=[Optional(), _max(200)]
@@ -126,7 +111,7 @@ class NewShiftForm(ShiftForm):
     skip_closed = BooleanField(_l("Salta i giorni di chiusura del centro"), default=True)
 
     def validate_day(self, field):
-        if field.data and field.data < date.today() - timedelta(days=1):
+        if field.data and field.data < today_local() - timedelta(days=1):
             raise ValidationError(_l("La data è già passata."))
 
     def validate(self, extra_validators=None):
@@ -173,11 +158,11 @@ class MessageForm(FlaskForm):
     include_waitlist = BooleanField(_l("Anche a chi è in lista d'attesa"), default=False)
 
 
-class WalkInForm(PhoneMixin, FlaskForm):
+class WalkInForm(FlaskForm):
     name = StringField(
         _l("Nome e cognome"), filters=[strip], validators=[DataRequired(_l("Scrivi il nome.")), _max(120)]
     )
-    phone = TelField(_l("Cellulare (facoltativo)"), filters=[strip], validators=[Optional(), _max(30)])
+    phone = PhoneField(_l("Cellulare (facoltativo)"), validators=[Optional(), _max(30)])
     party = IntegerField(
         _l("Persone"),
         default=1,

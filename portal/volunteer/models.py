@@ -25,8 +25,9 @@ from peewee import (
     fn,
 )
 
+from portal.clock import utcnow
 from portal.db import BaseModel, database
-from portal.models import Site, User, utcnow
+from portal.models import Site, User
 
 ACTIVE, WAITLIST, CANCELLED = "active", "waitlist", "cancelled"
 
@@ -82,6 +83,7 @@ class Shift(BaseModel):
     series = CharField(max_length=32, default="", index=True)  # shifts created together by a rule
     cancelled_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
+    changed_at = DateTimeField(null=True)  # last change of time, place, places or cancellation
 
     class Meta:
         table_name = "vol_shift"
@@ -97,6 +99,10 @@ class Shift(BaseModel):
     @property
     def has_started(self):
         return self.starts_at <= utcnow()
+
+    @property
+    def last_change(self):
+        return self.changed_at or self.created_at
 
     @property
     def minutes(self):
@@ -116,18 +122,6 @@ class Shift(BaseModel):
 
     def release(self, places):
         Shift.update(taken=Shift.taken - places).where(Shift.id == self.id).execute()
-
-    @classmethod
-    def upcoming(cls, site=None):
-        query = (
-            cls.select(cls, Opportunity, Site)
-            .join(Opportunity)
-            .join(Site)
-            .where((cls.ends_at > utcnow()) & Opportunity.is_active)
-        )
-        if site is not None:
-            query = query.where(Opportunity.site == site)
-        return query.order_by(cls.starts_at)
 
 
 class Signup(BaseModel):
@@ -163,22 +157,6 @@ class Signup(BaseModel):
             (("shift", "key_email"), True),
             (("shift", "status"), False),
         )
-
-    @property
-    def is_guest(self):
-        return self.user_id is None
-
-    @property
-    def address(self):
-        """Where to write: the guest's e-mail, else the account's."""
-        return self.email or ""
-
-    def free_keys(self):
-        self.key_user = self.key_phone = self.key_email = None
-
-    @classmethod
-    def live(cls):
-        return cls.status.in_([ACTIVE, WAITLIST])
 
 
 class Profile(BaseModel):
@@ -227,7 +205,7 @@ class Notice(BaseModel):
 def hours_served(user):
     minutes = (
         Signup.select(fn.COALESCE(fn.SUM(Signup.minutes_served), 0))
-        .where((Signup.user == user) & (Signup.attended == True))
+        .where((Signup.user == user) & (Signup.attended == True))  # noqa: E712
         .scalar()
-    )  # noqa: E712
+    )
     return (minutes or 0) / 60

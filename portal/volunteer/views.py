@@ -3,22 +3,26 @@ profile, ICS feed, certificate of hours."""
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, make_response, redirect, request, session, url_for
-from flask_babel import format_date
+from flask import abort, flash, redirect, request, session, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from peewee import fn
+from playhouse.flask_utils import get_object_or_404
 
-from portal.models import Site, User, utcnow
-from portal.pdf import pdf_response, render_pdf
+from portal.clock import utcnow
+from portal.ics import CalendarEntry, calendar_bytes, calendar_response
+from portal.models import Site, User
 from portal.rendering import render
+from portal.templating import current_lang
 
-from . import service
+from . import bp, services
 from .choices import ACTIVITIES, LANGUAGES, SKILLS, label_map, labels
+from .documents import certificate_response, served_rows
 from .forms import ProfileForm, SignupForm
-from .models import ACTIVE, CANCELLED, WAITLIST, Opportunity, Profile, Shift, Signup, codes_of, csv_codes, hours_served
+from .models import ACTIVE, CANCELLED, WAITLIST, Opportunity, Profile, Shift, Signup, codes_of, hours_served
+from .services import SignupError
 
-bp = Blueprint("volunteer", __name__, url_prefix="/volunteer")
 SHIFTS_PER_CARD = 4
 
 
@@ -34,19 +38,19 @@ def volunteer_names():
 
 def hours_text(hours):
     """2.5 -> '2,5' in Italian, '2.5' in English; whole hours without decimals."""
-    from flask_babel import format_decimal
-
     return format_decimal(round(hours or 0, 1), format="#,##0.#")
 
 
 def _shift_or_404(shift_id):
-    shift = Shift.select(Shift, Opportunity, Site).join(Opportunity).join(Site).where(Shift.id == shift_id).first()
-    if shift is None:
-        abort(404)
-    return shift
+    return get_object_or_404(Shift.select(Shift, Opportunity, Site).join(Opportunity).join(Site), Shift.id == shift_id)
 
 
-@bp.route("")
+def _visible(opp):
+    """Hidden opportunities are seen only by the staff of their centre."""
+    return opp.is_active or (current_user.is_authenticated and current_user.can_manage(opp.site))
+
+
+@bp.route("/volunteer")
 def index():
     """Ways to help, by centre and activity, each with its next shifts and places left."""
     sites = list(Site.ordered())
@@ -101,11 +105,11 @@ def index():
     )
 
 
-@bp.route("/opportunities/<int:opp_id>")
+@bp.route("/volunteer/opportunities/<int:opp_id>")
 def opportunity(opp_id):
     """One way to help: what it is, who coordinates, what is needed, every coming shift."""
-    opp = Opportunity.select(Opportunity, Site).join(Site).where(Opportunity.id == opp_id).first()
-    if opp is None or (not opp.is_active and not (current_user.is_authenticated and current_user.can_manage(opp.site))):
+    opp = get_object_or_404(Opportunity.select(Opportunity, Site).join(Site), Opportunity.id == opp_id)
+    if not _visible(opp):
         abort(404)
     shifts = list(
         Shift.select()
@@ -145,7 +149,7 @@ def _guest_signup_here(shift):
     if current_user.is_authenticated:
         return None, None
     for token in session.get(GUEST_SESSION_KEY, []):
-        signup = service.signup_from_token(token)
+        signup = services.signup_from_token(token)
         if signup is not None and signup.shift_id == shift.id and signup.status != CANCELLED:
             return signup, token
     return None, None
@@ -157,7 +161,7 @@ def _shift_page(shift, form, status=200, error=None, full=False):
     guest_signup, guest_token = _guest_signup_here(shift)
     overlaps = []
     if current_user.is_authenticated and not mine:
-        overlaps = service.overlapping(shift, user=current_user)
+        overlaps = services.overlapping(shift, user=current_user)
     coordinator = User.get_or_none(User.id == opp.coordinator_id) if opp.coordinator_id else None
     full = full or shift.places_left == 0
     if full:
@@ -172,19 +176,19 @@ def _shift_page(shift, form, status=200, error=None, full=False):
         error=error,
         full=full,
         coordinator=coordinator,
-        may_cancel=mine is not None and service.may_cancel(mine),
+        may_cancel=mine is not None and services.may_cancel(mine),
         status=status,
         guest_signup=guest_signup,
         guest_token=guest_token,
     )
 
 
-@bp.route("/shifts/<int:shift_id>", methods=["GET", "POST"])
+@bp.route("/volunteer/shifts/<int:shift_id>", methods=["GET", "POST"])
 def shift(shift_id):
     """A shift with its places left and the sign-up form (account or guest)."""
     shift = _shift_or_404(shift_id)
     opp = shift.opportunity
-    if not opp.is_active and not (current_user.is_authenticated and current_user.can_manage(opp.site)):
+    if not _visible(opp):
         abort(404)
     if request.method == "GET":
         return _shift_page(shift, _signup_form(opp, formdata=None))
@@ -192,25 +196,25 @@ def shift(shift_id):
     if not form.validate():
         return _shift_page(shift, form, status=422)
     user = current_user._get_current_object() if current_user.is_authenticated else None
-    guest = (
-        {} if user else {"name": form.name.data, "phone": form.phone.normalised or "", "email": form.email.data or ""}
-    )
+    guest = {} if user else {"name": form.name.data, "phone": form.phone.e164 or "", "email": form.email.data}
     try:
-        signup = service.sign_up(
+        signup, overlaps = services.join_shift(
             shift,
             user=user,
             party=form.party.data,
-            companions=form.companions.data or "",
+            companions=form.companions.data,
             waitlist_ok=form.waitlist.data == "1",
-            lang=str(_current_lang()),
+            lang=str(current_lang()),
             **guest,
         )
-    except service.SignupError as exc:
+    except SignupError as exc:
         if exc.full:
             form.waitlist.data = "1"
-        fresh = _shift_or_404(shift_id)
-        return _shift_page(fresh, form, status=exc.status, error=exc.message, full=exc.full)
-    overlaps = service.overlapping(shift, user=user, phone=signup.key_phone, email=signup.key_email)
+        error = exc.message
+        if exc.field in form:  # the message goes next to its field
+            form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
+            error = None
+        return _shift_page(_shift_or_404(shift_id), form, status=exc.status, error=error, full=exc.full)
     if overlaps:
         flash(
             _(
@@ -228,30 +232,23 @@ def shift(shift_id):
             else _("Iscrizione fatta. Grazie!"),
             "success",
         )
-        return redirect(url_for(".mine"))
+        return redirect(url_for(".mine"), code=303)
     if signup.email:
-        service.send_confirmation(signup, shift)
         flash(
             _("Quasi fatto: ti abbiamo scritto a %(email)s, apri il link per confermare.", email=signup.email),
             "success",
         )
     else:
         flash(_("Iscrizione ricevuta. Il coordinamento ti chiamerà per confermare."), "success")
-    token = service.signup_token(signup)
+    token = services.signup_token(signup)
     _remember_guest_link(token)
-    return redirect(url_for(".guest_signup", token=token))
+    return redirect(url_for(".guest_signup", token=token), code=303)
 
 
-def _current_lang():
-    from portal.templating import current_lang
-
-    return current_lang()
-
-
-@bp.route("/s/<token>")
+@bp.route("/volunteer/s/<token>")
 def guest_signup(token):
     """A guest's own sign-up (signed link): status, and the button to cancel."""
-    signup = service.signup_from_token(token)
+    signup = services.signup_from_token(token)
     if signup is None:
         return render("volunteer/link_invalid.html", status=404)
     return render(
@@ -259,44 +256,44 @@ def guest_signup(token):
         signup=signup,
         shift=signup.shift,
         token=token,
-        may_cancel=service.may_cancel(signup),
+        may_cancel=services.may_cancel(signup),
     )
 
 
-@bp.route("/c/<token>")
+@bp.route("/volunteer/c/<token>")
 def guest_confirm(token):
     """The link we e-mail to a guest: it confirms the sign-up (proves the address)."""
-    signup = service.signup_from_confirm_token(token)
+    signup = services.signup_from_confirm_token(token)
     if signup is None:
         return render("volunteer/link_invalid.html", status=404)
-    if signup.status != CANCELLED and not signup.confirmed:
-        Signup.update(confirmed=True).where(Signup.id == signup.id).execute()
+    if services.confirm_guest(signup):
         flash(_("Iscrizione confermata. Grazie!"), "success")
-    return redirect(url_for(".guest_signup", token=service.signup_token(signup)))
+    return redirect(url_for(".guest_signup", token=services.signup_token(signup)))
 
 
-@bp.route("/s/<token>/cancel", methods=["POST"])
+@bp.route("/volunteer/s/<token>/cancel", methods=["POST"])
 def guest_cancel(token):
     """A guest cancels through the signed link, until the cut-off."""
-    signup = service.signup_from_token(token)
+    signup = services.signup_from_token(token)
     if signup is None:
         return render("volunteer/link_invalid.html", status=404)
-    if signup.status == CANCELLED:
-        flash(_("Questa iscrizione era già stata disdetta."), "info")
-        return redirect(url_for(".guest_signup", token=token))
-    if not service.may_cancel(signup):
+    try:
+        cancelled = services.cancel_own_signup(signup)
+    except SignupError as exc:
         return render(
             "volunteer/guest_signup.html",
             signup=signup,
             shift=signup.shift,
             token=token,
             may_cancel=False,
-            error=service.cutoff_passed_message(signup.shift),
-            status=422,
+            error=exc.message,
+            status=exc.status,
         )
-    service.cancel_signup(signup)
-    flash(_("Iscrizione disdetta. Grazie per averci avvisato!"), "success")
-    return redirect(url_for(".guest_signup", token=token))
+    if cancelled:
+        flash(_("Iscrizione disdetta. Grazie per averci avvisato!"), "success")
+    else:
+        flash(_("Questa iscrizione era già stata disdetta."), "info")
+    return redirect(url_for(".guest_signup", token=token), code=303)
 
 
 # --- my shifts -----------------------------------------------------------------------
@@ -310,7 +307,7 @@ def _my_signups():
     )
 
 
-@bp.route("/mine")
+@bp.route("/volunteer/mine")
 @login_required
 def mine():
     """My shifts: coming ones (with cancel), the waitlist, hours served, ICS feed, certificate."""
@@ -330,27 +327,26 @@ def _mine_page(error=None, status=200):
         hours=hours_served(current_user.id),
         feed_url=url_for(".feed", token=profile.feed_token, _external=True),
         now=now,
-        may_cancel=service.may_cancel,
+        may_cancel=services.may_cancel,
         error=error,
         status=status,
     )
 
 
-@bp.route("/mine/<int:signup_id>/cancel", methods=["POST"])
+@bp.route("/volunteer/mine/<int:signup_id>/cancel", methods=["POST"])
 @login_required
 def mine_cancel(signup_id):
     """Cancel one of my sign-ups, until the cut-off."""
-    signup = _my_signups().where(Signup.id == signup_id).first()
-    if signup is None:
-        abort(404)
-    if not service.may_cancel(signup):
-        return _mine_page(error=service.cutoff_passed_message(signup.shift), status=422)
-    service.cancel_signup(signup)
+    signup = get_object_or_404(_my_signups(), Signup.id == signup_id)
+    try:
+        services.cancel_own_signup(signup)
+    except SignupError as exc:
+        return _mine_page(error=exc.message, status=exc.status)
     flash(_("Iscrizione disdetta. Grazie per averci avvisato!"), "success")
-    return redirect(url_for(".mine"))
+    return redirect(url_for(".mine"), code=303)
 
 
-@bp.route("/profile", methods=["GET", "POST"])
+@bp.route("/volunteer/profile", methods=["GET", "POST"])
 @login_required
 def profile():
     """My volunteer profile: skills, languages, availability."""
@@ -372,26 +368,24 @@ def profile():
     if request.method == "POST":
         if not form.validate():
             return render("volunteer/profile.html", form=form, status=422)
-        Profile.update(
-            skills=csv_codes(form.skills.data),
-            languages=csv_codes(form.languages.data),
-            availability=csv_codes(form.availability.data),
-            site=form.site.data or None,
-            notes=form.notes.data or "",
+        services.save_profile(
+            profile,
+            skills=form.skills.data,
+            languages=form.languages.data,
+            availability=form.availability.data,
+            site=form.site.data,
+            notes=form.notes.data,
             in_directory=form.in_directory.data,
-            updated_at=utcnow(),
-        ).where(Profile.id == profile.id).execute()
+        )
         flash(_("Profilo salvato."), "success")
-        return redirect(url_for(".mine"))
+        return redirect(url_for(".mine"), code=303)
     return render("volunteer/profile.html", form=form)
 
 
-@bp.route("/feed/<token>.ics")
+@bp.route("/volunteer/feed/<token>.ics")
 def feed(token):
     """My shifts as a calendar feed at a private address (no login: calendar apps cannot log in)."""
-    profile = Profile.get_or_none(Profile.feed_token == token)
-    if profile is None:
-        abort(404)
+    profile = get_object_or_404(Profile, Profile.feed_token == token)
     rows = (
         Signup.select(Signup, Shift, Opportunity, Site)
         .join(Shift)
@@ -407,47 +401,39 @@ def feed(token):
     return _calendar(rows)
 
 
-@bp.route("/s/<token>/turno.ics")
+@bp.route("/volunteer/s/<token>/turno.ics")
 def guest_ics(token):
     """A guest's shift for the phone's calendar (from the signed link)."""
-    signup = service.signup_from_token(token)
+    signup = services.signup_from_token(token)
     if signup is None or signup.status != ACTIVE:
         abort(404)
-    response = _calendar([signup])
-    response.headers["Content-Disposition"] = 'attachment; filename="turno-binari.ics"'
-    return response
+    return _calendar([signup], attachment=True)
 
 
-def _calendar(rows):
-    """An iCalendar answer with one event per sign-up (times in UTC, a link back to the shift)."""
-    from icalendar import Calendar, Event
-
-    cal = Calendar()
-    cal.add("prodid", "-//Binari//Volontariato//IT")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", _("Binari: i miei turni"))
-    host = request.host.split(":")[0]
+def _calendar(rows, attachment=False):
+    """An iCalendar answer with one entry per sign-up (Europe/Rome, a link back to the shift)."""
+    entries = []
     for signup in rows:
         shift, opp = signup.shift, signup.shift.opportunity
-        event = Event()
-        event.add("uid", f"vol-signup-{signup.id}@{host}")
-        event.add("dtstamp", utcnow().replace(tzinfo=service.ZoneInfo("UTC")))
-        event.add("dtstart", shift.starts_at.replace(tzinfo=service.ZoneInfo("UTC")))
-        event.add("dtend", shift.ends_at.replace(tzinfo=service.ZoneInfo("UTC")))
-        event.add("summary", opp.title + (f" ({_('annullato')})" if shift.is_cancelled else ""))
-        event.add("location", ", ".join(x for x in (shift.location, opp.site.name, opp.site.full_address) if x))
-        event.add("description", "\n".join(x for x in (opp.requirements, shift.note) if x))
-        event.add("url", url_for(".shift", shift_id=shift.id, _external=True))
-        if shift.is_cancelled:
-            event.add("status", "CANCELLED")
-        cal.add_component(event)
-    response = make_response(cal.to_ical())
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Cache-Control"] = "private, max-age=900"
-    return response
+        changes = [shift.last_change, signup.created_at, signup.promoted_at]
+        entries.append(
+            CalendarEntry(
+                uid=f"vol-signup-{signup.id}",
+                starts_at=shift.starts_at,
+                ends_at=shift.ends_at,
+                summary=opp.title + (f" ({_('annullato')})" if shift.is_cancelled else ""),
+                changed_at=max(moment for moment in changes if moment is not None),
+                description="\n".join(x for x in (opp.requirements, shift.note) if x),
+                location=", ".join(x for x in (shift.location, opp.site.name, opp.site.full_address) if x),
+                url=url_for(".shift", shift_id=shift.id, _external=True),
+                cancelled=shift.is_cancelled,
+            )
+        )
+    body = calendar_bytes(entries, _("Binari: i miei turni"))
+    return calendar_response(body, "turno-binari.ics" if attachment else "turni-binari.ics", attachment=attachment)
 
 
-@bp.route("/mine/certificate.pdf")
+@bp.route("/volunteer/mine/certificate.pdf")
 @login_required
 def certificate():
     """Certificate of volunteer hours, for school credits and job applications."""
@@ -462,29 +448,3 @@ def certificate():
         )
         return redirect(url_for(".mine"))
     return certificate_response(current_user, rows)
-
-
-def served_rows(user_id):
-    """A person's attended shifts, oldest first, with shift, opportunity and centre (one query)."""
-    return list(
-        Signup.select(Signup, Shift, Opportunity, Site)
-        .join(Shift)
-        .join(Opportunity)
-        .join(Site)
-        .where((Signup.user == user_id) & (Signup.status != CANCELLED) & (Signup.attended == True))  # noqa: E712
-        .order_by(Shift.starts_at)
-    )
-
-
-def certificate_response(person, rows):
-    minutes = sum(s.minutes_served for s in rows)
-    data = render_pdf(
-        "volunteer/certificate_pdf.html",
-        person=person,
-        rows=rows,
-        hours=minutes / 60,
-        today=utcnow(),
-        today_text=format_date(utcnow(), "d MMMM y"),
-        sites=sorted({s.shift.opportunity.site.name for s in rows}),
-    )
-    return pdf_response(data, f"certificato-volontariato-{person.member_code}.pdf")
