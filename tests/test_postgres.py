@@ -20,10 +20,10 @@ def test_migrations_and_demo_on_postgres(pg_app):
     for path in ["/", "/sites/faenza", "/sites/erlembaldo", "/sites/visconti", "/healthz", "/login", "/register"]:
         assert client.get(path).status_code == 200, path
     # every page an area links from the home page answers on PostgreSQL too
-    from portal.sites import area_links
+    from portal.areas import tiles
 
     with pg_app.test_request_context("/"):
-        endpoints = [endpoint for endpoint, _label, _hint in area_links()]
+        endpoints = [tile.endpoint for tile in tiles()]
     for endpoint in endpoints:
         with pg_app.test_request_context("/"):
             from flask import url_for
