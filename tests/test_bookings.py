@@ -1,7 +1,7 @@
 """Co-working desks and rooms, equipment loans: every rule through the test client."""
 
 import re
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from io import BytesIO
 from types import SimpleNamespace
 
@@ -11,6 +11,7 @@ from PIL import Image
 from portal.bookings import bulk, services
 from portal.bookings.models import (
     Booking,
+    CalendarToken,
     Item,
     ItemClaim,
     Kit,
@@ -555,6 +556,26 @@ def test_ics_feed_of_my_bookings(client, auth, vis):
     assert client.get("/calendar/wrong.ics").status_code == 404
 
 
+def test_ics_feed_is_rome_time_with_stable_uid_and_last_change(client, auth, vis, app):
+    """Through portal.ics: a VTIMEZONE, UIDs from BASE_URL's host, DTSTAMP = the booking's last change."""
+    app.config["BASE_URL"] = "https://binari.example.org"
+    booking = bulk.insert_booking(
+        vis.maria.id,
+        vis.desks[0],
+        vis.days[0],
+        "am",
+        services.opening_spans(vis.site.id),
+        created_at=datetime(2026, 11, 2, 8, 30),
+    )
+    token = CalendarToken.for_user(vis.maria.id).token
+    first = text(client.get(f"/calendar/{token}.ics", headers={"Host": "evil.example"}))
+    assert "BEGIN:VTIMEZONE" in first and "TZID:Europe/Rome" in first
+    assert f"UID:booking-{booking.id}@binari.example.org" in first
+    assert "DTSTAMP:20261102T083000Z" in first
+    assert "DTSTART;TZID=Europe/Rome:" in first
+    assert text(client.get(f"/calendar/{token}.ics")) == first  # fetched twice: the same bytes
+
+
 def test_pages_in_english(client, auth, vis):
     # (The first request decides: Flask-Babel caches the locale in the test's app context.)
     html = text(client.get("/coworking", headers={"Accept-Language": "en"}))
@@ -704,3 +725,129 @@ def test_old_loan_cancel_address_redirects_with_308(client, auth, vis):
     response = client.post(f"/account/loans/{loan.id}/cancel", follow_redirects=True)
     assert response.status_code == 200
     assert Loan.get_by_id(loan.id).status == "cancelled"
+
+
+# --- people to phone ----------------------------------------------------------------------------
+
+
+def phone_calls(app, site_ids):
+    """The registry's phone list, inside a request as the core calls it (links are relative URLs)."""
+    from portal import areas
+
+    with app.test_request_context():
+        return areas.people_to_phone(site_ids)
+
+
+def test_phone_list_of_decisions_and_reminders_for_people_without_email(client, auth, vis, app):
+
+    ahmed = User.get(User.phone == "+393331234567")
+    loan = bulk.insert_loan(ahmed.id, vis.site, [vis.cam], vis.days[0], time(15), vis.days[0], time(16), "requested")
+    auth.login("visconti@staff.binari.example")
+    client.post(f"/staff/bookings/loans/{loan.id}/decide", data={"decision": "approve"})
+    page = text(client.get("/staff/bookings/phone"))
+    assert ahmed.name in page and "Prestito approvato" in page
+    assert f"/staff/bookings/loans/{loan.id}/phoned" in page
+    calls = phone_calls(app, [vis.site.id])
+    assert [(c.area, c.name, c.phone, c.done_at) for c in calls] == [("bookings", ahmed.name, ahmed.phone, None)]
+    assert calls[0].link == f"/staff/bookings/loans/{loan.id}"
+    assert client.post(f"/staff/bookings/loans/{loan.id}/phoned").status_code == 303
+    done = Loan.get_by_id(loan.id)
+    assert done.phoned_at is not None and done.phoned_by_id == vis.staff.id
+    call = phone_calls(app, [vis.site.id])[0]
+    assert call.done_at is not None and call.done_by == vis.staff.name
+    assert "Fatto: ho telefonato" not in text(client.get("/staff/bookings/phone"))
+    # An overdue reminder puts the loan back on the list.
+    start = today_local() - timedelta(days=5)
+    late = bulk.insert_loan(
+        ahmed.id, vis.site, [vis.spare], start, time(15), start + timedelta(days=1), time(16), "out"
+    )
+    response = client.post(f"/staff/bookings/loans/{late.id}/remind", follow_redirects=True)
+    assert "telefonale" in text(response)
+    assert Loan.get_by_id(late.id).phone_notice == "overdue"
+    assert "Prestito in ritardo" in text(client.get("/staff/bookings/phone"))
+    # Other centres' staff do not see it.
+    assert phone_calls(app, [Site.get(Site.slug != "visconti").id]) == []
+
+
+def test_loan_mail_goes_out_in_the_borrowers_language(client, auth, vis):
+    User.update(language="en").where(User.id == vis.maria.id).execute()
+    loan = bulk.insert_loan(
+        vis.maria.id, vis.site, [vis.cam], vis.days[0], time(15), vis.days[0], time(16), "requested"
+    )
+    auth.login("visconti@staff.binari.example")
+    client.post(f"/staff/bookings/loans/{loan.id}/decide", data={"decision": "approve"})
+    mail = OutboxMessage.get(OutboxMessage.to_address == "maria@binari.example")
+    assert "Binari:" in mail.subject and "prestito approvato" not in mail.subject  # English, not the staff's Italian
+
+
+# --- privacy ---------------------------------------------------------------------------------------
+
+
+def test_account_deletion_frees_the_future_and_leaves_no_trace(client, auth, vis, make_user):
+    import json
+
+    from peewee import CharField, TextField
+
+    from portal.schema import all_models
+
+    name, email, phone = "Zelda Privata", "zelda.privata@example.org", "+393489990011"
+    person = make_user(name, email=email, phone=phone)
+    spans = services.opening_spans(vis.site.id)
+    past = bulk.next_open_days(vis.site.id, today_local() - timedelta(days=1), 2, step=-1)
+    bulk.insert_booking(person.id, vis.desks[1], past[0], "am", spans, status="checked_in")
+    returned = bulk.insert_loan(
+        person.id, vis.site, [vis.spare], past[1], time(15), past[0], time(16), "returned", purpose=f"Video di {name}"
+    )
+    Loan.update(staff_message=f"Ciao {name}, chiama il {phone}").where(Loan.id == returned.id).execute()
+    auth.login(email, "password123")
+    assert book(client, vis.days[0], "am", resource=vis.desks[0]).status_code == 303
+    assert ask(client, vis.kit, vis.days[1], vis.days[1], kind="kits").status_code == 303
+    client.post("/account/bookings/calendar")
+    token = CalendarToken.get(CalendarToken.user == person.id).token
+    assert WeeklyCount.select().where(WeeklyCount.user == person.id).count() >= 1
+
+    exported = json.loads(text(client.get("/account/export.json")))["bookings"]
+    assert set(exported) == {"bookings", "loans", "weekly_counts", "calendar"}
+    assert len(exported["bookings"]) == 2 and len(exported["loans"]) == 2
+    assert exported["calendar"] == [{"calendar_feed": True}] and exported["weekly_counts"]
+    assert any(row["purpose"] == f"Video di {name}" for row in exported["loans"])
+    readable = text(client.get("/account/data"))
+    assert "Prenotazioni di postazioni e sale" in readable and "Prestiti di attrezzatura" in readable
+
+    response = client.post("/account/delete", data={"delete-password": "password123", "delete-confirm": "y"})
+    assert response.status_code in (302, 303)
+
+    # Future commitments freed: the desk slot and the kit's days are free again.
+    assert not SlotClaim.select().where(SlotClaim.user == person.id).exists()
+    assert ItemClaim.select().where(ItemClaim.item.in_([vis.cam.id, vis.mic.id, vis.tripod.id])).count() == 0
+    assert Loan.select().where(Loan.status == "requested").count() == 0
+    auth.login()
+    assert book(client, vis.days[0], "am", resource=vis.desks[0]).status_code == 303  # Maria takes the freed desk
+    assert ask(client, vis.kit, vis.days[1], vis.days[1], kind="kits").status_code == 303
+    # The past stays, anonymous, for the figures.
+    assert Booking.select().where(Booking.user.is_null() & (Booking.status == "checked_in")).count() == 1
+    kept = Loan.get_by_id(returned.id)
+    assert kept.user_id is None and kept.status == "returned" and kept.purpose == "" and kept.staff_message == ""
+    assert not WeeklyCount.select().where(WeeklyCount.user == person.id).exists()
+    assert client.get(f"/calendar/{token}.ics").status_code == 404
+    # No text column of any table holds the name, the e-mail or the phone.
+    for model in all_models():
+        columns = [f for f in model._meta.sorted_fields if isinstance(f, (CharField, TextField))]
+        for field in columns:
+            for needle in (name, email, phone, phone[3:]):
+                hits = model.select().where(field.contains(needle)).count()
+                assert hits == 0, f"{model._meta.table_name}.{field.column_name} still holds {needle!r}"
+
+
+def test_account_deletion_refused_while_equipment_is_out(client, auth, vis, make_user):
+    person = make_user("Oscar Fuori", email="oscar@example.org")
+    start = today_local() - timedelta(days=1)
+    loan = bulk.insert_loan(person.id, vis.site, [vis.spare], start, time(15), vis.days[0], time(16), "out")
+    booking = bulk.insert_booking(person.id, vis.desks[0], vis.days[0], "am", services.opening_spans(vis.site.id))
+    auth.login("oscar@example.org", "password123")
+    response = client.post("/account/delete", data={"delete-password": "password123", "delete-confirm": "y"})
+    assert response.status_code == 422 and "riportala allo sportello" in text(response)
+    # Nothing was erased.
+    assert User.get_by_id(person.id).email == "oscar@example.org"
+    assert Loan.get_by_id(loan.id).user_id == person.id
+    assert Booking.get_by_id(booking.id).status == "booked"
