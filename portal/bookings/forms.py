@@ -163,7 +163,3 @@ class KitForm(FlaskForm):
     items = MultiCheckboxField(_l("Oggetti del kit"), coerce=int)
     active = BooleanField(_l("Prenotabile"), default=True)
     photo = ItemForm.photo
-
-
-class CancelForm(FlaskForm):
-    """Only the CSRF token."""

@@ -42,6 +42,7 @@ from .models import (
     WeeklyCount,
     week_start,
 )
+from .photos import PhotoError, delete_photo, save_photo
 
 #: {weekday: [(opens, closes), ...]} of a centre.
 Spans = dict[int, list[tuple[time, time]]]
@@ -837,3 +838,59 @@ def calendar_entries(user_id: int, url: str, now: datetime | None = None) -> lis
                 )
             )
     return entries
+
+
+# --- items and kits (staff) ---------------------------------------------------------------------
+
+ITEM_FIELDS = ("name", "category", "description", "condition", "status", "deposit")
+
+
+def _stored_photo(upload: Any) -> str | None:
+    """Save an uploaded photo (None when no file was chosen); a bad file is refused on the photo field."""
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    try:
+        return save_photo(upload)
+    except PhotoError as exc:
+        raise BookingError(str(exc), field="photo") from exc
+
+
+def save_item(item: Item | None, site_id: int, fields: Mapping[str, Any], photo: Any = None) -> Item:
+    """Add or change an item; a new photo replaces (and deletes) the old one."""
+    photo_name = _stored_photo(photo)
+    item = item or Item()
+    old_photo = item.photo
+    for name in ITEM_FIELDS:
+        setattr(item, name, fields.get(name) or (0 if name == "deposit" else ""))
+    item.site_id = site_id
+    if photo_name:
+        item.photo = photo_name
+    item.save()
+    if photo_name and old_photo:
+        delete_photo(old_photo)
+    return item
+
+
+def save_kit(
+    kit: Kit | None,
+    site_id: int,
+    name: str,
+    description: str,
+    active: bool,
+    item_ids: Collection[int],
+    photo: Any = None,
+) -> Kit:
+    """Add or change a kit and its items (only items of the kit's centre), all in one transaction."""
+    chosen = list(Item.select(Item.id).where(Item.id.in_(list(item_ids)) & (Item.site == site_id)))
+    if not chosen:
+        raise BookingError(_("Scegli almeno un oggetto di questo centro."), field="items")
+    photo_name = _stored_photo(photo)
+    with database().atomic():
+        kit = kit or Kit()
+        kit.site_id, kit.name, kit.description, kit.active = site_id, name, description, active
+        if photo_name:
+            kit.photo = photo_name
+        kit.save()
+        KitItem.delete().where(KitItem.kit == kit.id).execute()
+        KitItem.insert_many([{"kit": kit.id, "item": i.id} for i in chosen]).execute()
+    return kit

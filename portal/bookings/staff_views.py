@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from portal.auth import require_manage, staff_required
+from portal.auth import managed_site_ids, require_manage, staff_required
 from portal.clock import local_day_bounds, today_local, utcnow
 from portal.db import database
 from portal.models import Site, User
@@ -21,7 +21,6 @@ from portal.rendering import render
 
 from . import notices, services
 from .forms import (
-    CancelForm,
     CheckInForm,
     CheckOutForm,
     DecisionForm,
@@ -40,13 +39,11 @@ from .models import (
     Booking,
     Item,
     Kit,
-    KitItem,
     Loan,
     LoanItem,
     Policy,
     Resource,
 )
-from .photos import PhotoError, delete_photo, save_photo
 from .services import BookingError
 from .views import bp
 
@@ -184,7 +181,6 @@ def staff_desk():
         lines=lines,
         pending=pending,
         overdue=overdue,
-        form=CancelForm(),
         status=422 if code_form.code.errors else 200,
         book_form=SlotForm(formdata=None, day=today_local() + timedelta(days=1)),
     )
@@ -272,7 +268,6 @@ def _loan_page(loan, status=200, **forms):
         checkout=checkout,
         checkin=checkin,
         error=forms.get("error"),
-        form=CancelForm(),
     )
 
 
@@ -456,7 +451,7 @@ def staff_overdue():
 @staff_required
 def staff_phone():
     """People without e-mail to phone about their loans (decisions, reminders), and the calls made."""
-    loans = services.phone_list([s.id for s in _managed_sites()])
+    loans = services.phone_list(managed_site_ids())
     return render("bookings/staff/phone.html", loans=loans, reasons=notices.REASONS)
 
 
@@ -565,23 +560,12 @@ def staff_item_edit(item_id=None):
     if request.method == "POST":
         if form.validate():
             require_manage(form.site.data)
-            photo_name = None
-            if form.photo.data and getattr(form.photo.data, "filename", ""):
-                try:
-                    photo_name = save_photo(form.photo.data)
-                except PhotoError as exc:
-                    form.photo.errors.append(str(exc))
-            if not form.photo.errors:
-                item = item or Item()
-                old_photo = item.photo
-                for name in ("name", "category", "description", "condition", "status", "deposit"):
-                    setattr(item, name, getattr(form, name).data or ("" if name != "deposit" else 0))
-                item.site = form.site.data
-                if photo_name:
-                    item.photo = photo_name
-                item.save()
-                if photo_name and old_photo:
-                    delete_photo(old_photo)
+            fields = {name: getattr(form, name).data for name in services.ITEM_FIELDS}
+            try:
+                item = services.save_item(item, form.site.data, fields, photo=form.photo.data)
+            except BookingError as exc:
+                getattr(form, exc.field or "photo").errors.append(exc.message)
+            else:
                 flash(_("Salvato."), "success")
                 return redirect(url_for(".staff_resources", site=Site.get_by_id(form.site.data).slug)), 303
         return render("bookings/staff/edit.html", form=form, title=_("Oggetto"), item=item, status=422, multipart=True)
@@ -610,29 +594,19 @@ def staff_kit_edit(kit_id=None):
     if request.method == "POST":
         if form.validate():
             require_manage(form.site.data)
-            chosen = list(Item.select().where(Item.id.in_(form.items.data or []) & (Item.site == form.site.data)))
-            photo_name = None
-            if not chosen:
-                form.items.errors.append(_("Scegli almeno un oggetto di questo centro."))
-            elif form.photo.data and getattr(form.photo.data, "filename", ""):
-                try:
-                    photo_name = save_photo(form.photo.data)
-                except PhotoError as exc:
-                    form.photo.errors.append(str(exc))
-            if chosen and not form.photo.errors:
-                with database().atomic():
-                    kit = kit or Kit()
-                    kit.site, kit.name, kit.description, kit.active = (
-                        form.site.data,
-                        form.name.data,
-                        form.description.data or "",
-                        form.active.data,
-                    )
-                    if photo_name:
-                        kit.photo = photo_name
-                    kit.save()
-                    KitItem.delete().where(KitItem.kit == kit.id).execute()
-                    KitItem.insert_many([{"kit": kit.id, "item": i.id} for i in chosen]).execute()
+            try:
+                kit = services.save_kit(
+                    kit,
+                    form.site.data,
+                    name=form.name.data,
+                    description=form.description.data or "",
+                    active=form.active.data,
+                    item_ids=form.items.data or [],
+                    photo=form.photo.data,
+                )
+            except BookingError as exc:
+                getattr(form, exc.field or "items").errors.append(exc.message)
+            else:
                 flash(_("Salvato."), "success")
                 return redirect(url_for(".staff_resources", site=Site.get_by_id(form.site.data).slug)), 303
         return render("bookings/staff/edit.html", form=form, title=_("Kit"), item=kit, status=422, multipart=True)

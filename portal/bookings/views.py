@@ -17,7 +17,7 @@ from portal.models import Site
 from portal.rendering import render, wants_fragment
 
 from . import services
-from .forms import CancelForm, LoanRequestForm, SlotForm
+from .forms import LoanRequestForm, SlotForm
 from .models import (
     KIND_DESK,
     KIND_EQUIPMENT,
@@ -80,7 +80,6 @@ def _coworking_context(site, message=None, error=None, booked=None):
         message=message,
         error=error,
         booked=booked,
-        form=CancelForm(),
     )
 
 
@@ -366,7 +365,6 @@ def my_bookings():
         loans=loans,
         lines=lines,
         token=token,
-        form=CancelForm(),
         now=utcnow(),
         policies=policies,
         cutoff=lambda b: _cutoff(b, policies),
