@@ -43,7 +43,12 @@ LOAN_LABELS = {
     "deposit_returned": _l("Cauzione restituita (euro)"),
     "created_at": _l("Richiesta il"),
 }
-COUNT_LABELS = {"centre": _l("Centro"), "kind": _l("Tipo"), "week": _l("Settimana dal"), "taken": _l("Prenotazioni")}
+COUNT_LABELS = {
+    "centre": _l("Centro"),
+    "kind": _l("Tipo"),
+    "week": _l("Settimana dal"),
+    "taken": _l("Prenotazioni nella settimana"),
+}
 CALENDAR_LABELS = {"calendar_feed": _l("Link privato del calendario attivo")}
 
 
