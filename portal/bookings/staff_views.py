@@ -194,7 +194,7 @@ def staff_booking_checkin(booking_id):
     require_manage(booking.resource.site_id)
     try:
         services.check_in_booking(booking, current_user)
-        flash(_("Arrivo registrato: %(name)s.", name=booking.user.name), "success")
+        flash(_("Arrivo registrato: %(name)s.", name=booking.user.name if booking.user else "—"), "success")
     except BookingError as exc:
         flash(exc.message, "error")
     return redirect(url_for(".staff_desk", site=booking.resource.site.slug)), 303
@@ -282,7 +282,10 @@ def _flash_told(mailed, user):
     if mailed:
         flash(_("Fatto. Abbiamo scritto alla persona."), "success")
     else:
-        flash(_("Fatto. La persona non ha e-mail: telefonale al %(phone)s.", phone=user.phone or "—"), "warning")
+        flash(
+            _("Fatto. La persona non ha e-mail: telefonale al %(phone)s.", phone=(user.phone if user else None) or "—"),
+            "warning",
+        )
 
 
 @bp.route("/staff/bookings/loans/<int:loan_id>/decide", methods=["POST"])

@@ -197,7 +197,7 @@ def _calendar_weeks(site, items, busy, overdue=()):
     first = today - timedelta(days=today.weekday())
     last = today + timedelta(days=CALENDAR_DAYS)
     spans = services.opening_spans(site.id)
-    closed = services.closed_days(site.id, first, last + timedelta(days=7))
+    closed = site.closed_days(first, last + timedelta(days=7))
     # In repair, or not back from a late loan: never shown as free.
     broken = any(i.status != "available" or i.id in overdue for i in items)
     weeks, day = [], first
