@@ -124,7 +124,15 @@ def erase(user: User) -> None:
     CalendarToken.delete().where(CalendarToken.user == user.id).execute()
     Booking.update(user=None).where(Booking.user == user.id).execute()
     (
-        Loan.update(user=None, purpose="", staff_message="", phone_notice="", phone_notice_at=None, phoned_at=None)
+        Loan.update(
+            user=None,
+            purpose="",
+            staff_message="",
+            return_notes="",
+            phone_notice="",
+            phone_notice_at=None,
+            phoned_at=None,
+        )
         .where(Loan.user == user.id)
         .execute()
     )
