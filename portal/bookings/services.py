@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from peewee import IntegrityError
 
@@ -227,7 +227,13 @@ def take_quota(user_id: int, site_id: int, kind: str, day: date, maximum: int) -
         .execute()
     )
     if updated != 1:
-        raise BookingError(_("Hai già %(n)d prenotazioni in quella settimana: è il massimo consentito.", n=maximum))
+        raise BookingError(
+            ngettext(
+                "Hai già %(num)d prenotazione in quella settimana: è il massimo consentito.",
+                "Hai già %(num)d prenotazioni in quella settimana: è il massimo consentito.",
+                maximum,
+            )
+        )
 
 
 def give_back_quota(user_id: int, site_id: int, kind: str, day: date) -> None:
@@ -339,7 +345,13 @@ def book_slot(
     if day < today:
         raise BookingError(_("Questo giorno è già passato: scegli un altro momento."))
     if day > today + timedelta(days=policy.advance_days):
-        raise BookingError(_("Si può prenotare al massimo %(n)d giorni prima.", n=policy.advance_days))
+        raise BookingError(
+            ngettext(
+                "Si può prenotare al massimo %(num)d giorno prima.",
+                "Si può prenotare al massimo %(num)d giorni prima.",
+                policy.advance_days,
+            )
+        )
     times = slot_times(site.id, day, slot)
     if times is None:
         raise BookingError(_("Il centro è chiuso in quel momento: scegli un orario di apertura."))
@@ -412,7 +424,11 @@ def cancel_booking(booking: Booking, by_staff: bool = False, now: datetime | Non
     policy = Policy.for_site(resource.site_id, resource.kind)
     if not by_staff and booking.starts_at - timedelta(hours=policy.cancel_cutoff_hours) < now:
         raise BookingError(
-            _("Si può annullare fino a %(n)d ore prima dell'inizio: chiama il centro.", n=policy.cancel_cutoff_hours)
+            ngettext(
+                "Si può annullare fino a %(num)d ora prima dell'inizio: chiama il centro.",
+                "Si può annullare fino a %(num)d ore prima dell'inizio: chiama il centro.",
+                policy.cancel_cutoff_hours,
+            )
         )
     with database().atomic():
         changed = (
@@ -496,9 +512,21 @@ def request_loan(
     if pickup_at <= now:
         raise BookingError(_("Il ritiro è nel passato: scegli una data futura."))
     if pickup_day > today + timedelta(days=policy.advance_days):
-        raise BookingError(_("Si può prenotare al massimo %(n)d giorni prima.", n=policy.advance_days))
+        raise BookingError(
+            ngettext(
+                "Si può prenotare al massimo %(num)d giorno prima.",
+                "Si può prenotare al massimo %(num)d giorni prima.",
+                policy.advance_days,
+            )
+        )
     if (return_day - pickup_day).days + 1 > policy.max_loan_days:
-        raise BookingError(_("Il prestito può durare al massimo %(n)d giorni.", n=policy.max_loan_days))
+        raise BookingError(
+            ngettext(
+                "Il prestito può durare al massimo %(num)d giorno.",
+                "Il prestito può durare al massimo %(num)d giorni.",
+                policy.max_loan_days,
+            )
+        )
     spans = opening_spans(site.id)
     closed = closed_days(site.id, pickup_day, return_day)
     if not open_at(spans, closed, pickup_day, pickup_time):
@@ -632,7 +660,13 @@ def cancel_loan(loan: Loan, now: datetime | None = None, by_staff: bool = False)
     cutoff = Policy.for_site(loan.site_id, KIND_EQUIPMENT).cancel_cutoff_hours
     if not by_staff and loan.status == "approved" and loan.pickup_at - timedelta(hours=cutoff) < now:
         # A request not yet approved can always be withdrawn; an approved loan until the cut-off.
-        raise BookingError(_("Si può annullare fino a %(n)d ore prima del ritiro: chiama il centro.", n=cutoff))
+        raise BookingError(
+            ngettext(
+                "Si può annullare fino a %(num)d ora prima del ritiro: chiama il centro.",
+                "Si può annullare fino a %(num)d ore prima del ritiro: chiama il centro.",
+                cutoff,
+            )
+        )
     with database().atomic():
         changed = (
             Loan.update(status="cancelled", decided_at=now)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
@@ -382,7 +383,14 @@ def staff_loan_checkin(loan_id):
     except BookingError as exc:
         return _loan_page(loan, status=exc.status, checkin=form, error=exc.message)
     if still_out:
-        flash(_("Restituzione parziale: %(n)d oggetti sono ancora fuori.", n=still_out), "warning")
+        flash(
+            ngettext(
+                "Restituzione parziale: %(num)d oggetto è ancora fuori.",
+                "Restituzione parziale: %(num)d oggetti sono ancora fuori.",
+                still_out,
+            ),
+            "warning",
+        )
     else:
         flash(_("Restituzione registrata."), "success")
     return redirect(url_for(".staff_loan", loan_id=loan.id)), 303
