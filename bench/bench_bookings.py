@@ -54,7 +54,7 @@ def main():
 
 def fill(db):
     from portal import demo
-    from portal.bookings import logic
+    from portal.bookings import services
     from portal.bookings.models import (
         HALVES,
         Booking,
@@ -67,9 +67,8 @@ def fill(db):
         Policy,
         Resource,
         SlotClaim,
-        local_to_utc,
-        today_local,
     )
+    from portal.clock import to_utc, today_local
     from portal.models import Site, User
 
     random.seed(4)
@@ -125,7 +124,7 @@ def fill(db):
     member_ids = [u.id for u in User.select(User.id).where(User.email.endswith("@bench.example"))]
 
     today = today_local()
-    spans = {s.id: logic.opening_spans(s.id) for s in Site.select()}
+    spans = {s.id: services.opening_spans(s.id) for s in Site.select()}
     # Every (resource, day, half) is taken once at most: enumerate the slots from the
     # future backwards until 50,000 bookings exist (a few weeks ahead, years behind).
     bookings, claims = [], []
@@ -135,7 +134,7 @@ def fill(db):
         for resource in resources:
             if len(bookings) >= BOOKINGS:
                 break
-            slots = logic.day_slots(spans[resource.site_id].get(day.weekday(), []))
+            slots = services.day_slots(spans[resource.site_id].get(day.weekday(), []))
             if not slots or random.random() < 0.15:
                 continue
             slot = random.choice(["am", "pm", "day"] if "day" in slots else list(slots))
@@ -155,10 +154,10 @@ def fill(db):
                     "resource": resource.id,
                     "day": day,
                     "slot": slot,
-                    "starts_at": local_to_utc(day, start),
-                    "ends_at": local_to_utc(day, end),
+                    "starts_at": to_utc(day, start),
+                    "ends_at": to_utc(day, end),
                     "status": status,
-                    "created_at": local_to_utc(day, start) - timedelta(days=3),
+                    "created_at": to_utc(day, start) - timedelta(days=3),
                 }
             )
             if status in ("booked", "checked_in"):
@@ -204,10 +203,10 @@ def fill(db):
                     "user": random.choice(member_ids),
                     "site": site.id,
                     "kit": kit.id,
-                    "pickup_at": local_to_utc(pickup, time(15)),
-                    "return_at": local_to_utc(day, time(17)),
+                    "pickup_at": to_utc(pickup, time(15)),
+                    "return_at": to_utc(day, time(17)),
                     "status": status,
-                    "created_at": local_to_utc(pickup, time(9)) - timedelta(days=7),
+                    "created_at": to_utc(pickup, time(9)) - timedelta(days=7),
                 }
             )
             for item in kit_items:
@@ -216,7 +215,7 @@ def fill(db):
                         "loan": loan_id,
                         "item": item.id,
                         "out_checked": status != "approved",
-                        "returned_at": local_to_utc(day, time(17)) if status == "returned" else None,
+                        "returned_at": to_utc(day, time(17)) if status == "returned" else None,
                     }
                 )
                 for d in range(4):
@@ -253,8 +252,9 @@ class QueryCounter:
 
 
 def measure(app, db):
-    from portal.bookings import logic
-    from portal.bookings.models import Booking, Item, Kit, Resource, today_local
+    from portal.bookings import bulk
+    from portal.bookings.models import Booking, Item, Kit, Resource
+    from portal.clock import today_local
     from portal.models import User
 
     counter = QueryCounter(db)
@@ -294,7 +294,7 @@ def measure(app, db):
         )
     # Booking: the write path (quota + claims), then cancelling it.
     site_id = Resource.select().first().site_id
-    day = logic.next_open_days(site_id, today_local() + timedelta(days=50), 1)[0]
+    day = bulk.next_open_days(site_id, today_local() + timedelta(days=50), 1)[0]
     counter.count = 0
     started = clock.perf_counter()
     response = resident.post(

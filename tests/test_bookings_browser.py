@@ -5,8 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from portal.bookings import logic
-from portal.bookings.models import Booking, Resource, today_local
+from portal.bookings import bulk
+from portal.bookings.models import Booking, Resource
+from portal.clock import today_local
 from portal.models import Site
 
 
@@ -26,7 +27,7 @@ def test_phone_books_a_desk_and_cancels_it(live_server, seed, phone_page):
     if page.js_enabled:
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
     # Tomorrow or later, so that it can still be cancelled online.
-    day = logic.next_open_days(site.id, today_local() + timedelta(days=1), 1)[0]
+    day = bulk.next_open_days(site.id, today_local() + timedelta(days=1), 1)[0]
     button = page.locator(f'#slots form:has(input[name=day][value="{day.isoformat()}"]) button.primary').first
     box = button.bounding_box()
     assert box["height"] >= 44

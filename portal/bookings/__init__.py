@@ -9,14 +9,14 @@ from portal.areas import Area, Link, Tile, register
 
 
 def init_app(app):
-    from . import demo, staff, views
+    from . import demo, privacy, staff_views, views  # noqa: F401  (staff_views adds its routes to views.bp)
 
     register(
         app,
         Area(
             name="bookings",
             title=_l("Co-working e prestito audio-video"),
-            blueprints=[views.bp, staff.bp],
+            blueprints=[views.bp],
             tiles=[
                 Tile(
                     "bookings.coworking",
@@ -32,13 +32,18 @@ def init_app(app):
                 ),
             ],
             staff_links=[
-                Link("bookings_staff.desk", _l("Co-working e prestiti: sportello di oggi")),
-                Link("bookings_staff.requests_list", _l("Richieste di prestito da approvare")),
-                Link("bookings_staff.overdue", _l("Prestiti in ritardo")),
-                Link("bookings_staff.resources", _l("Postazioni, sale e attrezzatura")),
-                Link("bookings_staff.policies", _l("Regole di prenotazione")),
+                Link("bookings.staff_desk", _l("Co-working e prestiti: sportello di oggi")),
+                Link("bookings.staff_requests", _l("Richieste di prestito da approvare")),
+                Link("bookings.staff_overdue", _l("Prestiti in ritardo")),
+                Link("bookings.staff_phone", _l("Prestiti: persone da telefonare")),
+                Link("bookings.staff_resources", _l("Postazioni, sale e attrezzatura")),
+                Link("bookings.staff_policies", _l("Regole di prenotazione")),
             ],
             account_links=[Link("bookings.my_bookings", _l("Le mie prenotazioni e i miei prestiti"))],
             demo=demo.load,
+            stores_personal_data=True,
+            export=privacy.export,
+            erase=privacy.erase,
+            people_to_phone=privacy.people_to_phone,
         ),
     )

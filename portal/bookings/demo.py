@@ -6,10 +6,11 @@ from io import BytesIO
 
 from PIL import Image, ImageDraw
 
+from portal.clock import today_local
 from portal.db import database
 from portal.models import User
 
-from . import logic
+from . import bulk, services
 from .models import (
     KIND_DESK,
     KIND_EQUIPMENT,
@@ -20,7 +21,6 @@ from .models import (
     KitItem,
     Policy,
     Resource,
-    today_local,
 )
 
 ITEMS = [
@@ -176,28 +176,28 @@ def load(ctx):
                 KitItem.create(kit=kit, item=items[i])
             kits.append(kit)
 
-    spans = logic.opening_spans(site.id)
+    spans = services.opening_spans(site.id)
     today = today_local()
     bookings = 0
-    past_days = logic.next_open_days(site.id, today - timedelta(days=1), 10, step=-1)
-    future_days = logic.next_open_days(site.id, today + timedelta(days=1), 10)
+    past_days = bulk.next_open_days(site.id, today - timedelta(days=1), 10, step=-1)
+    future_days = bulk.next_open_days(site.id, today + timedelta(days=1), 10)
     for n, day in enumerate(sorted(past_days)):
         for k, person in enumerate(residents):
             if (n + k) % 3 == 0:
                 continue
             slot = ("am", "pm", "day")[(n + k) % 3]
             status = "no_show" if (n * 7 + k) % 11 == 0 else "checked_in"
-            logic.insert_booking(person.id, desks[k % len(desks)], day, slot, spans, status=status)
+            bulk.insert_booking(person.id, desks[k % len(desks)], day, slot, spans, status=status)
             bookings += 1
     for n, day in enumerate(future_days):
         for k, person in enumerate(residents):
             if (n + k) % 2 == 0:
                 continue
             slot = ("am", "pm", "day")[(n + 2 * k) % 3]
-            logic.insert_booking(person.id, desks[(k + n) % len(desks)], day, slot, spans)
+            bulk.insert_booking(person.id, desks[(k + n) % len(desks)], day, slot, spans)
             bookings += 1
         if n % 3 == 1:
-            logic.insert_booking(residents[n % len(residents)].id, room, day, "pm", spans)
+            bulk.insert_booking(residents[n % len(residents)].id, room, day, "pm", spans)
             bookings += 1
 
     buffer = POLICY_DEFAULTS[KIND_EQUIPMENT]["buffer_days"]
@@ -221,7 +221,7 @@ def load(ctx):
         (residents[4], [items[0], items[3]], future_days[7], future_days[8], "requested", None),
     ]
     for person, things, start, end, status, kit in loans:
-        logic.insert_loan(
+        bulk.insert_loan(
             person.id,
             site,
             things,

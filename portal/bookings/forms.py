@@ -16,9 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
+from portal.text import strip
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -165,7 +163,3 @@ class KitForm(FlaskForm):
     items = MultiCheckboxField(_l("Oggetti del kit"), coerce=int)
     active = BooleanField(_l("Prenotabile"), default=True)
     photo = ItemForm.photo
-
-
-class CancelForm(FlaskForm):
-    """Only the CSRF token."""

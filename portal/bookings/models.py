@@ -11,8 +11,7 @@ are a counter row raised with a conditional UPDATE checked by its row count.
 """
 
 import secrets
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import time, timedelta
 
 from peewee import (
     BooleanField,
@@ -25,16 +24,14 @@ from peewee import (
     TextField,
 )
 
+from portal.clock import utcnow
 from portal.db import BaseModel
-from portal.models import Site, User, utcnow
-
-ROME = ZoneInfo("Europe/Rome")
+from portal.models import Site, User
 
 # Resource kinds with their own policy. Desks and rooms are booked by slot,
 # equipment by days.
 KIND_DESK, KIND_ROOM, KIND_EQUIPMENT = "desk", "room", "equipment"
 KINDS = (KIND_DESK, KIND_ROOM, KIND_EQUIPMENT)
-SLOT_KINDS = ("am", "pm", "day")
 HALVES = {"am": ("am",), "pm": ("pm",), "day": ("am", "pm")}
 # The split between morning and afternoon (local time).
 MIDDAY = time(13, 0)
@@ -50,20 +47,6 @@ POLICY_DEFAULTS = {
         advance_days=60, max_per_week=2, cancel_cutoff_hours=24, checkin_minutes=0, buffer_days=1, max_loan_days=7
     ),
 }
-
-
-def local_to_utc(day, at):
-    """A Europe/Rome wall-clock date and time as the naive UTC datetime we store."""
-    aware = datetime.combine(day, at, tzinfo=ROME)
-    return aware.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
-def utc_to_local(moment):
-    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ROME)
-
-
-def today_local():
-    return utc_to_local(utcnow()).date()
 
 
 def week_start(day):
@@ -112,7 +95,8 @@ class Resource(BaseModel):
 class Booking(BaseModel):
     """A person's desk or room booking for one slot of one day."""
 
-    user = ForeignKeyField(User, backref="desk_bookings", on_delete="CASCADE")
+    # NULL once the person deleted their account: the past booking stays, anonymous, for the figures.
+    user = ForeignKeyField(User, null=True, backref="desk_bookings", on_delete="CASCADE")
     resource = ForeignKeyField(Resource, backref="bookings", on_delete="CASCADE")
     day = DateField()
     slot = CharField(max_length=4)  # am / pm / day
@@ -226,7 +210,8 @@ class KitItem(BaseModel):
 class Loan(BaseModel):
     """An equipment request and, once approved, the loan itself."""
 
-    user = ForeignKeyField(User, backref="av_loans", on_delete="CASCADE")
+    # NULL once the person deleted their account (see `privacy.erase`).
+    user = ForeignKeyField(User, null=True, backref="av_loans", on_delete="CASCADE")
     site = ForeignKeyField(Site, backref="+", on_delete="CASCADE")
     kit = ForeignKeyField(Kit, null=True, backref="loans", on_delete="SET NULL")
     pickup_at = DateTimeField()  # naive UTC
@@ -247,6 +232,11 @@ class Loan(BaseModel):
     return_notes = TextField(default="")
     # Last day an overdue loan's items have been claimed for (extended lazily).
     claims_until = DateField(null=True)
+    # A notice the borrower has no e-mail for ("approved", "declined", "overdue"): staff phone them.
+    phone_notice = CharField(max_length=12, default="")
+    phone_notice_at = DateTimeField(null=True)
+    phoned_at = DateTimeField(null=True)
+    phoned_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
 
     class Meta:
         table_name = "bookings_loan"
@@ -310,19 +300,3 @@ class CalendarToken(BaseModel):
             row.token = secrets.token_urlsafe(24)
             row.save()
         return row
-
-
-MODELS = [
-    Policy,
-    Resource,
-    Booking,
-    SlotClaim,
-    WeeklyCount,
-    Item,
-    Kit,
-    KitItem,
-    Loan,
-    LoanItem,
-    ItemClaim,
-    CalendarToken,
-]

@@ -1,18 +1,23 @@
-"""Public and member pages: co-working slots, the equipment catalogue, my bookings, the ICS feed."""
+"""Public and member pages: co-working slots, the equipment catalogue, my bookings, the ICS feed.
 
-from datetime import UTC, timedelta
+The staff pages (`staff_views`) share this module's blueprint: one `bookings` blueprint per area.
+"""
+
+from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from playhouse.flask_utils import get_object_or_404
 
-from portal.models import Site, utcnow
+from portal.clock import to_local, today_local, utcnow
+from portal.ics import calendar_bytes, calendar_response
+from portal.models import Site
 from portal.rendering import render, wants_fragment
 
-from . import logic
-from .forms import CancelForm, LoanRequestForm, SlotForm
-from .logic import BookingError
+from . import services
+from .forms import LoanRequestForm, SlotForm
 from .models import (
     KIND_DESK,
     KIND_EQUIPMENT,
@@ -27,10 +32,9 @@ from .models import (
     LoanItem,
     Policy,
     Resource,
-    today_local,
-    utc_to_local,
 )
 from .photos import photo_dir
+from .services import BookingError
 
 bp = Blueprint("bookings", __name__)
 
@@ -59,9 +63,9 @@ def _chosen_site(sites):
 def _coworking_context(site, message=None, error=None, booked=None):
     desks = rooms = None
     if site is not None:
-        logic.release_no_shows()  # lazily, before reading what is free
-        desk_policy, desk_list, desks = logic.availability(site, KIND_DESK, user=current_user, release=False)
-        room_policy, room_list, rooms = logic.availability(site, KIND_ROOM, user=current_user, release=False)
+        services.release_no_shows()  # lazily, before reading what is free
+        desk_policy, desk_list, desks = services.availability(site, KIND_DESK, user=current_user, release=False)
+        room_policy, room_list, rooms = services.availability(site, KIND_ROOM, user=current_user, release=False)
     else:
         desk_policy = room_policy = None
         desk_list = room_list = []
@@ -76,7 +80,6 @@ def _coworking_context(site, message=None, error=None, booked=None):
         message=message,
         error=error,
         booked=booked,
-        form=CancelForm(),
     )
 
 
@@ -112,26 +115,26 @@ def book():
         return render(
             "bookings/coworking.html",
             block="slots",
-            status=_error_status(422),
+            status=422,
             sites=sites,
             **_coworking_context(site, error=error),
         )
     try:
-        booking = logic.book_slot(
+        booking = services.book_slot(
             current_user, site, form.kind.data, form.day.data, form.slot.data, resource_id=form.resource.data
         )
     except BookingError as exc:
         return render(
             "bookings/coworking.html",
             block="slots",
-            status=_error_status(exc.status),
+            status=exc.status,
             sites=sites,
             **_coworking_context(site, error=exc.message),
         )
     message = _("Prenotato: %(name)s, %(when)s.", name=booking.resource.name, when=_slot_text(booking))
     if not wants_fragment():
         flash(message, "success")
-        return redirect(url_for(".coworking", site=site.slug))
+        return redirect(url_for(".coworking", site=site.slug)), 303
     return render(
         "bookings/coworking.html",
         block="slots",
@@ -140,21 +143,13 @@ def book():
     )
 
 
-def _error_status(status):
-    """htmx does not swap 4xx answers: the fragment with the message comes back as 200.
-
-    Without JavaScript the page keeps its honest status (409 taken, 422 refused).
-    """
-    return 200 if wants_fragment() else status
-
-
 SLOT_LABELS = {"am": _l("Mattina"), "pm": _l("Pomeriggio"), "day": _l("Giornata intera")}
 
 
 def _slot_text(booking):
     from flask_babel import format_date
 
-    start, end = utc_to_local(booking.starts_at), utc_to_local(booking.ends_at)
+    start, end = to_local(booking.starts_at), to_local(booking.ends_at)
     return "%s, %s %s–%s" % (
         format_date(booking.day, "EEEE d MMMM"),
         str(SLOT_LABELS[booking.slot]).lower(),
@@ -174,16 +169,16 @@ def equipment():
     kits, items, state = [], [], {}
     contents = {}
     if site is not None:
-        logic.extend_overdue_claims()
+        services.extend_overdue_claims()
         kits = list(Kit.select().where((Kit.site == site) & Kit.active).order_by(Kit.position, Kit.name))
         items = list(
             Item.select()
             .where((Item.site == site) & (Item.status != "retired"))
             .order_by(Item.position, Item.category, Item.name)
         )
-        contents = logic.kit_items([k.id for k in kits])
+        contents = services.kit_items([k.id for k in kits])
         today = today_local()
-        busy = logic.item_busy_days([i.id for i in items], today, today)
+        busy = services.item_busy_days([i.id for i in items], today, today)
         for item in items:
             if item.status == "maintenance":
                 state[item.id] = "maintenance"
@@ -201,8 +196,8 @@ def _calendar_weeks(site, items, busy, overdue=()):
     today = today_local()
     first = today - timedelta(days=today.weekday())
     last = today + timedelta(days=CALENDAR_DAYS)
-    spans = logic.opening_spans(site.id)
-    closed = logic.closed_days(site.id, first, last + timedelta(days=7))
+    spans = services.opening_spans(site.id)
+    closed = site.closed_days(first, last + timedelta(days=7))
     # In repair, or not back from a late loan: never shown as free.
     broken = any(i.status != "available" or i.id in overdue for i in items)
     weeks, day = [], first
@@ -226,21 +221,19 @@ def _calendar_weeks(site, items, busy, overdue=()):
 
 
 def _equipment_detail(kind, object_id, form=None, error=None, status=200):
-    logic.extend_overdue_claims()
+    services.extend_overdue_claims()
     if kind == "kit":
-        thing = Kit.get_or_none((Kit.id == object_id) & Kit.active)
-        if thing is None:
-            abort(404)
-        items = logic.kit_items([thing.id]).get(thing.id, [])
+        thing = get_object_or_404(Kit, (Kit.id == object_id) & Kit.active)
+        items = services.kit_items([thing.id]).get(thing.id, [])
     else:
-        thing = Item.get_or_none((Item.id == object_id) & (Item.status != "retired"))
-        if thing is None:
-            abort(404)
+        thing = get_object_or_404(Item, (Item.id == object_id) & (Item.status != "retired"))
         items = [thing]
         kits = list(Kit.select().join(KitItem).where((KitItem.item == thing.id) & Kit.active))
     site = thing.site
-    busy = logic.item_busy_days([i.id for i in items], today_local(), today_local() + timedelta(days=CALENDAR_DAYS + 7))
-    overdue = logic.overdue_item_ids([i.id for i in items])
+    busy = services.item_busy_days(
+        [i.id for i in items], today_local(), today_local() + timedelta(days=CALENDAR_DAYS + 7)
+    )
+    overdue = services.overdue_item_ids([i.id for i in items])
     policy = Policy.for_site(site, KIND_EQUIPMENT)
     if form is None:
         form = LoanRequestForm(formdata=None)
@@ -285,18 +278,14 @@ def _equipment_page(kind, object_id):
     if not form.validate():
         return _equipment_detail(kind, object_id, form=form, status=422)
     if kind == "kit":
-        kit = Kit.get_or_none((Kit.id == object_id) & Kit.active)
-        if kit is None:
-            abort(404)
-        items, site = logic.kit_items([kit.id]).get(kit.id, []), kit.site
+        kit = get_object_or_404(Kit, (Kit.id == object_id) & Kit.active)
+        items, site = services.kit_items([kit.id]).get(kit.id, []), kit.site
     else:
         kit = None
-        item = Item.get_or_none((Item.id == object_id) & (Item.status != "retired"))
-        if item is None:
-            abort(404)
+        item = get_object_or_404(Item, (Item.id == object_id) & (Item.status != "retired"))
         items, site = [item], item.site
     try:
-        loan = logic.request_loan(
+        loan = services.request_loan(
             current_user,
             site,
             items,
@@ -310,7 +299,7 @@ def _equipment_page(kind, object_id):
     except BookingError as exc:
         return _equipment_detail(kind, object_id, form=form, error=exc.message, status=exc.status)
     flash(_("Richiesta inviata: lo sportello ti risponde presto. Trovi lo stato in «Le mie prenotazioni»."), "success")
-    return redirect(url_for(".my_bookings", _anchor=f"loan-{loan.id}"))
+    return redirect(url_for(".my_bookings", _anchor=f"loan-{loan.id}")), 303
 
 
 @bp.route("/equipment/photos/<name>")
@@ -331,8 +320,8 @@ def photo(name):
 @login_required
 def my_bookings():
     """My desk and room bookings and my equipment loans, with cancel buttons and the calendar link."""
-    logic.release_no_shows()
-    logic.extend_overdue_claims()
+    services.release_no_shows()
+    services.extend_overdue_claims()
     today = today_local()
     upcoming = list(
         Booking.select(Booking, Resource, Site)
@@ -376,7 +365,6 @@ def my_bookings():
         loans=loans,
         lines=lines,
         token=token,
-        form=CancelForm(),
         now=utcnow(),
         policies=policies,
         cutoff=lambda b: _cutoff(b, policies),
@@ -393,11 +381,8 @@ def _cutoff(booking, policies):
 
 
 def _own_or_404(model, object_id):
-    row = model.get_or_none(model.id == object_id)
     # Someone else's booking is "not found": no hint that the id exists.
-    if row is None or row.user_id != current_user.id:
-        abort(404)
-    return row
+    return get_object_or_404(model, (model.id == object_id) & (model.user == current_user.id))
 
 
 @bp.route("/account/bookings/<int:booking_id>/cancel", methods=["POST"])
@@ -405,10 +390,8 @@ def _own_or_404(model, object_id):
 def cancel(booking_id):
     """Cancel one of my desk or room bookings (until the cut-off)."""
     booking = _own_or_404(Booking, booking_id)
-    if not CancelForm().validate():
-        abort(400)
     try:
-        logic.cancel_booking(booking)
+        services.cancel_booking(booking)
     except BookingError as exc:
         flash(exc.message, "error")
         return redirect(url_for(".my_bookings")), 303
@@ -417,14 +400,18 @@ def cancel(booking_id):
 
 
 @bp.route("/account/loans/<int:loan_id>/cancel", methods=["POST"])
+def old_cancel_loan(loan_id):
+    """The old address (it sat among the library's loans): a form posted there still works."""
+    return redirect(url_for(".cancel_loan", loan_id=loan_id), 308)
+
+
+@bp.route("/account/bookings/loans/<int:loan_id>/cancel", methods=["POST"])
 @login_required
 def cancel_loan(loan_id):
     """Withdraw one of my equipment requests before the pickup."""
     loan = _own_or_404(Loan, loan_id)
-    if not CancelForm().validate():
-        abort(400)
     try:
-        logic.cancel_loan(loan)
+        services.cancel_loan(loan)
     except BookingError as exc:
         flash(exc.message, "error")
         return redirect(url_for(".my_bookings")), 303
@@ -436,8 +423,6 @@ def cancel_loan(loan_id):
 @login_required
 def calendar_token():
     """Create (or replace, which revokes the old link) my private calendar link."""
-    if not CancelForm().validate():
-        abort(400)
     CalendarToken.for_user(current_user.id, renew=True)
     flash(_("Nuovo link del calendario creato: quello vecchio non funziona più."), "success")
     return redirect(url_for(".my_bookings", _anchor="calendario")), 303
@@ -446,64 +431,9 @@ def calendar_token():
 @bp.route("/calendar/<token>.ics")
 def ics(token):
     """My bookings and loans as an iCalendar feed (private token URL, no login)."""
-    from icalendar import Calendar, Event
-
-    row = CalendarToken.get_or_none(CalendarToken.token == token)
-    if row is None:
-        abort(404)
-    since = utcnow() - timedelta(days=60)
-    cal = Calendar()
-    cal.add("prodid", "-//Binari//Prenotazioni//IT")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", "Binari")
-    host = request.host
-    for b in (
-        Booking.select(Booking, Resource, Site)
-        .join(Resource)
-        .join(Site)
-        .where(
-            (Booking.user == row.user_id) & (Booking.starts_at >= since) & Booking.status.in_(["booked", "checked_in"])
-        )
-        .order_by(Booking.starts_at)
-        .limit(500)
-    ):
-        event = Event()
-        event.add("uid", f"booking-{b.id}@{host}")
-        event.add("summary", f"{b.resource.name} – {b.resource.site.short_name}")
-        event.add("dtstart", b.starts_at.replace(tzinfo=_utc()))
-        event.add("dtend", b.ends_at.replace(tzinfo=_utc()))
-        event.add("dtstamp", b.created_at.replace(tzinfo=_utc()))
-        event.add("location", b.resource.site.full_address)
-        event.add("url", url_for(".my_bookings", _external=True))
-        cal.add_component(event)
-    for loan in (
-        Loan.select(Loan, Site)
-        .join(Site)
-        .where(
-            (Loan.user == row.user_id)
-            & (Loan.return_at >= since)
-            # Only confirmed loans: a pending request is not an appointment yet.
-            & Loan.status.in_(["approved", "out"])
-        )
-        .order_by(Loan.pickup_at)
-        .limit(200)
-    ):
-        for kind, at in (("pickup", loan.pickup_at), ("return", loan.return_at)):
-            event = Event()
-            event.add("uid", f"loan-{loan.id}-{kind}@{host}")
-            label = _("Ritiro attrezzatura") if kind == "pickup" else _("Restituzione attrezzatura")
-            event.add("summary", f"{label} – {loan.site.short_name}")
-            event.add("dtstart", at.replace(tzinfo=_utc()))
-            event.add("dtend", (at + timedelta(minutes=15)).replace(tzinfo=_utc()))
-            event.add("dtstamp", loan.created_at.replace(tzinfo=_utc()))
-            event.add("location", loan.site.full_address)
-            event.add("url", url_for(".my_bookings", _external=True))
-            cal.add_component(event)
-    response = current_app.response_class(cal.to_ical(), mimetype="text/calendar")
-    response.headers["Content-Disposition"] = 'inline; filename="binari.ics"'
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
-
-
-def _utc():
-    return UTC
+    row = get_object_or_404(CalendarToken, CalendarToken.token == token)
+    # The link back is built from BASE_URL when set, never from the request's Host header.
+    base = current_app.config.get("BASE_URL")
+    link = base + url_for(".my_bookings") if base else url_for(".my_bookings", _external=True)
+    entries = services.calendar_entries(row.user_id, link)
+    return calendar_response(calendar_bytes(entries, "Binari"), "binari.ics", cache="private, max-age=300")

@@ -1,27 +1,27 @@
 """Staff pages: today's desk, requests to approve, check-out and check-in, overdue
-loans, the daily sheet and receipts (PDF), resources, items, kits and policies.
+loans, the phone list, the daily sheet and receipts (PDF), resources, items, kits and policies.
 
-Every object a staff member touches belongs to a centre: `can_manage(site)` or 403.
+Every object a staff member touches belongs to a centre: `require_manage(site)` or 403.
 """
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from portal.auth import staff_required
+from portal.auth import managed_site_ids, require_manage, staff_required
+from portal.clock import local_day_bounds, today_local, utcnow
 from portal.db import database
-from portal.mail import send_mail
-from portal.models import Site, User, utcnow
+from portal.models import Site, User
 from portal.pdf import pdf_response, render_pdf
 from portal.rendering import render
 
-from . import logic
+from . import notices, services
 from .forms import (
-    CancelForm,
     CheckInForm,
     CheckOutForm,
     DecisionForm,
@@ -32,7 +32,6 @@ from .forms import (
     ResourceForm,
     SlotForm,
 )
-from .logic import BookingError
 from .models import (
     KIND_DESK,
     KIND_EQUIPMENT,
@@ -41,18 +40,13 @@ from .models import (
     Booking,
     Item,
     Kit,
-    KitItem,
     Loan,
     LoanItem,
     Policy,
     Resource,
-    local_to_utc,
-    today_local,
-    utc_to_local,
 )
-from .photos import PhotoError, delete_photo, save_photo
-
-bp = Blueprint("bookings_staff", __name__, url_prefix="/staff/bookings")
+from .services import BookingError
+from .views import bp
 
 
 def _managed_sites():
@@ -76,24 +70,15 @@ def _site_arg(sites):
     return next((s for s in sites if s.id in with_things), sites[0])
 
 
-def _check(site_id):
-    if not current_user.can_manage(site_id):
-        abort(403)
-
-
 def _get(model, object_id):
     row = get_object_or_404(model, model.id == object_id)
-    _check(row.site_id if hasattr(row, "site_id") else row.resource.site_id)
+    require_manage(row.site_id if hasattr(row, "site_id") else row.resource.site_id)
     return row
-
-
-def _day_bounds(day):
-    return local_to_utc(day, datetime.min.time()), local_to_utc(day + timedelta(days=1), datetime.min.time())
 
 
 def _daily(site, day):
     """Today's desk bookings, pickups and returns of a centre (a few queries)."""
-    start, end = _day_bounds(day)
+    start, end = local_day_bounds(day)
     bookings = list(
         Booking.select(Booking, Resource, User)
         .join(Resource)
@@ -132,12 +117,12 @@ def _daily(site, day):
     return bookings, pickups, returns, lines
 
 
-@bp.route("")
+@bp.route("/staff/bookings")
 @staff_required
-def desk():
+def staff_desk():
     """The desk today: find a member by card code, desk bookings to check in, pickups and returns."""
-    logic.release_no_shows()
-    logic.extend_overdue_claims()
+    services.release_no_shows()
+    services.extend_overdue_claims()
     sites = _managed_sites()
     site = _site_arg(sites)
     code_form = MemberCodeForm(request.args)
@@ -197,52 +182,47 @@ def desk():
         lines=lines,
         pending=pending,
         overdue=overdue,
-        form=CancelForm(),
         status=422 if code_form.code.errors else 200,
         book_form=SlotForm(formdata=None, day=today_local() + timedelta(days=1)),
     )
 
 
-@bp.route("/booking/<int:booking_id>/checkin", methods=["POST"])
+@bp.route("/staff/bookings/booking/<int:booking_id>/checkin", methods=["POST"])
 @staff_required
-def booking_checkin(booking_id):
+def staff_booking_checkin(booking_id):
     """Record that the person arrived: the desk is not released."""
     booking = get_object_or_404(Booking, Booking.id == booking_id)
-    _check(booking.resource.site_id)
-    if not CancelForm().validate():
-        abort(400)
+    require_manage(booking.resource.site_id)
     try:
-        logic.check_in_booking(booking, current_user)
-        flash(_("Arrivo registrato: %(name)s.", name=booking.user.name), "success")
+        services.check_in_booking(booking, current_user)
+        flash(_("Arrivo registrato: %(name)s.", name=booking.user.name if booking.user else "—"), "success")
     except BookingError as exc:
         flash(exc.message, "error")
-    return redirect(url_for(".desk", site=booking.resource.site.slug)), 303
+    return redirect(url_for(".staff_desk", site=booking.resource.site.slug)), 303
 
 
-@bp.route("/booking/<int:booking_id>/cancel", methods=["POST"])
+@bp.route("/staff/bookings/booking/<int:booking_id>/cancel", methods=["POST"])
 @staff_required
-def booking_cancel(booking_id):
+def staff_booking_cancel(booking_id):
     """Cancel a booking at the desk (no cut-off for staff)."""
     booking = get_object_or_404(Booking, Booking.id == booking_id)
-    _check(booking.resource.site_id)
-    if not CancelForm().validate():
-        abort(400)
+    require_manage(booking.resource.site_id)
     try:
-        logic.cancel_booking(booking, by_staff=True)
+        services.cancel_booking(booking, by_staff=True)
         flash(_("Prenotazione annullata."), "success")
     except BookingError as exc:
         flash(exc.message, "error")
-    return redirect(url_for(".desk", site=booking.resource.site.slug)), 303
+    return redirect(url_for(".staff_desk", site=booking.resource.site.slug)), 303
 
 
 # --- loans ------------------------------------------------------------------------------------
 
 
-@bp.route("/requests")
+@bp.route("/staff/bookings/requests")
 @staff_required
-def requests_list():
+def staff_requests():
     """Equipment requests waiting for a decision, oldest first."""
-    logic.extend_overdue_claims()
+    services.extend_overdue_claims()
     sites = _managed_sites()
     site = _site_arg(sites)
     loans = list(
@@ -289,29 +269,29 @@ def _loan_page(loan, status=200, **forms):
         checkout=checkout,
         checkin=checkin,
         error=forms.get("error"),
-        form=CancelForm(),
     )
 
 
-@bp.route("/loans/<int:loan_id>")
+@bp.route("/staff/bookings/loans/<int:loan_id>")
 @staff_required
-def loan(loan_id):
+def staff_loan(loan_id):
     """One loan: decide, check out, check in, print the receipt."""
     return _loan_page(_get(Loan, loan_id))
 
 
-def _notify(loan, subject, body):
-    """Tell the borrower by e-mail; people without e-mail are on the desk's phone list."""
-    user = loan.user
-    if user.email:
-        send_mail(user.email, subject, body, user=user)
-        return True
-    return False
+def _flash_told(mailed, user):
+    if mailed:
+        flash(_("Fatto. Abbiamo scritto alla persona."), "success")
+    else:
+        flash(
+            _("Fatto. La persona non ha e-mail: telefonale al %(phone)s.", phone=(user.phone if user else None) or "—"),
+            "warning",
+        )
 
 
-@bp.route("/loans/<int:loan_id>/decide", methods=["POST"])
+@bp.route("/staff/bookings/loans/<int:loan_id>/decide", methods=["POST"])
 @staff_required
-def loan_decide(loan_id):
+def staff_loan_decide(loan_id):
     """Approve or decline a request, with a message for the person."""
     loan = _get(Loan, loan_id)
     form = DecisionForm()
@@ -319,81 +299,52 @@ def loan_decide(loan_id):
         return _loan_page(loan, status=422, decision=form)
     approve = request.form.get("decision") == "approve"
     try:
-        logic.decide_loan(loan, current_user, approve, form.message.data or "")
+        mailed = services.decide_loan(loan, current_user, approve, form.message.data or "")
     except BookingError as exc:
         return _loan_page(loan, status=exc.status, decision=form, error=exc.message)
-    loan = Loan.get_by_id(loan.id)
-    when = utc_to_local(loan.pickup_at).strftime("%d/%m/%Y %H:%M")
-    if approve:
-        subject = _("Binari: prestito approvato")
-        body = _(
-            "Il tuo prestito è approvato. Ritiro: %(when)s, %(place)s. Porta la tessera.",
-            when=when,
-            place=loan.site.full_address,
-        )
-    else:
-        subject = _("Binari: prestito non possibile")
-        body = _("Purtroppo non possiamo prestarti l'attrezzatura richiesta per il %(when)s.", when=when)
-    if loan.staff_message:
-        body += "\n\n" + loan.staff_message
-    if _notify(loan, subject, body):
-        flash(_("Fatto. Abbiamo scritto alla persona."), "success")
-    else:
-        flash(_("Fatto. La persona non ha e-mail: telefonale al %(phone)s.", phone=loan.user.phone or "—"), "warning")
-    return redirect(url_for(".loan", loan_id=loan.id)), 303
+    _flash_told(mailed, loan.user)
+    return redirect(url_for(".staff_loan", loan_id=loan.id)), 303
 
 
-def _int_list(values):
-    out = set()
-    for value in values:
-        try:
-            out.add(int(value))
-        except (TypeError, ValueError):
-            continue
-    return out
-
-
-@bp.route("/loans/<int:loan_id>/cancel", methods=["POST"])
+@bp.route("/staff/bookings/loans/<int:loan_id>/cancel", methods=["POST"])
 @staff_required
-def loan_cancel(loan_id):
+def staff_loan_cancel(loan_id):
     """Cancel an approved loan that will not be collected (the items are freed)."""
     loan = _get(Loan, loan_id)
-    if not CancelForm().validate():
-        abort(400)
     try:
-        logic.cancel_loan(loan, by_staff=True)
+        services.cancel_loan(loan, by_staff=True)
     except BookingError as exc:
         return _loan_page(loan, status=exc.status, error=exc.message)
     flash(_("Prestito annullato: gli oggetti sono di nuovo prenotabili."), "success")
-    return redirect(url_for(".loan", loan_id=loan.id)), 303
+    return redirect(url_for(".staff_loan", loan_id=loan.id)), 303
 
 
-@bp.route("/members/<int:member_id>/book", methods=["POST"])
+@bp.route("/staff/bookings/members/<int:member_id>/book", methods=["POST"])
 @staff_required
-def book_for_member(member_id):
+def staff_book_for_member(member_id):
     """Book a desk or room for someone who phoned or came to the desk (same rules as online)."""
     member = get_object_or_404(User, User.id == member_id)
     sites = _managed_sites()
     site = _site_arg(sites)
-    _check(site.id)
+    require_manage(site.id)
     form = SlotForm()
     if not form.validate():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
     else:
         try:
-            booking = logic.book_slot(member, site, form.kind.data, form.day.data, form.slot.data)
+            booking = services.book_slot(member, site, form.kind.data, form.day.data, form.slot.data)
         except BookingError as exc:
             flash(exc.message, "error")
         else:
             flash(
                 _("Prenotato per %(name)s: %(resource)s.", name=member.name, resource=booking.resource.name), "success"
             )
-    return redirect(url_for(".desk", site=site.slug, code=member.member_code)), 303
+    return redirect(url_for(".staff_desk", site=site.slug, code=member.member_code)), 303
 
 
-@bp.route("/loans/<int:loan_id>/checkout", methods=["POST"])
+@bp.route("/staff/bookings/loans/<int:loan_id>/checkout", methods=["POST"])
 @staff_required
-def loan_checkout(loan_id):
+def staff_loan_checkout(loan_id):
     """Hand the items over: checklist and deposit."""
     loan = _get(Loan, loan_id)
     form = CheckOutForm()
@@ -401,16 +352,16 @@ def loan_checkout(loan_id):
     if not form.validate():
         return _loan_page(loan, status=422, checkout=form)
     try:
-        logic.check_out_loan(loan, current_user, set(form.items.data or []), form.deposit.data)
+        services.check_out_loan(loan, current_user, set(form.items.data or []), form.deposit.data)
     except BookingError as exc:
         return _loan_page(loan, status=exc.status, checkout=form, error=exc.message)
     flash(_("Consegna registrata. Stampa la ricevuta e falla firmare."), "success")
-    return redirect(url_for(".loan", loan_id=loan.id)), 303
+    return redirect(url_for(".staff_loan", loan_id=loan.id)), 303
 
 
-@bp.route("/loans/<int:loan_id>/checkin", methods=["POST"])
+@bp.route("/staff/bookings/loans/<int:loan_id>/checkin", methods=["POST"])
 @staff_required
-def loan_checkin(loan_id):
+def staff_loan_checkin(loan_id):
     """Take items back: checklist, condition notes, damage, deposit returned."""
     loan = _get(Loan, loan_id)
     form = CheckInForm()
@@ -421,7 +372,7 @@ def loan_checkin(loan_id):
         return _loan_page(loan, status=422, checkin=form)
     notes = {li.item_id: request.form.get(f"note-{li.item_id}", "") for li in open_lines}
     try:
-        still_out = logic.check_in_loan(
+        still_out = services.check_in_loan(
             loan,
             current_user,
             set(form.items.data or []),
@@ -432,40 +383,39 @@ def loan_checkin(loan_id):
     except BookingError as exc:
         return _loan_page(loan, status=exc.status, checkin=form, error=exc.message)
     if still_out:
-        flash(_("Restituzione parziale: %(n)d oggetti sono ancora fuori.", n=still_out), "warning")
+        flash(
+            ngettext(
+                "Restituzione parziale: %(num)d oggetto è ancora fuori.",
+                "Restituzione parziale: %(num)d oggetti sono ancora fuori.",
+                still_out,
+            ),
+            "warning",
+        )
     else:
         flash(_("Restituzione registrata."), "success")
-    return redirect(url_for(".loan", loan_id=loan.id)), 303
+    return redirect(url_for(".staff_loan", loan_id=loan.id)), 303
 
 
-@bp.route("/loans/<int:loan_id>/remind", methods=["POST"])
+@bp.route("/staff/bookings/loans/<int:loan_id>/remind", methods=["POST"])
 @staff_required
-def loan_remind(loan_id):
+def staff_loan_remind(loan_id):
     """Remind the borrower of an overdue loan by e-mail (or tell staff whom to phone)."""
     loan = _get(Loan, loan_id)
-    if not CancelForm().validate():
-        abort(400)
-    if not loan.is_overdue:
-        flash(_("Questo prestito non è in ritardo."), "info")
-        return redirect(url_for(".overdue")), 303
-    when = utc_to_local(loan.return_at).strftime("%d/%m/%Y %H:%M")
-    body = _(
-        "Ciao %(name)s,\n\nl'attrezzatura presa in prestito doveva tornare il %(when)s. Riportala appena puoi a "
-        "%(place)s: finché non torna nessun altro può usarla.\n\nGrazie, lo sportello di Binari",
-        name=loan.user.name,
-        when=when,
-        place=loan.site.full_address,
-    )
-    if _notify(loan, _("Binari: attrezzatura da restituire"), body):
+    try:
+        mailed = services.remind_overdue(loan)
+    except BookingError as exc:
+        flash(exc.message, "info")
+        return redirect(url_for(".staff_overdue")), 303
+    if mailed:
         flash(_("Promemoria inviato a %(name)s.", name=loan.user.name), "success")
     else:
-        flash(_("Fatto. La persona non ha e-mail: telefonale al %(phone)s.", phone=loan.user.phone or "—"), "warning")
-    return redirect(url_for(".overdue")), 303
+        _flash_told(False, loan.user)
+    return redirect(url_for(".staff_overdue")), 303
 
 
-@bp.route("/loans/<int:loan_id>/receipt.pdf")
+@bp.route("/staff/bookings/loans/<int:loan_id>/receipt.pdf")
 @staff_required
-def loan_receipt(loan_id):
+def staff_loan_receipt(loan_id):
     """The loan receipt: items, dates, deposit, two signature lines."""
     loan = _get(Loan, loan_id)
     lines = list(LoanItem.select(LoanItem, Item).join(Item).where(LoanItem.loan == loan.id).order_by(Item.name))
@@ -473,11 +423,11 @@ def loan_receipt(loan_id):
     return pdf_response(data, f"ricevuta-prestito-{loan.id}.pdf")
 
 
-@bp.route("/overdue")
+@bp.route("/staff/bookings/overdue")
 @staff_required
-def overdue():
+def staff_overdue():
     """Loans not returned on time, with whom to call and what is still out."""
-    logic.extend_overdue_claims()
+    services.extend_overdue_claims()
     sites = _managed_sites()
     site_ids = [s.id for s in sites]
     loans = (
@@ -508,9 +458,30 @@ def overdue():
     return render("bookings/staff/overdue.html", loans=loans, lines=lines, at_risk=at_risk, now=utcnow())
 
 
-@bp.route("/daily.pdf")
+@bp.route("/staff/bookings/phone")
 @staff_required
-def daily_sheet():
+def staff_phone():
+    """People without e-mail to phone about their loans (decisions, reminders), and the calls made."""
+    loans = services.phone_list(managed_site_ids())
+    return render("bookings/staff/phone.html", loans=loans, reasons=notices.REASONS)
+
+
+@bp.route("/staff/bookings/loans/<int:loan_id>/phoned", methods=["POST"])
+@staff_required
+def staff_loan_phoned(loan_id):
+    """Record that the borrower was phoned (who and when)."""
+    loan = _get(Loan, loan_id)
+    try:
+        services.record_phone_call(loan, current_user)
+        flash(_("Telefonata registrata."), "success")
+    except BookingError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for(".staff_phone")), 303
+
+
+@bp.route("/staff/bookings/daily.pdf")
+@staff_required
+def staff_daily_sheet():
     """The desk's daily sheet: today's pickups, returns and desk bookings."""
     sites = _managed_sites()
     site = _site_arg(sites)
@@ -537,9 +508,9 @@ def daily_sheet():
 # --- resources, items, kits, policies ----------------------------------------------------------
 
 
-@bp.route("/resources")
+@bp.route("/staff/bookings/resources")
 @staff_required
-def resources():
+def staff_resources():
     """Desks, rooms, items and kits of my centres."""
     sites = _managed_sites()
     site = _site_arg(sites)
@@ -552,7 +523,7 @@ def resources():
         ),
         items=list(Item.select().where(Item.site == site).order_by(Item.position, Item.name)),
         kits=list(Kit.select().where(Kit.site == site).order_by(Kit.position, Kit.name)),
-        contents=logic.kit_items([k.id for k in Kit.select(Kit.id).where(Kit.site == site)]),
+        contents=services.kit_items([k.id for k in Kit.select(Kit.id).where(Kit.site == site)]),
     )
 
 
@@ -560,10 +531,10 @@ def _site_choices(form):
     form.site.choices = [(s.id, s.name) for s in _managed_sites()]
 
 
-@bp.route("/resources/new", methods=["GET", "POST"])
-@bp.route("/resources/<int:resource_id>", methods=["GET", "POST"])
+@bp.route("/staff/bookings/resources/new", methods=["GET", "POST"])
+@bp.route("/staff/bookings/resources/<int:resource_id>", methods=["GET", "POST"])
 @staff_required
-def resource_edit(resource_id=None):
+def staff_resource_edit(resource_id=None):
     """Add or change a desk or a room."""
     resource = _get(Resource, resource_id) if resource_id else None
     form = (
@@ -574,21 +545,21 @@ def resource_edit(resource_id=None):
     _site_choices(form)
     if request.method == "POST":
         if form.validate():
-            _check(form.site.data)
+            require_manage(form.site.data)
             resource = resource or Resource()
             form.populate_obj(resource)
             resource.description = resource.description or ""
             resource.save()
             flash(_("Salvato."), "success")
-            return redirect(url_for(".resources", site=Site.get_by_id(form.site.data).slug)), 303
+            return redirect(url_for(".staff_resources", site=Site.get_by_id(form.site.data).slug)), 303
         return render("bookings/staff/edit.html", form=form, title=_("Postazione o sala"), status=422)
     return render("bookings/staff/edit.html", form=form, title=_("Postazione o sala"))
 
 
-@bp.route("/items/new", methods=["GET", "POST"])
-@bp.route("/items/<int:item_id>", methods=["GET", "POST"])
+@bp.route("/staff/bookings/items/new", methods=["GET", "POST"])
+@bp.route("/staff/bookings/items/<int:item_id>", methods=["GET", "POST"])
 @staff_required
-def item_edit(item_id=None):
+def staff_item_edit(item_id=None):
     """Add or change an item: description, condition, maintenance, deposit, photo."""
     item = _get(Item, item_id) if item_id else None
     form = (
@@ -599,34 +570,23 @@ def item_edit(item_id=None):
     _site_choices(form)
     if request.method == "POST":
         if form.validate():
-            _check(form.site.data)
-            photo_name = None
-            if form.photo.data and getattr(form.photo.data, "filename", ""):
-                try:
-                    photo_name = save_photo(form.photo.data)
-                except PhotoError as exc:
-                    form.photo.errors.append(str(exc))
-            if not form.photo.errors:
-                item = item or Item()
-                old_photo = item.photo
-                for name in ("name", "category", "description", "condition", "status", "deposit"):
-                    setattr(item, name, getattr(form, name).data or ("" if name != "deposit" else 0))
-                item.site = form.site.data
-                if photo_name:
-                    item.photo = photo_name
-                item.save()
-                if photo_name and old_photo:
-                    delete_photo(old_photo)
+            require_manage(form.site.data)
+            fields = {name: getattr(form, name).data for name in services.ITEM_FIELDS}
+            try:
+                item = services.save_item(item, form.site.data, fields, photo=form.photo.data)
+            except BookingError as exc:
+                getattr(form, exc.field or "photo").errors.append(exc.message)
+            else:
                 flash(_("Salvato."), "success")
-                return redirect(url_for(".resources", site=Site.get_by_id(form.site.data).slug)), 303
+                return redirect(url_for(".staff_resources", site=Site.get_by_id(form.site.data).slug)), 303
         return render("bookings/staff/edit.html", form=form, title=_("Oggetto"), item=item, status=422, multipart=True)
     return render("bookings/staff/edit.html", form=form, title=_("Oggetto"), item=item, multipart=True)
 
 
-@bp.route("/kits/new", methods=["GET", "POST"])
-@bp.route("/kits/<int:kit_id>", methods=["GET", "POST"])
+@bp.route("/staff/bookings/kits/new", methods=["GET", "POST"])
+@bp.route("/staff/bookings/kits/<int:kit_id>", methods=["GET", "POST"])
 @staff_required
-def kit_edit(kit_id=None):
+def staff_kit_edit(kit_id=None):
     """Add or change a kit and the items it contains."""
     kit = _get(Kit, kit_id) if kit_id else None
     sites = _managed_sites()
@@ -644,32 +604,22 @@ def kit_edit(kit_id=None):
     ]
     if request.method == "POST":
         if form.validate():
-            _check(form.site.data)
-            chosen = list(Item.select().where(Item.id.in_(form.items.data or []) & (Item.site == form.site.data)))
-            photo_name = None
-            if not chosen:
-                form.items.errors.append(_("Scegli almeno un oggetto di questo centro."))
-            elif form.photo.data and getattr(form.photo.data, "filename", ""):
-                try:
-                    photo_name = save_photo(form.photo.data)
-                except PhotoError as exc:
-                    form.photo.errors.append(str(exc))
-            if chosen and not form.photo.errors:
-                with database().atomic():
-                    kit = kit or Kit()
-                    kit.site, kit.name, kit.description, kit.active = (
-                        form.site.data,
-                        form.name.data,
-                        form.description.data or "",
-                        form.active.data,
-                    )
-                    if photo_name:
-                        kit.photo = photo_name
-                    kit.save()
-                    KitItem.delete().where(KitItem.kit == kit.id).execute()
-                    KitItem.insert_many([{"kit": kit.id, "item": i.id} for i in chosen]).execute()
+            require_manage(form.site.data)
+            try:
+                kit = services.save_kit(
+                    kit,
+                    form.site.data,
+                    name=form.name.data,
+                    description=form.description.data or "",
+                    active=form.active.data,
+                    item_ids=form.items.data or [],
+                    photo=form.photo.data,
+                )
+            except BookingError as exc:
+                getattr(form, exc.field or "items").errors.append(exc.message)
+            else:
                 flash(_("Salvato."), "success")
-                return redirect(url_for(".resources", site=Site.get_by_id(form.site.data).slug)), 303
+                return redirect(url_for(".staff_resources", site=Site.get_by_id(form.site.data).slug)), 303
         return render("bookings/staff/edit.html", form=form, title=_("Kit"), item=kit, status=422, multipart=True)
     return render("bookings/staff/edit.html", form=form, title=_("Kit"), item=kit, multipart=True)
 
@@ -677,13 +627,13 @@ def kit_edit(kit_id=None):
 KIND_LABELS = {KIND_DESK: _l("Postazioni"), KIND_ROOM: _l("Sale"), KIND_EQUIPMENT: _l("Attrezzatura audio-video")}
 
 
-@bp.route("/policies", methods=["GET", "POST"])
+@bp.route("/staff/bookings/policies", methods=["GET", "POST"])
 @staff_required
-def policies():
+def staff_policies():
     """The booking rules of each kind of resource at a centre."""
     sites = _managed_sites()
     site = _site_arg(sites)
-    _check(site.id)
+    require_manage(site.id)
     forms, status = {}, 200
     for kind in KINDS:
         policy = Policy.for_site(site, kind)
@@ -694,7 +644,7 @@ def policies():
                     form.populate_obj(policy)
                     policy.save()
                 flash(_("Regole salvate."), "success")
-                return redirect(url_for(".policies", site=site.slug)), 303
+                return redirect(url_for(".staff_policies", site=site.slug)), 303
             status = 422
         else:
             form = PolicyForm(formdata=None, obj=policy, prefix=kind)

@@ -7,14 +7,23 @@ that must happen "later" (releasing no-shows, keeping overdue items blocked) is
 done lazily whenever availability is read, never by cron.
 """
 
-from datetime import datetime, time, timedelta
+from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from peewee import IntegrityError
 
+from portal.clock import local_date, to_utc, today_local, utcnow
 from portal.db import database
-from portal.models import OpeningHours, SiteClosure, utcnow
+from portal.ics import CalendarEntry
+from portal.models import OpeningHours, Site, User, closed_days
+from portal.refusals import Refusal
 
+from . import notices
 from .models import (
     HALVES,
     KIND_EQUIPMENT,
@@ -23,6 +32,7 @@ from .models import (
     Booking,
     Item,
     ItemClaim,
+    Kit,
     KitItem,
     Loan,
     LoanItem,
@@ -30,27 +40,26 @@ from .models import (
     Resource,
     SlotClaim,
     WeeklyCount,
-    local_to_utc,
-    today_local,
     week_start,
 )
+from .photos import PhotoError, delete_photo, save_photo
+
+#: {weekday: [(opens, closes), ...]} of a centre.
+Spans = dict[int, list[tuple[time, time]]]
+#: One slot of a day in the booking list: (slot, start, end, free resources, my booking or None).
+SlotEntry = tuple[str, time, time, list[Resource], Booking | None]
 
 
-class BookingError(Exception):
-    """A booking refused for a reason the person can understand."""
-
-    def __init__(self, message, status=422):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class BookingError(Refusal):
+    """A booking refused for a reason the person can understand (message, status, field)."""
 
 
 # --- opening hours and slots ---------------------------------------------------------------
 
 
-def opening_spans(site_id):
+def opening_spans(site_id: int) -> Spans:
     """{weekday: [(opens, closes), ...]} for a centre (one query)."""
-    spans = {}
+    spans: Spans = {}
     for row in (
         OpeningHours.select(OpeningHours.weekday, OpeningHours.opens, OpeningHours.closes)
         .where(OpeningHours.site == site_id)
@@ -66,17 +75,7 @@ def _as_time(value):
     return value
 
 
-def closed_days(site_id, start, end):
-    """Dates between start and end (inclusive) when the centre is closed (one query)."""
-    query = SiteClosure.select(SiteClosure.date).where(
-        ((SiteClosure.site == site_id) | SiteClosure.site.is_null())
-        & (SiteClosure.date >= start)
-        & (SiteClosure.date <= end)
-    )
-    return {row.date if not isinstance(row.date, str) else datetime.fromisoformat(row.date).date() for row in query}
-
-
-def day_slots(spans_of_day):
+def day_slots(spans_of_day: Sequence[tuple[time, time]]) -> dict[str, tuple[time, time]]:
     """The slots of a day from its opening spans.
 
     Morning: the opening time before 13:00; afternoon: after 13:00 (so 9–13 and
@@ -95,17 +94,17 @@ def day_slots(spans_of_day):
     return slots
 
 
-def slot_times(site_id, day, slot):
+def slot_times(site_id: int, day: date, slot: str) -> tuple[datetime, datetime] | None:
     """(starts_at, ends_at) in naive UTC for a slot, or None when the centre is closed then."""
     if day in closed_days(site_id, day, day):
         return None
     found = day_slots(opening_spans(site_id).get(day.weekday(), [])).get(slot)
     if not found:
         return None
-    return local_to_utc(day, found[0]), local_to_utc(day, found[1])
+    return to_utc(day, found[0]), to_utc(day, found[1])
 
 
-def open_at(spans, closed, day, at):
+def open_at(spans: Spans, closed: Collection[date], day: date, at: time) -> bool:
     """True when a centre is open at local `day` `at` (pickups and returns)."""
     if day in closed:
         return False
@@ -115,11 +114,11 @@ def open_at(spans, closed, day, at):
 # --- lazy work: no-shows and overdue loans ----------------------------------------------------
 
 
-def policies_by_key():
+def policies_by_key() -> dict[tuple[int, str], Policy]:
     return {(p.site_id, p.kind): p for p in Policy.select()}
 
 
-def release_no_shows(now=None):
+def release_no_shows(now: datetime | None = None) -> int:
     """Release desk and room bookings nobody checked in for within the window.
 
     Called whenever availability or a list of bookings is read, so a no-show is
@@ -163,7 +162,7 @@ def release_no_shows(now=None):
     return released
 
 
-def extend_overdue_claims(now=None):
+def extend_overdue_claims(now: datetime | None = None) -> int:
     """Keep the items of overdue loans claimed up to today plus the buffer.
 
     An overdue loan is never free: each time availability is read, the days
@@ -207,7 +206,7 @@ def extend_overdue_claims(now=None):
 # --- quotas -------------------------------------------------------------------------------------
 
 
-def take_quota(user_id, site_id, kind, day, maximum):
+def take_quota(user_id: int, site_id: int, kind: str, day: date, maximum: int) -> None:
     """Count one more booking in the week of `day`, or raise when the quota is used up.
 
     The counter row is created if missing (ignoring a concurrent creation) and
@@ -228,10 +227,16 @@ def take_quota(user_id, site_id, kind, day, maximum):
         .execute()
     )
     if updated != 1:
-        raise BookingError(_("Hai già %(n)d prenotazioni in quella settimana: è il massimo consentito.", n=maximum))
+        raise BookingError(
+            ngettext(
+                "Hai già %(num)d prenotazione in quella settimana: è il massimo consentito.",
+                "Hai già %(num)d prenotazioni in quella settimana: è il massimo consentito.",
+                maximum,
+            )
+        )
 
 
-def give_back_quota(user_id, site_id, kind, day):
+def give_back_quota(user_id: int, site_id: int, kind: str, day: date) -> None:
     week = week_start(day)
     (
         WeeklyCount.update(taken=WeeklyCount.taken - 1)
@@ -249,7 +254,9 @@ def give_back_quota(user_id, site_id, kind, day):
 # --- desks and rooms --------------------------------------------------------------------------
 
 
-def availability(site, kind, days=None, user=None, release=True):
+def availability(
+    site: Site, kind: str, days: int | None = None, user: Any = None, release: bool = True
+) -> tuple[Policy, list[Resource], list[tuple[date, list[SlotEntry]]]]:
     """Free resources per day and slot for the booking list, in a bounded number of queries.
 
     Returns (policy, [(day, [(slot, start, end, free_resources, mine)])]) for the
@@ -267,7 +274,7 @@ def availability(site, kind, days=None, user=None, release=True):
     )
     spans = opening_spans(site.id)
     closed = closed_days(site.id, today, horizon)
-    taken = {}
+    taken: dict[tuple[date, str], set[int]] = {}
     if resources:
         for claim in (
             SlotClaim.select(SlotClaim.resource, SlotClaim.day, SlotClaim.half)
@@ -302,7 +309,7 @@ def availability(site, kind, days=None, user=None, release=True):
         if day not in closed:
             entries = []
             for slot, (start, end) in day_slots(spans.get(day.weekday(), [])).items():
-                ends_at = local_to_utc(day, end)
+                ends_at = to_utc(day, end)
                 if ends_at <= now:
                     continue
                 busy = set()
@@ -317,7 +324,15 @@ def availability(site, kind, days=None, user=None, release=True):
     return policy, resources, result
 
 
-def book_slot(user, site, kind, day, slot, resource_id=None, now=None):
+def book_slot(
+    user: Any,
+    site: Site,
+    kind: str,
+    day: date,
+    slot: str,
+    resource_id: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
     """Book a desk (any free one, or the one asked for) or a room for a slot.
 
     All-or-nothing: the quota, the booking and its claims are one transaction.
@@ -330,7 +345,13 @@ def book_slot(user, site, kind, day, slot, resource_id=None, now=None):
     if day < today:
         raise BookingError(_("Questo giorno è già passato: scegli un altro momento."))
     if day > today + timedelta(days=policy.advance_days):
-        raise BookingError(_("Si può prenotare al massimo %(n)d giorni prima.", n=policy.advance_days))
+        raise BookingError(
+            ngettext(
+                "Si può prenotare al massimo %(num)d giorno prima.",
+                "Si può prenotare al massimo %(num)d giorni prima.",
+                policy.advance_days,
+            )
+        )
     times = slot_times(site.id, day, slot)
     if times is None:
         raise BookingError(_("Il centro è chiuso in quel momento: scegli un orario di apertura."))
@@ -394,7 +415,7 @@ def book_slot(user, site, kind, day, slot, resource_id=None, now=None):
         raise BookingError(_("Hai già una prenotazione in quel momento."), status=409)
 
 
-def cancel_booking(booking, by_staff=False, now=None):
+def cancel_booking(booking: Booking, by_staff: bool = False, now: datetime | None = None) -> int:
     """Cancel a booking; residents only until the policy's cut-off before the start."""
     now = now or utcnow()
     if booking.status != "booked":
@@ -403,7 +424,11 @@ def cancel_booking(booking, by_staff=False, now=None):
     policy = Policy.for_site(resource.site_id, resource.kind)
     if not by_staff and booking.starts_at - timedelta(hours=policy.cancel_cutoff_hours) < now:
         raise BookingError(
-            _("Si può annullare fino a %(n)d ore prima dell'inizio: chiama il centro.", n=policy.cancel_cutoff_hours)
+            ngettext(
+                "Si può annullare fino a %(num)d ora prima dell'inizio: chiama il centro.",
+                "Si può annullare fino a %(num)d ore prima dell'inizio: chiama il centro.",
+                policy.cancel_cutoff_hours,
+            )
         )
     with database().atomic():
         changed = (
@@ -417,7 +442,7 @@ def cancel_booking(booking, by_staff=False, now=None):
     return changed
 
 
-def check_in_booking(booking, staff, now=None):
+def check_in_booking(booking: Booking, staff: Any, now: datetime | None = None) -> None:
     """The person arrived: the desk stays theirs for the slot."""
     now = now or utcnow()
     if booking.status == "checked_in":
@@ -437,7 +462,7 @@ def check_in_booking(booking, staff, now=None):
 # --- equipment --------------------------------------------------------------------------------
 
 
-def claim_days(pickup_day, return_day, buffer_days):
+def claim_days(pickup_day: date, return_day: date, buffer_days: int) -> list[date]:
     days, day = [], pickup_day
     while day <= return_day + timedelta(days=buffer_days):
         days.append(day)
@@ -445,7 +470,7 @@ def claim_days(pickup_day, return_day, buffer_days):
     return days
 
 
-def overdue_item_ids(item_ids=None):
+def overdue_item_ids(item_ids: Iterable[int] | None = None) -> set[int]:
     """Items still out on a loan whose return time has passed."""
     query = (
         LoanItem.select(LoanItem.item)
@@ -457,7 +482,18 @@ def overdue_item_ids(item_ids=None):
     return {row.item_id for row in query}
 
 
-def request_loan(user, site, items, pickup_day, pickup_time, return_day, return_time, purpose="", kit=None, now=None):
+def request_loan(
+    user: Any,
+    site: Site,
+    items: Sequence[Item],
+    pickup_day: date,
+    pickup_time: time,
+    return_day: date,
+    return_time: time,
+    purpose: str = "",
+    kit: Kit | None = None,
+    now: datetime | None = None,
+) -> Loan:
     """Ask for items (or a kit) for a date range; the items are held until staff decide.
 
     The claims for every item and day (plus the buffer) are inserted in one
@@ -472,13 +508,25 @@ def request_loan(user, site, items, pickup_day, pickup_time, return_day, return_
         raise BookingError(_("Risorsa non trovata."), status=404)
     if return_day < pickup_day or (return_day == pickup_day and return_time <= pickup_time):
         raise BookingError(_("La restituzione deve venire dopo il ritiro."))
-    pickup_at, return_at = local_to_utc(pickup_day, pickup_time), local_to_utc(return_day, return_time)
+    pickup_at, return_at = to_utc(pickup_day, pickup_time), to_utc(return_day, return_time)
     if pickup_at <= now:
         raise BookingError(_("Il ritiro è nel passato: scegli una data futura."))
     if pickup_day > today + timedelta(days=policy.advance_days):
-        raise BookingError(_("Si può prenotare al massimo %(n)d giorni prima.", n=policy.advance_days))
+        raise BookingError(
+            ngettext(
+                "Si può prenotare al massimo %(num)d giorno prima.",
+                "Si può prenotare al massimo %(num)d giorni prima.",
+                policy.advance_days,
+            )
+        )
     if (return_day - pickup_day).days + 1 > policy.max_loan_days:
-        raise BookingError(_("Il prestito può durare al massimo %(n)d giorni.", n=policy.max_loan_days))
+        raise BookingError(
+            ngettext(
+                "Il prestito può durare al massimo %(num)d giorno.",
+                "Il prestito può durare al massimo %(num)d giorni.",
+                policy.max_loan_days,
+            )
+        )
     spans = opening_spans(site.id)
     closed = closed_days(site.id, pickup_day, return_day)
     if not open_at(spans, closed, pickup_day, pickup_time):
@@ -528,12 +576,13 @@ def request_loan(user, site, items, pickup_day, pickup_time, return_day, return_
         )
 
 
-def free_item_days(loan):
+def free_item_days(loan: Loan) -> None:
     """Drop a loan's claims (declined, cancelled)."""
     ItemClaim.delete().where(ItemClaim.loan == loan.id).execute()
 
 
-def decide_loan(loan, staff, approve, message, now=None):
+def decide_loan(loan: Loan, staff: User, approve: bool, message: str, now: datetime | None = None) -> bool:
+    """Approve or decline a request and tell the borrower: True by e-mail, False when they must be phoned."""
     now = now or utcnow()
     if loan.status != "requested":
         raise BookingError(_("Questa richiesta è già stata gestita."))
@@ -561,18 +610,49 @@ def decide_loan(loan, staff, approve, message, now=None):
         )
         if changed and not approve:
             free_item_days(loan)
-            give_back_quota(loan.user_id, loan.site_id, KIND_EQUIPMENT, _local_day(loan.pickup_at))
+            give_back_quota(loan.user_id, loan.site_id, KIND_EQUIPMENT, local_date(loan.pickup_at))
     if not changed:
         raise BookingError(_("Questa richiesta è già stata gestita."))
+    return notices.tell_borrower(Loan.get_by_id(loan.id), notices.APPROVED if approve else notices.DECLINED, now)
 
 
-def _local_day(moment):
-    from .models import utc_to_local
+def remind_overdue(loan: Loan, now: datetime | None = None) -> bool:
+    """Remind the borrower of an overdue loan: by e-mail (True) or on the phone list (False)."""
+    now = now or utcnow()
+    if not (loan.status == "out" and loan.return_at < now):
+        raise BookingError(_("Questo prestito non è in ritardo."))
+    return notices.tell_borrower(loan, notices.OVERDUE, now)
 
-    return utc_to_local(moment).date()
+
+def record_phone_call(loan: Loan, staff: User, now: datetime | None = None) -> None:
+    """Staff phoned the borrower about the loan's pending notice."""
+    if not loan.phone_notice:
+        raise BookingError(_("Non c'è nessuna telefonata da fare per questo prestito."))
+    now = now or utcnow()
+    Loan.update(phoned_at=now, phoned_by=staff.id).where((Loan.id == loan.id) & Loan.phoned_at.is_null()).execute()
 
 
-def cancel_loan(loan, now=None, by_staff=False):
+def phone_list(site_ids: Collection[int], done_since: datetime | None = None) -> list[Loan]:
+    """Loans whose borrower must be phoned at these centres (and the calls of the last week)."""
+    if not site_ids:
+        return []
+    done_since = done_since or utcnow() - timedelta(days=7)
+    return list(
+        Loan.select(Loan, User, Site)
+        .join(User, on=(Loan.user == User.id))
+        .switch(Loan)
+        .join(Site)
+        .where(
+            Loan.site.in_(list(site_ids))
+            & (Loan.phone_notice != "")
+            & (Loan.phoned_at.is_null() | (Loan.phoned_at >= done_since))
+        )
+        .order_by(Loan.phoned_at.is_null(False), Loan.phone_notice_at)
+        .limit(500)
+    )
+
+
+def cancel_loan(loan: Loan, now: datetime | None = None, by_staff: bool = False) -> None:
     """The borrower withdraws a request or an approved loan before the pickup (staff: until handed over)."""
     now = now or utcnow()
     if loan.status not in ("requested", "approved") or (loan.pickup_at <= now and not by_staff):
@@ -580,7 +660,13 @@ def cancel_loan(loan, now=None, by_staff=False):
     cutoff = Policy.for_site(loan.site_id, KIND_EQUIPMENT).cancel_cutoff_hours
     if not by_staff and loan.status == "approved" and loan.pickup_at - timedelta(hours=cutoff) < now:
         # A request not yet approved can always be withdrawn; an approved loan until the cut-off.
-        raise BookingError(_("Si può annullare fino a %(n)d ore prima del ritiro: chiama il centro.", n=cutoff))
+        raise BookingError(
+            ngettext(
+                "Si può annullare fino a %(num)d ora prima del ritiro: chiama il centro.",
+                "Si può annullare fino a %(num)d ore prima del ritiro: chiama il centro.",
+                cutoff,
+            )
+        )
     with database().atomic():
         changed = (
             Loan.update(status="cancelled", decided_at=now)
@@ -589,19 +675,21 @@ def cancel_loan(loan, now=None, by_staff=False):
         )
         if changed:
             free_item_days(loan)
-            give_back_quota(loan.user_id, loan.site_id, KIND_EQUIPMENT, _local_day(loan.pickup_at))
+            give_back_quota(loan.user_id, loan.site_id, KIND_EQUIPMENT, local_date(loan.pickup_at))
 
 
-def check_out_loan(loan, staff, ticked_item_ids, deposit, now=None):
+def check_out_loan(
+    loan: Loan, staff: Any, ticked_item_ids: Collection[int], deposit: int, now: datetime | None = None
+) -> None:
     """Hand the items over: every item ticked on the checklist, deposit recorded."""
     now = now or utcnow()
     if loan.status != "approved":
         raise BookingError(_("Si consegna solo un prestito approvato."))
-    if _local_day(loan.pickup_at) > today_local():
+    if local_date(loan.pickup_at) > today_local():
         raise BookingError(
             _(
                 "Il ritiro è previsto per il %(day)s: non si può consegnare prima.",
-                day=_local_day(loan.pickup_at).strftime("%d/%m/%Y"),
+                day=local_date(loan.pickup_at).strftime("%d/%m/%Y"),
             )
         )
     lines = list(loan.loan_items)
@@ -643,7 +731,15 @@ def check_out_loan(loan, staff, ticked_item_ids, deposit, now=None):
         LoanItem.update(out_checked=True).where(LoanItem.loan == loan.id).execute()
 
 
-def check_in_loan(loan, staff, returned_ids, notes, damaged_ids, deposit_returned, now=None):
+def check_in_loan(
+    loan: Loan,
+    staff: Any,
+    returned_ids: Collection[int],
+    notes: Mapping[int, str],
+    damaged_ids: Collection[int],
+    deposit_returned: int,
+    now: datetime | None = None,
+) -> int:
     """Take items back: ticked items are returned (damaged ones go to maintenance).
 
     Items not ticked stay out, so the loan stays open and overdue when late.
@@ -679,16 +775,16 @@ def check_in_loan(loan, staff, returned_ids, notes, damaged_ids, deposit_returne
                 .execute()
             )
         still_out = LoanItem.select().where((LoanItem.loan == loan.id) & LoanItem.returned_at.is_null()).count()
-        fields = {"deposit_returned": deposit_returned}
+        fields: dict[str, Any] = {"deposit_returned": deposit_returned}
         if still_out == 0:
             fields.update(status="returned", returned_at=now, returned_by=staff.id)
         Loan.update(**fields).where(Loan.id == loan.id).execute()
     return still_out
 
 
-def item_busy_days(item_ids, start, end):
+def item_busy_days(item_ids: Iterable[int], start: date, end: date) -> dict[int, dict[date, int]]:
     """{item_id: {day: loan_id}} between start and end (one query)."""
-    busy = {}
+    busy: dict[int, dict[date, int]] = {}
     if not item_ids:
         return busy
     for item_id, day, loan_id in (
@@ -702,9 +798,9 @@ def item_busy_days(item_ids, start, end):
     return busy
 
 
-def kit_items(kit_ids):
+def kit_items(kit_ids: Iterable[int]) -> dict[int, list[Item]]:
     """{kit_id: [Item, ...]} (one query)."""
-    result = {}
+    result: dict[int, list[Item]] = {}
     if not kit_ids:
         return result
     for link in (
@@ -717,124 +813,118 @@ def kit_items(kit_ids):
     return result
 
 
-# --- bulk creation (demo data, benchmark) ---------------------------------------------------------
+# --- the private calendar feed ----------------------------------------------------------------
 
 
-def next_open_days(site_id, start, count, step=1):
-    """The first `count` days from `start` (going back when step is -1) with a morning and an afternoon."""
-    spans = opening_spans(site_id)
-    far = start + timedelta(days=step * count * 3 + step * 10)
-    low, high = (start, far) if step > 0 else (far, start)
-    closed = closed_days(site_id, low, high)
-    days, day = [], start
-    while len(days) < count and low <= day <= high:
-        if day not in closed and "day" in day_slots(spans.get(day.weekday(), [])):
-            days.append(day)
-        day += timedelta(days=step)
-    return days
+def _last_change(*moments: datetime | None) -> datetime:
+    return max(m for m in moments if m is not None)
 
 
-def insert_booking(user_id, resource, day, slot, spans, status="booked", created_at=None):
-    """Write a booking and its claims directly (demo and benchmark data; no policy checks).
+def calendar_entries(user_id: int, url: str, now: datetime | None = None) -> list[CalendarEntry]:
+    """A person's desk bookings and confirmed loans (pickup and return) for their ICS feed.
 
-    The unique indexes still apply: an overlapping row raises IntegrityError.
+    DTSTAMP is each row's last change, so the same feed fetched twice is the same bytes.
     """
-    start, end = day_slots(spans.get(day.weekday(), []))[slot]
-    with database().atomic():
-        booking = Booking.create(
-            user=user_id,
-            resource=resource,
-            day=day,
-            slot=slot,
-            starts_at=local_to_utc(day, start),
-            ends_at=local_to_utc(day, end),
-            status=status,
-            created_at=created_at or utcnow(),
-            checked_in_at=local_to_utc(day, start) if status == "checked_in" else None,
-        )
-        if status in ("booked", "checked_in"):
-            SlotClaim.insert_many(
-                [
-                    {
-                        "resource": resource.id,
-                        "day": day,
-                        "half": half,
-                        "booking": booking.id,
-                        "user": user_id,
-                        "kind": resource.kind,
-                    }
-                    for half in HALVES[slot]
-                ]
-            ).execute()
-            week = week_start(day)
-            WeeklyCount.insert(
-                user=user_id, site=resource.site_id, kind=resource.kind, week=week, taken=0
-            ).on_conflict_ignore().execute()
-            (
-                WeeklyCount.update(taken=WeeklyCount.taken + 1)
-                .where(
-                    (WeeklyCount.user == user_id)
-                    & (WeeklyCount.site == resource.site_id)
-                    & (WeeklyCount.kind == resource.kind)
-                    & (WeeklyCount.week == week)
-                )
-                .execute()
+    since = (now or utcnow()) - timedelta(days=60)
+    owner = User.get_or_none(User.id == user_id)
+    entries = []
+    for b in (
+        Booking.select(Booking, Resource, Site)
+        .join(Resource)
+        .join(Site)
+        .where((Booking.user == user_id) & (Booking.starts_at >= since) & Booking.status.in_(["booked", "checked_in"]))
+        .order_by(Booking.starts_at)
+        .limit(500)
+    ):
+        entries.append(
+            CalendarEntry(
+                uid=f"booking-{b.id}",
+                starts_at=b.starts_at,
+                ends_at=b.ends_at,
+                summary=f"{b.resource.name} – {b.resource.site.short_name}",
+                changed_at=_last_change(b.created_at, b.checked_in_at),
+                location=b.resource.site.full_address,
+                url=url,
             )
-    return booking
-
-
-def insert_loan(
-    user_id,
-    site,
-    items,
-    pickup_day,
-    pickup_time,
-    return_day,
-    return_time,
-    status,
-    buffer_days=1,
-    kit=None,
-    deposit=0,
-    staff_id=None,
-    purpose="",
-):
-    """Write a loan with its items and claims directly (demo and benchmark data)."""
-    now = utcnow()
-    with database().atomic():
-        loan = Loan.create(
-            user=user_id,
-            site=site,
-            kit=kit,
-            pickup_at=local_to_utc(pickup_day, pickup_time),
-            return_at=local_to_utc(return_day, return_time),
-            status=status,
-            purpose=purpose,
-            decided_at=now if status != "requested" else None,
-            decided_by=staff_id if status != "requested" else None,
-            checked_out_at=local_to_utc(pickup_day, pickup_time) if status in ("out", "returned") else None,
-            checked_out_by=staff_id if status in ("out", "returned") else None,
-            deposit_taken=deposit if status in ("out", "returned") else 0,
-            deposit_returned=deposit if status == "returned" else 0,
-            returned_at=local_to_utc(return_day, return_time) if status == "returned" else None,
-            returned_by=staff_id if status == "returned" else None,
         )
-        LoanItem.insert_many(
-            [
-                {
-                    "loan": loan.id,
-                    "item": i.id,
-                    "out_checked": status in ("out", "returned"),
-                    "returned_at": loan.returned_at,
-                }
-                for i in items
-            ]
-        ).execute()
-        if status in ("requested", "approved", "out", "returned"):
-            ItemClaim.insert_many(
-                [
-                    {"item": i.id, "day": d, "loan": loan.id}
-                    for i in items
-                    for d in claim_days(pickup_day, return_day, buffer_days)
-                ]
-            ).execute()
-    return loan
+    loans = (
+        Loan.select(Loan, Site)
+        .join(Site)
+        # Only confirmed loans: a pending request is not an appointment yet.
+        .where((Loan.user == user_id) & (Loan.return_at >= since) & Loan.status.in_(["approved", "out"]))
+        .order_by(Loan.pickup_at)
+        .limit(200)
+    )
+    with force_locale((owner.language if owner else None) or "it"):
+        labels = {"pickup": _("Ritiro attrezzatura"), "return": _("Restituzione attrezzatura")}
+    for loan in loans:
+        changed = _last_change(loan.created_at, loan.decided_at, loan.checked_out_at)
+        for kind, at in (("pickup", loan.pickup_at), ("return", loan.return_at)):
+            entries.append(
+                CalendarEntry(
+                    uid=f"loan-{loan.id}-{kind}",
+                    starts_at=at,
+                    ends_at=at + timedelta(minutes=15),
+                    summary=f"{labels[kind]} – {loan.site.short_name}",
+                    changed_at=changed,
+                    location=loan.site.full_address,
+                    url=url,
+                )
+            )
+    return entries
+
+
+# --- items and kits (staff) ---------------------------------------------------------------------
+
+ITEM_FIELDS = ("name", "category", "description", "condition", "status", "deposit")
+
+
+def _stored_photo(upload: Any) -> str | None:
+    """Save an uploaded photo (None when no file was chosen); a bad file is refused on the photo field."""
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    try:
+        return save_photo(upload)
+    except PhotoError as exc:
+        raise BookingError(str(exc), field="photo") from exc
+
+
+def save_item(item: Item | None, site_id: int, fields: Mapping[str, Any], photo: Any = None) -> Item:
+    """Add or change an item; a new photo replaces (and deletes) the old one."""
+    photo_name = _stored_photo(photo)
+    item = item or Item()
+    old_photo = item.photo
+    for name in ITEM_FIELDS:
+        setattr(item, name, fields.get(name) or (0 if name == "deposit" else ""))
+    item.site_id = site_id
+    if photo_name:
+        item.photo = photo_name
+    item.save()
+    if photo_name and old_photo:
+        delete_photo(old_photo)
+    return item
+
+
+def save_kit(
+    kit: Kit | None,
+    site_id: int,
+    name: str,
+    description: str,
+    active: bool,
+    item_ids: Collection[int],
+    photo: Any = None,
+) -> Kit:
+    """Add or change a kit and its items (only items of the kit's centre), all in one transaction."""
+    chosen = list(Item.select(Item.id).where(Item.id.in_(list(item_ids)) & (Item.site == site_id)))
+    if not chosen:
+        raise BookingError(_("Scegli almeno un oggetto di questo centro."), field="items")
+    photo_name = _stored_photo(photo)
+    with database().atomic():
+        kit = kit or Kit()
+        kit.site_id, kit.name, kit.description, kit.active = site_id, name, description, active
+        if photo_name:
+            kit.photo = photo_name
+        kit.save()
+        KitItem.delete().where(KitItem.kit == kit.id).execute()
+        KitItem.insert_many([{"kit": kit.id, "item": i.id} for i in chosen]).execute()
+    return kit

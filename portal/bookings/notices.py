@@ -1,0 +1,77 @@
+"""What the desk tells a borrower: by e-mail in the borrower's language, or on the phone list.
+
+A borrower without e-mail gets the same notice by phone: the loan is flagged
+(`Loan.phone_notice`) and appears on the staff phone list until someone records
+the call (`services.record_phone_call`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from portal.clock import to_local
+from portal.mail import send_mail
+
+from .models import Loan
+
+APPROVED, DECLINED, OVERDUE = "approved", "declined", "overdue"
+#: What staff must tell the person on the phone, by kind of notice.
+REASONS = {
+    APPROVED: _l("Prestito approvato: dirle/gli quando ritirare"),
+    DECLINED: _l("Prestito non possibile: dirglielo"),
+    OVERDUE: _l("Prestito in ritardo: ricordarle/gli di riportare l'attrezzatura"),
+}
+
+
+def _when(moment: datetime) -> str:
+    return to_local(moment).strftime("%d/%m/%Y %H:%M")
+
+
+def compose(loan: Loan, kind: str) -> tuple[str, str]:
+    """(subject, body) of a notice, in the current locale (the caller forces the borrower's)."""
+    if kind == APPROVED:
+        subject = _("Binari: prestito approvato")
+        body = _(
+            "Il tuo prestito è approvato. Ritiro: %(when)s, %(place)s. Porta la tessera.",
+            when=_when(loan.pickup_at),
+            place=loan.site.full_address,
+        )
+    elif kind == DECLINED:
+        subject = _("Binari: prestito non possibile")
+        body = _(
+            "Purtroppo non possiamo prestarti l'attrezzatura richiesta per il %(when)s.", when=_when(loan.pickup_at)
+        )
+    else:
+        subject = _("Binari: attrezzatura da restituire")
+        body = _(
+            "Ciao %(name)s,\n\nl'attrezzatura presa in prestito doveva tornare il %(when)s. Riportala appena puoi a "
+            "%(place)s: finché non torna nessun altro può usarla.\n\nGrazie, lo sportello di Binari",
+            name=loan.user.name if loan.user else "",
+            when=_when(loan.return_at),
+            place=loan.site.full_address,
+        )
+    if kind in (APPROVED, DECLINED) and loan.staff_message:
+        body += "\n\n" + loan.staff_message
+    return subject, body
+
+
+def tell_borrower(loan: Loan, kind: str, now: datetime) -> bool:
+    """Mail the borrower (True), or put the loan on the phone list when they have no e-mail (False)."""
+    user = loan.user
+    if user is None:  # an erased account: nobody to tell
+        return False
+    if user.email:
+        with force_locale(user.language or "it"):
+            subject, body = compose(loan, kind)
+        send_mail(user.email, subject, body, user=user)
+        return True
+    (
+        Loan.update(phone_notice=kind, phone_notice_at=now, phoned_at=None, phoned_by=None)
+        .where(Loan.id == loan.id)
+        .execute()
+    )
+    return False
