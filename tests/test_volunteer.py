@@ -27,10 +27,20 @@ def vol(seed):
         languages=",ar,",
     )
 
-    def make_shift(hours_ahead=72, capacity=4, length=3, opportunity=opp):
+    def make_shift(hours_ahead=None, capacity=4, length=3, opportunity=opp, starts_at=None):
+        """A shift `hours_ahead` from now; by default three days ahead at 10:00 in Milan, so it never
+        runs past midnight (the edit form has one day, a start and an end) whatever the clock says."""
+        from datetime import time
+
+        from portal.clock import to_utc, today_local
         from portal.models import utcnow
 
-        start = utcnow().replace(second=0, microsecond=0) + timedelta(hours=hours_ahead)
+        if starts_at is not None:
+            start = starts_at
+        elif hours_ahead is None:
+            start = to_utc(today_local() + timedelta(days=3), time(10))
+        else:
+            start = utcnow().replace(second=0, microsecond=0) + timedelta(hours=hours_ahead)
         return Shift.create(
             opportunity=opportunity, starts_at=start, ends_at=start + timedelta(hours=length), capacity=capacity
         )
@@ -281,7 +291,7 @@ def test_cannot_cancel_someone_elses_signup(client, auth, vol, make_user):
 def test_overlap_warning(client, auth, vol):
     auth.login()
     client.post(f"/volunteer/shifts/{vol.shift.id}", data={"party": "1"})
-    other = vol.make_shift(hours_ahead=73)  # starts an hour into the first one
+    other = vol.make_shift(starts_at=vol.shift.starts_at + timedelta(hours=1))  # an hour into the first one
     html = client.get(f"/volunteer/shifts/{other.id}").get_data(as_text=True)
     assert "hai già il turno" in html
     response = client.post(f"/volunteer/shifts/{other.id}", data={"party": "1"}, follow_redirects=True)
