@@ -947,3 +947,146 @@ def test_renewal_allowed_when_the_waiting_person_is_already_served(client, auth,
     auth.login("maria@binari.example")
     response = client.post(f"/account/library/loans/{open_loan('C002').id}/renew")
     assert response.status_code == 303 and open_loan("C002").renewals == 1
+
+
+# --- addresses moved by the area contract ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/library/staff/holds?site=erlembaldo", "/staff/library/holds?site=erlembaldo"),
+        ("/library/staff/overdue/letters.pdf", "/staff/library/overdue/letters.pdf"),
+        ("/library/staff/figures", "/staff/library/figures"),
+        ("/account/loans", "/account/library"),
+    ],
+)
+def test_old_get_addresses_redirect_permanently(client, old, new):
+    response = client.get(old)
+    assert response.status_code == 301 and response.headers["Location"].endswith(new)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/library/staff", "/staff/library"),
+        ("/library/staff/desk?site=erlembaldo", "/staff/library/desk?site=erlembaldo"),
+        ("/library/staff/labels.pdf", "/staff/library/labels.pdf"),
+        ("/library/staff/checkin", "/staff/library/checkin"),
+        ("/library/staff/holds/7/phoned", "/staff/library/holds/7/phoned"),
+        ("/account/loans/7/renew", "/account/library/loans/7/renew"),
+        ("/account/holds/7/cancel", "/account/library/holds/7/cancel"),
+        ("/account/loans/history", "/account/library/history"),
+    ],
+)
+def test_old_post_addresses_keep_the_post(client, old, new):
+    """An address that takes POST answers 308 (also to a GET), so a posted form still arrives."""
+    response = client.post(old)
+    assert response.status_code == 308 and response.headers["Location"].endswith(new)
+
+
+def test_a_form_posted_to_an_old_address_still_works(client, auth, lib):
+    from portal.library.models import Loan
+
+    staff_login(auth)
+    response = client.post(
+        "/library/staff/desk",
+        data={"barcode": "C001", "member_code": lib["maria"].member_code},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200 and response.request.path == "/staff/library/desk"
+    assert Loan.select().where(Loan.member == lib["maria"].id).count() == 1
+    assert client.get("/library/staff/nowhere").status_code == 404
+    # The bookings area's address under /account/loans is not the library's.
+    assert client.post("/account/loans/7/cancel").status_code != 308
+
+
+# --- people to phone, privacy ------------------------------------------------------------------
+
+
+def test_people_to_phone_lists_ready_holds_without_email(app, client, auth, lib):
+    from portal import areas
+
+    book = lib["books"]["matilda"]
+    auth.login("+393331234567")
+    client.post(f"/library/titles/{book.id}/hold")
+    auth.logout()
+    staff_login(auth)
+    checkin(client, "C004")
+    with app.test_request_context():
+        calls = [c for c in areas.people_to_phone([lib["library"].site_id]) if c.area == "library"]
+        assert [(c.name, c.phone, c.done_at) for c in calls] == [("Ahmed Haddad", "+393331234567", None)]
+        assert "Matilda" in calls[0].reason and calls[0].link.startswith("/staff/library/phone")
+        assert areas.people_to_phone([lib["sites"]["visconti"].id]) == []
+
+
+def test_deleting_an_account_erases_the_reader(client, auth, lib):
+    from peewee import CharField, TextField
+
+    from portal.library.models import Hold, LibraryMember, Loan, ReaderSettings
+    from portal.schema import all_models
+
+    wei, maria = lib["wei"], lib["maria"]
+    matilda, perche = lib["books"]["matilda"], lib["books"]["perche"]
+    # Wei keeps a history and has a past loan (with a desk note naming her).
+    auth.login("wei@binari.example")
+    client.post("/account/library/history", data={"keep_history": "y"})
+    auth.logout()
+    staff_login(auth)
+    checkout(client, "C002", wei)
+    checkin(client, "C002")
+    Loan.update(override_reason="Wei Chen ha dimenticato la tessera").execute()
+    auth.logout()
+    # Wei's hold on Matilda is ready on the shelf, Maria waits behind her; Wei also waits for another book.
+    auth.login("wei@binari.example")
+    client.post(f"/library/titles/{matilda.id}/hold")
+    client.post(f"/library/titles/{perche.id}/hold")
+    auth.logout()
+    auth.login("maria@binari.example")
+    client.post(f"/library/titles/{matilda.id}/hold")
+    auth.logout()
+    staff_login(auth)
+    checkin(client, "C004")
+    checkout(client, "C005", wei)  # a book still at home
+    auth.logout()
+    assert Hold.get((Hold.member == wei.id) & (Hold.title == matilda.id)).status == "ready"
+
+    def traces():
+        found = []
+        for model in all_models():
+            for field in model._meta.sorted_fields:
+                if isinstance(field, (CharField, TextField)):
+                    for needle in ("Wei Chen", "wei@binari.example", "+393471112233", "3471112233"):
+                        if model.select().where(field.contains(needle)).exists():
+                            found.append((model._meta.table_name, field.name, needle))
+        return found
+
+    assert ("library_loan", "override_reason", "Wei Chen") in traces()  # the scan sees them
+    auth.login("wei@binari.example")
+    exported = client.get("/account/export.json").get_json()["library"]
+    assert {"loans", "holds", "memberships", "settings"} <= set(exported)
+    assert len(exported["loans"]) == 2 and len(exported["holds"]) == 2
+    assert exported["memberships"] and exported["settings"][0]["keep_history"] is True
+    form = {"delete-password": "binari2026", "delete-confirm": "y"}
+    # Books on loan: the deletion is refused and nothing is erased.
+    response = client.post("/account/delete", data=form)
+    assert response.status_code == 409 and "riportalo in biblioteca" in response.get_data(as_text=True)
+    assert Hold.select().where(Hold.member == wei.id).count() == 2
+    auth.logout()
+    staff_login(auth)
+    checkin(client, "C005")
+    auth.logout()
+    auth.login("wei@binari.example")
+    assert client.post("/account/delete", data=form).status_code in (302, 303)
+
+    # The copy on the hold shelf went to Maria, the next in line.
+    maria_hold = Hold.get((Hold.member == maria.id) & (Hold.title == matilda.id))
+    assert maria_hold.status == "ready" and maria_hold.copy.barcode == "C004"
+    assert Hold.select().where(Hold.member == wei.id).count() == 0
+    assert Loan.select().where(Loan.member == wei.id).count() == 0
+    assert Loan.select().count() == 2  # still counted in the figures
+    assert LibraryMember.select().where(LibraryMember.user == wei.id).count() == 0
+    assert LibraryMember.select().where(LibraryMember.user.is_null()).count() == 1
+    assert ReaderSettings.select().where(ReaderSettings.user == wei.id).count() == 0
+    # No text column of any table holds her name, e-mail or phone.
+    assert traces() == []
