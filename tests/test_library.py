@@ -1090,3 +1090,23 @@ def test_deleting_an_account_erases_the_reader(client, auth, lib):
     assert ReaderSettings.select().where(ReaderSettings.user == wei.id).count() == 0
     # No text column of any table holds her name, e-mail or phone.
     assert traces() == []
+
+
+def test_report_figures_count_loans_returns_and_new_readers(app, client, auth, lib):
+    from portal import areas
+
+    staff_login(auth)
+    checkout(client, "C001", lib["maria"])
+    checkout(client, "C002", lib["wei"])
+    checkin(client, "C002")
+    today = date(2026, 11, 17)
+    with app.test_request_context():
+        (library_figures,) = [
+            f for area, f in areas.figures(lib["library"].site_id, today, today) if area.name == "library"
+        ]
+        assert [f.value for f in library_figures] == [2, 1, 2]
+        assert [f.value for f in areas.get_area("library").figures(None, date(2026, 10, 1), date(2026, 10, 31))] == [
+            0,
+            0,
+            0,
+        ]

@@ -37,6 +37,7 @@ def init_app(app):
             export=privacy.export,
             erase=privacy.erase,
             people_to_phone=services.people_to_phone,
+            figures=services.figures,
             jobs=[Job("library-expire-holds", services.expire_holds_job, every="hourly")],
         ),
     )

@@ -18,8 +18,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from peewee import JOIN, Case, Expression, IntegrityError, fn
 
-from portal.areas import PhoneCall
-from portal.clock import end_of_local_day, month_bounds_utc, to_local, today_local, utcnow
+from portal.areas import Figure, PhoneCall
+from portal.clock import end_of_local_day, month_bounds_utc, start_of_local_day, to_local, today_local, utcnow
 from portal.db import database
 from portal.mail import send_mail
 from portal.models import OpeningHours, Site, User, closed_days
@@ -639,6 +639,67 @@ def hold_shelf(library: Library) -> dict[str, Any]:
     return {"ready": ready, "to_pull": to_pull, "pull_copies": pull_copies, "expired": expired}
 
 
+def desk_summary(library: Library) -> dict[str, int]:
+    """The library at a glance: books on loan, overdue, on the hold shelf, people still to phone."""
+    open_loans = Loan.select().where((Loan.library == library) & Loan.returned_at.is_null())
+    ready = Hold.select().join(Title).where((Title.library == library) & (Hold.status == "ready"))
+    return {
+        "on_loan": open_loans.count(),
+        "overdue": open_loans.where(Loan.due_date < today_local()).count(),
+        "ready": ready.count(),
+        "to_phone": ready.where((Hold.notify_by == "phone") & Hold.phoned_at.is_null()).count(),
+    }
+
+
+def overdue_lists(library: Library) -> dict[str, Any]:
+    """Open loans past their due date, and those due within the library's "due soon" days."""
+    today = today_local()
+    base = (
+        Loan.select(Loan, Copy, Title, User)
+        .join(Copy)
+        .join(Title)
+        .switch(Loan)
+        .join(User, JOIN.LEFT_OUTER, on=(Loan.member == User.id))
+        .where((Loan.library == library) & Loan.returned_at.is_null())
+    )
+    late = list(base.where(Loan.due_date < today).order_by(Loan.due_date).limit(300))
+    soon = list(
+        base.where((Loan.due_date >= today) & (Loan.due_date <= today + timedelta(days=library.due_soon_days)))
+        .order_by(Loan.due_date)
+        .limit(300)
+    )
+    return {"late": late, "soon": soon, "today": today}
+
+
+def title_queue(title: Title) -> list[Hold]:
+    """The active holds of a title with their people: ready ones first, then the queue in order."""
+    return list(
+        Hold.select(Hold, User)
+        .join(User)
+        .where((Hold.title == title.id) & Hold.status.in_(ACTIVE_HOLD))
+        .order_by(Hold.status, Hold.position)  # "ready" sorts before "waiting"
+    )
+
+
+def title_for_reader(title: Title, user: User | None) -> dict[str, Any]:
+    """A title's page: copies on loan or on the shelf, how many wait, the reader's own hold and place."""
+    copies = list(title.copies.where(Copy.withdrawn == False).order_by(Copy.barcode))  # noqa: E712
+    mine = None
+    if user is not None:
+        mine = (
+            Hold.select()
+            .where((Hold.title == title.id) & (Hold.member == user.id) & Hold.status.in_(ACTIVE_HOLD))
+            .first()
+        )
+    return {
+        "copies": copies,
+        "states": copy_states(copies),
+        "waiting": Hold.select().where((Hold.title == title.id) & (Hold.status == "waiting")).count(),
+        "mine": mine,
+        "place": queue_places([mine]).get(mine.id) if mine else None,
+    }
+
+
 # --- cataloguing and the lending policy ----------------------------------------------------
 
 POLICY_FIELDS = ("loan_days", "max_renewals", "max_loans", "max_holds", "pickup_days", "due_soon_days")
@@ -788,6 +849,24 @@ def monthly_figures(library: Library, months: int = 12) -> list[dict[str, Any]]:
         )
         first = (first - timedelta(days=1)).replace(day=1)
     return rows
+
+
+def figures(site_id: int | None, first: date, last: date) -> list[Figure]:
+    """For the reports: loans, returns and new members from `first` to `last` (Milan days)."""
+    lo, hi = start_of_local_day(first), start_of_local_day(last + timedelta(days=1))
+    libraries = Library.select(Library.id)
+    if site_id is not None:
+        libraries = libraries.where(Library.site == site_id)
+    loans = Loan.select().where(Loan.library.in_(libraries))
+    members = LibraryMember.select().where(LibraryMember.library.in_(libraries))
+    return [
+        Figure(_("Biblioteca: prestiti"), loans.where((Loan.issued_at >= lo) & (Loan.issued_at < hi)).count()),
+        Figure(_("Biblioteca: restituzioni"), loans.where((Loan.returned_at >= lo) & (Loan.returned_at < hi)).count()),
+        Figure(
+            _("Biblioteca: nuovi lettori"),
+            members.where((LibraryMember.joined_at >= lo) & (LibraryMember.joined_at < hi)).count(),
+        ),
+    ]
 
 
 def expire_holds_job(now: datetime) -> int:

@@ -13,20 +13,19 @@ from flask import abort, current_app, flash, render_template, request
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from peewee import JOIN
 from playhouse.flask_utils import get_object_or_404
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from portal.auth import staff_required
 from portal.clock import today_local, utcnow
-from portal.models import Service, Site, User
+from portal.models import Service, Site
 from portal.pdf import pdf_response, qr_data_uri, render_pdf
 from portal.rendering import render
 
 from . import importer
 from . import services as circ
 from .forms import LANGUAGE_LABELS, BarcodeForm, CheckoutForm, CopyForm, ImportForm, PolicyForm, TitleForm
-from .models import ACTIVE_HOLD, Copy, Hold, Library, Loan, Title
+from .models import Copy, Hold, Library, Title
 from .search import search_titles
 from .views import bp, page_arg, see_other
 
@@ -102,15 +101,7 @@ def staff_index():
 
 
 def _staff_index_page(library, form, status=200):
-    today = today_local()
-    open_loans = Loan.select().where((Loan.library == library) & Loan.returned_at.is_null())
-    ready = Hold.select().join(Title).where((Title.library == library) & (Hold.status == "ready"))
-    figures = {
-        "on_loan": open_loans.count(),
-        "overdue": open_loans.where(Loan.due_date < today).count(),
-        "ready": ready.count(),
-        "to_phone": ready.where((Hold.notify_by == "phone") & Hold.phoned_at.is_null()).count(),
-    }
+    figures = circ.desk_summary(library)
     return render("library/staff/index.html", status=status, library=library, figures=figures, form=form)
 
 
@@ -270,22 +261,7 @@ def cancel_hold_desk(hold_id):
 def overdue():
     """Overdue loans and loans due in the next days."""
     library = _staff_library()
-    today = today_local()
-    base = (
-        Loan.select(Loan, Copy, Title, User)
-        .join(Copy)
-        .join(Title)
-        .switch(Loan)
-        .join(User, JOIN.LEFT_OUTER, on=(Loan.member == User.id))
-        .where((Loan.library == library) & Loan.returned_at.is_null())
-    )
-    late = list(base.where(Loan.due_date < today).order_by(Loan.due_date).limit(300))
-    soon = list(
-        base.where((Loan.due_date >= today) & (Loan.due_date <= today + timedelta(days=library.due_soon_days)))
-        .order_by(Loan.due_date)
-        .limit(300)
-    )
-    return render("library/staff/overdue.html", library=library, late=late, soon=soon, today=today)
+    return render("library/staff/overdue.html", library=library, **circ.overdue_lists(library))
 
 
 @bp.route(f"{STAFF}/overdue/remind", methods=["POST"])
@@ -400,12 +376,6 @@ def title_edit(title_id):
 
 def _title_edit_page(library, title, form, copy_form, status=200, **extra):
     copies = list(title.copies.order_by(Copy.barcode))
-    queue = list(
-        Hold.select(Hold, User)
-        .join(User)
-        .where((Hold.title == title.id) & Hold.status.in_(ACTIVE_HOLD))
-        .order_by(Hold.status, Hold.position)
-    )  # "ready" sorts before "waiting"
     return render(
         "library/staff/title_form.html",
         status=status,
@@ -415,7 +385,7 @@ def _title_edit_page(library, title, form, copy_form, status=200, **extra):
         copies=copies,
         states=circ.copy_states(copies),
         copy_form=copy_form,
-        queue=queue,
+        queue=circ.title_queue(title),
         **extra,
     )
 

@@ -12,7 +12,7 @@ from portal.rendering import render
 
 from . import services as circ
 from .forms import AGE_LABELS, LANGUAGE_LABELS, HistoryForm
-from .models import ACTIVE_HOLD, Copy, Hold, Library, Loan, Title
+from .models import Hold, Library, Loan, Title
 from .search import PER_PAGE, search_titles
 
 bp = Blueprint("library", __name__)
@@ -86,26 +86,8 @@ def title(title_id):
 
 
 def _title_page(title, error=None, status=200):
-    copies = list(title.copies.where(Copy.withdrawn == False).order_by(Copy.barcode))  # noqa: E712
-    mine = None
-    if current_user.is_authenticated:
-        mine = (
-            Hold.select()
-            .where((Hold.title == title.id) & (Hold.member == current_user.id) & Hold.status.in_(ACTIVE_HOLD))
-            .first()
-        )
-    places = circ.queue_places([mine]) if mine else {}
-    return render(
-        "library/title.html",
-        status=status,
-        title=title,
-        copies=copies,
-        states=circ.copy_states(copies),
-        waiting=Hold.select().where((Hold.title == title.id) & (Hold.status == "waiting")).count(),
-        mine=mine,
-        place=places.get(mine.id) if mine else None,
-        error=error,
-    )
+    reader = current_user._get_current_object() if current_user.is_authenticated else None
+    return render("library/title.html", status=status, title=title, error=error, **circ.title_for_reader(title, reader))
 
 
 @bp.route("/library/titles/<int:title_id>/hold", methods=["POST"])
