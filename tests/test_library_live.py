@@ -176,8 +176,11 @@ def concurrent_checkins_give_the_copy_to_one_person(live_server, library_world, 
 
 
 @pytest.mark.xdist_group("postgres")
-def test_integrity_on_postgres(pg_live_server, make_user):
-    """The same races on PostgreSQL, where SQLite's write lock does not serialise anything."""
+def test_integrity_on_postgres(make_user, pg_live_server):
+    """The same races on PostgreSQL, where SQLite's write lock does not serialise anything.
+
+    `make_user` comes first: it sets up the SQLite `app`, and PostgreSQL's app context
+    must be the one pushed last (the current one) when the readers are created."""
     from portal import demo
 
     test_integrity_under_concurrent_requests(pg_live_server, make_library_world(demo.load_core(), make_user))

@@ -16,7 +16,7 @@ from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from portal.auth import staff_required
+from portal.auth import require_manage, staff_required
 from portal.clock import today_local, utcnow
 from portal.models import Service, Site
 from portal.pdf import pdf_response, qr_data_uri, render_pdf
@@ -43,8 +43,7 @@ def _staff_library():
     slug = request.args.get("site")
     if slug:
         site = get_object_or_404(Site, Site.slug == slug)
-        if not current_user.can_manage(site):
-            abort(403)
+        require_manage(site)
         library = Library.get_or_none(Library.site == site)
         if library is None:
             if not _has_library_service(site):
@@ -579,14 +578,22 @@ def figures():
 # --- old addresses (before the area contract) -------------------------------------------------
 
 
-@bp.route("/library/staff", defaults={"rest": ""}, methods=["GET", "POST"])
+@bp.route("/library/staff", methods=["GET", "POST"])
+def old_staff_index():
+    """The staff pages were under /library/staff/… : see `old_staff_address`."""
+    return _moved(STAFF)
+
+
 @bp.route("/library/staff/<path:rest>", methods=["GET", "POST"])
 def old_staff_address(rest):
-    """The staff pages were under /library/staff/… : permanent redirects to /staff/library/….
+    """The staff pages were under /library/staff/… : permanent redirects to /staff/library/…."""
+    return _moved(f"{STAFF}/{rest}")
 
-    308 for an address that takes POST (a form posted to the old address still
-    arrives, with its method and body), 301 for a page that is only read."""
-    new = STAFF + (f"/{rest}" if rest else "")
+
+def _moved(new):
+    """A permanent redirect to `new`, with the query string: 308 for an address that
+    takes POST (a form posted to the old address still arrives, with its method and
+    body), 301 for a page that is only read, 404 for an address that never existed."""
     adapter = current_app.url_map.bind("localhost")
     try:
         adapter.match(new, method="POST")
