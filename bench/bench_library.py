@@ -13,7 +13,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -67,7 +67,7 @@ def main():
 
 def fill():
     from portal import demo
-    from portal.clock import utcnow
+    from portal.clock import today_local, utcnow
     from portal.db import database
     from portal.library.models import Copy, Hold, Library, Loan, Title, TitleSearch, fold
 
@@ -138,9 +138,9 @@ def fill():
                 library=library,
                 language="it",
                 issued_at=now - timedelta(days=i % 50),
-                due_date=date.today() + timedelta(days=30 - i % 50),
+                due_date=today_local() + timedelta(days=30 - i % 50),
             )
-        held = Copy.select(Copy.title).where(Copy.id.in_(open_copies[:150]))
+        held = Copy.select(Copy.title).where(Copy.id.in_(open_copies[:150])).distinct()  # one queue per title
         for pos, (tid,) in enumerate(held.tuples()):
             for k in range(2):
                 Hold.create(title=tid, member=members[(pos + k + 7) % 200], position=k + 1)
