@@ -120,7 +120,8 @@ def availability(title_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
 
 def expire_holds(library: Library | None = None, now: datetime | None = None) -> list[Hold]:
     """Expire uncollected holds whose pickup window has passed and promote the next
-    person in line to the same copy. Run lazily on the pages that show holds (no cron)."""
+    person in line to the same copy. Run lazily on the pages that show holds, and by
+    the area's scheduled job (`expire_holds_job`) where a scheduler runs."""
     now = now or utcnow()
     query = Hold.select().where((Hold.status == "ready") & (Hold.expires_at < now))
     if library is not None:

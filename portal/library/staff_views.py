@@ -6,7 +6,8 @@ Same blueprint as the public pages (`views.bp`), under /staff/library/….
 """
 
 import secrets
-from datetime import datetime, timedelta
+import time
+from datetime import timedelta
 from pathlib import Path
 
 from flask import abort, current_app, flash, render_template, request
@@ -464,7 +465,7 @@ def _import_dir():
     path = Path(current_app.config["UPLOAD_DIR"]) / "library-import"
     path.mkdir(parents=True, exist_ok=True)
     # Previews nobody confirmed are dropped after a day (no cron: on the next upload).
-    old = datetime.now().timestamp() - 24 * 3600
+    old = time.time() - 24 * 3600
     for stale in path.glob("*.csv"):
         if stale.stat().st_mtime < old:
             stale.unlink(missing_ok=True)
