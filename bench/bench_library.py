@@ -13,7 +13,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -67,9 +67,9 @@ def main():
 
 def fill():
     from portal import demo
+    from portal.clock import today_local, utcnow
     from portal.db import database
     from portal.library.models import Copy, Hold, Library, Loan, Title, TitleSearch, fold
-    from portal.models import utcnow
 
     rng = random.Random(1)
     ctx = demo.load_core()
@@ -138,9 +138,9 @@ def fill():
                 library=library,
                 language="it",
                 issued_at=now - timedelta(days=i % 50),
-                due_date=date.today() + timedelta(days=30 - i % 50),
+                due_date=today_local() + timedelta(days=30 - i % 50),
             )
-        held = Copy.select(Copy.title).where(Copy.id.in_(open_copies[:150]))
+        held = Copy.select(Copy.title).where(Copy.id.in_(open_copies[:150])).distinct()  # one queue per title
         for pos, (tid,) in enumerate(held.tuples()):
             for k in range(2):
                 Hold.create(title=tid, member=members[(pos + k + 7) % 200], position=k + 1)
@@ -173,27 +173,27 @@ def measure(app, ids):
     ]
     report(client, counter, pages)
     client.post("/login", data={"identifier": ids["member"].email, "password": "x" * 12})
-    report(client, counter, [("my library /account/loans", "/account/loans")])
+    report(client, counter, [("my library /account/library", "/account/library")])
     client.post("/logout")
     client.post("/login", data={"identifier": "erlembaldo@staff.binari.example", "password": "binari2026"})
     report(
         client,
         counter,
         [
-            ("staff overdue list", "/library/staff/overdue"),
-            ("staff hold shelf", "/library/staff/holds"),
-            ("staff figures (12 months)", "/library/staff/figures"),
-            ("staff catalogue search", "/library/staff/catalogue?q=luna"),
+            ("staff overdue list", "/staff/library/overdue"),
+            ("staff hold shelf", "/staff/library/holds"),
+            ("staff figures (12 months)", "/staff/library/figures"),
+            ("staff catalogue search", "/staff/library/catalogue?q=luna"),
         ],
     )
-    client.get("/library/staff/desk")  # compile the template first
+    client.get("/staff/library/desk")  # compile the template first
     for label, url, data in [
         (
             "check-out at the desk",
-            "/library/staff/desk",
+            "/staff/library/desk",
             {"barcode": "B0000009", "override_reason": "bench", "member_code": ids["member"].member_code},
         ),
-        ("check-in at the desk", "/library/staff/checkin", {"in-barcode": "B0000009"}),
+        ("check-in at the desk", "/staff/library/checkin", {"in-barcode": "B0000009"}),
     ]:
         started = time.perf_counter()
         counter["n"] = 0

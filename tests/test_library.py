@@ -71,12 +71,12 @@ def staff_login(auth, who=STAFF):
 
 def checkout(client, barcode, member, override=""):
     return client.post(
-        "/library/staff/desk", data={"barcode": barcode, "member_code": member.member_code, "override_reason": override}
+        "/staff/library/desk", data={"barcode": barcode, "member_code": member.member_code, "override_reason": override}
     )
 
 
 def checkin(client, barcode):
-    return client.post("/library/staff/checkin", data={"in-barcode": barcode})
+    return client.post("/staff/library/checkin", data={"in-barcode": barcode})
 
 
 def open_loan(barcode):
@@ -198,16 +198,16 @@ def test_hold_queue_positions_and_my_library(client, auth, lib):
     auth.logout()
     auth.login("+393331234567")
     client.post(f"/library/titles/{book.id}/hold")
-    html = client.get("/account/loans").get_data(as_text=True)
+    html = client.get("/account/library").get_data(as_text=True)
     assert "Matilda" in html and "In lista: posizione 2" in html
     # Maria cancels: Ahmed moves up.
     auth.logout()
     auth.login("maria@binari.example")
     mine = Hold.get(Hold.member == lib["maria"].id)
-    client.post(f"/account/holds/{mine.id}/cancel")
+    client.post(f"/account/library/holds/{mine.id}/cancel")
     auth.logout()
     auth.login("+393331234567")
-    assert "In lista: posizione 1" in client.get("/account/loans").get_data(as_text=True)
+    assert "In lista: posizione 1" in client.get("/account/library").get_data(as_text=True)
 
 
 def test_hold_refused_when_already_borrowed(client, auth, lib):
@@ -231,9 +231,9 @@ def test_cannot_touch_someone_elses_hold_or_loan(client, auth, lib):
     loan = open_loan("C004")
     auth.logout()
     auth.login("maria@binari.example")
-    assert client.post(f"/account/holds/{hold.id}/cancel").status_code == 404
-    assert client.post(f"/account/loans/{loan.id}/renew").status_code == 404
-    assert "Matilda" not in client.get("/account/loans").get_data(as_text=True)
+    assert client.post(f"/account/library/holds/{hold.id}/cancel").status_code == 404
+    assert client.post(f"/account/library/loans/{loan.id}/renew").status_code == 404
+    assert "Matilda" not in client.get("/account/library").get_data(as_text=True)
 
 
 # --- circulation --------------------------------------------------------------------------
@@ -256,11 +256,11 @@ def test_checkout_bad_input(client, auth, lib):
     staff_login(auth)
     response = checkout(client, "NOPE99", lib["maria"])
     assert response.status_code == 404 and "Nessuna copia con il codice NOPE99" in response.get_data(as_text=True)
-    response = client.post("/library/staff/desk", data={"barcode": "C001", "member_code": "BNZZZZZZ"})
+    response = client.post("/staff/library/desk", data={"barcode": "C001", "member_code": "BNZZZZZZ"})
     html = response.get_data(as_text=True)
     assert response.status_code == 404 and "Nessuna tessera con il codice BNZZZZZZ" in html
     assert 'value="C001"' in html  # input kept
-    response = client.post("/library/staff/desk", data={"barcode": "", "member_code": ""})
+    response = client.post("/staff/library/desk", data={"barcode": "", "member_code": ""})
     assert response.status_code == 422
     assert open_loan("C001") is None
 
@@ -348,12 +348,12 @@ def test_person_without_email_goes_on_phone_list(client, auth, lib):
     staff_login(auth)
     html = checkin(client, "C004").get_data(as_text=True)
     assert "persone da chiamare" in html
-    page = client.get("/library/staff/phone").get_data(as_text=True)
+    page = client.get("/staff/library/phone").get_data(as_text=True)
     assert "Ahmed Haddad" in page and "+39 333 123 4567" in page
     hold = Hold.get(Hold.member == lib["ahmed"].id)
-    client.post(f"/library/staff/holds/{hold.id}/phoned")
+    client.post(f"/staff/library/holds/{hold.id}/phoned")
     assert Hold.get_by_id(hold.id).phoned_at is not None
-    assert "Ahmed Haddad" in client.get("/library/staff/holds").get_data(as_text=True)
+    assert "Ahmed Haddad" in client.get("/staff/library/holds").get_data(as_text=True)
 
 
 def test_uncollected_hold_expires_and_next_is_promoted(client, auth, lib):
@@ -385,7 +385,7 @@ def test_checkin_of_shelf_copy_traps_it_for_waiting_hold(client, auth, lib):
     client.post(f"/library/titles/{lib['books']['gomorra'].id}/hold")
     auth.logout()
     staff_login(auth)
-    assert "Gomorra" in client.get("/library/staff/holds").get_data(as_text=True)  # to pull from the shelf
+    assert "Gomorra" in client.get("/staff/library/holds").get_data(as_text=True)  # to pull from the shelf
     checkin(client, "C003")
     assert Hold.get(Hold.member == lib["maria"].id).copy.barcode == "C003"
 
@@ -400,11 +400,11 @@ def test_renew_online_until_the_limit(client, auth, lib):
     auth.login("maria@binari.example")
     loan = open_loan("C001")
     with time_machine.travel(date.today() + timedelta(days=20)):
-        response = client.post(f"/account/loans/{loan.id}/renew", follow_redirects=True)
+        response = client.post(f"/account/library/loans/{loan.id}/renew", follow_redirects=True)
         assert "Rinnovato" in response.get_data(as_text=True)
         assert open_loan("C001").due_date >= date.today() + timedelta(days=30)
-        client.post(f"/account/loans/{loan.id}/renew")
-        response = client.post(f"/account/loans/{loan.id}/renew")
+        client.post(f"/account/library/loans/{loan.id}/renew")
+        response = client.post(f"/account/library/loans/{loan.id}/renew")
         assert response.status_code == 422 and "è il massimo" in response.get_data(as_text=True)
     assert open_loan("C001").renewals == 2
 
@@ -416,14 +416,14 @@ def test_renew_refused_when_someone_waits_or_overdue(client, auth, lib):
     auth.logout()
     auth.login("maria@binari.example")
     with time_machine.travel(date.today() + timedelta(days=40)):
-        response = client.post(f"/account/loans/{loan.id}/renew")
+        response = client.post(f"/account/library/loans/{loan.id}/renew")
         assert response.status_code == 422 and "allo sportello" in response.get_data(as_text=True)
     auth.logout()
     auth.login("wei@binari.example")
     client.post(f"/library/titles/{lib['books']['matilda'].id}/hold")
     auth.logout()
     auth.login("maria@binari.example")
-    response = client.post(f"/account/loans/{loan.id}/renew")
+    response = client.post(f"/account/library/loans/{loan.id}/renew")
     assert response.status_code == 422 and "aspetta questo libro" in response.get_data(as_text=True)
     assert open_loan("C004").renewals == 0
 
@@ -432,9 +432,9 @@ def test_staff_renews_at_the_desk(client, auth, lib):
     staff_login(auth)
     checkout(client, "C001", lib["maria"])
     with time_machine.travel(date.today() + timedelta(days=35)):
-        response = client.post("/library/staff/renew", data={"rn-barcode": "C001"})
+        response = client.post("/staff/library/renew", data={"rn-barcode": "C001"})
         assert response.status_code == 200 and "Rinnovato" in response.get_data(as_text=True)
-    response = client.post("/library/staff/renew", data={"rn-barcode": "C002"})
+    response = client.post("/staff/library/renew", data={"rn-barcode": "C002"})
     assert response.status_code == 422 and "non è in prestito" in response.get_data(as_text=True)
 
 
@@ -451,40 +451,40 @@ def test_history_kept_only_with_opt_in(client, auth, lib):
     assert Loan.select().count() == 1  # still counted in the figures
     auth.logout()
     auth.login("maria@binari.example")
-    client.post("/account/loans/history", data={"keep_history": "y"})
+    client.post("/account/library/history", data={"keep_history": "y"})
     auth.logout()
     staff_login(auth)
     checkout(client, "C002", lib["maria"])
     checkin(client, "C002")
     auth.logout()
     auth.login("maria@binari.example")
-    html = client.get("/account/loans").get_data(as_text=True)
+    html = client.get("/account/library").get_data(as_text=True)
     assert "Gomorra" in html and "Perché" not in html
-    client.post("/account/loans/history", data={})
+    client.post("/account/library/history", data={})
     assert Loan.select().where(Loan.member == lib["maria"].id).count() == 0
-    assert "Gomorra" not in client.get("/account/loans").get_data(as_text=True)
+    assert "Gomorra" not in client.get("/account/library").get_data(as_text=True)
 
 
 def test_my_library_needs_login_and_is_linked(client, auth, lib):
-    assert client.get("/account/loans").status_code == 302
+    assert client.get("/account/library").status_code == 302
     auth.login("maria@binari.example")
-    assert "/account/loans" in client.get("/account").get_data(as_text=True)
+    assert "/account/library" in client.get("/account").get_data(as_text=True)
 
 
 # --- staff access ------------------------------------------------------------------------------
 
 STAFF_PAGES = [
-    "/library/staff",
-    "/library/staff/desk",
-    "/library/staff/reader",
-    "/library/staff/holds",
-    "/library/staff/phone",
-    "/library/staff/overdue",
-    "/library/staff/catalogue",
-    "/library/staff/import",
-    "/library/staff/labels",
-    "/library/staff/figures",
-    "/library/staff/titles/new",
+    "/staff/library",
+    "/staff/library/desk",
+    "/staff/library/reader",
+    "/staff/library/holds",
+    "/staff/library/phone",
+    "/staff/library/overdue",
+    "/staff/library/catalogue",
+    "/staff/library/import",
+    "/staff/library/labels",
+    "/staff/library/figures",
+    "/staff/library/titles/new",
 ]
 
 
@@ -493,7 +493,7 @@ def test_staff_pages_render(client, auth, lib):
     for url in STAFF_PAGES:
         assert client.get(url).status_code == 200, url
     dashboard = client.get("/staff").get_data(as_text=True)
-    assert "/library/staff/desk" in dashboard and "/library/staff/figures" in dashboard
+    assert "/staff/library/desk" in dashboard and "/staff/library/figures" in dashboard
 
 
 def test_staff_only_on_their_centre(client, auth, lib):
@@ -502,18 +502,18 @@ def test_staff_only_on_their_centre(client, auth, lib):
         assert client.get(url).status_code == 403, url
     auth.logout()
     auth.login("faenza@staff.binari.example")  # staff of another centre
-    response = client.get("/library/staff/desk")
+    response = client.get("/staff/library/desk")
     assert response.status_code == 200 and "non c'è una biblioteca" in response.get_data(as_text=True)
     assert 'name="barcode"' not in response.get_data(as_text=True)
-    assert client.get("/library/staff/desk?site=erlembaldo").status_code == 403
+    assert client.get("/staff/library/desk?site=erlembaldo").status_code == 403
     response = client.post(
-        "/library/staff/desk?site=erlembaldo", data={"barcode": "C001", "member_code": lib["maria"].member_code}
+        "/staff/library/desk?site=erlembaldo", data={"barcode": "C001", "member_code": lib["maria"].member_code}
     )
     assert response.status_code == 403 and open_loan("C001") is None
     auth.logout()
     auth.login("admin@binari.example")
-    assert client.get("/library/staff/desk?site=erlembaldo").status_code == 200
-    assert client.get("/library/staff/desk?site=visconti").status_code == 404  # no library there
+    assert client.get("/staff/library/desk?site=erlembaldo").status_code == 200
+    assert client.get("/staff/library/desk?site=visconti").status_code == 404  # no library there
 
 
 def test_another_centre_can_have_a_library(client, auth, lib):
@@ -522,12 +522,12 @@ def test_another_centre_can_have_a_library(client, auth, lib):
 
     Service.create(site=lib["sites"]["faenza"], name="Biblioteca", area="library")
     auth.login("faenza@staff.binari.example")
-    assert client.get("/library/staff/desk").status_code == 200
+    assert client.get("/staff/library/desk").status_code == 200
     # ... but cannot touch the books of Via S. Erlembaldo.
     response = checkout(client, "C001", lib["maria"])
     assert response.status_code == 404
     title = lib["books"]["gomorra"]
-    assert client.get(f"/library/staff/titles/{title.id}").status_code == 403
+    assert client.get(f"/staff/library/titles/{title.id}").status_code == 403
     assert Copy.select().join(Title).where(Title.library == lib["library"]).count() == 6
 
 
@@ -546,18 +546,18 @@ def test_add_title_validates_and_normalises_isbn(client, auth, lib):
         "age_group": "adults",
         "year": "1957",
     }
-    response = client.post("/library/staff/titles/new", data=data)
+    response = client.post("/staff/library/titles/new", data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "ISBN non valido" in html and 'value="Il barone rampante"' in html
     data["isbn"] = "0-8044-2957-X"
-    response = client.post("/library/staff/titles/new", data=data)
-    assert response.status_code == 302
+    response = client.post("/staff/library/titles/new", data=data)
+    assert response.status_code == 303
     title = Title.get(Title.title == "Il barone rampante")
     assert title.isbn == "9780804429573"
     assert "Il barone rampante" in client.get("/library?q=barone").get_data(as_text=True)
     # The same ISBN twice in the catalogue is refused.
     data["title"] = "Copia doppia"
-    response = client.post("/library/staff/titles/new", data=data)
+    response = client.post("/staff/library/titles/new", data=data)
     assert response.status_code == 422 and "già nel catalogo" in response.get_data(as_text=True)
 
 
@@ -566,16 +566,16 @@ def test_barcodes_are_unique(client, auth, lib):
 
     staff_login(auth)
     title = lib["books"]["gomorra"]
-    response = client.post(f"/library/staff/titles/{title.id}/copies", data={"barcode": "c001"})
+    response = client.post(f"/staff/library/titles/{title.id}/copies", data={"barcode": "c001"})
     assert response.status_code == 422 and "già usato" in response.get_data(as_text=True)
-    response = client.post(f"/library/staff/titles/{title.id}/copies", data={"barcode": "a b"})
+    response = client.post(f"/staff/library/titles/{title.id}/copies", data={"barcode": "a b"})
     assert response.status_code == 422
     response = client.post(
-        f"/library/staff/titles/{title.id}/copies", data={"barcode": "c010", "shelf_mark": "ADU SAV"}
+        f"/staff/library/titles/{title.id}/copies", data={"barcode": "c010", "shelf_mark": "ADU SAV"}
     )
-    assert response.status_code == 302 and Copy.get(Copy.barcode == "C010").shelf_mark == "ADU SAV"
+    assert response.status_code == 303 and Copy.get(Copy.barcode == "C010").shelf_mark == "ADU SAV"
     copy = Copy.get(Copy.barcode == "C010")
-    response = client.post(f"/library/staff/copies/{copy.id}", data={"barcode": "C002"})
+    response = client.post(f"/staff/library/copies/{copy.id}", data={"barcode": "C002"})
     assert response.status_code == 422
 
 
@@ -592,7 +592,7 @@ GOOD_CSV = (
 def upload(client, content, name="catalogo.csv"):
     data = content.encode() if isinstance(content, str) else content
     return client.post(
-        "/library/staff/import", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+        "/staff/library/import", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
     )
 
 
@@ -607,13 +607,13 @@ def test_csv_import_preview_then_confirm(client, auth, lib):
     assert response.status_code == 200 and "Anteprima" in html and "Cien años de soledad" in html
     assert Title.select().where(Title.title == "三体").count() == 0  # nothing yet
     token = re.search(r'name="token" value="([^"]+)"', html).group(1)
-    response = client.post("/library/staff/import/confirm", data={"token": token})
-    assert response.status_code == 302
+    response = client.post("/staff/library/import/confirm", data={"token": token})
+    assert response.status_code == 303
     assert Title.select().where(Title.title == "三体").count() == 1
     assert Copy.get(Copy.barcode == "IMP003").title.language == "es"
     assert "Cien años" in client.get("/library?q=cien anos").get_data(as_text=True)
     # The token is single-use.
-    assert client.post("/library/staff/import/confirm", data={"token": token}).status_code == 302
+    assert client.post("/staff/library/import/confirm", data={"token": token}).status_code == 303
     assert Title.select().where(Title.title == "三体").count() == 1
 
 
@@ -669,7 +669,7 @@ def test_csv_import_is_all_or_nothing_when_catalogue_changes(client, auth, lib):
     html = upload(client, GOOD_CSV).get_data(as_text=True)
     token = re.search(r'name="token" value="([^"]+)"', html).group(1)
     Copy.create(title=lib["books"]["gomorra"], barcode="IMP004")  # taken after the preview
-    response = client.post("/library/staff/import/confirm", data={"token": token})
+    response = client.post("/staff/library/import/confirm", data={"token": token})
     assert response.status_code == 409
     assert Title.select().where(Title.title == "Il Gruffalò").count() == 0
 
@@ -681,7 +681,7 @@ def test_import_token_belongs_to_uploader(client, auth, lib):
     token = re.search(r'name="token" value="([^"]+)"', upload(client, GOOD_CSV).get_data(as_text=True)).group(1)
     auth.logout()
     auth.login("coordinamento@staff.binari.example")
-    assert client.post("/library/staff/import/confirm?site=erlembaldo", data={"token": token}).status_code == 400
+    assert client.post("/staff/library/import/confirm?site=erlembaldo", data={"token": token}).status_code == 400
 
 
 # --- documents and figures ----------------------------------------------------------------------------------
@@ -689,9 +689,9 @@ def test_import_token_belongs_to_uploader(client, auth, lib):
 
 def test_labels_pdf(client, auth, lib, tmp_path):
     staff_login(auth)
-    response = client.post("/library/staff/labels.pdf", data={"codes": "C001 ZZZ999"})
+    response = client.post("/staff/library/labels.pdf", data={"codes": "C001 ZZZ999"})
     assert response.status_code == 422 and "ZZZ999" in response.get_data(as_text=True)
-    response = client.post("/library/staff/labels.pdf", data={"codes": "C001 c002\nC004"})
+    response = client.post("/staff/library/labels.pdf", data={"codes": "C001 c002\nC004"})
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
 
 
@@ -701,12 +701,12 @@ def test_overdue_lists_and_letters(client, auth, lib):
     checkout(client, "C004", lib["maria"])
     due = open_loan("C001").due_date
     with time_machine.travel(due - timedelta(days=2)):
-        html = client.get("/library/staff/overdue").get_data(as_text=True)
+        html = client.get("/staff/library/overdue").get_data(as_text=True)
         assert "In scadenza" in html and "Ahmed Haddad" in html
     with time_machine.travel(due + timedelta(days=15, hours=12)):
-        html = client.get("/library/staff/overdue").get_data(as_text=True)
+        html = client.get("/staff/library/overdue").get_data(as_text=True)
         assert "Ahmed Haddad" in html and "Maria Rossi" in html and "15 giorni" in html
-        response = client.get("/library/staff/overdue/letters.pdf")
+        response = client.get("/staff/library/overdue/letters.pdf")
         assert response.status_code == 200 and response.data.startswith(b"%PDF")
 
 
@@ -715,7 +715,7 @@ def test_monthly_figures(client, auth, lib):
     checkout(client, "C001", lib["maria"])
     checkout(client, "C006", lib["wei"])
     checkin(client, "C001")
-    html = client.get("/library/staff/figures").get_data(as_text=True)
+    html = client.get("/staff/library/figures").get_data(as_text=True)
     month = date.today().strftime("%m/%Y")
     assert f"<td>{month}</td><td>2</td><td>1</td><td>2</td>" in html
     assert "ZH = Cinese" in html
@@ -761,12 +761,12 @@ def test_desk_cancels_a_ready_hold_and_calls_the_next(client, auth, lib):
     staff_login(auth)
     checkin(client, "C004")
     ready = Hold.get(Hold.member == lib["maria"].id)
-    assert client.post(f"/library/staff/holds/{ready.id}/cancel").status_code == 302
+    assert client.post(f"/staff/library/holds/{ready.id}/cancel").status_code == 303
     assert Hold.get_by_id(ready.id).status == "cancelled"
     assert Hold.get(Hold.member == lib["ahmed"].id).status == "ready"
     auth.logout()
     auth.login("faenza@staff.binari.example")
-    assert client.post(f"/library/staff/holds/{ready.id}/cancel?site=erlembaldo").status_code == 403
+    assert client.post(f"/staff/library/holds/{ready.id}/cancel?site=erlembaldo").status_code == 403
 
 
 def test_library_home_shows_recent_arrivals(client, lib):
@@ -780,11 +780,11 @@ def test_desk_errors_sit_by_their_field_in_english(client, auth, lib):
     staff_login(auth)
     client.post("/language", data={"lang": "en", "next": "/"})
     refresh()
-    html = client.post("/library/staff/desk", data={"barcode": "C001", "member_code": "BNZZZZZZ"}).get_data(
+    html = client.post("/staff/library/desk", data={"barcode": "C001", "member_code": "BNZZZZZZ"}).get_data(
         as_text=True
     )
     assert 'id="member_code-error">No membership card with code BNZZZZZZ.' in html
-    html = client.post("/library/staff/desk", data={"barcode": "XX", "member_code": lib["maria"].member_code}).get_data(
+    html = client.post("/staff/library/desk", data={"barcode": "XX", "member_code": lib["maria"].member_code}).get_data(
         as_text=True
     )
     assert 'id="barcode-error">No copy with barcode XX in this library.' in html
@@ -803,7 +803,7 @@ def test_desk_reminds_of_other_loans_and_ready_holds(client, auth, lib):
     html = checkout(client, "C002", lib["maria"]).get_data(as_text=True)
     assert "Maria Rossi ha ora 2 libri in prestito" in html
     assert "Ha anche un libro pronto sullo scaffale prenotazioni" in html and "Matilda" in html
-    queue = client.get(f"/library/staff/titles/{lib['books']['matilda'].id}").get_data(as_text=True)
+    queue = client.get(f"/staff/library/titles/{lib['books']['matilda'].id}").get_data(as_text=True)
     assert "Maria Rossi" in queue and "pronto, ritiro entro" in queue
 
 
@@ -819,10 +819,10 @@ def test_staff_set_the_lending_rules(client, auth, lib):
         "pickup_days": "5",
         "due_soon_days": "2",
     }
-    assert client.post("/library/staff", data=data).status_code == 302
+    assert client.post("/staff/library", data=data).status_code == 303
     library = Library.get_by_id(lib["library"].id)
     assert (library.loan_days, library.max_renewals, library.max_loans, library.pickup_days) == (21, 1, 3, 5)
-    response = client.post("/library/staff", data=dict(data, loan_days="0", max_loans="abc"))
+    response = client.post("/staff/library", data=dict(data, loan_days="0", max_loans="abc"))
     assert response.status_code == 422 and 'value="abc"' in response.get_data(as_text=True)
     assert Library.get_by_id(lib["library"].id).loan_days == 21
     checkout(client, "C001", lib["maria"])
@@ -830,7 +830,7 @@ def test_staff_set_the_lending_rules(client, auth, lib):
     assert open_loan("C001").due_date < date.today() + timedelta(days=26)
     auth.logout()
     auth.login("faenza@staff.binari.example")
-    assert client.post("/library/staff?site=erlembaldo", data=data).status_code == 403
+    assert client.post("/staff/library?site=erlembaldo", data=data).status_code == 403
 
 
 def test_overdue_email_reminders_once_a_week(client, auth, lib):
@@ -841,15 +841,15 @@ def test_overdue_email_reminders_once_a_week(client, auth, lib):
     checkout(client, "C004", lib["ahmed"])  # no e-mail: letter instead
     due = open_loan("C001").due_date
     with time_machine.travel(due + timedelta(days=3, hours=10)):
-        response = client.post("/library/staff/overdue/remind", follow_redirects=True)
+        response = client.post("/staff/library/overdue/remind", follow_redirects=True)
         assert "Promemoria inviato a 1 persona" in response.get_data(as_text=True)
         mail = OutboxMessage.get()
         assert mail.to_address == "maria@binari.example" and "Perché il cielo è blu" in mail.body
-        client.post("/library/staff/overdue/remind")
+        client.post("/staff/library/overdue/remind")
         assert OutboxMessage.select().count() == 1  # not twice in a week
-        assert "e-mail il" in client.get("/library/staff/overdue").get_data(as_text=True)
+        assert "e-mail il" in client.get("/staff/library/overdue").get_data(as_text=True)
     with time_machine.travel(due + timedelta(days=11, hours=10)):
-        client.post("/library/staff/overdue/remind")
+        client.post("/staff/library/overdue/remind")
         assert OutboxMessage.select().count() == 2
 
 
@@ -861,7 +861,7 @@ def test_letters_in_each_persons_language(client, auth, lib, tmp_path):
     staff_login(auth)
     checkout(client, "C004", lib["ahmed"])
     with time_machine.travel(open_loan("C004").due_date + timedelta(days=5)):
-        pdf = client.get("/library/staff/overdue/letters.pdf").data
+        pdf = client.get("/staff/library/overdue/letters.pdf").data
     (tmp_path / "l.pdf").write_bytes(pdf)
     text = subprocess.run(["pdftotext", str(tmp_path / "l.pdf"), "-"], capture_output=True, text=True).stdout
     assert "Reminder: books to return" in text and "Matilda" in text and "Ahmed Haddad" in text
@@ -872,8 +872,8 @@ def test_desk_places_a_hold_for_someone(client, auth, lib):
 
     staff_login(auth)
     title = lib["books"]["gomorra"]
-    url = f"/library/staff/titles/{title.id}/hold"
-    assert client.post(url, data={"member_code": lib["ahmed"].member_code.lower()}).status_code == 302
+    url = f"/staff/library/titles/{title.id}/hold"
+    assert client.post(url, data={"member_code": lib["ahmed"].member_code.lower()}).status_code == 303
     assert Hold.get(Hold.member == lib["ahmed"].id).title_id == title.id
     response = client.post(url, data={"member_code": lib["ahmed"].member_code})
     assert response.status_code == 422 and "già in lista" in response.get_data(as_text=True)
@@ -891,7 +891,7 @@ def test_withdrawn_copy_on_hold_shelf_returns_hold_to_queue(client, auth, lib):
     checkin(client, "C004")  # pulled from the shelf for Maria
     assert Hold.get(Hold.member == lib["maria"].id).status == "ready"
     copy = Copy.get(Copy.barcode == "C004")
-    client.post(f"/library/staff/copies/{copy.id}", data={"barcode": "C004", "withdrawn": "y", "note": "rovinato"})
+    client.post(f"/staff/library/copies/{copy.id}", data={"barcode": "C004", "withdrawn": "y", "note": "rovinato"})
     hold = Hold.get(Hold.member == lib["maria"].id)
     assert hold.status == "waiting" and hold.copy is None
     assert "Nessuna copia da prestare" in client.get(f"/library/titles/{lib['books']['matilda'].id}").get_data(
@@ -902,20 +902,20 @@ def test_withdrawn_copy_on_hold_shelf_returns_hold_to_queue(client, auth, lib):
 def test_reader_card_at_the_desk(client, auth, lib):
     staff_login(auth)
     checkout(client, "C001", lib["maria"])
-    html = client.get("/library/staff/reader", query_string={"code": lib["maria"].member_code.lower()}).get_data(
+    html = client.get("/staff/library/reader", query_string={"code": lib["maria"].member_code.lower()}).get_data(
         as_text=True
     )
     assert "Maria Rossi" in html and "Perché il cielo è blu" in html and "Può prendere libri" in html
     with time_machine.travel(open_loan("C001").due_date + timedelta(days=2)):
-        html = client.get("/library/staff/reader", query_string={"code": lib["maria"].member_code}).get_data(
+        html = client.get("/staff/library/reader", query_string={"code": lib["maria"].member_code}).get_data(
             as_text=True
         )
         assert "Prestito bloccato" in html and "scaduto" in html
-    response = client.get("/library/staff/reader?code=BNNOPE00")
+    response = client.get("/staff/library/reader?code=BNNOPE00")
     assert response.status_code == 404 and "Nessuna tessera" in response.get_data(as_text=True)
     auth.logout()
     auth.login("maria@binari.example")
-    assert client.get("/library/staff/reader?code=BN").status_code == 403
+    assert client.get("/staff/library/reader?code=BN").status_code == 403
 
 
 def test_override_lends_a_copy_waiting_for_someone_else(client, auth, lib):
@@ -945,5 +945,168 @@ def test_renewal_allowed_when_the_waiting_person_is_already_served(client, auth,
     checkin(client, "C003")  # the second copy goes on the hold shelf for Wei
     auth.logout()
     auth.login("maria@binari.example")
-    response = client.post(f"/account/loans/{open_loan('C002').id}/renew")
-    assert response.status_code == 302 and open_loan("C002").renewals == 1
+    response = client.post(f"/account/library/loans/{open_loan('C002').id}/renew")
+    assert response.status_code == 303 and open_loan("C002").renewals == 1
+
+
+# --- addresses moved by the area contract ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/library/staff/holds?site=erlembaldo", "/staff/library/holds?site=erlembaldo"),
+        ("/library/staff/overdue/letters.pdf", "/staff/library/overdue/letters.pdf"),
+        ("/library/staff/figures", "/staff/library/figures"),
+        ("/account/loans", "/account/library"),
+    ],
+)
+def test_old_get_addresses_redirect_permanently(client, old, new):
+    response = client.get(old)
+    assert response.status_code == 301 and response.headers["Location"].endswith(new)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/library/staff", "/staff/library"),
+        ("/library/staff/desk?site=erlembaldo", "/staff/library/desk?site=erlembaldo"),
+        ("/library/staff/labels.pdf", "/staff/library/labels.pdf"),
+        ("/library/staff/checkin", "/staff/library/checkin"),
+        ("/library/staff/holds/7/phoned", "/staff/library/holds/7/phoned"),
+        ("/account/loans/7/renew", "/account/library/loans/7/renew"),
+        ("/account/holds/7/cancel", "/account/library/holds/7/cancel"),
+        ("/account/loans/history", "/account/library/history"),
+    ],
+)
+def test_old_post_addresses_keep_the_post(client, old, new):
+    """An address that takes POST answers 308 (also to a GET), so a posted form still arrives."""
+    response = client.post(old)
+    assert response.status_code == 308 and response.headers["Location"].endswith(new)
+
+
+def test_a_form_posted_to_an_old_address_still_works(client, auth, lib):
+    from portal.library.models import Loan
+
+    staff_login(auth)
+    response = client.post(
+        "/library/staff/desk",
+        data={"barcode": "C001", "member_code": lib["maria"].member_code},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200 and response.request.path == "/staff/library/desk"
+    assert Loan.select().where(Loan.member == lib["maria"].id).count() == 1
+    assert client.get("/library/staff/nowhere").status_code == 404
+    # The bookings area's address under /account/loans is not the library's.
+    assert client.post("/account/loans/7/cancel").status_code != 308
+
+
+# --- people to phone, privacy ------------------------------------------------------------------
+
+
+def test_people_to_phone_lists_ready_holds_without_email(app, client, auth, lib):
+    from portal import areas
+
+    book = lib["books"]["matilda"]
+    auth.login("+393331234567")
+    client.post(f"/library/titles/{book.id}/hold")
+    auth.logout()
+    staff_login(auth)
+    checkin(client, "C004")
+    with app.test_request_context():
+        calls = [c for c in areas.people_to_phone([lib["library"].site_id]) if c.area == "library"]
+        assert [(c.name, c.phone, c.done_at) for c in calls] == [("Ahmed Haddad", "+393331234567", None)]
+        assert "Matilda" in calls[0].reason and calls[0].link.startswith("/staff/library/phone")
+        assert areas.people_to_phone([lib["sites"]["visconti"].id]) == []
+
+
+def test_deleting_an_account_erases_the_reader(client, auth, lib):
+    from peewee import CharField, TextField
+
+    from portal.library.models import Hold, LibraryMember, Loan, ReaderSettings
+    from portal.schema import all_models
+
+    wei, maria = lib["wei"], lib["maria"]
+    matilda, perche = lib["books"]["matilda"], lib["books"]["perche"]
+    # Wei keeps a history and has a past loan (with a desk note naming her).
+    auth.login("wei@binari.example")
+    client.post("/account/library/history", data={"keep_history": "y"})
+    auth.logout()
+    staff_login(auth)
+    checkout(client, "C002", wei)
+    checkin(client, "C002")
+    Loan.update(override_reason="Wei Chen ha dimenticato la tessera").execute()
+    auth.logout()
+    # Wei's hold on Matilda is ready on the shelf, Maria waits behind her; Wei also waits for another book.
+    auth.login("wei@binari.example")
+    client.post(f"/library/titles/{matilda.id}/hold")
+    client.post(f"/library/titles/{perche.id}/hold")
+    auth.logout()
+    auth.login("maria@binari.example")
+    client.post(f"/library/titles/{matilda.id}/hold")
+    auth.logout()
+    staff_login(auth)
+    checkin(client, "C004")
+    checkout(client, "C005", wei)  # a book still at home
+    auth.logout()
+    assert Hold.get((Hold.member == wei.id) & (Hold.title == matilda.id)).status == "ready"
+
+    def traces():
+        found = []
+        for model in all_models():
+            for field in model._meta.sorted_fields:
+                if isinstance(field, (CharField, TextField)):
+                    for needle in ("Wei Chen", "wei@binari.example", "+393471112233", "3471112233"):
+                        if model.select().where(field.contains(needle)).exists():
+                            found.append((model._meta.table_name, field.name, needle))
+        return found
+
+    assert ("library_loan", "override_reason", "Wei Chen") in traces()  # the scan sees them
+    auth.login("wei@binari.example")
+    exported = client.get("/account/export.json").get_json()["library"]
+    assert {"loans", "holds", "memberships", "settings"} <= set(exported)
+    assert len(exported["loans"]) == 2 and len(exported["holds"]) == 2
+    assert exported["memberships"] and exported["settings"][0]["keep_history"] is True
+    form = {"delete-password": "binari2026", "delete-confirm": "y"}
+    # Books on loan: the deletion is refused and nothing is erased.
+    response = client.post("/account/delete", data=form)
+    assert response.status_code == 409 and "riportalo in biblioteca" in response.get_data(as_text=True)
+    assert Hold.select().where(Hold.member == wei.id).count() == 2
+    auth.logout()
+    staff_login(auth)
+    checkin(client, "C005")
+    auth.logout()
+    auth.login("wei@binari.example")
+    assert client.post("/account/delete", data=form).status_code in (302, 303)
+
+    # The copy on the hold shelf went to Maria, the next in line.
+    maria_hold = Hold.get((Hold.member == maria.id) & (Hold.title == matilda.id))
+    assert maria_hold.status == "ready" and maria_hold.copy.barcode == "C004"
+    assert Hold.select().where(Hold.member == wei.id).count() == 0
+    assert Loan.select().where(Loan.member == wei.id).count() == 0
+    assert Loan.select().count() == 2  # still counted in the figures
+    assert LibraryMember.select().where(LibraryMember.user == wei.id).count() == 0
+    assert LibraryMember.select().where(LibraryMember.user.is_null()).count() == 1
+    assert ReaderSettings.select().where(ReaderSettings.user == wei.id).count() == 0
+    # No text column of any table holds her name, e-mail or phone.
+    assert traces() == []
+
+
+def test_report_figures_count_loans_returns_and_new_readers(app, client, auth, lib):
+    from portal import areas
+
+    staff_login(auth)
+    checkout(client, "C001", lib["maria"])
+    checkout(client, "C002", lib["wei"])
+    checkin(client, "C002")
+    today = date(2026, 11, 17)
+    with app.test_request_context():
+        (library_figures,) = [
+            f for area, f in areas.figures(lib["library"].site_id, today, today) if area.name == "library"
+        ]
+        assert [f.value for f in library_figures] == [2, 1, 2]
+        assert [f.value for f in areas.get_area("library").figures(None, date(2026, 10, 1), date(2026, 10, 31))] == [
+            0,
+            0,
+            0,
+        ]

@@ -60,11 +60,11 @@ def test_search_hold_and_my_library_on_a_phone(live_server, catalogue, phone_pag
 def test_desk_shows_refusals_and_loans_on_a_phone(live_server, catalogue, phone_page, seed):
     """A refusal (HTTP 404/409/422) is shown in place, with JavaScript too (htmx swaps error pages)."""
     page = phone_page
-    page.goto(live_server.url + "/login?next=/library/staff/desk")
+    page.goto(live_server.url + "/login?next=/staff/library/desk")
     page.fill("#identifier", "erlembaldo@staff.binari.example")
     page.fill("#password", "binari2026")
     page.get_by_role("button", name=re.compile("Accedi")).click()
-    page.wait_for_url(re.compile(r"/library/staff/desk"))
+    page.wait_for_url(re.compile(r"/staff/library/desk"))
     code = seed["users"]["maria@binari.example"].member_code
     page.fill("#barcode", "NOPE1")
     page.fill("#member_code", code)

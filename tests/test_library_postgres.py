@@ -44,11 +44,11 @@ def test_library_on_postgres(pg_lib):
     maria, wei = seed["users"]["maria@binari.example"], seed["users"]["wei@binari.example"]
     client.post("/login", data={"identifier": "erlembaldo@staff.binari.example", "password": "binari2026"})
     assert (
-        client.post("/library/staff/desk", data={"barcode": "PG001", "member_code": maria.member_code}).status_code
+        client.post("/staff/library/desk", data={"barcode": "PG001", "member_code": maria.member_code}).status_code
         == 200
     )
     assert (
-        client.post("/library/staff/desk", data={"barcode": "PG001", "member_code": wei.member_code}).status_code == 409
+        client.post("/staff/library/desk", data={"barcode": "PG001", "member_code": wei.member_code}).status_code == 409
     )
     assert "Perché" not in client.get("/library?available=1").get_data(as_text=True)
     # The partial unique index holds on PostgreSQL too.
@@ -63,16 +63,16 @@ def test_library_on_postgres(pg_lib):
             )
     client.post("/logout")
     client.post("/login", data={"identifier": "wei@binari.example", "password": "binari2026"})
-    assert client.post(f"/library/titles/{book.id}/hold").status_code == 302
+    assert client.post(f"/library/titles/{book.id}/hold").status_code == 303
     assert client.post(f"/library/titles/{book.id}/hold").status_code == 422
-    assert "In lista: posizione 1" in client.get("/account/loans").get_data(as_text=True)
+    assert "In lista: posizione 1" in client.get("/account/library").get_data(as_text=True)
     client.post("/logout")
     client.post("/login", data={"identifier": "erlembaldo@staff.binari.example", "password": "binari2026"})
-    assert "Metti questa copia" in client.post("/library/staff/checkin", data={"in-barcode": "PG001"}).get_data(
+    assert "Metti questa copia" in client.post("/staff/library/checkin", data={"in-barcode": "PG001"}).get_data(
         as_text=True
     )
     assert Hold.get(Hold.member == wei.id).status == "ready"
-    for url in ("/library/staff/figures", "/library/staff/overdue", "/library/staff/holds", "/library/staff/phone"):
+    for url in ("/staff/library/figures", "/staff/library/overdue", "/staff/library/holds", "/staff/library/phone"):
         assert client.get(url).status_code == 200, url
 
 

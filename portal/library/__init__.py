@@ -2,18 +2,24 @@
 
 from flask_babel import lazy_gettext as _l
 
-from portal.areas import Area, Link, Tile, register
+from portal.areas import Area, Job, Link, Tile, register
 
 
 def init_app(app):
-    from . import demo, views
+    from . import (
+        demo,
+        privacy,
+        services,
+        staff_views,  # noqa: F401  (adds the staff pages to views.bp)
+        views,
+    )
 
     register(
         app,
         Area(
             name="library",
             title=_l("Biblioteca"),
-            blueprints=[views.bp],
+            blueprints=[views.bp],  # one blueprint: staff_views adds its pages to it
             tiles=[Tile("library.search", _l("Biblioteca"), _l("Cerca un libro e prenotalo"), service_key="library")],
             staff_links=[
                 Link("library.desk", _l("Biblioteca: sportello prestiti")),
@@ -25,7 +31,13 @@ def init_app(app):
                 Link("library.labels", _l("Biblioteca: etichette")),
                 Link("library.figures", _l("Biblioteca: numeri del mese")),
             ],
-            account_links=[Link("library.my_loans", _l("La mia biblioteca"))],
+            account_links=[Link("library.my_library", _l("La mia biblioteca"))],
             demo=demo.load,
+            stores_personal_data=True,
+            export=privacy.export,
+            erase=privacy.erase,
+            people_to_phone=services.people_to_phone,
+            figures=services.figures,
+            jobs=[Job("library-expire-holds", services.expire_holds_job, every="hourly")],
         ),
     )

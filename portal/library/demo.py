@@ -8,10 +8,11 @@ from datetime import timedelta
 
 from peewee import fn
 
+from portal.clock import today_local, utcnow
 from portal.db import database
-from portal.models import User, utcnow
+from portal.models import User
 
-from .models import Copy, Hold, Library, LibraryMember, Loan, Title, today_local
+from .models import Copy, Hold, Library, LibraryMember, Loan, Title
 
 # title | author | subjects | age (c = children, t = teens, a = adults) | year | publisher
 ITALIAN = """\

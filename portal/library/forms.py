@@ -1,10 +1,14 @@
 """Library forms. Messages are lazy so they follow the reader's language."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from portal.text import strip
 
 from .isbn import normalise_isbn
 
@@ -19,11 +23,6 @@ LANGUAGE_LABELS = {
 }
 AGE_LABELS = {"children": _l("Bambini"), "teens": _l("Ragazzi"), "adults": _l("Adulti")}
 MAX = _l("Al massimo %(max)d caratteri.")
-
-
-def strip(value):
-    """Trim text; a field missing from the form is an empty string, never NULL."""
-    return value.strip() if isinstance(value, str) else (value or "")
 
 
 class TitleForm(FlaskForm):
@@ -59,8 +58,6 @@ class CopyForm(FlaskForm):
     withdrawn = BooleanField(_l("Ritirata dal prestito (persa, rovinata)"))
 
     def validate_barcode(self, field):
-        import re
-
         code = "".join((field.data or "").split()).upper()
         if not re.fullmatch(r"[A-Z0-9\-]{3,32}", code):
             raise ValidationError(_l("Usa da 3 a 32 lettere, cifre o trattini."))

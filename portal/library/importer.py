@@ -6,8 +6,10 @@ import io
 import re
 
 from flask_babel import gettext as _
+from peewee import IntegrityError
 
 from portal.db import database
+from portal.refusals import Refusal
 
 from .isbn import normalise_isbn
 from .models import AGE_GROUPS, LANGUAGES, Copy, Title
@@ -73,34 +75,37 @@ AGE_WORDS = {
 }
 
 
-class ImportError_(Exception):
-    """The whole file is unusable (encoding, columns, size): one message."""
+class ImportRefused(Refusal):
+    """The whole file is unusable (encoding, columns, size): one message, shown by the file field."""
+
+    def __init__(self, message, status=422):
+        super().__init__(message, status=status, field="file")
 
 
 def parse(data, library):
     """Check a CSV file. Returns (rows, errors): rows are dicts ready to import;
-    errors are (line number, message). Raises ImportError_ for a file-level problem."""
+    errors are (line number, message). Raises ImportRefused for a file-level problem."""
     if len(data) > MAX_BYTES:
-        raise ImportError_(_("Il file è troppo grande (massimo 2 MB, circa %(rows)d righe).", rows=MAX_ROWS))
+        raise ImportRefused(_("Il file è troppo grande (massimo 2 MB, circa %(rows)d righe).", rows=MAX_ROWS))
     if not data.strip():
-        raise ImportError_(_("Il file è vuoto."))
+        raise ImportRefused(_("Il file è vuoto."))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportError_(_("Il file non è in UTF-8. Dal foglio di calcolo salvalo come «CSV UTF-8»."))
+        raise ImportRefused(_("Il file non è in UTF-8. Dal foglio di calcolo salvalo come «CSV UTF-8»."))
     if "\x00" in text:
-        raise ImportError_(_("Questo non sembra un file CSV di testo."))
+        raise ImportRefused(_("Questo non sembra un file CSV di testo."))
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
-        raise ImportError_(_("Il file non ha una riga di intestazione."))
+        raise ImportRefused(_("Il file non ha una riga di intestazione."))
     fields = [COLUMNS.get(h.strip().lower()) for h in header]
     unknown = [h for h, f in zip(header, fields, strict=False) if f is None and h.strip()]
     if "title" not in fields or "language" not in fields or unknown:
-        raise ImportError_(
+        raise ImportRefused(
             _(
                 "Colonne non riconosciute. Servono almeno «titolo» e «lingua»; colonne possibili: "
                 "titolo, autori, isbn, lingua, eta, soggetti, editore, anno, copie, collocazione."
@@ -119,7 +124,7 @@ def parse(data, library):
             if not any(v.strip() for v in values):
                 continue
             if len(rows) + len(errors) >= MAX_ROWS:
-                raise ImportError_(_("Troppe righe: al massimo %(rows)d per file.", rows=MAX_ROWS))
+                raise ImportRefused(_("Troppe righe: al massimo %(rows)d per file.", rows=MAX_ROWS))
             if len(values) != len(header):
                 errors.append(
                     (number, _("La riga ha %(got)d colonne invece di %(want)d.", got=len(values), want=len(header)))
@@ -140,7 +145,7 @@ def parse(data, library):
                 row["line"] = number
                 rows.append(row)
     except csv.Error:
-        raise ImportError_(_("Il file CSV è malformato (virgolette non chiuse?)."))
+        raise ImportRefused(_("Il file CSV è malformato (virgolette non chiuse?)."))
     codes = list(seen_codes)
     taken = set()
     for start in range(0, len(codes), 500):
@@ -227,3 +232,29 @@ def import_rows(rows, library):
                 Copy.create(title=title, barcode=code, shelf_mark=row["shelf_mark"])
                 copies += 1
     return titles, copies
+
+
+def preview(data, filename, library):
+    """Step 1: check an uploaded file. Returns (rows, errors) as `parse`; refuses a missing or empty file."""
+    if not filename:
+        raise ImportRefused(_("Scegli un file CSV."))
+    rows, errors = parse(data, library)
+    if not rows and not errors:
+        raise ImportRefused(_("Il file non contiene righe da importare."))
+    return rows, errors
+
+
+def confirm(data, library):
+    """Step 2: check the previewed file again and write it all, or nothing. Returns (titles, copies)."""
+    try:
+        rows, errors = parse(data, library)
+    except ImportRefused as exc:  # the file was fine at the preview: something changed since
+        raise ImportRefused(exc.message, status=409) from None
+    if errors:
+        raise ImportRefused(_("Il catalogo è cambiato dopo l'anteprima: carica di nuovo il file."), status=409)
+    try:
+        return import_rows(rows, library)
+    except IntegrityError:
+        raise ImportRefused(
+            _("Un codice a barre è stato usato nel frattempo: niente è stato importato."), status=409
+        ) from None

@@ -37,8 +37,3 @@ def normalise_isbn(raw):
             raise ValueError("check digit")
         return cleaned
     raise ValueError("format")
-
-
-def format_isbn13(isbn):
-    """978-88-04-66829-1 style is publisher-dependent; we show 978-8804668291."""
-    return f"{isbn[:3]}-{isbn[3:]}" if isbn and len(isbn) == 13 else (isbn or "")

@@ -14,8 +14,6 @@ is on the shelf (unless withdrawn). The database enforces the invariants:
 
 import re
 import unicodedata
-from datetime import UTC
-from zoneinfo import ZoneInfo
 
 from peewee import (
     SQL,
@@ -31,21 +29,13 @@ from peewee import (
 )
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
+from portal.clock import today_local, utcnow
 from portal.db import BaseModel, flask_db, is_sqlite
-from portal.models import Site, User, utcnow
-
-ROME = ZoneInfo("Europe/Rome")
+from portal.models import Site, User
 
 LANGUAGES = ("it", "en", "ar", "es", "zh", "fr", "other")
 AGE_GROUPS = ("children", "teens", "adults")
 ACTIVE_HOLD = ("waiting", "ready")
-
-
-def today_local():
-    """Today's date in Milan (due dates are calendar days at the desk)."""
-    from datetime import datetime
-
-    return datetime.now(UTC).astimezone(ROME).date()
 
 
 def fold(text):
@@ -236,10 +226,12 @@ Hold.add_index(
 
 
 class LibraryMember(BaseModel):
-    """A person who has borrowed at a library (first loan = joined, for the figures)."""
+    """A person who has borrowed at a library (first loan = joined, for the figures).
+
+    ``user`` is NULL once the person deleted their account: the row stays as a number."""
 
     library = ForeignKeyField(Library, backref="members", on_delete="CASCADE")
-    user = ForeignKeyField(User, backref="library_memberships", on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, backref="library_memberships", on_delete="CASCADE")
     joined_at = DateTimeField(default=utcnow)
 
     class Meta:
@@ -260,6 +252,3 @@ class ReaderSettings(BaseModel):
     @classmethod
     def keeps_history(cls, user):
         return cls.select().where((cls.user == user) & (cls.keep_history == True)).exists()  # noqa: E712
-
-
-MODELS = [Library, Title, Copy, Loan, Hold, LibraryMember, ReaderSettings]

@@ -7,9 +7,9 @@ from peewee import SQL, NodeList, fn
 
 from portal.db import is_sqlite
 
-from .circulation import free_copy_condition
 from .isbn import normalise_isbn
 from .models import Copy, Title, TitleSearch, fold
+from .services import free_copy_condition
 
 PER_PAGE = 20
 # Chinese is written without spaces: FTS5's unicode61 makes one token of a whole

@@ -1,4 +1,5 @@
-"""Circulation rules: check-out, check-in, renewals, holds and their queue.
+"""Library rules: check-out, check-in, renewals, holds and their queue, copies,
+titles, the lending policy, reminders and the monthly figures.
 
 Every write happens inside ``with database().atomic():`` and relies on the
 partial unique indexes of models.py: a second open loan for a copy, a second
@@ -6,50 +7,48 @@ ready hold for a copy or a second active hold of a person for a title fails in
 the database (IntegrityError), whatever the timing of concurrent requests.
 """
 
-from datetime import UTC, datetime, time, timedelta
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from peewee import JOIN, Case, IntegrityError, fn
+from peewee import JOIN, Case, Expression, IntegrityError, fn
 
+from portal.areas import Figure, PhoneCall
+from portal.clock import end_of_local_day, month_bounds_utc, start_of_local_day, to_local, today_local, utcnow
 from portal.db import database
 from portal.mail import send_mail
-from portal.models import OpeningHours, SiteClosure, User, utcnow
+from portal.models import OpeningHours, Site, User, closed_days
+from portal.refusals import Refusal
 
-from .models import ACTIVE_HOLD, ROME, Copy, Hold, Library, LibraryMember, Loan, ReaderSettings, Title, today_local
+from .models import ACTIVE_HOLD, Copy, Hold, Library, LibraryMember, Loan, ReaderSettings, Title
 
 
-class CirculationError(Exception):
-    """A refusal the desk or the reader must read: `message` is translated."""
+class CirculationError(Refusal):
+    """A refusal the desk or the reader must read (by default about the copy's barcode)."""
 
-    def __init__(self, message, status=422, field="barcode"):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.field = field  # the desk form field the message belongs to
+    def __init__(self, message: str, status: int = 422, field: str | None = "barcode") -> None:
+        super().__init__(message, status=status, field=field)
 
 
 class Blocked(CirculationError):
     """The rules refuse the loan; staff may override with a recorded reason."""
 
-    def __init__(self, reasons):
+    def __init__(self, reasons: list[str]) -> None:
         super().__init__(" ".join(reasons), status=409)
         self.reasons = reasons
 
 
-def normalise_code(raw):
+def normalise_code(raw: str | None) -> str:
     """Barcodes and member codes as typed or scanned: no spaces, upper case."""
     return "".join((raw or "").split()).upper()[:32]
 
 
-def end_of_local_day(day):
-    """The last second of a Milan calendar day, as naive UTC."""
-    local = datetime.combine(day, time(23, 59, 59), tzinfo=ROME)
-    return local.astimezone(UTC).replace(tzinfo=None)
-
-
-def due_date(library, days):
+def due_date(library: Library, days: int) -> date:
     """`days` from today, moved forward to a day the centre is open (not a closed
     weekday, holiday or closure), so nobody is late because the door was shut."""
     day = today_local() + timedelta(days=days)
@@ -57,16 +56,7 @@ def due_date(library, days):
     open_days = {w for (w,) in OpeningHours.select(OpeningHours.weekday).where(OpeningHours.site == site_id).tuples()}
     if not open_days:
         return day
-    closed = {
-        d
-        for (d,) in SiteClosure.select(SiteClosure.date)
-        .where(
-            ((SiteClosure.site == site_id) | SiteClosure.site.is_null())
-            & (SiteClosure.date >= day)
-            & (SiteClosure.date <= day + timedelta(days=31))
-        )
-        .tuples()
-    }
+    closed = closed_days(site_id, day, day + timedelta(days=31))
     for _attempt in range(31):
         if day.weekday() in open_days and day not in closed:
             return day
@@ -77,27 +67,28 @@ def due_date(library, days):
 # --- where copies are -------------------------------------------------------------
 
 
-def free_copy_condition():
+def free_copy_condition() -> Expression:
     """SQL condition: the copy is on the shelf (not withdrawn, not on loan, not on the hold shelf)."""
     open_loan = Loan.select(Loan.id).where((Loan.copy == Copy.id) & Loan.returned_at.is_null())
     ready = Hold.select(Hold.id).where((Hold.copy == Copy.id) & (Hold.status == "ready"))
     return (Copy.withdrawn == False) & ~fn.EXISTS(open_loan) & ~fn.EXISTS(ready)  # noqa: E712
 
 
-def copy_states(copies):
+def copy_states(copies: Sequence[Copy]) -> dict[int, tuple[str, Any]]:
     """{copy id: (state, detail)}: state is shelf / loan / holdshelf / withdrawn.
 
     Two queries whatever the number of copies. An open loan wins over anything:
     an overdue copy is still on loan until it is checked in.
     """
     ids = [c.id for c in copies]
-    loans, ready = {}, {}
+    loans: dict[int, Any] = {}
+    ready: dict[int, Any] = {}
     if ids:
         for loan in Loan.select(Loan.copy, Loan.due_date).where(Loan.copy.in_(ids) & Loan.returned_at.is_null()):
             loans[loan.copy_id] = loan.due_date
         for hold in Hold.select(Hold.copy, Hold.expires_at).where(Hold.copy.in_(ids) & (Hold.status == "ready")):
             ready[hold.copy_id] = hold.expires_at
-    states = {}
+    states: dict[int, tuple[str, Any]] = {}
     for c in copies:
         if c.id in loans:
             states[c.id] = ("loan", loans[c.id])
@@ -110,7 +101,7 @@ def copy_states(copies):
     return states
 
 
-def availability(title_ids):
+def availability(title_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     """{title id: (copies, on the shelf now)} in one query."""
     if not title_ids:
         return {}
@@ -127,15 +118,16 @@ def availability(title_ids):
 # --- holds: lazy expiry, trapping, notices -----------------------------------------
 
 
-def expire_holds(library=None, now=None):
+def expire_holds(library: Library | None = None, now: datetime | None = None) -> list[Hold]:
     """Expire uncollected holds whose pickup window has passed and promote the next
-    person in line to the same copy. Run lazily on the pages that show holds (no cron)."""
+    person in line to the same copy. Run lazily on the pages that show holds, and by
+    the area's scheduled job (`expire_holds_job`) where a scheduler runs."""
     now = now or utcnow()
     query = Hold.select().where((Hold.status == "ready") & (Hold.expires_at < now))
     if library is not None:
         query = query.join(Title).where(Title.library == library)
     expired = list(query.order_by(Hold.expires_at).limit(200))
-    promoted = []
+    promoted: list[Hold] = []
     for hold in expired:
         with database().atomic():
             changed = (
@@ -152,7 +144,7 @@ def expire_holds(library=None, now=None):
     return promoted
 
 
-def trap(copy, now=None):
+def trap(copy: Copy, now: datetime | None = None) -> Hold | None:
     """Give a copy that is in the librarian's hands to the first person waiting for
     its title: the hold becomes ready until the end of the pickup window and the
     person is told. Returns the hold, or None when nobody waits.
@@ -190,7 +182,7 @@ def trap(copy, now=None):
     return None
 
 
-def notify_ready(hold, library):
+def notify_ready(hold: Hold, library: Library) -> None:
     """Tell the person their book is waiting: e-mail, or the desk's list of people to phone."""
     member = hold.member
     if member.email:
@@ -204,7 +196,7 @@ def notify_ready(hold, library):
                 name=member.name,
                 title=hold.title.title,
                 library=library.name,
-                until=hold.expires_at.replace(tzinfo=UTC).astimezone(ROME).strftime("%d/%m/%Y"),
+                until=to_local(hold.expires_at).strftime("%d/%m/%Y") if hold.expires_at else "",
                 code=member.member_code,
                 link=_account_link(),
             )
@@ -216,14 +208,14 @@ def notify_ready(hold, library):
         hold.notify_by = "phone"
 
 
-def _account_link():
+def _account_link() -> str:
     try:
-        return url_for("library.my_loans", _external=True)
+        return url_for("library.my_library", _external=True)
     except RuntimeError:  # outside a request (demo loader)
         return ""
 
 
-def place_hold(title, member):
+def place_hold(title: Title, member: User) -> Hold:
     """Put `member` in the queue for `title`; returns the hold. Refusals raise CirculationError."""
     library = title.library
     expire_holds(library)
@@ -263,7 +255,7 @@ def place_hold(title, member):
     raise CirculationError(_("Troppe richieste in questo momento: riprova."), status=503)
 
 
-def cancel_hold(hold, now=None):
+def cancel_hold(hold: Hold, now: datetime | None = None) -> bool:
     """Cancel a hold; a copy waiting on the hold shelf goes to the next person."""
     now = now or utcnow()
     with database().atomic():
@@ -277,7 +269,7 @@ def cancel_hold(hold, now=None):
     return bool(changed)
 
 
-def queue_places(holds):
+def queue_places(holds: Iterable[Hold]) -> dict[int, int]:
     """{hold id: place in the queue (1 = next)} for waiting holds, in one query."""
     waiting = [h.id for h in holds if h.status == "waiting"]
     if not waiting:
@@ -300,7 +292,8 @@ def queue_places(holds):
 # --- loans ---------------------------------------------------------------------------
 
 
-def find_copy(library, barcode):
+def find_copy(library: Library, barcode: str | None) -> Copy:
+    """The copy with this barcode in this library, or a refusal (404 for an unknown code)."""
     code = normalise_code(barcode)
     if not code:
         raise CirculationError(_("Scrivi o scansiona il codice a barre della copia."))
@@ -310,7 +303,8 @@ def find_copy(library, barcode):
     return copy
 
 
-def find_member(member_code):
+def find_member(member_code: str | None) -> User:
+    """The active card holder with this code, or a refusal on the ``member_code`` field."""
     code = normalise_code(member_code).replace("-", "")
     if not code:
         raise CirculationError(_("Scrivi o scansiona il codice della tessera."), field="member_code")
@@ -322,9 +316,9 @@ def find_member(member_code):
     return member
 
 
-def member_blocks(library, member):
+def member_blocks(library: Library, member: User) -> list[str]:
     """Reasons the rules refuse a new loan (empty list: the person may borrow)."""
-    reasons = []
+    reasons: list[str] = []
     open_loans = list(
         Loan.select(Loan.due_date).where(
             (Loan.member == member.id) & Loan.returned_at.is_null() & (Loan.library == library)
@@ -340,7 +334,7 @@ def member_blocks(library, member):
     return reasons
 
 
-def checkout(library, barcode, member_code, staff, override_reason=""):
+def checkout(library: Library, barcode: str, member_code: str, staff: User, override_reason: str = "") -> Loan:
     """Lend a copy to the holder of a card. Returns the loan.
 
     Raises CirculationError (unknown code, already on loan, ...) or Blocked (rules
@@ -398,7 +392,7 @@ def checkout(library, barcode, member_code, staff, override_reason=""):
     return loan
 
 
-def _already_on_loan(copy, current, member):
+def _already_on_loan(copy: Copy, current: Loan | None, member: User) -> CirculationError:
     if current is not None and current.member_id == member.id:
         return CirculationError(
             _("La copia %(code)s è già in prestito a questa persona.", code=copy.barcode), status=409
@@ -410,7 +404,7 @@ def _already_on_loan(copy, current, member):
     )
 
 
-def checkin(library, barcode):
+def checkin(library: Library, barcode: str) -> tuple[Loan | None, Hold | None, Copy]:
     """Take a copy back. Returns (loan or None, hold now ready for it or None, copy)."""
     copy = find_copy(library, barcode)
     now = utcnow()
@@ -432,7 +426,7 @@ def checkin(library, barcode):
     return loan, hold, copy
 
 
-def renew(loan, by_staff=False):
+def renew(loan: Loan, by_staff: bool = False) -> Loan:
     """Extend a loan by the policy's length from today. Refusals raise CirculationError."""
     library = loan.library
     if loan.returned_at is not None:
@@ -463,7 +457,7 @@ def renew(loan, by_staff=False):
     return loan
 
 
-def set_keep_history(user, keep):
+def set_keep_history(user: User, keep: bool) -> None:
     """Opt in or out of the loan history; opting out forgets the past loans at once."""
     now = utcnow()
     with database().atomic():
@@ -475,7 +469,7 @@ def set_keep_history(user, keep):
             Loan.update(member=None).where((Loan.member == user.id) & Loan.returned_at.is_null(False)).execute()
 
 
-def send_overdue_reminders(library, now=None):
+def send_overdue_reminders(library: Library, now: datetime | None = None) -> int:
     """E-mail each person with an e-mail address about their overdue loans, at most
     once a week per loan. Returns the number of people written to; the others get
     the printed letter."""
@@ -496,7 +490,7 @@ def send_overdue_reminders(library, now=None):
         )
         .order_by(User.id, Loan.due_date)
     )
-    people = {}
+    people: dict[int, tuple[User, list[Loan]]] = {}
     for loan in loans:
         people.setdefault(loan.member.id, (loan.member, []))[1].append(loan)
     for member, member_loans in people.values():
@@ -518,3 +512,364 @@ def send_overdue_reminders(library, now=None):
             send_mail(member.email, _("Biblioteca: libri da restituire"), body, user=member)
         Loan.update(reminded_at=now).where(Loan.id.in_([loan.id for loan in member_loans])).execute()
     return len(people)
+
+
+# --- the desk: renewals by barcode, the reader's card, the phone list ------------------
+
+
+def renew_at_desk(library: Library, barcode: str) -> Loan:
+    """Renew the open loan of the copy with this barcode (staff may renew an overdue loan)."""
+    copy = find_copy(library, barcode)
+    loan = Loan.select().where((Loan.copy == copy.id) & Loan.returned_at.is_null()).first()
+    if loan is None:
+        raise CirculationError(_("La copia %(code)s non è in prestito.", code=copy.barcode))
+    return renew(loan, by_staff=True)
+
+
+def reader_card(library: Library, member: User) -> dict[str, Any]:
+    """What a person has at this library: open loans, active holds with their place, blocks."""
+    expire_holds(library)
+    loans = list(
+        Loan.select(Loan, Copy, Title)
+        .join(Copy)
+        .join(Title)
+        .where((Loan.member == member.id) & Loan.returned_at.is_null() & (Loan.library == library))
+        .order_by(Loan.due_date)
+    )
+    holds = list(
+        Hold.select(Hold, Title)
+        .join(Title)
+        .where((Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD) & (Title.library == library))
+        .order_by(Hold.created_at)
+    )
+    return {
+        "loans": loans,
+        "holds": holds,
+        "ready": [h for h in holds if h.status == "ready"],
+        "places": queue_places(holds),
+        "blocks": member_blocks(library, member),
+    }
+
+
+def phone_list(library: Library) -> list[Hold]:
+    """Ready holds of people without e-mail: the desk phones them (not yet phoned first)."""
+    expire_holds(library)
+    return list(
+        Hold.select(Hold, Title, Copy, User)
+        .join(Title)
+        .switch(Hold)
+        .join(Copy)
+        .switch(Hold)
+        .join(User)
+        .where((Title.library == library) & (Hold.status == "ready") & (Hold.notify_by == "phone"))
+        .order_by(Hold.phoned_at.is_null(False), Hold.ready_at)
+    )
+
+
+def mark_phoned(hold: Hold, now: datetime | None = None) -> None:
+    """Record that the desk phoned the person about their ready hold."""
+    Hold.update(phoned_at=now or utcnow()).where(Hold.id == hold.id).execute()
+
+
+def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
+    """The area's part of the staff phone list: ready holds of people without e-mail."""
+    calls = []
+    for library in Library.select(Library, Site).join(Site).where(Library.site.in_(list(site_ids))):
+        for hold in phone_list(library):
+            calls.append(
+                PhoneCall(
+                    area="library",
+                    site_id=library.site_id,
+                    name=hold.member.name,
+                    phone=hold.member.phone or "",
+                    reason=_(
+                        "Biblioteca: «%(title)s» è pronto da ritirare (fino al %(until)s).",
+                        title=hold.title.title,
+                        until=to_local(hold.expires_at).strftime("%d/%m/%Y") if hold.expires_at else "",
+                    ),
+                    link=url_for("library.to_phone", site=library.site.slug),
+                    since=hold.ready_at,
+                    done_at=hold.phoned_at,
+                )
+            )
+    return calls
+
+
+def hold_shelf(library: Library) -> dict[str, Any]:
+    """The hold shelf: books waiting for pickup, copies to pull for the queue, expired holds to re-shelve."""
+    expire_holds(library)
+    ready = list(
+        Hold.select(Hold, Title, Copy, User)
+        .join(Title)
+        .switch(Hold)
+        .join(Copy)
+        .switch(Hold)
+        .join(User)
+        .where((Title.library == library) & (Hold.status == "ready"))
+        .order_by(Hold.expires_at)
+    )
+    # Waiting holds whose title has a copy on the shelf: pull it and check it in to trap it.
+    free_copy = Copy.select(Copy.id).where((Copy.title == Title.id) & free_copy_condition())
+    waiting = (
+        Hold.select(Hold, Title)
+        .join(Title)
+        .where((Title.library == library) & (Hold.status == "waiting") & fn.EXISTS(free_copy))
+        .order_by(Hold.position)
+        .limit(100)
+    )
+    first_per_title: dict[int, Hold] = {}
+    for hold in waiting:
+        first_per_title.setdefault(hold.title_id, hold)
+    to_pull = list(first_per_title.values())
+    pull_copies: dict[int, list[Copy]] = {}
+    if to_pull:
+        for c in Copy.select().where(Copy.title.in_([h.title_id for h in to_pull]) & free_copy_condition()):
+            pull_copies.setdefault(c.title_id, []).append(c)
+    since = utcnow() - timedelta(days=7)
+    expired = list(
+        Hold.select(Hold, Title, Copy)
+        .join(Title)
+        .switch(Hold)
+        .join(Copy)
+        .where(
+            (Title.library == library) & (Hold.status == "expired") & (Hold.closed_at >= since) & free_copy_condition()
+        )
+        .order_by(Hold.closed_at.desc())
+        .limit(100)
+    )
+    return {"ready": ready, "to_pull": to_pull, "pull_copies": pull_copies, "expired": expired}
+
+
+def desk_summary(library: Library) -> dict[str, int]:
+    """The library at a glance: books on loan, overdue, on the hold shelf, people still to phone."""
+    open_loans = Loan.select().where((Loan.library == library) & Loan.returned_at.is_null())
+    ready = Hold.select().join(Title).where((Title.library == library) & (Hold.status == "ready"))
+    return {
+        "on_loan": open_loans.count(),
+        "overdue": open_loans.where(Loan.due_date < today_local()).count(),
+        "ready": ready.count(),
+        "to_phone": ready.where((Hold.notify_by == "phone") & Hold.phoned_at.is_null()).count(),
+    }
+
+
+def overdue_lists(library: Library) -> dict[str, Any]:
+    """Open loans past their due date, and those due within the library's "due soon" days."""
+    today = today_local()
+    base = (
+        Loan.select(Loan, Copy, Title, User)
+        .join(Copy)
+        .join(Title)
+        .switch(Loan)
+        .join(User, JOIN.LEFT_OUTER, on=(Loan.member == User.id))
+        .where((Loan.library == library) & Loan.returned_at.is_null())
+    )
+    late = list(base.where(Loan.due_date < today).order_by(Loan.due_date).limit(300))
+    soon = list(
+        base.where((Loan.due_date >= today) & (Loan.due_date <= today + timedelta(days=library.due_soon_days)))
+        .order_by(Loan.due_date)
+        .limit(300)
+    )
+    return {"late": late, "soon": soon, "today": today}
+
+
+def title_queue(title: Title) -> list[Hold]:
+    """The active holds of a title with their people: ready ones first, then the queue in order."""
+    return list(
+        Hold.select(Hold, User)
+        .join(User)
+        .where((Hold.title == title.id) & Hold.status.in_(ACTIVE_HOLD))
+        .order_by(Hold.status, Hold.position)  # "ready" sorts before "waiting"
+    )
+
+
+def title_for_reader(title: Title, user: User | None) -> dict[str, Any]:
+    """A title's page: copies on loan or on the shelf, how many wait, the reader's own hold and place."""
+    copies = list(title.copies.where(Copy.withdrawn == False).order_by(Copy.barcode))  # noqa: E712
+    mine = None
+    if user is not None:
+        mine = (
+            Hold.select()
+            .where((Hold.title == title.id) & (Hold.member == user.id) & Hold.status.in_(ACTIVE_HOLD))
+            .first()
+        )
+    return {
+        "copies": copies,
+        "states": copy_states(copies),
+        "waiting": Hold.select().where((Hold.title == title.id) & (Hold.status == "waiting")).count(),
+        "mine": mine,
+        "place": queue_places([mine]).get(mine.id) if mine else None,
+    }
+
+
+# --- cataloguing and the lending policy ----------------------------------------------------
+
+POLICY_FIELDS = ("loan_days", "max_renewals", "max_loans", "max_holds", "pickup_days", "due_soon_days")
+TITLE_FIELDS = ("title", "authors", "isbn", "language", "age_group", "subjects", "publisher", "year", "description")
+COPY_FIELDS = ("barcode", "shelf_mark", "note", "withdrawn")
+
+
+def save_policy(library: Library, values: dict[str, Any]) -> None:
+    """Set a library's lending rules (they apply to new loans and renewals)."""
+    for name in POLICY_FIELDS:
+        setattr(library, name, values.get(name) or 0)
+    library.save(only=[getattr(Library, name) for name in POLICY_FIELDS])
+
+
+def save_title(library: Library, values: dict[str, Any], title: Title | None = None) -> Title:
+    """Add a title to the catalogue, or change one; the ISBN (13 digits or None) is unique per library."""
+    title = title or Title(library=library)
+    for name in TITLE_FIELDS:
+        setattr(title, name, values.get(name))
+    try:
+        with database().atomic():
+            title.save()
+    except IntegrityError:
+        raise CirculationError(_("Questo ISBN è già nel catalogo."), field="isbn") from None
+    return title
+
+
+def save_copy(title: Title, values: dict[str, Any], copy: Copy | None = None) -> Copy:
+    """Add a copy to a title, or change one. A copy withdrawn from lending cannot be
+    collected: a hold waiting for it on the hold shelf goes back to the queue."""
+    copy = copy or Copy(title=title)
+    for name in COPY_FIELDS:
+        setattr(copy, name, values.get(name))
+    try:
+        with database().atomic():
+            copy.save()
+            if copy.withdrawn:
+                Hold.update(status="waiting", copy=None, ready_at=None, expires_at=None).where(
+                    (Hold.copy == copy.id) & (Hold.status == "ready")
+                ).execute()
+    except IntegrityError:
+        raise CirculationError(
+            _("Il codice %(code)s è già usato da un'altra copia.", code=copy.barcode), field="barcode"
+        ) from None
+    return copy
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+def my_library(user: User) -> dict[str, Any]:
+    """A reader's own library: open loans, active holds with their place, the history if kept."""
+    expire_holds()
+    loans = list(
+        Loan.select(Loan, Copy, Title)
+        .join(Copy)
+        .join(Title)
+        .where((Loan.member == user.id) & Loan.returned_at.is_null())
+        .order_by(Loan.due_date)
+    )
+    holds = list(
+        Hold.select(Hold, Title)
+        .join(Title)
+        .where((Hold.member == user.id) & Hold.status.in_(ACTIVE_HOLD))
+        .order_by(Hold.created_at)
+    )
+    keep = ReaderSettings.keeps_history(user.id)
+    history = []
+    if keep:
+        history = list(
+            Loan.select(Loan, Copy, Title)
+            .join(Copy)
+            .join(Title)
+            .where((Loan.member == user.id) & Loan.returned_at.is_null(False))
+            .order_by(Loan.returned_at.desc())
+            .limit(100)
+        )
+    waiting_titles: set[int] = set()
+    if loans:
+        waiting_titles = {
+            t
+            for (t,) in Hold.select(Hold.title)
+            .where(Hold.title.in_([ln.copy.title_id for ln in loans]) & (Hold.status == "waiting"))
+            .tuples()
+        }
+    return {
+        "loans": loans,
+        "holds": holds,
+        "places": queue_places(holds),
+        "keep": keep,
+        "history": history,
+        "waiting_titles": waiting_titles,
+        "libraries": {lib.id: lib for lib in Library.select()},
+        "today": today_local(),
+    }
+
+
+# --- overdue letters and figures ------------------------------------------------------------
+
+
+def overdue_people(library: Library, everyone: bool = False) -> list[tuple[User, list[Loan]]]:
+    """People with overdue loans and their loans, by name: those without e-mail (or everyone)."""
+    loans = (
+        Loan.select(Loan, Copy, Title, User)
+        .join(Copy)
+        .join(Title)
+        .switch(Loan)
+        .join(User, on=(Loan.member == User.id))
+        .where((Loan.library == library) & Loan.returned_at.is_null() & (Loan.due_date < today_local()))
+        .order_by(User.name, Loan.due_date)
+    )
+    people: dict[int, tuple[User, list[Loan]]] = {}
+    for loan in loans:
+        if everyone or not loan.member.email:
+            people.setdefault(loan.member.id, (loan.member, []))[1].append(loan)
+    return list(people.values())
+
+
+def monthly_figures(library: Library, months: int = 12) -> list[dict[str, Any]]:
+    """Loans (by language), returns and new members per Milan calendar month, latest first."""
+    first = today_local().replace(day=1)
+    rows = []
+    for _i in range(months):
+        lo, hi = month_bounds_utc(first.year, first.month)
+        loans = dict(
+            Loan.select(Loan.language, fn.COUNT(Loan.id))
+            .where((Loan.library == library) & (Loan.issued_at >= lo) & (Loan.issued_at < hi))
+            .group_by(Loan.language)
+            .tuples()
+        )
+        rows.append(
+            {
+                "month": first,
+                "loans": sum(loans.values()),
+                "by_language": loans,
+                "returns": Loan.select()
+                .where((Loan.library == library) & (Loan.returned_at >= lo) & (Loan.returned_at < hi))
+                .count(),
+                "members": LibraryMember.select()
+                .where(
+                    (LibraryMember.library == library)
+                    & (LibraryMember.joined_at >= lo)
+                    & (LibraryMember.joined_at < hi)
+                )
+                .count(),
+            }
+        )
+        first = (first - timedelta(days=1)).replace(day=1)
+    return rows
+
+
+def figures(site_id: int | None, first: date, last: date) -> list[Figure]:
+    """For the reports: loans, returns and new members from `first` to `last` (Milan days)."""
+    lo, hi = start_of_local_day(first), start_of_local_day(last + timedelta(days=1))
+    libraries = Library.select(Library.id)
+    if site_id is not None:
+        libraries = libraries.where(Library.site == site_id)
+    loans = Loan.select().where(Loan.library.in_(libraries))
+    members = LibraryMember.select().where(LibraryMember.library.in_(libraries))
+    return [
+        Figure(_("Biblioteca: prestiti"), loans.where((Loan.issued_at >= lo) & (Loan.issued_at < hi)).count()),
+        Figure(_("Biblioteca: restituzioni"), loans.where((Loan.returned_at >= lo) & (Loan.returned_at < hi)).count()),
+        Figure(
+            _("Biblioteca: nuovi lettori"),
+            members.where((LibraryMember.joined_at >= lo) & (LibraryMember.joined_at < hi)).count(),
+        ),
+    ]
+
+
+def expire_holds_job(now: datetime) -> int:
+    """Scheduled: expire uncollected holds everywhere and call the next in line."""
+    return len(expire_holds(now=now))
