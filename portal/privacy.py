@@ -6,6 +6,7 @@ part through the `export` and `erase` slots of its `portal.areas.Area`.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date, datetime
 from typing import Any
@@ -27,6 +28,32 @@ ACCOUNT_LABELS = {
     "created_at": _l("Iscritta/o dal"),
 }
 MESSAGE_LABELS = {"to": _l("A"), "subject": _l("Oggetto"), "created_at": _l("Scritto il"), "sent_at": _l("Inviato il")}
+
+
+def _phone_pattern(e164: str) -> str:
+    """A phone number as people write it: with or without the country code, any separators."""
+    digits = e164.lstrip("+")
+    national = digits[2:] if digits.startswith("39") else digits
+    separated = r"[\s./-]*".join(re.escape(d) for d in national)
+    return rf"(?:\+?\s*39[\s./-]*|0039[\s./-]*)?{separated}"
+
+
+def scrub_person(text: str | None, name: str | None, email: str | None, phone: str | None) -> str:
+    """Free text with a person's name (each word of it), e-mail and phone replaced by "—"."""
+    if not text:
+        return text or ""
+    patterns = []
+    if email:
+        patterns.append(re.escape(email))
+    if phone:
+        patterns.append(_phone_pattern(phone))
+    words = sorted({w for w in re.split(r"\s+", name or "") if len(w) >= 3}, key=len, reverse=True)
+    if name and name.strip():
+        patterns.append(re.escape(name.strip()))
+    patterns += [rf"\b{re.escape(w)}\b" for w in words]
+    if not patterns:
+        return text
+    return re.sub("|".join(patterns), "—", text, flags=re.IGNORECASE)
 
 
 def _messages_to(user: User):

@@ -14,6 +14,7 @@ from playhouse.flask_utils import get_object_or_404
 from portal.clock import to_local, today_local, utcnow
 from portal.ics import calendar_bytes, calendar_response
 from portal.models import Site
+from portal.moved import moved
 from portal.rendering import render, wants_fragment
 
 from . import services
@@ -399,12 +400,6 @@ def cancel(booking_id):
     return redirect(url_for(".my_bookings")), 303
 
 
-@bp.route("/account/loans/<int:loan_id>/cancel", methods=["POST"])
-def old_cancel_loan(loan_id):
-    """The old address (it sat among the library's loans): a form posted there still works."""
-    return redirect(url_for(".cancel_loan", loan_id=loan_id), 308)
-
-
 @bp.route("/account/bookings/loans/<int:loan_id>/cancel", methods=["POST"])
 @login_required
 def cancel_loan(loan_id):
@@ -417,6 +412,9 @@ def cancel_loan(loan_id):
         return redirect(url_for(".my_bookings")), 303
     flash(_("Richiesta di prestito annullata."), "success")
     return redirect(url_for(".my_bookings")), 303
+
+
+moved(bp, "/account/loans/<int:loan_id>/cancel", "bookings.cancel_loan", methods=["POST"])  # former address
 
 
 @bp.route("/account/bookings/calendar", methods=["POST"])

@@ -3,7 +3,7 @@ the monthly programme (PDF, cached and revalidated by ETag)."""
 
 from datetime import date, timedelta
 
-from flask import abort, make_response, redirect, render_template, request, url_for
+from flask import abort, make_response, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from playhouse.flask_utils import get_object_or_404
@@ -11,6 +11,7 @@ from playhouse.flask_utils import get_object_or_404
 from portal.clock import month_bounds_utc, today_local, utcnow
 from portal.ics import CalendarEntry, calendar_bytes, calendar_response
 from portal.models import Site
+from portal.moved import moved
 from portal.pdf import pdf_response, qr_data_uri, render_pdf
 from portal.rendering import render
 
@@ -128,12 +129,6 @@ def atom_feed():
     return response
 
 
-@bp.route("/embed/events")
-def old_embed():
-    """The embeddable agenda's former address."""
-    return redirect(url_for(".embed", **request.args), 301)
-
-
 @bp.route("/events/embed")
 def embed():
     """A small agenda that partner web sites can show in an iframe (no script, no cookies needed)."""
@@ -191,12 +186,6 @@ def flyer(event_id):
     return _conditional_pdf(etag, build, f"volantino-{event.id}-{size}.pdf")
 
 
-@bp.route("/programme/<ym>.pdf")
-def old_programme(ym):
-    """The monthly programme's former address."""
-    return redirect(url_for(".programme", ym=ym, **request.args), 301)
-
-
 @bp.route("/events/programme/<ym>.pdf")
 def programme(ym):
     """Every event of a month by day, A4, big type for notice boards (?site= for one centre)."""
@@ -241,3 +230,8 @@ def programme(ym):
         )
 
     return _conditional_pdf(etag, build, f"programma-{ym}{'-' + site_slug if site_slug else ''}.pdf")
+
+
+# --- former addresses (before the area contract) -------------------------------------------
+moved(bp, "/embed/events", "events.embed")
+moved(bp, "/programme/<ym>.pdf", "events.programme")

@@ -11,6 +11,7 @@ from peewee import Expression
 from portal.areas import DataSection
 from portal.clock import utcnow
 from portal.models import Site, User
+from portal.privacy import scrub_person
 
 from .models import Event, Registration, Series
 from .services import cancel_registration
@@ -88,10 +89,8 @@ def export(user: User) -> list[DataSection]:
     ]
 
 
-def _without(text: str, words: list[str]) -> str:
-    for word in words:
-        text = text.replace(word, "—")
-    return text
+def _without(text: str, user: User) -> str:
+    return scrub_person(text, user.name, user.email, user.phone)
 
 
 def erase(user: User) -> None:
@@ -113,13 +112,12 @@ def erase(user: User) -> None:
     ).execute()
     Registration.update(added_by=None).where(Registration.added_by == user.id).execute()
 
-    words = [w for w in (user.name, user.email, user.phone) if w]
     for event in Event.select().where(Event.proposed_by == user.id):
         values: dict[str, Any] = {
             "proposed_by": None,
-            "title": _without(event.title, words),
-            "description": _without(event.description, words),
-            "moderation_note": _without(event.moderation_note, words),
+            "title": _without(event.title, user),
+            "description": _without(event.description, user),
+            "moderation_note": _without(event.moderation_note, user),
         }
         if event.status == "pending":
             values["status"] = "rejected"  # withdrawn: nobody is left to run it

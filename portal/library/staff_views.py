@@ -15,11 +15,11 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from portal.auth import require_manage, staff_required
 from portal.clock import today_local, utcnow
 from portal.models import Service, Site
+from portal.moved import moved_prefix
 from portal.pdf import pdf_response, qr_data_uri, render_pdf
 from portal.rendering import render
 
@@ -577,31 +577,4 @@ def figures():
 
 
 # --- old addresses (before the area contract) -------------------------------------------------
-
-
-@bp.route("/library/staff", methods=["GET", "POST"])
-def old_staff_index():
-    """The staff pages were under /library/staff/… : see `old_staff_address`."""
-    return _moved(STAFF)
-
-
-@bp.route("/library/staff/<path:rest>", methods=["GET", "POST"])
-def old_staff_address(rest):
-    """The staff pages were under /library/staff/… : permanent redirects to /staff/library/…."""
-    return _moved(f"{STAFF}/{rest}")
-
-
-def _moved(new):
-    """A permanent redirect to `new`, with the query string: 308 for an address that
-    takes POST (a form posted to the old address still arrives, with its method and
-    body), 301 for a page that is only read, 404 for an address that never existed."""
-    adapter = current_app.url_map.bind("localhost")
-    try:
-        adapter.match(new, method="POST")
-        code = 308
-    except MethodNotAllowed:
-        code = 301
-    except HTTPException:
-        abort(404)
-    query = request.query_string.decode()
-    return current_app.redirect(request.script_root + new + (f"?{query}" if query else ""), code=code)
+moved_prefix(bp, "/library/staff", STAFF)

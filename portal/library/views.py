@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
 from portal.models import Site
+from portal.moved import moved
 from portal.rendering import render
 
 from . import services as circ
@@ -163,28 +164,8 @@ def history_choice():
     return see_other(".my_library")
 
 
-# --- old addresses (before the area contract) ------------------------------------------
-
-
-@bp.route("/account/loans")
-def old_my_loans():
-    """My library used to be at /account/loans (now the bookings area's address space)."""
-    return redirect(url_for(".my_library"), code=301)
-
-
-@bp.route("/account/loans/<int:loan_id>/renew", methods=["POST"])
-def old_renew_mine(loan_id):
-    """Old address of the online renewal: 308 keeps the POST and its form."""
-    return redirect(url_for(".renew_mine", loan_id=loan_id), code=308)
-
-
-@bp.route("/account/holds/<int:hold_id>/cancel", methods=["POST"])
-def old_cancel_mine(hold_id):
-    """Old address of cancelling a hold: 308 keeps the POST and its form."""
-    return redirect(url_for(".cancel_mine", hold_id=hold_id), code=308)
-
-
-@bp.route("/account/loans/history", methods=["POST"])
-def old_history_choice():
-    """Old address of the history choice: 308 keeps the POST and its form."""
-    return redirect(url_for(".history_choice"), code=308)
+# --- old addresses (before the area contract): /account/loans… is shared with bookings -----
+moved(bp, "/account/loans", "library.my_library")
+moved(bp, "/account/loans/<int:loan_id>/renew", "library.renew_mine", methods=["POST"])
+moved(bp, "/account/holds/<int:hold_id>/cancel", "library.cancel_mine", methods=["POST"])
+moved(bp, "/account/loans/history", "library.history_choice", methods=["POST"])

@@ -16,6 +16,7 @@ from playhouse.flask_utils import get_object_or_404
 from portal.auth import managed_site_ids, require_manage, staff_required
 from portal.clock import local_date, local_day_bounds, to_local, today_local, utcnow
 from portal.models import Site, User
+from portal.moved import moved
 from portal.pdf import pdf_response, render_pdf
 from portal.rendering import render
 
@@ -36,15 +37,7 @@ def staff_route(rule, methods=("GET",)):
     def decorator(view):
         endpoint = view.__name__
         bp.add_url_rule(STAFF_PREFIX + rule, endpoint, view, methods=methods)
-
-        def moved(**kwargs):
-            """A page that moved under /staff/volunteer: a permanent redirect to its new address."""
-            target = url_for(f".{endpoint}", **kwargs)
-            if request.query_string:
-                target += "?" + request.query_string.decode("latin-1")
-            return redirect(target, code=308 if "POST" in methods else 301)
-
-        bp.add_url_rule(OLD_PREFIX + rule, f"moved_{endpoint}", moved, methods=methods)
+        moved(bp, OLD_PREFIX + rule, f"volunteer.{endpoint}", methods=methods)
         return view
 
     return decorator
