@@ -12,11 +12,13 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 
+from .refusals import Refusal
+
 MAX_PIXELS = 40_000_000  # larger is a decompression bomb, not a photo
 DEFAULT_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 
 
-class ImageUploadError(ValueError):
+class ImageUploadError(Refusal):
     """The upload is not an image we accept; the message is for the person."""
 
 

@@ -7,9 +7,11 @@ posted to the old address still arrives with its method and body. The query stri
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.wrappers import Response
 
 
 def _with_query(target: str) -> str:
@@ -22,7 +24,7 @@ def moved(bp: Blueprint, old_rule: str, endpoint: str, methods: Iterable[str] = 
     methods = list(methods)
     code = 308 if "POST" in methods else 301
 
-    def redirect_view(**kwargs: object) -> Response:
+    def redirect_view(**kwargs: Any) -> Response:
         return redirect(_with_query(url_for(endpoint, **kwargs)), code=code)
 
     name = "moved_" + endpoint.rsplit(".", 1)[-1] + "_" + str(len(bp.deferred_functions))

@@ -617,6 +617,23 @@ def test_csv_import_preview_then_confirm(client, auth, lib):
     assert Title.select().where(Title.title == "三体").count() == 1
 
 
+def test_csv_import_preview_expires_after_a_day(client, auth, lib, frozen_clock):
+    """A preview left for more than a day is dropped: confirming it imports nothing. Its age comes
+    from the portal's clock, so the rule holds whatever the date (the clock is moved here)."""
+    import re
+    from datetime import timedelta
+
+    from portal.library.models import Title
+
+    staff_login(auth)
+    html = upload(client, GOOD_CSV).get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    frozen_clock.shift(timedelta(hours=25))
+    response = client.post("/staff/library/import/confirm", data={"token": token}, follow_redirects=True)
+    assert "anteprima è scaduta" in response.get_data(as_text=True)
+    assert Title.select().where(Title.title == "三体").count() == 0
+
+
 def test_csv_import_row_errors_import_nothing(client, auth, lib):
     from portal.library.models import Title
 

@@ -5,12 +5,11 @@ Checking and re-encoding are the shared ones of `portal.images`.
 
 from pathlib import Path
 
-from portal.images import ImageUploadError, jpeg_within, new_key, open_upload, upload_dir
+from portal.images import jpeg_within, new_key, open_upload, upload_dir
 
 MAX_UPLOAD = 8 * 1024 * 1024
 MAX_BYTES = 60 * 1024
 FORMATS = ("JPEG", "PNG", "WEBP")
-PhotoError = ImageUploadError  # the name the staff views catch
 
 
 def photo_dir():

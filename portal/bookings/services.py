@@ -20,6 +20,7 @@ from peewee import IntegrityError
 from portal.clock import local_date, to_utc, today_local, utcnow
 from portal.db import database
 from portal.ics import CalendarEntry
+from portal.images import ImageUploadError
 from portal.models import OpeningHours, Site, User, closed_days
 from portal.refusals import Refusal
 
@@ -42,7 +43,7 @@ from .models import (
     WeeklyCount,
     week_start,
 )
-from .photos import PhotoError, delete_photo, save_photo
+from .photos import delete_photo, save_photo
 
 #: {weekday: [(opens, closes), ...]} of a centre.
 Spans = dict[int, list[tuple[time, time]]]
@@ -885,7 +886,7 @@ def _stored_photo(upload: Any) -> str | None:
         return None
     try:
         return save_photo(upload)
-    except PhotoError as exc:
+    except ImageUploadError as exc:
         raise BookingError(str(exc), field="photo") from exc
 
 

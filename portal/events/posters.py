@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from portal.images import ImageUploadError, jpeg_within, new_key, open_upload, upload_dir
+from portal.images import jpeg_within, new_key, open_upload, upload_dir
 
 MAX_UPLOAD = 5 * 1024 * 1024
 PHONE_BYTES = 60 * 1024
-BadImage = ImageUploadError  # the name the staff views catch
 
 
 def poster_dir() -> Path:

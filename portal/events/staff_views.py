@@ -13,6 +13,7 @@ from playhouse.flask_utils import get_object_or_404
 
 from portal.auth import managed_site_ids, require_manage, staff_required
 from portal.clock import to_local, today_local, utcnow
+from portal.images import ImageUploadError
 from portal.models import Partner, Room
 from portal.pdf import pdf_response, render_pdf
 from portal.refusals import Refusal
@@ -21,7 +22,7 @@ from portal.rendering import render
 from . import bp
 from .forms import CancelEventForm, DeskRegistrationForm, EventForm, RejectForm
 from .models import STATUSES, Event, Registration, Series
-from .posters import BadImage, save_poster
+from .posters import save_poster
 from .series import create_series, update_series
 from .services import (
     approve_proposal,
@@ -160,7 +161,7 @@ def _validate(form, keep_poster=""):
     require_manage(form.site.data)
     try:
         return _values(form, keep_poster)
-    except BadImage as exc:
+    except ImageUploadError as exc:
         form.poster.errors = list(form.poster.errors) + [str(exc)]
         return None
 

@@ -20,7 +20,7 @@ from peewee import JOIN, Case, Expression, IntegrityError, fn
 
 from portal.areas import Figure, PhoneCall
 from portal.clock import end_of_local_day, month_bounds_utc, start_of_local_day, to_local, today_local, utcnow
-from portal.db import database
+from portal.db import database, lock_row
 from portal.mail import send_mail
 from portal.models import OpeningHours, Site, User, closed_days
 from portal.refusals import Refusal
@@ -238,21 +238,18 @@ def place_hold(title: Title, member: User) -> Hold:
     active = Hold.select().where((Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD)).count()
     if active >= library.max_holds:
         raise CirculationError(_("Hai già %(count)d prenotazioni attive: è il massimo.", count=active))
-    for _attempt in range(8):
-        try:
-            with database().atomic():
-                last = Hold.select(fn.MAX(Hold.position)).where(Hold.title == title.id).scalar() or 0
-                return Hold.create(title=title.id, member=member.id, position=last + 1)
-        except IntegrityError:
-            # Either the same person twice at once (partial unique index), or two
-            # people took the same ticket (PostgreSQL): re-check and try again.
-            if (
-                Hold.select()
-                .where((Hold.title == title.id) & (Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD))
-                .exists()
-            ):
-                raise CirculationError(_("Sei già in lista per questo libro."))
-    raise CirculationError(_("Troppe richieste in questo momento: riprova."), status=503)
+    try:
+        with database().atomic():
+            # The place in the queue is MAX + 1. On PostgreSQL two requests would both read the same
+            # MAX (and one would fail on the unique position, then again, under a crowd), so the title
+            # row is locked first and places are handed out one at a time. SQLite's BEGIN IMMEDIATE
+            # already does that.
+            lock_row(Title, title.id)
+            last = Hold.select(fn.MAX(Hold.position)).where(Hold.title == title.id).scalar() or 0
+            return Hold.create(title=title.id, member=member.id, position=last + 1)
+    except IntegrityError:
+        # The same person twice at once: the partial unique index keeps one hold.
+        raise CirculationError(_("Sei già in lista per questo libro."))
 
 
 def cancel_hold(hold: Hold, now: datetime | None = None) -> bool:

@@ -5,6 +5,7 @@ lists and letters, cataloguing, CSV import, labels and the monthly figures.
 Same blueprint as the public pages (`views.bp`), under /staff/library/….
 """
 
+import re
 import secrets
 import time
 from datetime import timedelta
@@ -461,13 +462,25 @@ def copy_edit(copy_id):
 # --- import -----------------------------------------------------------------------------------
 
 
+PREVIEW_HOURS = 24
+PREVIEW_TOKEN = re.compile(r"(\d+)-(\d+)-[\w-]+")  # user id, when it was made (app clock), random part
+
+
+def _preview_made_at(token):
+    match = PREVIEW_TOKEN.fullmatch(token)
+    return int(match.group(2)) if match else None
+
+
 def _import_dir():
+    """Where previews wait for their confirmation. Previews nobody confirmed are dropped after a
+    day, on the next upload or confirmation; their age comes from the token, written with the
+    portal's clock (not from file times, which belong to another clock)."""
     path = Path(current_app.config["UPLOAD_DIR"]) / "library-import"
     path.mkdir(parents=True, exist_ok=True)
-    # Previews nobody confirmed are dropped after a day (no cron: on the next upload).
-    old = time.time() - 24 * 3600
+    oldest = time.time() - PREVIEW_HOURS * 3600
     for stale in path.glob("*.csv"):
-        if stale.stat().st_mtime < old:
+        made_at = _preview_made_at(stale.stem)
+        if made_at is None or made_at < oldest:
             stale.unlink(missing_ok=True)
     return path
 
@@ -489,7 +502,7 @@ def import_csv():
         return render("library/staff/import.html", status=exc.status, library=library, form=form)
     token = ""
     if not errors:
-        token = f"{current_user.id}-{secrets.token_urlsafe(16)}"
+        token = f"{current_user.id}-{int(time.time())}-{secrets.token_urlsafe(16)}"
         (_import_dir() / f"{token}.csv").write_bytes(data)
     return render(
         "library/staff/import.html",
@@ -509,7 +522,7 @@ def import_confirm():
     """CSV import, step 2: write every row in one transaction, or nothing."""
     library = _staff_library()
     token = request.form.get("token", "")
-    if not token.startswith(f"{current_user.id}-") or "/" in token or ".." in token:
+    if not PREVIEW_TOKEN.fullmatch(token) or not token.startswith(f"{current_user.id}-"):
         abort(400)
     path = _import_dir() / f"{token}.csv"
     if not path.exists():
