@@ -3,6 +3,7 @@
 import functools
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -201,20 +202,22 @@ def forgot_password():
         if user is not None and user.is_active:
             link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
             hours = current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600
-            send_mail(
-                user.email,
-                _("Binari: nuova password"),
-                _(
-                    "Ciao %(name)s,\n\nper scegliere una nuova password apri questo link entro %(hours)d ore:\n"
-                    "%(link)s\n\n"
-                    "Se non l'hai chiesto tu, ignora questo messaggio.\n\nBinari – Kaleidoscopi Metropolitani",
-                    name=user.name,
-                    hours=hours,
-                    link=link,
-                ),
-                user=user,
-                sensitive=True,
-            )
+            # In the account's language: the person reading the mail may not be the one asking.
+            with force_locale(user.language or str(get_locale() or "it")):
+                send_mail(
+                    user.email,
+                    _("Binari: nuova password"),
+                    _(
+                        "Ciao %(name)s,\n\nper scegliere una nuova password apri questo link entro %(hours)d ore:\n"
+                        "%(link)s\n\n"
+                        "Se non l'hai chiesto tu, ignora questo messaggio.\n\nBinari – Kaleidoscopi Metropolitani",
+                        name=user.name,
+                        hours=hours,
+                        link=link,
+                    ),
+                    user=user,
+                    sensitive=True,
+                )
         # Same answer whether or not the address exists: no account discovery.
         return render("auth/forgot_sent.html")
     return render("auth/forgot.html", form=form)

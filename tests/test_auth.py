@@ -147,6 +147,14 @@ def test_password_reset_by_email_link(client, seed, auth):
     assert client.get(link).status_code == 400
 
 
+def test_password_reset_mail_is_in_the_account_language(client, seed):
+    """Asked from an Italian browser, the mail still goes out in the language the account chose."""
+    User.update(language="en").where(User.email == "maria@binari.example").execute()
+    client.post("/password/forgot", data={"email": "maria@binari.example"}, headers={"Accept-Language": "it"})
+    message = OutboxMessage.get(OutboxMessage.to_address == "maria@binari.example")
+    assert "password" in message.subject.lower() and "nuova" not in message.subject.lower()
+
+
 def test_password_reset_unknown_address_says_the_same(client, seed):
     response = client.post("/password/forgot", data={"email": "nobody@example.org"})
     assert response.status_code == 200
