@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 import requests
-from conftest import csrf_token_from
+from conftest import assert_statuses, csrf_token_from
 
 from portal.clock import to_utc
 from portal.events import services
@@ -53,14 +53,15 @@ def test_concurrent_registrations_never_exceed_capacity(live_server, seed):
             allow_redirects=False,
             data={"csrf_token": tokens[i], "name": f"Persona {i}", "email": f"persona{i}@example.org", "phone": ""},
         )
-        results[i] = response.status_code
+        results[i] = response
 
     threads = [threading.Thread(target=attempt, args=(i,)) for i in range(people)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert results == [303] * people, (results, live_server.log()[-3000:])
+    # A thread that raised left None: it is missing from the count of 303s.
+    assert_statuses([r for r in results if r is not None], live_server, allowed={303}, expected={303: people})
     statuses = [r.status for r in Registration.select().where(Registration.event == event.id)]
     assert statuses.count("confirmed") == 5  # exactly the capacity, never more
     assert statuses.count("waitlist") == people - 3
