@@ -211,6 +211,50 @@ class LiveServer:
         return "\n".join(keep[-200:]) or "(no matching lines)"
 
 
+def http_login(server, identifier, password="password123"):
+    """A requests.Session logged in at a live server through the real form (CSRF token included)."""
+    import requests
+
+    session = requests.Session()
+    token = csrf_token_from(session.get(server.url + "/login", timeout=30).text)
+    response = session.post(
+        server.url + "/login",
+        data={"identifier": identifier, "password": password, "csrf_token": token},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert response.status_code in (302, 303), response.text[:500]
+    return session
+
+
+def burst(calls):
+    """Run the prepared calls at the same instant from as many threads (a barrier releases them
+    together); returns their results in order."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def png_bytes(size=(1000, 700)):
+    """A noisy PNG (it does not compress away), for upload tests."""
+    import io
+
+    from PIL import Image
+
+    image = Image.effect_noise(size, 80).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def status_counts(responses):
     from collections import Counter
 

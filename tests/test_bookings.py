@@ -6,6 +6,7 @@ from io import BytesIO
 from types import SimpleNamespace
 
 import pytest
+from conftest import png_bytes
 from PIL import Image
 
 from portal.bookings import bulk, services
@@ -506,14 +507,6 @@ def test_daily_sheet_pdf(client, auth, vis):
     assert client.get("/staff/bookings/daily.pdf?site=visconti&day=nope").status_code == 400
 
 
-def _png(size=(1600, 1200)):
-    image = Image.effect_noise(size, 80).convert("RGB")
-    buffer = BytesIO()
-    image.save(buffer, "PNG")
-    buffer.seek(0)
-    return buffer
-
-
 def test_item_photo_is_reencoded_small(client, auth, vis, app):
     auth.login("visconti@staff.binari.example")
     data = {
@@ -521,7 +514,7 @@ def test_item_photo_is_reencoded_small(client, auth, vis, app):
         "name": "Videocamera",
         "status": "available",
         "deposit": "100",
-        "photo": (_png(), "camera.png"),
+        "photo": (BytesIO(png_bytes((1600, 1200))), "camera.png"),
     }
     response = client.post(f"/staff/bookings/items/{vis.cam.id}", data=data, content_type="multipart/form-data")
     assert response.status_code == 303
@@ -661,7 +654,7 @@ def test_staff_kit_with_photo(client, auth, vis):
             "name": "Kit luci",
             "items": [vis.tripod.id, vis.spare.id],
             "active": "y",
-            "photo": (_png((800, 600)), "kit.png"),
+            "photo": (BytesIO(png_bytes((800, 600))), "kit.png"),
         },
         content_type="multipart/form-data",
     )

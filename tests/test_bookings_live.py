@@ -1,12 +1,10 @@
 """No double booking under real concurrency: many phones at once against gunicorn
 (4 workers x 4 threads, CSRF on), checked in the database afterwards."""
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-import requests
-from conftest import assert_statuses, csrf_token_from
+from conftest import assert_statuses, burst, csrf_token_from, http_login
 
 from portal.bookings import bulk
 from portal.bookings.models import (
@@ -32,23 +30,10 @@ def logged_in_sessions(live_server, count, prefix):
     for n in range(count):
         User.create_account(f"Persona {n}", "password123", email=f"{prefix}{n}@example.org")
     for n in range(count):
-        s = requests.Session()
-        token = csrf_token_from(s.get(live_server.url + "/login", timeout=10).text)
-        r = s.post(
-            live_server.url + "/login",
-            data={"csrf_token": token, "identifier": f"{prefix}{n}@example.org", "password": "password123"},
-            timeout=20,
-        )
-        assert r.status_code == 200 and "/logout" in r.text, r.text[:500]
+        s = http_login(live_server, f"{prefix}{n}@example.org")
         s.token = csrf_token_from(s.get(live_server.url + "/coworking", timeout=10).text)
         sessions.append(s)
     return sessions
-
-
-def fire(jobs):
-    """Run the callables all at once (released together by the thread pool)."""
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(lambda job: job(), jobs))
 
 
 @pytest.fixture
@@ -74,13 +59,13 @@ def test_twenty_phones_one_room_and_two_desks(live_server, visconti):
     desks = [Resource.create(site=site, kind="desk", name=f"Postazione {n}", position=n) for n in (1, 2)]
     sessions = logged_in_sessions(live_server, N, "room")
     # Half ask for the morning, half for the whole day: every pair overlaps.
-    responses = fire(
+    responses = burst(
         [post_booking(live_server, s, day, "day" if n % 2 else "am", "room", room.id) for n, s in enumerate(sessions)]
     )
     assert_statuses(responses, live_server, allowed={303, 409}, expected={303: 1})
     assert Booking.select().where(Booking.resource == room).count() == 1
 
-    responses = fire([post_booking(live_server, s, day, "pm", "desk") for s in sessions])
+    responses = burst([post_booking(live_server, s, day, "pm", "desk") for s in sessions])
     assert_statuses(responses, live_server, expected={303: 2})
     booked = list(Booking.select().where(Booking.resource.in_(desks)))
     assert sorted(b.resource_id for b in booked) == sorted(d.id for d in desks)
@@ -110,7 +95,7 @@ def test_quota_and_shared_camera_under_concurrency(live_server, visconti):
     slots = [(d, slot) for d in week for slot in ("am", "pm")][:N]
     while len(slots) < N:
         slots += slots[: N - len(slots)]
-    responses = fire([post_booking(live_server, quota_session, d, slot, "desk") for d, slot in slots])
+    responses = burst([post_booking(live_server, quota_session, d, slot, "desk") for d, slot in slots])
     assert_statuses(responses, live_server, expected={303: 3})
     assert Booking.select().count() == 3
 
@@ -132,7 +117,7 @@ def test_quota_and_shared_camera_under_concurrency(live_server, visconti):
         }
         return lambda: s.post(live_server.url + url, data=data, allow_redirects=False, timeout=60)
 
-    responses = fire([job(n, s) for n, s in enumerate(sessions)])
+    responses = burst([job(n, s) for n, s in enumerate(sessions)])
     assert_statuses(responses, live_server, expected={303: 1})
     assert Loan.select().count() == 1
     loan = Loan.get()

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from conftest import png_bytes
 
 from portal.clock import to_local, to_utc
 from portal.events import series as series_rules
@@ -232,18 +233,6 @@ def test_bad_event_input_is_refused_with_a_message(client, auth, seed, overrides
     assert Event.select().count() == 0
 
 
-def _png(size=(1000, 700)):
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    import random
-
-    rnd = random.Random(1)
-    image = Image.frombytes("RGB", size, bytes(rnd.getrandbits(8) for _ in range(size[0] * size[1] * 3)))
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
 def test_poster_is_checked_reencoded_and_small(client, auth, seed):
     auth.login(STAFF_FAENZA)
     site = seed["sites"]["faenza"]
@@ -257,11 +246,11 @@ def test_poster_is_checked_reencoded_and_small(client, auth, seed):
     )
     response = client.post("/staff/events/new", data=too_big, content_type="multipart/form-data")
     assert response.status_code == 422 and "5 MB" in html_of(response)
-    no_alt = event_form(site, poster=(io.BytesIO(_png()), "p.png"))
+    no_alt = event_form(site, poster=(io.BytesIO(png_bytes()), "p.png"))
     response = client.post("/staff/events/new", data=no_alt, content_type="multipart/form-data")
     assert response.status_code == 422 and "lettore di schermo" in html_of(response)
     assert Event.select().count() == 0
-    good = event_form(site, poster=(io.BytesIO(_png()), "p.png"), poster_alt="Due mani che impastano il pane")
+    good = event_form(site, poster=(io.BytesIO(png_bytes()), "p.png"), poster_alt="Due mani che impastano il pane")
     response = client.post("/staff/events/new", data=good, content_type="multipart/form-data")
     assert response.status_code == 303
     event = Event.get()

@@ -2,12 +2,8 @@
 (gunicorn, 4 workers x 4 threads, CSRF on): one open loan per copy, one ready
 hold per copy, a unique queue order, one active hold per person and title."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-import requests
-from conftest import assert_statuses, csrf_token_from
+from conftest import assert_statuses, burst, csrf_token_from, http_login
 
 N = 24
 
@@ -39,19 +35,6 @@ def test_integrity_under_concurrent_requests(live_server, library_world):
     assert "Traceback" not in live_server.log()
 
 
-def logged_in(server, identifier, password):
-    session = requests.Session()
-    token = csrf_token_from(session.get(server.url + "/login", timeout=30).text)
-    response = session.post(
-        server.url + "/login",
-        data={"identifier": identifier, "password": password, "csrf_token": token},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert response.status_code == 302, response.text[:500]
-    return session
-
-
 def fresh(session, url):
     """The CSRF token of the form at `url`; then drop the idle keep-alive connection,
     which the server may close just as the real request reuses it."""
@@ -60,29 +43,17 @@ def fresh(session, url):
     return token
 
 
-def fire(calls):
-    """Run the prepared calls at the same instant from N threads; return the responses."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 def concurrent_checkouts_of_one_copy(live_server, library_world, title, copy):
     """24 desks scan the same copy for 24 people at once: exactly one loan."""
     from portal.library.models import Loan
 
     prepared = []
     for reader in library_world["readers"]:
-        session = logged_in(live_server, "erlembaldo@staff.binari.example", "binari2026")
+        session = http_login(live_server, "erlembaldo@staff.binari.example", "binari2026")
         token = fresh(session, live_server.url + "/staff/library/desk")
         data = {"barcode": copy.barcode, "member_code": reader.member_code, "csrf_token": token}
         prepared.append(lambda s=session, d=data: s.post(live_server.url + "/staff/library/desk", data=d, timeout=60))
-    responses = fire(prepared)
+    responses = burst(prepared)
     assert_statuses(responses, live_server, expected={200: 1, 409: N - 1})
     assert Loan.select().where((Loan.copy == copy.id) & Loan.returned_at.is_null()).count() == 1
 
@@ -106,7 +77,7 @@ def concurrent_holds_on_the_last_copy(live_server, library_world, title, copy):
     )
     prepared = []
     for reader in readers[1:]:
-        session = logged_in(live_server, reader.email, "password123")
+        session = http_login(live_server, reader.email, "password123")
         token = fresh(session, f"{live_server.url}/library/titles/{title.id}")
         prepared.append(
             lambda s=session, t=token: s.post(
@@ -117,7 +88,7 @@ def concurrent_holds_on_the_last_copy(live_server, library_world, title, copy):
             )
         )
     # ... and one impatient person taps the button twenty times at once.
-    eager = logged_in(live_server, readers[1].email, "password123")
+    eager = http_login(live_server, readers[1].email, "password123")
     # (readers[1] is also in the crowd above: their duplicates must fail too)
     token = fresh(eager, f"{live_server.url}/library/titles/{title.id}")
     prepared += [
@@ -128,7 +99,7 @@ def concurrent_holds_on_the_last_copy(live_server, library_world, title, copy):
             timeout=60,
         )
     ] * 20
-    responses = fire(prepared)
+    responses = burst(prepared)
     assert_statuses(responses, live_server, allowed={303, 422})
     holds = list(Hold.select().where(Hold.title == title.id))
     assert len(holds) == N - 1  # one each, the eager person included only once
@@ -156,7 +127,7 @@ def concurrent_checkins_give_the_copy_to_one_person(live_server, library_world, 
         Hold.create(title=title, member=reader, position=position)
     prepared = []
     for _ in range(N):
-        session = logged_in(live_server, "erlembaldo@staff.binari.example", "binari2026")
+        session = http_login(live_server, "erlembaldo@staff.binari.example", "binari2026")
         token = fresh(session, live_server.url + "/staff/library/desk")
         prepared.append(
             lambda s=session, t=token: s.post(
@@ -165,7 +136,7 @@ def concurrent_checkins_give_the_copy_to_one_person(live_server, library_world, 
                 timeout=60,
             )
         )
-    responses = fire(prepared)
+    responses = burst(prepared)
     assert_statuses(responses, live_server, allowed={200})
     assert sum("Restituito" in r.text for r in responses) == 1
     ready = list(Hold.select().where((Hold.status == "ready") & (Hold.title == title.id)))
