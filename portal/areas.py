@@ -112,11 +112,33 @@ class Job:
 
 
 @dataclass(frozen=True)
-class Figure:
-    """One number for the reports: a label and a value for a centre and period."""
+class ReportQuery:
+    """What a report asks an area: Milan days `first`..`last` (inclusive), one centre or all
+    (``site_id`` None), and optionally only the activities a partner organisation runs."""
 
+    first: date
+    last: date
+    site_id: int | None = None
+    partner_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number for the reports.
+
+    ``key`` is stable (``"events.held"``: CSV columns, comparisons between periods); ``label`` and
+    ``method`` (how it is counted, for the report's method note) are lazy text. A figure that
+    counts people (``people``) is shown as "< 5" between 1 and 4 in anything that leaves the staff
+    pages. ``breakdown`` splits the value, e.g. by category: ``((label, value), ...)``.
+    """
+
+    key: str
     label: Any
     value: int | float
+    people: bool = False
+    unit: str = ""  # "" for a count, "h" for hours
+    method: Any = ""
+    breakdown: tuple[tuple[Any, int | float], ...] = ()
 
 
 @dataclass
@@ -150,8 +172,12 @@ class Area:
     people_to_phone: Callable[[Sequence[int]], list[PhoneCall]] | None = None
     #: Scheduled work (reminders, expiries, purges).
     jobs: Sequence[Job] = ()
-    #: Figures for the reports: ``figures(site_id or None, first, last) -> [Figure]``.
-    figures: Callable[[int | None, date, date], list[Figure]] | None = None
+    #: Figures for the reports: ``figures(ReportQuery) -> [Figure]``.
+    figures: Callable[[ReportQuery], list[Figure]] | None = None
+    #: The distinct people the area reached: ``people(ReportQuery) -> {key}``, keys ``"u<user id>"`` for
+    #: accounts and ``"c<normalised e-mail or phone>"`` for guests, so the report can count distinct
+    #: residents across areas. Keys never leave the server.
+    people: Callable[[ReportQuery], set[str]] | None = None
     #: Further set-up of the app (Jinja filters, …), called once at registration.
     setup: Callable[[Flask], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -246,8 +272,17 @@ def jobs() -> list[tuple[Area, Job]]:
     return [(area, job) for area in all_areas() for job in area.jobs]
 
 
-def figures(site_id: int | None, first: date, last: date) -> list[tuple[Area, list[Figure]]]:
-    return [(area, area.figures(site_id, first, last)) for area in all_areas() if area.figures]
+def figures(query: ReportQuery) -> list[tuple[Area, list[Figure]]]:
+    return [(area, area.figures(query)) for area in all_areas() if area.figures]
+
+
+def people_reached(query: ReportQuery) -> set[str]:
+    """Distinct people reached by every area in the query's period and place."""
+    found: set[str] = set()
+    for area in all_areas():
+        if area.people:
+            found |= area.people(query)
+    return found
 
 
 def demo_loaders() -> list[tuple[str, Callable[[dict[str, Any]], dict[str, int]]]]:

@@ -1122,11 +1122,15 @@ def test_report_figures_count_loans_returns_and_new_readers(app, client, auth, l
     today = today_local()  # Milan's day, whatever the clock says
     with app.test_request_context():
         (library_figures,) = [
-            f for area, f in areas.figures(lib["library"].site_id, today, today) if area.name == "library"
+            f
+            for area, f in areas.figures(areas.ReportQuery(today, today, lib["library"].site_id))
+            if area.name == "library"
         ]
         assert [f.value for f in library_figures] == [2, 1, 2]
         before = today - timedelta(days=60)
-        assert [f.value for f in areas.get_area("library").figures(None, before, before + timedelta(days=30))] == [
+        assert [
+            f.value for f in areas.get_area("library").figures(areas.ReportQuery(before, before + timedelta(days=30)))
+        ] == [
             0,
             0,
             0,
