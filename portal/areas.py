@@ -126,7 +126,7 @@ class ReportQuery:
 class Figure:
     """One number for the reports.
 
-    ``key`` is stable (``"events.held"``: CSV columns, comparisons between periods); ``label`` and
+    ``key`` is stable, "<area>.<name>" (CSV columns, comparisons between periods); ``label`` and
     ``method`` (how it is counted, for the report's method note) are lazy text. A figure that
     counts people (``people``) is shown as "< 5" between 1 and 4 in anything that leaves the staff
     pages. ``breakdown`` splits the value, e.g. by category: ``((label, value), ...)``.
