@@ -24,8 +24,7 @@ from portal.moved import moved_prefix
 from portal.pdf import pdf_response, qr_data_uri, render_pdf
 from portal.rendering import render
 
-from . import importer
-from . import services as circ
+from . import importer, services
 from .forms import LANGUAGE_LABELS, BarcodeForm, CheckoutForm, CopyForm, ImportForm, PolicyForm, TitleForm
 from .models import Copy, Hold, Library, Title
 from .search import search_titles
@@ -96,13 +95,13 @@ def staff_index():
     form = PolicyForm()
     if not form.validate():
         return _staff_index_page(library, form, 422)
-    circ.save_policy(library, {name: getattr(form, name).data for name in circ.POLICY_FIELDS})
+    services.save_policy(library, {name: getattr(form, name).data for name in services.POLICY_FIELDS})
     flash(_("Regole salvate: valgono per i nuovi prestiti e rinnovi."), "success")
     return _go(".staff_index", library)
 
 
 def _staff_index_page(library, form, status=200):
-    figures = circ.desk_summary(library)
+    figures = services.desk_summary(library)
     return render("library/staff/index.html", status=status, library=library, figures=figures, form=form)
 
 
@@ -130,15 +129,17 @@ def desk():
     if not form.validate():
         return render("library/staff/desk.html", status=422, **ctx)
     try:
-        loan = circ.checkout(library, form.barcode.data, form.member_code.data, current_user, form.override_reason.data)
-    except circ.Blocked as exc:
+        loan = services.checkout(
+            library, form.barcode.data, form.member_code.data, current_user, form.override_reason.data
+        )
+    except services.Blocked as exc:
         return render("library/staff/desk.html", status=exc.status, blocked=exc.reasons, **ctx)
-    except circ.CirculationError as exc:
+    except services.CirculationError as exc:
         getattr(form, exc.field).errors.append(exc.message)
         return render("library/staff/desk.html", status=exc.status, **ctx)
     # What else the person has: the volunteer can remind them of due dates and of
     # a book waiting for them on the hold shelf.
-    card = circ.reader_card(library, loan.member)
+    card = services.reader_card(library, loan.member)
     return render(
         "library/staff/desk.html",
         done_loan=loan,
@@ -159,8 +160,8 @@ def checkin():
     if not form.validate():
         return render("library/staff/desk.html", status=422, **ctx)
     try:
-        loan, hold, copy = circ.checkin(library, form.barcode.data)
-    except circ.CirculationError as exc:
+        loan, hold, copy = services.checkin(library, form.barcode.data)
+    except services.CirculationError as exc:
         form.barcode.errors.append(exc.message)
         return render("library/staff/desk.html", status=exc.status, **ctx)
     return render(
@@ -178,8 +179,8 @@ def renew_desk():
     if not form.validate():
         return render("library/staff/desk.html", status=422, **ctx)
     try:
-        loan = circ.renew_at_desk(library, form.barcode.data)
-    except circ.CirculationError as exc:
+        loan = services.renew_at_desk(library, form.barcode.data)
+    except services.CirculationError as exc:
         form.barcode.errors.append(exc.message)
         return render("library/staff/desk.html", status=exc.status, **ctx)
     return render("library/staff/desk.html", renewed=loan, **_desk_context(library))
@@ -195,11 +196,11 @@ def reader():
     card = {"loans": [], "holds": [], "blocks": [], "places": {}}
     if code:
         try:
-            member = circ.find_member(code)
-        except circ.CirculationError as exc:
+            member = services.find_member(code)
+        except services.CirculationError as exc:
             error = exc.message
     if member is not None:
-        card = circ.reader_card(library, member)
+        card = services.reader_card(library, member)
     return render(
         "library/staff/reader.html",
         status=404 if error else 200,
@@ -223,7 +224,7 @@ def reader():
 def holds_shelf():
     """Hold shelf: books waiting for pickup, copies to pull from the shelf, people to phone."""
     library = _staff_library()
-    return render("library/staff/holds.html", library=library, **circ.hold_shelf(library))
+    return render("library/staff/holds.html", library=library, **services.hold_shelf(library))
 
 
 @bp.route(f"{STAFF}/phone")
@@ -231,7 +232,7 @@ def holds_shelf():
 def to_phone():
     """People without e-mail whose book is ready: the desk phones them."""
     library = _staff_library()
-    return render("library/staff/phone.html", library=library, holds=circ.phone_list(library))
+    return render("library/staff/phone.html", library=library, holds=services.phone_list(library))
 
 
 @bp.route(f"{STAFF}/holds/<int:hold_id>/phoned", methods=["POST"])
@@ -239,7 +240,7 @@ def to_phone():
 def mark_phoned(hold_id):
     """Record that the desk phoned the person."""
     library = _staff_library()
-    circ.mark_phoned(_library_hold(library, hold_id))
+    services.mark_phoned(_library_hold(library, hold_id))
     flash(_("Segnato: telefonata fatta."), "success")
     return _go(".to_phone", library)
 
@@ -249,7 +250,7 @@ def mark_phoned(hold_id):
 def cancel_hold_desk(hold_id):
     """Cancel a hold for the person (they said they no longer want it); the next one is called."""
     library = _staff_library()
-    circ.cancel_hold(_library_hold(library, hold_id))
+    services.cancel_hold(_library_hold(library, hold_id))
     flash(_("Prenotazione annullata."), "success")
     return _go(".holds_shelf", library)
 
@@ -262,7 +263,7 @@ def cancel_hold_desk(hold_id):
 def overdue():
     """Overdue loans and loans due in the next days."""
     library = _staff_library()
-    return render("library/staff/overdue.html", library=library, **circ.overdue_lists(library))
+    return render("library/staff/overdue.html", library=library, **services.overdue_lists(library))
 
 
 @bp.route(f"{STAFF}/overdue/remind", methods=["POST"])
@@ -270,7 +271,7 @@ def overdue():
 def overdue_remind():
     """E-mail a reminder to everyone with an overdue loan and an e-mail address (once a week at most)."""
     library = _staff_library()
-    sent = circ.send_overdue_reminders(library)
+    sent = services.send_overdue_reminders(library)
     flash(
         ngettext("Promemoria inviato a %(num)d persona.", "Promemoria inviato a %(num)d persone.", sent)
         if sent
@@ -286,7 +287,7 @@ def overdue_letters():
     """Printable reminder letters, one page per person, each in the person's language
     (by default for those without e-mail)."""
     library = _staff_library()
-    people = circ.overdue_people(library, everyone=request.args.get("all") == "1")
+    people = services.overdue_people(library, everyone=request.args.get("all") == "1")
     if not people:
         flash(_("Nessuna lettera da stampare."), "info")
         return _go(".overdue", library)
@@ -327,12 +328,12 @@ def catalogue():
         q=q,
         titles=titles,
         total=total,
-        counts=circ.availability([t.id for t in titles]),
+        counts=services.availability([t.id for t in titles]),
     )
 
 
 def _title_values(form):
-    values = {name: getattr(form, name).data for name in circ.TITLE_FIELDS if name != "isbn"}
+    values = {name: getattr(form, name).data for name in services.TITLE_FIELDS if name != "isbn"}
     return dict(values, isbn=form.isbn.normalised)
 
 
@@ -346,8 +347,8 @@ def title_new():
         return render("library/staff/title_form.html", library=library, form=form, title=None)
     if form.validate():
         try:
-            title = circ.save_title(library, _title_values(form))
-        except circ.CirculationError as exc:
+            title = services.save_title(library, _title_values(form))
+        except services.CirculationError as exc:
             getattr(form, exc.field).errors.append(exc.message)
         else:
             flash(_("Titolo aggiunto. Ora aggiungi le copie."), "success")
@@ -366,8 +367,8 @@ def title_edit(title_id):
     form = TitleForm()
     if form.validate():
         try:
-            circ.save_title(library, _title_values(form), title)
-        except circ.CirculationError as exc:
+            services.save_title(library, _title_values(form), title)
+        except services.CirculationError as exc:
             getattr(form, exc.field).errors.append(exc.message)
         else:
             flash(_("Titolo salvato."), "success")
@@ -384,9 +385,9 @@ def _title_edit_page(library, title, form, copy_form, status=200, **extra):
         form=form,
         title=title,
         copies=copies,
-        states=circ.copy_states(copies),
+        states=services.copy_states(copies),
         copy_form=copy_form,
-        queue=circ.title_queue(title),
+        queue=services.title_queue(title),
         **extra,
     )
 
@@ -399,9 +400,9 @@ def hold_for_member(title_id):
     title = _staff_title(library, title_id)
     code = request.form.get("member_code", "")
     try:
-        member = circ.find_member(code)
-        circ.place_hold(title, member)
-    except circ.CirculationError as exc:
+        member = services.find_member(code)
+        services.place_hold(title, member)
+    except services.CirculationError as exc:
         return _title_edit_page(
             library,
             title,
@@ -416,7 +417,7 @@ def hold_for_member(title_id):
 
 
 def _copy_values(form):
-    return {name: getattr(form, name).data for name in circ.COPY_FIELDS}
+    return {name: getattr(form, name).data for name in services.COPY_FIELDS}
 
 
 @bp.route(f"{STAFF}/titles/<int:title_id>/copies", methods=["POST"])
@@ -428,8 +429,8 @@ def copy_new(title_id):
     form = CopyForm()
     if form.validate():
         try:
-            circ.save_copy(title, _copy_values(form))
-        except circ.CirculationError as exc:
+            services.save_copy(title, _copy_values(form))
+        except services.CirculationError as exc:
             getattr(form, exc.field).errors.append(exc.message)
         else:
             flash(_("Copia %(code)s aggiunta.", code=form.barcode.data), "success")
@@ -450,8 +451,8 @@ def copy_edit(copy_id):
     form = CopyForm()
     if form.validate():
         try:
-            circ.save_copy(title, _copy_values(form), copy)
-        except circ.CirculationError as exc:
+            services.save_copy(title, _copy_values(form), copy)
+        except services.CirculationError as exc:
             getattr(form, exc.field).errors.append(exc.message)
         else:
             flash(_("Copia salvata."), "success")
@@ -556,7 +557,7 @@ def labels():
 def labels_pdf():
     """Labels (A4, 3 x 8) with a QR code, the printed barcode, title and shelf mark."""
     library = _staff_library()
-    codes = [circ.normalise_code(c) for c in (request.form.get("codes") or "").replace(",", " ").split()][:240]
+    codes = [services.normalise_code(c) for c in (request.form.get("codes") or "").replace(",", " ").split()][:240]
     query = Copy.select(Copy, Title).join(Title).where(Title.library == library)
     if codes:
         copies = list(query.where(Copy.barcode.in_(codes)).order_by(Copy.barcode))
@@ -584,7 +585,7 @@ def labels_pdf():
 def figures():
     """Monthly figures for the last twelve months: loans, returns, new members, languages."""
     library = _staff_library()
-    rows = circ.monthly_figures(library)
+    rows = services.monthly_figures(library)
     languages = [code for code in LANGUAGE_LABELS if any(r["by_language"].get(code) for r in rows)]
     return render("library/staff/figures.html", library=library, rows=rows, languages=languages)
 

@@ -11,7 +11,7 @@ from portal.models import Site
 from portal.moved import moved
 from portal.rendering import render
 
-from . import services as circ
+from . import services
 from .forms import AGE_LABELS, LANGUAGE_LABELS, HistoryForm
 from .models import Hold, Library, Loan, Title
 from .search import PER_PAGE, search_titles
@@ -50,11 +50,11 @@ def search():
     age = request.args.get("age") if request.args.get("age") in AGE_LABELS else ""
     available = request.args.get("available") == "1"
     page = page_arg()
-    circ.expire_holds()  # lazily: a copy whose pickup window passed is free again
+    services.expire_holds()  # lazily: a copy whose pickup window passed is free again
     searched = bool(q or language or age or available)
     titles, total = search_titles(q, language, age, available, page) if searched else ([], 0)
     recent = [] if searched else list(Title.select().order_by(Title.created_at.desc(), Title.id.desc()).limit(8))
-    counts = circ.availability([t.id for t in titles + recent])
+    counts = services.availability([t.id for t in titles + recent])
     return render(
         "library/search.html",
         block="results",
@@ -82,13 +82,15 @@ def _title_or_404(title_id):
 def title(title_id):
     """A title: details, its copies and where each one is, and the hold button."""
     title = _title_or_404(title_id)
-    circ.expire_holds(title.library)
+    services.expire_holds(title.library)
     return _title_page(title)
 
 
 def _title_page(title, error=None, status=200):
     reader = current_user._get_current_object() if current_user.is_authenticated else None
-    return render("library/title.html", status=status, title=title, error=error, **circ.title_for_reader(title, reader))
+    return render(
+        "library/title.html", status=status, title=title, error=error, **services.title_for_reader(title, reader)
+    )
 
 
 @bp.route("/library/titles/<int:title_id>/hold", methods=["POST"])
@@ -97,8 +99,8 @@ def place_hold(title_id):
     """Join the queue for a title; the desk calls or mails when the book is ready."""
     title = _title_or_404(title_id)
     try:
-        circ.place_hold(title, current_user._get_current_object())
-    except circ.CirculationError as exc:
+        services.place_hold(title, current_user._get_current_object())
+    except services.CirculationError as exc:
         return _title_page(title, error=exc.message, status=exc.status)
     flash(_("Prenotazione fatta. Ti avvisiamo quando il libro è pronto da ritirare."), "success")
     return see_other(".title", title_id=title.id)
@@ -115,7 +117,7 @@ def my_library():
 
 
 def _my_library_page(error=None, status=200):
-    context = circ.my_library(current_user._get_current_object())
+    context = services.my_library(current_user._get_current_object())
     return render(
         "library/my_library.html",
         status=status,
@@ -131,8 +133,8 @@ def renew_mine(loan_id):
     """Renew one of my loans online, when the rules allow it."""
     loan = get_object_or_404(Loan, (Loan.id == loan_id) & (Loan.member == current_user.id))
     try:
-        circ.renew(loan)
-    except circ.CirculationError as exc:
+        services.renew(loan)
+    except services.CirculationError as exc:
         return _my_library_page(error=exc.message, status=exc.status)
     flash(_("Rinnovato: ora scade il %(date)s.", date=loan.due_date.strftime("%d/%m/%Y")), "success")
     return see_other(".my_library")
@@ -143,7 +145,7 @@ def renew_mine(loan_id):
 def cancel_mine(hold_id):
     """Cancel one of my holds (the copy, if ready, passes to the next person)."""
     hold = get_object_or_404(Hold, (Hold.id == hold_id) & (Hold.member == current_user.id))
-    circ.cancel_hold(hold)
+    services.cancel_hold(hold)
     flash(_("Prenotazione annullata."), "success")
     return see_other(".my_library")
 
@@ -154,7 +156,7 @@ def history_choice():
     """Opt in or out of keeping my loan history (off by default)."""
     form = HistoryForm()
     keep = bool(form.keep_history.data)
-    circ.set_keep_history(current_user._get_current_object(), keep)
+    services.set_keep_history(current_user._get_current_object(), keep)
     flash(
         _("Scelta salvata: lo storico dei prestiti viene conservato.")
         if keep
