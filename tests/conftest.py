@@ -404,6 +404,16 @@ def phone_page(request, browser):
     context.close()
 
 
+def htmx_settled(page):
+    """Wait until htmx has finished swapping and settling (with JavaScript on), so the elements of a
+    page that was reached by boosted navigation have their triggers attached. The URL changes before
+    that: typing into a live-search box right after `wait_for_url` can beat htmx on a busy machine."""
+    if page.js_enabled:
+        page.wait_for_function(
+            "() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+        )
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """A throwaway PostgreSQL cluster (Debian's postgresql package) on a free port.

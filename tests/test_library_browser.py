@@ -4,6 +4,7 @@ catalogue, place a hold, find it in "My library"."""
 import re
 
 import pytest
+from conftest import htmx_settled
 
 
 @pytest.fixture
@@ -31,6 +32,7 @@ def test_search_hold_and_my_library_on_a_phone(live_server, catalogue, phone_pag
     page.fill("#password", "binari2026")
     page.get_by_role("button", name=re.compile("Accedi")).click()
     page.wait_for_url(re.compile(r"/library$"))
+    htmx_settled(page)  # the live search listens for input only once htmx has processed the page
     page.fill("#q", "perche")  # no accent typed
     if page.js_enabled:
         # htmx updates the results as you type, without pressing the button.
