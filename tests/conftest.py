@@ -227,6 +227,14 @@ def http_login(server, identifier, password="password123"):
     return session
 
 
+def post_fresh(session, url, **kwargs):
+    """POST on a new connection. gunicorn closes keep-alive connections idle for 2 s; on a busy
+    machine a pooled connection can be closed by the server just as the client reuses it
+    (ConnectionResetError). Closing the pool first keeps the cookies."""
+    session.close()
+    return session.post(url, **kwargs)
+
+
 def burst(calls):
     """Run the prepared calls at the same instant from as many threads (a barrier releases them
     together); returns their results in order."""

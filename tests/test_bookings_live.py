@@ -4,7 +4,7 @@
 from datetime import timedelta
 
 import pytest
-from conftest import assert_statuses, burst, csrf_token_from, http_login
+from conftest import assert_statuses, burst, csrf_token_from, http_login, post_fresh
 
 from portal.bookings import bulk
 from portal.bookings.models import (
@@ -47,8 +47,8 @@ def post_booking(live_server, session, day, slot, kind, resource=None):
     data = {"csrf_token": session.token, "kind": kind, "day": day.isoformat(), "slot": slot}
     if resource is not None:
         data["resource"] = resource
-    return lambda: session.post(
-        live_server.url + "/coworking/book?site=visconti", data=data, allow_redirects=False, timeout=60
+    return lambda: post_fresh(
+        session, live_server.url + "/coworking/book?site=visconti", data=data, allow_redirects=False, timeout=60
     )
 
 
@@ -115,7 +115,7 @@ def test_quota_and_shared_camera_under_concurrency(live_server, visconti):
             "return_day": day.isoformat(),
             "return_time": "17:00",
         }
-        return lambda: s.post(live_server.url + url, data=data, allow_redirects=False, timeout=60)
+        return lambda: post_fresh(s, live_server.url + url, data=data, allow_redirects=False, timeout=60)
 
     responses = burst([job(n, s) for n, s in enumerate(sessions)])
     assert_statuses(responses, live_server, expected={303: 1})
