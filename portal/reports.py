@@ -420,11 +420,14 @@ def page():
     scope = resolve_scope(request.args.get("site"))
     period, error = _request_period()
     data = report(scope, period, public=False)
+    args = _query_string(scope.key, period)
     return render(
         "reports/page.html",
         scope=scope,
         error=error,
-        args=_query_string(scope.key, period),
+        args=args,
+        partner_args={k: v for k, v in args.items() if k != "site"},
+        partners=list(Partner.select(Partner.id, Partner.name).order_by(Partner.name)),
         kinds=KINDS,
         **data,
     )
@@ -514,7 +517,6 @@ def partner_page(partner_id):
         error=error,
         kinds=KINDS,
         args=_query_string("", period),
-        partners=list(Partner.select().order_by(Partner.name)),
         **partner_report(partner, period),
     )
 

@@ -121,9 +121,12 @@ def test_residents_and_strangers_are_kept_out(client, auth, fake_area):
     assert client.get("/staff/reports/partners/1").status_code == 403
 
 
-def test_dashboard_links_to_reports(client, auth, fake_area):
+def test_dashboard_links_to_reports_and_reports_to_partners(client, auth, fake_area, seed):
     login_as(auth, "faenza@staff.binari.example")
     assert "/staff/reports" in client.get("/staff").text
+    partner = next(iter(seed["partners"].values()))
+    html = client.get("/staff/reports?period=quarter&start=2026-04-01").text
+    assert f"/staff/reports/partners/{partner.id}?period=quarter&amp;start=2026-04-01" in html
 
 
 # --- the page -----------------------------------------------------------------------------------------
