@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, make_response, request
+from flask import Blueprint, abort, g, make_response, request
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -209,12 +209,25 @@ def _merge(rows: dict[str, Row], area: areas.Area, found: Iterable[Figure]) -> N
         )
 
 
+def _memo(kind: str, site_ids: Sequence[int] | None, first: date, last: date, partner_id: int | None) -> Any:
+    """Answers already computed in this request (a month period's bars repeat the period itself)."""
+    store = g.setdefault("report_memo", {})
+    return store, (kind, None if site_ids is None else tuple(site_ids), first, last, partner_id)
+
+
 def gather(site_ids: Sequence[int] | None, first: date, last: date, partner_id: int | None = None) -> dict[str, Row]:
     """Every area's figures for these centres (None: everywhere), keyed by figure key.
 
     Several centres that are not all of them are asked one by one and summed: a person who
     took part at two of them then counts at both (the page says so).
     """
+    store, key = _memo("figures", site_ids, first, last, partner_id)
+    if key not in store:
+        store[key] = _gather(site_ids, first, last, partner_id)
+    return store[key]
+
+
+def _gather(site_ids: Sequence[int] | None, first: date, last: date, partner_id: int | None) -> dict[str, Row]:
     rows: dict[str, Row] = {}
     targets: list[int | None] = [None] if site_ids is None else list(site_ids)
     for site_id in targets:
@@ -225,6 +238,13 @@ def gather(site_ids: Sequence[int] | None, first: date, last: date, partner_id: 
 
 def reached(site_ids: Sequence[int] | None, first: date, last: date, partner_id: int | None = None) -> int:
     """Distinct residents reached across areas (a union of the areas' people keys)."""
+    store, key = _memo("people", site_ids, first, last, partner_id)
+    if key not in store:
+        store[key] = _reached(site_ids, first, last, partner_id)
+    return store[key]
+
+
+def _reached(site_ids: Sequence[int] | None, first: date, last: date, partner_id: int | None) -> int:
     if site_ids is None:
         return len(areas.people_reached(ReportQuery(first, last, None, partner_id)))
     people: set[str] = set()
