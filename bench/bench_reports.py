@@ -170,6 +170,14 @@ def measure(app, db):
         return original(sql, params, *args, **kwargs)
 
     raw.execute_sql = counting
+    # The app context stays pushed (for the fill), so Flask reuses it, and its `g`, for every
+    # request: start each request with a fresh `g`, as in production (and as tests/conftest.py does).
+    from flask import g
+
+    def fresh_g():
+        g.__dict__.clear()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, fresh_g)
     client = app.test_client()
     client.post("/login", data={"identifier": "admin@binari.example", "password": "binari2026"})
     year = today_local().year

@@ -349,7 +349,7 @@ def month_charts(
         for first, rows in per_month:
             value = rows[key].figure.value if key in rows else 0
             points.append(_point(format_date(first, "MMM yy"), value, fig, public))
-        title = _("%(figure)s per mese", figure=str(fig.label))
+        title = _("%(figure)s: per mese", figure=str(fig.label))
         found.append(Chart(title, charts.bars(title, points), [(p.label, p.text) for p in points]))
     return found
 
@@ -363,7 +363,7 @@ def split_charts(per_site: list[tuple[Site, dict[str, Row]]], keys: list[str], p
             continue
         fig = rows_with[0][1]
         points = [_point(site.short_name or site.name, f.value, f, public) for site, f in rows_with]
-        title = _("%(figure)s per centro", figure=str(fig.label))
+        title = _("%(figure)s: per centro", figure=str(fig.label))
         found.append(Chart(title, charts.hbars(title, points), [(p.label, p.text) for p in points]))
     return found
 
@@ -376,7 +376,7 @@ def breakdown_charts(rows: dict[str, Row], public: bool, limit: int = 3) -> list
         if not fig.breakdown:
             continue
         points = [_point(str(label), value, fig, public) for label, value in fig.breakdown]
-        title = _("%(figure)s per categoria", figure=str(fig.label))
+        title = _("%(figure)s: suddivisione", figure=str(fig.label))
         found.append(Chart(title, charts.hbars(title, points), [(p.label, p.text) for p in points]))
         if len(found) == limit:
             break
