@@ -239,3 +239,30 @@ def test_partner_page_and_pdf(client, auth, fake_area, seed, tmp_path):
     people_rows = [line.replace(" ", "") for line in text.splitlines() if "Persone finte" in line and "  " in line]
     assert people_rows == ["Personefinte<5<5—"]
     assert client.get("/staff/reports/partners/99999").status_code == 404
+
+
+def test_staff_without_centres_and_custom_period(client, auth, fake_area, make_user):
+    make_user("Nessun centro", email="none@staff.example", role="staff")
+    auth.login("none@staff.example", "password123")
+    assert client.get("/staff/reports").status_code == 403
+    auth.logout()
+    login_as(auth, "visconti@staff.binari.example")
+    fake_area.clear()
+    html = client.get("/staff/reports?period=custom&start=2026-02-20&end=2026-03-05").text
+    assert "20/02/2026" in html and "05/03/2026" in html
+    visconti = {q.site_id for q in fake_area}
+    assert len(visconti) == 1 and None not in visconti  # one centre only, never everywhere
+    asked = {(q.first, q.last) for q in fake_area}
+    assert (date(2026, 2, 20), date(2026, 3, 5)) in asked
+    assert (date(2026, 2, 6), date(2026, 2, 19)) in asked  # the previous 14 days
+    assert (date(2026, 2, 20), date(2026, 2, 28)) in asked and (date(2026, 3, 1), date(2026, 3, 5)) in asked
+    bad = client.get("/staff/reports?period=custom&start=2026-03-05&end=2026-02-20")
+    assert bad.status_code == 200 and "Date non valide" in bad.text
+
+
+def test_partner_report_of_a_one_centre_staff_member_stays_in_their_centre(client, auth, fake_area, seed):
+    partner = next(iter(seed["partners"].values()))
+    login_as(auth, "faenza@staff.binari.example")
+    fake_area.clear()
+    assert client.get(f"/staff/reports/partners/{partner.id}").status_code == 200
+    assert fake_area and {(q.site_id, q.partner_id) for q in fake_area} == {(seed["sites"]["faenza"].id, partner.id)}
