@@ -266,3 +266,21 @@ def test_partner_report_of_a_one_centre_staff_member_stays_in_their_centre(clien
     fake_area.clear()
     assert client.get(f"/staff/reports/partners/{partner.id}").status_code == 200
     assert fake_area and {(q.site_id, q.partner_id) for q in fake_area} == {(seed["sites"]["faenza"].id, partner.id)}
+
+
+def test_two_centre_staff_all_is_their_two_centres_summed(client, auth, fake_area, seed, make_user, tmp_path):
+    sites = seed["sites"]
+    make_user("Due centri", email="two@staff.example", role="staff", sites=[sites["faenza"], sites["visconti"]])
+    auth.login("two@staff.example", "password123")
+    fake_area.clear()
+    html = client.get("/staff/reports?site=all&period=month&start=2026-10-01").text
+    assert {q.site_id for q in fake_area} == {sites["faenza"].id, sites["visconti"].id}
+    row = html.split("Sessioni finte", 1)[1].split("</tr>", 1)[0]
+    assert "<td>14</td>" in row  # 7 + 7
+    assert "Più centri sommati" in html
+    assert client.get("/staff/reports?site=erlembaldo").status_code == 403
+    body = client.get("/staff/reports/report.csv?site=all&period=month&start=2026-10-01").text
+    assert {line.split(";")[0] for line in body.split("\r\n")[1:-1]} == {sites["faenza"].name, sites["visconti"].name}
+    pdf = client.get("/staff/reports/report.pdf?site=all&period=month&start=2026-10-01")
+    text = pdf_text(pdf.get_data(), tmp_path)
+    assert "Erlembaldo" not in text and "Faenza" in text and "Visconti" in text
