@@ -105,7 +105,9 @@ def figures(query: ReportQuery) -> list[Figure]:
 
     confirmed = Registration.status == "confirmed"
     # "Attendance taken": the staff marked the event's roster (someone is marked present or absent).
-    marked = Registration.select(Registration.event).where(Registration.attended.is_null(False))
+    marked = Registration.select(Registration.event).where(
+        Registration.attended.is_null(False) & Registration.event.in_(_held_ids(query))
+    )
     not_present = Registration.attended.is_null() | (Registration.attended == False)  # noqa: E712
     no_show = confirmed & (Event.ends_at < utcnow()) & Event.id.in_(marked) & not_present
     row = (
@@ -130,8 +132,9 @@ def figures(query: ReportQuery) -> list[Figure]:
             _l("Eventi svolti, per categoria"),
             held,
             method=_l(
-                "Eventi pubblicati (non annullati, non bozze né proposte) che iniziano nel periodo, ora di Milano; "
-                "ogni data di un'attività ricorrente conta come un evento. Diviso per categoria."
+                "Eventi pubblicati (non annullati, non bozze né proposte) che iniziano nel periodo, ora di Milano, "
+                "compresi quelli ancora in programma se il periodo non è finito; ogni data di un'attività "
+                "ricorrente conta come un evento. Diviso per categoria."
             ),
             breakdown=_breakdown(by_category, CATEGORIES),
         ),

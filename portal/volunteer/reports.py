@@ -115,7 +115,10 @@ def figures(query: ReportQuery) -> list[Figure]:
             f"{AREA}.shifts",
             _l("Turni di volontariato svolti"),
             int(held or 0),
-            method=_l("Turni non annullati che iniziano nel periodo, ora di Milano."),
+            method=_l(
+                "Turni non annullati che iniziano nel periodo, ora di Milano, compresi quelli ancora da svolgere "
+                "se il periodo non è finito."
+            ),
         ),
         Figure(
             f"{AREA}.shifts_filled",
