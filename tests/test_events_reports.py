@@ -312,3 +312,15 @@ def test_the_same_answers_on_postgres(pg_app):
     assert reports.people(query) == november_people(data)
     assert values(ReportQuery(*OCT))["events.held"] == 2
     assert values(ReportQuery(*NOV, partner_id=data["partner"].id))["events.people"] == 5
+
+
+def test_days_are_milan_days_on_the_daylight_saving_change_and_at_new_year(app, seed):
+    faenza = seed["sites"]["faenza"]
+    # 25 October 2026 has 25 hours in Milan: 23:30 that evening is 22:30 UTC, still the 25th.
+    event(faenza, local(2026, 10, 25, 23, 30), hours=1)
+    event(faenza, local(2026, 10, 26, 0, 30), hours=1)
+    event(faenza, local(2027, 1, 1, 0, 30), hours=1)  # 31 December 23:30 in UTC
+    held = {day: values(ReportQuery(day, day))["events.held"] for day in (date(2026, 10, 25), date(2026, 10, 26))}
+    assert held == {date(2026, 10, 25): 1, date(2026, 10, 26): 1}
+    assert values(ReportQuery(date(2026, 12, 1), date(2026, 12, 31)))["events.held"] == 0
+    assert values(ReportQuery(date(2027, 1, 1), date(2027, 1, 31)))["events.held"] == 1
