@@ -25,7 +25,7 @@ def _setup(app):
 
 
 def init_app(app):
-    from . import demo, feeds, privacy, services, staff_views, views  # noqa: F401  (the modules register their routes on bp)
+    from . import demo, feeds, privacy, reports, services, staff_views, views  # noqa: F401  (the modules register their routes on bp)
 
     register(
         app,
@@ -55,6 +55,8 @@ def init_app(app):
             export=privacy.export,
             erase=privacy.erase,
             people_to_phone=services.people_to_phone,
+            figures=reports.figures,
+            people=reports.people,
             setup=_setup,
         ),
     )

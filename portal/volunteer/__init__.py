@@ -12,7 +12,7 @@ bp = Blueprint("volunteer", __name__)
 
 
 def init_app(app):
-    from . import demo, privacy, services, staff_views, views  # noqa: F401  (the views register their routes on bp)
+    from . import demo, privacy, reports, services, staff_views, views  # noqa: F401  (the views register their routes on bp)
 
     register(
         app,
@@ -39,5 +39,7 @@ def init_app(app):
             export=privacy.export,
             erase=privacy.erase,
             people_to_phone=services.people_to_phone,
+            figures=reports.figures,
+            people=reports.people,
         ),
     )
