@@ -150,7 +150,8 @@ def figures(query: ReportQuery) -> list[Figure]:
     items = items.where((Loan.checked_out_at >= lo) & (Loan.checked_out_at < hi))
     if query.site_id is not None:
         items = items.where(Loan.site == query.site_id)
-    by_category = sorted(items.group_by(Item.category).tuples(), key=lambda row: (-row[1], row[0] or ""))
+    # Most lent first, items without a category last.
+    by_category = sorted(items.group_by(Item.category).tuples(), key=lambda row: (not row[0], -row[1], row[0] or ""))
     return [
         Figure(
             "bookings.bookings",
