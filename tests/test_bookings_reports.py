@@ -196,3 +196,42 @@ def test_a_fixed_number_of_queries_whatever_the_rows(app, data):
         after = count_queries(lambda: reports.figures(query))
         assert values(reports.figures(query))["bookings.people"] == 5 + 10
     assert before == after
+
+
+@pytest.mark.xdist_group("postgres")
+def test_figures_on_postgres(pg_app):
+    """The same aggregated queries on PostgreSQL (the slot length in hours is dialect-specific SQL)."""
+    from portal import demo
+    from portal.db import is_sqlite
+
+    assert not is_sqlite()
+    users = demo.load_core()["users"]
+    maria, wei = users["maria@binari.example"], users["wei@binari.example"]
+    vis = Site.get(Site.slug == "visconti")
+    spans = services.opening_spans(vis.id)
+    desk = Resource.create(site=vis, kind="desk", name="Postazione 1")
+    room = Resource.create(site=vis, kind="room", name="Sala riunioni")
+    cam = Item.create(site=vis, name="Videocamera", category="Video")
+    bulk.insert_booking(maria.id, desk, MON, "am", spans, status="checked_in")
+    bulk.insert_booking(maria.id, desk, TUE, "day", spans, status="checked_in")
+    bulk.insert_booking(wei.id, room, MON, "pm", spans, status="booked")
+    bulk.insert_booking(wei.id, desk, WED, "am", spans, status="no_show")
+    bulk.insert_booking(wei.id, desk, WED, "pm", spans, status="cancelled")
+    gone = bulk.insert_booking(wei.id, room, WED, "pm", spans, status="checked_in")
+    Booking.update(user=None).where(Booking.id == gone.id).execute()  # as a deleted account leaves it
+    bulk.insert_loan(maria.id, vis, [cam], date(2026, 11, 1), time(0, 30), TUE, time(16), "returned")
+    with pg_app.test_request_context():
+        found = values(reports.figures(ReportQuery(*NOVEMBER, site_id=vis.id)))
+        october = values(reports.figures(ReportQuery(*OCTOBER, site_id=vis.id)))
+        keys = reports.people(ReportQuery(*NOVEMBER))
+    assert found == {
+        "bookings.bookings": 5,
+        "bookings.hours": 24.0,  # 4 + 10 + 5 + 5
+        "bookings.no_shows": 1,
+        "bookings.loans_out": 1,
+        "bookings.items_out": 1,
+        "bookings.loans_returned": 1,
+        "bookings.people": 3,
+    }
+    assert october["bookings.loans_out"] == 0
+    assert keys == {f"u{maria.id}", f"u{wei.id}", f"abookings:b{gone.id}"}

@@ -219,3 +219,48 @@ def test_a_fixed_number_of_queries_whatever_the_rows(app, data):
         after = count_queries(lambda: reports.figures(query))
         assert values(reports.figures(query))["library.loans"] == 14
     assert before == after
+
+
+@pytest.mark.xdist_group("postgres")
+def test_figures_on_postgres(pg_app):
+    """The same aggregated queries on PostgreSQL."""
+    from portal import demo
+    from portal.db import is_sqlite
+
+    assert not is_sqlite()
+    users = demo.load_core()["users"]
+    maria = users["maria@binari.example"]
+    library = Library.for_site(Site.get(Site.slug == "erlembaldo"))
+    title = Title(library=library, title="Libro", language="it")
+    title.save()
+    for n, (member, issued, returned) in enumerate(
+        [
+            (None, FIRST_NOV_0030_MILAN, datetime(2026, 11, 10, 9)),
+            (maria, datetime(2026, 11, 5, 10), None),
+            (maria, LAST_OCT_2330_MILAN, datetime(2026, 11, 2, 9)),
+        ]
+    ):
+        copy = Copy.create(title=title, barcode=f"P{n}")
+        Loan.create(
+            copy=copy,
+            member=member,
+            library=library,
+            language="it",
+            issued_at=issued,
+            due_date=date(2026, 12, 15),
+            returned_at=returned,
+        )
+    LibraryMember.create(library=library, user=maria, joined_at=LAST_OCT_2330_MILAN)
+    Hold.create(title=title, member=maria, position=1, created_at=datetime(2026, 11, 2, 9))
+    with pg_app.test_request_context():
+        november = values(reports.figures(ReportQuery(*NOVEMBER, site_id=library.site_id)))
+        october = values(reports.figures(ReportQuery(*OCTOBER)))
+    assert november == {
+        "library.loans": 2,
+        "library.returns": 2,
+        "library.new_readers": 0,
+        "library.holds_placed": 1,
+        "library.holds_collected": 0,
+        "library.readers": 2,
+    }
+    assert (october["library.loans"], october["library.new_readers"], october["library.readers"]) == (1, 1, 1)
