@@ -122,6 +122,20 @@ def _people(query: ReportQuery) -> set[str]:
     return _keys(booked, "b") | _keys(lent, "l")
 
 
+def _count_people(query: ReportQuery) -> int:
+    """``len(people(query))`` without fetching a row per anonymous booking or loan."""
+    accounts: set[int] = set()
+    anonymous = 0
+    used = _bookings(query).where(Booking.status.in_(USED))
+    lent = _loans(query, Loan.checked_out_at)
+    for rows, model in ((used, Booking), (lent, Loan)):
+        accounts |= {
+            user_id for (user_id,) in rows.select(model.user).where(model.user.is_null(False)).distinct().tuples()
+        }
+        anonymous += rows.select(fn.COUNT(model.id)).where(model.user.is_null()).scalar() or 0
+    return len(accounts) + anonymous
+
+
 def figures(query: ReportQuery) -> list[Figure]:
     """Bookings held, hours used, no-shows, equipment handed over and back, distinct people."""
     if query.partner_id is not None:
@@ -191,7 +205,7 @@ def figures(query: ReportQuery) -> list[Figure]:
         Figure(
             "bookings.people",
             _l("Co-working e prestito audio-video: persone distinte"),
-            len(_people(query)),
+            _count_people(query),
             people=True,
             method=METHOD_PEOPLE,
         ),
