@@ -17,14 +17,14 @@ from flask_babel import lazy_gettext as _l
 from peewee import Case, fn
 
 from portal.areas import Figure, ReportQuery
-from portal.clock import start_of_local_day
+from portal.clock import start_of_local_day, utcnow
 from portal.db import is_sqlite
 
 from . import services
 from .models import KIND_DESK, KIND_ROOM, Booking, Item, Loan, LoanItem, Resource
 
 AREA = "bookings"
-#: Bookings that took place (or, in the future, still stand): neither cancelled nor released as no-shows.
+#: Bookings that took place once their slot began: neither cancelled nor released as no-shows.
 USED = ("booked", "checked_in")
 #: Bookings held in the period: every one not cancelled (a no-show was held, then released).
 HELD = (*USED, "no_show")
@@ -32,12 +32,12 @@ KIND_LABELS = {KIND_DESK: _l("Postazioni"), KIND_ROOM: _l("Sale")}
 
 METHOD_BOOKINGS = _l(
     "Prenotazioni di postazioni e sale per i giorni del periodo (ora di Milano), comprese quelle "
-    "liberate per mancato arrivo; non contano quelle annullate."
+    "liberate per mancato arrivo e quelle ancora da venire; non contano quelle annullate."
 )
 METHOD_HOURS = _l(
-    "Somma della durata delle fasce prenotate (dall'inizio alla fine della fascia) delle prenotazioni "
-    "non annullate e non liberate per mancato arrivo: lo sportello registra l'arrivo ma non l'uscita. "
-    "Dove l'arrivo non si registra, ogni prenotazione conta come usata."
+    "Somma della durata delle fasce prenotate (dall'inizio alla fine della fascia) delle prenotazioni già "
+    "iniziate, non annullate e non liberate per mancato arrivo: lo sportello registra l'arrivo ma non "
+    "l'uscita. Dove l'arrivo non si registra, ogni prenotazione conta come usata."
 )
 METHOD_NO_SHOWS = _l(
     "Prenotazioni liberate perché nessuno è arrivato entro il tempo previsto dalle regole del centro "
@@ -51,7 +51,7 @@ METHOD_LOANS_BACK = _l(
     "Prestiti di attrezzatura chiusi nei giorni del periodo (ora di Milano): tutti gli oggetti restituiti."
 )
 METHOD_PEOPLE = _l(
-    "Persone distinte con una prenotazione usata (non annullata, non liberata per mancato arrivo) o un "
+    "Persone distinte con una prenotazione usata (già iniziata, non annullata, non liberata per mancato arrivo) o un "
     "prestito consegnato nel periodo, contate per account. Le righe di un account cancellato non dicono più "
     "di chi erano: ognuna conta come una persona anonima a sé."
 )
@@ -78,6 +78,11 @@ def _bookings(query: ReportQuery) -> Any:
     if query.site_id is not None:
         found = found.where(Resource.site == query.site_id)
     return found
+
+
+def _used(query: ReportQuery) -> Any:
+    """The bookings of the period that were used: begun, and neither cancelled nor released."""
+    return _bookings(query).where(Booking.status.in_(USED) & (Booking.starts_at <= utcnow()))
 
 
 def _loans(query: ReportQuery, moment: Any) -> Any:
@@ -111,13 +116,7 @@ def people(query: ReportQuery) -> set[str]:
 
 
 def _people(query: ReportQuery) -> set[str]:
-    booked = (
-        _bookings(query)
-        .select(Booking.user, _anonymous_id(Booking))
-        .where(Booking.status.in_(USED))
-        .distinct()
-        .tuples()
-    )
+    booked = _used(query).select(Booking.user, _anonymous_id(Booking)).distinct().tuples()
     lent = _loans(query, Loan.checked_out_at).select(Loan.user, _anonymous_id(Loan)).distinct().tuples()
     return _keys(booked, "b") | _keys(lent, "l")
 
@@ -126,7 +125,7 @@ def _count_people(query: ReportQuery) -> int:
     """``len(people(query))`` without fetching a row per anonymous booking or loan."""
     accounts: set[int] = set()
     anonymous = 0
-    used = _bookings(query).where(Booking.status.in_(USED))
+    used = _used(query)
     lent = _loans(query, Loan.checked_out_at)
     for rows, model in ((used, Booking), (lent, Loan)):
         accounts |= {
@@ -146,7 +145,12 @@ def figures(query: ReportQuery) -> list[Figure]:
     no_shows = 0
     rows = (
         _bookings(query)
-        .select(Resource.kind, Booking.status, fn.COUNT(Booking.id), fn.SUM(_hours()))
+        .select(
+            Resource.kind,
+            Booking.status,
+            fn.COUNT(Booking.id),
+            fn.SUM(Case(None, [(Booking.starts_at <= utcnow(), _hours())], 0)),  # begun slots only
+        )
         .group_by(Resource.kind, Booking.status)
         .tuples()
     )
