@@ -83,12 +83,20 @@ def figures(query: ReportQuery) -> list[Figure]:
         return []
     lo, hi = _bounds(query)
     libraries = _libraries(query)
+    # One pass over the period's loans: by language and reader (every anonymous loan of a language in one row).
     loans: dict[str, int] = {}
-    for language, count in (
-        _loans_issued(query).select(Loan.language, fn.COUNT(Loan.id)).group_by(Loan.language).tuples()
-    ):
+    accounts: set[int] = set()
+    anonymous = 0
+    rows = (
+        _loans_issued(query).select(Loan.language, Loan.member, fn.COUNT(Loan.id)).group_by(Loan.language, Loan.member)
+    )
+    for language, member_id, count in rows.tuples():
         code = language if language in LANGUAGE_LABELS else "other"  # "" on old rows
         loans[code] = loans.get(code, 0) + count
+        if member_id is None:
+            anonymous += count  # each loan without a reader is one person (see METHOD_READERS)
+        else:
+            accounts.add(member_id)
     by_language = sorted(loans.items(), key=lambda row: (-row[1], row[0]))
     returns = (
         Loan.select().where(Loan.library.in_(libraries) & (Loan.returned_at >= lo) & (Loan.returned_at < hi)).count()
@@ -101,14 +109,6 @@ def figures(query: ReportQuery) -> list[Figure]:
     holds = Hold.select().join(Title).where(Title.library.in_(libraries))
     placed = holds.where((Hold.created_at >= lo) & (Hold.created_at < hi)).count()
     collected = holds.where((Hold.status == "collected") & (Hold.closed_at >= lo) & (Hold.closed_at < hi)).count()
-    # len(people(query)) in one aggregated query: accounts once each, every loan without a reader once.
-    accounts, anonymous = (
-        _loans_issued(query)
-        .select(fn.COUNT(Loan.member.distinct()), fn.SUM(Case(None, [(Loan.member.is_null(), 1)], 0)))
-        .tuples()
-        .get()
-    )
-    anonymous = anonymous or 0
     return [
         Figure(
             "library.loans",
@@ -135,11 +135,11 @@ def figures(query: ReportQuery) -> list[Figure]:
         Figure(
             "library.readers",
             _l("Biblioteca: lettori distinti"),
-            accounts + anonymous,
+            len(accounts) + anonymous,
             people=True,
             method=METHOD_READERS,
             breakdown=(
-                (_l("con il proprio account"), accounts),
+                (_l("con il proprio account"), len(accounts)),
                 (_l("prestiti senza nome (anonimi)"), anonymous),
             ),
         ),
