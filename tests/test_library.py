@@ -1126,10 +1126,12 @@ def test_report_figures_count_loans_returns_and_new_readers(app, client, auth, l
             for area, f in areas.figures(areas.ReportQuery(today, today, lib["library"].site_id))
             if area.name == "library"
         ]
-        assert [f.value for f in library_figures] == [2, 1, 2]
+        # The first three figures; the rest (holds, distinct readers) are tested in test_library_reports.py.
+        assert [f.value for f in library_figures[:3]] == [2, 1, 2]
         before = today - timedelta(days=60)
         assert [
-            f.value for f in areas.get_area("library").figures(areas.ReportQuery(before, before + timedelta(days=30)))
+            f.value
+            for f in areas.get_area("library").figures(areas.ReportQuery(before, before + timedelta(days=30)))[:3]
         ] == [
             0,
             0,

@@ -9,7 +9,7 @@ from portal.areas import Area, Link, Tile, register
 
 
 def init_app(app):
-    from . import demo, privacy, staff_views, views  # noqa: F401  (staff_views adds its routes to views.bp)
+    from . import demo, privacy, reports, staff_views, views  # noqa: F401  (staff_views adds its routes to views.bp)
 
     register(
         app,
@@ -45,5 +45,7 @@ def init_app(app):
             export=privacy.export,
             erase=privacy.erase,
             people_to_phone=privacy.people_to_phone,
+            figures=reports.figures,
+            people=reports.people,
         ),
     )

@@ -9,6 +9,7 @@ def init_app(app):
     from . import (
         demo,
         privacy,
+        reports,
         services,
         staff_views,  # noqa: F401  (adds the staff pages to views.bp)
         views,
@@ -37,7 +38,8 @@ def init_app(app):
             export=privacy.export,
             erase=privacy.erase,
             people_to_phone=services.people_to_phone,
-            figures=services.figures,
+            figures=reports.figures,
+            people=reports.people,
             jobs=[Job("library-expire-holds", services.expire_holds_job, every="hourly")],
         ),
     )

@@ -18,8 +18,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from peewee import JOIN, Case, Expression, IntegrityError, fn
 
-from portal.areas import Figure, PhoneCall, ReportQuery
-from portal.clock import end_of_local_day, month_bounds_utc, start_of_local_day, to_local, today_local, utcnow
+from portal.areas import PhoneCall
+from portal.clock import end_of_local_day, month_bounds_utc, to_local, today_local, utcnow
 from portal.db import database, lock_row
 from portal.mail import send_mail
 from portal.models import OpeningHours, Site, User, closed_days
@@ -847,33 +847,6 @@ def monthly_figures(library: Library, months: int = 12) -> list[dict[str, Any]]:
         )
         first = (first - timedelta(days=1)).replace(day=1)
     return rows
-
-
-def figures(query: ReportQuery) -> list[Figure]:
-    """For the reports: loans, returns and new members from `first` to `last` (Milan days)."""
-    lo, hi = start_of_local_day(query.first), start_of_local_day(query.last + timedelta(days=1))
-    libraries = Library.select(Library.id)
-    if query.site_id is not None:
-        libraries = libraries.where(Library.site == query.site_id)
-    loans = Loan.select().where(Loan.library.in_(libraries))
-    members = LibraryMember.select().where(LibraryMember.library.in_(libraries))
-    return [
-        Figure(
-            "library.loans",
-            _("Biblioteca: prestiti"),
-            loans.where((Loan.issued_at >= lo) & (Loan.issued_at < hi)).count(),
-        ),
-        Figure(
-            "library.returns",
-            _("Biblioteca: restituzioni"),
-            loans.where((Loan.returned_at >= lo) & (Loan.returned_at < hi)).count(),
-        ),
-        Figure(
-            "library.new_readers",
-            _("Biblioteca: nuovi lettori"),
-            members.where((LibraryMember.joined_at >= lo) & (LibraryMember.joined_at < hi)).count(),
-        ),
-    ]
 
 
 def expire_holds_job(now: datetime) -> int:
