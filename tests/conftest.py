@@ -227,6 +227,37 @@ def http_login(server, identifier, password="password123"):
     return session
 
 
+class count_queries:
+    """Count the SQL statements sent inside the block (``with count_queries() as n: ...; n["n"]``),
+    or, called as ``count_queries.of(run)``, while ``run()`` runs."""
+
+    def __enter__(self):
+        from peewee import Database
+
+        self.counter = {"n": 0}
+        self.original = Database.execute_sql
+        counter, original = self.counter, self.original
+
+        def counting(db, sql, params=None, *args, **kwargs):
+            counter["n"] += 1
+            return original(db, sql, params, *args, **kwargs)
+
+        Database.execute_sql = counting
+        return self.counter
+
+    def __exit__(self, *exc):
+        from peewee import Database
+
+        Database.execute_sql = self.original
+        return False
+
+    @staticmethod
+    def of(run):
+        with count_queries() as counter:
+            run()
+        return counter["n"]
+
+
 def post_fresh(session, url, **kwargs):
     """POST on a new connection. gunicorn closes keep-alive connections idle for 2 s; on a busy
     machine a pooled connection can be closed by the server just as the client reuses it

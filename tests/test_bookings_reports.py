@@ -5,10 +5,10 @@ at Via Visconti two desks and a room (weekday slots: morning 9–13 = 4 h, after
 whole day 9–19 = 10 h), four items; at S. Erlembaldo one desk and one item (the site filter).
 """
 
-import logging
 from datetime import date, time
 
 import pytest
+from conftest import count_queries
 
 from portal import areas
 from portal.areas import ReportQuery
@@ -164,37 +164,17 @@ def test_registered_through_the_contract(app, data):
         assert {f"u{data['maria'].id}", f"u{data['wei'].id}"} <= areas.people_reached(ReportQuery(*NOVEMBER))
 
 
-def count_queries(run):
-    """How many SQL statements `run()` sends (peewee logs each one at DEBUG)."""
-    statements = []
-
-    class Counter(logging.Handler):
-        def emit(self, record):
-            statements.append(record.getMessage())
-
-    logger, handler = logging.getLogger("peewee"), Counter()
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        run()
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    return len(statements)
-
-
 def test_a_fixed_number_of_queries_whatever_the_rows(app, data):
     query = ReportQuery(*NOVEMBER)
     with app.test_request_context():
-        before = count_queries(lambda: reports.figures(query))
+        before = count_queries.of(lambda: reports.figures(query))
         desk = Resource.get(Resource.name == "Postazione 1")
         spans = services.opening_spans(data["vis"].id)
         for n in range(10):
             person = User.create_account(f"P{n}", "password123", email=f"p{n}@example.org")
             day, slot = date(2026, 11, 9 + n % 5), "am" if n < 5 else "pm"
             bulk.insert_booking(person.id, desk, day, slot, spans, status="checked_in")
-        after = count_queries(lambda: reports.figures(query))
+        after = count_queries.of(lambda: reports.figures(query))
         assert values(reports.figures(query))["bookings.people"] == 5 + 10
     assert before == after
 

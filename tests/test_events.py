@@ -6,11 +6,10 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
-from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from conftest import png_bytes
+from conftest import count_queries, png_bytes
 
 from portal.clock import to_local, to_utc
 from portal.events import series as series_rules
@@ -67,24 +66,6 @@ def event_form(site, **overrides):
 
 def html_of(response):
     return response.get_data(as_text=True)
-
-
-@contextmanager
-def count_queries():
-    from peewee import Database
-
-    counter = {"n": 0}
-    original = Database.execute_sql
-
-    def counting(self, sql, params=None, *args, **kwargs):
-        counter["n"] += 1
-        return original(self, sql, params, *args, **kwargs)
-
-    Database.execute_sql = counting
-    try:
-        yield counter
-    finally:
-        Database.execute_sql = original
 
 
 # --- recurrence -------------------------------------------------------------------

@@ -11,10 +11,10 @@ The clock is the suite's default (Tuesday 17 November 2026, 10:00 in Milan). The
   account deleted through ``POST /account/delete`` after the event it attended.
 """
 
-from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from conftest import count_queries
 from flask_babel import force_locale
 
 from portal import areas
@@ -46,24 +46,6 @@ NOVEMBER = {
     "events.no_shows": 3,  # Anna on 3 Nov, the phone guest, the walk-in at Visconti
     "events.people": 7,
 }
-
-
-@contextmanager
-def count_queries():
-    from peewee import Database
-
-    counter = {"n": 0}
-    original = Database.execute_sql
-
-    def counting(self, sql, params=None, *args, **kwargs):
-        counter["n"] += 1
-        return original(self, sql, params, *args, **kwargs)
-
-    Database.execute_sql = counting
-    try:
-        yield counter
-    finally:
-        Database.execute_sql = original
 
 
 def local(year, month, day, hour, minute=0):

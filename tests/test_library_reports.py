@@ -4,10 +4,10 @@ The clock stands at Tuesday 17 November 2026, 10:00 in Milan (conftest's default
 are the naive UTC the database stores; Milan is UTC+1 in October after the 25th and in November.
 """
 
-import logging
 from datetime import date, datetime
 
 import pytest
+from conftest import count_queries
 
 from portal import areas
 from portal.areas import ReportQuery
@@ -187,36 +187,16 @@ def test_registered_through_the_contract(app, data):
         assert f"u{data['maria'].id}" in areas.people_reached(ReportQuery(*NOVEMBER, data["erl"].site_id))
 
 
-def count_queries(run):
-    """How many SQL statements `run()` sends (peewee logs each one at DEBUG)."""
-    statements = []
-
-    class Counter(logging.Handler):
-        def emit(self, record):
-            statements.append(record.getMessage())
-
-    logger, handler = logging.getLogger("peewee"), Counter()
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        run()
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    return len(statements)
-
-
 def test_a_fixed_number_of_queries_whatever_the_rows(app, data):
     query = ReportQuery(*NOVEMBER)
     with app.test_request_context():
-        before = count_queries(lambda: reports.figures(query))
+        before = count_queries.of(lambda: reports.figures(query))
         title = Title(library=data["erl"], title="Molte copie", language="zh")
         title.save()
         for n in range(10):
             copy = Copy.create(title=title, barcode=f"M{n}")
             Loan.create(copy=copy, member=data["ahmed"], library=data["erl"], language="zh", due_date=date(2026, 12, 1))
-        after = count_queries(lambda: reports.figures(query))
+        after = count_queries.of(lambda: reports.figures(query))
         assert values(reports.figures(query))["library.loans"] == 14
     assert before == after
 

@@ -10,10 +10,10 @@ The clock is the suite's default (Tuesday 17 November 2026, 10:00 in Milan). The
 - a guest whose e-mail is typed two ways on two shifts.
 """
 
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pytest
+from conftest import count_queries
 from flask_babel import force_locale
 
 from portal import areas
@@ -33,24 +33,6 @@ NOVEMBER = {
     "volunteer.hours": 12.0,  # Bea 2 h + her companion 2 h, Ugo 4 h, the walk-in 4 h
     "volunteer.volunteers": 4,  # Bea, Ugo (now anonymous), the walk-in, Eva; not Carlo (absent)
 }
-
-
-@contextmanager
-def count_queries():
-    from peewee import Database
-
-    counter = {"n": 0}
-    original = Database.execute_sql
-
-    def counting(self, sql, params=None, *args, **kwargs):
-        counter["n"] += 1
-        return original(self, sql, params, *args, **kwargs)
-
-    Database.execute_sql = counting
-    try:
-        yield counter
-    finally:
-        Database.execute_sql = original
 
 
 def local(year, month, day, hour, minute=0):
