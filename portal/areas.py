@@ -88,14 +88,16 @@ class DataSection:
     """A part of a person's data export: rows of plain values under a heading.
 
     ``rows`` are dicts of JSON-able values (naive datetimes are UTC). The JSON
-    export keys them as ``{area: {key: rows}}``; the readable page shows
-    ``title`` and each row with ``labels`` (a key without a label is shown as is).
+    export keys them as ``{area: {key: rows}}`` and keeps stored codes as they are; the readable
+    page shows ``title`` and each row with ``labels`` (a key without a label is shown as is) and
+    each code through ``values`` (``{field: {code: label}}``, e.g. a status in words).
     """
 
     key: str
     title: Any
     rows: list[dict[str, Any]]
     labels: Mapping[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

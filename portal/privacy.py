@@ -17,6 +17,7 @@ from . import areas
 from .areas import DataSection
 from .db import database
 from .models import LoginAttempt, OutboxMessage, User
+from .templating import ROLE_LABELS
 
 ACCOUNT_LABELS = {
     "name": _l("Nome"),
@@ -27,6 +28,8 @@ ACCOUNT_LABELS = {
     "language": _l("Lingua"),
     "created_at": _l("Iscritta/o dal"),
 }
+# Each language written in itself: the names are the same in every interface language.
+LANGUAGE_NAMES = {"it": "Italiano", "en": "English"}
 MESSAGE_LABELS = {"to": _l("A"), "subject": _l("Oggetto"), "created_at": _l("Scritto il"), "sent_at": _l("Inviato il")}
 
 
@@ -86,7 +89,13 @@ def core_sections(user: User) -> list[DataSection]:
         for m in _messages_to(user).order_by(OutboxMessage.created_at)
     ]
     return [
-        DataSection("account", _l("Account"), [account], ACCOUNT_LABELS),
+        DataSection(
+            "account",
+            _l("Account"),
+            [account],
+            ACCOUNT_LABELS,
+            {"role": ROLE_LABELS, "language": LANGUAGE_NAMES},
+        ),
         DataSection(
             "messages", _l("Messaggi che ti abbiamo scritto"), messages, dict(MESSAGE_LABELS, body=_l("Testo"))
         ),

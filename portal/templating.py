@@ -43,8 +43,8 @@ def service_url(service, site):
     return url_for(tile.endpoint, **({"site": site.slug} if tile.per_site else {}))
 
 
-def data_value(value):
-    """A value of a person's data export, as a person reads it."""
+def data_value(value, words=None):
+    """A value of a person's data export, as a person reads it (`words`: stored codes in words)."""
     from datetime import date, datetime
 
     from flask_babel import format_date, format_datetime
@@ -52,6 +52,8 @@ def data_value(value):
 
     if value is None or value == "":
         return "—"
+    if words and isinstance(value, str) and value in words:
+        return str(words[value])
     if isinstance(value, bool):
         return _("sì") if value else _("no")
     if isinstance(value, datetime):

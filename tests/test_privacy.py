@@ -176,6 +176,9 @@ def test_export_holds_every_area_and_deletion_leaves_nothing(app, client, auth, 
         assert any(rows for rows in data[area].values()), f"{area}: nothing exported"
     page = client.get("/account/data").get_data(as_text=True)
     assert "Festa privata per mia figlia" in page and "Erasmo" in page
+    # Stored codes are shown in words (the JSON keeps the codes).
+    assert "Posto confermato" in page and "Residente" in page and "<dd>confirmed</dd>" not in page
+    assert data["events"]["registrations"][0]["status"] == "confirmed"
     assert rows_mentioning(NEEDLES), "the scan must see the person before deletion"
 
     response = client.post("/account/delete", data={"delete-password": "password123", "delete-confirm": "y"})

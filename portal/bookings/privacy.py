@@ -21,6 +21,21 @@ from portal.refusals import Refusal
 from . import notices, services
 from .models import Booking, CalendarToken, Item, Loan, LoanItem, Resource, SlotClaim, WeeklyCount
 
+BOOKING_STATUSES = {
+    "booked": _l("Prenotata"),
+    "checked_in": _l("Arrivata/o"),
+    "cancelled": _l("Annullata"),
+    "no_show": _l("Non venuta/o"),
+}
+SLOT_NAMES = {"am": _l("Mattina"), "pm": _l("Pomeriggio"), "day": _l("Giornata intera")}
+LOAN_STATUSES = {
+    "requested": _l("Richiesto"),
+    "approved": _l("Approvato"),
+    "declined": _l("Non accolto"),
+    "out": _l("In prestito"),
+    "returned": _l("Restituito"),
+    "cancelled": _l("Annullato"),
+}
 BOOKING_LABELS = {
     "resource": _l("Postazione o sala"),
     "centre": _l("Centro"),
@@ -97,8 +112,14 @@ def export(user: User) -> list[DataSection]:
     ]
     calendar = [{"calendar_feed": True}] if CalendarToken.select().where(CalendarToken.user == user.id).exists() else []
     return [
-        DataSection("bookings", _l("Prenotazioni di postazioni e sale"), bookings, BOOKING_LABELS),
-        DataSection("loans", _l("Prestiti di attrezzatura"), loans, LOAN_LABELS),
+        DataSection(
+            "bookings",
+            _l("Prenotazioni di postazioni e sale"),
+            bookings,
+            BOOKING_LABELS,
+            {"status": BOOKING_STATUSES, "slot": SLOT_NAMES},
+        ),
+        DataSection("loans", _l("Prestiti di attrezzatura"), loans, LOAN_LABELS, {"status": LOAN_STATUSES}),
         DataSection("weekly_counts", _l("Prenotazioni contate per settimana"), counts, COUNT_LABELS),
         DataSection("calendar", _l("Calendario"), calendar, CALENDAR_LABELS),
     ]

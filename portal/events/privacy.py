@@ -13,9 +13,15 @@ from portal.clock import utcnow
 from portal.models import Site, User
 from portal.privacy import scrub_person
 
-from .models import Event, Registration, Series
+from .models import STATUSES, Event, Registration, Series
 from .services import cancel_registration
 
+REGISTRATION_STATUSES = {
+    "confirmed": _l("Posto confermato"),
+    "waitlist": _l("In lista d'attesa"),
+    "cancelled": _l("Annullata"),
+}
+REGISTRATION_SOURCES = {"online": _l("Online"), "phone": _l("Al telefono"), "walkin": _l("Allo sportello")}
 REGISTRATION_LABELS = {
     "event": _l("Evento"),
     "starts_at": _l("Inizio"),
@@ -84,8 +90,14 @@ def export(user: User) -> list[DataSection]:
         for event in Event.select(Event, Site).join(Site).where(Event.proposed_by == user.id).order_by(Event.created_at)
     ]
     return [
-        DataSection("registrations", _l("Iscrizioni agli eventi"), registrations, REGISTRATION_LABELS),
-        DataSection("proposals", _l("Eventi che hai proposto"), proposals, PROPOSAL_LABELS),
+        DataSection(
+            "registrations",
+            _l("Iscrizioni agli eventi"),
+            registrations,
+            REGISTRATION_LABELS,
+            {"status": REGISTRATION_STATUSES, "source": REGISTRATION_SOURCES},
+        ),
+        DataSection("proposals", _l("Eventi che hai proposto"), proposals, PROPOSAL_LABELS, {"status": STATUSES}),
     ]
 
 

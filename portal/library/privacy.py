@@ -29,6 +29,13 @@ LOAN_LABELS = {
     "returned_at": _l("Restituito il"),
     "renewals": _l("Rinnovi"),
 }
+HOLD_STATUSES = {
+    "waiting": _l("In lista"),
+    "ready": _l("Pronto da ritirare"),
+    "collected": _l("Ritirato"),
+    "expired": _l("Scaduto"),
+    "cancelled": _l("Annullata"),
+}
 HOLD_LABELS = {
     "title": _l("Titolo"),
     "library": _l("Biblioteca"),
@@ -90,7 +97,7 @@ def export(user: User) -> list[DataSection]:
     ]
     return [
         DataSection("loans", _l("Prestiti"), loans, LOAN_LABELS),
-        DataSection("holds", _l("Prenotazioni"), holds, HOLD_LABELS),
+        DataSection("holds", _l("Prenotazioni"), holds, HOLD_LABELS, {"status": HOLD_STATUSES}),
         DataSection("memberships", _l("Biblioteche dove hai preso libri"), members, MEMBER_LABELS),
         DataSection("settings", _l("Le tue scelte"), settings, SETTINGS_LABELS),
     ]

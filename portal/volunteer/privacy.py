@@ -16,7 +16,7 @@ from portal.areas import DataSection
 from portal.clock import utcnow
 from portal.models import User
 
-from .models import ACTIVE, WAITLIST, Notice, Opportunity, Profile, Shift, Signup, codes_of
+from .models import ACTIVE, CANCELLED, WAITLIST, Notice, Opportunity, Profile, Shift, Signup, codes_of
 from .services import cancel_signup
 
 ANONYMOUS = "—"
@@ -46,6 +46,7 @@ def _notices_of(user: User) -> Expression:
     return condition
 
 
+SIGNUP_STATUSES = {ACTIVE: _l("Iscritta/o"), WAITLIST: _l("In lista d'attesa"), CANCELLED: _l("Annullato")}
 SIGNUP_LABELS = {
     "opportunity": _l("Attività"),
     "starts_at": _l("Inizio"),
@@ -124,7 +125,7 @@ def export(user: User) -> list[DataSection]:
     ]
     return [
         DataSection("profile", _l("Profilo da volontaria/o"), profiles, PROFILE_LABELS),
-        DataSection("shifts", _l("Turni"), shifts, SIGNUP_LABELS),
+        DataSection("shifts", _l("Turni"), shifts, SIGNUP_LABELS, {"status": SIGNUP_STATUSES}),
         DataSection("calls", _l("Avvisi per telefono"), notices, NOTICE_LABELS),
     ]
 
