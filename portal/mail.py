@@ -12,13 +12,38 @@ from .models import OutboxMessage, utcnow
 log = logging.getLogger("portal.mail")
 
 
-def send_mail(to_address, subject, body, user=None, sensitive=False):
+def send_mail(
+    to_address,
+    subject,
+    body,
+    user=None,
+    sensitive=False,
+    *,
+    site=None,
+    kind="notice",
+    language=None,
+    html_body="",
+    unsubscribe_url="",
+):
     """Keep the message in the outbox and deliver it if SMTP is configured.
 
-    `sensitive` messages (password links) are hidden from staff in the outbox view.
+    `sensitive` messages (password links) are hidden from staff in the outbox view. `site` is the
+    centre the message is about (staff see only their centres' mail); `language` is the
+    recipient's (defaults to the account's, else Italian).
     """
+    if language is None:
+        language = getattr(user, "language", None) or "it"
     message = OutboxMessage.create(
-        to_address=to_address, subject=subject[:200], body=body, user=user, sensitive=sensitive
+        to_address=to_address,
+        subject=subject[:200],
+        body=body,
+        user=user,
+        sensitive=sensitive,
+        site=site,
+        kind=kind,
+        language=language,
+        html_body=html_body,
+        unsubscribe_url=unsubscribe_url,
     )
     cfg = current_app.config
     if not cfg.get("SMTP_HOST"):

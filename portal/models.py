@@ -343,6 +343,37 @@ class OutboxMessage(BaseModel):
     sent_at = DateTimeField(null=True)
     error = TextField(default="")
     sensitive = BooleanField(default=False)
+    # Delivery by the job worker (issue 12): a message is written in the same transaction as the
+    # change that causes it, and the worker sends it, retrying with back-off.
+    kind = CharField(max_length=40, default="notice")  # notice, reminder, account, …
+    language = CharField(max_length=8, default="it")  # the recipient's language
+    html_body = TextField(default="")  # the simple HTML alternative, empty for text only
+    site = ForeignKeyField(Site, null=True, on_delete="SET NULL")  # the centre it is about: scopes staff views
+    unsubscribe_url = CharField(max_length=500, default="")  # List-Unsubscribe for reminders
+    message_id = CharField(max_length=200, default="")
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(null=True, index=True)  # NULL once sent or given up
+    failed_at = DateTimeField(null=True)  # gave up: shown to admins
 
     class Meta:
         table_name = "outbox_message"
+
+
+class AuditEntry(BaseModel):
+    """A staff action on a person's data (a desk password reset, reading a help-desk note, …).
+
+    Written by `portal.audit.record`, shown to admins. Says who did what, to whom, when; never
+    the data itself.
+    """
+
+    at = DateTimeField(default=utcnow, index=True)
+    actor = ForeignKeyField(User, null=True, backref="audit_actions", on_delete="SET NULL")
+    action = CharField(max_length=60)
+    subject_user = ForeignKeyField(User, null=True, backref="audit_subject", on_delete="SET NULL")
+    site = ForeignKeyField(Site, null=True, on_delete="SET NULL")
+    area = CharField(max_length=40, default="")
+    record = CharField(max_length=120, default="")  # what was touched, e.g. "desks.appointment:12"
+    detail = CharField(max_length=300, default="")
+
+    class Meta:
+        table_name = "audit_entry"
