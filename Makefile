@@ -14,9 +14,12 @@ TRANSLATION_DIRS := $(wildcard portal/translations portal/*/translations)
 # `make test-fast`: the inner loop, without browser, live-server and PostgreSQL tests.
 .PHONY: run test test-fast lint setup runtime-deps test-deps migrate demo translations messages clean
 
+# The worker (mail delivery, scheduled jobs) runs beside gunicorn; Ctrl-C stops both.
 run: setup runtime-deps migrate demo
 	@test -n "$$SECRET_KEY" || echo "SECRET_KEY not set: using instance/secret_key"
-	SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}" \
+	export SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}"; \
+	  $(BIN)/flask --app portal worker & worker=$$!; \
+	  trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	  $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: setup runtime-deps test-deps

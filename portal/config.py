@@ -58,6 +58,13 @@ def from_environment():
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _flag("SMTP_STARTTLS", True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Binari <noreply@binari.example>"),
+        # Delivery by the worker (portal.outbox): seconds for connect and each SMTP command, attempts
+        # before a message is marked failed (shown to admins), days sent messages are kept.
+        "SMTP_TIMEOUT": float(os.environ.get("SMTP_TIMEOUT", "20")),
+        "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "8")),
+        "OUTBOX_RETENTION_DAYS": int(os.environ.get("OUTBOX_RETENTION_DAYS", "90")),
+        # /healthz says "worker": "stale" when the worker's last tick is older than this.
+        "WORKER_STALE_SECONDS": int(os.environ.get("WORKER_STALE_SECONDS", "300")),
         # Login throttling: failures allowed per identifier / per address in the window.
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "30")),

@@ -323,9 +323,8 @@ class LoginAttempt(BaseModel):
 
     @classmethod
     def record_failure(cls, identifier, ip):
+        # Old rows are purged by the core job "core-purge" (portal.jobs), not here.
         cls.create(identifier=identifier.lower()[:254], ip=ip[:45])
-        # Old rows are useless: drop them as we go (no cron needed).
-        cls.delete().where(cls.created_at < utcnow() - timedelta(days=1)).execute()
 
     @classmethod
     def clear(cls, identifier):
@@ -357,6 +356,20 @@ class OutboxMessage(BaseModel):
 
     class Meta:
         table_name = "outbox_message"
+
+
+class JobRun(BaseModel):
+    """When each scheduled job last ran (portal.jobs): decides what is due, and is the worker's
+    heartbeat for /healthz (the row named "worker" is touched on every tick)."""
+
+    name = CharField(max_length=80, unique=True)
+    started_at = DateTimeField(null=True)  # the last run's start; a run is claimed by moving it
+    finished_at = DateTimeField(null=True)
+    count = IntegerField(default=0)  # what the last run did
+    error = TextField(default="")  # the last run's failure, empty when it went well
+
+    class Meta:
+        table_name = "job_run"
 
 
 class AuditEntry(BaseModel):

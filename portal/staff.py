@@ -10,6 +10,7 @@ from peewee import IntegrityError, fn
 from playhouse.flask_utils import get_object_or_404
 
 from . import areas
+from . import outbox as outbox_delivery
 from .auth import _duplicate_errors, admin_required, staff_required
 from .db import database
 from .forms import AssistedSignupForm, StaffRoleForm
@@ -146,6 +147,18 @@ def member_role(member_id):
 @bp.route("/outbox")
 @staff_required
 def outbox():
-    """The last messages the portal sent (password links are hidden from non-admins)."""
+    """The last messages, each with its delivery status (password links are hidden from non-admins)."""
     messages = list(OutboxMessage.select().order_by(OutboxMessage.created_at.desc()).limit(100))
     return render("staff/outbox.html", messages=messages)
+
+
+@bp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+@admin_required
+def outbox_retry(message_id):
+    """Queue a message that failed for good again (admins)."""
+    message = get_object_or_404(OutboxMessage, OutboxMessage.id == message_id)
+    if outbox_delivery.retry(message):
+        flash(_("Messaggio di nuovo in coda: il prossimo invio parte entro un minuto."), "success")
+    else:
+        flash(_("Questo messaggio non è fallito: non c'è niente da ritentare."), "info")
+    return redirect(url_for(".outbox"), code=303)
