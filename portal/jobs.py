@@ -15,10 +15,11 @@ failures and old sent mail, daily).
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 
 from . import areas
 from .areas import Job
@@ -97,16 +98,26 @@ def heartbeat(now: datetime) -> None:
         JobRun.update(started_at=now, finished_at=now).where(JobRun.name == HEARTBEAT).execute()
 
 
+def link_context() -> Any:
+    """A request context at BASE_URL, so `url_for(..., _external=True)` in a job's mail builds
+    the portal's public address (never a request's Host); a no-op inside a request."""
+    if has_request_context():
+        return nullcontext()
+    base = current_app.config.get("BASE_URL") or "http://localhost"
+    return current_app.test_request_context("/", base_url=base)
+
+
 def tick(now: datetime | None = None, names: list[str] | None = None, force: bool = False) -> dict[str, int]:
     """Run every due job (or only `names`; `force` ignores the interval). Returns {job: count}."""
     now = now or utcnow()
     heartbeat(now)
     done = {}
-    for job in all_jobs():
-        if names is not None and job.name not in names:
-            continue
-        if claim(job, now, force=force):
-            done[job.name] = run_job(job, now)
+    with link_context():
+        for job in all_jobs():
+            if names is not None and job.name not in names:
+                continue
+            if claim(job, now, force=force):
+                done[job.name] = run_job(job, now)
     return done
 
 

@@ -64,9 +64,8 @@ def _chosen_site(sites):
 def _coworking_context(site, message=None, error=None, booked=None):
     desks = rooms = None
     if site is not None:
-        services.release_no_shows()  # lazily, before reading what is free
-        desk_policy, desk_list, desks = services.availability(site, KIND_DESK, user=current_user, release=False)
-        room_policy, room_list, rooms = services.availability(site, KIND_ROOM, user=current_user, release=False)
+        desk_policy, desk_list, desks = services.availability(site, KIND_DESK, user=current_user)
+        room_policy, room_list, rooms = services.availability(site, KIND_ROOM, user=current_user)
     else:
         desk_policy = room_policy = None
         desk_list = room_list = []
@@ -170,7 +169,6 @@ def equipment():
     kits, items, state = [], [], {}
     contents = {}
     if site is not None:
-        services.extend_overdue_claims()
         kits = list(Kit.select().where((Kit.site == site) & Kit.active).order_by(Kit.position, Kit.name))
         items = list(
             Item.select()
@@ -222,7 +220,6 @@ def _calendar_weeks(site, items, busy, overdue=()):
 
 
 def _equipment_detail(kind, object_id, form=None, error=None, status=200):
-    services.extend_overdue_claims()
     if kind == "kit":
         thing = get_object_or_404(Kit, (Kit.id == object_id) & Kit.active)
         items = services.kit_items([thing.id]).get(thing.id, [])
@@ -321,8 +318,6 @@ def photo(name):
 @login_required
 def my_bookings():
     """My desk and room bookings and my equipment loans, with cancel buttons and the calendar link."""
-    services.release_no_shows()
-    services.extend_overdue_claims()
     today = today_local()
     upcoming = list(
         Booking.select(Booking, Resource, Site)

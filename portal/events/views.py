@@ -20,7 +20,7 @@ from .forms import GuestRegistrationForm, ProposalForm, parse_month
 from .markdown import render_description
 from .models import AUDIENCES, CATEGORIES, Event, Registration
 from .posters import poster_path
-from .services import cancel_registration, maybe_send_reminders, propose_event, sign_up
+from .services import cancel_registration, propose_event, sign_up
 from .tokens import cancel_token, registration_from_token
 
 PAGE_SIZE = 20
@@ -55,7 +55,6 @@ def page_number():
 @bp.route("/events")
 def agenda():
     """Upcoming events by day, filtered by centre, category, audience, price and words."""
-    maybe_send_reminders()
     filters = agenda_filters()
     page = page_number()
     query = Event.upcoming(**{k: v for k, v in filters.items() if v})

@@ -40,6 +40,9 @@ def init_app(app):
             people_to_phone=services.people_to_phone,
             figures=reports.figures,
             people=reports.people,
-            jobs=[Job("library-expire-holds", services.expire_holds_job, every="hourly")],
+            jobs=[
+                Job("library-expire-holds", services.expire_holds_job, every="15 minutes"),
+                Job("library-open", services.open_libraries_job, every="minute"),
+            ],
         ),
     )
