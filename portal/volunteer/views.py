@@ -319,13 +319,13 @@ def _mine_page(error=None, status=200):
     rows = list(_my_signups().order_by(Shift.starts_at))
     coming = [s for s in rows if s.shift.ends_at > now]
     past = [s for s in reversed(rows) if s.shift.ends_at <= now and s.attended]
-    profile = Profile.for_user(current_user.id)
+    profile = Profile.get_or_none(Profile.user == current_user.id)  # a GET creates nothing
     return render(
         "volunteer/mine.html",
         coming=coming,
         past=past[:50],
         hours=hours_served(current_user.id),
-        feed_url=url_for(".feed", token=profile.feed_token, _external=True),
+        feed_url=url_for(".feed", token=profile.feed_token, _external=True) if profile else None,
         now=now,
         may_cancel=services.may_cancel,
         error=error,
@@ -350,7 +350,10 @@ def mine_cancel(signup_id):
 @login_required
 def profile():
     """My volunteer profile: skills, languages, availability."""
-    profile = Profile.for_user(current_user.id)
+    if request.method == "GET":  # a GET creates nothing: an empty profile until the first save
+        profile = Profile.get_or_none(Profile.user == current_user.id) or Profile(user=current_user.id)
+    else:
+        profile = Profile.for_user(current_user.id)
     sites = list(Site.ordered())
     if request.method == "GET":
         form = ProfileForm(
