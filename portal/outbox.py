@@ -83,7 +83,6 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Subject"] = message.subject
     email["Date"] = format_datetime(message.created_at.replace(tzinfo=timezone.utc))
     email["Message-ID"] = message.message_id
-    email["Content-Language"] = message.language or "it"
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a portal notice
     if message.unsubscribe_url:
         email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
@@ -91,6 +90,8 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email.set_content(message.body)
     if message.html_body:
         email.add_alternative(message.html_body, subtype="html")
+    # After the body: making the message multipart moves Content-* headers into the first part.
+    email["Content-Language"] = message.language or "it"
     return email
 
 
