@@ -135,7 +135,9 @@ def jobs_list_command():
         runs = {row.name: row for row in JobRun.select()}
     for job in jobs.all_jobs():
         row = runs.get(job.name)
-        last = f"last {row.started_at:%Y-%m-%d %H:%M:%S} UTC, did {row.count}" if row and row.started_at else "never run"
+        last = "never run"
+        if row and row.started_at:
+            last = f"last {row.started_at:%Y-%m-%d %H:%M:%S} UTC, did {row.count}"
         error = f", error: {row.error}" if row and row.error else ""
         click.echo(f"{job.name} ({job.every}): {last}{error}")
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
@@ -81,7 +81,7 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.to_address
     email["Subject"] = message.subject
-    email["Date"] = format_datetime(message.created_at.replace(tzinfo=timezone.utc))
+    email["Date"] = format_datetime(message.created_at.replace(tzinfo=UTC))
     email["Message-ID"] = message.message_id
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a portal notice
     if message.unsubscribe_url:
@@ -160,7 +160,12 @@ def deliver_due(now: datetime | None = None) -> int:
             if not claim(message.id, message.next_attempt_at, now):
                 continue  # another worker has it
             if connection is None:
-                log.info("mail (no SMTP_HOST, not sent) to=%s subject=%s\n%s", message.to_address, message.subject, message.body)
+                log.info(
+                    "mail (no SMTP_HOST, not sent) to=%s subject=%s\n%s",
+                    message.to_address,
+                    message.subject,
+                    message.body,
+                )
             else:
                 try:
                     connection.send(build_email(message, cfg["MAIL_FROM"]))
@@ -186,7 +191,11 @@ def retry(message: OutboxMessage, now: datetime | None = None) -> bool:
     with database().atomic():
         changed = (
             OutboxMessage.update(failed_at=None, next_attempt_at=now or utcnow(), attempts=0)
-            .where((OutboxMessage.id == message.id) & OutboxMessage.failed_at.is_null(False) & OutboxMessage.sent_at.is_null())
+            .where(
+                (OutboxMessage.id == message.id)
+                & OutboxMessage.failed_at.is_null(False)
+                & OutboxMessage.sent_at.is_null()
+            )
             .execute()
         )
     return changed == 1
@@ -204,4 +213,3 @@ def purge_sent(now: datetime) -> int:
             )
             .execute()
         )
-

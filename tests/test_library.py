@@ -524,10 +524,8 @@ def test_staff_only_on_their_centre(client, auth, lib):
 
 def test_another_centre_can_have_a_library(client, auth, lib):
     from portal.library.models import Copy, Title
-    from portal.models import Service
-
     from portal.library.services import open_libraries_job
-    from portal.models import utcnow
+    from portal.models import Service, utcnow
 
     Service.create(site=lib["sites"]["faenza"], name="Biblioteca", area="library")
     auth.login("faenza@staff.binari.example")

@@ -696,11 +696,7 @@ def title_for_reader(title: Title, user: User | None) -> dict[str, Any]:
     copies = list(title.copies.where(Copy.withdrawn == False).order_by(Copy.barcode))  # noqa: E712
     mine = None
     if user is not None:
-        mine = (
-            Hold.select()
-            .where((Hold.title == title.id) & (Hold.member == user.id) & active_hold())
-            .first()
-        )
+        mine = Hold.select().where((Hold.title == title.id) & (Hold.member == user.id) & active_hold()).first()
     return {
         "copies": copies,
         "states": copy_states(copies),
@@ -770,10 +766,7 @@ def my_library(user: User) -> dict[str, Any]:
         .order_by(Loan.due_date)
     )
     holds = list(
-        Hold.select(Hold, Title)
-        .join(Title)
-        .where((Hold.member == user.id) & active_hold())
-        .order_by(Hold.created_at)
+        Hold.select(Hold, Title).join(Title).where((Hold.member == user.id) & active_hold()).order_by(Hold.created_at)
     )
     keep = ReaderSettings.keeps_history(user.id)
     history = []
@@ -870,7 +863,8 @@ def open_libraries_job(now: datetime) -> int:
     Idempotent: a centre that has one is left alone."""
     opened = 0
     offering = Service.select(Service.site).where(Service.area == "library")
-    for site in Site.select().where(Site.id.in_(offering) & ~fn.EXISTS(Library.select().where(Library.site == Site.id))):
+    has_library = fn.EXISTS(Library.select().where(Library.site == Site.id))
+    for site in Site.select().where(Site.id.in_(offering) & ~has_library):
         Library.for_site(site)
         opened += 1
     return opened
