@@ -20,7 +20,7 @@ run: setup runtime-deps migrate demo
 	export SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}"; \
 	  $(BIN)/flask --app portal worker & worker=$$!; \
 	  trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	  $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	  $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --graceful-timeout 5 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: setup runtime-deps test-deps
 	BINARI_ENV=testing $(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)

@@ -571,9 +571,19 @@ class SmtpSink:
 
 
 @pytest.fixture
-def smtp_server(app):
-    """A running aiosmtpd, and the app set to deliver to it (no STARTTLS, short timeout)."""
+def smtp_sink():
+    """A running aiosmtpd (see SmtpSink); point an app at it with `smtp_settings(sink)`."""
     sink = SmtpSink().start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port, SMTP_STARTTLS=False, SMTP_TIMEOUT=2)
     yield sink
     sink.stop()
+
+
+def smtp_settings(sink):
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": sink.port, "SMTP_STARTTLS": False, "SMTP_TIMEOUT": 2}
+
+
+@pytest.fixture
+def smtp_server(app, smtp_sink):
+    """A running aiosmtpd, and the app set to deliver to it (no STARTTLS, short timeout)."""
+    app.config.update(smtp_settings(smtp_sink))
+    return smtp_sink
