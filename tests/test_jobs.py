@@ -72,17 +72,22 @@ def test_reminders_are_queued_once_even_from_two_workers(app, seed):
         )  # fmt: skip
     done = []
     barrier = threading.Barrier(2)
+    errors = []
 
     def worker():
         with app.app_context(), database().connection_context():
             barrier.wait()
-            done.append(jobs.tick(names=["events-reminders"], force=True).get("events-reminders", 0))
+            try:
+                done.append(jobs.tick(names=["events-reminders"], force=True).get("events-reminders", 0))
+            except Exception as exc:  # a failed thread must fail the test, not vanish
+                errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
+    assert not errors, errors
     assert sum(done) == 20
     assert OutboxMessage.select().where(OutboxMessage.subject.contains("promemoria")).count() == 20
 

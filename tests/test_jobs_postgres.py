@@ -27,18 +27,23 @@ def test_concurrent_delivery_on_postgres(pg_app, smtp_sink):
             send_mail(f"p{i}@example.org", f"Messaggio {i}", "Testo")
     now = utcnow()
     barrier = threading.Barrier(3)
+    errors = []
     sent = []
 
     def worker():
         with pg_app.app_context(), database().connection_context():
             barrier.wait()
-            sent.append(outbox.deliver_due(now))
+            try:
+                sent.append(outbox.deliver_due(now))
+            except Exception as exc:  # a failed thread must fail the test, not vanish
+                errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
+    assert not errors, errors
     assert sum(sent) == 30 and smtp_sink.wait_for(30)
     ids = [mail["Message-ID"] for _to, mail in smtp_sink.messages]
     assert len(ids) == 30 == len(set(ids))

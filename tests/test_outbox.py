@@ -119,18 +119,23 @@ def test_two_workers_at_once_never_send_one_twice(app, seed, smtp_server):
     messages = queue(40)
     now = utcnow()
     barrier = threading.Barrier(3)
+    errors = []
     sent = []
 
     def worker():
         with app.app_context(), database().connection_context():
             barrier.wait()
-            sent.append(outbox.deliver_due(now))
+            try:
+                sent.append(outbox.deliver_due(now))
+            except Exception as exc:  # a failed thread must fail the test, not vanish
+                errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
+    assert not errors, errors
     assert sum(sent) == 40
     assert smtp_server.wait_for(40)
     ids = [mail["Message-ID"] for _recipients, mail in smtp_server.messages]

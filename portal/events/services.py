@@ -386,7 +386,9 @@ def send_due_reminders(limit: int = 500, now: datetime | None = None) -> int:
     Run by the job "events-reminders"; returns the number queued.
     """
     now = now or utcnow()
-    due = (
+    # Read all first: a cursor left open across the claims below would hold an old SQLite snapshot
+    # and make the first write fail with "database is locked" when another worker wrote meanwhile.
+    due = list(
         Registration.select(Registration, Event, Site)
         .join(Event)
         .join(Site)

@@ -864,7 +864,7 @@ def open_libraries_job(now: datetime) -> int:
     opened = 0
     offering = Service.select(Service.site).where(Service.area == "library")
     has_library = fn.EXISTS(Library.select().where(Library.site == Site.id))
-    for site in Site.select().where(Site.id.in_(offering) & ~has_library):
+    for site in list(Site.select().where(Site.id.in_(offering) & ~has_library)):
         Library.for_site(site)
         opened += 1
     return opened
