@@ -177,3 +177,22 @@ def test_worker_command_delivers_a_queued_mail(app, seed, smtp_server, tmp_path)
     assert OutboxMessage.get().sent_at is not None
     assert JobRun.get(JobRun.name == jobs.HEARTBEAT).started_at is not None
     assert process.returncode == 0, log_path.read_text()
+
+
+def test_links_in_a_jobs_mail_come_from_base_url(app, seed):
+    """A job runs outside any request: its absolute links are built from BASE_URL."""
+    from portal.events.models import Event, Registration
+    from portal.models import Site
+
+    app.config["BASE_URL"] = "https://binari.example.org"
+    start = utcnow() + timedelta(hours=20)
+    event = Event.create(
+        site=Site.get(Site.slug == "faenza"), title="Cena", starts_at=start, ends_at=start + timedelta(hours=2),
+        status="published", capacity=30,
+    )  # fmt: skip
+    Registration.create(
+        event=event, name="Rosa", email="rosa@example.org", status="confirmed", created_at=utcnow() - timedelta(days=3)
+    )
+    assert jobs.tick(names=["events-reminders"], force=True) == {"events-reminders": 1}
+    body = OutboxMessage.get().body
+    assert "https://binari.example.org/events/registration/" in body and "localhost" not in body
