@@ -25,6 +25,13 @@ def create_app(test_config=None):
     app.config.update(config_module.from_environment())
     if test_config:
         app.config.update(test_config)
+    if app.config.get("TRUSTED_PROXY_COUNT"):
+        # X-Forwarded-For/-Proto are believed only from this many proxies in front (the client
+        # address for login throttling); without proxies the socket peer is the client.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO if app.config.get("BINARI_ENV") != "testing" else logging.WARNING)
@@ -101,6 +108,8 @@ def create_app(test_config=None):
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["BASE_URL"].startswith("https://") and app.config.get("HSTS_MAX_AGE"):
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}")
         if (
             request.endpoint != "static"
             and "Cache-Control" not in response.headers
