@@ -1,5 +1,7 @@
 """Account forms. Messages are lazy so they follow the reader's language."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -35,8 +37,9 @@ class NotCommonPassword:
         password = field.data or ""
         if not password:
             return
-        hints = [str(getattr(form, name).data or "") for name in ("name", "email") if hasattr(form, name)]
-        if zxcvbn(password[:64], user_inputs=[h for h in hints if h])["score"] < self.min_score:
+        hints = " ".join(str(getattr(form, name).data or "") for name in ("name", "email") if hasattr(form, name))
+        words = [word for word in re.split(r"\W+", hints.lower()) if len(word) > 2]
+        if zxcvbn(password[:64], user_inputs=words)["score"] < self.min_score:
             raise ValidationError(
                 _l("Questa password è troppo comune o facile da indovinare. Scegline un'altra, per esempio tre parole.")
             )
