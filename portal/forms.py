@@ -205,6 +205,14 @@ class AuditFilterForm(FlaskForm):
     )
     action = SelectField(_l("Azione"), validators=[Optional()])
 
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        for field in (self.start, self.end):
+            if field.data and not 2000 <= field.data.year <= 2200:
+                field.errors.append(_l("Scegli una data tra il 2000 e il 2200."))
+                ok = False
+        return ok
+
 
 class StaffRoleForm(FlaskForm):
     role = RadioField(
