@@ -52,9 +52,9 @@ def create_app(test_config=None):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = app.config["TRUSTED_PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     if app.config.get("TRUSTED_HOSTS"):
-        app.wsgi_app = _only_trusted_hosts(app.wsgi_app, app.config["TRUSTED_HOSTS"])  # type: ignore[method-assign]
+        app.wsgi_app = _only_trusted_hosts(app.wsgi_app, app.config["TRUSTED_HOSTS"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO if app.config.get("BINARI_ENV") != "testing" else logging.WARNING)

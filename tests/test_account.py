@@ -51,7 +51,8 @@ def test_update_details_validates_and_refuses_taken_email(client, seed, auth):
 def test_change_password_needs_current_one(client, seed, auth):
     auth.login()
     response = client.post(
-        "/account/password", data={"current_password": "nope", "password": "girasole-blu-7", "password_confirm": "girasole-blu-7"}
+        "/account/password",
+        data={"current_password": "nope", "password": "girasole-blu-7", "password_confirm": "girasole-blu-7"},
     )
     assert response.status_code == 422
     assert "La password attuale non è corretta." in response.get_data(as_text=True)
