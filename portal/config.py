@@ -88,7 +88,7 @@ def from_environment():
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "30")),
         "LOGIN_WINDOW_MINUTES": int(os.environ.get("LOGIN_WINDOW_MINUTES", "15")),
         # Beyond the allowed failures each further attempt waits twice as long (2, 4, 8 s … up to this).
-        "THROTTLE_MAX_DELAY": int(os.environ.get("THROTTLE_MAX_DELAY", "900")),
+        "THROTTLE_MAX_DELAY": int(os.environ.get("THROTTLE_MAX_DELAY", "60")),
         # Sign-ups and reset mails per client address / per e-mail address in the window before delays start.
         "REGISTER_MAX_PER_IP": int(os.environ.get("REGISTER_MAX_PER_IP", "5")),
         "RESET_MAX_PER_ADDRESS": int(os.environ.get("RESET_MAX_PER_ADDRESS", "3")),
