@@ -598,3 +598,32 @@ def test_slow_clients_do_not_take_make_run_down(make_run_server):
     finally:
         for s in sockets:
             s.close()
+
+
+@pytest.mark.xdist_group("postgres")
+def test_staff_scope_throttle_and_audit_on_postgres(pg_app):
+    """The scoping unions, the throttle's aggregates and the audit page's joins on PostgreSQL."""
+    from test_events import make_event
+
+    from portal import demo
+    from portal.events.models import Registration
+
+    demo.load_core()
+    client = pg_app.test_client()
+    wei = User.get(User.email == "wei@binari.example")
+
+    def sign_in(identifier, password="binari2026"):
+        return client.post("/login", data={"identifier": identifier, "password": password})
+
+    assert sign_in("faenza@staff.binari.example").status_code == 302
+    assert "Wei Chen" not in client.get("/staff/members?q=wei").get_data(as_text=True)
+    Registration.create(event=make_event("faenza"), user=wei, name=wei.name, email=wei.email, status="confirmed")
+    assert "Wei Chen" in client.get("/staff/members?q=wei").get_data(as_text=True)
+    assert client.post(f"/staff/members/{wei.id}/send-reset-link").status_code == 303
+    client.post("/logout")
+    for _ in range(pg_app.config["LOGIN_MAX_FAILURES"]):
+        assert sign_in("wei@binari.example", "wrong-password").status_code == 422
+    assert sign_in("wei@binari.example").status_code == 429
+    assert sign_in("admin@binari.example").status_code == 302
+    page = client.get("/staff/audit?person=wei").get_data(as_text=True)
+    assert "Link per la password inviato" in page and "Marco Ferri" in page
