@@ -7,8 +7,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from . import privacy
-from .auth import _duplicate_errors
+from . import privacy, throttle
+from .auth import _duplicate_errors, _wait_message
 from .forms import ChangePasswordForm, DeleteAccountForm, DetailsForm, LanguageForm
 from .mail import send_mail
 from .pdf import pdf_response, qr_data_uri, render_pdf
@@ -43,15 +43,25 @@ def details():
     """Change name, e-mail or mobile number."""
     form = DetailsForm()
     user = current_user._get_current_object()
-    if form.validate() and _duplicate_errors(form, user_id=user.id):
-        new_email = (form.email.data or "").lower() or None
-        if new_email != user.email and not user.check_password(form.current_password.data or ""):
+    if not form.validate():
+        return render("account/index.html", status=422, **_forms(details_form=form))
+    new_email = (form.email.data or "").lower() or None
+    if new_email != user.email:
+        # The password first, and a limit: the "address taken" answer below is no free search.
+        key = f"user:{user.id}"
+        wait = throttle.wait_seconds("details", key, key_limit=current_app.config["LOGIN_MAX_FAILURES"], ip_limit=10**6)
+        if wait:
+            form.email.errors.append(_wait_message(wait))
+            return render("account/index.html", status=429, **_forms(details_form=form))
+        throttle.record("details", key)
+        if not user.check_password(form.current_password.data or ""):
             form.current_password.errors.append(_("Per cambiare l'indirizzo e-mail scrivi la password attuale."))
-        else:
-            change_details(user, form.name.data, new_email, form.phone_e164)
-            flash(_("Dati aggiornati."), "success")
-            return redirect(url_for(".index"))
-    return render("account/index.html", status=422, **_forms(details_form=form))
+            return render("account/index.html", status=422, **_forms(details_form=form))
+    if not _duplicate_errors(form, user_id=user.id):
+        return render("account/index.html", status=422, **_forms(details_form=form))
+    change_details(user, form.name.data, new_email, form.phone_e164)
+    flash(_("Dati aggiornati."), "success")
+    return redirect(url_for(".index"))
 
 
 def change_details(user, name, email, phone):

@@ -36,7 +36,10 @@ def test_membership_card_pdf_holds_member_code(client, seed, auth, tmp_path):
 
 def test_update_details_validates_and_refuses_taken_email(client, seed, auth):
     auth.login()
-    response = client.post("/account/details", data={"name": "Maria R.", "email": "wei@binari.example", "phone": ""})
+    response = client.post(
+        "/account/details",
+        data={"name": "Maria R.", "email": "wei@binari.example", "phone": "", "current_password": "binari2026"},
+    )
     assert response.status_code == 422
     assert "Esiste già un account" in response.get_data(as_text=True)
     data = {"name": "Maria R.", "email": "", "phone": "347 000 1111"}

@@ -484,6 +484,15 @@ def test_email_change_needs_the_password_and_tells_the_old_address(client, seed)
     assert form_post(client, "/account/details", {**data, "name": "Maria R."}).status_code == 302
 
 
+def test_email_change_is_no_search_for_taken_addresses(client, seed, app):
+    login(client)
+    statuses = []
+    for n in range(app.config["LOGIN_MAX_FAILURES"] + 1):
+        data = {"name": "Maria Rossi", "email": f"probe{n}@example.org", "phone": "", "current_password": "wrong"}
+        statuses.append(form_post(client, "/account/details", data).status_code)
+    assert statuses == [422] * app.config["LOGIN_MAX_FAILURES"] + [429]
+
+
 # Item 13: sessions end on the server; remember-me cookie ---------------------------------------------
 def test_remember_cookie_is_samesite_lax(client, seed):
     response = login(client, remember="y")
