@@ -49,11 +49,10 @@ def details():
     if new_email != user.email:
         # The password first, and a limit: the "address taken" answer below is no free search.
         key = f"user:{user.id}"
-        wait = throttle.wait_seconds("details", key, key_limit=current_app.config["LOGIN_MAX_FAILURES"], ip_limit=10**6)
+        wait = throttle.attempt("details", key, key_limit=current_app.config["LOGIN_MAX_FAILURES"], ip_limit=10**6)
         if wait:
             form.email.errors.append(_wait_message(wait))
             return render("account/index.html", status=429, **_forms(details_form=form))
-        throttle.record("details", key)
         if not user.check_password(form.current_password.data or ""):
             form.current_password.errors.append(_("Per cambiare l'indirizzo e-mail scrivi la password attuale."))
             return render("account/index.html", status=422, **_forms(details_form=form))

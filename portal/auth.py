@@ -153,6 +153,8 @@ def start_signup(form):
     language = session.get("lang")
     owner = User.get_or_none(User.email == email)
     phone_owner = User.get_or_none(User.phone == phone) if phone else None
+    # Hashed in both cases, so the answer takes as long whether or not the address has an account.
+    password_hash = generate_password_hash(form.password.data, method=current_app.config["PASSWORD_HASH_METHOD"])
     with _mail_in(language):
         if owner is not None or phone_owner is not None:
             text = (
@@ -179,13 +181,14 @@ def start_signup(form):
         token = secrets.token_urlsafe(32)
         with database().atomic():
             PendingSignup.delete().where(PendingSignup.created_at < utcnow() - _signup_max_age()).execute()
-            pending = PendingSignup(
-                token_hash=_signup_token_hash(token), name=form.name.data, email=email, phone=phone, language=language
+            PendingSignup.create(
+                token_hash=_signup_token_hash(token),
+                name=form.name.data,
+                email=email,
+                phone=phone,
+                password_hash=password_hash,
+                language=language,
             )
-            pending.password_hash = generate_password_hash(
-                form.password.data, method=current_app.config["PASSWORD_HASH_METHOD"]
-            )
-            pending.save()
         send_mail(
             email,
             _("Binari: conferma il tuo account"),
@@ -236,13 +239,12 @@ def register():
         return render("auth/register.html", form=form, status=422)
     cfg = current_app.config
     key = (form.email.data or "").lower() or form.phone_e164
-    wait = throttle.wait_seconds(
+    wait = throttle.attempt(
         "register", key, key_limit=cfg["RESET_MAX_PER_ADDRESS"], ip_limit=cfg["REGISTER_MAX_PER_IP"]
     )
     if wait:
         form.password.errors.append(_wait_message(wait))
         return render("auth/register.html", form=form, status=429)
-    throttle.record("register", key)
     if form.email.data:
         start_signup(form)
         return render("auth/register_sent.html", email=form.email.data.lower())
@@ -316,15 +318,14 @@ def login():
     # One counter per account whichever way it was typed (e-mail, any phone format, member
     # code); unknown identifiers are counted by their normalised form, and answered the same way.
     key = throttle.login_key(form.identifier.data, user)
-    wait = throttle.wait_seconds(
+    wait = throttle.attempt(
         "login", key, key_limit=cfg["LOGIN_MAX_FAILURES"], ip_limit=cfg["LOGIN_MAX_FAILURES_PER_IP"]
     )
     if wait:  # the password is not even looked at: no guess is spent, none is gained
         form.password.errors.append(_wait_message(wait))
         return render("auth/login.html", form=form, status=429)
     right = user.check_password(form.password.data) if user else dummy_password_check(form.password.data)
-    if not right or not user.is_active:
-        throttle.record("login", key)
+    if not right or not user.is_active:  # the attempt stays counted
         form.password.errors.append(_("Dati di accesso non corretti. Controlla e riprova."))
         return render("auth/login.html", form=form, status=422)
     throttle.clear("login", key)
@@ -397,13 +398,10 @@ def forgot_password():
     cfg = current_app.config
     email = form.email.data.lower()
     # Counted per address asked for (existing or not) and per client: the same answer either way.
-    wait = throttle.wait_seconds(
-        "forgot", email, key_limit=cfg["RESET_MAX_PER_ADDRESS"], ip_limit=cfg["RESET_MAX_PER_IP"]
-    )
+    wait = throttle.attempt("forgot", email, key_limit=cfg["RESET_MAX_PER_ADDRESS"], ip_limit=cfg["RESET_MAX_PER_IP"])
     if wait:
         form.email.errors.append(_wait_message(wait))
         return render("auth/forgot.html", form=form, status=429)
-    throttle.record("forgot", email)
     user = User.get_or_none(User.email == email)
     if user is not None and user.is_active:
         send_reset_link(user)

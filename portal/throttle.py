@@ -10,12 +10,13 @@ in `LoginAttempt` rows, so they hold across workers and servers.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, request
 from peewee import fn
 
 from .clock import utcnow
+from .db import database, is_sqlite
 from .models import LoginAttempt
 
 
@@ -29,7 +30,7 @@ def _window_since():
 
 
 def _pending(where, limit: int) -> float:
-    """Seconds still to wait for the attempts matching `where` (0 when below the limit)."""
+    """Seconds still to wait after the attempts matching `where` (0 when fewer than `limit`)."""
     row = (
         LoginAttempt.select(fn.COUNT(LoginAttempt.id).alias("n"), fn.MAX(LoginAttempt.created_at).alias("last"))
         .where(where & (LoginAttempt.created_at >= _window_since()))
@@ -40,24 +41,34 @@ def _pending(where, limit: int) -> float:
     if count < limit or last is None:
         return 0.0
     if isinstance(last, str):  # SQLite hands MAX() of a datetime back as text
-        from datetime import datetime
-
         last = datetime.fromisoformat(last)
     delay = min(2 ** (count - limit + 1), current_app.config["THROTTLE_MAX_DELAY"])
     return max(0.0, delay - (utcnow() - last).total_seconds())
 
 
-def wait_seconds(kind: str, key: str, *, key_limit: int, ip_limit: int, ip: str | None = None) -> int:
-    """Whole seconds to wait before an attempt of `kind` for `key` from this client is looked at."""
-    ip = ip or client_ip()
-    by_key = _pending((LoginAttempt.kind == kind) & (LoginAttempt.identifier == key.lower()[:254]), key_limit)
-    by_ip = _pending((LoginAttempt.kind == kind) & (LoginAttempt.ip == ip[:45]), ip_limit)
-    return math.ceil(max(by_key, by_ip))
-
-
-def record(kind: str, key: str, ip: str | None = None) -> None:
-    """Count one attempt."""
-    LoginAttempt.record_failure(key, ip or client_ip(), kind=kind)
+def attempt(kind: str, key: str, *, key_limit: int, ip_limit: int) -> int:
+    """Count one attempt of `kind` for `key` from this client, and answer the whole seconds it must
+    wait first (0: go ahead). The attempt is written before the earlier ones are counted, so a burst
+    of simultaneous requests cannot all slip under the limit; a refused attempt is taken back (it
+    was not looked at, so it neither spends nor earns a guess)."""
+    ip = client_ip()[:45]
+    key = key.lower()[:254]
+    with database().atomic():  # SQLite: BEGIN IMMEDIATE serialises these; PostgreSQL: a lock per key
+        if not is_sqlite():
+            database().execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"throttle:{kind}:{key}",))
+        mine = LoginAttempt.create(kind=kind, identifier=key, ip=ip)
+        earlier = (LoginAttempt.kind == kind) & (LoginAttempt.id < mine.id)
+        wait = max(
+            _pending(earlier & (LoginAttempt.identifier == key), key_limit),
+            _pending(earlier & (LoginAttempt.ip == ip), ip_limit),
+        )
+        if wait > 0:
+            mine.delete_instance()
+    if wait > 0:
+        return math.ceil(wait)
+    # Old rows are useless: drop them as we go (no cron needed).
+    LoginAttempt.delete().where(LoginAttempt.created_at < utcnow() - timedelta(days=1)).execute()
+    return 0
 
 
 def clear(kind: str, key: str) -> None:

@@ -548,6 +548,37 @@ def test_owner_gets_in_after_the_delay_on_a_live_server(live_server, seed):
     assert status == 302
 
 
+def _burst_of_guesses(live_server):
+    """20 wrong passwords for one account at the same instant, on 4 workers: only as many are looked
+    at as the limit allows (each attempt is written, under a lock, before the earlier ones are counted)."""
+    from conftest import assert_statuses, burst
+
+    sessions, tokens = [], []
+    for _ in range(20):
+        session = requests.Session()
+        tokens.append(csrf_token_from(session.get(live_server.url + "/login", headers={"Connection": "close"}).text))
+        sessions.append(session)
+
+    def guess(i):
+        data = {"identifier": "wei@binari.example", "password": f"guess-{i}", "csrf_token": tokens[i]}
+        return sessions[i].post(live_server.url + "/login", data=data, allow_redirects=False, timeout=60)
+
+    responses = burst([lambda i=i: guess(i) for i in range(20)])
+    assert_statuses(responses, live_server, allowed={422, 429}, expected={422: 5, 429: 15})
+
+
+def test_a_burst_of_guesses_gets_no_more_than_the_limit_on_a_live_server(live_server, seed):
+    _burst_of_guesses(live_server)
+
+
+@pytest.mark.xdist_group("postgres")
+def test_a_burst_of_guesses_gets_no_more_than_the_limit_on_postgres(pg_app, pg_live_server):
+    from portal import demo
+
+    demo.load_core()
+    _burst_of_guesses(pg_live_server)
+
+
 # Item 8: slow clients cannot take `make run` down ------------------------------------------------
 def _make_run_gunicorn_args():
     text = (ROOT / "Makefile").read_text()
