@@ -251,7 +251,9 @@ def register():
     # Only a mobile number: no mail to confirm with, so the account is made at once. A number that
     # already has an account gets a neutral answer (the sign-up limits keep this from being a search).
     user = None
-    if not User.select().where(User.phone == form.phone_e164).exists():
+    if User.select().where(User.phone == form.phone_e164).exists():
+        dummy_password_check(form.password.data)  # as long as hashing a new account's password
+    else:
         try:
             with database().atomic():
                 user = User.create_account(
