@@ -56,11 +56,13 @@ def tied_to_my_centres():
 
 
 def _member_or_404(member_id):
-    """A member page's account, if the current staff member may see it (404 otherwise)."""
+    """A member page's account, if the current staff member may see it (404 otherwise): tied to
+    their centres, or opened with the member code from the card the person hands over (`?code=`)."""
     query = User.select().where(User.id == member_id)
     tied = tied_to_my_centres()
     if tied is not None:
-        query = query.where(tied)
+        code = (request.values.get("code") or "").upper().replace(" ", "").replace("-", "")[:12]
+        query = query.where(tied | (User.member_code == code) if code else tied)
     return get_object_or_404(query)
 
 
@@ -152,7 +154,7 @@ def member_reset_password(member_id):
         abort(403)
     if member.email:  # they can choose their own: staff send them the link instead
         flash(_("Questa persona ha un indirizzo e-mail: invia il link per scegliere una nuova password."), "error")
-        return redirect(url_for(".member", member_id=member.id)), 303
+        return redirect(url_for(".member", member_id=member.id, code=request.values.get("code") or None)), 303
     password = desk_reset(member)
     return render("staff/member_created.html", member=member, password=password, reset=True)
 
@@ -180,7 +182,7 @@ def member_send_reset_link(member_id):
         send_reset_link(member)
         audit.record("reset_link_sent", subject_user=member, site=_desk_site(), record=f"user:{member.id}")
     flash(_("Link inviato a %(email)s.", email=member.email), "success")
-    return redirect(url_for(".member", member_id=member.id)), 303
+    return redirect(url_for(".member", member_id=member.id, code=request.values.get("code") or None)), 303
 
 
 @bp.route("/members/<int:member_id>/role", methods=["POST"])

@@ -285,8 +285,12 @@ def test_staff_see_only_people_tied_to_their_centres(client, seed):
     assert "Wei Chen" not in client.get("/staff/members?q=wei").get_data(as_text=True)
     assert client.get(f"/staff/members/{wei.id}").status_code == 404
     assert client.get(f"/staff/members/{wei.id}/card.pdf").status_code == 404
-    # the member code on the card she hands over finds her
+    # the member code on the card she hands over finds her, and opens her page and its actions
     assert "Wei Chen" in client.get(f"/staff/members?q={wei.member_code}").get_data(as_text=True)
+    assert client.get(f"/staff/members/{wei.id}?code={wei.member_code}").status_code == 200
+    assert client.get(f"/staff/members/{wei.id}?code=BNAAAAAA").status_code == 404
+    response = form_post(client, f"/staff/members/{wei.id}/send-reset-link?code={wei.member_code.lower()}")
+    assert response.status_code == 303 and AuditEntry.get().subject_user_id == wei.id
     # a registration at a Faenza event ties her to Faenza
     Registration.create(event=make_event("faenza"), user=wei, name=wei.name, email=wei.email, status="confirmed")
     assert "Wei Chen" in client.get("/staff/members?q=wei").get_data(as_text=True)
