@@ -193,6 +193,9 @@ class Area:
     erase: Callable[[User], None] | None = None
     #: People to phone at these centres: ``people_to_phone(site_ids) -> [PhoneCall]``.
     people_to_phone: Callable[[Sequence[int]], list[PhoneCall]] | None = None
+    #: The accounts tied to these centres through the area (a registration, booking, loan, sign-up,
+    #: membership): ``members_at(site_ids) -> query selecting user ids``. Staff see only those.
+    members_at: Callable[[Sequence[int]], Any] | None = None
     #: Scheduled work (reminders, expiries, purges).
     jobs: Sequence[Job] = ()
     #: Figures for the reports: ``figures(ReportQuery) -> [Figure]``.
@@ -289,6 +292,11 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
     """Everyone to phone at these centres, from every area, oldest first."""
     calls = [call for area in all_areas() if area.people_to_phone for call in area.people_to_phone(site_ids)]
     return sorted(calls, key=lambda c: (c.done_at is not None, c.since or datetime.min))
+
+
+def members_at(site_ids: Sequence[int]) -> list[Any]:
+    """Every area's query of the user ids tied to these centres (see `Area.members_at`)."""
+    return [area.members_at(site_ids) for area in all_areas() if area.members_at]
 
 
 def jobs() -> list[tuple[Area, Job]]:

@@ -44,6 +44,7 @@ def init_app(app):
             stores_personal_data=True,
             export=privacy.export,
             erase=privacy.erase,
+            members_at=privacy.members_at,
             people_to_phone=privacy.people_to_phone,
             jobs=[
                 Job("bookings-release-no-shows", services.release_no_shows_job, every="minute"),

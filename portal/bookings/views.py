@@ -5,7 +5,7 @@ The staff pages (`staff_views`) share this module's blueprint: one `bookings` bl
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_from_directory, url_for
+from flask import Blueprint, abort, flash, redirect, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -16,6 +16,7 @@ from portal.ics import calendar_bytes, calendar_response
 from portal.models import Site
 from portal.moved import moved
 from portal.rendering import render, wants_fragment
+from portal.urls import external_url
 
 from . import services
 from .forms import LoanRequestForm, SlotForm
@@ -425,8 +426,7 @@ def calendar_token():
 def ics(token):
     """My bookings and loans as an iCalendar feed (private token URL, no login)."""
     row = get_object_or_404(CalendarToken, CalendarToken.token == token)
-    # The link back is built from BASE_URL when set, never from the request's Host header.
-    base = current_app.config.get("BASE_URL")
-    link = base + url_for(".my_bookings") if base else url_for(".my_bookings", _external=True)
+    # The link back is built from BASE_URL, never from the request's Host header.
+    link = external_url(".my_bookings")
     entries = services.calendar_entries(row.user_id, link)
     return calendar_response(calendar_bytes(entries, "Binari"), "binari.ics", cache="private, max-age=300")

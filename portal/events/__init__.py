@@ -54,6 +54,7 @@ def init_app(app):
             stores_personal_data=True,
             export=privacy.export,
             erase=privacy.erase,
+            members_at=privacy.members_at,
             people_to_phone=services.people_to_phone,
             jobs=[
                 Job("events-reminders", services.reminders_job, every="15 minutes"),

@@ -14,6 +14,7 @@ from portal.clock import local_date, local_day_bounds, today_local, utcnow
 from portal.models import Partner, Site
 from portal.refusals import Refusal
 from portal.rendering import render, wants_fragment
+from portal.urls import external_url
 
 from . import bp
 from .forms import GuestRegistrationForm, ProposalForm, parse_month
@@ -181,7 +182,7 @@ def google_calendar_url(event):
         "action": "TEMPLATE",
         "text": event.title,
         "dates": f"{event.starts_at.strftime(fmt)}/{event.ends_at.strftime(fmt)}",
-        "details": url_for(".event_page", event_id=event.id, _external=True),
+        "details": external_url(".event_page", event_id=event.id),
         "location": f"{event.site.name}, {event.site.full_address}",
         "ctz": "Europe/Rome",
     }

@@ -24,6 +24,7 @@ from portal.db import database, lock_row
 from portal.mail import send_mail
 from portal.models import OpeningHours, Service, Site, User, closed_days
 from portal.refusals import Refusal
+from portal.urls import external_url
 
 from .models import ACTIVE_HOLD, Copy, Hold, Library, LibraryMember, Loan, ReaderSettings, Title
 
@@ -223,7 +224,7 @@ def notify_ready(hold: Hold, library: Library) -> None:
 
 def _account_link() -> str:
     try:
-        return url_for("library.my_library", _external=True)
+        return external_url("library.my_library")
     except RuntimeError:  # outside a request (demo loader)
         return ""
 

@@ -15,6 +15,7 @@ from portal.ics import CalendarEntry, calendar_bytes, calendar_response
 from portal.models import Site, User
 from portal.rendering import render
 from portal.templating import current_lang
+from portal.urls import external_url
 
 from . import bp, services
 from .choices import ACTIVITIES, LANGUAGES, SKILLS, label_map, labels
@@ -325,7 +326,7 @@ def _mine_page(error=None, status=200):
         coming=coming,
         past=past[:50],
         hours=hours_served(current_user.id),
-        feed_url=url_for(".feed", token=profile.feed_token, _external=True) if profile else None,
+        feed_url=external_url(".feed", token=profile.feed_token) if profile else None,
         now=now,
         may_cancel=services.may_cancel,
         error=error,
@@ -428,7 +429,7 @@ def _calendar(rows, attachment=False):
                 changed_at=max(moment for moment in changes if moment is not None),
                 description="\n".join(x for x in (opp.requirements, shift.note) if x),
                 location=", ".join(x for x in (shift.location, opp.site.name, opp.site.full_address) if x),
-                url=url_for(".shift", shift_id=shift.id, _external=True),
+                url=external_url(".shift", shift_id=shift.id),
                 cancelled=shift.is_cancelled,
             )
         )
