@@ -81,6 +81,9 @@ class PhoneCall:
     since: datetime | None = None
     done_at: datetime | None = None
     done_by: str = ""
+    #: Stable key of the entry within its area (e.g. "hold:12"): the core phone list records the
+    #: calls made against (area, key) and hands it back to the area's ``phone_done``.
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,37 @@ class Job:
     name: str
     run: Callable[[datetime], int]
     every: str
+
+
+@dataclass(frozen=True)
+class ReminderKind:
+    """A kind of reminder an area sends: residents switch each one off in their account or with
+    the one-click link in the message. ``key`` is stable ("<area>_<what>")."""
+
+    key: str
+    label: Any
+    hint: Any = ""
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One line of the staff member's day: a time (or ""), what, a note, and a link to act on it."""
+
+    time: str
+    text: str
+    note: str = ""
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class DaySection:
+    """A part of the staff member's day (`/staff` and the daily sheet), from one area."""
+
+    title: Any
+    rows: list[DayRow]
+    link: str = ""  # the staff page where the whole thing is managed
+    link_label: Any = ""
+    empty: Any = ""  # what to say when there are no rows
 
 
 @dataclass(frozen=True)
@@ -172,8 +206,15 @@ class Area:
     erase: Callable[[User], None] | None = None
     #: People to phone at these centres: ``people_to_phone(site_ids) -> [PhoneCall]``.
     people_to_phone: Callable[[Sequence[int]], list[PhoneCall]] | None = None
+    #: The area's part of a phone-list call being made: ``phone_done(key, staff_user) -> bool``
+    #: (False when the key is not one of the area's entries).
+    phone_done: Callable[[str, User], bool] | None = None
     #: Scheduled work (reminders, expiries, purges).
     jobs: Sequence[Job] = ()
+    #: The reminder kinds the area's jobs send (the resident's preferences list them).
+    reminder_kinds: Sequence[ReminderKind] = ()
+    #: The staff member's day at a centre: ``staff_day(site_id, day) -> [DaySection]``.
+    staff_day: Callable[[int, date], list[DaySection]] | None = None
     #: Figures for the reports: ``figures(ReportQuery) -> [Figure]``.
     figures: Callable[[ReportQuery], list[Figure]] | None = None
     #: The distinct people the area reached: ``people(ReportQuery) -> {key}``, keys ``"u<user id>"`` for
@@ -268,6 +309,15 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
     """Everyone to phone at these centres, from every area, oldest first."""
     calls = [call for area in all_areas() if area.people_to_phone for call in area.people_to_phone(site_ids)]
     return sorted(calls, key=lambda c: (c.done_at is not None, c.since or datetime.min))
+
+
+def reminder_kinds() -> list[ReminderKind]:
+    return [kind for area in all_areas() for kind in area.reminder_kinds]
+
+
+def staff_day(site_id: int, day: date) -> list[tuple[Area, list[DaySection]]]:
+    """Every area's part of a centre's day."""
+    return [(area, area.staff_day(site_id, day)) for area in all_areas() if area.staff_day]
 
 
 def jobs() -> list[tuple[Area, Job]]:

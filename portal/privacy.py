@@ -137,6 +137,9 @@ def erase_core(user: User) -> None:
     identifiers = [x for x in (user.email, user.phone, user.member_code) if x]
     if identifiers:
         LoginAttempt.delete().where(LoginAttempt.identifier.in_(identifiers)).execute()
+    from . import reminders
+
+    reminders.erase(user)  # reminder preferences, reminders waiting on the phone list
 
 
 def delete_account(user: User) -> None:

@@ -5,11 +5,11 @@ Resources belong to a centre, so any centre can add rooms or equipment as data.
 
 from flask_babel import lazy_gettext as _l
 
-from portal.areas import Area, Link, Tile, register
+from portal.areas import Area, Job, Link, Tile, register
 
 
 def init_app(app):
-    from . import demo, privacy, reports, staff_views, views  # noqa: F401  (staff_views adds its routes to views.bp)
+    from . import demo, privacy, reminders, reports, staff_views, views  # noqa: F401  (staff_views adds its routes to views.bp)
 
     register(
         app,
@@ -45,6 +45,10 @@ def init_app(app):
             export=privacy.export,
             erase=privacy.erase,
             people_to_phone=privacy.people_to_phone,
+            phone_done=privacy.phone_done,
+            jobs=[Job("bookings-reminders", reminders.remind_job, every="hourly")],
+            reminder_kinds=reminders.KINDS,
+            staff_day=reminders.staff_day,
             figures=reports.figures,
             people=reports.people,
         ),

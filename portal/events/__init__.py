@@ -4,7 +4,7 @@ feeds, flyers and monthly programmes."""
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from portal.areas import Area, HomeSection, Link, Tile, register
+from portal.areas import Area, HomeSection, Job, Link, ReminderKind, Tile, register
 
 bp = Blueprint("events", __name__)
 
@@ -26,6 +26,7 @@ def _setup(app):
 
 def init_app(app):
     from . import demo, feeds, privacy, reports, services, staff_views, views  # noqa: F401  (the modules register their routes on bp)
+    from .day import staff_day
 
     register(
         app,
@@ -55,6 +56,10 @@ def init_app(app):
             export=privacy.export,
             erase=privacy.erase,
             people_to_phone=services.people_to_phone,
+            phone_done=services.phone_done,
+            jobs=[Job("events-remind-day-before", services.remind_day_before, every="hourly")],
+            reminder_kinds=[ReminderKind(services.REMINDER_KIND, _l("Eventi: il giorno prima"))],
+            staff_day=staff_day,
             figures=reports.figures,
             people=reports.people,
             setup=_setup,

@@ -98,21 +98,20 @@ def notify_cancelled(reg: Registration, event: Event, reason: str) -> None:
         _send(reg, _("Binari: «%(title)s» è annullato", title=event.title), body)
 
 
-def notify_reminder(reg: Registration) -> None:
-    """The reminder the day before, with the cancellation link."""
-    with force_locale(language_of(reg)):
-        when, where = _event_words(reg.event)
-        body = _(
-            "Ciao %(name)s,\n\nti ricordiamo «%(title)s»: %(when)s, %(where)s.\n\n"
-            "Se non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
-            "Binari – Kaleidoscopi Metropolitani",
-            name=reg.name,
-            title=reg.event.title,
-            when=when,
-            where=where,
-            cancel=cancel_link(reg),
-        )
-        _send(reg, _("Binari: promemoria per «%(title)s»", title=reg.event.title), body)
+def reminder_text(reg: Registration) -> tuple[str, str]:
+    """The reminder the day before (subject, body), with the cancellation link; the caller sets the language."""
+    when, where = _event_words(reg.event)
+    body = _(
+        "Ciao %(name)s,\n\nti ricordiamo «%(title)s»: %(when)s, %(where)s.\n\n"
+        "Se non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
+        "Binari – Kaleidoscopi Metropolitani",
+        name=reg.name,
+        title=reg.event.title,
+        when=when,
+        where=where,
+        cancel=cancel_link(reg),
+    )
+    return _("Binari: promemoria per «%(title)s»", title=reg.event.title), body
 
 
 def _tell_proposer(event: Event, subject_and_body) -> None:

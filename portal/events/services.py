@@ -9,7 +9,7 @@ Mail texts live in `notices`, series in `series`.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from flask import current_app, url_for
@@ -17,10 +17,11 @@ from flask_babel import gettext as _
 from peewee import IntegrityError, ModelSelect
 
 from portal.areas import PhoneCall
-from portal.clock import to_utc, utcnow
+from portal.clock import local_date, local_day_bounds, to_local, to_utc, utcnow
 from portal.db import database
 from portal.models import Site, User, closed_days
 from portal.refusals import Refusal
+from portal.reminders import in_site_context, morning_yet, remind
 
 from .models import Event, Registration
 from .notices import (
@@ -29,9 +30,15 @@ from .notices import (
     notify_proposal_approved,
     notify_proposal_rejected,
     notify_registered,
-    notify_reminder,
+    language_of,
+    reminder_text,
     request_language,
 )
+
+
+def time_of(moment: datetime) -> str:
+    """HH:MM in Milan."""
+    return to_local(moment).strftime("%H:%M")
 
 
 class AlreadyRegistered(Refusal):
@@ -366,25 +373,41 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 reason=reason,
                 link=url_for("events.staff_registrations", event_id=event.id),
                 since=since,
+                key=f"reg:{reg.id}:{reg.call_reason}",
             )
         )
     return calls
 
 
+def phone_done(key: str, staff: User) -> bool:
+    """The `phone_done` slot: the core phone list recorded the call; the registration leaves the list."""
+    kind, _sep, rest = key.partition(":")
+    reg_id, _sep, reason = rest.partition(":")
+    if kind != "reg" or not reg_id.isdigit():
+        return False
+    return bool(
+        Registration.update(call_reason="")
+        .where((Registration.id == int(reg_id)) & (Registration.call_reason == reason))
+        .execute()
+    )
+
+
 # --- reminders the day before --------------------------------------------------------------
-REMIND_WITHIN = timedelta(hours=26)  # events starting within this window...
-REMIND_NOT_AFTER = timedelta(hours=2)  # ...but not about to start
 _last_reminder_run: dict[str, Any] = {"at": None}
+REMINDER_KIND = "events_day_before"
 
 
-def send_due_reminders(limit: int = 10) -> int:
-    """E-mail a reminder to people with a seat at an event starting within a day.
+@in_site_context
+def remind_day_before(now: datetime) -> int:
+    """The job: remind people with a seat at an event on the next Milan day (from 08:00).
 
-    Each registration is claimed by a conditional UPDATE (reminded_at IS NULL), so
-    several workers never send the same reminder twice. People who registered in
-    the last day need no reminder. Returns the number sent.
+    Once per registration (`portal.reminders.remind` keeps the key); people who registered less
+    than a day before the event need no reminder; people without e-mail go on the phone list.
+    Returns how many reminders were given (mail or phone list).
     """
-    now = utcnow()
+    if not morning_yet(now):
+        return 0
+    first, last = local_day_bounds(local_date(now) + timedelta(days=1))
     due = (
         Registration.select(Registration, Event, Site)
         .join(Event)
@@ -392,30 +415,40 @@ def send_due_reminders(limit: int = 10) -> int:
         .where(
             (Registration.status == "confirmed")
             & Registration.reminded_at.is_null()
-            & Registration.email.is_null(False)
             & (Event.status == "published")
-            & (Event.starts_at > now + REMIND_NOT_AFTER)
-            & (Event.starts_at <= now + REMIND_WITHIN)
+            & (Event.starts_at >= first)
+            & (Event.starts_at < last)
         )
-        .order_by(Event.starts_at)
-        .limit(limit * 3)
+        .order_by(Event.starts_at, Registration.id)
     )
-    sent = 0
+    given = 0
     for reg in due:
-        if sent >= limit:
-            break
         if reg.created_at > reg.event.starts_at - timedelta(hours=24):
             continue  # registered less than a day before: they remember
-        claimed = (
-            Registration.update(reminded_at=now)
-            .where((Registration.id == reg.id) & Registration.reminded_at.is_null())
-            .execute()
+        event = reg.event
+        channel = remind(
+            f"events:reg:{reg.id}:day_before",
+            REMINDER_KIND,
+            site_id=event.site_id,
+            name=reg.name,
+            email=reg.email,
+            phone=reg.phone,
+            user=reg.user_id,
+            language=language_of(reg),
+            message=lambda reg=reg: reminder_text(reg),
+            reason=lambda event=event: _(
+                "Promemoria: domani «%(title)s» alle %(time)s", title=event.title, time=time_of(event.starts_at)
+            ),
+            link=url_for("events.staff_registrations", event_id=event.id),
         )
-        if not claimed:
-            continue
-        notify_reminder(reg)
-        sent += 1
-    return sent
+        Registration.update(reminded_at=now).where((Registration.id == reg.id) & Registration.reminded_at.is_null()).execute()
+        given += bool(channel)
+    return given
+
+
+def send_due_reminders(limit: int = 10) -> int:
+    """Run the day-before reminders now (the scheduler runs `remind_day_before` every hour)."""
+    return remind_day_before(utcnow())
 
 
 def maybe_send_reminders() -> int:

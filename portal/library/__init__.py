@@ -9,6 +9,7 @@ def init_app(app):
     from . import (
         demo,
         privacy,
+        reminders,
         reports,
         services,
         staff_views,  # noqa: F401  (adds the staff pages to views.bp)
@@ -38,8 +39,14 @@ def init_app(app):
             export=privacy.export,
             erase=privacy.erase,
             people_to_phone=services.people_to_phone,
+            phone_done=services.phone_done,
             figures=reports.figures,
             people=reports.people,
-            jobs=[Job("library-expire-holds", services.expire_holds_job, every="hourly")],
+            jobs=[
+                Job("library-expire-holds", services.expire_holds_job, every="hourly"),
+                Job("library-reminders", reminders.remind_job, every="hourly"),
+            ],
+            reminder_kinds=reminders.KINDS,
+            staff_day=reminders.staff_day,
         ),
     )

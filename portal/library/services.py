@@ -587,9 +587,20 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                     link=url_for("library.to_phone", site=library.site.slug),
                     since=hold.ready_at,
                     done_at=hold.phoned_at,
+                    key=f"hold:{hold.id}",
                 )
             )
     return calls
+
+
+def phone_done(key: str, staff: User) -> bool:
+    """The `phone_done` slot: the core phone list recorded the call about a ready hold."""
+    kind, _sep, hold_id = key.partition(":")
+    hold = Hold.get_or_none(Hold.id == int(hold_id)) if kind == "hold" and hold_id.isdigit() else None
+    if hold is None or hold.phoned_at is not None:
+        return False
+    mark_phoned(hold)
+    return True
 
 
 def hold_shelf(library: Library) -> dict[str, Any]:

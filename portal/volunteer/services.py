@@ -925,6 +925,14 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 since=notice.created_at,
                 done_at=notice.done_at,
                 done_by=done_by.name if done_by is not None and done_by.id else "",
+                key=f"notice:{notice.id}",
             )
         )
     return calls
+
+
+def phone_done(key: str, staff: User) -> bool:
+    """The `phone_done` slot: the core phone list recorded the call about a notice."""
+    kind, _sep, notice_id = key.partition(":")
+    notice = Notice.get_or_none(Notice.id == int(notice_id)) if kind == "notice" and notice_id.isdigit() else None
+    return notice is not None and mark_call_done(notice, staff)
