@@ -15,6 +15,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from peewee import JOIN
 
 from . import areas, reminders
 from .areas import PhoneCall
@@ -55,7 +56,7 @@ def calls_for(site_ids: list[int]) -> list[tuple[PhoneCall, list[PhoneCallLog]]]
     if calls:
         query = (
             PhoneCallLog.select(PhoneCallLog, User)
-            .join(User, on=(PhoneCallLog.phoned_by == User.id), attr="staff", join_type="LEFT OUTER")
+            .join(User, on=(PhoneCallLog.phoned_by == User.id), attr="staff", join_type=JOIN.LEFT_OUTER)
             .where(PhoneCallLog.site.in_(site_ids) | PhoneCallLog.site.is_null())
             .where(PhoneCallLog.record_key.in_([c.key for c in calls if c.key]))
             .order_by(PhoneCallLog.phoned_at.desc())
