@@ -188,9 +188,7 @@ def remind(
             off_url = unsubscribe_url(who, kind)
             with force_locale(language or "it"):
                 subject, body = message()
-                body += "\n\n" + _(
-                    "Non vuoi più promemoria di questo tipo? Disattivali qui: %(url)s", url=off_url
-                )
+                body += "\n\n" + _("Non vuoi più promemoria di questo tipo? Disattivali qui: %(url)s", url=off_url)
             send_mail(
                 email,
                 subject,

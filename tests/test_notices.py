@@ -186,9 +186,7 @@ def visconti(seed):
     booking = Booking.create(
         user=maria, resource=desk, day=day, slot="am", starts_at=at(day, 9), ends_at=at(day, 13), created_at=utcnow()
     )
-    loan = Loan.create(
-        user=maria, site=site, pickup_at=at(date(2026, 11, 16), 10), return_at=at(day, 17), status="out"
-    )
+    loan = Loan.create(user=maria, site=site, pickup_at=at(date(2026, 11, 16), 10), return_at=at(day, 17), status="out")
     return site, booking, loan
 
 
@@ -273,8 +271,12 @@ def test_area_entries_on_the_core_list_are_marked_in_the_area(app, seed, client,
 
     start = utcnow() + timedelta(days=3)
     event = Event.create(
-        site=seed["sites"]["faenza"], title="Tombola", starts_at=start, ends_at=start + timedelta(hours=2),
-        status="published", capacity=1,
+        site=seed["sites"]["faenza"],
+        title="Tombola",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        status="published",
+        capacity=1,
     )
     services.register(event.id, "Rosa", email="rosa@example.org")
     jun = services.register(event.id, "Jun Li", phone="+393471112222")

@@ -35,7 +35,6 @@ def init_app(app):
                 Link("bookings.staff_desk", _l("Co-working e prestiti: sportello di oggi")),
                 Link("bookings.staff_requests", _l("Richieste di prestito da approvare")),
                 Link("bookings.staff_overdue", _l("Prestiti in ritardo")),
-                Link("bookings.staff_phone", _l("Prestiti: persone da telefonare")),
                 Link("bookings.staff_resources", _l("Postazioni, sale e attrezzatura")),
                 Link("bookings.staff_policies", _l("Regole di prenotazione")),
             ],

@@ -58,7 +58,9 @@ def remind_job(now: datetime) -> int:
         .join(Resource)
         .switch(Booking)
         .join(User)
-        .where((Booking.day == tomorrow) & (Booking.status == "booked") & (Booking.created_at < now - timedelta(hours=12)))
+        .where(
+            (Booking.day == tomorrow) & (Booking.status == "booked") & (Booking.created_at < now - timedelta(hours=12))
+        )
     )
     for booking in bookings:
         res = booking.resource
@@ -162,20 +164,36 @@ def staff_day(site_id: int, day: date) -> list[DaySection]:
         for b in bookings
     ]
     moves = [
-        DayRow(time=_hhmm(loan.pickup_at), text=_("Ritiro: %(name)s", name=loan.user.name),
-               note=_("consegnato") if loan.status == "out" else _("da consegnare"),
-               link=url_for("bookings.staff_loan", loan_id=loan.id))
+        DayRow(
+            time=_hhmm(loan.pickup_at),
+            text=_("Ritiro: %(name)s", name=loan.user.name),
+            note=_("consegnato") if loan.status == "out" else _("da consegnare"),
+            link=url_for("bookings.staff_loan", loan_id=loan.id),
+        )
         for loan in pickups
     ] + [
-        DayRow(time=_hhmm(loan.return_at), text=_("Restituzione: %(name)s", name=loan.user.name),
-               note=_("restituito") if loan.status == "returned" else _("da ricevere"),
-               link=url_for("bookings.staff_loan", loan_id=loan.id))
+        DayRow(
+            time=_hhmm(loan.return_at),
+            text=_("Restituzione: %(name)s", name=loan.user.name),
+            note=_("restituito") if loan.status == "returned" else _("da ricevere"),
+            link=url_for("bookings.staff_loan", loan_id=loan.id),
+        )
         for loan in returns
     ]
     moves.sort(key=lambda row: row.time)
     return [
-        DaySection(_l("Postazioni e sale"), desk, url_for("bookings.staff_desk", site=site.slug),
-                   _l("Sportello prenotazioni"), _l("Nessuna prenotazione in questo giorno.")),
-        DaySection(_l("Attrezzatura: ritiri e restituzioni"), moves, url_for("bookings.staff_requests", site=site.slug),
-                   _l("Richieste di prestito"), _l("Nessun ritiro né restituzione in questo giorno.")),
+        DaySection(
+            _l("Postazioni e sale"),
+            desk,
+            url_for("bookings.staff_desk", site=site.slug),
+            _l("Sportello prenotazioni"),
+            _l("Nessuna prenotazione in questo giorno."),
+        ),
+        DaySection(
+            _l("Attrezzatura: ritiri e restituzioni"),
+            moves,
+            url_for("bookings.staff_requests", site=site.slug),
+            _l("Richieste di prestito"),
+            _l("Nessun ritiro né restituzione in questo giorno."),
+        ),
     ]

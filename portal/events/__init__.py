@@ -47,7 +47,6 @@ def init_app(app):
             staff_links=[
                 Link("events.staff_list", _l("Calendario: eventi e iscrizioni")),
                 Link("events.staff_moderation", _l("Proposte di eventi da approvare")),
-                Link("events.staff_calls", _l("Persone da chiamare (eventi)")),
             ],
             account_links=[Link("events.my_registrations", _l("Le mie iscrizioni agli eventi"))],
             home_sections=[HomeSection("events/_home_section.html", _home_section)],

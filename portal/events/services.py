@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any, cast
 
 from flask import current_app, url_for
@@ -25,12 +26,12 @@ from portal.reminders import in_site_context, morning_yet, remind
 
 from .models import Event, Registration
 from .notices import (
+    language_of,
     notify_cancelled,
     notify_promoted,
     notify_proposal_approved,
     notify_proposal_rejected,
     notify_registered,
-    language_of,
     reminder_text,
     request_language,
 )
@@ -397,6 +398,10 @@ _last_reminder_run: dict[str, Any] = {"at": None}
 REMINDER_KIND = "events_day_before"
 
 
+def _reminder_reason(event: Event) -> str:
+    return _("Promemoria: domani «%(title)s» alle %(time)s", title=event.title, time=time_of(event.starts_at))
+
+
 @in_site_context
 def remind_day_before(now: datetime) -> int:
     """The job: remind people with a seat at an event on the next Milan day (from 08:00).
@@ -435,13 +440,13 @@ def remind_day_before(now: datetime) -> int:
             phone=reg.phone,
             user=reg.user_id,
             language=language_of(reg),
-            message=lambda reg=reg: reminder_text(reg),
-            reason=lambda event=event: _(
-                "Promemoria: domani «%(title)s» alle %(time)s", title=event.title, time=time_of(event.starts_at)
-            ),
+            message=partial(reminder_text, reg),
+            reason=partial(_reminder_reason, event),
             link=url_for("events.staff_registrations", event_id=event.id),
         )
-        Registration.update(reminded_at=now).where((Registration.id == reg.id) & Registration.reminded_at.is_null()).execute()
+        Registration.update(reminded_at=now).where(
+            (Registration.id == reg.id) & Registration.reminded_at.is_null()
+        ).execute()
         given += bool(channel)
     return given
 

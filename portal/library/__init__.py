@@ -26,7 +26,6 @@ def init_app(app):
             staff_links=[
                 Link("library.desk", _l("Biblioteca: sportello prestiti")),
                 Link("library.holds_shelf", _l("Biblioteca: scaffale prenotazioni")),
-                Link("library.to_phone", _l("Biblioteca: persone da chiamare")),
                 Link("library.overdue", _l("Biblioteca: prestiti scaduti")),
                 Link("library.catalogue", _l("Biblioteca: catalogo")),
                 Link("library.import_csv", _l("Biblioteca: importa CSV")),

@@ -79,7 +79,9 @@ def remind_job(now: datetime) -> int:
                 member,
                 library,
                 hold_message,
-                lambda hold=hold: _("Biblioteca: domani ultimo giorno per ritirare «%(title)s»", title=hold.title.title),
+                lambda hold=hold: _(
+                    "Biblioteca: domani ultimo giorno per ritirare «%(title)s»", title=hold.title.title
+                ),
                 url_for("library.holds_shelf", site=Site.get_by_id(library.site_id).slug),
             )
         )
@@ -195,8 +197,18 @@ def staff_day(site_id: int, day: date) -> list[DaySection]:
         for loan in due
     ]
     return [
-        DaySection(_l("Biblioteca: prenotazioni pronte"), hold_rows, url_for("library.holds_shelf", site=slug),
-                   _l("Scaffale prenotazioni"), _l("Nessun libro in attesa di ritiro.")),
-        DaySection(_l("Biblioteca: prestiti da restituire"), due_rows, url_for("library.desk", site=slug),
-                   _l("Sportello prestiti"), _l("Nessun prestito in scadenza in questo giorno.")),
+        DaySection(
+            _l("Biblioteca: prenotazioni pronte"),
+            hold_rows,
+            url_for("library.holds_shelf", site=slug),
+            _l("Scaffale prenotazioni"),
+            _l("Nessun libro in attesa di ritiro."),
+        ),
+        DaySection(
+            _l("Biblioteca: prestiti da restituire"),
+            due_rows,
+            url_for("library.desk", site=slug),
+            _l("Sportello prestiti"),
+            _l("Nessun prestito in scadenza in questo giorno."),
+        ),
     ]

@@ -584,7 +584,7 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                         title=hold.title.title,
                         until=to_local(hold.expires_at).strftime("%d/%m/%Y") if hold.expires_at else "",
                     ),
-                    link=url_for("library.to_phone", site=library.site.slug),
+                    link=url_for("library.holds_shelf", site=library.site.slug),
                     since=hold.ready_at,
                     done_at=hold.phoned_at,
                     key=f"hold:{hold.id}",

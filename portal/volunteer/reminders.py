@@ -4,6 +4,7 @@ staff member's day."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -27,6 +28,15 @@ def _link(signup: Signup) -> str:
     from .services import signup_token
 
     return absolute_url("volunteer.guest_signup", token=signup_token(signup))
+
+
+def _reason(title: str, when: datetime) -> str:
+    return _(
+        "Promemoria turno «%(title)s»: %(day)s alle %(start)s",
+        title=title,
+        day=when.strftime("%d/%m"),
+        start=when.strftime("%H:%M"),
+    )
 
 
 @in_site_context
@@ -69,7 +79,11 @@ def remind_job(now: datetime) -> int:
                 place=f", {shift.location}" if shift.location else "",
                 link=_link(signup),
             )
-            subject = _("Volontariato: il tuo turno domani") if stage == 24 else _("Volontariato: il tuo turno tra due giorni")
+            subject = (
+                _("Volontariato: il tuo turno domani")
+                if stage == 24
+                else _("Volontariato: il tuo turno tra due giorni")
+            )
             return subject, body
 
         given += bool(
@@ -83,12 +97,7 @@ def remind_job(now: datetime) -> int:
                 user=signup.user_id,
                 language=signup.lang,
                 message=message,
-                reason=lambda shift=shift, when=when: _(
-                    "Promemoria turno «%(title)s»: %(day)s alle %(start)s",
-                    title=shift.opportunity.title,
-                    day=when.strftime("%d/%m"),
-                    start=when.strftime("%H:%M"),
-                ),
+                reason=partial(_reason, shift.opportunity.title, when),
                 link=url_for("volunteer.roster", shift_id=shift.id),
             )
         )
@@ -129,6 +138,11 @@ def staff_day(site_id: int, day: date) -> list[DaySection]:
             )
         )
     return [
-        DaySection(_l("Volontariato: turni"), lines, url_for("volunteer.manage"), _l("Coordinamento volontari"),
-                   _l("Nessun turno in questo giorno.")),
+        DaySection(
+            _l("Volontariato: turni"),
+            lines,
+            url_for("volunteer.manage"),
+            _l("Coordinamento volontari"),
+            _l("Nessun turno in questo giorno."),
+        ),
     ]
