@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from peewee import fn
 
@@ -41,7 +42,7 @@ def staff_day(site_id: int, day: date) -> list[DaySection]:
         else:
             note = _("%(taken)d/%(capacity)d iscritti", taken=event.taken, capacity=event.capacity)
             if waiting.get(event.id):
-                note += " · " + _("%(n)d in lista d'attesa", n=waiting[event.id])
+                note += " · " + ngettext("%(num)d in lista d'attesa", "%(num)d in lista d'attesa", waiting[event.id])
         rows.append(
             DayRow(
                 time=to_local(event.starts_at).strftime("%H:%M"),

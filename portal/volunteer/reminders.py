@@ -8,6 +8,7 @@ from functools import partial
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from peewee import fn
 
@@ -128,7 +129,7 @@ def staff_day(site_id: int, day: date) -> list[DaySection]:
         else:
             note = _("%(taken)d/%(capacity)d persone", taken=shift.taken, capacity=shift.capacity)
             if waiting.get(shift.id):
-                note += " · " + _("%(n)d in lista d'attesa", n=waiting[shift.id])
+                note += " · " + ngettext("%(num)d in lista d'attesa", "%(num)d in lista d'attesa", waiting[shift.id])
         lines.append(
             DayRow(
                 time=to_local(shift.starts_at).strftime("%H:%M"),
