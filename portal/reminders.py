@@ -44,6 +44,9 @@ F = TypeVar("F", bound=Callable[..., int])
 def absolute_url(endpoint: str, **values: Any) -> str:
     """An absolute link for a message: BASE_URL + the route, never the request's host."""
     base = current_app.config.get("BASE_URL") or ""
+    if not has_request_context():  # a job or a command: build the path as the site would
+        with current_app.test_request_context("/", base_url=base or "http://localhost"):
+            return absolute_url(endpoint, **values)
     if base:
         return base + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)

@@ -350,3 +350,50 @@ def test_reminders_erase_with_the_account(app, evening_event, seed, frozen_clock
     assert entry.name == "" and entry.phone == "" and entry.user_id is None
     assert not ReminderOptOut.select().where(ReminderOptOut.who == f"u{ahmed.id}").exists()
     assert Site.select().count() == 3
+
+
+# --- confirmations and changes --------------------------------------------------------------------------
+@pytest.mark.clock("2026-11-18T10:00")
+def test_event_changed_tells_people_and_reminds_again_for_the_new_day(app, evening_event, seed):
+    from portal.events import services
+    from portal.events.models import Event, Registration
+
+    event, maria, ahmed, _reg = evening_event
+    assert run_jobs("events") == 2
+    values = {f: getattr(event, f) for f in ("title", "capacity")}
+    values.update(site=event.site_id, room=None, partner=None)
+    with app.test_request_context():
+        services.update_event(Event.get_by_id(event.id), values, date(2026, 11, 20), time_(18), time_(20), "published")
+    changed = OutboxMessage.get(OutboxMessage.subject == "Binari: «Cena sociale» è cambiato")
+    assert changed.to_address == "maria@binari.example" and "venerdì 20 novembre" in changed.body
+    assert changed.site_id == event.site_id
+    assert Registration.get_by_id(ahmed.id).call_reason == "changed"
+    assert Registration.get_by_id(maria.id).reminded_at is None
+    assert run_jobs("events") == 0  # Friday is not tomorrow yet
+
+
+def time_(hour):
+    from datetime import time
+
+    return time(hour)
+
+
+def test_desk_booking_and_member_shift_signup_are_confirmed_by_mail(app, seed):
+    from portal.bookings import services as bookings
+    from portal.bookings.models import Resource
+    from portal.volunteer import services as volunteer
+    from portal.volunteer.models import Opportunity, Shift
+
+    maria = seed["users"]["maria@binari.example"]
+    site = seed["sites"]["visconti"]
+    Resource.create(site=site, kind="desk", name="Postazione 1")
+    day = date(2026, 11, 19)
+    bookings.book_slot(maria, site, "desk", day, "am")
+    mail = OutboxMessage.get(OutboxMessage.subject == "Binari: prenotazione confermata")
+    assert mail.to_address == "maria@binari.example" and "Postazione 1" in mail.body and mail.site_id == site.id
+    opp = Opportunity.create(site=seed["sites"]["faenza"], title="Distribuzione pacchi")
+    start = at(date(2026, 11, 20), 9)
+    shift = Shift.create(opportunity=opp, starts_at=start, ends_at=start + timedelta(hours=3), capacity=4)
+    volunteer.join_shift(shift, user=maria)
+    mail = OutboxMessage.get(OutboxMessage.subject.contains("sei iscritta/o al turno"))
+    assert mail.to_address == "maria@binari.example" and "/volunteer" in mail.body

@@ -30,7 +30,14 @@ def _event_words(event: Event) -> tuple[str, str]:
 
 
 def _send(reg: Registration, subject: str, body: str) -> None:
-    send_mail(reg.email, subject, body, user=reg.user if reg.user_id else None)
+    send_mail(
+        reg.email,
+        subject,
+        body,
+        user=reg.user if reg.user_id else None,
+        site=reg.event.site_id,
+        language=language_of(reg),
+    )
 
 
 def notify_promoted(reg: Registration) -> None:
@@ -96,6 +103,25 @@ def notify_cancelled(reg: Registration, event: Event, reason: str) -> None:
             reason=reason,
         )
         _send(reg, _("Binari: «%(title)s» è annullato", title=event.title), body)
+
+
+def notify_changed(reg: Registration, event: Event) -> None:
+    """The event's day, time or place changed: tell a registered person who has an address."""
+    if not reg.email:
+        return
+    with force_locale(language_of(reg)):
+        when, where = _event_words(event)
+        body = _(
+            "Ciao %(name)s,\n\nl'evento «%(title)s» è cambiato. Ora è: %(when)s, %(where)s.\n\n"
+            "Se così non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
+            "Binari – Kaleidoscopi Metropolitani",
+            name=reg.name,
+            title=event.title,
+            when=when,
+            where=where,
+            cancel=cancel_link(reg),
+        )
+        _send(reg, _("Binari: «%(title)s» è cambiato", title=event.title), body)
 
 
 def reminder_text(reg: Registration) -> tuple[str, str]:

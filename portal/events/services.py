@@ -28,6 +28,7 @@ from .models import Event, Registration
 from .notices import (
     language_of,
     notify_cancelled,
+    notify_changed,
     notify_promoted,
     notify_proposal_approved,
     notify_proposal_rejected,
@@ -258,6 +259,7 @@ def update_event(event: Event, values: dict[str, Any], day: date, start: time, e
     the waitlist.
     """
     old_capacity = event.capacity
+    before = (event.starts_at, event.ends_at, event.site_id, event.room_id)
     capacity = values["capacity"]
     with database().atomic():
         if capacity is None:
@@ -285,7 +287,25 @@ def update_event(event: Event, values: dict[str, Any], day: date, start: time, e
         event.save(only=[f for f in Event._meta.sorted_fields if f.name not in ("taken", "capacity", "id")])
     if (capacity or 0) > (old_capacity or 0):
         grow_capacity(event)
+    if event.status == "published" and before != (event.starts_at, event.ends_at, event.site_id, event.room_id):
+        tell_changed(event)
     return event
+
+
+def tell_changed(event: Event) -> int:
+    """The day, time or place changed: mail the people registered (waitlist too); people without
+    e-mail go on the phone list; the reminder the day before will be sent again for the new day."""
+    regs = list(Registration.select().where((Registration.event == event.id) & (Registration.status != "cancelled")))
+    Registration.update(reminded_at=None).where(Registration.id.in_([r.id for r in regs])).execute()
+    for reg in regs:
+        reg.event = event
+        if reg.email:
+            notify_changed(reg, event)
+        elif reg.phone:
+            Registration.update(call_reason="changed").where(
+                (Registration.id == reg.id) & (Registration.call_reason == "")
+            ).execute()
+    return len(regs)
 
 
 def publish_event(event: Event, whole_series: bool = False) -> None:
@@ -362,6 +382,13 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
         if reg.call_reason == "promoted":
             reason = _("Ha un posto per «%(title)s» (dalla lista d'attesa)", title=event.title)
             since = reg.promoted_at
+        elif reg.call_reason == "changed":
+            reason = _(
+                "«%(title)s» è cambiato: ora %(when)s",
+                title=event.title,
+                when=to_local(event.starts_at).strftime("%d/%m/%Y %H:%M"),
+            )
+            since = event.updated_at
         else:
             reason = _("«%(title)s» è annullato", title=event.title)
             since = event.updated_at
@@ -432,7 +459,7 @@ def remind_day_before(now: datetime) -> int:
             continue  # registered less than a day before: they remember
         event = reg.event
         channel = remind(
-            f"events:reg:{reg.id}:day_before",
+            f"events:reg:{reg.id}:day_before:{event.starts_at:%Y%m%d%H%M}",
             REMINDER_KIND,
             site_id=event.site_id,
             name=reg.name,

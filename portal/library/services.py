@@ -200,7 +200,7 @@ def notify_ready(hold: Hold, library: Library) -> None:
                 code=member.member_code,
                 link=_account_link(),
             )
-        send_mail(member.email, subject, body, user=member)
+        send_mail(member.email, subject, body, user=member, site=library.site_id, language=member.language or "it")
         Hold.update(notify_by="mail").where(Hold.id == hold.id).execute()
         hold.notify_by = "mail"
     else:

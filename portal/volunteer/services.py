@@ -29,6 +29,7 @@ from portal.mail import send_mail
 from portal.models import Site, User, closed_days
 from portal.recurrence import occurrence_dates, split_closed
 from portal.refusals import Refusal
+from portal.reminders import absolute_url
 
 from .models import ACTIVE, CANCELLED, WAITLIST, Notice, Opportunity, Profile, Shift, Signup, csv_codes
 
@@ -242,6 +243,8 @@ def join_shift(
     )
     if user is None and signup.email:
         send_confirmation(signup, shift)
+    elif user is not None and signup.email:
+        send_member_confirmation(signup, shift)
     return signup, overlapping(shift, user=user, phone=signup.key_phone, email=signup.key_email)
 
 
@@ -799,7 +802,7 @@ def tell(
         with force_locale(signup.lang or "it"):
             subject, body = str(subject_fn(signup)), str(body_fn(signup))
         if signup.email:
-            send_mail(signup.email, subject, body, user=signup.user_id)
+            send_mail(signup.email, subject, body, user=signup.user_id, site=site, language=signup.lang or "it")
             mailed.append(signup)
         else:
             Notice.create(
@@ -875,7 +878,31 @@ def send_confirmation(signup: Signup, shift: Shift) -> None:
             )
             + _signature()
         )
-    send_mail(signup.email, subject, body)
+    send_mail(signup.email, subject, body, site=shift.opportunity.site_id, language=signup.lang or "it")
+
+
+def send_member_confirmation(signup: Signup, shift: Shift) -> None:
+    """A member with an e-mail signed up (or joined the waitlist): what, when, where, and their page."""
+    with force_locale(signup.lang or "it"):
+        if signup.status == WAITLIST:
+            subject = _("Volontariato: sei in lista d'attesa per %(title)s", title=shift.opportunity.title)
+        else:
+            subject = _("Volontariato: sei iscritta/o al turno %(title)s", title=shift.opportunity.title)
+        body = (
+            _(
+                "Ciao %(name)s,\n\n%(title)s, %(when)s.\nPer disdire (fino a %(hours)d ore prima dell'inizio) o "
+                "vedere i tuoi turni: %(url)s",
+                name=signup.name,
+                title=shift.opportunity.title,
+                when=when_text(shift),
+                hours=shift.opportunity.cancel_cutoff_hours,
+                url=absolute_url("volunteer.mine"),
+            )
+            + _signature()
+        )
+    send_mail(
+        signup.email, subject, body, user=signup.user_id, site=shift.opportunity.site_id, language=signup.lang or "it"
+    )
 
 
 # --- people to phone ---------------------------------------------------------------------
