@@ -6,8 +6,8 @@ from datetime import date
 
 from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from peewee import fn
 
 from portal.areas import DayRow, DaySection

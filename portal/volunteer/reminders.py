@@ -8,8 +8,8 @@ from functools import partial
 
 from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from peewee import fn
 
 from portal.areas import DayRow, DaySection, ReminderKind
