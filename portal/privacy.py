@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import areas
+from . import areas, reminders
 from .areas import DataSection
 from .db import database
 from .models import LoginAttempt, OutboxMessage, User
@@ -99,6 +99,7 @@ def core_sections(user: User) -> list[DataSection]:
         DataSection(
             "messages", _l("Messaggi che ti abbiamo scritto"), messages, dict(MESSAGE_LABELS, body=_l("Testo"))
         ),
+        reminders.export(user),
     ]
 
 
@@ -137,8 +138,6 @@ def erase_core(user: User) -> None:
     identifiers = [x for x in (user.email, user.phone, user.member_code) if x]
     if identifiers:
         LoginAttempt.delete().where(LoginAttempt.identifier.in_(identifiers)).execute()
-    from . import reminders
-
     reminders.erase(user)  # reminder preferences, reminders waiting on the phone list
 
 

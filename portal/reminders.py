@@ -21,6 +21,7 @@ from typing import Any, TypeVar, cast
 from flask import Blueprint, current_app, flash, has_request_context, redirect, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeSerializer
 from peewee import IntegrityError
@@ -219,6 +220,14 @@ def erase(user: User) -> None:
     """Account deletion: forget the person's preferences and phone entries' contacts."""
     ReminderOptOut.delete().where(ReminderOptOut.who == who_of(user)).execute()
     SentNotice.update(name="", phone="", reason="", user=None).where(SentNotice.user == user.id).execute()
+
+
+def export(user: User) -> areas.DataSection:
+    """The person's data export: the reminder kinds they switched off."""
+    off = ReminderOptOut.select().where(ReminderOptOut.who == who_of(user)).order_by(ReminderOptOut.kind)
+    rows = [{"kind": row.kind, "reminder": str(kind_label(row.kind)), "since": row.created_at} for row in off]
+    labels = {"kind": _l("Codice"), "reminder": _l("Promemoria"), "since": _l("Dal")}
+    return areas.DataSection("reminders_off", _l("Promemoria che hai disattivato"), rows, labels)
 
 
 # --- views ---------------------------------------------------------------------------------------

@@ -397,3 +397,12 @@ def test_desk_booking_and_member_shift_signup_are_confirmed_by_mail(app, seed):
     volunteer.join_shift(shift, user=maria)
     mail = OutboxMessage.get(OutboxMessage.subject.contains("sei iscritta/o al turno"))
     assert mail.to_address == "maria@binari.example" and "/volunteer" in mail.body
+
+
+def test_switched_off_reminders_are_in_the_data_export(app, seed, client, auth):
+    maria = seed["users"]["maria@binari.example"]
+    reminders.switch_off(reminders.who_of(maria), "library_overdue")
+    auth.login("maria@binari.example")
+    data = client.get("/account/export.json").get_json()
+    assert [row["kind"] for row in data["reminders_off"]] == ["library_overdue"]
+    assert "Promemoria che hai disattivato" in client.get("/account/data").get_data(as_text=True)
