@@ -406,3 +406,24 @@ def test_switched_off_reminders_are_in_the_data_export(app, seed, client, auth):
     data = client.get("/account/export.json").get_json()
     assert [row["kind"] for row in data["reminders_off"]] == ["library_overdue"]
     assert "Promemoria che hai disattivato" in client.get("/account/data").get_data(as_text=True)
+
+
+def test_mail_links_come_from_base_url_never_the_request(app, seed, client):
+    from portal.events.models import Event
+
+    app.config["BASE_URL"] = "https://binari.example.org"
+    start = utcnow() + timedelta(days=3)
+    event = Event.create(
+        site=seed["sites"]["faenza"],
+        title="Tombola",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        status="published",
+        capacity=5,
+    )
+    from portal.events import services
+
+    with app.test_request_context("/", base_url="http://evil.example"):
+        services.sign_up(event, "Rosa", email="rosa@example.org")
+    body = OutboxMessage.get(OutboxMessage.to_address == "rosa@example.org").body
+    assert "https://binari.example.org/events/registration/" in body and "evil.example" not in body

@@ -24,6 +24,7 @@ from portal.db import database, lock_row
 from portal.mail import send_mail
 from portal.models import OpeningHours, Site, User, closed_days
 from portal.refusals import Refusal
+from portal.reminders import absolute_url
 
 from .models import ACTIVE_HOLD, Copy, Hold, Library, LibraryMember, Loan, ReaderSettings, Title
 
@@ -209,10 +210,7 @@ def notify_ready(hold: Hold, library: Library) -> None:
 
 
 def _account_link() -> str:
-    try:
-        return url_for("library.my_library", _external=True)
-    except RuntimeError:  # outside a request (demo loader)
-        return ""
+    return absolute_url("library.my_library")  # from BASE_URL, in a request or not (demo loader, jobs)
 
 
 def place_hold(title: Title, member: User) -> Hold:
