@@ -427,3 +427,15 @@ def test_mail_links_come_from_base_url_never_the_request(app, seed, client):
         services.sign_up(event, "Rosa", email="rosa@example.org")
     body = OutboxMessage.get(OutboxMessage.to_address == "rosa@example.org").body
     assert "https://binari.example.org/events/registration/" in body and "evil.example" not in body
+
+
+def test_day_phone_and_reminder_pages_within_budget_and_labelled(app, busy_day, client, auth):
+    from test_pages import check_page
+
+    run_jobs()
+    auth.login("coordinamento@staff.binari.example")
+    for path in ("/staff?site=faenza&day=2026-11-19", "/staff?site=visconti&day=2026-11-19", "/staff/phone"):
+        check_page(client, path)
+    auth.logout()
+    auth.login("maria@binari.example")
+    check_page(client, "/account/reminders")
