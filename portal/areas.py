@@ -84,6 +84,8 @@ class PhoneCall:
     #: Stable key of the entry within its area (e.g. "hold:12"): the core phone list records the
     #: calls made against (area, key) and hands it back to the area's ``phone_done``.
     key: str = ""
+    #: The whole message to read out, when there is more than the reason (shown folded).
+    detail: str = ""
 
 
 @dataclass(frozen=True)

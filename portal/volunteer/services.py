@@ -953,6 +953,7 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 done_at=notice.done_at,
                 done_by=done_by.name if done_by is not None and done_by.id else "",
                 key=f"notice:{notice.id}",
+                detail=notice.message,
             )
         )
     return calls
