@@ -439,3 +439,25 @@ def test_day_phone_and_reminder_pages_within_budget_and_labelled(app, busy_day, 
     auth.logout()
     auth.login("maria@binari.example")
     check_page(client, "/account/reminders")
+
+
+@pytest.mark.clock("2027-03-28T09:00")
+def test_day_before_follows_milan_days_across_the_clock_change(app, seed):
+    """28 March 2027 has 23 hours in Milan: tomorrow starts at 22:00 UTC, not 23:00."""
+    from portal.events import services
+    from portal.events.models import Event, Registration
+
+    titles = {"Tardi oggi": at(date(2027, 3, 28), 23, 30), "Presto domani": at(date(2027, 3, 29), 0, 30)}
+    for title, start in titles.items():
+        event = Event.create(
+            site=seed["sites"]["faenza"],
+            title=title,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            status="published",
+            capacity=5,
+        )
+        services.register(event.id, title, email=f"{title[0].lower()}@example.org")
+    Registration.update(created_at=utcnow() - timedelta(days=3)).execute()
+    assert run_jobs("events") == 1
+    assert "Presto domani" in reminder_mails()[0].body
