@@ -27,22 +27,30 @@ from .rendering import render
 
 bp = Blueprint("phone", __name__, url_prefix="/staff/phone")
 
-REMINDERS = "reminders"  # the "area" of the reminders' entries (kept by the core)
+REMINDERS = "reminders"  # the "area" of reminders whose kind names no area
+REMINDER_KEY = "reminder:"  # keys of the reminders' entries (kept by the core, not by an area)
 DONE_KEPT_DAYS = 7  # calls made stay on the list this long
 OUTCOMES = {"told": _l("Fatto: ho telefonato"), "no_answer": _l("Non risponde")}
 
 
 def _reminder_calls(site_ids: list[int]) -> list[PhoneCall]:
+    """Reminders for people without e-mail, under the area they come from (the kind's prefix)."""
+    names = {area.name for area in areas.all_areas()}
+
+    def area_of(kind: str) -> str:
+        prefix = kind.split("_", 1)[0]
+        return prefix if prefix in names else REMINDERS
+
     return [
         PhoneCall(
-            area=REMINDERS,
+            area=area_of(entry.kind),
             site_id=entry.site_id,
             name=entry.name,
             phone=entry.phone,
             reason=entry.reason,
             link=entry.link,
             since=entry.sent_at,
-            key=str(entry.id),
+            key=f"{REMINDER_KEY}{entry.id}",
         )
         for entry in reminders.phone_entries(site_ids)
     ]
@@ -85,7 +93,7 @@ def record_call(area: str, key: str, outcome: str, site_ids: list[int], staff: U
         return None
     with database().atomic():
         PhoneCallLog.create(area=area, record_key=key, site=call.site_id, phoned_by=staff.id, outcome=outcome)
-        if outcome == "told" and area != REMINDERS:
+        if outcome == "told" and not key.startswith(REMINDER_KEY):
             hook = getattr(areas.get_area(area), "phone_done", None)
             if hook is not None:
                 hook(key, staff)

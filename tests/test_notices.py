@@ -248,17 +248,23 @@ def test_phone_list_scoped_by_centre_and_phoned_record(app, evening_event, clien
     auth.login("visconti@staff.binari.example")
     assert "Ahmed" not in client.get("/staff/phone").get_data(as_text=True)
     entry = SentNotice.get(SentNotice.channel == "phone")
-    refused = client.post("/staff/phone/done", data={"area": "reminders", "key": str(entry.id), "outcome": "told"})
+    refused = client.post(
+        "/staff/phone/done", data={"area": "events", "key": f"reminder:{entry.id}", "outcome": "told"}
+    )
     assert refused.status_code == 404 and not PhoneCallLog.select().exists()
     assert client.get("/staff/phone?site=faenza").status_code == 403
     auth.logout()
     auth.login("faenza@staff.binari.example")
     html = client.get("/staff/phone").get_data(as_text=True)
     assert "Ahmed" in html and 'href="tel:+393331234567"' in html and "Cena sociale" in html
-    assert client.post("/staff/phone/done", data={"area": "reminders", "key": str(entry.id), "outcome": "no_answer"})
+    assert client.post(
+        "/staff/phone/done", data={"area": "events", "key": f"reminder:{entry.id}", "outcome": "no_answer"}
+    )
     log = PhoneCallLog.get()
     assert log.outcome == "no_answer" and log.phoned_by.email == "faenza@staff.binari.example"
-    response = client.post("/staff/phone/done", data={"area": "reminders", "key": str(entry.id), "outcome": "told"})
+    response = client.post(
+        "/staff/phone/done", data={"area": "events", "key": f"reminder:{entry.id}", "outcome": "told"}
+    )
     assert response.status_code == 303
     html = client.get("/staff/phone").get_data(as_text=True)
     assert "Telefonato" in html and "Marco Ferri" in html and "Non risponde" in html
