@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, current_app, flash, has_request_context, redirect, request, url_for
@@ -27,7 +27,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from peewee import IntegrityError
 
 from . import areas
-from .clock import now_local, to_local
+from .clock import now_local, to_local, utcnow
 from .db import database
 from .mail import send_mail
 from .models import ReminderOptOut, SentNotice, User
@@ -207,11 +207,15 @@ def remind(
 
 
 # --- phone list: reminders for people without e-mail ----------------------------------------
+PHONE_KEPT_DAYS = 7  # a reminder is about the coming days: after a week it leaves the phone list
+
+
 def phone_entries(site_ids: list[int]) -> list[SentNotice]:
-    """Reminders that must be given by phone at these centres (the phone list shows them)."""
+    """The last week's reminders that must be given by phone at these centres (the phone list)."""
+    since = utcnow() - timedelta(days=PHONE_KEPT_DAYS)
     return list(
         SentNotice.select()
-        .where((SentNotice.channel == "phone") & SentNotice.site.in_(site_ids))
+        .where((SentNotice.channel == "phone") & SentNotice.site.in_(site_ids) & (SentNotice.sent_at >= since))
         .order_by(SentNotice.sent_at)
     )
 

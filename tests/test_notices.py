@@ -467,3 +467,12 @@ def test_day_before_follows_milan_days_across_the_clock_change(app, seed):
     Registration.update(created_at=utcnow() - timedelta(days=3)).execute()
     assert run_jobs("events") == 1
     assert "Presto domani" in reminder_mails()[0].body
+
+
+@pytest.mark.clock("2026-11-18T10:00")
+def test_a_reminder_to_phone_leaves_the_list_after_a_week(app, evening_event, client, auth, frozen_clock):
+    run_jobs("events")
+    auth.login("faenza@staff.binari.example")
+    assert "Cena sociale" in client.get("/staff/phone?area=events").get_data(as_text=True)
+    frozen_clock.move_to(datetime(2026, 11, 25, 12))
+    assert "Cena sociale" not in client.get("/staff/phone?area=events").get_data(as_text=True)
