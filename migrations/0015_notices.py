@@ -21,6 +21,8 @@ def up(migrator, db):
         phoned_by = ForeignKeyField(User, null=True, on_delete='SET NULL')
         phoned_at = DateTimeField(index=True)
         outcome = CharField(max_length=20, default='told')
+        name = CharField(max_length=120, default='')
+        reason = CharField(max_length=300, default='')
         class Meta:
             database = db
             table_name = 'phone_call_log'

@@ -426,6 +426,10 @@ class PhoneCallLog(BaseModel):
     phoned_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     phoned_at = DateTimeField(default=utcnow, index=True)
     outcome = CharField(max_length=20, default="told")  # told, no_answer, message
+    # What the entry said when the call was made: the list shows the week's calls even after the
+    # area took the entry off (e.g. a registration's "call_reason" is cleared once phoned).
+    name = CharField(max_length=120, default="")
+    reason = CharField(max_length=300, default="")
 
     class Meta:
         table_name = "phone_call_log"

@@ -92,12 +92,37 @@ def record_call(area: str, key: str, outcome: str, site_ids: list[int], staff: U
     if call is None:
         return None
     with database().atomic():
-        PhoneCallLog.create(area=area, record_key=key, site=call.site_id, phoned_by=staff.id, outcome=outcome)
+        # The names and reasons of calls older than the list shows are not kept (who phoned, when: yes).
+        PhoneCallLog.update(name="", reason="").where(
+            (PhoneCallLog.phoned_at < utcnow() - timedelta(days=DONE_KEPT_DAYS)) & (PhoneCallLog.name != "")
+        ).execute()
+        PhoneCallLog.create(
+            area=area,
+            record_key=key,
+            site=call.site_id,
+            phoned_by=staff.id,
+            outcome=outcome,
+            name=call.name[:120],
+            reason=str(call.reason)[:300],
+        )
         if outcome == "told" and not key.startswith(REMINDER_KEY):
             hook = getattr(areas.get_area(area), "phone_done", None)
             if hook is not None:
                 hook(key, staff)
     return call
+
+
+def recent_calls(site_ids: list[int], shown: set[tuple[str, str]]) -> list[PhoneCallLog]:
+    """The week's calls whose entry is no longer on the list (the area took it off once told)."""
+    since = utcnow() - timedelta(days=DONE_KEPT_DAYS)
+    query = (
+        PhoneCallLog.select(PhoneCallLog, User)
+        .join(User, on=(PhoneCallLog.phoned_by == User.id), attr="staff", join_type=JOIN.LEFT_OUTER)
+        .where(PhoneCallLog.site.in_(site_ids) & (PhoneCallLog.phoned_at >= since))
+        .order_by(PhoneCallLog.phoned_at.desc())
+        .limit(200)
+    )
+    return [log for log in query if (log.area, log.record_key) not in shown]
 
 
 def count_open(site_ids: list[int]) -> int:
@@ -129,10 +154,15 @@ def page():
     managed, site = _sites_asked()
     site_ids = [site.id] if site else [s.id for s in managed]
     area = request.args.get("area") or ""
-    entries = [(c, h) for c, h in calls_for(site_ids) if not area or c.area == area]
+    every = calls_for(site_ids)
+    entries = [(c, h) for c, h in every if not area or c.area == area]
+    recent = [
+        log for log in recent_calls(site_ids, {(c.area, c.key) for c, _h in every}) if not area or log.area == area
+    ]
     return render(
         "staff/phone.html",
         entries=entries,
+        recent=recent,
         sites=managed,
         site=site,
         area=area,
