@@ -30,7 +30,7 @@ from . import areas
 from .clock import now_local, to_local, utcnow
 from .db import database
 from .mail import send_mail
-from .models import ReminderOptOut, SentNotice, User
+from .models import PhoneCallLog, ReminderOptOut, SentNotice, User
 from .rendering import render
 
 bp = Blueprint("reminders", __name__)
@@ -224,6 +224,9 @@ def erase(user: User) -> None:
     """Account deletion: forget the person's preferences and phone entries' contacts."""
     ReminderOptOut.delete().where(ReminderOptOut.who == who_of(user)).execute()
     SentNotice.update(name="", phone="", reason="", user=None).where(SentNotice.user == user.id).execute()
+    # The phone list's week of calls keeps a name, not an account: forget that name (another person
+    # of the same name only loses the line's name, never a record).
+    PhoneCallLog.update(name="", reason="").where(PhoneCallLog.name == user.name).execute()
 
 
 def export(user: User) -> areas.DataSection:

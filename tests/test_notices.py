@@ -351,7 +351,9 @@ def test_reminders_erase_with_the_account(app, evening_event, seed, frozen_clock
     run_jobs("events")
     ahmed = seed["users"]["+393331234567"]
     reminders.switch_off(reminders.who_of(ahmed), "library_overdue")
+    PhoneCallLog.create(area="events", record_key="reg:1:promoted", name=ahmed.name, reason="Cena sociale")
     delete_account(ahmed)
+    assert PhoneCallLog.get().name == "" and PhoneCallLog.get().reason == ""
     entry = SentNotice.get(SentNotice.channel == "phone")
     assert entry.name == "" and entry.phone == "" and entry.user_id is None
     assert not ReminderOptOut.select().where(ReminderOptOut.who == f"u{ahmed.id}").exists()
