@@ -56,3 +56,15 @@ def test_two_workers_send_each_reminder_once_on_postgres(pg_app):
     mails = [m.to_address for m in OutboxMessage.select().where(OutboxMessage.kind == "reminder")]
     assert sorted(mails) == sorted(f"p{n}@example.org" for n in range(12))
     assert SentNotice.select().where(SentNotice.channel == "phone").count() == 1
+
+    # The day, the phone list and the daily sheet read the same on PostgreSQL (grouped counts, joins).
+    client = pg_app.test_client()
+    client.post("/login", data={"identifier": "coordinamento@staff.binari.example", "password": "binari2026"})
+    day = client.get("/staff?site=faenza&day=2026-11-19").get_data(as_text=True)
+    assert "Cena sociale" in day and "13/40 iscritti" in day
+    phone = client.get("/staff/phone?area=events").get_data(as_text=True)
+    assert "Solo Telefono" in phone
+    key = f"reminder:{SentNotice.get(SentNotice.channel == 'phone').id}"
+    assert client.post("/staff/phone/done", data={"area": "events", "key": key, "outcome": "told"}).status_code == 303
+    assert "Sara Colombo" in client.get("/staff/phone").get_data(as_text=True)
+    assert client.get("/staff/day.pdf?site=faenza&day=2026-11-19").data.startswith(b"%PDF")
