@@ -125,11 +125,6 @@ def recent_calls(site_ids: list[int], shown: set[tuple[str, str]]) -> list[Phone
     return [log for log in query if (log.area, log.record_key) not in shown]
 
 
-def count_open(site_ids: list[int]) -> int:
-    """How many people are still to phone (the staff day shows it)."""
-    return sum(1 for call, _h in calls_for(site_ids) if call.done_at is None)
-
-
 def area_titles() -> dict[str, object]:
     titles: dict[str, object] = {area.name: area.title for area in areas.all_areas()}
     titles[REMINDERS] = _l("Promemoria")

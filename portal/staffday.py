@@ -35,8 +35,9 @@ def choose(sites: list[Site], slug: str | None, day_text: str | None) -> tuple[S
 def day_context(site: Site | None, day: date) -> dict[str, Any]:
     """What the day page and the daily sheet show."""
     if site is None:
-        return {"site": None, "day": day, "sections": [], "to_phone": 0}
+        return {"site": None, "day": day, "sections": [], "to_phone": 0, "calls": []}
     sections = [section for _area, found in areas.staff_day(site.id, day) for section in found]
+    calls = [call for call, _history in phone.calls_for([site.id]) if call.done_at is None]
     return {
         "site": site,
         "day": day,
@@ -45,5 +46,6 @@ def day_context(site: Site | None, day: date) -> dict[str, Any]:
         "next_day": day + timedelta(days=1),
         "closed": bool(site.closed_days(day, day)),
         "sections": sections,
-        "to_phone": phone.count_open([site.id]),
+        "to_phone": len(calls),
+        "calls": calls,
     }

@@ -332,7 +332,9 @@ def pdf_text(client, path, tmp_path):
     return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
 
 
-def test_daily_sheet_pdf(app, busy_day, client, auth, tmp_path):
+def test_daily_sheet_pdf(app, busy_day, client, auth, tmp_path, frozen_clock):
+    frozen_clock.move_to(datetime(2026, 11, 18, 9))
+    run_jobs("events")  # Ahmed, without e-mail, is to be phoned about tomorrow's dinner
     auth.login("faenza@staff.binari.example")
     response = client.get("/staff/day.pdf?site=faenza&day=2026-11-19")
     assert "Distribuzione pacchi" in pdf_text(client, "/staff/day.pdf?site=faenza&day=2026-11-20", tmp_path)
@@ -341,6 +343,7 @@ def test_daily_sheet_pdf(app, busy_day, client, auth, tmp_path):
     pdf.write_bytes(response.data)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Cena sociale" in text and "2/10 iscritti" in text and "Postazione" not in text
+    assert "Ahmed" in text and "Promemoria: domani «Cena sociale»" in text  # the reminder to give by phone
     assert client.get("/staff/day.pdf?site=visconti").status_code == 403
 
 
