@@ -108,6 +108,10 @@ def create_app(test_config=None):
     from .areas import load_areas
 
     load_areas(app, app.config["AREAS"])
+    from . import phone, reminders
+
+    reminders.init_app(app)
+    app.register_blueprint(phone.bp)
 
     from . import cli
 

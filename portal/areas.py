@@ -81,6 +81,11 @@ class PhoneCall:
     since: datetime | None = None
     done_at: datetime | None = None
     done_by: str = ""
+    #: Stable key of the entry within its area (e.g. "hold:12"): the core phone list records the
+    #: calls made against (area, key) and hands it back to the area's ``phone_done``.
+    key: str = ""
+    #: The whole message to read out, when there is more than the reason (shown folded).
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,37 @@ class Job:
     @property
     def seconds(self) -> int:
         return JOB_INTERVALS[self.every]
+
+
+@dataclass(frozen=True)
+class ReminderKind:
+    """A kind of reminder an area sends: residents switch each one off in their account or with
+    the one-click link in the message. ``key`` is stable ("<area>_<what>")."""
+
+    key: str
+    label: Any
+    hint: Any = ""
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One line of the staff member's day: a time (or ""), what, a note, and a link to act on it."""
+
+    time: str
+    text: str
+    note: str = ""
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class DaySection:
+    """A part of the staff member's day (`/staff` and the daily sheet), from one area."""
+
+    title: Any
+    rows: list[DayRow]
+    link: str = ""  # the staff page where the whole thing is managed
+    link_label: Any = ""
+    empty: Any = ""  # what to say when there are no rows
 
 
 @dataclass(frozen=True)
@@ -196,8 +232,15 @@ class Area:
     #: The accounts tied to these centres through the area (a registration, booking, loan, sign-up,
     #: membership): ``members_at(site_ids) -> query selecting user ids``. Staff see only those.
     members_at: Callable[[Sequence[int]], Any] | None = None
+    #: The area's part of a phone-list call being made: ``phone_done(key, staff_user) -> bool``
+    #: (False when the key is not one of the area's entries).
+    phone_done: Callable[[str, User], bool] | None = None
     #: Scheduled work (reminders, expiries, purges).
     jobs: Sequence[Job] = ()
+    #: The reminder kinds the area's jobs send (the resident's preferences list them).
+    reminder_kinds: Sequence[ReminderKind] = ()
+    #: The staff member's day at a centre: ``staff_day(site_id, day) -> [DaySection]``.
+    staff_day: Callable[[int, date], list[DaySection]] | None = None
     #: Figures for the reports: ``figures(ReportQuery) -> [Figure]``.
     figures: Callable[[ReportQuery], list[Figure]] | None = None
     #: The distinct people the area reached: ``people(ReportQuery) -> {key}``, keys ``"u<user id>"`` for
@@ -297,6 +340,15 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
 def members_at(site_ids: Sequence[int]) -> list[Any]:
     """Every area's query of the user ids tied to these centres (see `Area.members_at`)."""
     return [area.members_at(site_ids) for area in all_areas() if area.members_at]
+
+
+def reminder_kinds() -> list[ReminderKind]:
+    return [kind for area in all_areas() for kind in area.reminder_kinds]
+
+
+def staff_day(site_id: int, day: date) -> list[tuple[Area, list[DaySection]]]:
+    """Every area's part of a centre's day."""
+    return [(area, area.staff_day(site_id, day)) for area in all_areas() if area.staff_day]
 
 
 def jobs() -> list[tuple[Area, Job]]:

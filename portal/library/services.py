@@ -214,7 +214,7 @@ def notify_ready(hold: Hold, library: Library) -> None:
                 code=member.member_code,
                 link=_account_link(),
             )
-        send_mail(member.email, subject, body, user=member)
+        send_mail(member.email, subject, body, user=member, site=library.site_id, language=member.language or "it")
         Hold.update(notify_by="mail").where(Hold.id == hold.id).execute()
         hold.notify_by = "mail"
     else:
@@ -223,10 +223,7 @@ def notify_ready(hold: Hold, library: Library) -> None:
 
 
 def _account_link() -> str:
-    try:
-        return external_url("library.my_library")
-    except RuntimeError:  # outside a request (demo loader)
-        return ""
+    return external_url("library.my_library")  # from BASE_URL, in a request or not (demo loader, jobs)
 
 
 def place_hold(title: Title, member: User) -> Hold:
@@ -596,12 +593,23 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                         title=hold.title.title,
                         until=to_local(hold.expires_at).strftime("%d/%m/%Y") if hold.expires_at else "",
                     ),
-                    link=url_for("library.to_phone", site=library.site.slug),
+                    link=url_for("library.holds_shelf", site=library.site.slug),
                     since=hold.ready_at,
                     done_at=hold.phoned_at,
+                    key=f"hold:{hold.id}",
                 )
             )
     return calls
+
+
+def phone_done(key: str, staff: User) -> bool:
+    """The `phone_done` slot: the core phone list recorded the call about a ready hold."""
+    kind, _sep, hold_id = key.partition(":")
+    hold = Hold.get_or_none(Hold.id == int(hold_id)) if kind == "hold" and hold_id.isdigit() else None
+    if hold is None or hold.phoned_at is not None:
+        return False
+    mark_phoned(hold)
+    return True
 
 
 def hold_shelf(library: Library) -> dict[str, Any]:
