@@ -122,6 +122,15 @@ class ReportQuery:
     last: date
     site_id: int | None = None
     partner_id: int | None = None
+    #: Also split the answer by centre and/or by Milan month (`Figure.cells`): one aggregated
+    #: query per figure family (`portal.report_cells`) instead of one call per centre and month.
+    by_site: bool = False
+    by_month: bool = False
+
+
+#: A cell of a grouped answer: (centre id or None for all the query's centres, first day of the
+#: Milan month or None for the whole period). (None, None) is the figure itself.
+Cell = tuple[int | None, date | None]
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,11 @@ class Figure:
     unit: str = ""  # "" for a count, "h" for hours
     method: Any = ""
     breakdown: tuple[tuple[Any, int | float], ...] = ()
+    #: For a query with ``by_site``/``by_month``: the figure of each cell, ``{(site id or None,
+    #: month or None): Figure}`` (a cell with no rows may be left out: it counts as zero). People
+    #: are counted distinct within each cell. Empty when the area does not split its answer:
+    #: then the report asks it again per centre and per month.
+    cells: Mapping[Cell, Figure] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass
@@ -174,7 +188,8 @@ class Area:
     people_to_phone: Callable[[Sequence[int]], list[PhoneCall]] | None = None
     #: Scheduled work (reminders, expiries, purges).
     jobs: Sequence[Job] = ()
-    #: Figures for the reports: ``figures(ReportQuery) -> [Figure]``.
+    #: Figures for the reports: ``figures(ReportQuery) -> [Figure]``, with `Figure.cells` when the
+    #: query asks ``by_site``/``by_month`` (optional: without them the report asks once per cell).
     figures: Callable[[ReportQuery], list[Figure]] | None = None
     #: The distinct people the area reached: ``people(ReportQuery) -> {key}``, keys ``"u<user id>"`` for
     #: accounts and ``"c<normalised e-mail or phone>"`` for guests, so the report can count distinct
