@@ -26,7 +26,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from peewee import SQL, Case, Cast, Expression, Value, fn
+from peewee import SQL, Case, Cast, Value, fn
 
 from .areas import Cell, Figure, ReportQuery
 from .clock import start_of_local_day
@@ -73,7 +73,7 @@ class Grouping:
             found.append((True, True))
         return found
 
-    def month_of(self, column: Any, dates: bool = False) -> Expression:
+    def month_of(self, column: Any, dates: bool = False) -> Any:
         """The index in `months` of the Milan month of a naive-UTC moment (or of a Milan date)."""
         starts = self.months[1:]
         bounds: Sequence[Any] = starts if dates else [start_of_local_day(day) for day in starts]
@@ -114,7 +114,7 @@ class Cells:
 
     def __init__(self, grouping: Grouping) -> None:
         self.grouping = grouping
-        self.bags: dict[Cell, Counter[Hashable]] = {(None, None): Counter()}
+        self.bags: dict[Cell, Counter[Any]] = {(None, None): Counter[Any]()}
 
     def _cells(self, site: int | None, month: date | None) -> list[Cell]:
         g = self.grouping
@@ -130,10 +130,10 @@ class Cells:
     def add(self, site: int | None, month: date | None, name: Hashable, value: float) -> None:
         """Add `value` to `name` in every cell the row is in."""
         for cell in self._cells(site, month):
-            self.bags.setdefault(cell, Counter())[name] += value
+            self.bags.setdefault(cell, Counter[Any]())[name] += value  # type: ignore[assignment]  # float counts (hours)
 
     def put(self, cell: Cell, name: Hashable, value: float) -> None:
-        self.bags.setdefault(cell, Counter())[name] = value
+        self.bags.setdefault(cell, Counter[Any]())[name] = value  # type: ignore[assignment]
 
     def rows(self, rows: Iterable[Sequence[Any]], names: Sequence[Hashable]) -> None:
         """Add grouped rows (cell columns first, then one value per name)."""
@@ -162,7 +162,7 @@ class Cells:
                 cell_site, month, (count,) = g.split(row, level)
                 self.put((cell_site, month), name, int(count or 0))
 
-    def figures(self, build: Callable[[Counter[Hashable]], list[Figure]]) -> list[Figure]:
+    def figures(self, build: Callable[[Counter[Any]], list[Figure]]) -> list[Figure]:
         """The whole query's figures, each with its cells' figures when the query is grouped."""
         total = build(self.bags[(None, None)])
         if not self.grouping.grouped:

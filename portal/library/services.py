@@ -186,6 +186,8 @@ def trap(copy: Copy, now: datetime | None = None) -> Hold | None:
 def notify_ready(hold: Hold, library: Library) -> None:
     """Tell the person their book is waiting: e-mail, or the desk's list of people to phone."""
     member = hold.member
+    if member is None:  # a deleted account's hold is closed: nobody to tell
+        return
     if member.email:
         with force_locale(member.language or "it"):
             subject = _("Biblioteca: il libro che aspettavi è arrivato")
@@ -588,6 +590,8 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
     calls = []
     for library in Library.select(Library, Site).join(Site).where(Library.site.in_(list(site_ids))):
         for hold in phone_list(library):
+            if hold.member is None:
+                continue
             calls.append(
                 PhoneCall(
                     area="library",
