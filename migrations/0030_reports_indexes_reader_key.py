@@ -14,7 +14,11 @@ def up(migrator, db):
     migrator.migrate(migrator.add_index('library_hold', ('status', 'closed_at')))
     migrator.migrate(migrator.add_index('bookings_loan', ('checked_out_at',)))
     migrator.migrate(migrator.add_index('bookings_loan', ('returned_at',)))
-    migrator.migrate(migrator.add_index('library_loan', ('issued_at',)))
+    # The report figures read loans from an index alone: it replaces the (library_id, issued_at) one.
+    migrator.migrate(migrator.drop_index('library_loan', 'loan_library_id_issued_at'))
+    migrator.migrate(
+        migrator.add_index('library_loan', ('library_id', 'issued_at', 'language', 'member_id', 'reader_key'))
+    )
     # Backfill: one random key per person (the same at every library), copied onto the loans that
     # still name their reader. Loans that no longer do keep "" and count one reader each, as before.
     keys = {}
@@ -38,7 +42,10 @@ def up(migrator, db):
 
 
 def down(migrator, db):
-    migrator.migrate(migrator.drop_index('library_loan', 'library_loan_issued_at'))
+    migrator.migrate(
+        migrator.drop_index('library_loan', 'library_loan_library_id_issued_at_language_member_id_reader_key')
+    )
+    migrator.migrate(migrator.add_index('library_loan', ('library_id', 'issued_at')))
     migrator.migrate(migrator.drop_index('bookings_loan', 'bookings_loan_returned_at'))
     migrator.migrate(migrator.drop_index('bookings_loan', 'bookings_loan_checked_out_at'))
     migrator.migrate(migrator.drop_index('library_hold', 'library_hold_status_closed_at'))

@@ -165,8 +165,8 @@ class Loan(BaseModel):
     class Meta:
         table_name = "library_loan"
         indexes = (
-            (("issued_at",), False),
-            (("library", "issued_at"), False),
+            # Covers the report figures' loan queries (no table reads): period, language, reader.
+            (("library", "issued_at", "language", "member", "reader_key"), False),
             (("library", "returned_at"), False),
             (("member", "returned_at"), False),
             (("copy", "issued_at"), False),
