@@ -10,6 +10,7 @@ def up(migrator, db):
     migrator.migrate(migrator.add_column('library_member', 'reader_key', CharField(max_length=32, default='')))
     migrator.migrate(migrator.add_column('library_loan', 'reader_key', CharField(max_length=32, default='')))
     migrator.migrate(migrator.drop_not_null('library_hold', 'member_id'))
+    migrator.migrate(migrator.add_index('library_member', ('library_id', 'reader_key')))
     migrator.migrate(migrator.add_index('library_hold', ('created_at',)))
     migrator.migrate(migrator.add_index('library_hold', ('status', 'closed_at')))
     migrator.migrate(migrator.add_index('bookings_loan', ('checked_out_at',)))
@@ -51,4 +52,5 @@ def down(migrator, db):
     migrator.migrate(migrator.drop_index('library_hold', 'library_hold_status_closed_at'))
     migrator.migrate(migrator.drop_index('library_hold', 'library_hold_created_at'))
     migrator.migrate(migrator.drop_column('library_loan', 'reader_key'))
+    migrator.migrate(migrator.drop_index('library_member', 'library_member_library_id_reader_key'))
     migrator.migrate(migrator.drop_column('library_member', 'reader_key'))

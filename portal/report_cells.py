@@ -65,6 +65,8 @@ class Grouping:
     def levels(self) -> list[Level]:
         """The levels a distinct count is needed at: the whole query, per centre, per month, both."""
         found: list[Level] = [(False, False)]
+        if not self.query.people_cells:
+            return found
         if self.by_site:
             found.append((True, False))
         if self.by_month:
@@ -168,8 +170,11 @@ class Cells:
         if not self.grouping.grouped:
             return total
         per_cell = {cell: {fig.key: fig for fig in build(bag)} for cell, bag in self.bags.items()}
+        whole = (None, None)
         return [
-            replace(fig, cells={cell: figs[fig.key] for cell, figs in per_cell.items() if fig.key in figs})
+            replace(fig, cells={whole: per_cell[whole][fig.key]})
+            if fig.people and not self.grouping.query.people_cells
+            else replace(fig, cells={cell: figs[fig.key] for cell, figs in per_cell.items() if fig.key in figs})
             for fig in total
         ]
 

@@ -254,6 +254,7 @@ def gather(
     partner_id: int | None = None,
     by_site: bool = False,
     by_month: bool = False,
+    people_cells: bool = True,
 ) -> dict[str, Row]:
     """Every area's figures for these centres (None: everywhere), keyed by figure key, with the
     cells asked for (per centre, per Milan month: see `at`).
@@ -261,24 +262,30 @@ def gather(
     Several centres that are not all of them are asked one by one and summed: a person who
     took part at two of them then counts at both (the page says so).
     """
-    store, key = _memo("figures", site_ids, first, last, partner_id, by_site, by_month)
+    store, key = _memo("figures", site_ids, first, last, partner_id, by_site, by_month, people_cells)
     if key not in store:
-        store[key] = _gather(site_ids, first, last, partner_id, by_site, by_month)
+        store[key] = _gather(site_ids, first, last, partner_id, by_site, by_month, people_cells)
     return store[key]
 
 
 def _gather(
-    site_ids: Sequence[int] | None, first: date, last: date, partner_id: int | None, by_site: bool, by_month: bool
+    site_ids: Sequence[int] | None,
+    first: date,
+    last: date,
+    partner_id: int | None,
+    by_site: bool,
+    by_month: bool,
+    people_cells: bool,
 ) -> dict[str, Row]:
     rows: dict[str, Row] = {}
     with_figures = [area for area in areas.all_areas() if area.figures]
     if site_ids is None:
-        query = ReportQuery(first, last, None, partner_id, by_site, by_month)
+        query = ReportQuery(first, last, None, partner_id, by_site, by_month, people_cells)
         for area in with_figures:
             _merge(rows, area, _ask(area, query))
         return rows
     for site_id in site_ids:
-        query = ReportQuery(first, last, site_id, partner_id, False, by_month)
+        query = ReportQuery(first, last, site_id, partner_id, False, by_month, people_cells)
         for area in with_figures:
             found = _ask(area, query)
             if by_site:  # one centre asked: its cells per month are that centre's
@@ -317,12 +324,8 @@ def reached(site_ids: Sequence[int] | None, first: date, last: date, partner_id:
 
 
 def _reached(site_ids: Sequence[int] | None, first: date, last: date, partner_id: int | None) -> int:
-    if site_ids is None:
-        return len(areas.people_reached(ReportQuery(first, last, None, partner_id)))
-    people: set[str] = set()
-    for site_id in site_ids:
-        people |= areas.people_reached(ReportQuery(first, last, site_id, partner_id))
-    return len(people)
+    targets: list[int | None] = [None] if site_ids is None else list(site_ids)
+    return areas.count_people([ReportQuery(first, last, site_id, partner_id) for site_id in targets])
 
 
 def _scope_ids(scope: Scope) -> list[int] | None:
@@ -387,10 +390,12 @@ def lines(now: dict[str, Row], before: dict[str, Row], public: bool) -> list[Lin
 
 
 def headline_keys(rows: dict[str, Row], limit: int = 4) -> list[str]:
-    """The first figure of each area (up to `limit`): the ones drawn as bars per month."""
+    """The first count of each area (up to `limit`, not a count of people): the ones drawn as
+    bars per month and split by centre."""
     seen: dict[str, str] = {}
     for key, row in rows.items():
-        seen.setdefault(row.area, key)
+        if not row.figure.people:
+            seen.setdefault(row.area, key)
     return list(seen.values())[:limit]
 
 
@@ -462,39 +467,43 @@ def methods(rows: dict[str, Row]) -> list[tuple[str, str]]:
 
 @dataclass
 class Tables:
-    """The figures a report needs, from two grouped answers: now (with the months of the bars)
-    and the previous period, each split by centre when there are several."""
+    """The figures a report needs: now and the previous period (split by centre when there are
+    several), and the months of the bars (`span`)."""
 
     now: dict[str, Row]
     before: dict[str, Row]
-    span: dict[str, Row]  # with a cell per month of the bars
-    month_cell: date | None  # the cell of `now` in `span` (a month period), else None
-    before_cell: date | None
+    span: dict[str, Row]
 
 
 def spans(
-    site_ids: Sequence[int] | None, period: Period, several: bool, partner_id: int | None = None
+    site_ids: Sequence[int] | None,
+    period: Period,
+    several: bool,
+    partner_id: int | None = None,
+    site_pages: bool = False,
 ) -> tuple[Tables, Period]:
-    """Ask the areas: two grouped answers for the page, the PDF, the partner pages.
+    """Ask the areas for the page, the PDF, the partner pages: two or three grouped answers.
 
-    A month period's bars cover the last 12 months, which hold the month and the one before:
-    one answer. A longer period: one answer by month, one for the previous period.
+    The bars and the split by centre only draw counts (`headline_keys`), so people are counted
+    per cell only for the PDF's centre pages (``site_pages``). A month period's bars cover the
+    last 12 months: one answer for them, one for the month, one for the month before. A longer
+    period: one answer by month (the bars), one for the previous period.
     """
     before = period.previous()
-    months = period.chart_months()
-    span = gather(site_ids, months[0][0], period.last, partner_id, by_site=several, by_month=True)
-    if period.kind == "month":
-        return Tables(
-            at(span, None, period.first), at(span, None, before.first), span, period.first, before.first
-        ), before
-    prev = gather(site_ids, before.first, before.last, partner_id, by_site=several)
-    return Tables(span, prev, span, None, None), before
+    first = period.chart_months()[0][0]
+    span = gather(
+        site_ids, first, period.last, partner_id, several, True, people_cells=site_pages and first == period.first
+    )
+    if first == period.first:
+        now = span
+    else:
+        now = gather(site_ids, period.first, period.last, partner_id, several, False, people_cells=site_pages)
+    prev = gather(site_ids, before.first, before.last, partner_id, several, False, people_cells=site_pages)
+    return Tables(now, prev, span), before
 
 
 def site_tables(tables: Tables, site_id: int) -> tuple[dict[str, Row], dict[str, Row]]:
     """One centre's figures now and before, from answers split by centre."""
-    if tables.month_cell is not None:
-        return at(tables.span, site_id, tables.month_cell), at(tables.span, site_id, tables.before_cell)
     return at(tables.now, site_id, None), at(tables.before, site_id, None)
 
 
@@ -518,7 +527,7 @@ def report(scope: Scope, period: Period, public: bool, site_pages: bool = False)
     """
     ids = _scope_ids(scope)
     several = len(scope.sites) > 1
-    tables, before = spans(ids, period, several)
+    tables, before = spans(ids, period, several, site_pages=site_pages)
     keys = headline_keys(tables.now)
     per_site: list[tuple[Site, dict[str, Row]]] = []
     sites: list[tuple[Site, dict[str, Any]]] = []

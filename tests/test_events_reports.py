@@ -298,6 +298,7 @@ def test_the_same_answers_on_postgres(pg_app):
     assert values(ReportQuery(*NOV, partner_id=data["partner"].id))["events.people"] == 5
     sites = [site.id for site in Site.select()]
     assert_cells_match(reports.figures, date(2026, 9, 1), date(2026, 12, 31), sites)  # the month CASE on PostgreSQL
+    assert areas.count_people([query]) == len(areas.people_reached(query)) == len(november_people(data))
 
 
 def test_days_are_milan_days_on_the_daylight_saving_change_and_at_new_year(app, seed):

@@ -237,6 +237,7 @@ def test_figures_on_postgres(pg_app):
         november = values(reports.figures(ReportQuery(*NOVEMBER, site_id=library.site_id)))
         october = values(reports.figures(ReportQuery(*OCTOBER)))
         assert_cells_match(reports.figures, date(2026, 9, 1), date(2026, 12, 31), [library.site_id])
+        assert areas.count_people([ReportQuery(*NOVEMBER)]) == len(reports.people(ReportQuery(*NOVEMBER))) == 2
     assert november == {
         "library.loans": 2,
         "library.returns": 2,

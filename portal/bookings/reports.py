@@ -10,7 +10,7 @@ partner gets no figures and no people.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -94,16 +94,6 @@ def _loans(query: ReportQuery, moment: Any) -> Any:
     return found
 
 
-def _keys(rows: Iterable[tuple[Any, Any]], prefix: str) -> set[str]:
-    """Person keys from (user id, row id if the user is gone) pairs."""
-    return {f"u{user_id}" if user_id is not None else f"a{AREA}:{prefix}{row_id}" for user_id, row_id in rows}
-
-
-def _anonymous_id(model: Any) -> Any:
-    """The row's id when it no longer has a person (a deleted account), else NULL: one person per such row."""
-    return Case(None, [(model.user.is_null(), model.id)], None)
-
-
 def people(query: ReportQuery) -> set[str]:
     """Distinct people with a used booking or an equipment loan handed over in the period.
 
@@ -116,9 +106,23 @@ def people(query: ReportQuery) -> set[str]:
 
 
 def _people(query: ReportQuery) -> set[str]:
-    booked = _used(query).select(Booking.user, _anonymous_id(Booking)).distinct().tuples()
-    lent = _loans(query, Loan.checked_out_at).select(Loan.user, _anonymous_id(Loan)).distinct().tuples()
-    return _keys(booked, "b") | _keys(lent, "l")
+    return {key for (key,) in _people_query(query).tuples()}
+
+
+def people_query(query: ReportQuery) -> Any:
+    """`people` as SQL: one column, "person" (None for a partner's query: nobody)."""
+    if query.partner_id is not None:
+        return None
+    return _people_query(query)
+
+
+def _people_query(query: ReportQuery) -> Any:
+    def person(model: Any, prefix: str) -> Any:
+        return Case(None, [(model.user.is_null(False), text_key("u", model.user))], text_key(prefix, model.id))
+
+    booked = _used(query).select(person(Booking, f"a{AREA}:b").alias("person"))
+    lent = _loans(query, Loan.checked_out_at).select(person(Loan, f"a{AREA}:l").alias("person"))
+    return booked | lent  # UNION: each key once
 
 
 def figures(query: ReportQuery) -> list[Figure]:

@@ -77,14 +77,16 @@ def people(query: ReportQuery) -> set[str]:
     spaces) for guests, and "aevents:<registration id>" for a row that no longer has an account
     or a contact (a deleted account, a guest whose contact was forgotten): one person each.
     """
-    rows = (
-        Registration.select(_person_key())
+    return {key for (key,) in people_query(query).distinct().tuples()}
+
+
+def people_query(query: ReportQuery) -> ModelSelect:
+    """`people` as SQL: one column, "person" (for counting across areas in one query)."""
+    return (
+        Registration.select(_person_key().alias("person"))
         .join(Event)
         .where((Registration.status == "confirmed") & _held(query))
-        .distinct()
-        .tuples()
     )
-    return {key for (key,) in rows}
 
 
 def figures(query: ReportQuery) -> list[Figure]:

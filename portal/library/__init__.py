@@ -40,6 +40,7 @@ def init_app(app):
             people_to_phone=services.people_to_phone,
             figures=reports.figures,
             people=reports.people,
+            people_query=reports.people_query,
             jobs=[Job("library-expire-holds", services.expire_holds_job, every="hourly")],
         ),
     )

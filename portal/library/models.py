@@ -247,7 +247,11 @@ class LibraryMember(BaseModel):
 
     class Meta:
         table_name = "library_member"
-        indexes = ((("library", "user"), True), (("library", "joined_at"), False))
+        indexes = (
+            (("library", "user"), True),
+            (("library", "joined_at"), False),
+            (("library", "reader_key"), False),  # the report traces a loan's key back to its reader
+        )
 
 
 class ReaderSettings(BaseModel):

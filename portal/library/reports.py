@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from peewee import Case, fn
+from peewee import JOIN, Case, Value, fn
 
 from portal.areas import Figure, ReportQuery
 from portal.clock import start_of_local_day
@@ -92,30 +92,32 @@ def people(query: ReportQuery) -> set[str]:
     reader key while the account exists); ``"alibrary:k<reader key>"`` for a deleted account's
     loans; ``"alibrary:<loan id>"`` for an old loan with neither (one anonymous person each).
     """
+    found = people_query(query)
+    return set() if found is None else {key for (key,) in found.distinct().tuples()}
+
+
+def people_query(query: ReportQuery) -> Any:
+    """`people` as SQL: one column, "person" (None for a partner's query: nobody)."""
     if query.partner_id is not None:
-        return set()
-    rows = (
-        _loans_issued(query)
-        .select(Loan.member, Loan.reader_key, Case(None, [(_unknown(), Loan.id)], None))
-        .distinct()
-        .tuples()
+        return None
+    owner = LibraryMember.alias("owner")
+    person = Case(
+        None,
+        [
+            (Loan.member.is_null(False), text_key("u", Loan.member)),
+            (owner.user.is_null(False), text_key("u", owner.user)),
+            (Loan.reader_key != "", Value(f"a{AREA}:k").concat(Loan.reader_key)),
+        ],
+        text_key(f"a{AREA}:", Loan.id),
     )
-    found: set[str] = set()
-    keys: set[str] = set()
-    for member_id, key, loan_id in rows:
-        if member_id is not None:
-            found.add(f"u{member_id}")
-        elif key:
-            keys.add(key)
-        else:
-            found.add(f"a{AREA}:{loan_id}")
-    owners: dict[str, int] = {}
-    if keys:
-        known = LibraryMember.select(LibraryMember.reader_key, LibraryMember.user).where(
-            LibraryMember.reader_key.in_(sorted(keys)) & LibraryMember.user.is_null(False)
-        )
-        owners = dict(known.tuples())
-    return found | {f"u{owners[key]}" if key in owners else f"a{AREA}:k{key}" for key in keys}
+    known = (
+        (owner.library == Loan.library)
+        & (owner.reader_key == Loan.reader_key)
+        & (Loan.reader_key != "")
+        & Loan.member.is_null()
+        & owner.user.is_null(False)
+    )
+    return _loans_issued(query).select(person.alias("person")).join(owner, JOIN.LEFT_OUTER, on=known)
 
 
 def figures(query: ReportQuery) -> list[Figure]:

@@ -78,12 +78,15 @@ def people(query: ReportQuery) -> set[str]:
     spaces) for guests and walk-ins, and "avolunteer:<sign-up id>" for a row with neither
     (a deleted account): one person each. Companions (+N) have no record of their own.
     """
+    found = people_query(query)
+    return set() if found is None else {key for (key,) in found.distinct().tuples()}
+
+
+def people_query(query: ReportQuery) -> ModelSelect | None:
+    """`people` as SQL: one column, "person" (None for a partner's query: nobody)."""
     if query.partner_id is not None:
-        return set()
-    rows = (
-        Signup.select(_person_key()).join(Shift).join(Opportunity).where(_present() & _held(query)).distinct().tuples()
-    )
-    return {key for (key,) in rows}
+        return None
+    return Signup.select(_person_key().alias("person")).join(Shift).join(Opportunity).where(_present() & _held(query))
 
 
 def figures(query: ReportQuery) -> list[Figure]:
