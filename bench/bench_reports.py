@@ -7,8 +7,9 @@ database) with the library's and the bookings' bench data (their own fill functi
 year of events with registrations at the three centres, then times the report page, the CSV and
 the PDF through the test client and counts their SQL queries. Not a test: it prints figures.
 Targets (issue 16): the page < 300 ms, the PDF < 3 s. "cpu" is the process's CPU time (the
-database is SQLite in the same process): on a busy machine it is steadier than the wall clock. The database stays in /tmp/bench-reports-*/:
-BENCH_DB=/tmp/bench-reports-…/bench.sqlite3 times it again without filling.
+database is SQLite in the same process): on a busy machine it is steadier than the wall clock.
+The database stays in /tmp/bench-reports-*/: BENCH_DB=/tmp/bench-reports-…/bench.sqlite3 times it
+again without filling (it is migrated first).
 """
 
 import os

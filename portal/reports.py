@@ -630,8 +630,7 @@ def pdf_export():
     """For the funder: cover, one page per centre (figures and charts), the method note.
 
     With several centres, a first page sums them (bars per month, split by centre) and each
-    centre's page has its figures and its split by category (bars per month per centre would
-    triple the queries).
+    centre's page has its figures and its split by category, read from the same grouped answers.
     """
     scope = resolve_scope(request.args.get("site"))
     period, _error = _request_period()

@@ -80,7 +80,7 @@ def people(query: ReportQuery) -> set[str]:
     return {key for (key,) in people_query(query).distinct().tuples()}
 
 
-def people_query(query: ReportQuery) -> ModelSelect:
+def people_query(query: ReportQuery) -> Any:
     """`people` as SQL: one column, "person" (for counting across areas in one query)."""
     return (
         Registration.select(_person_key().alias("person"))

@@ -82,7 +82,7 @@ def people(query: ReportQuery) -> set[str]:
     return set() if found is None else {key for (key,) in found.distinct().tuples()}
 
 
-def people_query(query: ReportQuery) -> ModelSelect | None:
+def people_query(query: ReportQuery) -> Any:
     """`people` as SQL: one column, "person" (None for a partner's query: nobody)."""
     if query.partner_id is not None:
         return None
