@@ -8,8 +8,8 @@ grep <id>``. A request's line:
 
     2026-12-02 09:14:03 INFO [3f9c2a7d41b0e6f2] binari.request: GET /events 200 23 ms user=-
 
-(``user=`` is the account's number, never a name or an address; query strings are left out, so
-search words and tokens stay out of the logs.)
+(``user=`` is the account's number, never a name or an address; query strings are left out and
+the token of a reset or calendar link is written "…", so search words and secrets stay out.)
 """
 
 from __future__ import annotations
@@ -70,5 +70,14 @@ def init_app(app: Flask) -> None:
         took = f"{(time.perf_counter() - started) * 1000:.0f}" if started else "?"
         user = g.get("_login_user")  # only if the request loaded it: no query for a static file
         user = user.get_id() if user is not None and user.is_authenticated else None
-        log.info("%s %s %s %s ms user=%s", request.method, request.path, response.status_code, took, user or "-")
+        log.info("%s %s %s %s ms user=%s", request.method, logged_path(), response.status_code, took, user or "-")
         return response
+
+
+def logged_path() -> str:
+    """The request's path with secret parts (``<token>`` of a reset or calendar link) hidden."""
+    path = request.path
+    for name, value in (request.view_args or {}).items():
+        if "token" in name and isinstance(value, str) and value:
+            path = path.replace(value, "…")
+    return path

@@ -35,6 +35,9 @@ def test_each_request_gets_an_id_and_one_line(client, records):
     assert [r.request_id for r in lines] == ids
     assert lines[0].getMessage().startswith("GET / 200 ") and lines[0].getMessage().endswith("user=-")
     assert all("secret-words" not in r.getMessage() for r in records)  # no query strings in the logs
+    client.get("/password/reset/SeCrEtToKeN123")
+    line = [r for r in records if r.name == "binari.request"][-1].getMessage()
+    assert line.startswith("GET /password/reset/… ") and "SeCrEtToKeN123" not in line
 
 
 def test_the_proxy_id_is_kept_and_a_strange_one_replaced(client, records):
