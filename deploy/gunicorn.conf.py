@@ -27,3 +27,5 @@ loglevel = os.environ.get("BINARI_LOG_LEVEL", "info")
 # Trust X-Forwarded-Proto/-For only from the proxy on this machine.
 forwarded_allow_ips = os.environ.get("BINARI_PROXY_IPS", "127.0.0.1,::1")
 proc_name = "binari-web"
+# No runtime control socket: systemctl reload/restart is how the service is managed.
+control_socket_disable = True
