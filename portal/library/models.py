@@ -196,8 +196,9 @@ class Hold(BaseModel):
     """
 
     title = ForeignKeyField(Title, backref="holds", on_delete="CASCADE")
-    # NULL once the person deleted their account: the closed hold stays for the figures.
-    member = ForeignKeyField(User, null=True, backref="library_holds", on_delete="SET NULL")
+    # NULL once the person deleted their account (erase anonymises, accounts are never removed
+    # as rows): the closed hold stays for the figures.
+    member = ForeignKeyField(User, null=True, backref="library_holds", on_delete="CASCADE")
     position = IntegerField()
     status = CharField(max_length=10, default="waiting")
     copy = ForeignKeyField(Copy, null=True, backref="holds", on_delete="SET NULL")
