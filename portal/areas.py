@@ -179,6 +179,19 @@ class ReportQuery:
     last: date
     site_id: int | None = None
     partner_id: int | None = None
+    #: Also split the answer by centre and/or by Milan month (`Figure.cells`): one aggregated
+    #: query per figure family (`portal.report_cells`) instead of one call per centre and month.
+    by_site: bool = False
+    by_month: bool = False
+    #: False: figures that count people (``people=True``) may leave out their cells (only the
+    #: whole query's value), which spares a COUNT(DISTINCT …) per level; the bars and the split
+    #: by centre of a page only draw counts.
+    people_cells: bool = True
+
+
+#: A cell of a grouped answer: (centre id or None for all the query's centres, first day of the
+#: Milan month or None for the whole period). (None, None) is the figure itself.
+Cell = tuple[int | None, date | None]
 
 
 @dataclass(frozen=True)
@@ -198,6 +211,11 @@ class Figure:
     unit: str = ""  # "" for a count, "h" for hours
     method: Any = ""
     breakdown: tuple[tuple[Any, int | float], ...] = ()
+    #: For a query with ``by_site``/``by_month``: the figure of each cell, ``{(site id or None,
+    #: month or None): Figure}`` (a cell with no rows may be left out: it counts as zero). People
+    #: are counted distinct within each cell. Empty when the area does not split its answer:
+    #: then the report asks it again per centre and per month.
+    cells: Mapping[Cell, Figure] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass
@@ -241,12 +259,18 @@ class Area:
     reminder_kinds: Sequence[ReminderKind] = ()
     #: The staff member's day at a centre: ``staff_day(site_id, day) -> [DaySection]``.
     staff_day: Callable[[int, date], list[DaySection]] | None = None
-    #: Figures for the reports: ``figures(ReportQuery) -> [Figure]``.
+    #: Figures for the reports: ``figures(ReportQuery) -> [Figure]``, with `Figure.cells` when the
+    #: query asks ``by_site``/``by_month`` (optional: without them the report asks once per cell).
     figures: Callable[[ReportQuery], list[Figure]] | None = None
     #: The distinct people the area reached: ``people(ReportQuery) -> {key}``, keys ``"u<user id>"`` for
     #: accounts and ``"c<normalised e-mail or phone>"`` for guests, so the report can count distinct
     #: residents across areas. Keys never leave the server.
     people: Callable[[ReportQuery], set[str]] | None = None
+    #: The same people as SQL: ``people_query(ReportQuery) -> SELECT of one column "person"`` (the
+    #: keys of ``people``; None: nobody for this query). When every area with ``people`` has it,
+    #: the report counts distinct people across areas with one COUNT(DISTINCT …) over their UNION
+    #: ALL instead of fetching every key.
+    people_query: Callable[[ReportQuery], Any] | None = None
     #: Further set-up of the app (Jinja filters, …), called once at registration.
     setup: Callable[[Flask], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -366,6 +390,32 @@ def people_reached(query: ReportQuery) -> set[str]:
         if area.people:
             found |= area.people(query)
     return found
+
+
+def count_people(queries: Sequence[ReportQuery]) -> int:
+    """How many distinct people every area reached for these queries (e.g. one per centre).
+
+    One SQL query when every area gives its people as SQL (`Area.people_query`), else the union
+    of the areas' key sets.
+    """
+    with_people = [area for area in all_areas() if area.people]
+    if not all(area.people_query for area in with_people):
+        found: set[str] = set()
+        for query in queries:
+            found |= people_reached(query)
+        return len(found)
+    from functools import reduce
+
+    from peewee import SQL, Select, fn
+
+    from .db import database
+
+    selects = [s for query in queries for area in with_people if (s := area.people_query(query)) is not None]  # type: ignore[misc]
+    if not selects:
+        return 0
+    union = reduce(lambda a, b: a + b, selects).alias("reached")  # UNION ALL
+    count = Select([union], [fn.COUNT(fn.DISTINCT(SQL('"reached"."person"')))]).bind(database())
+    return int(count.scalar() or 0)
 
 
 def demo_loaders() -> list[tuple[str, Callable[[dict[str, Any]], dict[str, int]]]]:

@@ -65,6 +65,7 @@ def init_app(app):
             staff_day=staff_day,
             figures=reports.figures,
             people=reports.people,
+            people_query=reports.people_query,
             setup=_setup,
         ),
     )

@@ -42,6 +42,7 @@ def init_app(app):
             phone_done=services.phone_done,
             figures=reports.figures,
             people=reports.people,
+            people_query=reports.people_query,
             jobs=[
                 Job("library-expire-holds", services.expire_holds_job, every="15 minutes"),
                 Job("library-open", services.open_libraries_job, every="minute"),

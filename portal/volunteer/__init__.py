@@ -46,5 +46,6 @@ def init_app(app):
             staff_day=reminders.staff_day,
             figures=reports.figures,
             people=reports.people,
+            people_query=reports.people_query,
         ),
     )
