@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -537,7 +537,10 @@ def calendar_entries(user: User) -> list[CalendarEntry]:
 def _absolute(endpoint: str, **values: Any) -> str:
     """An absolute link from BASE_URL, never from the request."""
     base = current_app.config.get("BASE_URL") or ""
-    return base + url_for(endpoint, **values)
+    if has_request_context():
+        return base + url_for(endpoint, **values)
+    with current_app.test_request_context("/"):  # a job: no request, the path alone from the URL map
+        return base + url_for(endpoint, **values)
 
 
 def _when(moment: datetime) -> str:
