@@ -43,7 +43,9 @@ def slots_on(desk, day):
 
     lo, hi = local_day_bounds(day)
     return list(
-        Slot.select().where((Slot.desk == desk.id) & (Slot.starts_at >= lo) & (Slot.starts_at < hi)).order_by(Slot.starts_at)
+        Slot.select()
+        .where((Slot.desk == desk.id) & (Slot.starts_at >= lo) & (Slot.starts_at < hi))
+        .order_by(Slot.starts_at)
     )
 
 
@@ -128,7 +130,8 @@ def test_guest_books_with_name_and_phone_and_cancels_from_the_link(client, desk)
     response = client.post(f"/sportelli/{desk.id}/prenota", data={"slot": slot.id, "guest_name": "Rosa Bianchi"})
     assert response.status_code == 422 and "Rosa Bianchi" in response.get_data(as_text=True)
     response = client.post(
-        f"/sportelli/{desk.id}/prenota", data={"slot": slot.id, "guest_name": "Rosa Bianchi", "guest_phone": "333 111 2222"}
+        f"/sportelli/{desk.id}/prenota",
+        data={"slot": slot.id, "guest_name": "Rosa Bianchi", "guest_phone": "333 111 2222"},
     )
     assert response.status_code == 303
     from portal.desks.models import Appointment
@@ -196,10 +199,14 @@ def test_notes_are_read_only_by_the_desks_operators_and_admins_and_every_read_is
     from portal.desks.models import Desk, DeskOperator
 
     appointment = services.book(
-        desk, free_on(desk, WED)[0].id, guest_name="Rosa Bianchi", guest_phone="+393331112222", subject="Debiti con Equitalia"
+        desk,
+        free_on(desk, WED)[0].id,
+        guest_name="Rosa Bianchi",
+        guest_phone="+393331112222",
+        subject="Debiti con Equitalia",
     )
     site = desk.site
-    colleague = make_user("Collega", email="collega@example.org", role="staff", sites=[site])
+    make_user("Collega", email="collega@example.org", role="staff", sites=[site])
     other_desk = Desk.create(site=site, name="Patronato ACLI")
     other_operator = make_user("Altro Operatore", email="acli@example.org", role="staff", sites=[site])
     DeskOperator.create(desk=other_desk, user=other_operator)
@@ -254,7 +261,9 @@ def test_staff_book_for_someone_move_and_mark(client, auth, desk):
     auth.logout()
     auth.login("visconti@staff.binari.example")
     assert client.get(f"/staff/desks/{desk.id}").status_code == 403
-    assert client.post(f"/staff/desks/appointments/{appointment.id}/mark", data={"status": "no_show"}).status_code == 403
+    assert (
+        client.post(f"/staff/desks/appointments/{appointment.id}/mark", data={"status": "no_show"}).status_code == 403
+    )
 
 
 @pytest.mark.clock("2026-11-17T18:00")
@@ -367,7 +376,13 @@ def test_pages_answer_for_everyone(client, auth, app, seed):
     assert "Patronato ACLI" not in client.get("/sportelli?site=faenza").get_data(as_text=True)
     assert "Accesso libero" in client.get("/sportelli?topic=circular").get_data(as_text=True)
     auth.login("patronato@staff.binari.example")
-    for url in ("/staff/desks", "/staff/desks/1", "/staff/desks/1/schedule", "/staff/desks/1/book", "/staff/desks/phone"):
+    for url in (
+        "/staff/desks",
+        "/staff/desks/1",
+        "/staff/desks/1/schedule",
+        "/staff/desks/1/book",
+        "/staff/desks/phone",
+    ):
         assert client.get(url).status_code == 200, url
     response = client.get("/staff/desks/1/giorno.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")

@@ -61,7 +61,7 @@ def test_twenty_people_race_for_one_slot_and_one_person_for_twenty(live_server, 
     import requests
 
     guests = []
-    for n in range(N):
+    for _ in range(N):
         session = requests.Session()
         session.token = csrf_token_from(session.get(f"{live_server.url}/sportelli/{desk.id}", timeout=20).text)
         guests.append(session)

@@ -146,7 +146,9 @@ def use_every_area(client, world):
     slot = desks.free_slots([legal.id])[legal.id][0]
     response = client.post(f"/sportelli/{legal.id}/prenota", data={"slot": slot.id, "subject": "Segreta: debiti"})
     assert response.status_code in (302, 303), errors_in(response)
-    response = client.post(f"/sportelli/{legal.id}/attesa", data={"day": (today_local() + timedelta(days=3)).isoformat()})
+    response = client.post(
+        f"/sportelli/{legal.id}/attesa", data={"day": (today_local() + timedelta(days=3)).isoformat()}
+    )
     assert response.status_code in (302, 303), errors_in(response)
     checks["desk_slot"] = slot
 

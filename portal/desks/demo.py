@@ -243,4 +243,3 @@ def _appointments(desks, users, now):
             )
             made += 1
     return made
-

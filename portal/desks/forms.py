@@ -88,7 +88,9 @@ class StaffBookForm(GuestBookForm):
         filters=[strip],
         validators=[Optional(), Length(max=254, message=MAX)],
     )
-    guest_name = StringField(_l("Nome e cognome"), filters=[strip], validators=[Optional(), Length(max=120, message=MAX)])
+    guest_name = StringField(
+        _l("Nome e cognome"), filters=[strip], validators=[Optional(), Length(max=120, message=MAX)]
+    )
 
     def validate(self, extra_validators=None):
         ok = FlaskForm.validate(self, extra_validators)
@@ -139,4 +141,6 @@ class DayForm(FlaskForm):
     starts = TimeField(_l("Dalle (solo sessione in più)"), validators=[Optional()])
     ends = TimeField(_l("Alle (solo sessione in più)"), validators=[Optional()])
     slot_minutes = NumberField(_l("Durata (minuti)"), default=30, validators=[Optional(), minutes_between(5, 240)])
-    reason = StringField(_l("Motivo (facoltativo)"), filters=[strip], validators=[Optional(), Length(max=120, message=MAX)])
+    reason = StringField(
+        _l("Motivo (facoltativo)"), filters=[strip], validators=[Optional(), Length(max=120, message=MAX)]
+    )

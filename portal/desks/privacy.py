@@ -18,7 +18,7 @@ from portal.clock import local_date, utcnow
 from portal.models import Site, User
 
 from . import services
-from .models import Appointment, DeskCalendarToken, Desk, OpenCount, Slot, WaitEntry
+from .models import Appointment, Desk, DeskCalendarToken, OpenCount, Slot, WaitEntry
 
 STATUSES = {
     "booked": _l("Prenotato"),
@@ -85,7 +85,11 @@ def export(user: User) -> list[DataSection]:
         {"desk": w.desk.name, "day": w.day, "created_at": w.created_at}
         for w in WaitEntry.select(WaitEntry, Desk).join(Desk).where(WaitEntry.user == user.id)
     ]
-    calendar = [{"calendar_feed": True}] if DeskCalendarToken.select().where(DeskCalendarToken.user == user.id).exists() else []
+    calendar = (
+        [{"calendar_feed": True}]
+        if DeskCalendarToken.select().where(DeskCalendarToken.user == user.id).exists()
+        else []
+    )
     return [
         DataSection("appointments", _l("Appuntamenti agli sportelli"), rows, LABELS, {"status": STATUSES}),
         DataSection("waitlist", _l("Richieste di avviso agli sportelli"), waits, WAIT_LABELS),

@@ -73,7 +73,8 @@ def figures(query: ReportQuery) -> list[Figure]:
     per_desk: dict[int, int] = {}
     no_shows = 0
     for desk_id, status, count in (
-        _held(query).select(Appointment.desk, Appointment.status, fn.COUNT(Appointment.id))
+        _held(query)
+        .select(Appointment.desk, Appointment.status, fn.COUNT(Appointment.id))
         .group_by(Appointment.desk, Appointment.status)
         .tuples()
     ):

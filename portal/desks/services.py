@@ -60,7 +60,7 @@ class DeskRefusal(Refusal):
 
 
 def person_key(user: User | None = None, email: str = "", phone: str = "") -> str:
-    """"u<id>" for a member, "c<e-mail or phone>" for a guest: the per-person limit and figures."""
+    """ "u<id>" for a member, "c<e-mail or phone>" for a guest: the per-person limit and figures."""
     if user is not None:
         return f"u{user.id}"
     return "c" + ((email or "").strip().lower() or (phone or "").strip())
@@ -126,7 +126,13 @@ def wanted_slots(desk: Desk, first: date, last: date) -> dict[datetime, datetime
         day += timedelta(days=1)
     for extra in special:
         extra_day = _as_date(extra.day)
-        if extra.kind == "extra" and extra.starts and extra.ends and extra_day not in closed and extra_day not in blocked:
+        if (
+            extra.kind == "extra"
+            and extra.starts
+            and extra.ends
+            and extra_day not in closed
+            and extra_day not in blocked
+        ):
             slots.update(_cut(extra_day, _as_time(extra.starts), _as_time(extra.ends), extra.slot_minutes))
     return slots
 
@@ -169,16 +175,15 @@ def _active_slot_ids() -> Any:
     return Appointment.select(Appointment.slot).where(Appointment.status.in_(ACTIVE))
 
 
-def free_slots(desk_ids: Collection[int], now: datetime | None = None, until: datetime | None = None) -> dict[int, list[Slot]]:
+def free_slots(
+    desk_ids: Collection[int], now: datetime | None = None, until: datetime | None = None
+) -> dict[int, list[Slot]]:
     """{desk id: [free future slots, soonest first]} in one query."""
     now = now or utcnow()
     if not desk_ids:
         return {}
     query = Slot.select().where(
-        Slot.desk.in_(list(desk_ids))
-        & (Slot.starts_at > now)
-        & ~Slot.blocked
-        & Slot.id.not_in(_active_slot_ids())
+        Slot.desk.in_(list(desk_ids)) & (Slot.starts_at > now) & ~Slot.blocked & Slot.id.not_in(_active_slot_ids())
     )
     if until is not None:
         query = query.where(Slot.starts_at < until)
@@ -273,7 +278,9 @@ def book(
             OpenCount.update(open_count=held + 1).where(OpenCount.id == counter.id).execute()
             if user is not None:
                 WaitEntry.delete().where(
-                    (WaitEntry.desk == desk.id) & (WaitEntry.user == user.id) & (WaitEntry.day == local_date(slot.starts_at))
+                    (WaitEntry.desk == desk.id)
+                    & (WaitEntry.user == user.id)
+                    & (WaitEntry.day == local_date(slot.starts_at))
                 ).execute()
             appointment = Appointment.get_by_id(appointment.id)
             tell(appointment, CONFIRMED, now)
@@ -385,9 +392,9 @@ def mark(appointment: Appointment, status: str, staff: User, now: datetime | Non
     if appointment.slot.starts_at - timedelta(hours=12) > now:
         raise DeskRefusal(_("Arrivi e assenze si segnano il giorno dell'appuntamento."), status=409)
     with database().atomic():
-        Appointment.update(
-            status=status, arrived_at=now if status == "arrived" else None, changed_at=now
-        ).where(Appointment.id == appointment.id).execute()
+        Appointment.update(status=status, arrived_at=now if status == "arrived" else None, changed_at=now).where(
+            Appointment.id == appointment.id
+        ).execute()
 
 
 def read_private(appointment: Appointment, staff: User) -> Appointment:
@@ -609,14 +616,15 @@ def tell(appointment: Appointment, kind: str, now: datetime) -> bool:
     """
     email = appointment.email
     if email:
-        language = appointment.user.language if appointment.user_id else None
+        person = appointment.user if appointment.user_id else None
+        language = person.language if person is not None else None
         with force_locale(language or "it"):
             subject, body = compose(appointment, kind)
         send_mail(
             email,
             subject,
             body,
-            user=appointment.user if appointment.user_id else None,
+            user=person,
             site=appointment.desk.site_id,
             kind="reminder" if kind == REMINDER else "notice",
             language=language or "it",
@@ -702,6 +710,4 @@ def run_retention(now: datetime) -> int:
 
 def run_materialise(now: datetime) -> int:
     """Offer the slots of the coming weeks for every desk by appointment. Idempotent."""
-    return sum(
-        materialise(desk, now) for desk in Desk.select().where(Desk.active & (Desk.mode == MODE_APPOINTMENTS))
-    )
+    return sum(materialise(desk, now) for desk in Desk.select().where(Desk.active & (Desk.mode == MODE_APPOINTMENTS)))

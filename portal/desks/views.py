@@ -17,7 +17,7 @@ from portal.rendering import render
 
 from . import services
 from .forms import BookForm, GuestBookForm, WaitForm
-from .models import LANGUAGES, TOPICS, Appointment, DeskCalendarToken, Desk
+from .models import LANGUAGES, TOPICS, Appointment, Desk, DeskCalendarToken
 from .services import DeskRefusal
 
 bp = Blueprint("desks", __name__)
@@ -28,7 +28,7 @@ FIRST_DAYS = 5
 
 def _grouped(slots):
     """[(Milan day, [slots])] in time order."""
-    days: dict = {}
+    days = {}
     for slot in slots:
         days.setdefault(local_date(slot.starts_at), []).append(slot)
     return list(days.items())
