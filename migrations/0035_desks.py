@@ -146,6 +146,8 @@ def up(migrator, db):
         user = ForeignKeyField(User, on_delete='CASCADE')
         created_at = DateTimeField()
         offered_at = DateTimeField(null=True)
+        phoned_at = DateTimeField(null=True)
+        phoned_by = ForeignKeyField(User, null=True, on_delete='SET NULL')
         class Meta:
             database = db
             table_name = 'desks_wait'

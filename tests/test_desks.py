@@ -386,3 +386,22 @@ def test_pages_answer_for_everyone(client, auth, app, seed):
         assert client.get(url).status_code == 200, url
     response = client.get("/staff/desks/1/giorno.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_a_waiting_member_without_email_is_phoned_when_a_time_frees_up(client, auth, desk, make_user, request_ctx):
+    from portal.desks import privacy, services
+    from portal.desks.models import WaitEntry
+
+    day = WED + timedelta(days=7)
+    waiting = make_user("Ahmed Attesa", phone="+393339990000")
+    services.join_waitlist(desk, day, waiting)
+    booked = services.book(desk, free_on(desk, day)[0].id, guest_name="Rosa", guest_email="rosa@example.org")
+    services.cancel(booked)
+    calls = privacy.people_to_phone([desk.site_id])
+    assert [(c.name, c.phone) for c in calls] == [("Ahmed Attesa", "+393339990000")]
+    auth.login("legale@example.org", "password123")
+    assert "Ahmed Attesa" in client.get("/staff/desks/phone").get_data(as_text=True)
+    entry = WaitEntry.get()
+    assert client.post(f"/staff/desks/waits/{entry.id}/phoned").status_code == 303
+    assert WaitEntry.get_by_id(entry.id).phoned_at is not None
+    assert privacy.people_to_phone([desk.site_id])[0].done_at is not None

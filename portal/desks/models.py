@@ -245,6 +245,9 @@ class WaitEntry(BaseModel):
     user = ForeignKeyField(User, backref="desk_waits", on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
     offered_at = DateTimeField(null=True)
+    # A member without e-mail is phoned about the free time: staff record the call.
+    phoned_at = DateTimeField(null=True)
+    phoned_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
 
     class Meta:
         table_name = "desks_wait"

@@ -155,4 +155,19 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 done_by=staff.name if staff else "",
             )
         )
+    for entry in services.wait_phone_list(site_ids):
+        staff = entry.phoned_by
+        calls.append(
+            PhoneCall(
+                area="desks",
+                site_id=entry.desk.site_id,
+                name=entry.user.name,
+                phone=entry.user.phone or "",
+                reason=f"{entry.desk.name}: {services.REASONS[services.OFFER]} ({entry.day.strftime('%d/%m/%Y')})",
+                link=url_for("desks.staff_phone"),
+                since=entry.offered_at,
+                done_at=entry.phoned_at,
+                done_by=staff.name if staff else "",
+            )
+        )
     return calls

@@ -656,6 +656,33 @@ def phone_list(site_ids: Sequence[int], now: datetime | None = None) -> list[App
     )
 
 
+def wait_phone_list(site_ids: Sequence[int], now: datetime | None = None) -> list[WaitEntry]:
+    """Members without e-mail told by phone that a time is free (and the calls of the last week)."""
+    now = now or utcnow()
+    if not site_ids:
+        return []
+    return list(
+        WaitEntry.select(WaitEntry, Desk, User)
+        .join(Desk)
+        .switch(WaitEntry)
+        .join(User, on=(WaitEntry.user == User.id))
+        .where(
+            Desk.site.in_(list(site_ids))
+            & WaitEntry.offered_at.is_null(False)
+            & (User.email.is_null() | (User.email == ""))
+            & (WaitEntry.day >= local_date(now))
+            & (WaitEntry.phoned_at.is_null() | (WaitEntry.phoned_at >= now - timedelta(days=7)))
+        )
+        .order_by(WaitEntry.offered_at)
+    )
+
+
+def record_wait_call(entry: WaitEntry, staff: User, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    with database().atomic():
+        WaitEntry.update(phoned_at=now, phoned_by=staff.id).where(WaitEntry.id == entry.id).execute()
+
+
 def record_phone_call(appointment: Appointment, staff: User, now: datetime | None = None) -> None:
     now = now or utcnow()
     with database().atomic():
