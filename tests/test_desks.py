@@ -405,3 +405,47 @@ def test_a_waiting_member_without_email_is_phoned_when_a_time_frees_up(client, a
     assert client.post(f"/staff/desks/waits/{entry.id}/phoned").status_code == 303
     assert WaitEntry.get_by_id(entry.id).phoned_at is not None
     assert privacy.people_to_phone([desk.site_id])[0].done_at is not None
+
+
+def test_staff_add_and_edit_a_desk_with_its_operators(client, auth, seed, make_user):
+    from portal.desks.models import Desk, DeskOperator
+
+    site = Site.get(Site.slug == "visconti")
+    colleague = make_user("Operatrice Casa", email="casa@example.org", role="staff", sites=[site])
+    auth.login("visconti@staff.binari.example")
+    assert client.get("/staff/desks/new").status_code == 200
+    data = {
+        "site": site.id,
+        "name": "Sportello casa",
+        "partner": 0,
+        "topics": ["housing"],
+        "languages": ["it", "ar"],
+        "helps_with": "Bandi per la casa.",
+        "mode": "drop_in",
+        "drop_in_hours": "",
+        "cancel_cutoff_hours": "24",
+        "max_open_per_person": "2",
+        "advance_days": "28",
+        "operators": [colleague.id],
+        "active": "y",
+    }
+    response = client.post("/staff/desks/new", data=data)
+    assert response.status_code == 422 and "Bandi per la casa." in response.get_data(as_text=True)
+    data["drop_in_hours"] = "Giovedì 9:30–12:30"
+    assert client.post("/staff/desks/new", data=data).status_code == 303
+    desk = Desk.get()
+    assert (desk.topics, desk.languages, desk.mode) == ("housing", "it,ar", "drop_in")
+    assert [o.user_id for o in DeskOperator.select()] == [colleague.id]
+    edit = client.get(f"/staff/desks/{desk.id}/edit").get_data(as_text=True)
+    assert "Giovedì 9:30–12:30" in edit
+    data.update(mode="appointments", operators=[])
+    assert client.post(f"/staff/desks/{desk.id}/edit", data=data).status_code == 303
+    assert Desk.get_by_id(desk.id).mode == "appointments" and not DeskOperator.select().exists()
+    # Someone who is not staff of the centre cannot be made an operator; another centre's staff: 403.
+    outsider = make_user("Fuori", email="fuori@example.org", role="staff", sites=[Site.get(Site.slug == "faenza")])
+    data["operators"] = [outsider.id]
+    response = client.post(f"/staff/desks/{desk.id}/edit", data=data)
+    assert response.status_code == 422, [o.user_id for o in DeskOperator.select()]
+    auth.logout()
+    auth.login("faenza@staff.binari.example")
+    assert client.get(f"/staff/desks/{desk.id}/edit").status_code == 403

@@ -2,11 +2,24 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.fields import PhoneField
 from portal.text import strip
+
+from .models import LANGUAGES, MODES, TOPICS
 
 MAX = _l("Al massimo %(max)d caratteri.")
 WEEKDAYS = [
@@ -144,3 +157,66 @@ class DayForm(FlaskForm):
     reason = StringField(
         _l("Motivo (facoltativo)"), filters=[strip], validators=[Optional(), Length(max=120, message=MAX)]
     )
+
+
+def in_range(low, high):
+    def check(form, field):
+        if field.data is not None and not low <= field.data <= high:
+            raise ValidationError(_l("Da %(low)d a %(high)d.", low=low, high=high))
+
+    return check
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class DeskForm(FlaskForm):
+    """A desk's page and rules, and who runs it."""
+
+    site = SelectField(_l("Centro"), coerce=int)
+    name = StringField(
+        _l("Nome"), filters=[strip], validators=[DataRequired(_l("Scrivi il nome.")), Length(max=120, message=MAX)]
+    )
+    partner = SelectField(_l("Chi lo gestisce"), coerce=int)
+    topics = MultiCheckboxField(_l("Argomenti"), choices=[(k, v) for k, v in TOPICS.items()])
+    languages = MultiCheckboxField(_l("Lingue"), choices=[(k, v) for k, v in LANGUAGES.items()])
+    helps_with = TextAreaField(
+        _l("Con che cosa aiuta, in parole semplici"),
+        filters=[strip],
+        validators=[DataRequired(_l("Scrivi con che cosa aiuta.")), Length(max=1000, message=MAX)],
+    )
+    what_to_bring = TextAreaField(
+        _l("Cosa portare"), filters=[strip], validators=[Optional(), Length(max=1000, message=MAX)]
+    )
+    mode = SelectField(_l("Come si accede"), choices=[(k, v) for k, v in MODES.items()])
+    drop_in_hours = StringField(
+        _l("Orari di accesso libero (solo se senza appuntamento)"),
+        filters=[strip],
+        validators=[Optional(), Length(max=200, message=MAX)],
+    )
+    cancel_cutoff_hours = NumberField(
+        _l("Si annulla online fino a quante ore prima"),
+        default=24,
+        validators=[InputRequired(_l("Scrivi un numero.")), in_range(0, 168)],
+    )
+    max_open_per_person = NumberField(
+        _l("Appuntamenti aperti per persona"),
+        default=2,
+        validators=[InputRequired(_l("Scrivi un numero.")), in_range(1, 10)],
+    )
+    advance_days = NumberField(
+        _l("Giorni prenotabili in anticipo"),
+        default=28,
+        validators=[InputRequired(_l("Scrivi un numero.")), in_range(1, 120)],
+    )
+    operators = MultiCheckboxField(_l("Chi lo gestisce e legge le note"), coerce=int)
+    active = BooleanField(_l("Visibile ai residenti"), default=True)
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if self.mode.data == "drop_in" and not self.drop_in_hours.data:
+            self.drop_in_hours.errors = [*self.drop_in_hours.errors, _l("Scrivi gli orari di accesso libero.")]
+            return False
+        return ok

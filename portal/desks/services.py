@@ -25,7 +25,7 @@ from portal.clock import local_date, local_day_bounds, to_local, to_utc, today_l
 from portal.db import database, lock_row
 from portal.ics import CalendarEntry
 from portal.mail import send_mail
-from portal.models import Site, User, closed_days
+from portal.models import Site, StaffSite, User, closed_days
 from portal.refusals import Refusal
 
 from .models import (
@@ -429,6 +429,47 @@ def save_note(appointment: Appointment, note: str, staff: User, now: datetime | 
             record=f"desks.appointment:{appointment.id}",
             actor=staff,
         )
+
+
+# --- desks (staff) --------------------------------------------------------------------------------
+
+DESK_FIELDS = (
+    "name",
+    "partner",
+    "topics",
+    "languages",
+    "helps_with",
+    "what_to_bring",
+    "mode",
+    "drop_in_hours",
+    "cancel_cutoff_hours",
+    "max_open_per_person",
+    "advance_days",
+    "active",
+)
+
+
+def save_desk(desk: Desk | None, site: Site, values: dict[str, Any], operator_ids: Sequence[int]) -> Desk:
+    """Create or change a desk, set who runs it (staff of its centre), and offer its slots again."""
+    allowed = {row.user_id for row in StaffSite.select(StaffSite.user).where(StaffSite.site == site.id)} | {
+        u.id for u in User.select(User.id).where(User.role == "admin")
+    }
+    if set(operator_ids) - allowed:
+        raise DeskRefusal(_("Scegli tra il personale del centro."), field="operators")
+    fields = {key: values[key] for key in DESK_FIELDS if key in values}
+    with database().atomic():
+        if desk is None:
+            desk = Desk.create(site=site.id, **fields)
+        else:
+            Desk.update(**fields).where(Desk.id == desk.id).execute()
+            desk = Desk.get_by_id(desk.id)
+        DeskOperator.delete().where(
+            (DeskOperator.desk == desk.id) & DeskOperator.user.not_in(list(operator_ids) or [0])
+        ).execute()
+        for user_id in operator_ids:
+            DeskOperator.insert(desk=desk.id, user=user_id).on_conflict_ignore().execute()
+        materialise(desk)
+    return desk
 
 
 # --- schedules (staff) ---------------------------------------------------------------------------

@@ -14,12 +14,12 @@ from playhouse.flask_utils import get_object_or_404
 
 from portal.auth import managed_site_ids, staff_required
 from portal.clock import today_local, utcnow
-from portal.models import Site, User
+from portal.models import Partner, Site, StaffSite, User
 from portal.pdf import pdf_response, render_pdf
 from portal.rendering import render
 
 from . import services
-from .forms import DayForm, MarkForm, MoveForm, NoteForm, ScheduleForm, StaffBookForm
+from .forms import DayForm, DeskForm, MarkForm, MoveForm, NoteForm, ScheduleForm, StaffBookForm
 from .models import Appointment, Desk, DeskDay, DeskOperator, Schedule, WaitEntry
 from .services import DeskRefusal
 from .views import bp
@@ -362,3 +362,84 @@ def staff_wait_phoned(entry_id):
     services.record_wait_call(entry, _me())
     flash(_("Telefonata segnata."), "success")
     return redirect(url_for(".staff_phone"), 303)
+
+
+def _desk_form(desk=None):
+    form = DeskForm(obj=desk) if request.method == "GET" and desk else DeskForm()
+    sites = list(current_user.managed_sites())
+    form.site.choices = [(s.id, s.short_name) for s in sites]
+    form.partner.choices = [(0, "—")] + [(p.id, p.name) for p in Partner.select().order_by(Partner.name)]
+    site_id = desk.site_id if desk else (form.site.data or (sites[0].id if sites else 0))
+    staff = (
+        User.select()
+        .join(StaffSite, on=(StaffSite.user == User.id))
+        .where(StaffSite.site == site_id)
+        .order_by(User.name)
+    )
+    form.operators.choices = [(u.id, u.name) for u in staff]
+    if request.method == "GET" and desk:
+        form.topics.data = desk.topic_keys
+        form.languages.data = desk.language_keys
+        form.partner.data = desk.partner_id or 0
+        form.operators.data = [row.user_id for row in DeskOperator.select().where(DeskOperator.desk == desk.id)]
+    return form
+
+
+def _desk_values(form):
+    return dict(
+        name=form.name.data,
+        partner=form.partner.data or None,
+        topics=",".join(form.topics.data or []),
+        languages=",".join(form.languages.data or []) or "it",
+        helps_with=form.helps_with.data,
+        what_to_bring=form.what_to_bring.data or "",
+        mode=form.mode.data,
+        drop_in_hours=form.drop_in_hours.data or "",
+        cancel_cutoff_hours=form.cancel_cutoff_hours.data,
+        max_open_per_person=form.max_open_per_person.data,
+        advance_days=form.advance_days.data,
+        active=form.active.data,
+    )
+
+
+@bp.route("/staff/desks/new", methods=["GET", "POST"])
+@staff_required
+def staff_desk_new():
+    """Add a help desk to one of my centres."""
+    form = _desk_form()
+    if request.method == "GET":
+        return render("desks/staff/edit.html", form=form, desk=None)
+    if not form.validate():
+        return render("desks/staff/edit.html", form=form, desk=None, status=422)
+    site = Site.get_by_id(form.site.data)
+    if not current_user.can_manage(site):
+        abort(403)
+    try:
+        desk = services.save_desk(None, site, _desk_values(form), form.operators.data or [])
+    except DeskRefusal as exc:
+        form[exc.field or "name"].errors.append(exc.message)
+        return render("desks/staff/edit.html", form=form, desk=None, status=exc.status)
+    flash(_("Sportello salvato. Ora aggiungi gli orari."), "success")
+    return redirect(url_for(".staff_schedule", desk_id=desk.id), 303)
+
+
+@bp.route("/staff/desks/<int:desk_id>/edit", methods=["GET", "POST"])
+@staff_required
+def staff_desk_edit(desk_id):
+    """Change a desk's page, rules and operators (staff of its centre)."""
+    desk = _desk(desk_id)
+    if not current_user.can_manage(desk.site_id):
+        abort(403)
+    form = _desk_form(desk)
+    if request.method == "GET":
+        return render("desks/staff/edit.html", form=form, desk=desk)
+    form.site.data = desk.site_id  # a desk stays at its centre
+    if not form.validate():
+        return render("desks/staff/edit.html", form=form, desk=desk, status=422)
+    try:
+        services.save_desk(desk, desk.site, _desk_values(form), form.operators.data or [])
+    except DeskRefusal as exc:
+        form[exc.field or "name"].errors.append(exc.message)
+        return render("desks/staff/edit.html", form=form, desk=desk, status=exc.status)
+    flash(_("Sportello salvato."), "success")
+    return redirect(url_for(".staff_day", desk_id=desk.id), 303)
