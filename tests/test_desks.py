@@ -182,6 +182,19 @@ def test_cancel_until_the_cutoff_then_the_waitlist_is_told(client, auth, desk, m
     assert client.post(f"/account/sportelli/{appointment.id}/annulla").status_code == 303
     assert Appointment.get_by_id(appointment.id).status == "cancelled"
     offer = OutboxMessage.get(OutboxMessage.to_address == "wanda@example.org")
+    # Maria waits for a day too, sees it on her page, and takes it back.
+    assert (
+        client.post(f"/sportelli/{desk.id}/attesa", data={"day": (WED + timedelta(days=14)).isoformat()}).status_code
+        == 303
+    )
+    from portal.desks.models import WaitEntry
+
+    mine = WaitEntry.get(WaitEntry.user != waiting.id)
+    assert "Ti avvisiamo se si libera" in client.get("/account/sportelli").get_data(as_text=True)
+    assert client.post(f"/account/sportelli/attesa/{mine.id}/togli").status_code == 303
+    assert not WaitEntry.select().where(WaitEntry.id == mine.id).exists()
+    other = WaitEntry.get()
+    assert client.post(f"/account/sportelli/attesa/{other.id}/togli").status_code == 404
     assert "si è liberato" in offer.subject.lower() or "liberato" in offer.body
     # Less than 24 hours before: refused online.
     slot = free_on(desk, WED)[0]

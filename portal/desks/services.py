@@ -360,6 +360,21 @@ def join_waitlist(desk: Desk, day: date, user: User) -> WaitEntry:
     return WaitEntry.get((WaitEntry.desk == desk.id) & (WaitEntry.day == day) & (WaitEntry.user == user.id))
 
 
+def leave_waitlist(entry_id: int, user: User) -> int:
+    """A member no longer wants to be told about a day."""
+    with database().atomic():
+        return WaitEntry.delete().where((WaitEntry.id == entry_id) & (WaitEntry.user == user.id)).execute()
+
+
+def my_waits(user: User) -> list[WaitEntry]:
+    return list(
+        WaitEntry.select(WaitEntry, Desk)
+        .join(Desk)
+        .where((WaitEntry.user == user.id) & (WaitEntry.day >= today_local()))
+        .order_by(WaitEntry.day)
+    )
+
+
 def move(appointment: Appointment, slot_id: int, staff: User, now: datetime | None = None) -> Appointment:
     """Staff move an appointment to another free slot of the same desk; the person is told."""
     now = now or utcnow()

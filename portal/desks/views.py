@@ -154,6 +154,7 @@ def my_appointments():
         token=token,
         now=now,
         cutoff=services.cutoff,
+        waits=services.my_waits(current_user),
     )
 
 
@@ -170,6 +171,16 @@ def cancel(appointment_id):
         flash(exc.message, "error")
     else:
         flash(_("Appuntamento annullato."), "success")
+    return redirect(url_for(".my_appointments"), 303)
+
+
+@bp.route("/account/sportelli/attesa/<int:entry_id>/togli", methods=["POST"])
+@login_required
+def leave_wait(entry_id):
+    """Stop being told about free times on a day."""
+    if not services.leave_waitlist(entry_id, current_user._get_current_object()):
+        abort(404)
+    flash(_("Non ti avviseremo più per quel giorno."), "success")
     return redirect(url_for(".my_appointments"), 303)
 
 
