@@ -388,6 +388,12 @@ def test_pages_answer_for_everyone(client, auth, app, seed):
     assert "Patronato ACLI" in client.get("/sportelli?site=erlembaldo").get_data(as_text=True)
     assert "Patronato ACLI" not in client.get("/sportelli?site=faenza").get_data(as_text=True)
     assert "Accesso libero" in client.get("/sportelli?topic=circular").get_data(as_text=True)
+    # htmx filters swap in the results only.
+    fragment = client.get("/sportelli?topic=legal", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
+    assert "Sportello legale" in fragment.get_data(as_text=True) and "Patronato ACLI" not in fragment.get_data(
+        as_text=True
+    )
     auth.login("patronato@staff.binari.example")
     for url in (
         "/staff/desks",
@@ -462,3 +468,38 @@ def test_staff_add_and_edit_a_desk_with_its_operators(client, auth, seed, make_u
     auth.logout()
     auth.login("faenza@staff.binari.example")
     assert client.get(f"/staff/desks/{desk.id}/edit").status_code == 403
+
+
+def test_nonsense_gets_a_message_never_a_500(client, auth, desk):
+    from portal.desks.models import Appointment
+
+    appointment = Appointment.create(slot=free_on(desk, WED)[0], desk=desk, guest_name="X", guest_phone="+393330000001")
+    auth.login("legale@example.org", "password123")
+    cases = [
+        ("get", f"/staff/desks/{desk.id}?d=2026-13-45", None),
+        (
+            "post",
+            f"/staff/desks/{desk.id}/schedule",
+            {"weekday": "9", "starts": "25:00", "ends": "x", "slot_minutes": "z"},
+        ),
+        (
+            "post",
+            f"/staff/desks/{desk.id}/schedule",
+            {"weekday": "1", "starts": "12:00", "ends": "10:00", "slot_minutes": "30"},
+        ),
+        ("post", f"/staff/desks/{desk.id}/days", {"day": "ieri", "kind": "boh"}),
+        ("post", f"/staff/desks/{desk.id}/days", {"day": "2020-01-01", "kind": "blocked"}),
+        ("post", f"/staff/desks/{desk.id}/book", {"slot": "abc", "guest_name": "Y"}),
+        ("post", f"/staff/desks/{desk.id}/book", {"slot": appointment.slot_id, "member": "nessuno@example.org"}),
+        ("post", f"/staff/desks/appointments/{appointment.id}/move", {"slot": "abc"}),
+        ("post", f"/staff/desks/appointments/{appointment.id}/mark", {"status": "boh"}),
+        ("post", f"/staff/desks/appointments/{appointment.id}/note", {"note": "x" * 5000}),
+        ("post", f"/sportelli/{desk.id}/attesa", {"day": "2030-01-01"}),
+        ("get", "/staff/desks/999", None),
+        ("get", "/staff/desks/appointments/999", None),
+    ]
+    for method, url, data in cases:
+        response = getattr(client, method)(url, data=data) if data else getattr(client, method)(url)
+        assert response.status_code in (303, 400, 404, 409, 422), (url, response.status_code)
+    assert client.post(f"/staff/desks/{desk.id}/days", data={"day": "ieri", "kind": "boh"}).status_code == 422
+    assert Appointment.get_by_id(appointment.id).note == ""
