@@ -61,6 +61,7 @@ def up(migrator, db):
         guest_name = CharField(max_length=120, default='')
         guest_phone = CharField(max_length=20, default='')
         guest_email = CharField(max_length=254, default='')
+        language = CharField(max_length=8, default='')
         person_key = CharField(max_length=260, default='')
         subject = TextField(default='')
         note = TextField(default='')

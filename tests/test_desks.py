@@ -143,6 +143,16 @@ def test_guest_books_with_name_and_phone_and_cancels_from_the_link(client, desk)
     assert client.get(link).status_code == 200
     assert client.post(link).status_code == 303
     assert Appointment.get_by_id(appointment.id).status == "cancelled"
+    # A guest who reads English gets the confirmation (and later the reminder) in English.
+    response = client.post(
+        f"/sportelli/{desk.id}/prenota",
+        data={"slot": slot.id, "guest_name": "Sam Guest", "guest_email": "sam@example.org"},
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 303
+    mail = OutboxMessage.get()
+    assert mail.subject == "Binari: appointment confirmed" and mail.language == "en"
+    assert Appointment.get(Appointment.guest_email == "sam@example.org").language == "en"
 
 
 def test_one_person_per_slot_and_a_limit_per_person(client, auth, desk, make_user):

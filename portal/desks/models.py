@@ -166,6 +166,7 @@ class Appointment(BaseModel):
     guest_name = CharField(max_length=120, default="")
     guest_phone = CharField(max_length=20, default="")
     guest_email = CharField(max_length=254, default="")
+    language = CharField(max_length=8, default="")  # a guest's language at booking: notices follow it
     # "u<user id>" or "c<e-mail or phone>": the per-person limit and the distinct people.
     person_key = CharField(max_length=260, default="")
     subject = TextField(default="")

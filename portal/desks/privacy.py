@@ -37,6 +37,7 @@ LABELS = {
     "name": _l("Nome"),
     "phone": _l("Cellulare"),
     "email": _l("E-mail"),
+    "language": _l("Lingua dei messaggi"),
     "created_at": _l("Prenotato il"),
 }
 WAIT_LABELS = {"desk": _l("Sportello"), "day": _l("Giorno"), "created_at": _l("Chiesto il")}
@@ -71,6 +72,7 @@ def export(user: User) -> list[DataSection]:
             "name": a.guest_name,
             "phone": a.guest_phone,
             "email": a.guest_email,
+            "language": a.language,
             "created_at": a.created_at,
         }
         for a in Appointment.select(Appointment, Slot, Desk, Site)
@@ -121,6 +123,7 @@ def erase(user: User) -> None:
             guest_name="",
             guest_phone="",
             guest_email="",
+            language="",
             person_key="",
             subject="",
             note="",

@@ -233,6 +233,7 @@ def book(
     guest_email: str = "",
     subject: str = "",
     staff: User | None = None,
+    language: str = "",
     now: datetime | None = None,
 ) -> Appointment:
     """Book a slot for a member or a guest (staff may book for either, at the counter or on the phone)."""
@@ -269,6 +270,7 @@ def book(
                 guest_name="" if user else guest_name,
                 guest_phone="" if user else guest_phone,
                 guest_email="" if user else guest_email.lower(),
+                language="" if user else language[:8],
                 person_key=key,
                 subject=subject,
                 created_by=staff.id if staff else None,
@@ -673,7 +675,7 @@ def tell(appointment: Appointment, kind: str, now: datetime) -> bool:
     email = appointment.email
     if email:
         person = appointment.user if appointment.user_id else None
-        language = person.language if person is not None else None
+        language = (person.language if person is not None else None) or appointment.language or None
         with force_locale(language or "it"):
             subject, body = compose(appointment, kind)
         send_mail(

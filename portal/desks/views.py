@@ -6,6 +6,7 @@ The staff pages (`staff_views`) share this module's blueprint: one `desks` bluep
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
@@ -108,6 +109,7 @@ def book(desk_id):
             guest_phone=getattr(form, "guest_phone", None) and (form.guest_phone.e164 or "") or "",
             guest_email=getattr(form, "guest_email", None) and (form.guest_email.data or "") or "",
             subject=form.subject.data or "",
+            language=str(get_locale() or "it"),
         )
     except DeskRefusal as exc:
         if exc.field and exc.field in form:
