@@ -513,3 +513,22 @@ def test_nonsense_gets_a_message_never_a_500(client, auth, desk):
         assert response.status_code in (303, 400, 404, 409, 422), (url, response.status_code)
     assert client.post(f"/staff/desks/{desk.id}/days", data={"day": "ieri", "kind": "boh"}).status_code == 422
     assert Appointment.get_by_id(appointment.id).note == ""
+
+
+def test_operator_adds_and_removes_weekly_hours_on_the_page(client, auth, desk):
+    from portal.desks.models import DeskOperator, Schedule
+
+    operator = DeskOperator.get().user
+    auth.login("legale@example.org", "password123")
+    page = client.get(f"/staff/desks/{desk.id}/schedule").get_data(as_text=True)
+    assert "Chiara Neri" in page
+    data = {"weekday": "4", "starts": "10:00", "ends": "12:00", "slot_minutes": "60", "operator": str(operator.id)}
+    assert client.post(f"/staff/desks/{desk.id}/schedule", data=data).status_code == 303
+    friday = date(2026, 11, 20)
+    assert len(free_on(desk, friday)) == 2
+    rule = Schedule.get(Schedule.weekday == 4)
+    assert rule.operator_id == operator.id
+    assert "Chiara Neri" in client.get(f"/staff/desks/{desk.id}/schedule").get_data(as_text=True)
+    assert client.post(f"/staff/desks/{desk.id}/schedule", data={**data, "operator": "999"}).status_code == 422
+    assert client.post(f"/staff/desks/{desk.id}/schedule/{rule.id}/delete").status_code == 303
+    assert free_on(desk, friday) == []

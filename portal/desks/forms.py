@@ -141,6 +141,7 @@ class ScheduleForm(FlaskForm):
     weekday = SelectField(_l("Giorno della settimana"), coerce=int, choices=WEEKDAYS)
     starts = TimeField(_l("Dalle"), validators=[InputRequired(_l("Scrivi l'ora di inizio."))])
     ends = TimeField(_l("Alle"), validators=[InputRequired(_l("Scrivi l'ora di fine."))])
+    operator = SelectField(_l("Chi lo tiene (facoltativo)"), coerce=int, default=0)
     slot_minutes = NumberField(
         _l("Durata di ogni appuntamento (minuti)"),
         default=30,

@@ -492,12 +492,29 @@ def save_desk(desk: Desk | None, site: Site, values: dict[str, Any], operator_id
 # --- schedules (staff) ---------------------------------------------------------------------------
 
 
-def add_schedule(desk: Desk, weekday: int, starts: time, ends: time, minutes: int, now: datetime | None = None) -> int:
-    """Add a weekly rule and offer its slots; returns the slots added."""
+def add_schedule(
+    desk: Desk,
+    weekday: int,
+    starts: time,
+    ends: time,
+    minutes: int,
+    operator_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Add a weekly rule (hours, slot length, who holds it) and offer its slots; returns the slots added."""
     if ends <= starts:
         raise DeskRefusal(_("L'ora di fine deve venire dopo l'ora di inizio."), field="ends")
+    if (
+        operator_id
+        and not DeskOperator.select()
+        .where((DeskOperator.desk == desk.id) & (DeskOperator.user == operator_id))
+        .exists()
+    ):
+        raise DeskRefusal(_("Scegli tra chi gestisce lo sportello."), field="operator")
     with database().atomic():
-        Schedule.create(desk=desk.id, weekday=weekday, starts=starts, ends=ends, slot_minutes=minutes)
+        Schedule.create(
+            desk=desk.id, weekday=weekday, starts=starts, ends=ends, slot_minutes=minutes, operator=operator_id or None
+        )
         return materialise(desk, now)
 
 

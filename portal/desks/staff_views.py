@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
+from peewee import JOIN
 from playhouse.flask_utils import get_object_or_404
 
 from portal.auth import managed_site_ids, staff_required
@@ -245,17 +246,29 @@ def staff_book(desk_id):
     return redirect(url_for(".staff_day", desk_id=desk.id, d=day.isoformat()), 303)
 
 
+def _schedule_form(desk, formdata=None):
+    form = ScheduleForm(formdata=formdata)
+    operators = User.select().join(DeskOperator).where(DeskOperator.desk == desk.id).order_by(User.name)
+    form.operator.choices = [(0, "—")] + [(u.id, u.name) for u in operators]
+    return form
+
+
 def _schedule_page(desk, schedule_form=None, day_form=None, status=200):
     return render(
         "desks/staff/schedule.html",
         status=status,
         desk=desk,
-        rules=list(Schedule.select().where(Schedule.desk == desk.id).order_by(Schedule.weekday, Schedule.starts)),
+        rules=list(
+            Schedule.select(Schedule, User)
+            .join(User, JOIN.LEFT_OUTER, on=(Schedule.operator == User.id))
+            .where(Schedule.desk == desk.id)
+            .order_by(Schedule.weekday, Schedule.starts)
+        ),
         days=list(
             DeskDay.select().where((DeskDay.desk == desk.id) & (DeskDay.day >= today_local())).order_by(DeskDay.day)
         ),
         operators=list(User.select().join(DeskOperator).where(DeskOperator.desk == desk.id).order_by(User.name)),
-        schedule_form=schedule_form or ScheduleForm(formdata=None),
+        schedule_form=schedule_form or _schedule_form(desk),
         day_form=day_form or DayForm(formdata=None),
         stranded=services.stranded(desk),
     )
@@ -273,11 +286,18 @@ def staff_schedule(desk_id):
 def staff_schedule_add(desk_id):
     """Add a weekly rule of appointment slots."""
     desk = _desk(desk_id)
-    form = ScheduleForm()
+    form = _schedule_form(desk, request.form)
     if not form.validate():
         return _schedule_page(desk, schedule_form=form, status=422)
     try:
-        services.add_schedule(desk, form.weekday.data, form.starts.data, form.ends.data, form.slot_minutes.data)
+        services.add_schedule(
+            desk,
+            form.weekday.data,
+            form.starts.data,
+            form.ends.data,
+            form.slot_minutes.data,
+            form.operator.data or None,
+        )
     except DeskRefusal as exc:
         form[exc.field or "ends"].errors.append(exc.message)
         return _schedule_page(desk, schedule_form=form, status=exc.status)
