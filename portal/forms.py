@@ -1,7 +1,6 @@
 """Account forms. Messages are lazy so they follow the reader's language."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -14,6 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from .fields import PhoneField
+from .formbase import Form
 from .text import strip
 
 PASSWORD_MIN = 8
@@ -34,7 +34,7 @@ class ContactFieldsMixin:
         return True
 
 
-class RegisterForm(ContactFieldsMixin, FlaskForm):
+class RegisterForm(ContactFieldsMixin, Form):
     name = StringField(
         _l("Nome e cognome"),
         filters=[strip],
@@ -76,7 +76,7 @@ class RegisterForm(ContactFieldsMixin, FlaskForm):
         return self.check_contact_given() and ok
 
 
-class AssistedSignupForm(ContactFieldsMixin, FlaskForm):
+class AssistedSignupForm(ContactFieldsMixin, Form):
     """Sign-up at the desk: the staff member types, the resident gets a temporary password."""
 
     name = RegisterForm.name
@@ -88,7 +88,7 @@ class AssistedSignupForm(ContactFieldsMixin, FlaskForm):
         return self.check_contact_given() and ok
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     identifier = StringField(
         _l("E-mail, cellulare o codice tessera"),
         filters=[strip],
@@ -102,7 +102,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(
         _l("E-mail"),
         filters=[strip],
@@ -114,12 +114,12 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = RegisterForm.password
     password_confirm = RegisterForm.password_confirm
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(
         _l("Password attuale"), validators=[DataRequired(_l("Scrivi la password attuale."))]
     )
@@ -139,7 +139,7 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class DetailsForm(ContactFieldsMixin, FlaskForm):
+class DetailsForm(ContactFieldsMixin, Form):
     name = RegisterForm.name
     email = RegisterForm.email
     phone = RegisterForm.phone
@@ -149,7 +149,7 @@ class DetailsForm(ContactFieldsMixin, FlaskForm):
         return self.check_contact_given() and ok
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     lang = RadioField(
         _l("Lingua"),
         choices=[("it", "Italiano"), ("en", "English")],
@@ -158,7 +158,7 @@ class LanguageForm(FlaskForm):
     next = HiddenField()
 
 
-class StaffRoleForm(FlaskForm):
+class StaffRoleForm(Form):
     role = RadioField(
         _l("Ruolo"),
         choices=[("resident", _l("Residente")), ("staff", _l("Personale")), ("admin", _l("Amministrazione"))],
@@ -167,7 +167,7 @@ class StaffRoleForm(FlaskForm):
     sites = SelectMultipleField(_l("Centri"), coerce=int)
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Scrivi la password per confermare."))])
     confirm = BooleanField(
         _l("Ho capito: il mio account e i miei contatti saranno cancellati."),

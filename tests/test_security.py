@@ -1,5 +1,8 @@
 """CSRF on every POST (forms and htmx), security headers, no open redirects."""
 
+import re
+from html.parser import HTMLParser
+
 import pytest
 from conftest import csrf_token_from
 
@@ -51,3 +54,157 @@ def test_production_refuses_to_start_without_secret(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ConfigError):
         create_app()
+
+
+# --- Guests, outbox view, input robustness (issue 11 items 3, 4, 9, 10, 11, 12) ---
+
+HUGE = 2**63
+
+
+@pytest.fixture
+def no_csrf(app):
+    """These tests post forms directly: CSRF (on in this module) is tested above."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    return app
+
+
+def _int_rules(app, methods=("GET",)):
+    """Every rule with an <int:…> argument, with its endpoint and argument names."""
+    for rule in app.url_map.iter_rules():
+        ints = [name for name, conv in rule._converters.items() if conv.__class__.__name__ == "BoundedIntegerConverter"]
+        if ints and set(methods) & (rule.methods or set()):
+            yield rule, ints
+
+
+def _build(rule, value):
+    """The rule's path with every int argument `value` and every other one a plain word."""
+    path = rule.rule
+    for name, conv in rule._converters.items():
+        kind = conv.__class__.__name__
+        placeholder = str(value) if kind == "BoundedIntegerConverter" else ("2026-01" if name == "ym" else "x")
+        path = re.sub(r"<[^>]*\b" + name + ">", placeholder, path)
+    return path
+
+
+@pytest.mark.parametrize("who", ["anonymous", "admin@binari.example"])
+def test_item10_huge_ids_are_not_found_on_every_int_route(client, seed, auth, who):
+    app = client.application
+    if who != "anonymous":
+        app.config["WTF_CSRF_ENABLED"] = False
+        assert auth.login(who).status_code == 302
+    rules = list(_int_rules(app, ("GET", "POST")))
+    assert len(rules) >= 30
+    bad = []
+    for rule, _ints in rules:
+        for value in (HUGE, 10**30):
+            path = _build(rule, value)
+            method = "get" if "GET" in rule.methods else "post"
+            status = getattr(client, method)(path).status_code
+            if status not in (404, 405):
+                bad.append((method, path, status))
+    assert not bad
+
+
+FAR_DAYS = ("0001-01-01", "9999-12-31", "10000-01-01", "2026-02-30", "1800-01-01")
+
+
+@pytest.mark.parametrize("day", FAR_DAYS)
+def test_item10_far_dates_on_staff_and_public_pages_answer_400(client, seed, auth, day):
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    assert auth.login("admin@binari.example").status_code == 302
+    ym = day.rsplit("-", 1)[0]
+    refused = [
+        f"/staff/volunteer/day/faenza/{day}",
+        f"/staff/volunteer/day/faenza/{day}.pdf",
+        f"/staff/volunteer/day/faenza/{day}.csv",
+        f"/staff/bookings/daily.pdf?day={day}",
+    ]
+    statuses = {path: client.get(path).status_code for path in refused}
+    assert set(statuses.values()) <= {400, 404}, statuses
+    page = client.get(f"/staff/volunteer/day/faenza/{day}").get_data(as_text=True)
+    assert "AAAA-MM-GG" in page or "non trovata" in page.lower()
+    tolerant = [f"/events/month/{ym}", f"/events/month/2026-11?day={day}", f"/events/programme/{ym}.pdf"]
+    tolerant += [f"/staff/reports?period=custom&first={day}&last={day}", f"/staff/bookings?day={day}"]
+    statuses = {path: client.get(path).status_code for path in tolerant}
+    assert all(status < 500 for status in statuses.values()), statuses
+
+
+class _FormFields(HTMLParser):
+    """The named fields of the first POST form with fields on a page, as the browser would send them."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields, self._in_form, self._done, self._select, self._textarea = {}, False, False, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and not self._done and (a.get("method") or "").lower() == "post":
+            self._in_form = True
+        if not self._in_form or not a.get("name"):
+            return
+        name = a["name"]
+        if tag == "input" and a.get("type") not in ("submit", "file", "checkbox", "radio"):
+            self.fields[name] = a.get("value") or ""
+        elif tag == "input" and "checked" in a:
+            self.fields[name] = a.get("value") or "on"
+        elif tag == "select":
+            self._select = name
+        elif tag == "textarea":
+            self._textarea = name
+            self.fields[name] = ""
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.fields[self._textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "form" and self._in_form and len(self.fields) > 2:
+            self._in_form, self._done = False, True
+
+
+def form_fields(html):
+    parser = _FormFields()
+    # selected options: the first <option selected> (or the first option) of each select
+    for match in re.finditer(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        options = re.findall(r'<option([^>]*)value="([^"]*)"', match.group(2))
+        chosen = [v for attrs, v in options if "selected" in attrs] or [v for _a, v in options[:1]]
+        parser.fields[match.group(1)] = chosen[0] if chosen else ""
+    parser.feed(html)
+    return parser.fields
+
+
+@pytest.fixture
+def demo(app, runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+def test_item10_edit_forms_with_a_field_missing_answer_the_form_not_500(demo, client, auth):
+    from portal.events.models import Event, Series
+    from portal.library.models import Title
+
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    assert auth.login("admin@binari.example").status_code == 302
+    event = Event.select().where(Event.series.is_null() & (Event.status == "published")).first()
+    series = Series.select().first()
+    title = Title.select().first()
+    pages = [f"/staff/events/{event.id}/edit", f"/staff/events/series/{series.id}", f"/staff/library/titles/{title.id}"]
+    bad = {}
+    for page in pages:
+        fields = form_fields(client.get(page).get_data(as_text=True))
+        assert len(fields) > 3, (page, fields)
+        fields.pop("csrf_token", None)
+        for missing in fields:
+            data = {k: v for k, v in fields.items() if k != missing}
+            status = client.post(page, data=data).status_code
+            if status >= 500:
+                bad[(page, missing)] = status
+    assert not bad
