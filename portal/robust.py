@@ -32,7 +32,9 @@ class DayOutOfRange(Refusal):
     """A date in an address or a query string that is not a real day we can use."""
 
     def __init__(self, message: str | None = None, status: int = 400, field: str | None = None) -> None:
-        super().__init__(message or _("Data non valida: scrivila come AAAA-MM-GG, entro cento anni da oggi."), status, field)
+        super().__init__(
+            message or _("Data non valida: scrivila come AAAA-MM-GG, entro cento anni da oggi."), status, field
+        )
 
 
 def day_from(text: str | None) -> date:

@@ -208,3 +208,89 @@ def test_item10_edit_forms_with_a_field_missing_answer_the_form_not_500(demo, cl
             if status >= 500:
                 bad[(page, missing)] = status
     assert not bad
+
+
+# Item 12: every CSV export neutralises formulas.
+EVIL = ["=1+2", "+SUM(1)", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)", "\tx", "\rx"]
+
+
+def test_item12_csv_helper_escapes_formula_starts_and_keeps_numbers():
+    import io
+
+    from portal import csvout
+
+    for text in EVIL:
+        assert csvout.safe_cell(text) == "'" + text
+    for plain in ("-3", "+2.5", "1,5", 7, -4, None, "Maria", "a=b"):
+        assert csvout.safe_cell(plain) == plain
+    out = io.StringIO()
+    csvout.writer(out, delimiter=";").writerow(["=x", "-1", "ok"])
+    assert out.getvalue().strip() == "'=x;-1;ok"
+
+
+def _csv_cells(response):
+    import csv
+    import io
+
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.get_data(as_text=True).lstrip("\ufeff")
+    delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+    return [cell for row in csv.reader(io.StringIO(text), delimiter=delimiter) for cell in row]
+
+
+def _no_formula(cells):
+    return [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not re.fullmatch(r"[+-]?\d+", c)]
+
+
+def test_item12_events_registrations_csv(client, seed, auth):
+    from test_events import make_event
+
+    from portal.events.models import Registration
+
+    event = make_event(capacity=20)
+    for i, text in enumerate(EVIL):
+        Registration.create(event=event, name=text, email=f"{text[:1]}x{i}@example.org", status="confirmed")
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    auth.login("faenza@staff.binari.example")
+    cells = _csv_cells(client.get(f"/staff/events/{event.id}/registrations.csv"))
+    assert "'=1+2" in cells and "'=x0@example.org" in cells and "'-2+3+cmd|' /C calc'!A0" in cells
+    assert not _no_formula(cells)
+
+
+def test_item12_volunteer_roster_and_day_csv(client, seed, auth):
+    from portal.clock import local_date
+    from portal.models import Site
+    from portal.volunteer.models import Opportunity, Shift, Signup
+
+    site = Site.get(Site.slug == "faenza")
+    opp = Opportunity.create(site=site, title="=cmd|x", activity="food", description="d")
+    start = utcnow_plus(days=3)
+    shift = Shift.create(opportunity=opp, starts_at=start, ends_at=start.replace(hour=start.hour + 1), capacity=20)
+    for i, text in enumerate(EVIL):
+        Signup.create(shift=shift, name=text, companions=text, email=f"{text[:1]}y{i}@example.org", phone="")
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    auth.login("faenza@staff.binari.example")
+    day = local_date(start).isoformat()
+    for path in (f"/staff/volunteer/shifts/{shift.id}/roster.csv", f"/staff/volunteer/day/faenza/{day}.csv"):
+        cells = _csv_cells(client.get(path))
+        assert "'=1+2" in cells and "'=cmd|x" in cells, path
+        assert not _no_formula(cells), path
+
+
+def test_item12_reports_csv(client, seed, auth):
+    from portal.models import Site
+
+    Site.update(name="=HYPERLINK(\"http://evil.example\")").where(Site.slug == "faenza").execute()
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    auth.login("admin@binari.example")
+    cells = _csv_cells(client.get("/staff/reports/report.csv?site=faenza"))
+    assert "'=HYPERLINK(\"http://evil.example\")" in cells
+    assert not _no_formula(cells)
+
+
+def utcnow_plus(days):
+    from datetime import time, timedelta
+
+    from portal.clock import to_utc, today_local
+
+    return to_utc(today_local() + timedelta(days=days), time(10))

@@ -2,7 +2,6 @@
 events and series; moderate proposals; registrations, attendance, sign-in
 sheet, CSV and the list of people to phone. Only for the centres one manages."""
 
-import csv
 import io
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
+from portal import csvout
 from portal.auth import managed_site_ids, require_manage, staff_required
 from portal.clock import to_local, today_local, utcnow
 from portal.images import ImageUploadError
@@ -480,17 +480,14 @@ def staff_csv(event_id):
     event = managed_event_or_403(event_id)
     confirmed, waitlist, cancelled = _registrations(event)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvout.writer(buffer)  # no cell becomes a formula (names, e-mail addresses)
     writer.writerow([_("Stato"), _("Nome"), _("E-mail"), _("Cellulare"), _("Come"), _("Presente"), _("Iscritta/o il")])
     labels = {"confirmed": _("Iscritta/o"), "waitlist": _("In attesa"), "cancelled": _("Annullata")}
     for reg in confirmed + waitlist + cancelled:
-        name = reg.name
-        if name[:1] in ("=", "+", "-", "@"):  # no formulas in spreadsheets
-            name = "'" + name
         writer.writerow(
             [
                 labels[reg.status],
-                name,
+                reg.name,
                 reg.email or "",
                 reg.phone or "",
                 reg.source,
