@@ -294,3 +294,89 @@ def utcnow_plus(days):
     from portal.clock import to_utc, today_local
 
     return to_utc(today_local() + timedelta(days=days), time(10))
+
+
+# Item 11: images.
+def png_bomb(width=6000, height=6600, truncate=None):
+    """An RGBA PNG of zeros (about 150 KB for 6000×6600), built row by row so the test stays small."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (1 + width * 4)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+    data += chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    return data[:truncate] if truncate else data
+
+
+def jpeg_with_comment_and_exif():
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCamera"  # Make
+    exif[0x0131] = "GPS-at-home"  # Software
+    buffer = io.BytesIO()
+    Image.effect_noise((900, 600), 60).convert("RGB").save(
+        buffer, "JPEG", quality=90, comment=b"<script>alert(1)</script>", exif=exif.tobytes()
+    )
+    return buffer.getvalue()
+
+
+def _upload_poster(client, seed, data, name="p.png"):
+    import io
+
+    from test_events import event_form
+
+    form = event_form(seed["sites"]["faenza"], poster=(io.BytesIO(data), name), poster_alt="Locandina del corso")
+    return client.post("/staff/events/new", data=form, content_type="multipart/form-data")
+
+
+def test_item11_bomb_and_truncated_images_are_refused_before_decoding(client, seed, auth):
+    from PIL import ImageFile
+
+    from portal.events.models import Event
+
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    auth.login("faenza@staff.binari.example")
+    bomb = png_bomb()
+    assert len(bomb) < 200_000
+    response = _upload_poster(client, seed, bomb)
+    assert response.status_code == 422 and "troppi pixel" in response.get_data(as_text=True)
+    response = _upload_poster(client, seed, bomb[:69])  # the 69-byte header of the same bomb
+    assert response.status_code == 422
+    # A truncated image of an acceptable size: refused, even after WeasyPrint was imported by a PDF.
+    from conftest import png_bytes
+
+    half = png_bytes()[:20_000]
+    assert _upload_poster(client, seed, half).status_code == 422
+    from portal.pdf import render_pdf  # noqa: F401 (imports WeasyPrint on the first PDF)
+
+    import weasyprint  # noqa: F401
+
+    client.get("/events/programme/2026-11.pdf")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    response = _upload_poster(client, seed, half)
+    assert response.status_code == 422 and "immagine valida" in response.get_data(as_text=True)
+    assert Event.select().count() == 0
+
+
+def test_item11_reencoding_drops_jpeg_comment_and_exif(client, seed, auth):
+    from portal.events.models import Event
+    from portal.events.posters import poster_path
+
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    auth.login("faenza@staff.binari.example")
+    original = jpeg_with_comment_and_exif()
+    assert b"<script>" in original and b"SecretCamera" in original and b"Exif" in original
+    assert _upload_poster(client, seed, original, "p.jpg").status_code == 303
+    key = Event.get().poster
+    for printable in (False, True):
+        stored = poster_path(key, printable=printable).read_bytes()
+        assert b"<script>" not in stored and b"SecretCamera" not in stored and b"Exif" not in stored
+        assert b"\xff\xfe" not in stored.split(b"\xff\xda", 1)[0]  # no COM segment before the scan
