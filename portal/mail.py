@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from flask import current_app
 
 from .models import OutboxMessage, utcnow
+from .text import single_line
 
 log = logging.getLogger("portal.mail")
 
@@ -31,6 +32,7 @@ def send_mail(
     centre the message is about (staff see only their centres' mail); `language` is the
     recipient's (defaults to the account's, else Italian).
     """
+    subject = single_line(subject)  # a title with a line break must never reach a mail header (or raise there)
     if language is None:
         language = getattr(user, "language", None) or "it"
     message = OutboxMessage.create(

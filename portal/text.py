@@ -7,6 +7,8 @@ import unicodedata
 
 # C0 and C1 control characters other than tab, newline and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters XML 1.0 does not allow at all (not even escaped): C0 controls but tab/LF/CR, surrogates, U+FFFE/F.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAKS = re.compile(r"[\r\n\t\u2028\u2029\x0b\x0c\x85]+")
 
 
@@ -26,6 +28,11 @@ def single_line(value: str | None) -> str:
 def without_controls(value: str | None) -> str:
     """Multi-line text without control characters (keeps newlines and tabs)."""
     return _CONTROL.sub("", value or "")
+
+
+def xml_safe(text: str) -> str:
+    """Text that an XML document can hold: the characters XML 1.0 forbids are dropped."""
+    return _XML_INVALID.sub("", text)
 
 
 def slugify(text: str | None, fallback: str = "voce", length: int = 60) -> str:

@@ -380,3 +380,86 @@ def test_item11_reencoding_drops_jpeg_comment_and_exif(client, seed, auth):
         stored = poster_path(key, printable=printable).read_bytes()
         assert b"<script>" not in stored and b"SecretCamera" not in stored and b"Exif" not in stored
         assert b"\xff\xfe" not in stored.split(b"\xff\xda", 1)[0]  # no COM segment before the scan
+
+
+# Item 9: control characters.
+NASTY_TITLE = "Corso\r\nBcc: everyone@example.org\x0b\x1b[31m fine"
+
+
+def test_item9_every_form_cleans_control_characters_in_one_place(app):
+    from flask_wtf import FlaskForm
+    from wtforms import PasswordField, StringField, TextAreaField
+
+    from portal.formbase import Form, multi_line, one_line
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    forms = [cls for cls in subclasses(FlaskForm) if cls.__module__.startswith("portal.")]
+    assert len(forms) >= 30
+    outside = [f"{cls.__module__}.{cls.__name__}" for cls in forms if not issubclass(cls, Form)]
+    assert not outside
+    with app.test_request_context("/", method="POST", data={}):
+        checked = 0
+        for cls in forms:
+            if cls is Form:
+                continue
+            try:
+                form = cls(meta={"csrf": False})
+            except TypeError:
+                continue  # a form that needs arguments to be built
+            for field in form:
+                if isinstance(field, PasswordField):
+                    assert one_line not in field.filters
+                elif isinstance(field, TextAreaField):
+                    assert field.filters[-1] is multi_line, (cls, field.name)
+                elif isinstance(field, StringField):
+                    assert field.filters[-1] is one_line, (cls, field.name)
+                    checked += 1
+        assert checked > 50
+
+
+def test_item9_resident_proposal_and_staff_event_titles_are_one_line(client, seed, auth):
+    from test_events import event_form
+
+    from portal.events.models import Event
+
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    auth.login("faenza@staff.binari.example")
+    data = event_form(seed["sites"]["faenza"], title=NASTY_TITLE, description="Riga uno\r\nRiga\x0b due\x07")
+    assert client.post("/staff/events/new", data=data).status_code == 303
+    event = Event.get()
+    assert event.title == "Corso Bcc: everyone@example.org [31m fine"
+    assert event.description == "Riga uno\r\nRiga due"
+    auth.logout()
+    auth.login("maria@binari.example")
+    data = event_form(seed["sites"]["faenza"], title="Festa\ndel\x0bquartiere", partner="0")
+    assert client.post("/events/propose", data=data).status_code == 303
+    assert Event.get(Event.proposed_by.is_null(False)).title == "Festa del quartiere"
+
+
+def test_item9_feeds_and_mail_survive_a_title_stored_before_the_fix(client, seed):
+    from xml.dom import minidom
+
+    from test_events import make_event
+
+    from portal.events.models import Registration
+    from portal.models import OutboxMessage
+
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    event = make_event(title=NASTY_TITLE, capacity=5)
+    assert client.get(f"/events/{event.id}.ics").status_code == 200
+    ics = client.get("/events.ics")
+    assert ics.status_code == 200 and b"\x0b" not in ics.data
+    atom = client.get("/events.atom")
+    assert atom.status_code == 200
+    minidom.parseString(atom.data)  # well-formed XML for everyone
+    response = client.post(
+        f"/events/{event.id}/register", data={"name": "Lia", "email": "lia@example.org", "phone": ""}
+    )
+    assert response.status_code == 303
+    assert Registration.select().count() == 1
+    for message in OutboxMessage.select():
+        assert "\n" not in message.subject and "\r" not in message.subject

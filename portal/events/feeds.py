@@ -14,6 +14,7 @@ from portal.models import Site
 from portal.moved import moved
 from portal.pdf import pdf_response, qr_data_uri, render_pdf
 from portal.rendering import render
+from portal.text import xml_safe
 
 from . import bp
 from .forms import parse_month
@@ -121,8 +122,11 @@ def atom_feed():
         abort(404)
     events = _feed_events(site, category, limit=100, since=utcnow())
     updated = max((e.updated_at for e in events), default=utcnow())
+    # A title stored before control characters were refused must not make the feed ill-formed for everyone.
     response = make_response(
-        render_template("events/feed.atom.xml", events=events, updated=updated, plain_description=plain_description)
+        xml_safe(
+            render_template("events/feed.atom.xml", events=events, updated=updated, plain_description=plain_description)
+        )
     )
     response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
     response.headers["Cache-Control"] = "public, max-age=300"
