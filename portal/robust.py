@@ -64,6 +64,9 @@ def init_app(app) -> None:
     from .rendering import render
 
     app.url_map.converters["int"] = BoundedIntegerConverter
+    from .text import mask_links
+
+    app.jinja_env.filters["mask_links"] = mask_links  # the staff outbox: links and codes masked
 
     @app.errorhandler(DayOutOfRange)
     def day_out_of_range(error):

@@ -10,7 +10,7 @@ from peewee import IntegrityError, fn
 from playhouse.flask_utils import get_object_or_404
 
 from . import areas
-from .auth import _duplicate_errors, admin_required, staff_required
+from .auth import _duplicate_errors, admin_required, managed_site_ids, staff_required
 from .db import database
 from .forms import AssistedSignupForm, StaffRoleForm
 from .models import CODE_ALPHABET, OutboxMessage, Site, StaffSite, User
@@ -146,6 +146,8 @@ def member_role(member_id):
 @bp.route("/outbox")
 @staff_required
 def outbox():
-    """The last messages the portal sent (password links are hidden from non-admins)."""
-    messages = list(OutboxMessage.select().order_by(OutboxMessage.created_at.desc()).limit(100))
-    return render("staff/outbox.html", messages=messages)
+    """The last messages about my centres (admins: all, unmasked); links and codes are masked for staff."""
+    query = OutboxMessage.select().order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    if not current_user.is_admin:  # mail with no centre (accounts, passwords) is for admins only
+        query = query.where(OutboxMessage.site.in_(managed_site_ids()))
+    return render("staff/outbox.html", messages=list(query.limit(100)), masked=not current_user.is_admin)

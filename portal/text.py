@@ -35,6 +35,22 @@ def xml_safe(text: str) -> str:
     return _XML_INVALID.sub("", text)
 
 
+_LINK = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
+_TOKEN = re.compile(r"\b(?=[A-Za-z0-9_.-]*\d)(?=[A-Za-z0-9_.-]*[A-Za-z])[A-Za-z0-9_.-]{24,}\b")
+
+
+def mask_links(text: str | None) -> str:
+    """Text with every web link and every long code (tokens) replaced by a placeholder.
+
+    Staff read the outbox to answer "did my mail go out?"; a working link in a guest's
+    mail (confirm, cancel, reset) would let them act as that person.
+    """
+    from flask_babel import gettext as _
+
+    text = _LINK.sub(lambda _m: _("[link nascosto]"), text or "")
+    return _TOKEN.sub(lambda _m: _("[codice nascosto]"), text)
+
+
 def slugify(text: str | None, fallback: str = "voce", length: int = 60) -> str:
     """An ASCII slug for addresses and file names ("Cineforum: Io capitano" → "cineforum-io-capitano")."""
     text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()

@@ -463,3 +463,46 @@ def test_item9_feeds_and_mail_survive_a_title_stored_before_the_fix(client, seed
     assert Registration.select().count() == 1
     for message in OutboxMessage.select():
         assert "\n" not in message.subject and "\r" not in message.subject
+
+
+# Item 4: the outbox view.
+def test_item4_outbox_shows_staff_only_their_centres_mail_with_links_masked(client, seed, auth):
+    from test_events import make_event
+
+    from portal.models import OutboxMessage
+
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    visconti = make_event(site_slug="visconti", title="Corso a Visconti", capacity=5)
+    faenza = make_event(site_slug="faenza", title="Corso a Faenza", capacity=5)
+    for event, who in ((visconti, "vis"), (faenza, "fae")):
+        response = client.post(
+            f"/events/{event.id}/register", data={"name": "Ospite", "email": f"{who}@example.org", "phone": ""}
+        )
+        assert response.status_code == 303
+    from portal.mail import send_mail
+
+    send_mail("someone@example.org", "Reimposta la password", "Apri https://binari.example/password/reset/abc")
+    assert OutboxMessage.select().where(OutboxMessage.site.is_null(False)).count() >= 2
+
+    auth.login("faenza@staff.binari.example")
+    html = client.get("/staff/outbox").get_data(as_text=True)
+    assert "fae@example.org" in html and "Corso a Faenza" in html
+    assert "vis@example.org" not in html and "Corso a Visconti" not in html
+    assert "someone@example.org" not in html  # mail about no centre: admins only
+    assert "/events/registration/" not in html and "http" not in html.split("<main", 1)[1].split("</main>")[0]
+    assert "[link nascosto]" in html
+    auth.logout()
+    auth.login("admin@binari.example")
+    html = client.get("/staff/outbox").get_data(as_text=True)
+    assert "fae@example.org" in html and "vis@example.org" in html and "someone@example.org" in html
+    assert "/events/registration/" in html and "[link nascosto]" not in html
+
+
+def test_item4_mask_links_hides_urls_and_tokens(app):
+    from portal.text import mask_links
+
+    with app.test_request_context():
+        text = mask_links("Conferma: https://x.example/v/c/eyJyIjo1LCJ0IjoiMjAyNiJ9.abc_DEF-123 poi www.evil.example/a")
+        assert "https" not in text and "www." not in text and text.count("[link nascosto]") == 2
+        assert mask_links("Il tuo codice: eyJyIjo1LCJ0IjoiMjAyNiJ9abcDEF123") == "Il tuo codice: [codice nascosto]"
+        assert mask_links("Ciao Maria, sabato 21 novembre alle 10:00") == "Ciao Maria, sabato 21 novembre alle 10:00"

@@ -30,7 +30,7 @@ def _event_words(event: Event) -> tuple[str, str]:
 
 
 def _send(reg: Registration, subject: str, body: str) -> None:
-    send_mail(reg.email, subject, body, user=reg.user if reg.user_id else None)
+    send_mail(reg.email, subject, body, user=reg.user if reg.user_id else None, site=reg.event.site_id)
 
 
 def notify_promoted(reg: Registration) -> None:
@@ -121,7 +121,7 @@ def _tell_proposer(event: Event, subject_and_body) -> None:
         return
     with force_locale(proposer.language or "it"):
         subject, body = subject_and_body()
-        send_mail(proposer.email, subject, body, user=proposer)
+        send_mail(proposer.email, subject, body, user=proposer, site=event.site_id)
 
 
 def notify_proposal_approved(event: Event) -> None:

@@ -799,7 +799,7 @@ def tell(
         with force_locale(signup.lang or "it"):
             subject, body = str(subject_fn(signup)), str(body_fn(signup))
         if signup.email:
-            send_mail(signup.email, subject, body, user=signup.user_id)
+            send_mail(signup.email, subject, body, user=signup.user_id, site=site)
             mailed.append(signup)
         else:
             Notice.create(
@@ -875,7 +875,7 @@ def send_confirmation(signup: Signup, shift: Shift) -> None:
             )
             + _signature()
         )
-    send_mail(signup.email, subject, body)
+    send_mail(signup.email, subject, body, site=shift.opportunity.site_id)
 
 
 # --- people to phone ---------------------------------------------------------------------
