@@ -4,7 +4,8 @@ feeds, flyers and monthly programmes."""
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from portal.areas import Area, HomeSection, Link, Tile, register
+from portal.areas import Area, HomeSection, Job, Link, Tile, register
+from portal.guests import forget_guest_actions
 
 bp = Blueprint("events", __name__)
 
@@ -55,6 +56,10 @@ def init_app(app):
             export=privacy.export,
             erase=privacy.erase,
             people_to_phone=services.people_to_phone,
+            jobs=[
+                Job("events-expire-unconfirmed-guests", services.expire_unconfirmed_job, every="minute"),
+                Job("guest-actions-retention", forget_guest_actions, every="hourly"),  # core table, hosted here
+            ],
             figures=reports.figures,
             people=reports.people,
             setup=_setup,

@@ -31,6 +31,7 @@ from .services import (
     cancel_event,
     cancel_registration,
     closed_dates,
+    confirm_registration,
     create_event,
     mark_attendance,
     maybe_send_reminders,
@@ -457,6 +458,22 @@ def staff_attendance(event_id):
     mark_attendance(event, {int(v) for v in request.form.getlist("present") if v.isdigit()})
     flash(_("Presenze salvate."), "success")
     return redirect(url_for(".staff_registrations", event_id=event.id), 303)
+
+
+@bp.route("/staff/events/registrations/<int:reg_id>/confirm", methods=["POST"])
+@staff_required
+def staff_confirm_registration(reg_id):
+    """Confirm a guest's place for them (after a phone call, or at the desk)."""
+    reg = get_object_or_404(Registration, Registration.id == reg_id)
+    managed_event_or_403(reg.event_id)
+    if confirm_registration(reg):
+        flash(_("Posto confermato per %(name)s.", name=reg.name), "success")
+    else:
+        flash(_("Non c'era niente da confermare: l'iscrizione è già confermata o annullata."), "info")
+    back = request.form.get("back")
+    if back == "calls":
+        return redirect(url_for(".staff_calls"), 303)
+    return redirect(url_for(".staff_registrations", event_id=reg.event_id), 303)
 
 
 @bp.route("/staff/events/registrations/<int:reg_id>/cancel", methods=["POST"])

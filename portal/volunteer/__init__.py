@@ -6,7 +6,7 @@ pages under /staff/volunteer (staff_views.py)."""
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from portal.areas import Area, Link, Tile, register
+from portal.areas import Area, Job, Link, Tile, register
 
 bp = Blueprint("volunteer", __name__)
 
@@ -39,6 +39,7 @@ def init_app(app):
             export=privacy.export,
             erase=privacy.erase,
             people_to_phone=services.people_to_phone,
+            jobs=[Job("volunteer-expire-unconfirmed-guests", services.expire_unconfirmed_job, every="minute")],
             figures=reports.figures,
             people=reports.people,
         ),
