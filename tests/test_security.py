@@ -280,11 +280,11 @@ def test_item12_volunteer_roster_and_day_csv(client, seed, auth):
 def test_item12_reports_csv(client, seed, auth):
     from portal.models import Site
 
-    Site.update(name="=HYPERLINK(\"http://evil.example\")").where(Site.slug == "faenza").execute()
+    Site.update(name='=HYPERLINK("http://evil.example")').where(Site.slug == "faenza").execute()
     client.application.config["WTF_CSRF_ENABLED"] = False
     auth.login("admin@binari.example")
     cells = _csv_cells(client.get("/staff/reports/report.csv?site=faenza"))
-    assert "'=HYPERLINK(\"http://evil.example\")" in cells
+    assert '\'=HYPERLINK("http://evil.example")' in cells
     assert not _no_formula(cells)
 
 
@@ -355,9 +355,9 @@ def test_item11_bomb_and_truncated_images_are_refused_before_decoding(client, se
 
     half = png_bytes()[:20_000]
     assert _upload_poster(client, seed, half).status_code == 422
-    from portal.pdf import render_pdf  # noqa: F401 (imports WeasyPrint on the first PDF)
-
     import weasyprint  # noqa: F401
+
+    from portal.pdf import render_pdf  # noqa: F401 (imports WeasyPrint on the first PDF)
 
     client.get("/events/programme/2026-11.pdf")
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
@@ -506,3 +506,219 @@ def test_item4_mask_links_hides_urls_and_tokens(app):
         assert "https" not in text and "www." not in text and text.count("[link nascosto]") == 2
         assert mask_links("Il tuo codice: eyJyIjo1LCJ0IjoiMjAyNiJ9abcDEF123") == "Il tuo codice: [codice nascosto]"
         assert mask_links("Ciao Maria, sabato 21 novembre alle 10:00") == "Ciao Maria, sabato 21 novembre alle 10:00"
+
+
+# Item 3: guest registrations and sign-ups.
+def run_job(app, name):
+    """Run a registered job as the scheduler would (inside the app, where links are built from BASE_URL)."""
+    from portal.areas import jobs
+    from portal.clock import utcnow
+
+    job = next(job for _area, job in jobs() if job.name == name)
+    with app.test_request_context():
+        return job.run(utcnow())
+
+
+def _guest_post(client, event, address="10.0.0.1", **data):
+    data = {"name": "Ospite", "email": "", "phone": "", **data}
+    return client.post(f"/events/{event.id}/register", data=data, environ_base={"REMOTE_ADDR": address})
+
+
+def test_item3_guest_limits_per_client_and_per_event_held_in_the_database(no_csrf, client, seed):
+    from test_events import make_event
+    from test_volunteer import guest
+
+    from portal.guests import GuestAction
+    from portal.volunteer.models import Opportunity, Shift
+
+    app = client.application
+    app.config.update(GUEST_LIMIT_PER_CLIENT=3, GUEST_LIMIT_PER_TARGET=4)
+    events = [make_event(title=f"Corso {i}", capacity=50) for i in range(3)]
+    for i, event in enumerate(events):
+        assert _guest_post(client, event, email=f"g{i}@example.org").status_code == 303
+    over = _guest_post(client, events[0], name="Quarta Persona", email="g9@example.org")
+    assert over.status_code == 429
+    page = over.get_data(as_text=True)
+    assert "Troppe iscrizioni" in page and 'value="Quarta Persona"' in page  # the form back, input kept
+    assert _guest_post(client, events[0], address="10.0.0.2", email="other@example.org").status_code == 303
+    # per event: four requests from anywhere in the window, then 429 for everyone
+    for n, address in enumerate(("10.0.0.3", "10.0.0.4")):
+        assert _guest_post(client, events[0], address=address, email=f"h{n}@example.org").status_code in (303, 429)
+    assert _guest_post(client, events[0], address="10.0.0.9", email="late@example.org").status_code == 429
+    # the limits live in the database (every worker sees them); no raw address is stored
+    assert GuestAction.select().count() >= 6
+    assert not GuestAction.select().where(GuestAction.client.contains("10.0.0")).exists()
+    # volunteer sign-ups share the per-client limit
+    site = seed["sites"]["faenza"]
+    opp = Opportunity.create(site=site, title="Spesa", activity="food", description="d")
+    start = utcnow_plus(days=3)
+    shift = Shift.create(opportunity=opp, starts_at=start, ends_at=start.replace(hour=start.hour + 2), capacity=9)
+    client.environ_base["REMOTE_ADDR"] = "10.0.0.1"
+    response = guest(client, shift, name="Volontaria", phone="333 765 4321")
+    assert response.status_code == 429 and "Troppe iscrizioni" in response.get_data(as_text=True)
+    client.environ_base["REMOTE_ADDR"] = "10.0.0.77"
+    assert guest(client, shift, name="Volontaria", phone="333 765 4321").status_code == 303
+
+
+def test_item3_guest_actions_are_forgotten_by_the_retention_job(app, seed, frozen_clock):
+    from datetime import timedelta
+
+    from portal.areas import jobs
+    from portal.clock import utcnow
+    from portal.guests import GuestAction, admit
+
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "10.1.1.1"}):
+        admit("event", 1)
+    frozen_clock.shift(timedelta(hours=25))
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "10.1.1.1"}):
+        admit("event", 1)
+    job = next(job for _area, job in jobs() if job.name == "guest-actions-retention")
+    assert job.run(utcnow()) == 1 and job.run(utcnow()) == 0  # idempotent
+    assert GuestAction.select().count() == 1
+
+
+def test_item3_guest_place_is_held_until_confirmed_by_post_then_expires(no_csrf, client, seed, frozen_clock):
+    from datetime import timedelta
+
+    from test_events import make_event
+
+    from portal.events.models import Event, Registration
+    from portal.events.tokens import cancel_token
+    from portal.models import OutboxMessage
+
+    event = make_event(capacity=1)
+    spam = "Hai vinto un buono! Ritiralo su https://evil.example/claim"
+    assert _guest_post(client, event, name=spam, email="victim@example.net").status_code == 303
+    vera = _guest_post(client, event, address="10.0.0.2", name="Persona Vera", email="vera@example.org")
+    assert vera.status_code == 303
+    first, second = Registration.select().order_by(Registration.id)
+    assert (first.status, second.status) == ("confirmed", "waitlist") and first.unconfirmed
+    # the public page counts the held seat as taken
+    assert "Completo" in client.get(f"/events/{event.id}").get_data(as_text=True)
+    # the mail to an address nobody proved carries only fixed text and the staff's title
+    mail = OutboxMessage.get(OutboxMessage.to_address == "victim@example.net")
+    assert "evil.example" not in mail.body + mail.subject and "Hai vinto" not in mail.body
+    assert "Ginnastica dolce" in mail.subject and "/events/registration/" in mail.body
+    # opening the link never writes; the POST behind its button confirms
+    link = f"/events/registration/{cancel_token(second)}"
+    assert "Confermo" in client.get(link).get_data(as_text=True)
+    assert Registration.get_by_id(second.id).unconfirmed
+    assert client.post(f"{link}/confirm").status_code == 303
+    assert not Registration.get_by_id(second.id).unconfirmed
+    # nobody confirms the first place: after the window the job frees it and the waitlist moves up
+    frozen_clock.shift(timedelta(minutes=121))
+    name = "events-expire-unconfirmed-guests"
+    assert run_job(client.application, name) == 1 and run_job(client.application, name) == 0  # idempotent
+    assert Registration.get_by_id(first.id).status == "cancelled"
+    assert Registration.get_by_id(second.id).status == "confirmed" and Event.get_by_id(event.id).taken == 1
+    frozen_clock.shift(timedelta(hours=30))
+    assert run_job(client.application, name) == 0 and Registration.get_by_id(second.id).status == "confirmed"
+
+
+def test_item3_phone_only_guest_is_on_the_call_list_and_staff_confirm(no_csrf, client, seed, auth, frozen_clock):
+    from datetime import timedelta
+
+    from test_events import make_event
+
+    from portal.events.models import Registration
+
+    event = make_event(capacity=3, days=5)
+    response = _guest_post(client, event, name="Karim Mansour", phone="333 765 4321")
+    assert response.status_code == 303 and response.headers["Location"].endswith("via=phone")
+    assert _guest_post(client, event, address="10.0.0.5", name="Jun Li", phone="347 111 2222").status_code == 303
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    auth.login("faenza@staff.binari.example")
+    calls = client.get("/staff/events/calls").get_data(as_text=True)
+    assert "Karim Mansour" in calls and "Da confermare" in calls
+    karim = Registration.get(Registration.name == "Karim Mansour")
+    assert client.post(f"/staff/events/registrations/{karim.id}/confirm", data={"back": "calls"}).status_code == 303
+    assert not Registration.get_by_id(karim.id).unconfirmed
+    assert "Karim Mansour" not in client.get("/staff/events/calls").get_data(as_text=True).split("<h1>", 1)[1]
+    # Visconti staff cannot confirm Faenza's guests
+    jun = Registration.get(Registration.name == "Jun Li")
+    auth.logout()
+    auth.login("visconti@staff.binari.example")
+    assert client.post(f"/staff/events/registrations/{jun.id}/confirm").status_code == 403
+    # Jun is never called: after the phone window the seat is freed, and Jun stays on the list to be told
+    frozen_clock.shift(timedelta(hours=25))
+    assert run_job(client.application, "events-expire-unconfirmed-guests") == 1
+    jun = Registration.get_by_id(jun.id)
+    assert jun.status == "cancelled" and jun.call_reason == "expired"
+    auth.logout()
+    auth.login("faenza@staff.binari.example")
+    assert "Jun Li" in client.get("/staff/events/calls").get_data(as_text=True)
+
+
+def test_item3_duplicate_contact_gets_the_same_answer_and_the_mail_says_it(no_csrf, client, seed):
+    from test_events import make_event
+
+    from portal.events.models import Registration
+    from portal.models import OutboxMessage
+
+    event = make_event(capacity=5)
+    first = _guest_post(client, event, name="Maria", email="maria.rossi@example.org")
+    again = _guest_post(client, event, address="10.9.9.9", name="Curioso", email="Maria.Rossi@example.org")
+    assert (first.status_code, first.headers["Location"]) == (again.status_code, again.headers["Location"])
+    assert client.get(first.headers["Location"]).get_data(as_text=True) == client.get(
+        again.headers["Location"]
+    ).get_data(as_text=True)
+    assert Registration.select().count() == 1
+    mails = list(OutboxMessage.select().where(OutboxMessage.to_address == "maria.rossi@example.org"))
+    assert len(mails) == 2 and "già iscritt" in mails[1].subject + mails[1].body and "Curioso" not in mails[1].body
+
+
+def test_item3_account_holder_wins_over_a_guest_with_her_address(no_csrf, client, seed, auth):
+    from test_events import make_event
+
+    from portal.events.models import Event, Registration
+    from portal.events.services import confirm_registration
+
+    event = make_event(capacity=1)
+    assert _guest_post(client, event, name="Squatter", email="wei@binari.example").status_code == 303
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    auth.login("wei@binari.example")
+    assert client.post(f"/events/{event.id}/register").status_code == 303
+    squat, wei = Registration.select().order_by(Registration.id)
+    assert squat.status == "cancelled" and wei.status == "confirmed" and wei.user_id is not None
+    assert Event.get_by_id(event.id).taken == 1
+    assert "Sei iscritta/o" in client.get(f"/events/{event.id}").get_data(as_text=True)
+    # a guest row she confirmed herself (her address, proved) becomes her account's registration
+    other = make_event(capacity=2, title="Altro corso")
+    auth.logout()
+    _guest_post(client, other, name="Wei", email="wei@binari.example")
+    confirm_registration(Registration.get(Registration.event == other.id))
+    auth.login("wei@binari.example")
+    assert client.post(f"/events/{other.id}/register").status_code == 303
+    rows = list(Registration.select().where(Registration.event == other.id))
+    assert len(rows) == 1 and rows[0].user_id == wei.user_id and Event.get_by_id(other.id).taken == 1
+
+
+def test_item3_volunteer_guest_expires_and_duplicate_is_neutral(no_csrf, client, seed, frozen_clock):
+    from datetime import timedelta
+
+    from test_volunteer import guest
+
+    from portal.models import OutboxMessage
+    from portal.volunteer.models import Opportunity, Shift, Signup
+
+    site = seed["sites"]["faenza"]
+    opp = Opportunity.create(site=site, title="Spesa solidale", activity="food", description="d")
+    start = utcnow_plus(days=3)
+    shift = Shift.create(opportunity=opp, starts_at=start, ends_at=start.replace(hour=start.hour + 2), capacity=1)
+    first = guest(client, shift, name="Spam https://evil.example", phone="", email="someone@example.org")
+    assert first.status_code == 303, first.get_data(as_text=True)
+    # (the shift is full now: a stranger and the same person both see "full"; asking for the waitlist:)
+    again = guest(client, shift, name="Curioso", phone="", email="someone@example.org", waitlist="1")
+    assert first.headers["Location"] == again.headers["Location"]
+    assert Signup.select().count() == 1
+    bodies = " ".join(m.body for m in OutboxMessage.select())
+    assert "evil.example" not in bodies and "Curioso" not in bodies and "già iscritt" in bodies
+    assert guest(client, shift, name="In coda", phone="", email="coda@example.org", waitlist="1").status_code == 303
+    from portal.volunteer.services import confirm_guest
+
+    confirm_guest(Signup.get(Signup.email == "coda@example.org"))  # she opened her link and pressed the button
+    frozen_clock.shift(timedelta(minutes=125))
+    assert run_job(client.application, "volunteer-expire-unconfirmed-guests") >= 1
+    statuses = {s.email: s.status for s in Signup.select()}
+    assert statuses == {"someone@example.org": "cancelled", "coda@example.org": "active"}
+    assert Shift.get_by_id(shift.id).taken == 1
