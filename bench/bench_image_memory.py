@@ -46,9 +46,8 @@ def case(name: str, data: bytes, queue) -> None:
 
 
 def main() -> None:
-    from test_security import png_bomb
-
     from PIL import Image
+    from test_security import png_bomb
 
     big = io.BytesIO()
     Image.new("RGBA", (4000, 3900), (0, 0, 0, 0)).save(big, "PNG")
