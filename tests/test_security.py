@@ -194,6 +194,7 @@ def test_item10_edit_forms_with_a_field_missing_answer_the_form_not_500(demo, cl
     client.application.config["WTF_CSRF_ENABLED"] = False
     assert auth.login("admin@binari.example").status_code == 302
     event = Event.select().where(Event.series.is_null() & (Event.status == "published")).first()
+    Event.update(poster="0" * 24, poster_alt="Locandina").where(Event.id == event.id).execute()  # with a poster
     series = Series.select().first()
     title = Title.select().first()
     pages = [f"/staff/events/{event.id}/edit", f"/staff/events/series/{series.id}", f"/staff/library/titles/{title.id}"]
