@@ -723,3 +723,19 @@ def test_item3_volunteer_guest_expires_and_duplicate_is_neutral(no_csrf, client,
     statuses = {s.email: s.status for s in Signup.select()}
     assert statuses == {"someone@example.org": "cancelled", "coda@example.org": "active"}
     assert Shift.get_by_id(shift.id).taken == 1
+
+
+def test_item9_a_mail_failure_never_breaks_the_registration(no_csrf, client, seed):
+    from conftest import free_port
+    from test_events import make_event
+
+    from portal.events.models import Event, Registration
+    from portal.models import OutboxMessage
+
+    client.application.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_STARTTLS=False)  # refused
+    event = make_event(title=NASTY_TITLE, capacity=3)
+    response = _guest_post(client, event, name="Lia", email="lia@example.org")
+    assert response.status_code == 303
+    assert Registration.select().count() == 1 and Event.get_by_id(event.id).taken == 1
+    message = OutboxMessage.get(OutboxMessage.to_address == "lia@example.org")
+    assert message.sent_at is None and "\n" not in message.subject  # kept in the outbox (with the error), for staff
