@@ -89,7 +89,12 @@ def _cancellations_promote_without_overfilling(live_server):
         page = session.get(url)
         r = session.post(
             url,
-            data={"name": f"P{i}", "email": f"p{i}@example.org", "party": "1", "csrf_token": csrf_token_from(page.text)},
+            data={
+                "name": f"P{i}",
+                "email": f"p{i}@example.org",
+                "party": "1",
+                "csrf_token": csrf_token_from(page.text),
+            },
             allow_redirects=False,
         )
         assert r.status_code == 303
