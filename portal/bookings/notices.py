@@ -67,7 +67,7 @@ def tell_borrower(loan: Loan, kind: str, now: datetime) -> bool:
     if user.email:
         with force_locale(user.language or "it"):
             subject, body = compose(loan, kind)
-        send_mail(user.email, subject, body, user=user)
+        send_mail(user.email, subject, body, user=user, site=loan.site_id)
         return True
     (
         Loan.update(phone_notice=kind, phone_notice_at=now, phoned_at=None, phoned_by=None)

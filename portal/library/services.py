@@ -200,7 +200,7 @@ def notify_ready(hold: Hold, library: Library) -> None:
                 code=member.member_code,
                 link=_account_link(),
             )
-        send_mail(member.email, subject, body, user=member)
+        send_mail(member.email, subject, body, user=member, site=library.site_id)
         Hold.update(notify_by="mail").where(Hold.id == hold.id).execute()
         hold.notify_by = "mail"
     else:
@@ -506,7 +506,7 @@ def send_overdue_reminders(library: Library, now: datetime | None = None) -> int
                 lines=lines,
                 library=library.name,
             )
-            send_mail(member.email, _("Biblioteca: libri da restituire"), body, user=member)
+            send_mail(member.email, _("Biblioteca: libri da restituire"), body, user=member, site=library.site_id)
         Loan.update(reminded_at=now).where(Loan.id.in_([loan.id for loan in member_loans])).execute()
     return len(people)
 
