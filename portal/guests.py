@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
-from peewee import CharField, DateTimeField, IntegerField
+from peewee import CharField, DateTimeField, IntegerField, PostgresqlDatabase
 
 from .clock import utcnow
 from .db import BaseModel, database
@@ -85,12 +85,20 @@ def client_key(address: str | None = None) -> str:
 def admit(kind: str, target: int, address: str | None = None) -> None:
     """Count this guest request against the limits and record it; TooManyGuestRequests when over.
 
-    Runs in its own transaction (on SQLite an IMMEDIATE one, so concurrent requests
-    count one after the other): a refused registration still counts.
+    Runs in its own transaction, and concurrent requests count one after the other (SQLite:
+    the transaction is IMMEDIATE; PostgreSQL: transaction-level advisory locks on the client
+    and on the target), so the limits are exact across workers. A refused registration still counts.
     """
     client = client_key(address)
     since = utcnow() - timedelta(minutes=setting("GUEST_LIMIT_WINDOW_MINUTES"))
-    with database().atomic():
+    db = database()
+    with db.atomic():
+        if isinstance(db.obj, PostgresqlDatabase):  # database() is a Proxy
+            # PostgreSQL runs these transactions side by side: count one at a time per client and per
+            # target (always in this order, so two requests never wait for each other in a circle).
+            for key in (client, f"{kind}:{target}"):
+                lock = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+                db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (lock,))
         recent = GuestAction.select().where(GuestAction.created_at >= since)
         by_client = recent.where(GuestAction.client == client).count()
         by_target = recent.where((GuestAction.kind == kind) & (GuestAction.target == target)).count()

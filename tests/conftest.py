@@ -338,8 +338,8 @@ def _serve(app, tmp_path):
             "UPLOAD_DIR": app.config["UPLOAD_DIR"],
             "PASSWORD_HASH_METHOD": FAST_HASH,
             "LOGIN_MAX_FAILURES_PER_IP": "1000",
-            "GUEST_LIMIT_PER_CLIENT": "10000",
-            "GUEST_LIMIT_PER_TARGET": "10000",
+            "GUEST_LIMIT_PER_CLIENT": str(app.config.get("GUEST_LIMIT_PER_CLIENT", 10_000)),
+            "GUEST_LIMIT_PER_TARGET": str(app.config.get("GUEST_LIMIT_PER_TARGET", 10_000)),
         }
     )
     log_path = tmp_path / "gunicorn.log"

@@ -739,3 +739,64 @@ def test_item9_a_mail_failure_never_breaks_the_registration(no_csrf, client, see
     assert Registration.select().count() == 1 and Event.get_by_id(event.id).taken == 1
     message = OutboxMessage.get(OutboxMessage.to_address == "lia@example.org")
     assert message.sent_at is None and "\n" not in message.subject  # kept in the outbox (with the error), for staff
+
+
+@pytest.fixture
+def five_per_client(app):
+    """The live server below starts with a guest limit of 5 per client address (read from the app's settings)."""
+    app.config["GUEST_LIMIT_PER_CLIENT"] = 5
+
+
+@pytest.fixture
+def five_per_client_pg(pg_app):
+    pg_app.config["GUEST_LIMIT_PER_CLIENT"] = 5
+
+
+def test_item3_guest_limit_holds_across_workers_at_a_live_server(five_per_client, live_server, seed):
+    _limit_burst(live_server)
+
+
+@pytest.mark.xdist_group("postgres")
+def test_item3_guest_limit_holds_across_workers_on_postgres(five_per_client_pg, pg_live_server):
+    from portal import demo
+
+    demo.load_core()
+    _limit_burst(pg_live_server)
+
+
+def _limit_burst(live_server):
+    import threading
+
+    import requests
+    from conftest import assert_statuses, csrf_token_from
+    from test_events_live import make_event
+
+    from portal.events.models import Registration
+    from portal.guests import GuestAction
+
+    event = make_event(capacity=50)
+    url = f"{live_server.url}/events/{event.id}"
+    people = 12
+    sessions, tokens = [], []
+    for _i in range(people):
+        session = requests.Session()
+        page = session.get(url, timeout=30, headers={"Connection": "close"})
+        sessions.append(session)
+        tokens.append(csrf_token_from(page.text))
+    barrier = threading.Barrier(people)
+    results = [None] * people
+
+    def attempt(i):
+        barrier.wait()
+        data = {"csrf_token": tokens[i], "name": f"Bot {i}", "email": f"bot{i}@example.org", "phone": ""}
+        results[i] = sessions[i].post(f"{url}/register", data=data, timeout=60, allow_redirects=False)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(people)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # 4 workers x 4 threads, one client address: the database lets exactly five through
+    assert_statuses([r for r in results if r is not None], live_server, expected={303: 5, 429: 7})
+    assert Registration.select().where(Registration.event == event.id).count() == 5
+    assert GuestAction.select().count() == 5
