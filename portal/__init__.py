@@ -68,6 +68,9 @@ def create_app(test_config=None):
     flask_db._db = open_database(app.config["DATABASE_URL"])
     flask_db.init_app(app)
 
+    from . import robust
+
+    robust.init_app(app)  # bounded <int:> ids, before any rule is added
     htmx.init_app(app)
     from .incoming import PortalRequest
 

@@ -100,6 +100,13 @@ def from_environment():
         "REGISTER_MAX_PER_IP": int(os.environ.get("REGISTER_MAX_PER_IP", "5")),
         "RESET_MAX_PER_ADDRESS": int(os.environ.get("RESET_MAX_PER_ADDRESS", "3")),
         "RESET_MAX_PER_IP": int(os.environ.get("RESET_MAX_PER_IP", "10")),
+        # Guests (no account) on event registrations and volunteer sign-ups: see portal/guests.py.
+        "GUEST_LIMIT_PER_CLIENT": int(os.environ.get("GUEST_LIMIT_PER_CLIENT", "5")),
+        "GUEST_LIMIT_PER_TARGET": int(os.environ.get("GUEST_LIMIT_PER_TARGET", "30")),
+        "GUEST_LIMIT_WINDOW_MINUTES": int(os.environ.get("GUEST_LIMIT_WINDOW_MINUTES", "60")),
+        "GUEST_CONFIRM_MINUTES": int(os.environ.get("GUEST_CONFIRM_MINUTES", "120")),
+        "GUEST_PHONE_CONFIRM_HOURS": int(os.environ.get("GUEST_PHONE_CONFIRM_HOURS", "24")),
+        "GUEST_ACTIONS_KEPT_HOURS": int(os.environ.get("GUEST_ACTIONS_KEPT_HOURS", "24")),
         "PASSWORD_RESET_MAX_AGE": int(os.environ.get("PASSWORD_RESET_MAX_AGE", str(2 * 3600))),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(12 * 1024 * 1024))),
         "BABEL_DEFAULT_LOCALE": "it",

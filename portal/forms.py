@@ -3,7 +3,6 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from .fields import PhoneField
+from .formbase import Form
 from .text import strip
 
 PASSWORD_MIN = 8
@@ -60,7 +60,7 @@ class ContactFieldsMixin:
         return True
 
 
-class RegisterForm(ContactFieldsMixin, FlaskForm):
+class RegisterForm(ContactFieldsMixin, Form):
     name = StringField(
         _l("Nome e cognome"),
         filters=[strip],
@@ -103,7 +103,7 @@ class RegisterForm(ContactFieldsMixin, FlaskForm):
         return self.check_contact_given() and ok
 
 
-class AssistedSignupForm(ContactFieldsMixin, FlaskForm):
+class AssistedSignupForm(ContactFieldsMixin, Form):
     """Sign-up at the desk: the staff member types, the resident gets a temporary password."""
 
     name = RegisterForm.name
@@ -115,7 +115,7 @@ class AssistedSignupForm(ContactFieldsMixin, FlaskForm):
         return self.check_contact_given() and ok
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     identifier = StringField(
         _l("E-mail, cellulare o codice tessera"),
         filters=[strip],
@@ -129,7 +129,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(
         _l("E-mail"),
         filters=[strip],
@@ -141,12 +141,12 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = RegisterForm.password
     password_confirm = RegisterForm.password_confirm
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(
         _l("Password attuale"), validators=[DataRequired(_l("Scrivi la password attuale."))]
     )
@@ -167,7 +167,7 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class DetailsForm(ContactFieldsMixin, FlaskForm):
+class DetailsForm(ContactFieldsMixin, Form):
     name = RegisterForm.name
     email = RegisterForm.email
     phone = RegisterForm.phone
@@ -179,11 +179,11 @@ class DetailsForm(ContactFieldsMixin, FlaskForm):
         return self.check_contact_given() and ok
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button and its CSRF token (confirming a sign-up, sending a reset link)."""
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     lang = RadioField(
         _l("Lingua"),
         choices=[("it", "Italiano"), ("en", "English")],
@@ -192,7 +192,7 @@ class LanguageForm(FlaskForm):
     next = HiddenField()
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     """Filters of the audit log page (a GET form: no CSRF token)."""
 
     class Meta:
@@ -214,7 +214,7 @@ class AuditFilterForm(FlaskForm):
         return ok
 
 
-class StaffRoleForm(FlaskForm):
+class StaffRoleForm(Form):
     role = RadioField(
         _l("Ruolo"),
         choices=[("resident", _l("Residente")), ("staff", _l("Personale")), ("admin", _l("Amministrazione"))],
@@ -223,7 +223,7 @@ class StaffRoleForm(FlaskForm):
     sites = SelectMultipleField(_l("Centri"), coerce=int)
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Scrivi la password per confermare."))])
     confirm = BooleanField(
         _l("Ho capito: il mio account e i miei contatti saranno cancellati."),

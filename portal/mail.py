@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from .models import OutboxMessage, utcnow
+from .text import single_line
 
 log = logging.getLogger("portal.mail")
 
@@ -43,6 +44,7 @@ def send_mail(
     recipient's (defaults to the account's, else Italian). `html_body` is a simple HTML
     alternative to the text; `unsubscribe_url` (absolute) adds one-click unsubscribe headers.
     """
+    subject = single_line(subject)  # a title with a line break must never reach a mail header (or raise there)
     if language is None:
         language = getattr(user, "language", None) or "it"
     message = OutboxMessage.create(

@@ -10,7 +10,6 @@ Counts of people between 1 and 4 are written "< 5" in everything that leaves the
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from . import areas, charts
+from . import areas, charts, csvout
 from .areas import Cell, Figure, ReportQuery
 from .auth import staff_required
 from .clock import today_local
@@ -607,7 +606,7 @@ def csv_export():
     period, _error = _request_period()
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csvout.writer(out, delimiter=";", lineterminator="\r\n")  # no cell becomes a formula
     writer.writerow(["centre", "month", "key", "label", "value"])
     table = gather(_scope_ids(scope), period.first, period.last, by_site=True, by_month=True)
     for site in scope.sites:

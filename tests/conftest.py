@@ -79,6 +79,9 @@ def test_settings(db_path, **extra):
         "REMEMBER_COOKIE_SECURE": False,
         "UPLOAD_DIR": str(Path(db_path).parent / "uploads"),
         "SERVER_NAME": None,
+        # One test client is one address: the guest limits are tested on their own (test_security.py).
+        "GUEST_LIMIT_PER_CLIENT": 10_000,
+        "GUEST_LIMIT_PER_TARGET": 10_000,
     }
     settings.update(extra)
     return settings
@@ -335,6 +338,8 @@ def _serve(app, tmp_path):
             "UPLOAD_DIR": app.config["UPLOAD_DIR"],
             "PASSWORD_HASH_METHOD": FAST_HASH,
             "LOGIN_MAX_FAILURES_PER_IP": "1000",
+            "GUEST_LIMIT_PER_CLIENT": str(app.config.get("GUEST_LIMIT_PER_CLIENT", 10_000)),
+            "GUEST_LIMIT_PER_TARGET": str(app.config.get("GUEST_LIMIT_PER_TARGET", 10_000)),
         }
     )
     log_path = tmp_path / "gunicorn.log"

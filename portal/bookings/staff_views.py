@@ -4,7 +4,7 @@ loans, the phone list, the daily sheet and receipts (PDF), resources, items, kit
 Every object a staff member touches belongs to a centre: `require_manage(site)` or 403.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -19,6 +19,7 @@ from portal.db import database
 from portal.models import Site, User
 from portal.pdf import pdf_response, render_pdf
 from portal.rendering import render
+from portal.robust import day_from
 
 from . import services
 from .forms import (
@@ -482,10 +483,7 @@ def staff_daily_sheet():
     site = _site_arg(sites)
     day = today_local()
     if request.args.get("day"):
-        try:
-            day = datetime.strptime(request.args["day"], "%Y-%m-%d").date()
-        except ValueError:
-            abort(400)
+        day = day_from(request.args["day"])  # not a day, or beyond a century from today: 400 with a message
     bookings, pickups, returns, lines = _daily(site, day)
     data = render_pdf(
         "bookings/daily_pdf.html",

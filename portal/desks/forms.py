@@ -1,7 +1,6 @@
 """Forms of the help-desk area. Messages are lazy so they follow the reader's language."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.fields import PhoneField
+from portal.formbase import Form
 from portal.text import strip
 
 from .models import LANGUAGES, MODES, TOPICS
@@ -55,7 +55,7 @@ def minutes_between(low, high):
     return check
 
 
-class BookForm(FlaskForm):
+class BookForm(Form):
     """Book a slot: members in one tap; guests add a name and a phone or e-mail."""
 
     slot = NumberField(_l("Orario"), validators=[InputRequired(_l("Scegli un orario."))])
@@ -106,7 +106,7 @@ class StaffBookForm(GuestBookForm):
     )
 
     def validate(self, extra_validators=None):
-        ok = FlaskForm.validate(self, extra_validators)
+        ok = Form.validate(self, extra_validators)
         if ok and not self.member.data and not self.guest_name.data:
             self.guest_name.errors.append(_l("Scrivi il nome, oppure la tessera di chi ha l'account."))
             return False
@@ -116,28 +116,28 @@ class StaffBookForm(GuestBookForm):
         return ok
 
 
-class WaitForm(FlaskForm):
+class WaitForm(Form):
     day = DateField(_l("Giorno"), validators=[InputRequired(_l("Scegli un giorno."))])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     note = TextAreaField(
         _l("Nota privata dello sportello"), filters=[strip], validators=[Optional(), Length(max=4000, message=MAX)]
     )
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     slot = SelectField(_l("Nuovo orario"), coerce=int, validate_choice=True)
 
 
-class MarkForm(FlaskForm):
+class MarkForm(Form):
     status = SelectField(
         _l("Stato"),
         choices=[("arrived", _l("Arrivata/o")), ("no_show", _l("Non venuta/o")), ("booked", _l("Da segnare"))],
     )
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(Form):
     weekday = SelectField(_l("Giorno della settimana"), coerce=int, choices=WEEKDAYS)
     starts = TimeField(_l("Dalle"), validators=[InputRequired(_l("Scrivi l'ora di inizio."))])
     ends = TimeField(_l("Alle"), validators=[InputRequired(_l("Scrivi l'ora di fine."))])
@@ -149,7 +149,7 @@ class ScheduleForm(FlaskForm):
     )
 
 
-class DayForm(FlaskForm):
+class DayForm(Form):
     day = DateField(_l("Giorno"), validators=[InputRequired(_l("Scegli un giorno."))])
     kind = SelectField(_l("Cosa"), choices=[("blocked", _l("Giorno bloccato")), ("extra", _l("Sessione in più"))])
     starts = TimeField(_l("Dalle (solo sessione in più)"), validators=[Optional()])
@@ -173,7 +173,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class DeskForm(FlaskForm):
+class DeskForm(Form):
     """A desk's page and rules, and who runs it."""
 
     site = SelectField(_l("Centro"), coerce=int)

@@ -5,6 +5,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from portal.areas import Area, HomeSection, Job, Link, ReminderKind, Tile, register
+from portal.guests import forget_guest_actions
 
 bp = Blueprint("events", __name__)
 
@@ -60,6 +61,8 @@ def init_app(app):
             jobs=[
                 Job("events-remind-day-before", services.remind_day_before, every="hourly"),
                 Job("events-purge-guests", services.purge_guests_job, every="daily"),
+                Job("events-expire-unconfirmed-guests", services.expire_unconfirmed_job, every="minute"),
+                Job("guest-actions-retention", forget_guest_actions, every="hourly"),  # core table, hosted here
             ],
             reminder_kinds=[ReminderKind(services.REMINDER_KIND, _l("Eventi: il giorno prima"))],
             staff_day=staff_day,

@@ -14,6 +14,7 @@ from portal.models import Site
 from portal.moved import moved
 from portal.pdf import pdf_response, qr_data_uri, render_pdf
 from portal.rendering import render
+from portal.text import xml_safe
 from portal.urls import external_url
 
 from . import bp
@@ -123,13 +124,16 @@ def atom_feed():
     events = _feed_events(site, category, limit=100, since=utcnow())
     updated = max((e.updated_at for e in events), default=utcnow())
     filters = {key: value for key, value in (("site", site), ("category", category)) if value}
+    # A title stored before control characters were refused must not make the feed ill-formed for everyone.
     response = make_response(
-        render_template(
-            "events/feed.atom.xml",
-            events=events,
-            updated=updated,
-            plain_description=plain_description,
-            self_url=external_url("events.atom_feed", **filters),
+        xml_safe(
+            render_template(
+                "events/feed.atom.xml",
+                events=events,
+                updated=updated,
+                plain_description=plain_description,
+                self_url=external_url("events.atom_feed", **filters),
+            )
         )
     )
     response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"

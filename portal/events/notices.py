@@ -45,6 +45,9 @@ def notify_promoted(reg: Registration) -> None:
     """Tell the person promoted from the waitlist (people without e-mail are on the phone list)."""
     if not reg.email:
         return
+    if reg.confirm_by is not None:  # an address nobody has proved yet: only fixed text goes there
+        notify_guest_confirm(reg)
+        return
     event = reg.event
     with force_locale(language_of(reg)):
         when, where = _event_words(event)
@@ -87,6 +90,51 @@ def notify_registered(reg: Registration) -> None:
             cancel=cancel_link(reg),
         )
         _send(reg, _("Binari: iscrizione a «%(title)s»", title=event.title), body)
+
+
+def notify_guest_confirm(reg: Registration) -> None:
+    """A guest's place to confirm: fixed text, the staff's event title and the link; never the guest's words.
+
+    Anyone can type any address into the form, so nothing the requester wrote (name) goes in.
+    """
+    if not reg.email:
+        return
+    event = reg.event
+    with force_locale(language_of(reg)):
+        when, where = _event_words(event)
+        if reg.status == "confirmed":
+            head = _("C'è un posto per te a «%(title)s».", title=event.title)
+        else:
+            head = _("«%(title)s» è al completo: c'è un posto per te in lista d'attesa.", title=event.title)
+        body = _(
+            "Buongiorno,\n\nqualcuno ha chiesto un posto con questo indirizzo e-mail.\n%(head)s\n\n"
+            "Quando: %(when)s\nDove: %(where)s\n\n"
+            "Per confermare apri questo link entro le %(deadline)s e premi «Confermo»:\n%(link)s\n\n"
+            "Se non confermi, il posto torna libero. Se non sei stata/o tu, ignora questo messaggio.\n\n"
+            "Binari – Kaleidoscopi Metropolitani",
+            head=head,
+            when=when,
+            where=where,
+            deadline=format_datetime(reg.confirm_by, "HH:mm"),
+            link=cancel_link(reg),
+        )
+        _send(reg, _("Binari: conferma il tuo posto per «%(title)s»", title=event.title), body)
+
+
+def notify_guest_already_registered(event: Event, email: str) -> None:
+    """Someone asked again for a place with an address already registered: say so by mail, not on the page."""
+    with force_locale(request_language()):
+        when, where = _event_words(event)
+        body = _(
+            "Buongiorno,\n\nqualcuno ha chiesto un posto per «%(title)s» (%(when)s, %(where)s) con questo "
+            "indirizzo e-mail, che è già iscritto (o in lista d'attesa).\nNon serve fare altro: vale l'iscrizione "
+            "che hai già, con il link del primo messaggio. Se non sei stata/o tu, ignora questo messaggio.\n\n"
+            "Binari – Kaleidoscopi Metropolitani",
+            title=event.title,
+            when=when,
+            where=where,
+        )
+        send_mail(email, _("Binari: sei già iscritta/o a «%(title)s»", title=event.title), body, site=event.site_id)
 
 
 def notify_cancelled(reg: Registration, event: Event, reason: str) -> None:
@@ -147,7 +195,7 @@ def _tell_proposer(event: Event, subject_and_body) -> None:
         return
     with force_locale(proposer.language or "it"):
         subject, body = subject_and_body()
-        send_mail(proposer.email, subject, body, user=proposer)
+        send_mail(proposer.email, subject, body, user=proposer, site=event.site_id)
 
 
 def notify_proposal_approved(event: Event) -> None:

@@ -29,6 +29,8 @@ from .notices import (
     language_of,
     notify_cancelled,
     notify_changed,
+    notify_guest_already_registered,
+    notify_guest_confirm,
     notify_promoted,
     notify_proposal_approved,
     notify_proposal_rejected,
@@ -84,12 +86,17 @@ def register(
     source: str = "online",
     added_by: int | User | None = None,
     language: str | None = None,
+    confirm_by: datetime | None = None,
 ) -> Registration:
     """Give a seat if one is free, else a waitlist place. Returns the Registration.
 
     The seat is taken by a conditional UPDATE (taken + 1 <= capacity) whose row
     count decides, inside one transaction: two requests can never take the
     last seat twice. The partial unique indexes refuse a second registration.
+    `confirm_by` marks a guest's place as unconfirmed: it holds the seat until then.
+    An account holder always wins over a guest row with the same address or number:
+    an unconfirmed one is cancelled first (its seat goes to the account), a
+    confirmed one (its owner proved the address) becomes the account's.
     """
     desk = added_by is not None
     try:
@@ -97,6 +104,10 @@ def register(
             event = Event.get_or_none(Event.id == event_id)
             if event is None or event.capacity is None or event.status != "published" or event.starts_at <= utcnow():
                 raise RegistrationClosed(_closed_message(event, desk))
+            if user is not None:
+                claimed = _account_wins(event_id, user, email, phone)
+                if claimed is not None:
+                    return claimed
             got_seat = (
                 Event.update(taken=Event.taken + 1)
                 .where((Event.id == event_id) & (Event.status == "published") & (Event.taken + 1 <= Event.capacity))
@@ -114,10 +125,103 @@ def register(
                 # At the desk the staff's own language says nothing about the person's.
                 language=language
                 or (current_app.config.get("BABEL_DEFAULT_LOCALE", "it") if desk else request_language()),
+                confirm_by=confirm_by,
+                call_reason="confirm" if confirm_by is not None and not (email or "").strip() else "",
             )
     except IntegrityError as exc:  # the transaction rolled back: the seat was given back too
         message = _("Questa persona è già iscritta (o in lista d'attesa).") if desk else None
         raise AlreadyRegistered(message) from exc
+
+
+def _account_wins(event_id: int, user: int | User, email: str | None, phone: str | None) -> Registration | None:
+    """Inside register()'s transaction: clear the way for an account from guest rows with its contacts.
+
+    Returns a confirmed guest row now given to the account (the account is registered), else None.
+    """
+    email = (email or "").strip().lower() or None
+    match = None
+    if email:
+        match = Registration.email == email
+    if phone:
+        match = (Registration.phone == phone) if match is None else (match | (Registration.phone == phone))
+    if match is None:
+        return None
+    guests = Registration.select().where(
+        (Registration.event == event_id) & Registration.user.is_null() & (Registration.status != "cancelled") & match
+    )
+    for guest in list(guests):
+        if guest.confirm_by is None:  # proved by its mailed link or confirmed by staff: it is this person's
+            Registration.update(user=user).where(Registration.id == guest.id).execute()
+            guest.user = user
+            return guest
+        changed = (
+            Registration.update(status="cancelled", cancelled_at=utcnow(), call_reason="")
+            .where((Registration.id == guest.id) & (Registration.status == guest.status))
+            .execute()
+        )
+        if changed and guest.status == "confirmed":
+            Event.update(taken=Event.taken - 1).where((Event.id == event_id) & (Event.taken > 0)).execute()
+    return None
+
+
+def guest_sign_up(event: Event, name: str, email: str | None, phone: str | None) -> str:
+    """A guest asks for a place: limits, an unconfirmed place, and a mail with fixed text.
+
+    Returns how the guest confirms: "mail" (a link was mailed) or "phone" (staff call).
+    The answer is the same whether or not the address or number was already registered:
+    the mail says so instead, so the page never tells a stranger who is registered.
+    Over a limit: TooManyGuestRequests (429). Closed event: RegistrationClosed.
+    """
+    from portal.guests import admit, confirm_deadline
+
+    admit("event", event.id)
+    email = (email or "").strip().lower() or None
+    try:
+        reg = register(event.id, name, email=email, phone=phone, confirm_by=confirm_deadline(bool(email)))
+    except AlreadyRegistered:
+        if email:
+            notify_guest_already_registered(event, email)
+        return "mail" if email else "phone"
+    reg.event = event
+    notify_guest_confirm(reg)
+    return "mail" if email else "phone"
+
+
+def confirm_registration(reg: Registration) -> bool:
+    """A guest's place is confirmed (mailed link, or staff after a call). False when there was nothing to confirm."""
+    changed = (
+        Registration.update(confirm_by=None, call_reason="")
+        .where(
+            (Registration.id == reg.id) & (Registration.status != "cancelled") & Registration.confirm_by.is_null(False)
+        )
+        .execute()
+    )
+    if changed:
+        reg.confirm_by, reg.call_reason = None, ""
+    return bool(changed)
+
+
+def expire_unconfirmed(now: datetime | None = None) -> int:
+    """Job: free the places of guests who did not confirm in time (waitlist promoted). Idempotent.
+
+    A guest with only a phone number stays on the phone list ("expired"), so staff can tell them.
+    """
+    now = now or utcnow()
+    due = Registration.select(Registration.id, Registration.email).where(
+        (Registration.status != "cancelled") & Registration.confirm_by.is_null(False) & (Registration.confirm_by < now)
+    )
+    count = 0
+    for reg in list(due.limit(500)):
+        cancelled, _promoted = cancel_registration(reg.id)
+        if cancelled is not None:
+            Registration.update(call_reason="" if reg.email else "expired").where(Registration.id == reg.id).execute()
+            count += 1
+    return count
+
+
+def expire_unconfirmed_job(now: datetime) -> int:
+    """Scheduled (every minute): see expire_unconfirmed."""
+    return expire_unconfirmed(now)
 
 
 def sign_up(event: Event, name: str, email: str | None = None, phone: str | None = None, **kwargs: Any) -> Registration:
@@ -375,7 +479,7 @@ def calls_query(site_ids: Sequence[int]) -> ModelSelect:
 
 
 def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
-    """The `people_to_phone` slot: promoted from the waitlist, or whose event was cancelled."""
+    """The `people_to_phone` slot: promoted from the waitlist, event cancelled, guest place to confirm or expired."""
     calls = []
     for reg in cast("list[Registration]", list(calls_query(site_ids))):
         event = reg.event
@@ -389,6 +493,12 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 when=to_local(event.starts_at).strftime("%d/%m/%Y %H:%M"),
             )
             since = event.updated_at
+        elif reg.call_reason == "confirm":
+            reason = _("Iscrizione a «%(title)s» da confermare per telefono", title=event.title)
+            since = reg.created_at
+        elif reg.call_reason == "expired":
+            reason = _("Iscrizione a «%(title)s» scaduta: non confermata in tempo", title=event.title)
+            since = reg.cancelled_at
         else:
             reason = _("«%(title)s» è annullato", title=event.title)
             since = event.updated_at

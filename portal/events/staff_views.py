@@ -2,7 +2,6 @@
 events and series; moderate proposals; registrations, attendance, sign-in
 sheet, CSV and the list of people to phone. Only for the centres one manages."""
 
-import csv
 import io
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
+from portal import csvout
 from portal.auth import managed_site_ids, require_manage, staff_required
 from portal.clock import to_local, today_local, utcnow
 from portal.images import ImageUploadError
@@ -31,6 +31,7 @@ from .services import (
     cancel_event,
     cancel_registration,
     closed_dates,
+    confirm_registration,
     create_event,
     mark_attendance,
     publish_event,
@@ -455,6 +456,22 @@ def staff_attendance(event_id):
     return redirect(url_for(".staff_registrations", event_id=event.id), 303)
 
 
+@bp.route("/staff/events/registrations/<int:reg_id>/confirm", methods=["POST"])
+@staff_required
+def staff_confirm_registration(reg_id):
+    """Confirm a guest's place for them (after a phone call, or at the desk)."""
+    reg = get_object_or_404(Registration, Registration.id == reg_id)
+    managed_event_or_403(reg.event_id)
+    if confirm_registration(reg):
+        flash(_("Posto confermato per %(name)s.", name=reg.name), "success")
+    else:
+        flash(_("Non c'era niente da confermare: l'iscrizione è già confermata o annullata."), "info")
+    back = request.form.get("back")
+    if back == "calls":
+        return redirect(url_for(".staff_calls"), 303)
+    return redirect(url_for(".staff_registrations", event_id=reg.event_id), 303)
+
+
 @bp.route("/staff/events/registrations/<int:reg_id>/cancel", methods=["POST"])
 @staff_required
 def staff_cancel_registration(reg_id):
@@ -476,17 +493,14 @@ def staff_csv(event_id):
     event = managed_event_or_403(event_id)
     confirmed, waitlist, cancelled = _registrations(event)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvout.writer(buffer)  # no cell becomes a formula (names, e-mail addresses)
     writer.writerow([_("Stato"), _("Nome"), _("E-mail"), _("Cellulare"), _("Come"), _("Presente"), _("Iscritta/o il")])
     labels = {"confirmed": _("Iscritta/o"), "waitlist": _("In attesa"), "cancelled": _("Annullata")}
     for reg in confirmed + waitlist + cancelled:
-        name = reg.name
-        if name[:1] in ("=", "+", "-", "@"):  # no formulas in spreadsheets
-            name = "'" + name
         writer.writerow(
             [
                 labels[reg.status],
-                name,
+                reg.name,
                 reg.email or "",
                 reg.phone or "",
                 reg.source,

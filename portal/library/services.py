@@ -534,7 +534,7 @@ def send_overdue_reminders(library: Library, now: datetime | None = None) -> int
                 lines=lines,
                 library=library.name,
             )
-            send_mail(member.email, _("Biblioteca: libri da restituire"), body, user=member)
+            send_mail(member.email, _("Biblioteca: libri da restituire"), body, user=member, site=library.site_id)
         Loan.update(reminded_at=now).where(Loan.id.in_([loan.id for loan in member_loans])).execute()
     return len(people)
 

@@ -339,7 +339,7 @@ def catalogue():
 
 def _title_values(form):
     values = {name: getattr(form, name).data for name in services.TITLE_FIELDS if name != "isbn"}
-    return dict(values, isbn=form.isbn.normalised)
+    return dict(values, isbn=getattr(form.isbn, "normalised", None))  # no ISBN sent: validate_isbn did not run
 
 
 @bp.route(f"{STAFF}/titles/new", methods=["GET", "POST"])

@@ -41,7 +41,10 @@ def init_app(app):
             members_at=privacy.members_at,
             people_to_phone=services.people_to_phone,
             phone_done=services.phone_done,
-            jobs=[Job("volunteer-reminders", reminders.remind_job, every="hourly")],
+            jobs=[
+                Job("volunteer-reminders", reminders.remind_job, every="hourly"),
+                Job("volunteer-expire-unconfirmed-guests", services.expire_unconfirmed_job, every="minute"),
+            ],
             reminder_kinds=reminders.KINDS,
             staff_day=reminders.staff_day,
             figures=reports.figures,
