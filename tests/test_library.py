@@ -2,6 +2,7 @@
 notices and figures — every rule through the test client."""
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -710,6 +711,34 @@ def test_labels_pdf(client, auth, lib, tmp_path):
     assert response.status_code == 422 and "ZZZ999" in response.get_data(as_text=True)
     response = client.post("/staff/library/labels.pdf", data={"codes": "C001 c002\nC004"})
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_labels_fit_a_24_up_sheet(client, auth, lib, tmp_path):
+    """26 copies print as 24 labels (3 x 8, 70 x 37 mm) on the first A4 page and 2 on the second."""
+    import subprocess
+
+    from portal.library.models import Copy
+
+    first = Copy.get(Copy.barcode == "C001")
+    while Copy.select().count() < 26:
+        Copy.create(title=first.title, barcode=f"L{Copy.select().count():03d}", shelf_mark=first.shelf_mark)
+    staff_login(auth)
+    codes = " ".join(c.barcode for c in Copy.select())
+    response = client.post("/staff/library/labels.pdf", data={"codes": codes})
+    assert response.status_code == 200
+    pdf = tmp_path / "labels.pdf"
+    pdf.write_bytes(response.data)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "Pages:           2" in info and "595.276 x 841.89" in info
+    pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout.split("\f")
+    on_first = [c.barcode for c in Copy.select() if c.barcode in pages[0]]
+    assert len(on_first) == 24
+    # Columns every 70 mm (198.4 pt) from the page's left edge: no side margin, as on 24-up sheets.
+    bbox = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True)
+    words = re.findall(r'<word xMin="([\d.]+)"[^>]*>([^<]+)</word>', bbox.stdout)
+    lefts = sorted({round(float(x)) for x, text in words if text.startswith(("C00", "L0"))})
+    assert len(lefts) == 3 and lefts[0] < 90
+    assert abs(lefts[1] - lefts[0] - 198.4) < 2 and abs(lefts[2] - lefts[0] - 396.9) < 2
 
 
 def test_overdue_lists_and_letters(client, auth, lib):
