@@ -10,11 +10,11 @@ from peewee import IntegrityError, fn
 from playhouse.flask_utils import get_object_or_404
 
 from . import areas
+from .account import membership_card_response
 from .auth import _duplicate_errors, admin_required, staff_required
 from .db import database
 from .forms import AssistedSignupForm, StaffRoleForm
 from .models import CODE_ALPHABET, OutboxMessage, Site, StaffSite, User
-from .pdf import pdf_response, qr_data_uri, render_pdf
 from .rendering import render
 from .validation import normalise_phone
 
@@ -103,8 +103,7 @@ def member_card(member_id):
     member = get_object_or_404(User, User.id == member_id)
     if not _may_help(member):
         abort(403)
-    data = render_pdf("account/card_pdf.html", member=member, qr=qr_data_uri(member.member_code, scale=6))
-    return pdf_response(data, f"tessera-binari-{member.member_code}.pdf")
+    return membership_card_response(member)
 
 
 @bp.route("/members/<int:member_id>/reset-password", methods=["POST"])
