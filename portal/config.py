@@ -60,7 +60,9 @@ def from_environment():
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Binari <noreply@binari.example>"),
         # Logos printed on flyers, programmes and cards (programme, Comune, centre): comma-separated
         # image files, absolute or relative to portal/static. The Comune's logo is the deployment's to add.
-        "PRINT_LOGOS": [p.strip() for p in os.environ.get("BINARI_PRINT_LOGOS", "brand/binari-mark.svg").split(",") if p.strip()],
+        "PRINT_LOGOS": [
+            p.strip() for p in os.environ.get("BINARI_PRINT_LOGOS", "brand/binari-mark.svg").split(",") if p.strip()
+        ],
         # Login throttling: failures allowed per identifier / per address in the window.
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "30")),

@@ -13,7 +13,7 @@ from conftest import count_queries, png_bytes
 
 from portal.clock import to_local, to_utc
 from portal.events import series as series_rules
-from portal.events import services, tokens
+from portal.events import services, staff_views, tokens
 from portal.events.models import Event, Registration, Series
 from portal.models import OutboxMessage, Site
 from portal.recurrence import occurrence_dates
@@ -409,6 +409,26 @@ def test_member_registers_sees_it_and_cancels(client, auth, seed):
     wei = Registration.get(Registration.user == seed["users"]["wei@binari.example"].id)
     assert wei.status == "confirmed"
     assert OutboxMessage.select().where(OutboxMessage.to_address == "wei@binari.example").count() == 2
+
+
+@pytest.mark.parametrize("registered, pages", [(0, 1), (1, 1), (18, 1), (19, 2), (48, 2), (49, 3)])
+def test_signin_sheet_fills_whole_pages(client, auth, seed, registered, pages, tmp_path):
+    """Never a second page for one name: blank rows fill the last page, with at least 8 for walk-ins."""
+    import subprocess
+
+    event = make_event(capacity=80, title="Tombolata")
+    for n in range(registered):
+        services.register(event.id, f"Persona {n:02d}", email=f"p{n}@example.org")
+    auth.login(STAFF_FAENZA)
+    pdf = tmp_path / "signin.pdf"
+    pdf.write_bytes(client.get(f"/staff/events/{event.id}/sign-in.pdf").data)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert f"Pages:           {pages}\n" in info
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    last_page = text.rstrip("\f").split("\f")[-1]
+    assert "Le righe vuote sono per chi arriva senza iscrizione" in last_page  # the note fits on the last page
+    blanks = staff_views.signin_blanks(registered)
+    assert blanks >= 8 and str(registered + blanks) in last_page
 
 
 def test_staff_desk_registrations_attendance_csv_and_signin_sheet(client, auth, seed):

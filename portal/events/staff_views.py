@@ -504,14 +504,30 @@ def staff_csv(event_id):
     return response
 
 
+# Rows of the sign-in sheet that fit an A4 page (pdf.css .ev-signin): the first page also holds the
+# heading, the last the closing note. Measured with pdftotext; tests/test_events.py checks them.
+SIGNIN_FIRST_PAGE_ROWS = 26
+SIGNIN_NEXT_PAGE_ROWS = 30
+
+
+def signin_blanks(registered):
+    """Blank rows for walk-ins: at least 8, then as many as fill the last page (never a page for one name)."""
+    rows = registered + 8
+    if rows <= SIGNIN_FIRST_PAGE_ROWS:
+        return SIGNIN_FIRST_PAGE_ROWS - registered
+    further = -(-(rows - SIGNIN_FIRST_PAGE_ROWS) // SIGNIN_NEXT_PAGE_ROWS)  # pages after the first, rounded up
+    return SIGNIN_FIRST_PAGE_ROWS + further * SIGNIN_NEXT_PAGE_ROWS - registered
+
+
 @bp.route("/staff/events/<int:event_id>/sign-in.pdf")
 @staff_required
 def staff_signin(event_id):
     """The sign-in sheet: registered names, then blank lines for walk-ins."""
     event = managed_event_or_403(event_id)
     confirmed, _w, _c = _registrations(event)
-    blanks = max(8, min(30, (event.capacity or 20) - len(confirmed) + 5))
-    data = render_pdf("events/staff/signin.html", event=event, people=confirmed, blanks=range(blanks))
+    data = render_pdf(
+        "events/staff/signin.html", event=event, people=confirmed, blanks=range(signin_blanks(len(confirmed)))
+    )
     return pdf_response(data, f"foglio-firme-{event.id}.pdf")
 
 
