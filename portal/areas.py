@@ -180,6 +180,8 @@ class Area:
     #: accounts and ``"c<normalised e-mail or phone>"`` for guests, so the report can count distinct
     #: residents across areas. Keys never leave the server.
     people: Callable[[ReportQuery], set[str]] | None = None
+    #: Public pages for `/sitemap.xml`: ``sitemap() -> [(path, last change as naive UTC or None)]``.
+    sitemap: Callable[[], list[tuple[str, datetime | None]]] | None = None
     #: Further set-up of the app (Jinja filters, …), called once at registration.
     setup: Callable[[Flask], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -268,6 +270,11 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
     """Everyone to phone at these centres, from every area, oldest first."""
     calls = [call for area in all_areas() if area.people_to_phone for call in area.people_to_phone(site_ids)]
     return sorted(calls, key=lambda c: (c.done_at is not None, c.since or datetime.min))
+
+
+def sitemap_entries() -> list[tuple[str, datetime | None]]:
+    """Every area's public pages for the sitemap."""
+    return [entry for area in all_areas() if area.sitemap for entry in area.sitemap()]
 
 
 def jobs() -> list[tuple[Area, Job]]:

@@ -57,6 +57,7 @@ def init_app(app):
             people_to_phone=services.people_to_phone,
             figures=reports.figures,
             people=reports.people,
+            sitemap=feeds.sitemap,
             setup=_setup,
         ),
     )

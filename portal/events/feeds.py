@@ -235,3 +235,14 @@ def programme(ym):
 # --- former addresses (before the area contract) -------------------------------------------
 moved(bp, "/embed/events", "events.embed")
 moved(bp, "/programme/<ym>.pdf", "events.programme")
+
+
+def sitemap():
+    """Public event pages for /sitemap.xml: published events from the last 30 days on, at their canonical address."""
+    since = utcnow() - timedelta(days=30)
+    query = (
+        Event.select(Event.id, Event.title, Event.updated_at)
+        .where((Event.status == "published") & (Event.ends_at >= since))
+        .order_by(Event.starts_at, Event.id)
+    )
+    return [(url_for("events.event_page", event_id=e.id, slug=e.slug), e.updated_at) for e in query]

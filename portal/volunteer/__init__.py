@@ -41,5 +41,6 @@ def init_app(app):
             people_to_phone=services.people_to_phone,
             figures=reports.figures,
             people=reports.people,
+            sitemap=views.sitemap,
         ),
     )
