@@ -999,3 +999,20 @@ def test_desk_registration_mail_is_not_in_the_staff_members_language(client, aut
     assert client.post(url, data={"name": "Rosa", "email": "rosa@example.org", "source": "phone"}).status_code == 303
     mail = OutboxMessage.get(OutboxMessage.to_address == "rosa@example.org")
     assert "iscrizione" in mail.subject and Registration.get(Registration.name == "Rosa").language == "it"
+
+
+def test_feeds_and_printouts_answer_304_to_weak_and_strong_etags(client, seed):
+    """A compressing proxy turns ETags into W/"…": If-None-Match compares weakly (RFC 9110), on every feed."""
+    event = make_event(days=2, title="Cineforum")
+    for path in ("/events.atom", "/events.ics", f"/events/{event.id}/flyer.pdf"):
+        first = client.get(path)
+        assert first.status_code == 200 and first.headers.get("ETag"), path
+        etag = first.headers["ETag"]
+        weak = etag if etag.startswith("W/") else f"W/{etag}"
+        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304, path
+        assert client.get(path, headers={"If-None-Match": weak}).status_code == 304, path
+    etag = client.get("/events.atom").headers["ETag"]
+    event.title = "Cineforum: Io capitano"
+    event.save()
+    changed = client.get("/events.atom", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and "Io capitano" in changed.get_data(as_text=True)

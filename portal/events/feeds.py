@@ -45,11 +45,17 @@ def _feed_events(site=None, category=None, limit=FEED_LIMIT, since=None):
     return list(_feed_query(site, category, since).limit(limit))
 
 
-def _feed_etag(kind, site, category):
+def _feed_etag(kind, site, category, since=None, limit=FEED_LIMIT):
     """From the ids and stamps of the feed's events (a narrow query): calendar
     apps poll feeds often, and most of the time nothing changed."""
-    rows = _feed_query(site, category).select(Event.id, Event.updated_at).limit(FEED_LIMIT).tuples()
+    rows = _feed_query(site, category, since).select(Event.id, Event.updated_at).limit(limit).tuples()
     return events_etag(kind, list(rows), extra=f"{site}|{category}|{get_locale()}|{utcnow().date()}")
+
+
+def not_modified(etag):
+    """True when the client already holds this version. If-None-Match compares weakly (RFC 9110 13.1.2):
+    a compressing proxy in front turns our ETag into W/"…", and the client sends that back."""
+    return bool(request.if_none_match) and request.if_none_match.contains_weak(etag)
 
 
 def _valid_site(slug):
@@ -95,7 +101,7 @@ def ical_feed():
     if category and category not in CATEGORIES:
         abort(404)
     etag = _feed_etag("ics", site, category)
-    if request.if_none_match and etag in request.if_none_match:
+    if not_modified(etag):
         response = make_response("", 304)
     else:
         body = cached_file(etag, lambda: _calendar(_feed_events(site, category), _("Binari – eventi")), "ics")
@@ -119,12 +125,19 @@ def atom_feed():
     category = request.args.get("category")
     if category and category not in CATEGORIES:
         abort(404)
-    events = _feed_events(site, category, limit=100, since=utcnow())
-    updated = max((e.updated_at for e in events), default=utcnow())
-    response = make_response(
-        render_template("events/feed.atom.xml", events=events, updated=updated, plain_description=plain_description)
-    )
-    response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
+    now = utcnow()
+    # The ETag follows exactly the events the feed lists (ids and stamps): feed readers poll often.
+    etag = _feed_etag("atom", site, category, since=now, limit=100)
+    if not_modified(etag):
+        response = make_response("", 304)
+    else:
+        events = _feed_events(site, category, limit=100, since=now)
+        updated = max((e.updated_at for e in events), default=now)
+        response = make_response(
+            render_template("events/feed.atom.xml", events=events, updated=updated, plain_description=plain_description)
+        )
+        response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
+    response.set_etag(etag)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -148,7 +161,7 @@ def embed():
 # --- PDFs ---------------------------------------------------------------------------
 def _conditional_pdf(etag, build, filename):
     """304 when the reader already has this version; else the (cached) PDF."""
-    if request.if_none_match and etag in request.if_none_match:
+    if not_modified(etag):
         response = make_response("", 304)
     else:
         response = pdf_response(cached_pdf(etag, build), filename)
