@@ -89,6 +89,20 @@ def closed_days(site_id, start, end):
     return {_as_date(day) for (day,) in query.tuples()}
 
 
+def closed_sites_by_day(start, end, site_ids):
+    """{date: set of the given centres closed that day} from `start` to `end` inclusive, in one query."""
+    wanted = set(site_ids)
+    query = SiteClosure.select(SiteClosure.date, SiteClosure.site).where(
+        (SiteClosure.date >= start) & (SiteClosure.date <= end)
+    )
+    result = {}
+    for day, site_id in query.tuples():
+        closed = wanted if site_id is None else wanted & {site_id}
+        if closed:
+            result.setdefault(_as_date(day), set()).update(closed)
+    return result
+
+
 def _as_date(value):
     return date.fromisoformat(value[:10]) if isinstance(value, str) else value
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from conftest import count_queries, png_bytes
 
-from portal.clock import to_local, to_utc
+from portal.clock import local_date, to_local, to_utc
 from portal.events import series as series_rules
 from portal.events import services, staff_views, tokens
 from portal.events.models import Event, Registration, Series
@@ -761,8 +761,10 @@ def test_series_capacity_never_below_seats_taken_and_closure_warning(client, aut
         data=event_form(seed["sites"]["faenza"], day=first.isoformat(), freq="weekly", count="3", capacity="2"),
         follow_redirects=True,
     )
-    assert "il centro è chiuso il" in html_of(response)
+    skipped = (first + timedelta(days=7)).strftime("%d/%m/%Y")
+    assert f"Date saltate perché il centro è chiuso: {skipped}." in html_of(response)
     series = Series.get()
+    assert first + timedelta(days=7) not in [local_date(e.starts_at) for e in Event.select()]
     event = Event.select().order_by(Event.starts_at).first()
     for name in ("A", "B", "C"):
         services.register(event.id, name, email=f"{name}@example.org")

@@ -10,7 +10,7 @@ from playhouse.flask_utils import get_object_or_404
 
 from portal.clock import month_bounds_utc, today_local, utcnow
 from portal.ics import CalendarEntry, calendar_bytes, calendar_response
-from portal.models import Site
+from portal.models import Site, closed_sites_by_day
 from portal.moved import moved
 from portal.pdf import pdf_response, qr_data_uri, render_pdf
 from portal.rendering import render
@@ -220,8 +220,18 @@ def programme(ym):
     if site:
         stamps = stamps.where(Event.site == site.id)
     lang = str(get_locale() or "it")
+    # The closed days are printed too (a notice board must not promise an open door on a holiday).
+    sites = list(Site.ordered())
+    shown = [s for s in sites if site is None or s.id == site.id]
+    first = date(year, month_no, 1)
+    last = date(year + (month_no == 12), month_no % 12 + 1, 1) - timedelta(days=1)
+    closures = closed_sites_by_day(first, last, [s.id for s in shown])
+    closed = [
+        (day, [s.short_name for s in shown if s.id in ids] if len(ids) < len(shown) else [])
+        for day, ids in sorted(closures.items())
+    ]
     # The centres' names and addresses are printed too: a change there is a new version.
-    places = "|".join(f"{s.name};{s.full_address};{s.phone}" for s in Site.ordered())
+    places = "|".join(f"{s.name};{s.full_address};{s.phone}" for s in sites) + f"|{closed}"
     etag = events_etag(
         f"programme-{ym}-{site_slug or 'all'}-{lang}",
         [(e.id, e.updated_at) for e in stamps.order_by(Event.id)],
@@ -237,7 +247,8 @@ def programme(ym):
             days=by_day(events),
             site=site,
             month_label=title_month,
-            sites=list(Site.ordered()),
+            sites=sites,
+            closed=closed,
             qr=qr_data_uri(link, scale=4),
             link=link,
         )

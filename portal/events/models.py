@@ -143,10 +143,12 @@ class Series(EventFields):
         table_name = "event_series"
         abstract = False  # peewee passes Meta.abstract down to subclasses
 
-    def dates(self):
+    def dates(self, closed=()):
+        """The rule's dates; `closed` days are skipped like the rule's own skips (a count still gives
+        that many meetings)."""
         skip, _bad = parse_dates(self.skip_dates)
         pauses, _bad = parse_periods(self.pauses)
-        return occurrence_dates(self.freq, self.first_day, self.until, self.count, skip, pauses)
+        return occurrence_dates(self.freq, self.first_day, self.until, self.count, list(skip) + list(closed), pauses)
 
     @property
     def rule_label(self):

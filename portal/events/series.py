@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 
 from portal.clock import to_utc, utcnow
 from portal.db import database
-from portal.models import User
-from portal.recurrence import format_dates, format_periods
+from portal.models import User, closed_days
+from portal.recurrence import format_dates, format_periods, occurrence_dates, parse_dates, parse_periods
 from portal.refusals import Refusal
 
 from .models import Event, Registration, Series
@@ -26,7 +26,9 @@ def materialise(series: Series, start_from: date | None = None) -> tuple[int, in
     Returns (created, updated, removed).
     """
     start_from = start_from or (utcnow() - timedelta(days=1)).date()
-    wanted = [d for d in series.dates() if d >= start_from]
+    # A weekly course does not meet on the centre's holidays and closures: those dates are skipped
+    # automatically (an occurrence already there on a day that became a closure leaves the rule).
+    wanted = [d for d in open_dates(series) if d >= start_from]
     existing = {
         e.occurrence_date: e
         for e in Event.select().where((Event.series == series) & (Event.occurrence_date >= start_from))
@@ -86,6 +88,31 @@ def materialise(series: Series, start_from: date | None = None) -> tuple[int, in
     for event_id in grown:  # more seats: the waiting lists move up
         grow_capacity(Event.get_by_id(event_id))
     return created, updated, removed
+
+
+def _closures_for(series: Series) -> set[date]:
+    """The centre's closed days over the rule's span (a year beyond its last date: a count moves on past skips)."""
+    days = series.dates()
+    if not days:
+        return set()
+    return closed_days(series.site_id, days[0], days[-1] + timedelta(days=366))
+
+
+def open_dates(series: Series) -> list[date]:
+    """The series' dates on days its centre is open (closures skipped like the rule's own skips)."""
+    return series.dates(closed=_closures_for(series))
+
+
+def skipped_dates(series: Series) -> list[date]:
+    """The closures that the rule would otherwise have met on (for staff: "skipped: 8/12, 25/12")."""
+    closed = _closures_for(series)
+    held = open_dates(series)
+    if not held or not closed:
+        return []
+    skip, _bad = parse_dates(series.skip_dates)
+    pauses, _bad = parse_periods(series.pauses)
+    span = occurrence_dates(series.freq, series.first_day, held[-1], None, skip, pauses)
+    return [d for d in span if d in closed]
 
 
 def _rule(

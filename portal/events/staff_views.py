@@ -12,9 +12,9 @@ from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
 from portal.auth import managed_site_ids, require_manage, staff_required
-from portal.clock import to_local, today_local, utcnow
+from portal.clock import local_date, to_local, today_local, utcnow
 from portal.images import ImageUploadError
-from portal.models import Partner, Room
+from portal.models import Partner, Room, closed_sites_by_day
 from portal.pdf import pdf_response, render_pdf
 from portal.refusals import Refusal
 from portal.rendering import render
@@ -23,7 +23,7 @@ from . import bp
 from .forms import CancelEventForm, DeskRegistrationForm, EventForm, RejectForm
 from .models import STATUSES, Event, Registration, Series
 from .posters import save_poster
-from .series import create_series, update_series
+from .series import create_series, skipped_dates, update_series
 from .services import (
     approve_proposal,
     call_done,
@@ -65,6 +65,15 @@ def staff_list():
     else:
         query = query.where(Event.ends_at >= utcnow()).order_by(Event.starts_at)
     events = list(query.limit(100))
+    # An event on a day its centre is (now) closed: flagged, so staff move or cancel it.
+    closures = (
+        closed_sites_by_day(
+            min(local_date(e.starts_at) for e in events), max(local_date(e.starts_at) for e in events), site_ids
+        )
+        if events
+        else {}
+    )
+    on_closed_day = {e.id for e in events if e.site_id in closures.get(local_date(e.starts_at), ())}
     pending = Event.select().where(Event.site.in_(site_ids) & (Event.status == "pending")).count()
     calls = calls_query(site_ids).count()
     this_month = today_local().replace(day=1)
@@ -72,6 +81,7 @@ def staff_list():
     return render(
         "events/staff/list.html",
         events=events,
+        on_closed_day=on_closed_day,
         pending=pending,
         calls=calls,
         status_filter=status,
@@ -217,7 +227,7 @@ def staff_new():
             flash(_("Attenzione: con queste regole la serie non ha nessuna data."), "warning")
         else:
             flash(_("Attività ricorrente creata: %(n)d date in calendario.", n=created), "success")
-            _warn_if_closed(series.site_id, series.dates())
+            _tell_skipped(series)
         return redirect(url_for(".staff_series", series_id=series.id), 303)
     event = create_event(
         values, form.day.data, form.start_time.data, form.end_time.data, form.status.data, current_user
@@ -225,6 +235,19 @@ def staff_new():
     flash(_("Evento salvato."), "success")
     _warn_if_closed(event.site_id, [form.day.data])
     return redirect(url_for(".event_page", event_id=event.id), 303)
+
+
+def _tell_skipped(series):
+    """Say which dates of the rule were left out because the centre is closed then."""
+    skipped = skipped_dates(series)
+    if skipped:
+        flash(
+            _(
+                "Date saltate perché il centro è chiuso: %(days)s.",
+                days=", ".join(d.strftime("%d/%m/%Y") for d in skipped),
+            ),
+            "info",
+        )
 
 
 def _warn_if_closed(site_id, days):
@@ -297,6 +320,7 @@ def staff_series(series_id):
         _("Serie aggiornata: %(c)d date nuove, %(u)d aggiornate, %(r)d tolte.", c=created, u=updated, r=removed),
         "success",
     )
+    _tell_skipped(series)
     return redirect(url_for(".staff_series", series_id=series.id), 303)
 
 

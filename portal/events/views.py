@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
 from portal.clock import local_date, local_day_bounds, today_local, utcnow
-from portal.models import Partner, Site
+from portal.models import Partner, Site, closed_sites_by_day
 from portal.refusals import Refusal
 from portal.rendering import render, wants_fragment
 
@@ -125,8 +125,17 @@ def month(ym):
         weeks.append([cursor + timedelta(days=i) for i in range(7)])
         cursor += timedelta(days=7)
     args = {"site": site} if site else {}
+    # Closed days: of the chosen centre, or (all centres) the days every centre is closed; the chosen
+    # day says which centres are closed.
+    sites = list(Site.ordered())
+    shown = [s.id for s in sites if not site or s.slug == site]
+    closures = closed_sites_by_day(first, next_first - timedelta(days=1), shown)
+    closed = {day for day, ids in closures.items() if ids == set(shown)}
+    closed_on_chosen = [s.short_name for s in sites if s.id in closures.get(chosen, set())]
     return render(
         "events/month.html",
+        closed=closed,
+        closed_on_chosen=closed_on_chosen,
         year=year,
         month_no=month_no,
         first=first,
@@ -136,7 +145,7 @@ def month(ym):
         events=events,
         site=site,
         site_args=args,
-        sites=list(Site.ordered()),
+        sites=sites,
         today=today_local(),
         total=sum(counts.values()),
         prev_url=url_for(".month", ym=prev_first.strftime("%Y-%m"), **args),

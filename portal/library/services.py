@@ -51,7 +51,11 @@ def normalise_code(raw: str | None) -> str:
 def due_date(library: Library, days: int) -> date:
     """`days` from today, moved forward to a day the centre is open (not a closed
     weekday, holiday or closure), so nobody is late because the door was shut."""
-    day = today_local() + timedelta(days=days)
+    return next_open_day(library, today_local() + timedelta(days=days))
+
+
+def next_open_day(library: Library, day: date) -> date:
+    """`day`, or the first day after it when the library's centre is open."""
     site_id = library.site_id
     open_days = {w for (w,) in OpeningHours.select(OpeningHours.weekday).where(OpeningHours.site == site_id).tuples()}
     if not open_days:
