@@ -138,6 +138,8 @@ class Series(EventFields):
     skip_dates = TextField(default="")  # dd/mm/yyyy lines
     pauses = TextField(default="")  # "dd/mm/yyyy - dd/mm/yyyy" lines
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    # The staff form's one-time key: a form sent twice (double tap, resend) makes one series.
+    submission_key = CharField(max_length=40, null=True, unique=True)
 
     class Meta:
         table_name = "event_series"
@@ -169,6 +171,7 @@ class Event(EventFields):
     moderation_note = TextField(default="")
     proposed_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="event_proposals")
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    submission_key = CharField(max_length=40, null=True, unique=True)  # as Series.submission_key
 
     class Meta:
         table_name = "event"

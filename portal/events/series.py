@@ -79,7 +79,7 @@ def materialise(series: Series, start_from: date | None = None) -> tuple[int, in
         for batch in range(0, len(new_rows), 100):
             Event.insert_many(new_rows[batch : batch + 100]).execute()
         for event in existing.values():  # dates no longer in the rule
-            if counts.get(event.id):
+            if counts.get(event.id) and event.status != "draft":  # a draft was never public: just deleted
                 if event.status != "cancelled":
                     cancel_event(event, _("Questa data è stata tolta dal calendario dell'attività."))
             else:

@@ -188,7 +188,12 @@ def grow_capacity(event: Event) -> list[Registration]:
 
 
 def cancel_event(event: Event, reason: str) -> list[Registration]:
-    """Cancel an event and tell everyone registered (mail, or the phone list)."""
+    """Cancel an event and tell everyone registered (mail, or the phone list).
+
+    Only public events are cancelled: a cancelled event is shown as "Annullato", so cancelling a draft
+    would publish it (drafts are deleted instead, `drafts.delete_draft`)."""
+    if event.status not in ("published", "cancelled"):
+        raise Refusal(_("Si annullano solo gli eventi pubblicati: una bozza si elimina."), status=400)
     with database().atomic():
         event.status = "cancelled"
         event.cancel_reason = reason

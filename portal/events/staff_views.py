@@ -4,11 +4,14 @@ sheet, CSV and the list of people to phone. Only for the centres one manages."""
 
 import csv
 import io
+import secrets
 from datetime import timedelta
 
 from flask import flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
+from peewee import IntegrityError
 from playhouse.flask_utils import get_object_or_404
 
 from portal.auth import managed_site_ids, require_manage, staff_required
@@ -20,6 +23,14 @@ from portal.refusals import Refusal
 from portal.rendering import render
 
 from . import bp
+from .drafts import (
+    DraftRefused,
+    cancel_series,
+    delete_draft,
+    existing_submission,
+    is_duplicate_submission,
+    publish_series,
+)
 from .forms import CancelEventForm, DeskRegistrationForm, EventForm, RejectForm
 from .models import STATUSES, Event, Registration, Series
 from .posters import save_poster
@@ -210,7 +221,11 @@ def staff_new():
             form.day.data = None  # a duplicate needs its own date
             form.status.data = "draft"
             form.poster_alt.data = source.poster_alt
+        form.submission_key.data = secrets.token_hex(16)
         return render("events/staff/form.html", form=form, event=None, series=None, duplicate_of=source_id)
+    done = existing_submission(form.submission_key.data)
+    if done is not None:
+        return _already_saved(done)
     values = _validate(form, keep_poster=_duplicate_poster())
     if values is None:
         return render(
@@ -221,6 +236,25 @@ def staff_new():
             status=422,
             duplicate_of=request.form.get("duplicate_of", type=int),
         )
+    values["submission_key"] = form.submission_key.data
+    try:
+        return _create(form, values)
+    except IntegrityError as error:  # the same form sent twice at once: the other request saved it
+        done = existing_submission(form.submission_key.data) if is_duplicate_submission(error) else None
+        if done is None:
+            raise
+        return _already_saved(done)
+
+
+def _already_saved(done):
+    flash(_("Già salvato: il modulo era stato inviato due volte."), "info")
+    if isinstance(done, Series):
+        return redirect(url_for(".staff_series", series_id=done.id), 303)
+    return redirect(url_for(".event_page", event_id=done.id), 303)
+
+
+def _create(form, values):
+    """Create the event or series of a valid new-event form, then go to it."""
     if form.freq.data:
         series, created = create_series(values, form.status.data, current_user, **_rule(form))
         if not created:
@@ -346,6 +380,8 @@ def staff_cancel(event_id):
     if event.status == "cancelled":
         flash(_("L'evento era già annullato."), "info")
         return redirect(url_for(".event_page", event_id=event.id), 303)
+    if event.status == "draft":  # never made public: it is deleted, not cancelled
+        return redirect(url_for(".staff_delete", event_id=event.id), 303)
     form = CancelEventForm()
     if request.method == "POST":
         if not form.validate():
@@ -361,6 +397,67 @@ def staff_cancel(event_id):
         )
         return redirect(url_for(".staff_registrations", event_id=event.id), 303)
     return render("events/staff/cancel.html", form=form, event=event)
+
+
+@bp.route("/staff/events/<int:event_id>/delete", methods=["GET", "POST"])
+@staff_required
+def staff_delete(event_id):
+    """Delete a draft (or every draft date of its series): it was never public, so nobody is told."""
+    event = managed_event_or_403(event_id)
+    if request.method == "GET":
+        return render("events/staff/delete.html", event=event, error=None)
+    whole_series = bool(request.form.get("all"))
+    series_id = event.series_id
+    try:
+        deleted = delete_draft(event, whole_series=whole_series)
+    except DraftRefused as refusal:
+        return render("events/staff/delete.html", event=event, error=refusal.message, status=refusal.status)
+    flash(ngettext("%(num)d bozza eliminata.", "%(num)d bozze eliminate.", deleted), "success")
+    if series_id and Series.select().where(Series.id == series_id).exists():
+        return redirect(url_for(".staff_series", series_id=series_id), 303)
+    return redirect(url_for(".staff_list"), 303)
+
+
+@bp.route("/staff/events/series/<int:series_id>/publish", methods=["POST"])
+@staff_required
+def staff_series_publish(series_id):
+    """Publish every draft date of a series in one step."""
+    series = get_object_or_404(Series, Series.id == series_id)
+    require_manage(series.site_id)
+    published = publish_series(series)
+    flash(ngettext("%(num)d data pubblicata.", "%(num)d date pubblicate.", published), "success")
+    return redirect(url_for(".staff_series", series_id=series.id), 303)
+
+
+@bp.route("/staff/events/series/<int:series_id>/cancel", methods=["GET", "POST"])
+@staff_required
+def staff_series_cancel(series_id):
+    """Stop a whole series from today: future dates cancelled (people told), future drafts deleted."""
+    series = get_object_or_404(Series, Series.id == series_id)
+    require_manage(series.site_id)
+    form = CancelEventForm()
+    upcoming = (
+        Event.select()
+        .where((Event.series == series.id) & (Event.starts_at > utcnow()) & (Event.status == "published"))
+        .count()
+    )
+    if request.method == "POST":
+        if not form.validate():
+            return render("events/staff/series_cancel.html", form=form, series=series, upcoming=upcoming, status=422)
+        cancelled, deleted, told = cancel_series(series, form.reason.data)
+        flash(
+            _(
+                "Serie fermata: %(c)d date annullate, %(d)d bozze eliminate. Persone avvisate per e-mail: %(m)d; "
+                "da chiamare: %(p)d.",
+                c=cancelled,
+                d=deleted,
+                m=sum(1 for p in told if p.email),
+                p=sum(1 for p in told if not p.email),
+            ),
+            "success",
+        )
+        return redirect(url_for(".staff_series", series_id=series.id), 303)
+    return render("events/staff/series_cancel.html", form=form, series=series, upcoming=upcoming)
 
 
 # --- moderation -----------------------------------------------------------------------
