@@ -22,6 +22,10 @@ def _setup(app):
     # "novembre 2026": the month's stand-alone name (the calendar's headings).
     app.jinja_env.filters["format_month"] = lambda d: format_date(d, "LLLL y") if d else ""
     app.jinja_env.filters["month_abbr"] = lambda d: format_date(d, "LLL") if d else ""
+    # "8 dicembre", "martedì": for a series in words ("ogni martedì … tranne 8 dicembre").
+    app.jinja_env.filters["day_month"] = lambda d: format_date(d, "d MMMM") if d else ""
+    app.jinja_env.filters["day_month_year"] = lambda d: format_date(d, "d MMMM y") if d else ""
+    app.jinja_env.filters["weekday"] = lambda d: format_date(d, "EEEE") if d else ""
 
 
 def init_app(app):

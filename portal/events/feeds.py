@@ -12,15 +12,16 @@ from portal.clock import month_bounds_utc, today_local, utcnow
 from portal.ics import CalendarEntry, calendar_bytes, calendar_response
 from portal.models import Site, closed_sites_by_day
 from portal.moved import moved
-from portal.pdf import pdf_response, qr_data_uri, render_pdf
+from portal.pdf import pdf_response, print_logos, qr_data_uri, render_pdf
 from portal.rendering import render
 
 from . import bp
 from .forms import parse_month
-from .markdown import plain_description
+from .markdown import plain_description, render_description
 from .models import CATEGORIES, Event
 from .posters import poster_path
 from .printouts import cached_file, cached_pdf, events_etag
+from .series import summarise
 from .views import by_day
 
 FEED_DAYS_BACK = 30
@@ -174,13 +175,22 @@ def _conditional_pdf(etag, build, filename):
 def flyer(event_id):
     """An A4 poster (or ?format=a5 handout) for the notice board, with a QR code to the event."""
     event = get_object_or_404(Event.public(), Event.id == event_id)
-    size = "a5" if request.args.get("format") == "a5" else "a4"
+    size = request.args.get("format") if request.args.get("format") in ("a5", "a5x2") else "a4"
+    # A date of a weekly course: the flyer is for the course ("ogni martedì … dal … al …, tranne …"),
+    # unless ?one=1 asks for this date alone.
+    series = event.series if event.series_id and not event.detached and not request.args.get("one") else None
+    today = today_local()
+    stamps = [(event.id, event.updated_at)]
+    if series:
+        stamps = list(
+            Event.select(Event.id, Event.updated_at).where(Event.series == series.id).order_by(Event.id).tuples()
+        )
     lang = str(get_locale() or "it")
     etag = events_etag(
-        f"flyer-{size}-{lang}",
-        [(event.id, event.updated_at)],
+        f"flyer-{size}-{lang}-{'series' if series else 'one'}",
+        stamps,
         extra=f"{event.site.name}|{event.site.full_address}|{event.room.name if event.room else ''}"
-        f"|{event.partner.name if event.partner else ''}",
+        f"|{event.partner.name if event.partner else ''}|{today if series else ''}|{print_logos()}",
     )
 
     def build():
@@ -193,7 +203,9 @@ def flyer(event_id):
             qr=qr_data_uri(link, scale=6),
             link=link,
             poster_url=poster.as_uri() if poster else None,
-            description=plain_description(event.description),
+            description=render_description(event.description),
+            summary=summarise(series, from_day=today) if series else None,
+            logos=print_logos(),
         )
 
     return _conditional_pdf(etag, build, f"volantino-{event.id}-{size}.pdf")
@@ -240,11 +252,13 @@ def programme(ym):
 
     def build():
         events = list(Event.in_month(year, month_no, site=site_slug))
+        weekly, one_offs = split_weekly(events, first, last)
         title_month = format_date(date(year, month_no, 1), "MMMM y")
         link = url_for("events.month", ym=ym, _external=True, **({"site": site_slug} if site_slug else {}))
         return render_pdf(
             "events/programme.html",
-            days=by_day(events),
+            weekly=weekly,
+            days=by_day(one_offs),
             site=site,
             month_label=title_month,
             sites=sites,
@@ -254,6 +268,24 @@ def programme(ym):
         )
 
     return _conditional_pdf(etag, build, f"programma-{ym}{'-' + site_slug if site_slug else ''}.pdf")
+
+
+def split_weekly(events, first, last):
+    """The month's events as ([(series, summary, a date of it)], one-off events): a course that meets
+    more than once in the month is one entry of the "every week" block, not a line per date."""
+    dates_of = {}
+    for event in events:
+        if event.series_id and not event.detached:
+            dates_of.setdefault(event.series_id, []).append(event)
+    repeating = {sid for sid, items in dates_of.items() if len(items) > 1}
+    weekly = [
+        (dates_of[sid][0].series, summarise(dates_of[sid][0].series, first, last, whole_window=True), dates_of[sid][0])
+        for sid in sorted(
+            repeating, key=lambda sid: (dates_of[sid][0].local_start.weekday(), dates_of[sid][0].series.start_time)
+        )
+    ]
+    one_offs = [e for e in events if not (e.series_id in repeating and not e.detached)]
+    return weekly, one_offs
 
 
 # --- former addresses (before the area contract) -------------------------------------------

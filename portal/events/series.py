@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 
-from portal.clock import to_utc, utcnow
+from portal.clock import local_date, to_utc, utcnow
 from portal.db import database
 from portal.models import User, closed_days
 from portal.recurrence import format_dates, format_periods, occurrence_dates, parse_dates, parse_periods
@@ -189,3 +190,62 @@ def update_series(
             setattr(series, key, value)
         series.save()
         return materialise(series)
+
+
+@dataclass
+class SeriesSummary:
+    """A series in words for flyers and the programme: "ogni martedì, 17:00–19:00, dal … al …, tranne …"."""
+
+    freq: str
+    weekday: date  # any date on the series' weekday (for the locale's weekday name)
+    start: time
+    end: time
+    first: date | None
+    last: date | None
+    skipped: list[date]  # closures, skip dates and cancelled dates between first and last
+    pauses: list[tuple[date, date]]
+    meetings: int
+    upcoming: list[date]  # the next meetings (at most 12)
+
+
+def summarise(
+    series: Series, from_day: date | None = None, until_day: date | None = None, whole_window: bool = False
+) -> SeriesSummary:
+    """What a reader needs to know about the series' public dates from `from_day` (to `until_day`).
+
+    The dates it skips are those between its first and last meeting, or with `whole_window` (a month's
+    programme, which names no first and last date) from `from_day` on."""
+    occurrences = list(
+        Event.select(Event.starts_at, Event.status, Event.occurrence_date)
+        .where((Event.series == series.id) & Event.status.in_(("published", "cancelled")))
+        .order_by(Event.starts_at)
+    )
+    days = [(local_date(e.starts_at), e.status) for e in occurrences]
+    if from_day:
+        days = [(d, status) for d, status in days if d >= from_day]
+    if until_day:
+        days = [(d, status) for d, status in days if d <= until_day]
+    held = [d for d, status in days if status == "published"]
+    first, last = (held[0], held[-1]) if held else (None, None)
+    skipped: set[date] = {d for d, status in days if status == "cancelled"}
+    since = from_day if whole_window and from_day else first
+    pauses, _bad = parse_periods(series.pauses)
+    pauses = [(a, b) for a, b in pauses if since and last and b >= since and a <= last]
+    if since and last:
+        # Every date the rule would meet on between the first and the last, but won't: holidays,
+        # closures and skipped dates (pauses are said as periods, not date by date).
+        rule = occurrence_dates(series.freq, series.first_day, last, None, (), ())
+        in_pause = {d for d in rule for a, b in pauses if a <= d <= b}
+        skipped |= {d for d in rule if since <= d <= last and d not in held and d not in in_pause}
+    return SeriesSummary(
+        freq=series.freq,
+        weekday=series.first_day,
+        start=series.start_time,
+        end=series.end_time,
+        first=first,
+        last=last,
+        skipped=sorted(d for d in skipped if not since or not last or since <= d <= last),
+        pauses=pauses,
+        meetings=len(held),
+        upcoming=held[:12],
+    )
