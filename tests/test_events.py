@@ -614,7 +614,8 @@ def test_event_page_content_and_escaping(client, seed):
     assert "<strong>Vero grassetto</strong>" in page
     assert '<a href="https://example.org/info" rel="nofollow noopener">' in page
     assert "Anello a induzione" in page and "Interprete LIS" in page and "Accesso senza gradini" in page
-    assert 'itemtype="https://schema.org/Event"' in page
+    assert '<script type="application/ld+json">' in page and '"@type": "Event"' in page  # schema.org as JSON-LD
+    assert "\\u003cscript\\u003ealert" in page  # the title escaped inside it too
     assert "calendar.google.com/calendar/render" in page and f"/events/{event.id}.ics" in page
     assert "Teatro di Quartiere APS" in page and "10 posti liberi su 10" in page
     agenda = html_of(client.get("/events"))

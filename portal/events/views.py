@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from itertools import groupby
 from urllib.parse import urlencode
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, make_response, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
@@ -15,7 +15,7 @@ from portal.models import Partner, Site, closed_sites_by_day
 from portal.refusals import Refusal
 from portal.rendering import render, wants_fragment
 
-from . import bp
+from . import bp, sharing
 from .forms import GuestRegistrationForm, ProposalForm, parse_month
 from .markdown import render_description
 from .models import AUDIENCES, CATEGORIES, Event, Registration
@@ -191,7 +191,7 @@ def google_calendar_url(event):
         "action": "TEMPLATE",
         "text": event.title,
         "dates": f"{event.starts_at.strftime(fmt)}/{event.ends_at.strftime(fmt)}",
-        "details": url_for(".event_page", event_id=event.id, _external=True),
+        "details": sharing.canonical_url(event),
         "location": f"{event.site.name}, {event.site.full_address}",
         "ctz": "Europe/Rome",
     }
@@ -225,6 +225,10 @@ def render_event(event, form=None, status=200, error=None):
         status=status,
         description_html=render_description(event.description),
         google_url=google_calendar_url(event),
+        canonical=sharing.canonical_url(event),
+        preview_image=sharing.preview_image_url(event),
+        jsonld=sharing.event_jsonld(event),
+        share=sharing.share_links(event),
         can_manage=current_user.is_authenticated and current_user.can_manage(event.site_id),
     )
 
@@ -274,6 +278,16 @@ def guest_cancel(token):
             flash(_("Iscrizione annullata. Grazie di averci avvisato: il posto passa a un'altra persona."), "success")
         return redirect(url_for(".guest_cancel", token=token), 303)
     return render("events/registration.html", reg=reg, event=event, token=token)
+
+
+@bp.route("/events/<int:event_id>/card.png")
+def preview_card(event_id):
+    """The picture a link preview shows for an event without a poster (title, date, centre)."""
+    event = visible_event_or_404(event_id)
+    response = make_response(sharing.preview_card_png(event))
+    response.mimetype = "image/png"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.route("/events/poster/<key>.jpg")
