@@ -76,7 +76,7 @@ def event_jsonld(event: Event) -> str:
         if event.partner_id and event.partner
         else {"@type": "Organization", "name": site.name, "url": absolute(url_for("sites.site", slug=site.slug))}
     )
-    offer = {
+    offer: dict[str, object] = {
         "@type": "Offer",
         "url": canonical_url(event),
         "priceCurrency": "EUR",
