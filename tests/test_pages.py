@@ -29,7 +29,7 @@ class PageFacts(HTMLParser):
             self.labels.add(attrs["for"])
         elif tag == "link" and attrs.get("rel") == "stylesheet":
             self.stylesheets.append(attrs["href"])
-        elif tag == "script":
+        elif tag == "script" and attrs.get("type") != "application/ld+json":  # JSON-LD is data, never run
             self.scripts.append(attrs.get("src"))
 
 

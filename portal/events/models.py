@@ -23,14 +23,13 @@ from peewee import (
     SmallIntegerField,
     TextField,
     TimeField,
-    fn,
 )
 
 from portal.clock import month_bounds_utc, to_local, utcnow
 from portal.db import BaseModel
 from portal.models import Partner, Room, Site, User
 from portal.recurrence import occurrence_dates, parse_dates, parse_periods
-from portal.text import slugify
+from portal.text import fold, slugify, sql_fold
 
 CATEGORIES = {
     "cultura": _l("Cultura e spettacolo"),
@@ -182,6 +181,8 @@ class Event(EventFields):
             (("series", "occurrence_date"), True),
         )
 
+    other_dates = 0  # set by the agenda's search: more dates of the same course
+
     @property
     def slug(self):
         return slugify(self.title, fallback="evento")
@@ -266,8 +267,14 @@ class Event(EventFields):
         return cls.with_place().where(cls.status.in_(PUBLIC))
 
     @classmethod
-    def filtered(cls, site=None, category=None, audience=None, price=None, q=None):
+    def filtered(cls, site=None, category=None, audience=None, price=None, q=None, start=None, end=None):
+        """Public events by centre, category, audience, price, words (accents and case ignored) and
+        a period (`start`/`end`: naive UTC bounds)."""
         query = cls.public()
+        if start:
+            query = query.where(cls.ends_at >= start)
+        if end:
+            query = query.where(cls.starts_at < end)
         if site:
             query = query.where(Site.slug == site)
         if category:
@@ -279,12 +286,12 @@ class Event(EventFields):
         elif price == "paid":
             query = query.where(cls.is_free == False)  # noqa: E712
         if q:
-            words = [w for w in q.split() if w][:6]
-            for word in words:
+            # "caffe" finds "Caffè", "CAFFÈ" and "caffè": both sides folded.
+            for word in fold(q).split()[:6]:
                 query = query.where(
-                    fn.LOWER(cls.title).contains(word.lower())
-                    | fn.LOWER(cls.description).contains(word.lower())
-                    | fn.LOWER(Partner.name).contains(word.lower())
+                    sql_fold(cls.title).contains(word)
+                    | sql_fold(cls.description).contains(word)
+                    | sql_fold(Partner.name).contains(word)
                 )
         return query
 

@@ -20,6 +20,7 @@ from .forms import GuestRegistrationForm, ProposalForm, parse_month
 from .markdown import render_description
 from .models import AUDIENCES, CATEGORIES, Event, Registration
 from .posters import poster_path
+from .search import WHENS, group_courses, parse_day, period_bounds, period_days, suggestion
 from .services import cancel_registration, maybe_send_reminders, propose_event, sign_up
 from .tokens import cancel_token, registration_from_token
 
@@ -36,6 +37,9 @@ def agenda_filters():
         "audience": args.get("audience") if args.get("audience") in AUDIENCES else "",
         "price": args.get("price") if args.get("price") in ("free", "paid") else "",
         "q": (args.get("q") or "").strip()[:80],
+        "when": args.get("when") if args.get("when") in WHENS else "",
+        "from": args.get("from") if parse_day(args.get("from")) else "",
+        "to": args.get("to") if parse_day(args.get("to")) else "",
     }
     return filters
 
@@ -58,16 +62,23 @@ def agenda():
     maybe_send_reminders()
     filters = agenda_filters()
     page = page_number()
-    query = Event.upcoming(**{k: v for k, v in filters.items() if v})
+    first, last = period_days(filters["when"], parse_day(filters["from"]), parse_day(filters["to"]))
+    wanted = {k: filters[k] for k in ("site", "category", "audience", "price", "q") if filters[k]}
+    wanted.update(period_bounds(first, last))
     more_request = wants_fragment() and request.headers.get("HX-Target", "").startswith("more")
     # Without JavaScript, ?page=3 shows pages 1-3 (the URL stays shareable);
     # the htmx "more" button fetches page 3 alone and appends it.
     offset, limit = ((page - 1) * PAGE_SIZE, PAGE_SIZE) if more_request else (0, page * PAGE_SIZE)
-    events = list(query.offset(offset).limit(limit + 1))
-    has_more = len(events) > limit
-    events = events[:limit]
+    events, has_more, query = _agenda_page(wanted, offset, limit)
+    corrected = None
+    if filters["q"] and not events and not more_request:  # a small typo: search the closest words instead
+        corrected = suggestion(filters["q"])
+        if corrected:
+            events, has_more, query = _agenda_page(dict(wanted, q=corrected), offset, limit)
     active = {k: v for k, v in filters.items() if v}
     context = dict(
+        corrected=corrected,
+        period=(first, last),
         filters=filters,
         active=active,
         days=by_day(events),
@@ -84,6 +95,17 @@ def agenda():
     if more_request:
         return render("events/agenda.html", block="page", **context)
     return render("events/agenda.html", block="results", **context)
+
+
+def _agenda_page(wanted, offset, limit):
+    """(events, has_more, query) of the agenda; a search shows each course once (its next date)."""
+    query = Event.upcoming(**wanted)
+    if not wanted.get("q"):
+        events = list(query.offset(offset).limit(limit + 1))
+        return events[:limit], len(events) > limit, query
+    # Searching: the dates of one course are one result, so read further and group before paging.
+    found = group_courses(list(query.limit(500)), query)
+    return found[offset : offset + limit], len(found) > offset + limit, query
 
 
 @bp.route("/events/month/<ym>")
