@@ -26,7 +26,7 @@ from flask import Flask, current_app
 if TYPE_CHECKING:
     from flask import Blueprint
 
-    from .models import User
+    from .models import Site, User
 
 EXTENSION_KEY = "binari_areas"
 
@@ -66,6 +66,14 @@ class HomeSection:
 
     template: str
     context: Callable[[], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class SiteSection:
+    """A section of a centre's page: like `HomeSection`, but ``context(site)`` gets the centre."""
+
+    template: str
+    context: Callable[[Site], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -180,6 +188,8 @@ class Area:
     #: accounts and ``"c<normalised e-mail or phone>"`` for guests, so the report can count distinct
     #: residents across areas. Keys never leave the server.
     people: Callable[[ReportQuery], set[str]] | None = None
+    #: Sections of a centre's page (``/sites/<slug>``): its next events, …
+    site_sections: Sequence[SiteSection] = ()
     #: Public pages for `/sitemap.xml`: ``sitemap() -> [(path, last change as naive UTC or None)]``.
     sitemap: Callable[[], list[tuple[str, datetime | None]]] | None = None
     #: Further set-up of the app (Jinja filters, …), called once at registration.
@@ -270,6 +280,17 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
     """Everyone to phone at these centres, from every area, oldest first."""
     calls = [call for area in all_areas() if area.people_to_phone for call in area.people_to_phone(site_ids)]
     return sorted(calls, key=lambda c: (c.done_at is not None, c.since or datetime.min))
+
+
+def site_sections(site: Site) -> list[tuple[SiteSection, dict[str, Any]]]:
+    """The centre-page sections that have something to show for `site`, with their context."""
+    found = []
+    for area in all_areas():
+        for section in area.site_sections:
+            context = section.context(site)
+            if context:
+                found.append((section, context))
+    return found
 
 
 def sitemap_entries() -> list[tuple[str, datetime | None]]:

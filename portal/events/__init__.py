@@ -4,7 +4,7 @@ feeds, flyers and monthly programmes."""
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from portal.areas import Area, HomeSection, Link, Tile, register
+from portal.areas import Area, HomeSection, Link, SiteSection, Tile, register
 
 bp = Blueprint("events", __name__)
 
@@ -14,6 +14,13 @@ def _home_section():
 
     upcoming = upcoming_for_home()
     return {"upcoming": upcoming} if upcoming else None
+
+
+def _site_section(site):
+    from .models import upcoming_for_home
+
+    upcoming = upcoming_for_home(site_id=site.id)
+    return {"upcoming": upcoming, "site": site} if upcoming else None
 
 
 def _setup(app):
@@ -54,6 +61,7 @@ def init_app(app):
             ],
             account_links=[Link("events.my_registrations", _l("Le mie iscrizioni agli eventi"))],
             home_sections=[HomeSection("events/_home_section.html", _home_section)],
+            site_sections=[SiteSection("events/_site_section.html", _site_section)],
             demo=demo.load,
             stores_personal_data=True,
             export=privacy.export,

@@ -367,11 +367,9 @@ Registration.add_index(
 )
 
 
-def upcoming_for_home(limit=5):
-    """The next few public events across the centres, for the home page (one query)."""
-    return list(
-        Event.with_place()
-        .where((Event.status == "published") & (Event.ends_at >= utcnow()))
-        .order_by(Event.starts_at, Event.id)
-        .limit(limit)
-    )
+def upcoming_for_home(limit=5, site_id=None):
+    """The next few public events across the centres (or at one), for the home and centre pages."""
+    query = Event.with_place().where((Event.status == "published") & (Event.ends_at >= utcnow()))
+    if site_id:
+        query = query.where(Event.site == site_id)
+    return list(query.order_by(Event.starts_at, Event.id).limit(limit))
