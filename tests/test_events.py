@@ -451,6 +451,7 @@ def test_staff_desk_registrations_attendance_csv_and_signin_sheet(client, auth, 
     assert Registration.get(Registration.name == "Giuseppe Russo").attended is False
     csv_text = client.get(f"/staff/events/{event.id}/registrations.csv").get_data(as_text=True)
     assert "Rosa Esposito" in csv_text and "rosa@example.org" in csv_text
+    assert "Al telefono" in csv_text and "Di persona" in csv_text and ",phone," not in csv_text  # words, not codes
     pdf = client.get(f"/staff/events/{event.id}/sign-in.pdf")
     assert pdf.mimetype == "application/pdf"
     text = pdftotext(pdf.data)

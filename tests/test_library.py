@@ -1166,3 +1166,22 @@ def test_report_figures_count_loans_returns_and_new_readers(app, client, auth, l
             0,
             0,
         ]
+
+
+def test_block_reasons_count_in_good_italian(client, auth, lib):
+    """ "Ha un prestito scaduto", "Ha 2 prestiti scaduti": plural forms, never "Ha 1 prestiti"."""
+    from portal.library.models import Library
+    from portal.library.services import member_blocks
+
+    staff_login(auth)
+    checkout(client, "C001", lib["maria"])
+    checkout(client, "C004", lib["maria"])
+    library = Library.get()
+    first = open_loan("C001")
+    with time_machine.travel(first.due_date + timedelta(days=3)):
+        reasons = member_blocks(library, lib["maria"])
+    assert "Ha 2 prestiti scaduti da restituire." in reasons
+    Loan_ = type(first)
+    Loan_.update(due_date=first.due_date + timedelta(days=30)).where(Loan_.id == open_loan("C004").id).execute()
+    with time_machine.travel(first.due_date + timedelta(days=3)):
+        assert "Ha un prestito scaduto da restituire." in member_blocks(library, lib["maria"])

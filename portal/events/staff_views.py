@@ -604,6 +604,7 @@ def staff_csv(event_id):
     writer = csv.writer(buffer)
     writer.writerow([_("Stato"), _("Nome"), _("E-mail"), _("Cellulare"), _("Come"), _("Presente"), _("Iscritta/o il")])
     labels = {"confirmed": _("Iscritta/o"), "waitlist": _("In attesa"), "cancelled": _("Annullata")}
+    sources = {"online": _("Online"), "phone": _("Al telefono"), "walkin": _("Di persona")}  # words, not codes
     for reg in confirmed + waitlist + cancelled:
         name = reg.name
         if name[:1] in ("=", "+", "-", "@"):  # no formulas in spreadsheets
@@ -614,7 +615,7 @@ def staff_csv(event_id):
                 name,
                 reg.email or "",
                 reg.phone or "",
-                reg.source,
+                sources.get(reg.source, reg.source),
                 {True: _("sì"), False: _("no")}.get(reg.attended, ""),
                 to_local(reg.created_at).strftime("%d/%m/%Y %H:%M"),
             ]

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from peewee import JOIN, Case, Expression, IntegrityError, fn
 
@@ -327,7 +327,9 @@ def member_blocks(library: Library, member: User) -> list[str]:
     )
     overdue = sum(1 for loan in open_loans if loan.due_date < today_local())
     if overdue:
-        reasons.append(_("Ha %(count)d prestiti scaduti da restituire.", count=overdue))
+        reasons.append(
+            ngettext("Ha un prestito scaduto da restituire.", "Ha %(num)d prestiti scaduti da restituire.", overdue)
+        )
     if len(open_loans) >= library.max_loans:
         reasons.append(
             _("Ha già %(count)d libri in prestito (massimo %(max)d).", count=len(open_loans), max=library.max_loans)
