@@ -303,7 +303,7 @@ def test_overdue_item_blocks_borrowing(client, auth, lib):
     with time_machine.travel(open_loan("C001").due_date + timedelta(days=1, hours=12)):
         response = checkout(client, "C004", lib["maria"])
         assert response.status_code == 409
-        assert "prestiti scaduti" in response.get_data(as_text=True)
+        assert "Ha un prestito scaduto da restituire." in response.get_data(as_text=True)
 
 
 def test_checkin_puts_book_on_hold_shelf_and_mails(client, auth, lib):

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from peewee import IntegrityError, ModelSelect
 
 from portal.areas import PhoneCall
@@ -268,7 +269,11 @@ def update_event(event: Event, values: dict[str, Any], day: date, start: time, e
             if capacity is None:
                 message = _("Ci sono persone iscritte: annulla le iscrizioni prima di togliere i posti.")
             else:
-                message = _("Ci sono già %(n)d iscritti: i posti non possono essere meno.", n=taken)
+                message = ngettext(
+                    "C'è già %(num)d iscritto: i posti non possono essere meno.",
+                    "Ci sono già %(num)d iscritti: i posti non possono essere meno.",
+                    taken,
+                )
             raise Refusal(message, field="capacity")
         for key, value in values.items():
             setattr(event, key if key not in ("site", "room", "partner") else f"{key}_id", value)

@@ -260,7 +260,14 @@ def _create(form, values):
         if not created:
             flash(_("Attenzione: con queste regole la serie non ha nessuna data."), "warning")
         else:
-            flash(_("Attività ricorrente creata: %(n)d date in calendario.", n=created), "success")
+            flash(
+                ngettext(
+                    "Attività ricorrente creata: %(num)d data in calendario.",
+                    "Attività ricorrente creata: %(num)d date in calendario.",
+                    created,
+                ),
+                "success",
+            )
             _tell_skipped(series)
         return redirect(url_for(".staff_series", series_id=series.id), 303)
     event = create_event(

@@ -241,7 +241,13 @@ def place_hold(title: Title, member: User) -> Hold:
         raise CirculationError(_("Questo libro non ha copie da prestare."))
     active = Hold.select().where((Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD)).count()
     if active >= library.max_holds:
-        raise CirculationError(_("Hai già %(count)d prenotazioni attive: è il massimo.", count=active))
+        raise CirculationError(
+            ngettext(
+                "Hai già %(num)d prenotazione attiva: è il massimo.",
+                "Hai già %(num)d prenotazioni attive: è il massimo.",
+                active,
+            )
+        )
     try:
         with database().atomic():
             # The place in the queue is MAX + 1. On PostgreSQL two requests would both read the same
@@ -332,7 +338,12 @@ def member_blocks(library: Library, member: User) -> list[str]:
         )
     if len(open_loans) >= library.max_loans:
         reasons.append(
-            _("Ha già %(count)d libri in prestito (massimo %(max)d).", count=len(open_loans), max=library.max_loans)
+            ngettext(
+                "Ha già %(num)d libro in prestito (massimo %(max)d).",
+                "Ha già %(num)d libri in prestito (massimo %(max)d).",
+                len(open_loans),
+                max=library.max_loans,
+            )
         )
     return reasons
 
