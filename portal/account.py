@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Blueprint, current_app, flash, redirect, session, url_for
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -11,7 +11,7 @@ from . import privacy, throttle
 from .auth import _duplicate_errors, _wait_message
 from .forms import ChangePasswordForm, DeleteAccountForm, DetailsForm, LanguageForm
 from .mail import send_mail
-from .pdf import pdf_response, qr_data_uri, render_pdf
+from .pdf import pdf_response, print_logos, qr_data_uri, render_pdf
 from .refusals import Refusal
 from .rendering import render
 
@@ -106,9 +106,22 @@ def password():
 @bp.route("/card.pdf")
 @login_required
 def card():
-    """The printable membership card: name, member code and its QR code."""
-    data = render_pdf("account/card_pdf.html", member=current_user, qr=qr_data_uri(current_user.member_code, scale=6))
-    return pdf_response(data, f"tessera-binari-{current_user.member_code}.pdf")
+    """The printable membership card: card-sized, or on an A4 sheet with crop marks (?sheet=a4)."""
+    return membership_card_response(current_user)
+
+
+def membership_card_response(member):
+    """The card PDF of `member`: an ID-1 page, or with `?sheet=a4` an A4 page with crop marks."""
+    sheet = request.args.get("sheet") == "a4"
+    data = render_pdf(
+        "account/card_pdf.html",
+        member=member,
+        qr=qr_data_uri(member.member_code, scale=6),
+        logos=print_logos(),
+        sheet=sheet,
+    )
+    suffix = "-a4" if sheet else ""
+    return pdf_response(data, f"tessera-binari-{member.member_code}{suffix}.pdf")
 
 
 def language_choice():

@@ -26,7 +26,7 @@ from flask import Flask, current_app
 if TYPE_CHECKING:
     from flask import Blueprint
 
-    from .models import User
+    from .models import Site, User
 
 EXTENSION_KEY = "binari_areas"
 
@@ -66,6 +66,14 @@ class HomeSection:
 
     template: str
     context: Callable[[], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class SiteSection:
+    """A section of a centre's page: like `HomeSection`, but ``context(site)`` gets the centre."""
+
+    template: str
+    context: Callable[[Site], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -271,6 +279,10 @@ class Area:
     #: the report counts distinct people across areas with one COUNT(DISTINCT …) over their UNION
     #: ALL instead of fetching every key.
     people_query: Callable[[ReportQuery], Any] | None = None
+    #: Sections of a centre's page (``/sites/<slug>``): its next events, …
+    site_sections: Sequence[SiteSection] = ()
+    #: Public pages for `/sitemap.xml`: ``sitemap() -> [(path, last change as naive UTC or None)]``.
+    sitemap: Callable[[], list[tuple[str, datetime | None]]] | None = None
     #: Further set-up of the app (Jinja filters, …), called once at registration.
     setup: Callable[[Flask], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -373,6 +385,22 @@ def reminder_kinds() -> list[ReminderKind]:
 def staff_day(site_id: int, day: date) -> list[tuple[Area, list[DaySection]]]:
     """Every area's part of a centre's day."""
     return [(area, area.staff_day(site_id, day)) for area in all_areas() if area.staff_day]
+
+
+def site_sections(site: Site) -> list[tuple[SiteSection, dict[str, Any]]]:
+    """The centre-page sections that have something to show for `site`, with their context."""
+    found = []
+    for area in all_areas():
+        for section in area.site_sections:
+            context = section.context(site)
+            if context:
+                found.append((section, context))
+    return found
+
+
+def sitemap_entries() -> list[tuple[str, datetime | None]]:
+    """Every area's public pages for the sitemap."""
+    return [entry for area in all_areas() if area.sitemap for entry in area.sitemap()]
 
 
 def jobs() -> list[tuple[Area, Job]]:

@@ -90,6 +90,11 @@ def from_environment():
         "OUTBOX_RETENTION_DAYS": int(os.environ.get("OUTBOX_RETENTION_DAYS", "90")),
         # /healthz says "worker": "stale" when the worker's last tick is older than this.
         "WORKER_STALE_SECONDS": int(os.environ.get("WORKER_STALE_SECONDS", "300")),
+        # Logos printed on flyers, programmes and cards (programme, Comune, centre): comma-separated
+        # image files, absolute or relative to portal/static. The Comune's logo is the deployment's to add.
+        "PRINT_LOGOS": [
+            p.strip() for p in os.environ.get("BINARI_PRINT_LOGOS", "brand/binari-mark.svg").split(",") if p.strip()
+        ],
         # Login throttling: failures allowed per identifier / per address in the window.
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "30")),

@@ -49,7 +49,12 @@ def open_database(url):
         # lock_type IMMEDIATE: every transaction takes the write lock at BEGIN, so
         # two requests never both read a count and then race to write (and a
         # read->write upgrade never fails with "database is locked").
-        return connect(url, pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE")
+        db = connect(url, pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE")
+        # Searches compare text without case and accents: SQLite has no such function, so Python's.
+        from .text import fold
+
+        db.register_function(fold, "binari_fold", 1, deterministic=True)
+        return db
     return connect(url)
 
 

@@ -1,9 +1,12 @@
-"""Cross-cutting pages: health check, language switch, privacy, error pages."""
+"""Cross-cutting pages: health check, language switch, privacy, site files, error pages."""
 
-from flask import Blueprint, redirect, request, url_for
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, current_app, make_response, redirect, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from . import areas
 from .db import database
 from .rendering import render
 from .validation import safe_next
@@ -40,6 +43,50 @@ def language():
 def privacy():
     """What the portal keeps about people, and why."""
     return render("main/privacy.html")
+
+
+def _absolute(path):
+    """An absolute link from the configured public address (BASE_URL), never from the request's Host."""
+    return current_app.config["BASE_URL"] + path
+
+
+def _text_file(body, mimetype):
+    response = make_response(body)
+    response.mimetype = mimetype
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.route("/robots.txt")
+def robots():
+    """What search engines may index: the public pages, not staff, account or form addresses."""
+    lines = ["User-agent: *", "Disallow: /staff/", "Disallow: /account", "Disallow: /login", "Disallow: /register"]
+    lines += ["Disallow: /password/", "", f"Sitemap: {_absolute(url_for('.sitemap'))}", ""]
+    return _text_file("\n".join(lines), "text/plain")
+
+
+@bp.route("/sitemap.xml")
+def sitemap():
+    """The public pages (home, centres, privacy, and each area's) for search engines."""
+    from .models import Site
+
+    entries = [(url_for("sites.home"), None), (url_for(".privacy"), None)]
+    entries += [(url_for("sites.site", slug=site.slug), None) for site in Site.select().order_by(Site.id)]
+    entries += areas.sitemap_entries()
+    rows = []
+    for path, changed in entries:
+        lastmod = f"<lastmod>{changed.strftime('%Y-%m-%dT%H:%M:%SZ')}</lastmod>" if changed else ""
+        rows.append(f"<url><loc>{escape(_absolute(path))}</loc>{lastmod}</url>")
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+    return _text_file(body + "\n".join(rows) + "\n</urlset>\n", "application/xml")
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """The icon browsers and link previews ask for at the root (pages also link the SVG one)."""
+    response = send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon")
+    response.headers["Cache-Control"] = "public, max-age=604800"
+    return response
 
 
 def _error(template, status):

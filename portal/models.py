@@ -7,7 +7,7 @@ their packages and import what they need from here.
 """
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_login import UserMixin
@@ -71,12 +71,43 @@ class Site(BaseModel):
         rows = list(self.opening_hours.order_by(OpeningHours.weekday, OpeningHours.opens))
         return [(day, [r for r in rows if r.weekday == day]) for day in range(7)]
 
+    @property
+    def directions_url(self):
+        """Walking or transit directions to the centre in the phone's map app (OpenStreetMap's planner)."""
+        return f"https://www.openstreetmap.org/directions?to={self.latitude:.5f}%2C{self.longitude:.5f}"
+
     def closed_days(self, start, end):
         """The dates from `start` to `end` (inclusive) when this centre is closed all day.
 
         Holidays for every centre (``site`` NULL) and this centre's own closures, in one query.
         """
         return closed_days(self.id, start, end)
+
+
+def open_status(site, now):
+    """Is the centre open at `now` (aware, Milan), and when does that change?
+
+    Returns (is_open, change) where `change` is the aware datetime it closes (when open) or next
+    opens (when closed, within a fortnight; None if not), from the opening hours and closures."""
+    from datetime import datetime as _datetime
+
+    spans = {}
+    for hours in OpeningHours.select().where(OpeningHours.site == site.id):
+        spans.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
+    today = now.date()
+    closed = closed_days(site.id, today, today + timedelta(days=15))
+    for offset in range(15):
+        day = today + timedelta(days=offset)
+        if day in closed:
+            continue
+        for opens, closes in sorted(spans.get(day.weekday(), [])):
+            start = _datetime.combine(day, opens, tzinfo=now.tzinfo)
+            end = _datetime.combine(day, closes, tzinfo=now.tzinfo)
+            if start <= now < end:
+                return True, end
+            if now < start:
+                return False, start
+    return False, None
 
 
 def closed_days(site_id, start, end):
@@ -87,6 +118,20 @@ def closed_days(site_id, start, end):
         & (SiteClosure.date <= end)
     )
     return {_as_date(day) for (day,) in query.tuples()}
+
+
+def closed_sites_by_day(start, end, site_ids):
+    """{date: set of the given centres closed that day} from `start` to `end` inclusive, in one query."""
+    wanted = set(site_ids)
+    query = SiteClosure.select(SiteClosure.date, SiteClosure.site).where(
+        (SiteClosure.date >= start) & (SiteClosure.date <= end)
+    )
+    result = {}
+    for day, site_id in query.tuples():
+        closed = wanted if site_id is None else wanted & {site_id}
+        if closed:
+            result.setdefault(_as_date(day), set()).update(closed)
+    return result
 
 
 def _as_date(value):

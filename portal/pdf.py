@@ -4,7 +4,7 @@ import base64
 from pathlib import Path
 
 import segno
-from flask import make_response, render_template
+from flask import current_app, make_response, render_template
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -13,6 +13,18 @@ def qr_data_uri(text, scale=4):
     """A QR code as an SVG data URI, ready for <img src> in a PDF or a page."""
     svg = segno.make(text, error="m").svg_inline(scale=scale, border=2)
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def print_logos():
+    """The configured logo files as URLs WeasyPrint may fetch (missing files are left out, logged)."""
+    logos = []
+    for name in current_app.config.get("PRINT_LOGOS", []):
+        path = Path(name) if Path(name).is_absolute() else STATIC_DIR / name
+        if path.is_file():
+            logos.append(path.resolve().as_uri())
+        else:
+            current_app.logger.warning("print logo not found: %s", path)
+    return logos
 
 
 def render_pdf(template, stylesheet="pdf.css", **context):

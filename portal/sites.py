@@ -4,7 +4,8 @@ from flask import Blueprint
 from playhouse.flask_utils import get_object_or_404
 
 from . import areas
-from .models import Service, Site
+from .clock import now_local, today_local
+from .models import Service, Site, open_status
 from .rendering import render
 
 bp = Blueprint("sites", __name__)
@@ -26,9 +27,14 @@ def home():
 def site(slug):
     """One centre: services, opening hours, contacts, how to get there."""
     site = get_object_or_404(Site, Site.slug == slug)
+    is_open, change = open_status(site, now_local())
     return render(
         "sites/site.html",
         site=site,
+        is_open=is_open,
+        change=change,
+        today=today_local(),
+        sections=areas.site_sections(site),
         services=list(site.services.order_by(Service.position)),
         hours=site.opening_hours_by_day(),
         rooms=list(site.rooms),

@@ -12,12 +12,13 @@ from playhouse.flask_utils import get_object_or_404
 
 from . import areas, audit, staffday
 from . import outbox as outbox_delivery
+from .account import membership_card_response
 from .auth import _duplicate_errors, admin_required, managed_site_ids, send_reset_link, staff_required
 from .clock import local_day_bounds, start_of_local_day
 from .db import database
 from .forms import AssistedSignupForm, AuditFilterForm, StaffRoleForm
 from .models import CODE_ALPHABET, AuditEntry, OutboxMessage, Site, StaffSite, User
-from .pdf import pdf_response, qr_data_uri, render_pdf
+from .pdf import pdf_response, render_pdf
 from .rendering import render
 from .validation import normalise_phone
 
@@ -163,8 +164,7 @@ def member_card(member_id):
     member = _member_or_404(member_id)
     if not _may_help(member):
         abort(403)
-    data = render_pdf("account/card_pdf.html", member=member, qr=qr_data_uri(member.member_code, scale=6))
-    return pdf_response(data, f"tessera-binari-{member.member_code}.pdf")
+    return membership_card_response(member)
 
 
 @bp.route("/members/<int:member_id>/reset-password", methods=["POST"])

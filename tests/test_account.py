@@ -34,6 +34,21 @@ def test_membership_card_pdf_holds_member_code(client, seed, auth, tmp_path):
     assert user.member_code in text and "Maria Rossi" in text
 
 
+def test_membership_card_is_card_sized_or_an_a4_sheet_with_crop_marks(client, seed, auth, tmp_path):
+    """The card is one ID-1 page (85.6 x 54 mm); ?sheet=a4 puts it at real size on one A4 page."""
+    auth.login()
+    sizes = {}
+    for query, name in (("", "card"), ("?sheet=a4", "sheet")):
+        pdf = tmp_path / f"{name}.pdf"
+        pdf.write_bytes(client.get(f"/account/card.pdf{query}").data)
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        assert "Pages:           1" in info
+        sizes[name] = info.split("Page size:")[1].split("pts")[0].strip()
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "Maria Rossi" in text and "BINARI" in text
+    assert sizes == {"card": "242.646 x 153.071", "sheet": "595.276 x 841.89"}
+
+
 def test_update_details_validates_and_refuses_taken_email(client, seed, auth):
     auth.login()
     response = client.post(

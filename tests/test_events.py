@@ -11,9 +11,9 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from conftest import count_queries, png_bytes
 
-from portal.clock import to_local, to_utc
+from portal.clock import local_date, to_local, to_utc
 from portal.events import series as series_rules
-from portal.events import services, tokens
+from portal.events import services, staff_views, tokens
 from portal.events.models import Event, Registration, Series
 from portal.models import OutboxMessage, Site
 from portal.recurrence import occurrence_dates
@@ -421,6 +421,26 @@ def test_member_registers_sees_it_and_cancels(client, auth, seed):
     assert OutboxMessage.select().where(OutboxMessage.to_address == "wei@binari.example").count() == 2
 
 
+@pytest.mark.parametrize("registered, pages", [(0, 1), (1, 1), (18, 1), (19, 2), (48, 2), (49, 3)])
+def test_signin_sheet_fills_whole_pages(client, auth, seed, registered, pages, tmp_path):
+    """Never a second page for one name: blank rows fill the last page, with at least 8 for walk-ins."""
+    import subprocess
+
+    event = make_event(capacity=80, title="Tombolata")
+    for n in range(registered):
+        services.register(event.id, f"Persona {n:02d}", email=f"p{n}@example.org")
+    auth.login(STAFF_FAENZA)
+    pdf = tmp_path / "signin.pdf"
+    pdf.write_bytes(client.get(f"/staff/events/{event.id}/sign-in.pdf").data)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert f"Pages:           {pages}\n" in info
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    last_page = text.rstrip("\f").split("\f")[-1]
+    assert "Le righe vuote sono per chi arriva senza iscrizione" in last_page  # the note fits on the last page
+    blanks = staff_views.signin_blanks(registered)
+    assert blanks >= 8 and str(registered + blanks) in last_page
+
+
 def test_staff_desk_registrations_attendance_csv_and_signin_sheet(client, auth, seed):
     event = make_event(capacity=2, title="Corso di cucito")
     services.register(event.id, "Rosa Esposito", email="rosa@example.org")
@@ -441,6 +461,7 @@ def test_staff_desk_registrations_attendance_csv_and_signin_sheet(client, auth, 
     assert Registration.get(Registration.name == "Giuseppe Russo").attended is False
     csv_text = client.get(f"/staff/events/{event.id}/registrations.csv").get_data(as_text=True)
     assert "Rosa Esposito" in csv_text and "rosa@example.org" in csv_text
+    assert "Al telefono" in csv_text and "Di persona" in csv_text and ",phone," not in csv_text  # words, not codes
     pdf = client.get(f"/staff/events/{event.id}/sign-in.pdf")
     assert pdf.mimetype == "application/pdf"
     text = pdftotext(pdf.data)
@@ -603,7 +624,8 @@ def test_event_page_content_and_escaping(client, seed):
     assert "<strong>Vero grassetto</strong>" in page
     assert '<a href="https://example.org/info" rel="nofollow noopener">' in page
     assert "Anello a induzione" in page and "Interprete LIS" in page and "Accesso senza gradini" in page
-    assert 'itemtype="https://schema.org/Event"' in page
+    assert '<script type="application/ld+json">' in page and '"@type": "Event"' in page  # schema.org as JSON-LD
+    assert "\\u003cscript\\u003ealert" in page  # the title escaped inside it too
     assert "calendar.google.com/calendar/render" in page and f"/events/{event.id}.ics" in page
     assert "Teatro di Quartiere APS" in page and "10 posti liberi su 10" in page
     agenda = html_of(client.get("/events"))
@@ -750,8 +772,10 @@ def test_series_capacity_never_below_seats_taken_and_closure_warning(client, aut
         data=event_form(seed["sites"]["faenza"], day=first.isoformat(), freq="weekly", count="3", capacity="2"),
         follow_redirects=True,
     )
-    assert "il centro è chiuso il" in html_of(response)
+    skipped = (first + timedelta(days=7)).strftime("%d/%m/%Y")
+    assert f"Date saltate perché il centro è chiuso: {skipped}." in html_of(response)
     series = Series.get()
+    assert first + timedelta(days=7) not in [local_date(e.starts_at) for e in Event.select()]
     event = Event.select().order_by(Event.starts_at).first()
     for name in ("A", "B", "C"):
         services.register(event.id, name, email=f"{name}@example.org")
@@ -996,3 +1020,20 @@ def test_desk_registration_mail_is_not_in_the_staff_members_language(client, aut
     assert client.post(url, data={"name": "Rosa", "email": "rosa@example.org", "source": "phone"}).status_code == 303
     mail = OutboxMessage.get(OutboxMessage.to_address == "rosa@example.org")
     assert "iscrizione" in mail.subject and Registration.get(Registration.name == "Rosa").language == "it"
+
+
+def test_feeds_and_printouts_answer_304_to_weak_and_strong_etags(client, seed):
+    """A compressing proxy turns ETags into W/"…": If-None-Match compares weakly (RFC 9110), on every feed."""
+    event = make_event(days=2, title="Cineforum")
+    for path in ("/events.atom", "/events.ics", f"/events/{event.id}/flyer.pdf"):
+        first = client.get(path)
+        assert first.status_code == 200 and first.headers.get("ETag"), path
+        etag = first.headers["ETag"]
+        weak = etag if etag.startswith("W/") else f"W/{etag}"
+        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304, path
+        assert client.get(path, headers={"If-None-Match": weak}).status_code == 304, path
+    etag = client.get("/events.atom").headers["ETag"]
+    event.title = "Cineforum: Io capitano"
+    event.save()
+    changed = client.get("/events.atom", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and "Io capitano" in changed.get_data(as_text=True)

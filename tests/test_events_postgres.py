@@ -51,3 +51,26 @@ def test_events_on_postgres(pg_app):
     gone = Registration.get_by_id(mine.id)
     assert (gone.status, gone.name, gone.email, gone.user_id) == ("cancelled", "—", None, None)
     assert Event.get_by_id(event.id).taken == 1
+
+
+def test_agenda_search_ignores_accents_on_postgres(pg_app):
+    """The same search as on SQLite: "caffe" finds "Caffè" and "CAFFÈ" (TRANSLATE, no extension needed)."""
+    from portal import demo
+    from portal.clock import to_utc
+    from portal.events.models import Event
+
+    seed = demo.load_core()
+    start = to_utc(datetime.combine(date.today() + timedelta(days=2), time(18)))
+    for title in ("Caffè letterario", "CAFFÈ DEI GENITORI", "Ginnastica"):
+        Event.create(
+            site=seed["sites"]["faenza"],
+            title=title,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            status="published",
+        )
+    found = [e.title for e in Event.upcoming(q="caffe")]
+    assert sorted(found) == ["CAFFÈ DEI GENITORI", "Caffè letterario"]
+    client = pg_app.test_client()
+    html = client.get("/events?q=caffè").get_data(as_text=True)
+    assert "Caffè letterario" in html and "Ginnastica" not in html

@@ -2,6 +2,7 @@
 notices and figures — every rule through the test client."""
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -302,7 +303,7 @@ def test_overdue_item_blocks_borrowing(client, auth, lib):
     with time_machine.travel(open_loan("C001").due_date + timedelta(days=1, hours=12)):
         response = checkout(client, "C004", lib["maria"])
         assert response.status_code == 409
-        assert "prestiti scaduti" in response.get_data(as_text=True)
+        assert "Ha un prestito scaduto da restituire." in response.get_data(as_text=True)
 
 
 def test_checkin_puts_book_on_hold_shelf_and_mails(client, auth, lib):
@@ -719,6 +720,34 @@ def test_labels_pdf(client, auth, lib, tmp_path):
     assert response.status_code == 422 and "ZZZ999" in response.get_data(as_text=True)
     response = client.post("/staff/library/labels.pdf", data={"codes": "C001 c002\nC004"})
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_labels_fit_a_24_up_sheet(client, auth, lib, tmp_path):
+    """26 copies print as 24 labels (3 x 8, 70 x 37 mm) on the first A4 page and 2 on the second."""
+    import subprocess
+
+    from portal.library.models import Copy
+
+    first = Copy.get(Copy.barcode == "C001")
+    while Copy.select().count() < 26:
+        Copy.create(title=first.title, barcode=f"L{Copy.select().count():03d}", shelf_mark=first.shelf_mark)
+    staff_login(auth)
+    codes = " ".join(c.barcode for c in Copy.select())
+    response = client.post("/staff/library/labels.pdf", data={"codes": codes})
+    assert response.status_code == 200
+    pdf = tmp_path / "labels.pdf"
+    pdf.write_bytes(response.data)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "Pages:           2" in info and "595.276 x 841.89" in info
+    pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout.split("\f")
+    on_first = [c.barcode for c in Copy.select() if c.barcode in pages[0]]
+    assert len(on_first) == 24
+    # Columns every 70 mm (198.4 pt) from the page's left edge: no side margin, as on 24-up sheets.
+    bbox = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True)
+    words = re.findall(r'<word xMin="([\d.]+)"[^>]*>([^<]+)</word>', bbox.stdout)
+    lefts = sorted({round(float(x)) for x, text in words if text.startswith(("C00", "L0"))})
+    assert len(lefts) == 3 and lefts[0] < 90
+    assert abs(lefts[1] - lefts[0] - 198.4) < 2 and abs(lefts[2] - lefts[0] - 396.9) < 2
 
 
 def test_overdue_lists_and_letters(client, auth, lib):
@@ -1146,3 +1175,22 @@ def test_report_figures_count_loans_returns_and_new_readers(app, client, auth, l
             0,
             0,
         ]
+
+
+def test_block_reasons_count_in_good_italian(client, auth, lib):
+    """ "Ha un prestito scaduto", "Ha 2 prestiti scaduti": plural forms, never "Ha 1 prestiti"."""
+    from portal.library.models import Library
+    from portal.library.services import member_blocks
+
+    staff_login(auth)
+    checkout(client, "C001", lib["maria"])
+    checkout(client, "C004", lib["maria"])
+    library = Library.get()
+    first = open_loan("C001")
+    with time_machine.travel(first.due_date + timedelta(days=3)):
+        reasons = member_blocks(library, lib["maria"])
+    assert "Ha 2 prestiti scaduti da restituire." in reasons
+    Loan_ = type(first)
+    Loan_.update(due_date=first.due_date + timedelta(days=30)).where(Loan_.id == open_loan("C004").id).execute()
+    with time_machine.travel(first.due_date + timedelta(days=3)):
+        assert "Ha un prestito scaduto da restituire." in member_blocks(library, lib["maria"])

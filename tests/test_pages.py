@@ -29,7 +29,7 @@ class PageFacts(HTMLParser):
             self.labels.add(attrs["for"])
         elif tag == "link" and attrs.get("rel") == "stylesheet":
             self.stylesheets.append(attrs["href"])
-        elif tag == "script":
+        elif tag == "script" and attrs.get("type") != "application/ld+json":  # JSON-LD is data, never run
             self.scripts.append(attrs.get("src"))
 
 
@@ -100,3 +100,25 @@ def test_server_error_page_is_friendly(tmp_path):
     response = app.test_client().get("/boom")
     assert response.status_code == 500
     assert "Qualcosa è andato storto" in response.get_data(as_text=True)
+
+
+def test_site_files_robots_sitemap_favicon(app, client, demo):
+    """robots.txt points at the sitemap; the sitemap lists public pages from BASE_URL, never the request's Host."""
+    from xml.etree import ElementTree
+
+    app.config["BASE_URL"] = "https://binari.example.org"
+    robots = client.get("/robots.txt", headers={"Host": "evil.example"})
+    assert robots.status_code == 200 and robots.mimetype == "text/plain"
+    assert "Disallow: /staff/" in robots.text and "Sitemap: https://binari.example.org/sitemap.xml" in robots.text
+    response = client.get("/sitemap.xml", headers={"Host": "evil.example"})
+    assert response.status_code == 200 and response.mimetype == "application/xml"
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = [loc.text for loc in ElementTree.fromstring(response.data).findall("s:url/s:loc", ns)]
+    assert locs and all(loc.startswith("https://binari.example.org/") for loc in locs)
+    assert "https://binari.example.org/sites/faenza" in locs and "https://binari.example.org/volunteer" in locs
+    assert any(re.search(r"/events/\d+-[a-z0-9-]+$", loc) for loc in locs)  # events at their canonical address
+    assert not any("/staff" in loc or "/account" in loc for loc in locs)
+    for loc in locs[:40]:  # every listed page answers
+        assert client.get(loc.removeprefix("https://binari.example.org")).status_code == 200, loc
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO file

@@ -1,5 +1,7 @@
 """Home, centre pages, health check, error pages."""
 
+import pytest
+
 
 def test_home_lists_three_centres(client, seed):
     response = client.get("/")
@@ -40,3 +42,46 @@ def test_pages_and_static_files_are_compressed(client, seed):
     css = client.get("/static/style.css", headers={"Accept-Encoding": "br, gzip"})
     assert css.headers["Content-Encoding"] == "br"
     assert "max-age=31536000" in css.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "instant, expected",
+    [
+        ("2026-11-18T10:00:00+01:00", "Aperto ora · chiude alle 13:00"),  # a Wednesday morning
+        ("2026-11-18T13:30:00+01:00", "Chiuso ora · apre alle 14:00"),  # the lunch break
+        ("2026-11-21T20:00:00+01:00", "Chiuso ora · apre lunedì 23 novembre 2026 alle 09:00"),  # Saturday night
+        ("2026-12-07T10:00:00+01:00", "Chiuso ora · apre mercoledì 9 dicembre 2026 alle 09:00"),  # 7 and 8: holidays
+    ],
+)
+def test_centre_page_says_if_it_is_open_now(client, seed, instant, expected):
+    """From the opening hours and the closures, in Milan time; with directions and the next events."""
+    import re
+
+    import time_machine
+
+    with time_machine.travel(instant, tick=False):
+        html = client.get("/sites/visconti").get_data(as_text=True)
+    status = re.search(r'<p class="open-now[^"]*">(.*?)</p>', html, re.S).group(1)
+    assert " ".join(re.sub(r"<[^>]+>", "", status).split()) == expected
+    assert "https://www.openstreetmap.org/directions?to=" in html
+
+
+def test_centre_page_lists_its_next_events(client, seed):
+    from datetime import date, datetime, time, timedelta
+
+    from portal.clock import to_utc
+    from portal.events.models import Event
+
+    start = to_utc(datetime.combine(date.today() + timedelta(days=2), time(18)))
+    for slug, title in (("visconti", "Cineforum in cortile"), ("faenza", "Ginnastica dolce")):
+        Event.create(
+            site=seed["sites"][slug],
+            title=title,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            status="published",
+        )
+    html = client.get("/sites/visconti").get_data(as_text=True)
+    assert "Prossimi appuntamenti in questo centro" in html
+    assert "Cineforum in cortile" in html and "Ginnastica dolce" not in html
+    assert "/events?site=visconti" in html

@@ -4,7 +4,7 @@ feeds, flyers and monthly programmes."""
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from portal.areas import Area, HomeSection, Job, Link, ReminderKind, Tile, register
+from portal.areas import Area, HomeSection, Job, Link, ReminderKind, SiteSection, Tile, register
 from portal.guests import forget_guest_actions
 
 bp = Blueprint("events", __name__)
@@ -17,12 +17,23 @@ def _home_section():
     return {"upcoming": upcoming} if upcoming else None
 
 
+def _site_section(site):
+    from .models import upcoming_for_home
+
+    upcoming = upcoming_for_home(site_id=site.id)
+    return {"upcoming": upcoming, "site": site} if upcoming else None
+
+
 def _setup(app):
     from flask_babel import format_date
 
     # "novembre 2026": the month's stand-alone name (the calendar's headings).
     app.jinja_env.filters["format_month"] = lambda d: format_date(d, "LLLL y") if d else ""
     app.jinja_env.filters["month_abbr"] = lambda d: format_date(d, "LLL") if d else ""
+    # "8 dicembre", "martedì": for a series in words ("ogni martedì … tranne 8 dicembre").
+    app.jinja_env.filters["day_month"] = lambda d: format_date(d, "d MMMM") if d else ""
+    app.jinja_env.filters["day_month_year"] = lambda d: format_date(d, "d MMMM y") if d else ""
+    app.jinja_env.filters["weekday"] = lambda d: format_date(d, "EEEE") if d else ""
 
 
 def init_app(app):
@@ -51,6 +62,7 @@ def init_app(app):
             ],
             account_links=[Link("events.my_registrations", _l("Le mie iscrizioni agli eventi"))],
             home_sections=[HomeSection("events/_home_section.html", _home_section)],
+            site_sections=[SiteSection("events/_site_section.html", _site_section)],
             demo=demo.load,
             stores_personal_data=True,
             export=privacy.export,
@@ -69,6 +81,7 @@ def init_app(app):
             figures=reports.figures,
             people=reports.people,
             people_query=reports.people_query,
+            sitemap=feeds.sitemap,
             setup=_setup,
         ),
     )

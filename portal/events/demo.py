@@ -5,6 +5,7 @@ from datetime import time, timedelta
 
 from portal.clock import to_utc, today_local, utcnow
 from portal.db import database
+from portal.models import closed_days
 
 from .models import Event, Registration, Series
 from .posters import save_poster
@@ -211,7 +212,8 @@ def load(ctx):
             count_series += 1
 
         def one_off(days, hour, minute, hours, **fields):
-            day = today + timedelta(days=days)
+            # The demo keeps to the centres' calendar: an event meant for a holiday moves to the next open day.
+            day = _open_day(fields["site"], today + timedelta(days=days))
             start = to_utc(day, time(hour, minute))
             return Event.create(
                 starts_at=start,
@@ -362,8 +364,8 @@ def load(ctx):
             audience="famiglie",
             description="Vorrei organizzare una merenda in cortile: ognuno porta qualcosa di casa sua. "
             "Servono due tavoli e qualche sedia.",
-            starts_at=to_utc(today + timedelta(days=16), time(16, 30)),
-            ends_at=to_utc(today + timedelta(days=16), time(18, 30)),
+            starts_at=to_utc(_open_day(sites["erlembaldo"], today + timedelta(days=16)), time(16, 30)),
+            ends_at=to_utc(_open_day(sites["erlembaldo"], today + timedelta(days=16)), time(18, 30)),
             status="pending",
             proposed_by=users["maria@binari.example"],
         )
@@ -431,6 +433,14 @@ def _demo_poster():
     image.save(buffer, "PNG")
     buffer.seek(0)
     return save_poster(buffer)
+
+
+def _open_day(site, day):
+    """`day`, or the next day the centre is open."""
+    closed = closed_days(site.id, day, day + timedelta(days=14))
+    while day in closed:
+        day += timedelta(days=1)
+    return day
 
 
 def _days_to(today, weekday, weeks):

@@ -3,26 +3,27 @@ the monthly programme (PDF, cached and revalidated by ETag)."""
 
 from datetime import date, timedelta
 
-from flask import abort, make_response, render_template, request
+from flask import abort, make_response, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from playhouse.flask_utils import get_object_or_404
 
 from portal.clock import month_bounds_utc, today_local, utcnow
 from portal.ics import CalendarEntry, calendar_bytes, calendar_response
-from portal.models import Site
+from portal.models import Site, closed_sites_by_day
 from portal.moved import moved
-from portal.pdf import pdf_response, qr_data_uri, render_pdf
+from portal.pdf import pdf_response, print_logos, qr_data_uri, render_pdf
 from portal.rendering import render
 from portal.text import xml_safe
 from portal.urls import external_url
 
 from . import bp
 from .forms import parse_month
-from .markdown import plain_description
+from .markdown import plain_description, render_description
 from .models import CATEGORIES, Event
 from .posters import poster_path
 from .printouts import cached_file, cached_pdf, events_etag
+from .series import summarise
 from .views import by_day
 
 FEED_DAYS_BACK = 30
@@ -47,11 +48,17 @@ def _feed_events(site=None, category=None, limit=FEED_LIMIT, since=None):
     return list(_feed_query(site, category, since).limit(limit))
 
 
-def _feed_etag(kind, site, category):
+def _feed_etag(kind, site, category, since=None, limit=FEED_LIMIT):
     """From the ids and stamps of the feed's events (a narrow query): calendar
     apps poll feeds often, and most of the time nothing changed."""
-    rows = _feed_query(site, category).select(Event.id, Event.updated_at).limit(FEED_LIMIT).tuples()
+    rows = _feed_query(site, category, since).select(Event.id, Event.updated_at).limit(limit).tuples()
     return events_etag(kind, list(rows), extra=f"{site}|{category}|{get_locale()}|{utcnow().date()}")
+
+
+def not_modified(etag):
+    """True when the client already holds this version. If-None-Match compares weakly (RFC 9110 13.1.2):
+    a compressing proxy in front turns our ETag into W/"…", and the client sends that back."""
+    return bool(request.if_none_match) and request.if_none_match.contains_weak(etag)
 
 
 def _valid_site(slug):
@@ -97,7 +104,7 @@ def ical_feed():
     if category and category not in CATEGORIES:
         abort(404)
     etag = _feed_etag("ics", site, category)
-    if request.if_none_match and etag in request.if_none_match:
+    if not_modified(etag):
         response = make_response("", 304)
     else:
         body = cached_file(etag, lambda: _calendar(_feed_events(site, category), _("Binari – eventi")), "ics")
@@ -121,22 +128,29 @@ def atom_feed():
     category = request.args.get("category")
     if category and category not in CATEGORIES:
         abort(404)
-    events = _feed_events(site, category, limit=100, since=utcnow())
-    updated = max((e.updated_at for e in events), default=utcnow())
-    filters = {key: value for key, value in (("site", site), ("category", category)) if value}
-    # A title stored before control characters were refused must not make the feed ill-formed for everyone.
-    response = make_response(
-        xml_safe(
-            render_template(
-                "events/feed.atom.xml",
-                events=events,
-                updated=updated,
-                plain_description=plain_description,
-                self_url=external_url("events.atom_feed", **filters),
+    now = utcnow()
+    # The ETag follows exactly the events the feed lists (ids and stamps): feed readers poll often.
+    etag = _feed_etag("atom", site, category, since=now, limit=100)
+    if not_modified(etag):
+        response = make_response("", 304)
+    else:
+        events = _feed_events(site, category, limit=100, since=now)
+        updated = max((e.updated_at for e in events), default=now)
+        filters = {key: value for key, value in (("site", site), ("category", category)) if value}
+        # A title stored before control characters were refused must not make the feed ill-formed for everyone.
+        response = make_response(
+            xml_safe(
+                render_template(
+                    "events/feed.atom.xml",
+                    events=events,
+                    updated=updated,
+                    plain_description=plain_description,
+                    self_url=external_url("events.atom_feed", **filters),
+                )
             )
         )
-    )
-    response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
+        response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
+    response.set_etag(etag)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -160,7 +174,7 @@ def embed():
 # --- PDFs ---------------------------------------------------------------------------
 def _conditional_pdf(etag, build, filename):
     """304 when the reader already has this version; else the (cached) PDF."""
-    if request.if_none_match and etag in request.if_none_match:
+    if not_modified(etag):
         response = make_response("", 304)
     else:
         response = pdf_response(cached_pdf(etag, build), filename)
@@ -173,13 +187,22 @@ def _conditional_pdf(etag, build, filename):
 def flyer(event_id):
     """An A4 poster (or ?format=a5 handout) for the notice board, with a QR code to the event."""
     event = get_object_or_404(Event.public(), Event.id == event_id)
-    size = "a5" if request.args.get("format") == "a5" else "a4"
+    size = request.args.get("format") if request.args.get("format") in ("a5", "a5x2") else "a4"
+    # A date of a weekly course: the flyer is for the course ("ogni martedì … dal … al …, tranne …"),
+    # unless ?one=1 asks for this date alone.
+    series = event.series if event.series_id and not event.detached and not request.args.get("one") else None
+    today = today_local()
+    stamps = [(event.id, event.updated_at)]
+    if series:
+        stamps = list(
+            Event.select(Event.id, Event.updated_at).where(Event.series == series.id).order_by(Event.id).tuples()
+        )
     lang = str(get_locale() or "it")
     etag = events_etag(
-        f"flyer-{size}-{lang}",
-        [(event.id, event.updated_at)],
+        f"flyer-{size}-{lang}-{'series' if series else 'one'}",
+        stamps,
         extra=f"{event.site.name}|{event.site.full_address}|{event.room.name if event.room else ''}"
-        f"|{event.partner.name if event.partner else ''}",
+        f"|{event.partner.name if event.partner else ''}|{today if series else ''}|{print_logos()}",
     )
 
     def build():
@@ -192,7 +215,9 @@ def flyer(event_id):
             qr=qr_data_uri(link, scale=6),
             link=link,
             poster_url=poster.as_uri() if poster else None,
-            description=plain_description(event.description),
+            description=render_description(event.description),
+            summary=summarise(series, from_day=today) if series else None,
+            logos=print_logos(),
         )
 
     return _conditional_pdf(etag, build, f"volantino-{event.id}-{size}.pdf")
@@ -219,8 +244,18 @@ def programme(ym):
     if site:
         stamps = stamps.where(Event.site == site.id)
     lang = str(get_locale() or "it")
+    # The closed days are printed too (a notice board must not promise an open door on a holiday).
+    sites = list(Site.ordered())
+    shown = [s for s in sites if site is None or s.id == site.id]
+    first = date(year, month_no, 1)
+    last = date(year + (month_no == 12), month_no % 12 + 1, 1) - timedelta(days=1)
+    closures = closed_sites_by_day(first, last, [s.id for s in shown])
+    closed = [
+        (day, [s.short_name for s in shown if s.id in ids] if len(ids) < len(shown) else [])
+        for day, ids in sorted(closures.items())
+    ]
     # The centres' names and addresses are printed too: a change there is a new version.
-    places = "|".join(f"{s.name};{s.full_address};{s.phone}" for s in Site.ordered())
+    places = "|".join(f"{s.name};{s.full_address};{s.phone}" for s in sites) + f"|{closed}"
     etag = events_etag(
         f"programme-{ym}-{site_slug or 'all'}-{lang}",
         [(e.id, e.updated_at) for e in stamps.order_by(Event.id)],
@@ -229,14 +264,17 @@ def programme(ym):
 
     def build():
         events = list(Event.in_month(year, month_no, site=site_slug))
+        weekly, one_offs = split_weekly(events, first, last)
         title_month = format_date(date(year, month_no, 1), "MMMM y")
         link = external_url("events.month", ym=ym, **({"site": site_slug} if site_slug else {}))
         return render_pdf(
             "events/programme.html",
-            days=by_day(events),
+            weekly=weekly,
+            days=by_day(one_offs),
             site=site,
             month_label=title_month,
-            sites=list(Site.ordered()),
+            sites=sites,
+            closed=closed,
             qr=qr_data_uri(link, scale=4),
             link=link,
         )
@@ -244,6 +282,35 @@ def programme(ym):
     return _conditional_pdf(etag, build, f"programma-{ym}{'-' + site_slug if site_slug else ''}.pdf")
 
 
+def split_weekly(events, first, last):
+    """The month's events as ([(series, summary, a date of it)], one-off events): a course that meets
+    more than once in the month is one entry of the "every week" block, not a line per date."""
+    dates_of = {}
+    for event in events:
+        if event.series_id and not event.detached:
+            dates_of.setdefault(event.series_id, []).append(event)
+    repeating = {sid for sid, items in dates_of.items() if len(items) > 1}
+    weekly = [
+        (dates_of[sid][0].series, summarise(dates_of[sid][0].series, first, last, whole_window=True), dates_of[sid][0])
+        for sid in sorted(
+            repeating, key=lambda sid: (dates_of[sid][0].local_start.weekday(), dates_of[sid][0].series.start_time)
+        )
+    ]
+    one_offs = [e for e in events if not (e.series_id in repeating and not e.detached)]
+    return weekly, one_offs
+
+
 # --- former addresses (before the area contract) -------------------------------------------
 moved(bp, "/embed/events", "events.embed")
 moved(bp, "/programme/<ym>.pdf", "events.programme")
+
+
+def sitemap():
+    """Public event pages for /sitemap.xml: published events from the last 30 days on, at their canonical address."""
+    since = utcnow() - timedelta(days=30)
+    query = (
+        Event.select(Event.id, Event.title, Event.updated_at)
+        .where((Event.status == "published") & (Event.ends_at >= since))
+        .order_by(Event.starts_at, Event.id)
+    )
+    return [(url_for("events.event_page", event_id=e.id, slug=e.slug), e.updated_at) for e in query]

@@ -1,5 +1,6 @@
 """Calendar forms: event (with recurrence), proposal, registration, cancellation."""
 
+import re
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -8,6 +9,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -101,6 +103,8 @@ class EventForm(Form):
     )
     skip_dates = TextAreaField(_l("Date da saltare (una per riga, gg/mm/aaaa)"), filters=[strip])
     pauses = TextAreaField(_l("Pause (una per riga: gg/mm/aaaa - gg/mm/aaaa)"), filters=[strip])
+    # A one-time key written into the new-event form: the same form sent twice makes one event or series.
+    submission_key = HiddenField(filters=[lambda v: v if v and re.fullmatch(r"[0-9a-f]{32}", v) else None])
 
     def __init__(self, *args, with_recurrence=True, is_new=True, **kwargs):
         super().__init__(*args, **kwargs)

@@ -23,14 +23,13 @@ from peewee import (
     SmallIntegerField,
     TextField,
     TimeField,
-    fn,
 )
 
 from portal.clock import month_bounds_utc, to_local, utcnow
 from portal.db import BaseModel
 from portal.models import Partner, Room, Site, User
 from portal.recurrence import occurrence_dates, parse_dates, parse_periods
-from portal.text import slugify
+from portal.text import fold, slugify, sql_fold
 
 CATEGORIES = {
     "cultura": _l("Cultura e spettacolo"),
@@ -138,15 +137,19 @@ class Series(EventFields):
     skip_dates = TextField(default="")  # dd/mm/yyyy lines
     pauses = TextField(default="")  # "dd/mm/yyyy - dd/mm/yyyy" lines
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    # The staff form's one-time key: a form sent twice (double tap, resend) makes one series.
+    submission_key = CharField(max_length=40, null=True, unique=True)
 
     class Meta:
         table_name = "event_series"
         abstract = False  # peewee passes Meta.abstract down to subclasses
 
-    def dates(self):
+    def dates(self, closed=()):
+        """The rule's dates; `closed` days are skipped like the rule's own skips (a count still gives
+        that many meetings)."""
         skip, _bad = parse_dates(self.skip_dates)
         pauses, _bad = parse_periods(self.pauses)
-        return occurrence_dates(self.freq, self.first_day, self.until, self.count, skip, pauses)
+        return occurrence_dates(self.freq, self.first_day, self.until, self.count, list(skip) + list(closed), pauses)
 
     @property
     def rule_label(self):
@@ -167,6 +170,7 @@ class Event(EventFields):
     moderation_note = TextField(default="")
     proposed_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="event_proposals")
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    submission_key = CharField(max_length=40, null=True, unique=True)  # as Series.submission_key
 
     class Meta:
         table_name = "event"
@@ -176,6 +180,8 @@ class Event(EventFields):
             (("site", "starts_at"), False),
             (("series", "occurrence_date"), True),
         )
+
+    other_dates = 0  # set by the agenda's search: more dates of the same course
 
     @property
     def slug(self):
@@ -261,8 +267,14 @@ class Event(EventFields):
         return cls.with_place().where(cls.status.in_(PUBLIC))
 
     @classmethod
-    def filtered(cls, site=None, category=None, audience=None, price=None, q=None):
+    def filtered(cls, site=None, category=None, audience=None, price=None, q=None, start=None, end=None):
+        """Public events by centre, category, audience, price, words (accents and case ignored) and
+        a period (`start`/`end`: naive UTC bounds)."""
         query = cls.public()
+        if start:
+            query = query.where(cls.ends_at >= start)
+        if end:
+            query = query.where(cls.starts_at < end)
         if site:
             query = query.where(Site.slug == site)
         if category:
@@ -274,12 +286,12 @@ class Event(EventFields):
         elif price == "paid":
             query = query.where(cls.is_free == False)  # noqa: E712
         if q:
-            words = [w for w in q.split() if w][:6]
-            for word in words:
+            # "caffe" finds "Caffè", "CAFFÈ" and "caffè": both sides folded.
+            for word in fold(q).split()[:6]:
                 query = query.where(
-                    fn.LOWER(cls.title).contains(word.lower())
-                    | fn.LOWER(cls.description).contains(word.lower())
-                    | fn.LOWER(Partner.name).contains(word.lower())
+                    sql_fold(cls.title).contains(word)
+                    | sql_fold(cls.description).contains(word)
+                    | sql_fold(Partner.name).contains(word)
                 )
         return query
 
@@ -362,11 +374,9 @@ Registration.add_index(
 )
 
 
-def upcoming_for_home(limit=5):
-    """The next few public events across the centres, for the home page (one query)."""
-    return list(
-        Event.with_place()
-        .where((Event.status == "published") & (Event.ends_at >= utcnow()))
-        .order_by(Event.starts_at, Event.id)
-        .limit(limit)
-    )
+def upcoming_for_home(limit=5, site_id=None):
+    """The next few public events across the centres (or at one), for the home and centre pages."""
+    query = Event.with_place().where((Event.status == "published") & (Event.ends_at >= utcnow()))
+    if site_id:
+        query = query.where(Event.site == site_id)
+    return list(query.order_by(Event.starts_at, Event.id).limit(limit))

@@ -10,11 +10,27 @@ from pathlib import Path
 
 from flask import current_app
 
+_LAYOUT: list[str] = []
+
+
+def layout_version() -> str:
+    """A digest of the print stylesheet and the printed templates: a new release with a new layout
+    makes new ETags, so cached PDFs of the old layout are never served again."""
+    if not _LAYOUT:
+        root = Path(__file__).resolve().parent.parent
+        digest = hashlib.sha256()
+        files = [root / "static" / "pdf.css", root / "templates" / "pdf_base.html"]
+        files += sorted((root / "templates" / "events").glob("*.html"))
+        for path in files:
+            digest.update(path.read_bytes())
+        _LAYOUT.append(digest.hexdigest()[:12])
+    return _LAYOUT[0]
+
 
 def events_etag(kind: str, rows: Iterable[tuple[int, datetime | None]], extra: str = "") -> str:
-    """An ETag from the events' ids and last-modified stamps (changes when any changes) and the
-    configured BASE_URL the documents' links come from (a new address builds new documents)."""
-    digest = hashlib.sha256(f"{kind}|{extra}|{current_app.config['BASE_URL']}".encode())
+    """An ETag from the events' ids and last-modified stamps (changes when any changes), the configured
+    BASE_URL the documents' links come from (a new address builds new documents) and the layout."""
+    digest = hashlib.sha256(f"{kind}|{extra}|{current_app.config['BASE_URL']}|{layout_version()}".encode())
     for event_id, updated in rows:
         digest.update(f"{event_id}:{updated.isoformat() if updated else ''};".encode())
     return digest.hexdigest()[:32]

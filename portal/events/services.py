@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from peewee import IntegrityError, ModelSelect
 
 from portal.areas import PhoneCall
@@ -301,7 +302,12 @@ def grow_capacity(event: Event) -> list[Registration]:
 
 
 def cancel_event(event: Event, reason: str) -> list[Registration]:
-    """Cancel an event and tell everyone registered (mail, or the phone list)."""
+    """Cancel an event and tell everyone registered (mail, or the phone list).
+
+    Only public events are cancelled: a cancelled event is shown as "Annullato", so cancelling a draft
+    would publish it (drafts are deleted instead, `drafts.delete_draft`)."""
+    if event.status not in ("published", "cancelled"):
+        raise Refusal(_("Si annullano solo gli eventi pubblicati: una bozza si elimina."), status=400)
     with database().atomic():
         event.status = "cancelled"
         event.cancel_reason = reason
@@ -377,7 +383,11 @@ def update_event(event: Event, values: dict[str, Any], day: date, start: time, e
             if capacity is None:
                 message = _("Ci sono persone iscritte: annulla le iscrizioni prima di togliere i posti.")
             else:
-                message = _("Ci sono già %(n)d iscritti: i posti non possono essere meno.", n=taken)
+                message = ngettext(
+                    "C'è già %(num)d iscritto: i posti non possono essere meno.",
+                    "Ci sono già %(num)d iscritti: i posti non possono essere meno.",
+                    taken,
+                )
             raise Refusal(message, field="capacity")
         for key, value in values.items():
             setattr(event, key if key not in ("site", "room", "partner") else f"{key}_id", value)

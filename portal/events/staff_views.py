@@ -3,27 +3,38 @@ events and series; moderate proposals; registrations, attendance, sign-in
 sheet, CSV and the list of people to phone. Only for the centres one manages."""
 
 import io
+import secrets
 from datetime import timedelta
 
 from flask import flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
+from peewee import IntegrityError
 from playhouse.flask_utils import get_object_or_404
 
 from portal import csvout
 from portal.auth import managed_site_ids, require_manage, staff_required
-from portal.clock import to_local, today_local, utcnow
+from portal.clock import local_date, to_local, today_local, utcnow
 from portal.images import ImageUploadError
-from portal.models import Partner, Room
+from portal.models import Partner, Room, closed_sites_by_day
 from portal.pdf import pdf_response, render_pdf
 from portal.refusals import Refusal
 from portal.rendering import render
 
 from . import bp
+from .drafts import (
+    DraftRefused,
+    cancel_series,
+    delete_draft,
+    existing_submission,
+    is_duplicate_submission,
+    publish_series,
+)
 from .forms import CancelEventForm, DeskRegistrationForm, EventForm, RejectForm
 from .models import STATUSES, Event, Registration, Series
 from .posters import save_poster
-from .series import create_series, update_series
+from .series import create_series, skipped_dates, update_series
 from .services import (
     approve_proposal,
     call_done,
@@ -62,6 +73,15 @@ def staff_list():
     else:
         query = query.where(Event.ends_at >= utcnow()).order_by(Event.starts_at)
     events = list(query.limit(100))
+    # An event on a day its centre is (now) closed: flagged, so staff move or cancel it.
+    closures = (
+        closed_sites_by_day(
+            min(local_date(e.starts_at) for e in events), max(local_date(e.starts_at) for e in events), site_ids
+        )
+        if events
+        else {}
+    )
+    on_closed_day = {e.id for e in events if e.site_id in closures.get(local_date(e.starts_at), ())}
     pending = Event.select().where(Event.site.in_(site_ids) & (Event.status == "pending")).count()
     calls = calls_query(site_ids).count()
     this_month = today_local().replace(day=1)
@@ -69,6 +89,7 @@ def staff_list():
     return render(
         "events/staff/list.html",
         events=events,
+        on_closed_day=on_closed_day,
         pending=pending,
         calls=calls,
         status_filter=status,
@@ -197,7 +218,11 @@ def staff_new():
             form.day.data = None  # a duplicate needs its own date
             form.status.data = "draft"
             form.poster_alt.data = source.poster_alt
+        form.submission_key.data = secrets.token_hex(16)
         return render("events/staff/form.html", form=form, event=None, series=None, duplicate_of=source_id)
+    done = existing_submission(form.submission_key.data)
+    if done is not None:
+        return _already_saved(done)
     values = _validate(form, keep_poster=_duplicate_poster())
     if values is None:
         return render(
@@ -208,13 +233,39 @@ def staff_new():
             status=422,
             duplicate_of=request.form.get("duplicate_of", type=int),
         )
+    values["submission_key"] = form.submission_key.data
+    try:
+        return _create(form, values)
+    except IntegrityError as error:  # the same form sent twice at once: the other request saved it
+        done = existing_submission(form.submission_key.data) if is_duplicate_submission(error) else None
+        if done is None:
+            raise
+        return _already_saved(done)
+
+
+def _already_saved(done):
+    flash(_("Già salvato: il modulo era stato inviato due volte."), "info")
+    if isinstance(done, Series):
+        return redirect(url_for(".staff_series", series_id=done.id), 303)
+    return redirect(url_for(".event_page", event_id=done.id), 303)
+
+
+def _create(form, values):
+    """Create the event or series of a valid new-event form, then go to it."""
     if form.freq.data:
         series, created = create_series(values, form.status.data, current_user, **_rule(form))
         if not created:
             flash(_("Attenzione: con queste regole la serie non ha nessuna data."), "warning")
         else:
-            flash(_("Attività ricorrente creata: %(n)d date in calendario.", n=created), "success")
-            _warn_if_closed(series.site_id, series.dates())
+            flash(
+                ngettext(
+                    "Attività ricorrente creata: %(num)d data in calendario.",
+                    "Attività ricorrente creata: %(num)d date in calendario.",
+                    created,
+                ),
+                "success",
+            )
+            _tell_skipped(series)
         return redirect(url_for(".staff_series", series_id=series.id), 303)
     event = create_event(
         values, form.day.data, form.start_time.data, form.end_time.data, form.status.data, current_user
@@ -222,6 +273,19 @@ def staff_new():
     flash(_("Evento salvato."), "success")
     _warn_if_closed(event.site_id, [form.day.data])
     return redirect(url_for(".event_page", event_id=event.id), 303)
+
+
+def _tell_skipped(series):
+    """Say which dates of the rule were left out because the centre is closed then."""
+    skipped = skipped_dates(series)
+    if skipped:
+        flash(
+            _(
+                "Date saltate perché il centro è chiuso: %(days)s.",
+                days=", ".join(d.strftime("%d/%m/%Y") for d in skipped),
+            ),
+            "info",
+        )
 
 
 def _warn_if_closed(site_id, days):
@@ -294,6 +358,7 @@ def staff_series(series_id):
         _("Serie aggiornata: %(c)d date nuove, %(u)d aggiornate, %(r)d tolte.", c=created, u=updated, r=removed),
         "success",
     )
+    _tell_skipped(series)
     return redirect(url_for(".staff_series", series_id=series.id), 303)
 
 
@@ -319,6 +384,8 @@ def staff_cancel(event_id):
     if event.status == "cancelled":
         flash(_("L'evento era già annullato."), "info")
         return redirect(url_for(".event_page", event_id=event.id), 303)
+    if event.status == "draft":  # never made public: it is deleted, not cancelled
+        return redirect(url_for(".staff_delete", event_id=event.id), 303)
     form = CancelEventForm()
     if request.method == "POST":
         if not form.validate():
@@ -334,6 +401,67 @@ def staff_cancel(event_id):
         )
         return redirect(url_for(".staff_registrations", event_id=event.id), 303)
     return render("events/staff/cancel.html", form=form, event=event)
+
+
+@bp.route("/staff/events/<int:event_id>/delete", methods=["GET", "POST"])
+@staff_required
+def staff_delete(event_id):
+    """Delete a draft (or every draft date of its series): it was never public, so nobody is told."""
+    event = managed_event_or_403(event_id)
+    if request.method == "GET":
+        return render("events/staff/delete.html", event=event, error=None)
+    whole_series = bool(request.form.get("all"))
+    series_id = event.series_id
+    try:
+        deleted = delete_draft(event, whole_series=whole_series)
+    except DraftRefused as refusal:
+        return render("events/staff/delete.html", event=event, error=refusal.message, status=refusal.status)
+    flash(ngettext("%(num)d bozza eliminata.", "%(num)d bozze eliminate.", deleted), "success")
+    if series_id and Series.select().where(Series.id == series_id).exists():
+        return redirect(url_for(".staff_series", series_id=series_id), 303)
+    return redirect(url_for(".staff_list"), 303)
+
+
+@bp.route("/staff/events/series/<int:series_id>/publish", methods=["POST"])
+@staff_required
+def staff_series_publish(series_id):
+    """Publish every draft date of a series in one step."""
+    series = get_object_or_404(Series, Series.id == series_id)
+    require_manage(series.site_id)
+    published = publish_series(series)
+    flash(ngettext("%(num)d data pubblicata.", "%(num)d date pubblicate.", published), "success")
+    return redirect(url_for(".staff_series", series_id=series.id), 303)
+
+
+@bp.route("/staff/events/series/<int:series_id>/cancel", methods=["GET", "POST"])
+@staff_required
+def staff_series_cancel(series_id):
+    """Stop a whole series from today: future dates cancelled (people told), future drafts deleted."""
+    series = get_object_or_404(Series, Series.id == series_id)
+    require_manage(series.site_id)
+    form = CancelEventForm()
+    upcoming = (
+        Event.select()
+        .where((Event.series == series.id) & (Event.starts_at > utcnow()) & (Event.status == "published"))
+        .count()
+    )
+    if request.method == "POST":
+        if not form.validate():
+            return render("events/staff/series_cancel.html", form=form, series=series, upcoming=upcoming, status=422)
+        cancelled, deleted, told = cancel_series(series, form.reason.data)
+        flash(
+            _(
+                "Serie fermata: %(c)d date annullate, %(d)d bozze eliminate. Persone avvisate per e-mail: %(m)d; "
+                "da chiamare: %(p)d.",
+                c=cancelled,
+                d=deleted,
+                m=sum(1 for p in told if p.email),
+                p=sum(1 for p in told if not p.email),
+            ),
+            "success",
+        )
+        return redirect(url_for(".staff_series", series_id=series.id), 303)
+    return render("events/staff/series_cancel.html", form=form, series=series, upcoming=upcoming)
 
 
 # --- moderation -----------------------------------------------------------------------
@@ -496,6 +624,7 @@ def staff_csv(event_id):
     writer = csvout.writer(buffer)  # no cell becomes a formula (names, e-mail addresses)
     writer.writerow([_("Stato"), _("Nome"), _("E-mail"), _("Cellulare"), _("Come"), _("Presente"), _("Iscritta/o il")])
     labels = {"confirmed": _("Iscritta/o"), "waitlist": _("In attesa"), "cancelled": _("Annullata")}
+    sources = {"online": _("Online"), "phone": _("Al telefono"), "walkin": _("Di persona")}  # words, not codes
     for reg in confirmed + waitlist + cancelled:
         writer.writerow(
             [
@@ -503,7 +632,7 @@ def staff_csv(event_id):
                 reg.name,
                 reg.email or "",
                 reg.phone or "",
-                reg.source,
+                sources.get(reg.source, reg.source),
                 {True: _("sì"), False: _("no")}.get(reg.attended, ""),
                 to_local(reg.created_at).strftime("%d/%m/%Y %H:%M"),
             ]
@@ -514,14 +643,30 @@ def staff_csv(event_id):
     return response
 
 
+# Rows of the sign-in sheet that fit an A4 page (pdf.css .ev-signin): the first page also holds the
+# heading, the last the closing note. Measured with pdftotext; tests/test_events.py checks them.
+SIGNIN_FIRST_PAGE_ROWS = 26
+SIGNIN_NEXT_PAGE_ROWS = 30
+
+
+def signin_blanks(registered):
+    """Blank rows for walk-ins: at least 8, then as many as fill the last page (never a page for one name)."""
+    rows = registered + 8
+    if rows <= SIGNIN_FIRST_PAGE_ROWS:
+        return SIGNIN_FIRST_PAGE_ROWS - registered
+    further = -(-(rows - SIGNIN_FIRST_PAGE_ROWS) // SIGNIN_NEXT_PAGE_ROWS)  # pages after the first, rounded up
+    return SIGNIN_FIRST_PAGE_ROWS + further * SIGNIN_NEXT_PAGE_ROWS - registered
+
+
 @bp.route("/staff/events/<int:event_id>/sign-in.pdf")
 @staff_required
 def staff_signin(event_id):
     """The sign-in sheet: registered names, then blank lines for walk-ins."""
     event = managed_event_or_403(event_id)
     confirmed, _w, _c = _registrations(event)
-    blanks = max(8, min(30, (event.capacity or 20) - len(confirmed) + 5))
-    data = render_pdf("events/staff/signin.html", event=event, people=confirmed, blanks=range(blanks))
+    data = render_pdf(
+        "events/staff/signin.html", event=event, people=confirmed, blanks=range(signin_blanks(len(confirmed)))
+    )
     return pdf_response(data, f"foglio-firme-{event.id}.pdf")
 
 

@@ -5,23 +5,23 @@ from datetime import date, timedelta
 from itertools import groupby
 from urllib.parse import urlencode
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, make_response, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
 from portal.clock import local_date, local_day_bounds, today_local, utcnow
 from portal.guests import setting
-from portal.models import Partner, Site
+from portal.models import Partner, Site, closed_sites_by_day
 from portal.refusals import Refusal
 from portal.rendering import render, wants_fragment
-from portal.urls import external_url
 
-from . import bp
+from . import bp, sharing
 from .forms import GuestRegistrationForm, ProposalForm, parse_month
 from .markdown import render_description
 from .models import AUDIENCES, CATEGORIES, Event, Registration
 from .posters import poster_path
+from .search import WHENS, group_courses, parse_day, period_bounds, period_days, suggestion
 from .services import (
     cancel_registration,
     confirm_registration,
@@ -44,6 +44,9 @@ def agenda_filters():
         "audience": args.get("audience") if args.get("audience") in AUDIENCES else "",
         "price": args.get("price") if args.get("price") in ("free", "paid") else "",
         "q": (args.get("q") or "").strip()[:80],
+        "when": args.get("when") if args.get("when") in WHENS else "",
+        "from": args.get("from") if parse_day(args.get("from")) else "",
+        "to": args.get("to") if parse_day(args.get("to")) else "",
     }
     return filters
 
@@ -65,16 +68,23 @@ def agenda():
     """Upcoming events by day, filtered by centre, category, audience, price and words."""
     filters = agenda_filters()
     page = page_number()
-    query = Event.upcoming(**{k: v for k, v in filters.items() if v})
+    first, last = period_days(filters["when"], parse_day(filters["from"]), parse_day(filters["to"]))
+    wanted = {k: filters[k] for k in ("site", "category", "audience", "price", "q") if filters[k]}
+    wanted.update(period_bounds(first, last))
     more_request = wants_fragment() and request.headers.get("HX-Target", "").startswith("more")
     # Without JavaScript, ?page=3 shows pages 1-3 (the URL stays shareable);
     # the htmx "more" button fetches page 3 alone and appends it.
     offset, limit = ((page - 1) * PAGE_SIZE, PAGE_SIZE) if more_request else (0, page * PAGE_SIZE)
-    events = list(query.offset(offset).limit(limit + 1))
-    has_more = len(events) > limit
-    events = events[:limit]
+    events, has_more, query = _agenda_page(wanted, offset, limit)
+    corrected = None
+    if filters["q"] and not events and not more_request:  # a small typo: search the closest words instead
+        corrected = suggestion(filters["q"])
+        if corrected:
+            events, has_more, query = _agenda_page(dict(wanted, q=corrected), offset, limit)
     active = {k: v for k, v in filters.items() if v}
     context = dict(
+        corrected=corrected,
+        period=(first, last),
         filters=filters,
         active=active,
         days=by_day(events),
@@ -91,6 +101,17 @@ def agenda():
     if more_request:
         return render("events/agenda.html", block="page", **context)
     return render("events/agenda.html", block="results", **context)
+
+
+def _agenda_page(wanted, offset, limit):
+    """(events, has_more, query) of the agenda; a search shows each course once (its next date)."""
+    query = Event.upcoming(**wanted)
+    if not wanted.get("q"):
+        events = list(query.offset(offset).limit(limit + 1))
+        return events[:limit], len(events) > limit, query
+    # Searching: the dates of one course are one result, so read further and group before paging.
+    found = group_courses(list(query.limit(500)), query)
+    return found[offset : offset + limit], len(found) > offset + limit, query
 
 
 @bp.route("/events/month/<ym>")
@@ -132,8 +153,17 @@ def month(ym):
         weeks.append([cursor + timedelta(days=i) for i in range(7)])
         cursor += timedelta(days=7)
     args = {"site": site} if site else {}
+    # Closed days: of the chosen centre, or (all centres) the days every centre is closed; the chosen
+    # day says which centres are closed.
+    sites = list(Site.ordered())
+    shown = [s.id for s in sites if not site or s.slug == site]
+    closures = closed_sites_by_day(first, next_first - timedelta(days=1), shown)
+    closed = {day for day, ids in closures.items() if ids == set(shown)}
+    closed_on_chosen = [s.short_name for s in sites if s.id in closures.get(chosen, set())]
     return render(
         "events/month.html",
+        closed=closed,
+        closed_on_chosen=closed_on_chosen,
         year=year,
         month_no=month_no,
         first=first,
@@ -143,7 +173,7 @@ def month(ym):
         events=events,
         site=site,
         site_args=args,
-        sites=list(Site.ordered()),
+        sites=sites,
         today=today_local(),
         total=sum(counts.values()),
         prev_url=url_for(".month", ym=prev_first.strftime("%Y-%m"), **args),
@@ -189,7 +219,7 @@ def google_calendar_url(event):
         "action": "TEMPLATE",
         "text": event.title,
         "dates": f"{event.starts_at.strftime(fmt)}/{event.ends_at.strftime(fmt)}",
-        "details": external_url(".event_page", event_id=event.id),
+        "details": sharing.canonical_url(event),
         "location": f"{event.site.name}, {event.site.full_address}",
         "ctz": "Europe/Rome",
     }
@@ -223,6 +253,10 @@ def render_event(event, form=None, status=200, error=None):
         status=status,
         description_html=render_description(event.description),
         google_url=google_calendar_url(event),
+        canonical=sharing.canonical_url(event),
+        preview_image=sharing.preview_image_url(event),
+        jsonld=sharing.event_jsonld(event),
+        share=sharing.share_links(event),
         can_manage=current_user.is_authenticated and current_user.can_manage(event.site_id),
     )
 
@@ -295,6 +329,16 @@ def guest_confirm(token):
     if confirm_registration(reg):
         flash(_("Grazie: il tuo posto è confermato."), "success")
     return redirect(url_for(".guest_cancel", token=token), 303)
+
+
+@bp.route("/events/<int:event_id>/card.png")
+def preview_card(event_id):
+    """The picture a link preview shows for an event without a poster (title, date, centre)."""
+    event = visible_event_or_404(event_id)
+    response = make_response(sharing.preview_card_png(event))
+    response.mimetype = "image/png"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.route("/events/poster/<key>.jpg")

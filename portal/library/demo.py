@@ -14,6 +14,7 @@ from portal.models import User
 
 from . import services
 from .models import Copy, Hold, Library, LibraryMember, Loan, Title
+from .services import next_open_day
 
 # title | author | subjects | age (c = children, t = teens, a = adults) | year | publisher
 ITALIAN = """\
@@ -444,7 +445,7 @@ def load(ctx):
                     library=library,
                     language=copy.title.language,
                     issued_at=now - timedelta(days=days_ago),
-                    due_date=today + timedelta(days=30 - days_ago),
+                    due_date=next_open_day(library, today + timedelta(days=30 - days_ago)),
                     issued_by=staff,
                 )
                 loans += 1
@@ -457,7 +458,7 @@ def load(ctx):
             library=library,
             language=overdue_copy.title.language,
             issued_at=now - timedelta(days=44),
-            due_date=today - timedelta(days=14),
+            due_date=next_open_day(library, today - timedelta(days=14)),
             issued_by=staff,
         )
         loans += 1

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from peewee import JOIN, Case, Expression, IntegrityError, fn
 
@@ -53,7 +53,11 @@ def normalise_code(raw: str | None) -> str:
 def due_date(library: Library, days: int) -> date:
     """`days` from today, moved forward to a day the centre is open (not a closed
     weekday, holiday or closure), so nobody is late because the door was shut."""
-    day = today_local() + timedelta(days=days)
+    return next_open_day(library, today_local() + timedelta(days=days))
+
+
+def next_open_day(library: Library, day: date) -> date:
+    """`day`, or the first day after it when the library's centre is open."""
     site_id = library.site_id
     open_days = {w for (w,) in OpeningHours.select(OpeningHours.weekday).where(OpeningHours.site == site_id).tuples()}
     if not open_days:
@@ -251,7 +255,13 @@ def place_hold(title: Title, member: User) -> Hold:
         raise CirculationError(_("Questo libro non ha copie da prestare."))
     active = Hold.select().where((Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD)).count()
     if active >= library.max_holds:
-        raise CirculationError(_("Hai già %(count)d prenotazioni attive: è il massimo.", count=active))
+        raise CirculationError(
+            ngettext(
+                "Hai già %(num)d prenotazione attiva: è il massimo.",
+                "Hai già %(num)d prenotazioni attive: è il massimo.",
+                active,
+            )
+        )
     try:
         with database().atomic():
             # The place in the queue is MAX + 1. On PostgreSQL two requests would both read the same
@@ -337,10 +347,17 @@ def member_blocks(library: Library, member: User) -> list[str]:
     )
     overdue = sum(1 for loan in open_loans if loan.due_date < today_local())
     if overdue:
-        reasons.append(_("Ha %(count)d prestiti scaduti da restituire.", count=overdue))
+        reasons.append(
+            ngettext("Ha un prestito scaduto da restituire.", "Ha %(num)d prestiti scaduti da restituire.", overdue)
+        )
     if len(open_loans) >= library.max_loans:
         reasons.append(
-            _("Ha già %(count)d libri in prestito (massimo %(max)d).", count=len(open_loans), max=library.max_loans)
+            ngettext(
+                "Ha già %(num)d libro in prestito (massimo %(max)d).",
+                "Ha già %(num)d libri in prestito (massimo %(max)d).",
+                len(open_loans),
+                max=library.max_loans,
+            )
         )
     return reasons
 

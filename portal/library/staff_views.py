@@ -560,7 +560,7 @@ def labels():
 @bp.route(f"{STAFF}/labels.pdf", methods=["POST"])
 @staff_required
 def labels_pdf():
-    """Labels (A4, 3 x 8) with a QR code, the printed barcode, title and shelf mark."""
+    """Labels (A4 sheets of 3 x 8, 70 x 37 mm) with a QR code, the printed barcode, title and shelf mark."""
     library = _staff_library()
     codes = [services.normalise_code(c) for c in (request.form.get("codes") or "").replace(",", " ").split()][:240]
     query = Copy.select(Copy, Title).join(Title).where(Title.library == library)

@@ -50,5 +50,6 @@ def init_app(app):
             figures=reports.figures,
             people=reports.people,
             people_query=reports.people_query,
+            sitemap=views.sitemap,
         ),
     )

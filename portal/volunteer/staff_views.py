@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from peewee import fn
 from playhouse.flask_utils import get_object_or_404
@@ -267,7 +268,11 @@ def shift_edit(shift_id):
         p=result.to_phone,
     )
     if result.kept:
-        message += " " + _("%(n)d turni non cambiati: hanno già più iscritti dei posti scelti.", n=result.kept)
+        message += " " + ngettext(
+            "%(num)d turno non cambiato: ha già più iscritti dei posti scelti.",
+            "%(num)d turni non cambiati: hanno già più iscritti dei posti scelti.",
+            result.kept,
+        )
     flash(message, "warning" if result.kept else "success")
     return redirect(url_for(".roster", shift_id=shift.id), code=303)
 

@@ -485,3 +485,11 @@ def certificate():
         )
         return redirect(url_for(".mine"))
     return certificate_response(current_user, rows)
+
+
+def sitemap():
+    """Public pages for /sitemap.xml: the volunteering page and every active opportunity."""
+    opportunities = Opportunity.select(Opportunity.id, Opportunity.created_at).where(Opportunity.is_active)
+    return [(url_for("volunteer.index"), None)] + [
+        (url_for("volunteer.opportunity", opp_id=o.id), o.created_at) for o in opportunities.order_by(Opportunity.id)
+    ]

@@ -1,0 +1,87 @@
+"""Weekly activities as one thing: the flyer of a course says when it meets ("ogni martedì …, tranne …"),
+the monthly programme has an "every week" block, and a normal month fits one A4 sheet."""
+
+import subprocess
+from datetime import date
+
+import pytest
+from test_events import STAFF_FAENZA, event_form
+
+from portal.events.models import Event, Series
+
+
+def text_of(pdf):
+    return " ".join(
+        subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode().split()
+    )
+
+
+def pages_of(pdf):
+    info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return int(info.split("Pages:")[1].split()[0])
+
+
+def make_course(client, auth, seed, **fields):
+    auth.login(STAFF_FAENZA)
+    data = event_form(seed["sites"]["faenza"], freq="weekly", **fields)
+    assert client.post("/staff/events/new", data=data).status_code == 303
+    auth.logout()
+    return Series.get(Series.title == fields["title"])
+
+
+@pytest.mark.clock("2026-11-17T10:00:00+01:00")
+def test_a_course_flyer_says_when_it_meets(client, auth, seed):
+    series = make_course(
+        client,
+        auth,
+        seed,
+        title="Italiano per tutti",
+        day="2026-12-01",
+        until="2027-01-26",
+        start_time="17:00",
+        end_time="19:00",
+        pauses="22/12/2026 - 03/01/2027",
+    )
+    first = Event.select().where(Event.series == series.id).order_by(Event.starts_at).first()
+    text = text_of(client.get(f"/events/{first.id}/flyer.pdf").data)
+    assert "Ogni martedì" in text and "ore 17:00 – 19:00" in text
+    assert "Dal 1 dicembre al 26 gennaio 2027, tranne 8 dicembre; pausa dal 22 dicembre al 3 gennaio." in text
+    assert "Prossimi incontri:" in text and "15/12/2026" in text
+    one = text_of(client.get(f"/events/{first.id}/flyer.pdf?one=1").data)
+    assert "Ogni martedì" not in one and "Martedì 1 dicembre 2026" in one
+    pair = client.get(f"/events/{first.id}/flyer.pdf?format=a5x2").data
+    assert pages_of(pair) == 1 and text_of(pair).count("Italiano per tutti") == 2
+    info = subprocess.run(["pdfinfo", "-"], input=pair, capture_output=True, check=True).stdout.decode()
+    assert "841.89 x 595.276" in info  # A4 landscape: two A5 side by side
+
+
+@pytest.mark.clock("2026-11-17T10:00:00+01:00")
+def test_the_programme_has_an_every_week_block_and_fits_one_page(client, auth, seed):
+    for n, (weekday_date, title) in enumerate(
+        [("2027-01-04", "Yoga"), ("2027-01-05", "Italiano"), ("2026-12-30", "Ginnastica"), ("2027-01-08", "Cucito")]
+    ):
+        make_course(
+            client,
+            auth,
+            seed,
+            title=title,
+            day=weekday_date,
+            until="2027-01-31",
+            start_time=f"1{n}:00",
+            end_time=f"1{n}:45",
+        )
+    auth.login(STAFF_FAENZA)
+    for day in ("2027-01-09", "2027-01-16", "2027-01-23"):
+        client.post(
+            "/staff/events/new", data=event_form(seed["sites"]["faenza"], title=f"Festa del {day[-2:]}", day=day)
+        )
+    pdf = client.get("/events/programme/2027-01.pdf").data
+    text = text_of(pdf)
+    assert pages_of(pdf) == 1
+    assert "Ogni settimana" in text and "Gli altri appuntamenti del mese" in text
+    assert text.count("Yoga") == 1 and "Ogni lunedì" in text  # one line for the course, not one per date
+    assert "Ogni martedì · fino alle 11:45" in text and "Festa del 16" in text
+    # The Wednesday course does not meet on Epiphany (6 January): the programme says so on its one line.
+    assert date(2027, 1, 6).weekday() == 2
+    line = text.split("Ginnastica")[1].split("Cucito")[0]
+    assert "Ogni mercoledì · fino alle 12:45" in line and "tranne 6 gennaio" in line
