@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from peewee import Expression
 
 from portal.areas import DataSection
@@ -46,7 +47,11 @@ def _notices_of(user: User) -> Expression:
     return condition
 
 
-SIGNUP_STATUSES = {ACTIVE: _l("Iscritta/o"), WAITLIST: _l("In lista d'attesa"), CANCELLED: _l("Annullato")}
+SIGNUP_STATUSES = {
+    ACTIVE: lazy_pgettext("volunteer", "Iscritta/o"),
+    WAITLIST: _l("In lista d'attesa"),
+    CANCELLED: _l("Annullato"),
+}
 SIGNUP_LABELS = {
     "opportunity": _l("Attività"),
     "starts_at": _l("Inizio"),
