@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from . import privacy
 from .auth import _duplicate_errors
 from .forms import ChangePasswordForm, DeleteAccountForm, DetailsForm, LanguageForm
+from .i18n import chosen_language
 from .pdf import pdf_response, qr_data_uri, render_pdf
 from .refusals import Refusal
 from .rendering import render
@@ -21,7 +22,7 @@ def _forms(**overrides):
     forms = {
         "details_form": DetailsForm(formdata=None, name=user.name, email=user.email, phone=user.phone),
         "password_form": ChangePasswordForm(formdata=None),
-        "language_form": LanguageForm(formdata=None, lang=user.language or session.get("lang") or "it"),
+        "language_form": LanguageForm(formdata=None, lang=user.language or chosen_language() or "it"),
         "delete_form": DeleteAccountForm(formdata=None, prefix="delete"),
     }
     forms.update(overrides)
@@ -78,7 +79,7 @@ def card():
 
 
 def language_choice():
-    """Save a language choice from the switcher (account or session)."""
+    """Save a language choice from the switcher (the account's, and the session's for the cookie)."""
     form = LanguageForm()
     if not form.validate():
         return None

@@ -2,7 +2,7 @@
 
 import functools
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
@@ -11,6 +11,7 @@ from peewee import IntegrityError
 
 from .db import database
 from .forms import ForgotPasswordForm, LoginForm, NewPasswordForm, RegisterForm
+from .i18n import chosen_language
 from .mail import send_mail
 from .models import LoginAttempt, User
 from .rendering import render
@@ -120,7 +121,7 @@ def register():
                         form.password.data,
                         email=form.email.data,
                         phone=form.phone_e164,
-                        language=session.get("lang"),
+                        language=chosen_language(),
                     )
             except IntegrityError:  # two identical sign-ups at the same instant
                 form.email.errors.append(_("Esiste già un account con questi dati."))

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from .fields import PhoneField
+from .i18n import LANGUAGE_NAMES
 from .text import strip
 
 PASSWORD_MIN = 8
@@ -152,7 +153,7 @@ class DetailsForm(ContactFieldsMixin, FlaskForm):
 class LanguageForm(FlaskForm):
     lang = RadioField(
         _l("Lingua"),
-        choices=[("it", "Italiano"), ("en", "English")],
+        choices=list(LANGUAGE_NAMES.items()),  # each language written in itself
         validators=[DataRequired(_l("Scegli una lingua."))],
     )
     next = HiddenField()

@@ -49,7 +49,18 @@ def catalogue_name(directory):
 def extract(sources, ignored, pot):
     """Run pybabel extract over `sources` into the template file `pot`."""
     args = [PYBABEL, "extract", "-F", str(PROJECT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext"]
-    args += ["-k", "lazy_pgettext:1c,2", "-k", "lazy_ngettext:1,2", "--no-location", "--sort-output", "-o", str(pot)]
+    args += [
+        "-k",
+        "lazy_pgettext:1c,2",
+        "-k",
+        "lazy_ngettext:1,2",
+        "-c",
+        "Translators:",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        str(pot),
+    ]
     for name in ignored:
         args += ["--ignore-dirs", name]
     subprocess.run(args + [str(s) for s in sources], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,0 +1,122 @@
+"""Choosing a language: the header switch without JavaScript, the cookie and the account, the
+first-visit offer, right-to-left pages, locale formats and the HTTP headers of negotiated answers."""
+
+import re
+from datetime import date, datetime
+
+import pytest
+
+from portal.i18n import COOKIE, LANGUAGE_NAMES
+from portal.models import User
+
+
+def page(client, path="/", **headers):
+    return client.get(path, headers=headers).get_data(as_text=True)
+
+
+def header_of(html):
+    return html.split('<header class="top">', 1)[1].split("</header>", 1)[0]
+
+
+def test_the_switch_is_the_first_thing_in_the_header_each_language_in_itself(client, seed):
+    header = header_of(page(client))
+    assert header.lstrip().startswith('<form method="post" action="/language" class="lang"')
+    for code, name in LANGUAGE_NAMES.items():
+        assert re.search(rf'<button name="lang" value="{code}" lang="[\w-]+" dir="(ltr|rtl)"[^>]*>{name}</button>', header)
+    assert 'value="ar" lang="ar" dir="rtl"' in header and 'value="zh" lang="zh-Hans" dir="ltr"' in header
+    assert 'value="it" lang="it" dir="ltr" aria-describedby="lang-label" aria-current="true"' in header
+
+
+def test_a_guest_choice_is_a_cookie_for_a_year(client, seed):
+    response = client.post("/language", data={"lang": "ar", "next": "/sites/faenza"})
+    assert response.status_code == 303 and response.headers["Location"] == "/sites/faenza"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(f"{COOKIE}=ar;") and "Max-Age=31536000" in cookie and "HttpOnly" in cookie
+    html = page(client, "/sites/faenza", **{"Accept-Language": "it"})  # the choice beats the browser
+    assert '<html lang="ar" dir="rtl">' in html and "مواعيد العمل" in html  # "Orari di apertura"
+    # The cookie alone is enough (a new session, the same browser).
+    other = client.application.test_client()
+    other.set_cookie(COOKIE, "es")
+    assert '<html lang="es" dir="ltr">' in page(other, "/")
+    other.set_cookie(COOKIE, "xx")  # a forged value is ignored
+    assert '<html lang="it" dir="ltr">' in page(other, "/")
+
+
+def test_a_member_choice_is_kept_on_the_account(client, seed, auth):
+    auth.login()
+    client.post("/language", data={"lang": "zh", "next": "/account"})
+    assert User.get(User.email == "maria@binari.example").language == "zh"
+    fresh = client.application.test_client()  # another device, no cookie: the account decides
+    fresh.post("/login", data={"identifier": "maria@binari.example", "password": "binari2026"})
+    html = page(fresh, "/account", **{"Accept-Language": "en"})
+    assert '<html lang="zh-Hans" dir="ltr">' in html and "我的账户" in html
+
+
+def test_unknown_language_and_foreign_next_are_refused(client, seed):
+    response = client.post("/language", data={"lang": "xx", "next": "https://evil.example/"})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert "Set-Cookie" not in response.headers or f"{COOKIE}=" not in response.headers["Set-Cookie"]
+
+
+def test_a_get_never_sets_the_choice(client, seed):
+    response = client.get("/", headers={"Accept-Language": "ar"})
+    assert COOKIE + "=" not in response.headers.get("Set-Cookie", "")
+
+
+def test_the_first_visit_offers_another_language_the_browser_accepts(client, seed):
+    html = page(client, "/", **{"Accept-Language": "it-IT,it;q=0.9,ar;q=0.8"})
+    assert '<html lang="it"' in html
+    offer = html.split('class="lang-offer"', 1)[1].split("</form>", 1)[0]
+    assert 'lang="ar" dir="rtl"' in offer
+    assert "هذه الصفحة متوفرة أيضًا بالعربية." in offer and 'value="ar">التبديل إلى العربية</button>' in offer
+    assert 'value="it" lang="it" dir="ltr">No, grazie</button>' in offer
+    # Saying no is a choice too: no offer any more.
+    client.post("/language", data={"lang": "it", "next": "/"})
+    assert "lang-offer" not in page(client, "/", **{"Accept-Language": "it-IT,it;q=0.9,ar;q=0.8"})
+
+
+def test_no_offer_without_a_second_language(client, seed):
+    assert "lang-offer" not in page(client, "/", **{"Accept-Language": "es"})
+    assert "lang-offer" not in page(client, "/")
+
+
+@pytest.mark.parametrize("path", ["/", "/events", "/events.ics", "/events.atom", "/events/embed"])
+def test_negotiated_answers_say_their_language_and_vary(client, seed, path):
+    response = client.get(path, headers={"Accept-Language": "es"})
+    assert response.status_code == 200
+    assert response.headers["Content-Language"] == "es"
+    assert {"Accept-Language", "Cookie"} <= {v.strip() for v in response.headers["Vary"].split(",")}
+    assert client.get(path, headers={"Accept-Language": "zh-CN"}).headers["Content-Language"] == "zh-Hans"
+
+
+def test_static_files_do_not_vary_by_language(client, seed):
+    response = client.get("/static/style.css")
+    assert "Content-Language" not in response.headers and "Accept-Language" not in response.headers.get("Vary", "")
+
+
+@pytest.mark.parametrize(
+    ("language", "long", "short"),
+    [
+        ("it", "sabato 5 dicembre 2026", "05/12/2026"),
+        ("en", "Saturday 5 December 2026", "05/12/2026"),
+        ("es", "sábado, 5 de diciembre de 2026", "5/12/26"),
+        ("zh", "2026年12月5日星期六", "2026/12/5"),
+    ],
+)
+def test_dates_follow_the_language(app, language, long, short):
+    from flask_babel import force_locale
+
+    env = app.jinja_env
+    with app.test_request_context("/"), force_locale(language):
+        assert env.filters["date_long"](date(2026, 12, 5)) == long
+        assert env.filters["date_short"](date(2026, 12, 5)) == short
+        # Naive datetimes are UTC: 17:30 UTC is 18:30 in Milan.
+        assert env.filters["datetime_long"](datetime(2026, 12, 5, 17, 30)) == f"{long}, 18:30"
+
+
+def test_arabic_dates_are_arabic(app):
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"), force_locale("ar"):
+        text = app.jinja_env.filters["date_long"](date(2026, 12, 5))
+    assert "السبت" in text and "ديسمبر" in text
