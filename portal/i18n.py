@@ -85,6 +85,19 @@ def offered_language():
     return next((code for code in browser_languages() if code != current), None)
 
 
+def weekday_short(index):
+    """A weekday's name for a calendar's column head (0 = Monday): "lu", "Mo", "LU", "ن", "一"."""
+    from babel.dates import get_day_names
+
+    language = current_lang()
+    if language in HOUSE_STYLE:  # the first two letters, as the month grid always had them
+        from .templating import WEEKDAYS
+
+        return str(WEEKDAYS[index])[:2]
+    width = "narrow" if language in ("ar", "zh") else "short"  # one letter or character in those scripts
+    return get_day_names(width, locale=get_locale())[index]
+
+
 def language_offer_text(code):
     """The offer banner's words: the line and the button in the offered language, "no" in the page's."""
     from flask_babel import force_locale
@@ -179,5 +192,6 @@ def init_app(app):
         text_direction=text_direction,
         offered_language=offered_language,
         language_offer_text=language_offer_text,
+        weekday_short=weekday_short,
     )
     app.after_request(language_headers)
