@@ -47,7 +47,13 @@ def browser_languages():
 
 
 def select_locale():
-    """The account's language, else the switch's choice, else the browser's, else Italian."""
+    """The account's language, else the switch's choice, else the browser's, else Italian.
+
+    A PDF asked for with ?lang= (a flyer in Arabic printed from an Italian page) is in that language.
+    """
+    if request.path.endswith(".pdf") and _supported(request.args.get("lang")):
+        g.lang_source = "document"
+        return _supported(request.args.get("lang"))
     if current_user and current_user.is_authenticated and _supported(current_user.language):
         g.lang_source = "account"
         return _supported(current_user.language)

@@ -1,7 +1,6 @@
 """PDF documents with WeasyPrint (imported lazily: it is heavy) and QR codes."""
 
 import base64
-from contextlib import nullcontext
 from pathlib import Path
 
 import segno
@@ -16,25 +15,12 @@ def qr_data_uri(text, scale=4):
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def pdf_language():
-    """The language asked for with ?lang= (a flyer in Arabic from an Italian page), or None."""
-    from flask import current_app, has_request_context, request
-
-    if not has_request_context():
-        return None
-    code = request.args.get("lang")
-    return code if code in current_app.config["LANGUAGES"] else None
-
-
 def render_pdf(template, stylesheet="pdf.css", **context):
     """Render a template to PDF bytes with our print stylesheet."""
-    from flask_babel import force_locale
     from weasyprint import CSS, HTML  # lazy: importing WeasyPrint costs ~1 s and 40 MB
     from weasyprint.urls import URLFetcher
 
-    language = pdf_language()  # ?lang=ar: the same document printed in a chosen language
-    with force_locale(language) if language else nullcontext():
-        html = render_template(template, **context)
+    html = render_template(template, **context)
     # Only local files (our static folder, uploaded images) and data: URIs: a PDF
     # never fetches over the network, and relative paths resolve in static/.
     fetcher = URLFetcher(allowed_protocols=("file", "data"), fail_on_errors=True)

@@ -121,3 +121,49 @@ def test_arabic_dates_are_arabic(app):
     with app.test_request_context("/"), force_locale("ar"):
         text = app.jinja_env.filters["date_long"](date(2026, 12, 5))
     assert "السبت" in text and "ديسمبر" in text
+
+
+def test_a_pdf_is_printed_in_the_language_asked(client, seed):
+    """?lang= on a PDF: the words, the fonts (Arabic shaped, Chinese present) and the cache key follow."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext missing")
+    from test_events import make_event
+
+    event = make_event("visconti", title="Teatro di cortile")
+
+    def text(path):
+        response = client.get(path)
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        out = subprocess.run(["pdftotext", "-", "-"], input=response.data, capture_output=True, check=True)
+        return response, out.stdout.decode()
+
+    italian, words = text(f"/events/{event.id}/flyer.pdf")
+    assert "Inquadra per informazioni" in words
+    arabic, words = text(f"/events/{event.id}/flyer.pdf?lang=ar")
+    # Arabic comes out of pdftotext shaped and split oddly ("حيا ة"): check for Arabic words, not a sentence.
+    assert "Inquadra" not in words and len(re.findall("[\u0600-\u06ff]{3,}", words)) > 10
+    assert arabic.headers["ETag"] != italian.headers["ETag"]
+    assert arabic.headers["Content-Language"] == "ar"
+    chinese, words = text(f"/events/{event.id}/flyer.pdf?lang=zh")
+    assert "扫码了解信息并报名" in words
+    fonts = subprocess.run(["pdffonts", "-"], input=chinese.data, capture_output=True, check=True).stdout.decode()
+    assert "WenQuanYi" in fonts
+    _, words = text(f"/events/{event.id}/flyer.pdf?lang=xx")  # unknown: the page's language
+    assert "Inquadra per informazioni" in words
+
+
+def test_mail_goes_out_in_the_language_the_person_used(client, seed):
+    from test_events import make_event
+
+    from portal.models import OutboxMessage
+
+    event = make_event("faenza", title="Ginnastica dolce")
+    client.set_cookie(COOKIE, "ar")
+    response = client.post(f"/events/{event.id}/register", data={"name": "Amina", "email": "amina@example.org"})
+    assert response.status_code == 303
+    mail = OutboxMessage.select().order_by(OutboxMessage.id.desc()).get()
+    assert mail.subject == "Binari: التسجيل في «Ginnastica dolce»" and "مرحبًا Amina" in mail.body
+    assert mail.to_address == "amina@example.org"
