@@ -167,3 +167,72 @@ def test_mail_goes_out_in_the_language_the_person_used(client, seed):
     mail = OutboxMessage.select().order_by(OutboxMessage.id.desc()).get()
     assert mail.subject == "Binari: التسجيل في «Ginnastica dolce»" and "مرحبًا Amina" in mail.body
     assert mail.to_address == "amina@example.org"
+
+
+# --- content in several languages: staff translate an event ------------------------------------
+def test_staff_translate_an_event_and_readers_see_their_language(client, seed, auth):
+    from test_events import make_event
+
+    from portal.events.models import Event, EventText
+
+    event = make_event("faenza", title="Ginnastica dolce", description="Movimento lento per tutte le età.")
+    page_path = f"/events/{event.id}"
+    auth.login("erlembaldo@staff.binari.example")  # another centre's staff: refused
+    assert client.get(f"/staff/events/{event.id}/languages").status_code == 403
+    auth.logout()
+    auth.login("faenza@staff.binari.example")
+    form = client.get(f"/staff/events/{event.id}/languages").get_data(as_text=True)
+    choices = form.split('name="language"')[1].split("</select>")[0]
+    assert "العربية" in choices and 'value="it"' not in choices
+    bad = client.post(f"/staff/events/{event.id}/languages", data={"language": "ar", "title": "", "description": "x"})
+    assert bad.status_code == 422 and "Scrivi il titolo." in bad.get_data(as_text=True)
+    assert EventText.select().count() == 0  # nothing half-saved
+    stamp = Event.get_by_id(event.id).updated_at
+    flyer_etag = client.get(f"/events/{event.id}/flyer.pdf?lang=ar").headers["ETag"]
+    response = client.post(
+        f"/staff/events/{event.id}/languages",
+        data={"language": "ar", "title": "رياضة لطيفة", "description": "حركة هادئة لكل الأعمار."},
+    )
+    assert response.status_code == 303
+    assert Event.get_by_id(event.id).updated_at > stamp  # flyers and feeds are rebuilt
+    assert Event.get_by_id(event.id).title == "Ginnastica dolce"  # the Italian stays
+    auth.logout()
+
+    arabic = client.application.test_client()
+    arabic.set_cookie(COOKIE, "ar")
+    html = page(arabic, page_path)
+    assert "رياضة لطيفة" in html and "حركة هادئة لكل الأعمار." in html and "Ginnastica dolce" not in html
+    assert "رياضة لطيفة" in page(arabic, "/events") and "رياضة لطيفة" in page(arabic, "/")
+    assert "رياضة لطيفة" in page(arabic, "/events.atom") and "رياضة لطيفة" in page(arabic, "/events/embed")
+    assert arabic.get(f"/events/{event.id}/flyer.pdf?lang=ar").headers["ETag"] != flyer_etag
+    italian = page(client, page_path)
+    assert "Ginnastica dolce" in italian and "رياضة لطيفة" not in italian
+    english = page(client, page_path, **{"Accept-Language": "en"})  # no English text: the Italian
+    assert "Ginnastica dolce" in english
+
+
+def test_a_translated_event_cannot_be_saved(client, seed):
+    from test_events import make_event
+
+    from portal.events.texts import localize_one, save_text
+
+    event = make_event("faenza", title="Ginnastica dolce")
+    save_text(event, "es", "Gimnasia suave", "")
+    shown = localize_one(type(event).get_by_id(event.id), language="es")
+    assert shown.title == "Gimnasia suave"
+    with pytest.raises(RuntimeError):
+        shown.save()
+
+
+def test_removing_a_translation(client, seed, auth):
+    from test_events import make_event
+
+    from portal.events.texts import save_text
+
+    event = make_event("faenza", title="Ginnastica dolce")
+    save_text(event, "zh", "温和体操", "")
+    auth.login("faenza@staff.binari.example")
+    assert client.post(f"/staff/events/{event.id}/languages/zh/delete").status_code == 303
+    chinese = client.application.test_client()
+    chinese.set_cookie(COOKIE, "zh")
+    assert "Ginnastica dolce" in page(chinese, f"/events/{event.id}")

@@ -21,6 +21,7 @@ from .markdown import render_description
 from .models import AUDIENCES, CATEGORIES, Event, Registration
 from .posters import poster_path
 from .services import cancel_registration, maybe_send_reminders, propose_event, sign_up
+from .texts import localize, localize_one
 from .tokens import cancel_token, registration_from_token
 
 PAGE_SIZE = 20
@@ -65,7 +66,7 @@ def agenda():
     offset, limit = ((page - 1) * PAGE_SIZE, PAGE_SIZE) if more_request else (0, page * PAGE_SIZE)
     events = list(query.offset(offset).limit(limit + 1))
     has_more = len(events) > limit
-    events = events[:limit]
+    events = localize(events[:limit])
     active = {k: v for k, v in filters.items() if v}
     context = dict(
         filters=filters,
@@ -119,7 +120,7 @@ def month(ym):
     query = Event.public().where((Event.starts_at >= start) & (Event.starts_at < end))
     if site:
         query = query.where(Site.slug == site)
-    events = list(query.order_by(Event.starts_at, Event.id))
+    events = localize(query.order_by(Event.starts_at, Event.id))
     weeks, cursor = [], first - timedelta(days=first.weekday())
     while cursor < next_first:
         weeks.append([cursor + timedelta(days=i) for i in range(7)])
@@ -224,7 +225,7 @@ def render_event(event, form=None, status=200, error=None):
 @bp.route("/events/<int:event_id>-<slug>")
 def event_page(event_id, slug=None):
     """One event: when, where, who organises it, accessibility, seats, registration."""
-    return render_event(visible_event_or_404(event_id))
+    return render_event(localize_one(visible_event_or_404(event_id)))
 
 
 @bp.route("/events/<int:event_id>/register", methods=["POST"])
