@@ -2,7 +2,7 @@
 first-visit offer, right-to-left pages, locale formats and the HTTP headers of negotiated answers."""
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -236,3 +236,36 @@ def test_removing_a_translation(client, seed, auth):
     chinese = client.application.test_client()
     chinese.set_cookie(COOKIE, "zh")
     assert "Ginnastica dolce" in page(chinese, f"/events/{event.id}")
+
+
+def test_staff_translate_a_way_to_help(client, seed, auth):
+    from portal.volunteer.models import Opportunity, OpportunityText, Shift
+
+    opp = Opportunity.create(site=seed["sites"]["faenza"], title="Distribuzione alimentare", description="Si smista.")
+    from portal.clock import utcnow
+
+    shift = Shift.create(
+        opportunity=opp,
+        starts_at=utcnow() + timedelta(days=2),
+        ends_at=utcnow() + timedelta(days=2, hours=2),
+        capacity=4,
+    )
+    auth.login("erlembaldo@staff.binari.example")
+    assert client.get(f"/staff/volunteer/opportunities/{opp.id}/languages").status_code == 403
+    auth.logout()
+    auth.login("faenza@staff.binari.example")
+    bad = client.post(f"/staff/volunteer/opportunities/{opp.id}/languages", data={"language": "it", "title": "x"})
+    assert bad.status_code == 422 and OpportunityText.select().count() == 0
+    done = client.post(
+        f"/staff/volunteer/opportunities/{opp.id}/languages",
+        data={"language": "es", "title": "Reparto de alimentos", "description": "Se clasifica la comida."},
+    )
+    assert done.status_code == 303
+    auth.logout()
+    spanish = client.application.test_client()
+    spanish.set_cookie(COOKIE, "es")
+    assert "Reparto de alimentos" in page(spanish, "/volunteer")
+    assert "Se clasifica la comida." in page(spanish, f"/volunteer/opportunities/{opp.id}")
+    assert "Reparto de alimentos" in page(spanish, f"/volunteer/shifts/{shift.id}")
+    assert "Distribuzione alimentare" in page(client, f"/volunteer/opportunities/{opp.id}")
+    assert Opportunity.get_by_id(opp.id).title == "Distribuzione alimentare"
