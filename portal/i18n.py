@@ -133,10 +133,8 @@ def remember_language(response, code):
 
 def language_headers(response):
     """Content-Language and Vary on every response whose words were chosen by language."""
-    from flask_babel import _get_current_context
-
-    context = _get_current_context()
-    if request.endpoint == "static" or getattr(context, "babel_locale", None) is None:
+    # select_locale records how it chose: a response that never asked for the language is left alone.
+    if request.endpoint == "static" or getattr(g, "lang_source", None) is None:
         return response
     response.headers["Content-Language"] = html_lang()
     response.vary.add("Accept-Language")
