@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from . import privacy, throttle
 from .auth import _duplicate_errors, _wait_message
 from .forms import ChangePasswordForm, DeleteAccountForm, DetailsForm, LanguageForm
+from .i18n import chosen_language
 from .mail import send_mail
 from .pdf import pdf_response, print_logos, qr_data_uri, render_pdf
 from .refusals import Refusal
@@ -23,7 +24,7 @@ def _forms(**overrides):
     forms = {
         "details_form": DetailsForm(formdata=None, name=user.name, email=user.email, phone=user.phone),
         "password_form": ChangePasswordForm(formdata=None),
-        "language_form": LanguageForm(formdata=None, lang=user.language or session.get("lang") or "it"),
+        "language_form": LanguageForm(formdata=None, lang=user.language or chosen_language() or "it"),
         "delete_form": DeleteAccountForm(formdata=None, prefix="delete"),
     }
     forms.update(overrides)
@@ -125,7 +126,7 @@ def membership_card_response(member):
 
 
 def language_choice():
-    """Save a language choice from the switcher (account or session)."""
+    """Save a language choice from the switcher (the account's, and the session's for the cookie)."""
     form = LanguageForm()
     if not form.validate():
         return None

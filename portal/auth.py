@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
@@ -17,6 +17,7 @@ from . import throttle
 from .clock import utcnow
 from .db import database
 from .forms import ConfirmForm, ForgotPasswordForm, LoginForm, NewPasswordForm, RegisterForm
+from .i18n import chosen_language
 from .mail import send_mail
 from .models import PendingSignup, User
 from .rendering import render
@@ -150,7 +151,7 @@ def start_signup(form):
     mobile number already has an account, a mail saying so. The page is the same either way."""
     email = form.email.data.lower()
     phone = form.phone_e164
-    language = session.get("lang")
+    language = chosen_language()
     owner = User.get_or_none(User.email == email)
     phone_owner = User.get_or_none(User.phone == phone) if phone else None
     # Hashed in both cases, so the answer takes as long whether or not the address has an account.
@@ -257,7 +258,7 @@ def register():
         try:
             with database().atomic():
                 user = User.create_account(
-                    form.name.data, form.password.data, phone=form.phone_e164, language=session.get("lang")
+                    form.name.data, form.password.data, phone=form.phone_e164, language=chosen_language()
                 )
         except IntegrityError:  # two identical sign-ups at the same instant
             user = None

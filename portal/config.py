@@ -11,6 +11,9 @@ from urllib.parse import urlsplit
 # The service areas this installation offers: packages whose init_app(app) registers an
 # `portal.areas.Area`. A deployment may drop one (BINARI_AREAS="portal.events portal.library").
 DEFAULT_AREAS = ("portal.events", "portal.bookings", "portal.library", "portal.volunteer", "portal.desks")
+# The interface languages: Italian (the source) first, then one catalogue each (portal/i18n.py names them).
+LANGUAGES = ("it", "en", "ar", "es", "zh")
+
 
 # Where `make run` and the tests answer: the base of every absolute link outside production.
 DEV_BASE_URL = "http://127.0.0.1:8000"
@@ -116,7 +119,7 @@ def from_environment():
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(12 * 1024 * 1024))),
         "BABEL_DEFAULT_LOCALE": "it",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Rome",
-        "LANGUAGES": ["it", "en"],
+        "LANGUAGES": list(LANGUAGES),
         "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session: forms filled slowly still submit
         # scrypt in production; tests and the live-test server may ask for a faster one.
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from .fields import PhoneField
 from .formbase import Form
+from .i18n import LANGUAGE_NAMES
 from .text import strip
 
 PASSWORD_MIN = 8
@@ -186,7 +187,7 @@ class ConfirmForm(Form):
 class LanguageForm(Form):
     lang = RadioField(
         _l("Lingua"),
-        choices=[("it", "Italiano"), ("en", "English")],
+        choices=list(LANGUAGE_NAMES.items()),  # each language written in itself
         validators=[DataRequired(_l("Scegli una lingua."))],
     )
     next = HiddenField()

@@ -1,33 +1,182 @@
-"""Language and date formatting: Italian by default, English complete, Europe/Rome."""
+"""Languages: which one a page is in, its direction, the choice cookie, and locale-aware formats.
+
+The interface language is, in order: the account's (members), the switch's cookie (anyone who
+chose), the browser's Accept-Language, else Italian. Choosing is a POST (`main.language`): it sets
+the `lang` cookie for a year and, for a member, `User.language`. Responses whose text depends on
+the language say so: `Content-Language`, and `Vary: Accept-Language, Cookie` for shared caches.
+"""
 
 from pathlib import Path
 
-from flask import current_app, request, session
-from flask_babel import Babel, format_date, format_datetime, format_time
+from flask import current_app, g, request, session
+from flask_babel import Babel, format_date, format_time, get_locale
 from flask_login import current_user
 
 babel = Babel()
 
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+# Each language written in itself, for the switch; the direction of its script.
+LANGUAGE_NAMES = {"it": "Italiano", "en": "English", "ar": "العربية", "es": "Español", "zh": "中文"}
+RIGHT_TO_LEFT = {"ar"}
+# BCP 47 tags for <html lang> and Content-Language (our "zh" is simplified Chinese).
+HTML_TAGS = {"zh": "zh-Hans"}
+
+
+def _supported(code):
+    """Our code for a language tag ("en-GB" -> "en", "zh-CN" -> "zh"), or None."""
+    if not code:
+        return None
+    primary = str(code).replace("_", "-").split("-")[0].lower()
+    return primary if primary in current_app.config["LANGUAGES"] else None
+
+
+def chosen_language():
+    """The language a person chose with the switch (cookie, or the older session key), or None."""
+    return _supported(request.cookies.get(COOKIE)) or _supported(session.get("lang"))
+
+
+def browser_languages():
+    """Our languages in the order the browser prefers them (Accept-Language, q > 0)."""
+    found = []
+    for tag, quality in request.accept_languages:
+        code = _supported(tag)
+        if quality > 0 and code and code not in found:
+            found.append(code)
+    return found
+
 
 def select_locale():
-    """The account's language, else the switcher's choice, else the browser's, else Italian."""
-    languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.language in languages:
-        return current_user.language
-    chosen = session.get("lang")
-    if chosen in languages:
+    """The account's language, else the switch's choice, else the browser's, else Italian.
+
+    A PDF asked for with ?lang= (a flyer in Arabic printed from an Italian page) is in that language.
+    """
+    if request.path.endswith(".pdf") and _supported(request.args.get("lang")):
+        g.lang_source = "document"
+        return _supported(request.args.get("lang"))
+    if current_user and current_user.is_authenticated and _supported(current_user.language):
+        g.lang_source = "account"
+        return _supported(current_user.language)
+    chosen = chosen_language()
+    if chosen:
+        g.lang_source = "choice"
         return chosen
-    return request.accept_languages.best_match(languages) or "it"
+    preferred = browser_languages()
+    g.lang_source = "browser" if preferred else "default"
+    return preferred[0] if preferred else "it"
+
+
+def current_lang():
+    return str(get_locale() or "it")
+
+
+def html_lang(code=None):
+    code = code or current_lang()
+    return HTML_TAGS.get(code, code)
+
+
+def text_direction(code=None):
+    return "rtl" if (code or current_lang()) in RIGHT_TO_LEFT else "ltr"
+
+
+def offered_language():
+    """A language to offer in a one-line banner, or None.
+
+    Only to someone who never chose (no cookie, no account language) and whose browser also
+    accepts one of our languages other than the page's: "هذه الصفحة متوفرة أيضًا بالعربية".
+    """
+    if getattr(g, "lang_source", None) not in ("browser", "default"):
+        return None
+    current = current_lang()
+    return next((code for code in browser_languages() if code != current), None)
+
+
+def weekday_short(index):
+    """A weekday's name for a calendar's column head (0 = Monday): "lu", "Mo", "LU", "ن", "一"."""
+    from babel.dates import get_day_names
+
+    language = current_lang()
+    if language in HOUSE_STYLE:  # the first two letters, as the month grid always had them
+        from .templating import WEEKDAYS
+
+        return str(WEEKDAYS[index])[:2]
+    width = "narrow" if language in ("ar", "zh") else "short"  # one letter or character in those scripts
+    return get_day_names(width, locale=get_locale())[index]
+
+
+def language_offer_text(code):
+    """The offer banner's words: the line and the button in the offered language, "no" in the page's."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    stay = _("No, grazie")
+    with force_locale(code):
+        # Translators: each language names itself here ("This page is also in English.").
+        line = _("Questa pagina è anche in italiano.")
+        # Translators: each language names itself here ("Switch to English").
+        switch = _("Passa all'italiano")
+    return {"line": line, "switch": switch, "stay": stay}
+
+
+def remember_language(response, code):
+    """Set the choice cookie on `response` (a year; not readable by scripts)."""
+    response.set_cookie(
+        COOKIE,
+        code,
+        max_age=COOKIE_MAX_AGE,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def language_headers(response):
+    """Content-Language and Vary on every response whose words were chosen by language."""
+    # select_locale records how it chose: a response that never asked for the language is left alone.
+    if request.endpoint == "static" or getattr(g, "lang_source", None) is None:
+        return response
+    response.headers["Content-Language"] = html_lang()
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
 
 
 def translation_directories():
     """The core catalogue plus one per area package (portal/<area>/translations).
 
-    Each area keeps its own English catalogue, so areas never edit one shared file.
+    Each area keeps its own catalogue, so areas never edit one shared file.
     """
     root = Path(__file__).resolve().parent
     dirs = [root / "translations"] + sorted(root.glob("*/translations"))
     return [str(d) for d in dirs if d.is_dir()]
+
+
+def _formatter(function, skeleton_or_format):
+    return lambda value: function(value, skeleton_or_format) if value else ""
+
+
+# Date and time formats: Italian and English keep the house style ("sabato 5 dicembre 2026",
+# "05/12/2026", day before month as in Milan); Arabic, Spanish and Chinese use their own CLDR
+# patterns through Babel ("sábado, 5 de diciembre de 2026", "2026年12月5日星期六"). Times are 24-hour.
+HOUSE_STYLE = {"it", "en"}
+HOUSE_DATE = {"long": "EEEE d MMMM y", "short": "dd/MM/y"}
+CLDR_DATE = {"long": "full", "short": "short"}
+
+
+def _date(value, width):
+    if current_lang() in HOUSE_STYLE:
+        return format_date(value, HOUSE_DATE[width])
+    return format_date(value, CLDR_DATE[width])
+
+
+def date_filter(width):
+    return lambda value: _date(value, width) if value else ""
+
+
+def datetime_filter(width):
+    separator = ", " if width == "long" else " "
+    return lambda value: f"{_date(value, width)}{separator}{format_time(value, 'HH:mm')}" if value else ""
 
 
 def init_app(app):
@@ -36,10 +185,17 @@ def init_app(app):
         locale_selector=select_locale,
         default_translation_directories=";".join(translation_directories()) or "translations",
     )
-    # Italian-style dates: "sabato 5 dicembre 2026", "18:30", "05/12/2026".
-    app.jinja_env.filters["date_long"] = lambda d: format_date(d, "EEEE d MMMM y") if d else ""
-    app.jinja_env.filters["date_short"] = lambda d: format_date(d, "dd/MM/y") if d else ""
-    app.jinja_env.filters["datetime_long"] = lambda d: format_datetime(d, "EEEE d MMMM y, HH:mm") if d else ""
-    app.jinja_env.filters["datetime_short"] = lambda d: format_datetime(d, "dd/MM/y HH:mm") if d else ""
+    for width in ("long", "short"):
+        app.jinja_env.filters[f"date_{width}"] = date_filter(width)
+        app.jinja_env.filters[f"datetime_{width}"] = datetime_filter(width)
     app.jinja_env.filters["time_hm"] = lambda t: t.strftime("%H:%M") if t else ""
     app.jinja_env.filters["time_local"] = lambda d: format_time(d, "HH:mm") if d else ""
+    app.jinja_env.globals.update(
+        language_names=LANGUAGE_NAMES,
+        html_lang=html_lang,
+        text_direction=text_direction,
+        offered_language=offered_language,
+        language_offer_text=language_offer_text,
+        weekday_short=weekday_short,
+    )
+    app.after_request(language_headers)

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 
 from . import areas
 from .db import database
+from .i18n import remember_language
 from .rendering import render
 from .validation import safe_next
 
@@ -32,11 +33,12 @@ def healthz():
 
 @bp.route("/language", methods=["POST"])
 def language():
-    """Switch the interface language, then go back where the person was."""
+    """Switch the interface language (cookie for a year, and the account), then go back where the person was."""
     from .account import language_choice
 
-    language_choice()
-    return redirect(safe_next(request.form.get("next"), url_for("sites.home")))
+    form = language_choice()
+    response = redirect(safe_next(request.form.get("next"), url_for("sites.home")), 303)
+    return remember_language(response, form.lang.data) if form else response
 
 
 @bp.route("/privacy")

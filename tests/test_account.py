@@ -79,7 +79,7 @@ def test_change_password_needs_current_one(client, seed, auth):
 def test_language_switch_for_visitor_and_member(client, seed, auth):
     assert 'lang="it"' in client.get("/").get_data(as_text=True)
     response = client.post("/language", data={"lang": "en", "next": "/sites/faenza"})
-    assert response.status_code == 302 and response.headers["Location"] == "/sites/faenza"
+    assert response.status_code == 303 and response.headers["Location"] == "/sites/faenza"
     html = client.get("/sites/faenza").get_data(as_text=True)
     assert 'lang="en"' in html and "How to get here" in html and "Opening hours" in html
     auth.login()
@@ -93,8 +93,10 @@ def test_language_switch_for_visitor_and_member(client, seed, auth):
 def test_browser_language_is_honoured(client, seed):
     html = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
     assert 'lang="en"' in html
-    html = client.get("/", headers={"Accept-Language": "ar,fr;q=0.5"}).get_data(as_text=True)
-    assert 'lang="it"' in html
+    html = client.get("/", headers={"Accept-Language": "fr,ar;q=0.5"}).get_data(as_text=True)
+    assert 'lang="ar" dir="rtl"' in html
+    html = client.get("/", headers={"Accept-Language": "fr,de;q=0.5"}).get_data(as_text=True)
+    assert 'lang="it" dir="ltr"' in html
 
 
 def test_dates_are_italian_style_in_rome_time(app):

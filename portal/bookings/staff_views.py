@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import ngettext, pgettext
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
@@ -572,8 +572,13 @@ def staff_item_edit(item_id=None):
             else:
                 flash(_("Salvato."), "success")
                 return redirect(url_for(".staff_resources", site=Site.get_by_id(form.site.data).slug)), 303
-        return render("bookings/staff/edit.html", form=form, title=_("Oggetto"), item=item, status=422, multipart=True)
-    return render("bookings/staff/edit.html", form=form, title=_("Oggetto"), item=item, multipart=True)
+        return render("bookings/staff/edit.html", form=form, title=_item_title(), item=item, status=422, multipart=True)
+    return render("bookings/staff/edit.html", form=form, title=_item_title(), item=item, multipart=True)
+
+
+def _item_title():
+    """The equipment form's title ("Oggetto" as a thing lent, not an e-mail subject)."""
+    return pgettext("equipment", "Oggetto")
 
 
 @bp.route("/staff/bookings/kits/new", methods=["GET", "POST"])

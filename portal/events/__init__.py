@@ -12,8 +12,9 @@ bp = Blueprint("events", __name__)
 
 def _home_section():
     from .models import upcoming_for_home
+    from .texts import localize
 
-    upcoming = upcoming_for_home()
+    upcoming = localize(upcoming_for_home())
     return {"upcoming": upcoming} if upcoming else None
 
 

@@ -7,7 +7,7 @@ from portal.clock import to_utc, today_local, utcnow
 from portal.db import database
 from portal.models import closed_days
 
-from .models import Event, Registration, Series
+from .models import Event, EventText, Registration, Series
 from .posters import save_poster
 from .series import materialise
 from .services import register
@@ -397,11 +397,35 @@ def load(ctx):
         for name in GUESTS[:18]:
             register(gym.id, name, email=_mail(name))
             registrations += 1
+    # The Italian course is translated into the languages of the people it is for.
+    course = Event.select().where(Event.title == "Italiano per stranieri – livello A1")
+    with database().atomic():
+        for event in course:
+            for language, (title, description) in COURSE_TEXTS.items():
+                EventText.create(event=event, language=language, title=title, description=description)
     return {
         "events": Event.select().count(),
         "event series": count_series,
         "event registrations": Registration.select().count(),
+        "event translations": EventText.select().count(),
     }
+
+
+COURSE_TEXTS = {
+    "en": (
+        "Italian for newcomers – level A1",
+        "A free course for beginners: speaking, reading and writing. Childcare in the room next door.",
+    ),
+    "ar": (
+        "اللغة الإيطالية للقادمين الجدد – المستوى A1",
+        "دورة مجانية للمبتدئين: نتحدث ونقرأ ونكتب. رعاية للأطفال في القاعة المجاورة.",
+    ),
+    "es": (
+        "Italiano para recién llegados – nivel A1",
+        "Curso gratuito para quien empieza: se habla, se lee, se escribe. Cuidado de niños en la sala de al lado.",
+    ),
+    "zh": ("新移民意大利语课 – A1 级", "面向初学者的免费课程：说、读、写。隔壁房间有人照看孩子。"),
+}
 
 
 def _demo_poster():

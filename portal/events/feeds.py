@@ -24,6 +24,7 @@ from .models import CATEGORIES, Event
 from .posters import poster_path
 from .printouts import cached_file, cached_pdf, events_etag
 from .series import summarise
+from .texts import localize, localize_one
 from .views import by_day
 
 FEED_DAYS_BACK = 30
@@ -45,7 +46,7 @@ def _feed_query(site=None, category=None, since=None):
 
 
 def _feed_events(site=None, category=None, limit=FEED_LIMIT, since=None):
-    return list(_feed_query(site, category, since).limit(limit))
+    return localize(_feed_query(site, category, since).limit(limit))
 
 
 def _feed_etag(kind, site, category, since=None, limit=FEED_LIMIT):
@@ -160,7 +161,7 @@ def embed():
     """A small agenda that partner web sites can show in an iframe (no script, no cookies needed)."""
     site = _valid_site(request.args.get("site"))
     query = Event.upcoming(site=site)
-    events = list(query.limit(15))
+    events = localize(query.limit(15))
     response = render("events/embed.html", days=by_day(events), site=site)
     # Only here may other sites frame us; every other page keeps frame-ancestors 'self'.
     response.headers["Content-Security-Policy"] = (
@@ -206,6 +207,7 @@ def flyer(event_id):
     )
 
     def build():
+        localize_one(event)
         link = external_url("events.event_page", event_id=event.id)
         poster = poster_path(event.poster, printable=True) if event.poster else None
         return render_pdf(
@@ -263,7 +265,7 @@ def programme(ym):
     )
 
     def build():
-        events = list(Event.in_month(year, month_no, site=site_slug))
+        events = localize(Event.in_month(year, month_no, site=site_slug))
         weekly, one_offs = split_weekly(events, first, last)
         title_month = format_date(date(year, month_no, 1), "MMMM y")
         link = external_url("events.month", ym=ym, **({"site": site_slug} if site_slug else {}))

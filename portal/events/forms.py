@@ -244,3 +244,17 @@ def parse_month(value):
     if not 2000 <= moment.year <= 2100:
         return None
     return moment.year, moment.month
+
+
+class EventTextForm(Form):
+    """The event's title and description in another interface language (choices set by the view)."""
+
+    language = SelectField(_l("Lingua"), validators=[DataRequired(_l("Scegli una lingua."))])
+    title = StringField(
+        _l("Titolo"), filters=[strip], validators=[DataRequired(_l("Scrivi il titolo.")), Length(max=140, message=MAX)]
+    )
+    description = TextAreaField(
+        _l("Descrizione (facoltativa: senza, resta quella in italiano)"),
+        filters=[strip],
+        validators=[Length(max=5000, message=MAX)],
+    )

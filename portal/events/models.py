@@ -113,6 +113,8 @@ class EventFields(BaseModel):
     )
 
     def save(self, *args, **kwargs):
+        if getattr(self, "shown_language", None):
+            raise RuntimeError("this event shows a translation (events.texts.localize): it is for reading only")
         self.updated_at = utcnow()  # the flyers' and programmes' ETags follow it
         return super().save(*args, **kwargs)
 
@@ -310,6 +312,23 @@ class Event(EventFields):
         if site:
             query = query.where(Site.slug == site)
         return query
+
+
+class EventText(BaseModel):
+    """Staff's translation of an event's title and description into one interface language.
+
+    Readers in that language see it (agenda, event page, feeds, flyers); everyone else the Italian.
+    """
+
+    event = ForeignKeyField(Event, backref="texts", on_delete="CASCADE")
+    language = CharField(max_length=8)
+    title = CharField(max_length=140)
+    description = TextField(default="")
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "event_text"
+        indexes = ((("event", "language"), True),)
 
 
 class Registration(BaseModel):

@@ -16,6 +16,7 @@ from playhouse.flask_utils import get_object_or_404
 from portal import csvout
 from portal.auth import managed_site_ids, require_manage, staff_required
 from portal.clock import local_date, to_local, today_local, utcnow
+from portal.i18n import LANGUAGE_NAMES
 from portal.images import ImageUploadError
 from portal.models import Partner, Room, closed_sites_by_day
 from portal.pdf import pdf_response, render_pdf
@@ -31,7 +32,7 @@ from .drafts import (
     is_duplicate_submission,
     publish_series,
 )
-from .forms import CancelEventForm, DeskRegistrationForm, EventForm, RejectForm
+from .forms import CancelEventForm, DeskRegistrationForm, EventForm, EventTextForm, RejectForm
 from .models import STATUSES, Event, Registration, Series
 from .posters import save_poster
 from .series import create_series, skipped_dates, update_series
@@ -50,6 +51,7 @@ from .services import (
     sign_up,
     update_event,
 )
+from .texts import delete_text, other_languages, save_text
 from .views import render_event
 
 
@@ -330,6 +332,43 @@ def staff_edit(event_id):
         return render("events/staff/form.html", form=form, event=event, series=None, status=refusal.status)
     flash(_("Evento aggiornato."), "success")
     return redirect(url_for(".event_page", event_id=event.id), 303)
+
+
+def _render_texts(event, form, status=200):
+    texts = {text.language: text for text in event.texts}
+    return render("events/staff/texts.html", event=event, form=form, texts=texts, status=status)
+
+
+@bp.route("/staff/events/<int:event_id>/languages", methods=["GET", "POST"])
+@staff_required
+def staff_texts(event_id):
+    """The event's title and description in other languages: readers in those languages see them."""
+    event = managed_event_or_403(event_id)
+    form = EventTextForm()
+    form.language.choices = [(code, LANGUAGE_NAMES[code]) for code in other_languages()]
+    if request.method == "GET":
+        chosen = next((t for t in event.texts if t.language == request.args.get("language")), None)
+        form = EventTextForm(formdata=None, obj=chosen)
+        form.language.choices = [(code, LANGUAGE_NAMES[code]) for code in other_languages()]
+        return _render_texts(event, form)
+    if not form.validate():
+        return _render_texts(event, form, status=422)
+    try:
+        save_text(event, form.language.data, form.title.data, form.description.data)
+    except Refusal as refusal:
+        _refused(form, refusal)
+        return _render_texts(event, form, status=refusal.status)
+    flash(_("Traduzione salvata."), "success")
+    return redirect(url_for(".staff_texts", event_id=event.id), 303)
+
+
+@bp.route("/staff/events/<int:event_id>/languages/<language>/delete", methods=["POST"])
+@staff_required
+def staff_text_delete(event_id, language):
+    """Remove one translation: readers in that language see the Italian again."""
+    delete_text(managed_event_or_403(event_id), language)
+    flash(_("Traduzione tolta."), "success")
+    return redirect(url_for(".staff_texts", event_id=event_id), 303)
 
 
 @bp.route("/staff/events/series/<int:series_id>", methods=["GET", "POST"])

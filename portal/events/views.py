@@ -29,6 +29,7 @@ from .services import (
     propose_event,
     sign_up,
 )
+from .texts import localize, localize_one
 from .tokens import registration_from_token
 
 PAGE_SIZE = 20
@@ -81,6 +82,7 @@ def agenda():
         corrected = suggestion(filters["q"])
         if corrected:
             events, has_more, query = _agenda_page(dict(wanted, q=corrected), offset, limit)
+    events = localize(events)
     active = {k: v for k, v in filters.items() if v}
     context = dict(
         corrected=corrected,
@@ -147,7 +149,7 @@ def month(ym):
     query = Event.public().where((Event.starts_at >= start) & (Event.starts_at < end))
     if site:
         query = query.where(Site.slug == site)
-    events = list(query.order_by(Event.starts_at, Event.id))
+    events = localize(query.order_by(Event.starts_at, Event.id))
     weeks, cursor = [], first - timedelta(days=first.weekday())
     while cursor < next_first:
         weeks.append([cursor + timedelta(days=i) for i in range(7)])
@@ -265,7 +267,7 @@ def render_event(event, form=None, status=200, error=None):
 @bp.route("/events/<int:event_id>-<slug>")
 def event_page(event_id, slug=None):
     """One event: when, where, who organises it, accessibility, seats, registration."""
-    return render_event(visible_event_or_404(event_id))
+    return render_event(localize_one(visible_event_or_404(event_id)))
 
 
 @bp.route("/events/<int:event_id>/register", methods=["POST"])

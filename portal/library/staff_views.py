@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, ngettext, pgettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
@@ -256,7 +256,7 @@ def cancel_hold_desk(hold_id):
     """Cancel a hold for the person (they said they no longer want it); the next one is called."""
     library = _staff_library()
     services.cancel_hold(_library_hold(library, hold_id))
-    flash(_("Prenotazione annullata."), "success")
+    flash(pgettext("library", "Prenotazione annullata."), "success")
     return _go(".holds_shelf", library)
 
 

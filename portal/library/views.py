@@ -4,6 +4,7 @@ same blueprint."""
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
@@ -144,7 +145,7 @@ def cancel_mine(hold_id):
     """Cancel one of my holds (the copy, if ready, passes to the next person)."""
     hold = get_object_or_404(Hold, (Hold.id == hold_id) & (Hold.member == current_user.id))
     services.cancel_hold(hold)
-    flash(_("Prenotazione annullata."), "success")
+    flash(pgettext("library", "Prenotazione annullata."), "success")
     return see_other(".my_library")
 
 

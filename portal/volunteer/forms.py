@@ -183,3 +183,13 @@ class ProfileForm(Form):
         _l("Altro che vuoi farci sapere (facoltativo)"), filters=[strip], validators=[Optional(), _max(300)]
     )
     in_directory = BooleanField(_l("I coordinatori possono trovarmi per competenze e lingue"), default=True)
+
+
+class OpportunityTextForm(Form):
+    """The opportunity's title and description in another interface language (choices set by the view)."""
+
+    language = SelectField(_l("Lingua"), validators=[DataRequired(_l("Scegli una lingua."))])
+    title = StringField(_l("Titolo"), filters=[strip], validators=[DataRequired(_l("Scrivi il titolo.")), _max(140)])
+    description = TextAreaField(
+        _l("Descrizione (facoltativa: senza, resta quella in italiano)"), filters=[strip], validators=[_max(5000)]
+    )

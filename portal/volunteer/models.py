@@ -69,6 +69,25 @@ class Opportunity(BaseModel):
     def language_codes(self):
         return codes_of(self.languages)
 
+    def save(self, *args, **kwargs):
+        if getattr(self, "shown_language", None):
+            raise RuntimeError("this opportunity shows a translation (volunteer.texts.localize): read only")
+        return super().save(*args, **kwargs)
+
+
+class OpportunityText(BaseModel):
+    """Staff's translation of an opportunity's title and description into one interface language."""
+
+    opportunity = ForeignKeyField(Opportunity, backref="texts", on_delete="CASCADE")
+    language = CharField(max_length=8)
+    title = CharField(max_length=140)
+    description = TextField(default="")
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "vol_opportunity_text"
+        indexes = ((("opportunity", "language"), True),)
+
 
 class Shift(BaseModel):
     """One dated shift of an opportunity with a number of places."""

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from peewee import Expression
 
 from portal.areas import DataSection
@@ -47,7 +48,11 @@ def _notices_of(user: User) -> Expression:
     return condition
 
 
-SIGNUP_STATUSES = {ACTIVE: _l("Iscritta/o"), WAITLIST: _l("In lista d'attesa"), CANCELLED: _l("Annullato")}
+SIGNUP_STATUSES = {
+    ACTIVE: lazy_pgettext("volunteer", "Iscritta/o"),
+    WAITLIST: _l("In lista d'attesa"),
+    CANCELLED: _l("Annullato"),
+}
 SIGNUP_LABELS = {
     "opportunity": _l("Attività"),
     "starts_at": _l("Inizio"),

@@ -16,17 +16,28 @@ from playhouse.flask_utils import get_object_or_404
 
 from portal.auth import managed_site_ids, require_manage, staff_required
 from portal.clock import local_date, local_day_bounds, to_local, today_local, utcnow
+from portal.i18n import LANGUAGE_NAMES
 from portal.models import Site, User
 from portal.moved import moved
 from portal.pdf import pdf_response, render_pdf
+from portal.refusals import Refusal
 from portal.rendering import render
 from portal.robust import day_from
 
 from . import bp, documents, services
 from .choices import LANGUAGES, SKILLS, label_map
-from .forms import CancelShiftForm, EditShiftForm, MessageForm, NewShiftForm, OpportunityForm, WalkInForm
+from .forms import (
+    CancelShiftForm,
+    EditShiftForm,
+    MessageForm,
+    NewShiftForm,
+    OpportunityForm,
+    OpportunityTextForm,
+    WalkInForm,
+)
 from .models import ACTIVE, WAITLIST, Notice, Opportunity, Shift, Signup, codes_of
 from .services import STAFF_PREFIX, SignupError
+from .texts import delete_text, other_languages, save_text
 
 OLD_PREFIX = "/volunteer/manage"
 DIRECTORY_LIMIT = 100  # a phone-sized page; filters narrow it down
@@ -190,6 +201,46 @@ def _refused(form, exc):
         target.errors = list(target.errors) + [exc.message]
     else:
         form.form_errors.append(exc.message)
+
+
+def _texts_form(formdata=None, obj=None):
+    form = OpportunityTextForm(formdata=formdata, obj=obj) if formdata is None else OpportunityTextForm()
+    form.language.choices = [(code, LANGUAGE_NAMES[code]) for code in other_languages()]
+    return form
+
+
+def _render_texts(opp, form, status=200):
+    texts = {text.language: text for text in opp.texts}
+    return render("volunteer/staff/texts.html", opp=opp, form=form, texts=texts, status=status)
+
+
+@staff_route("/opportunities/<int:opp_id>/languages", methods=["GET", "POST"])
+@staff_required
+def opportunity_texts(opp_id):
+    """The opportunity's title and description in other languages: readers in those languages see them."""
+    opp = _opportunity(opp_id)
+    if request.method == "GET":
+        chosen = next((t for t in opp.texts if t.language == request.args.get("language")), None)
+        return _render_texts(opp, _texts_form(obj=chosen))
+    form = _texts_form(formdata=request.form)
+    if not form.validate():
+        return _render_texts(opp, form, status=422)
+    try:
+        save_text(opp, form.language.data, form.title.data, form.description.data)
+    except Refusal as refusal:
+        form.language.errors = [*form.language.errors, refusal.message]
+        return _render_texts(opp, form, status=refusal.status)
+    flash(_("Traduzione salvata."), "success")
+    return redirect(url_for(".opportunity_texts", opp_id=opp.id), code=303)
+
+
+@staff_route("/opportunities/<int:opp_id>/languages/<language>/delete", methods=["POST"])
+@staff_required
+def opportunity_text_delete(opp_id, language):
+    """Remove one translation: readers in that language see the Italian again."""
+    delete_text(_opportunity(opp_id), language)
+    flash(_("Traduzione tolta."), "success")
+    return redirect(url_for(".opportunity_texts", opp_id=opp_id), code=303)
 
 
 @staff_route("/opportunities/<int:opp_id>/shifts/new", methods=["GET", "POST"])

@@ -25,6 +25,7 @@ from .documents import certificate_response, served_rows
 from .forms import ProfileForm, SignupForm
 from .models import ACTIVE, CANCELLED, WAITLIST, Opportunity, Profile, Shift, Signup, codes_of, hours_served
 from .services import SignupError
+from .texts import localize
 
 SHIFTS_PER_CARD = 4
 
@@ -69,7 +70,7 @@ def index():
         query = query.where(Opportunity.site == site)
     if activity:
         query = query.where(Opportunity.activity == activity)
-    opportunities = list(query)
+    opportunities = localize(query)
     shifts = {}
     if opportunities:
         # The next few shifts of each opportunity in one query: ROW_NUMBER() per opportunity
@@ -121,6 +122,7 @@ def opportunity(opp_id):
         .limit(60)
     )
     coordinator = User.get_or_none(User.id == opp.coordinator_id) if opp.coordinator_id else None
+    localize([opp])
     return render("volunteer/opportunity.html", opp=opp, shifts=shifts, coordinator=coordinator)
 
 
@@ -194,7 +196,9 @@ def shift(shift_id):
     if not _visible(opp):
         abort(404)
     if request.method == "GET":
-        return _shift_page(shift, _signup_form(opp, formdata=None))
+        form = _signup_form(opp, formdata=None)
+        localize([opp])
+        return _shift_page(shift, form)
     form = _signup_form(opp)
     if not form.validate():
         return _shift_page(shift, form, status=422)
