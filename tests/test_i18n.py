@@ -51,7 +51,7 @@ def test_collisions_are_found(tmp_path, monkeypatch):
 # in itself), format names, CSS class names inside {% block body_class %}.
 ALLOWED_WORDS = {
     "binari", "kaleidoscopi", "metropolitani", "viale", "faenza", "via", "erlembaldo", "visconti",
-    "italiano", "english", "español", "العربية", "中文", "ical", "atom", "pdf", "isbn", "rss",
+    "italiano", "english", "español", "العربية", "中文", "ical", "atom", "pdf", "isbn", "rss", "whatsapp", "telegram",
 }  # fmt: skip
 TRANS_BLOCK = re.compile(r"{%-?\s*trans\b.*?{%-?\s*endtrans\s*-?%}", re.S)
 JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
@@ -88,7 +88,10 @@ def unmarked_in_template(source):
 
 
 # Python: literal text given to flash(), to Refusal and its subclasses, to form fields and validators.
-DEVELOPER_ERRORS = {"AreaContractError", "ConfigError", "ValueError", "TypeError", "KeyError", "RuntimeError"}
+# Errors for developers and for the admin at the shell (like the other `flask` commands' output), not pages.
+DEVELOPER_ERRORS = {
+    "AreaContractError", "ConfigError", "ValueError", "TypeError", "KeyError", "RuntimeError", "BackupError",
+}  # fmt: skip
 VALIDATORS = {"DataRequired", "InputRequired", "Length", "Email", "NumberRange", "Regexp", "Optional"}
 
 
