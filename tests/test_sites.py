@@ -8,7 +8,7 @@ def test_home_lists_three_centres(client, seed):
     for name in ("Viale Faenza", "Via S. Erlembaldo", "Via A. Visconti"):
         assert name in html
     assert 'lang="it"' in html
-    assert 'hx-boost="true"' in html
+    assert 'data-hx-boost="true"' in html
     assert "HX-Request" in response.headers.get("Vary", "")
 
 
