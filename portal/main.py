@@ -82,7 +82,10 @@ def _error_words(status):
     words = {
         405: (
             _("Indirizzo da usare con un modulo"),
-            _("Questo indirizzo funziona solo inviando un modulo del sito. Torna alla pagina precedente e usa il pulsante."),
+            _(
+                "Questo indirizzo funziona solo inviando un modulo del sito. "
+                "Torna alla pagina precedente e usa il pulsante."
+            ),
         ),
         413: (_("File troppo grande"), _("Il file inviato è troppo grande.")),
         422: (_("Dati non validi"), _("Alcuni dati inviati non vanno bene. Torna indietro, controlla e riprova.")),
@@ -91,7 +94,9 @@ def _error_words(status):
             _("Hai fatto troppe richieste in poco tempo. Aspetta qualche minuto e riprova."),
         ),
     }
-    return words.get(status, (_("Richiesta non valida"), _("Qualcosa nella richiesta non va. Torna indietro e riprova.")))
+    return words.get(
+        status, (_("Richiesta non valida"), _("Qualcosa nella richiesta non va. Torna indietro e riprova."))
+    )
 
 
 @bp.app_errorhandler(HTTPException)

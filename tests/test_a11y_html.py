@@ -47,6 +47,7 @@ def test_every_page_is_valid_html(demo_app, tmp_path):
     errors = [m for m in messages if m.get("type") == "error" or m.get("subType") == "fatal"]
     kinds = Counter(m["message"] for m in errors)
     detail = "\n".join(
-        f"{files.get(m['url'].removeprefix('file:'), m['url'])}:{m.get('lastLine')}: {m['message']}" for m in errors[:30]
+        f"{files.get(m['url'].removeprefix('file:'), m['url'])}:{m.get('lastLine')}: {m['message']}"
+        for m in errors[:30]
     )
     assert not errors, f"{len(errors)} errors {dict(kinds.most_common(10))}\n{detail}"
