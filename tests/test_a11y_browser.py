@@ -1,7 +1,8 @@
 """Accessibility in a real browser (Debian's Chromium) on the demo data.
 
 - The sweep: axe-core on every page template (see `a11y_pages.crawl`), logged out, as a resident
-  and as staff, JavaScript on and off, at 360x640 and 1280x800: zero violations, and every
+  and as staff, JavaScript on and off, at 360x640 and 1280x800 (plus colour contrast in dark mode
+  and in print): zero violations, and every
   "needs review" item either triaged below (with the reason) or failing the test. On the same visit:
   every link and control is at least 24x24 px (WCAG 2.5.8; inline links in running text excepted),
   and the page reflows at 320 CSS px (200 % zoom of a 640 px window) without sideways scrolling.
@@ -81,16 +82,20 @@ def login(page, base, role):
     page.wait_for_url(lambda url: "/login" not in url)
 
 
-def axe(page):
-    page.evaluate(AXE)
+def axe(page, only=None):
+    if not page.evaluate("() => !!window.axe"):
+        page.evaluate(AXE)
     return page.evaluate(
-        """async () => {
-          const r = await axe.run(document, {resultTypes: ['violations', 'incomplete']});
+        """async (only) => {
+          const options = {resultTypes: ['violations', 'incomplete']};
+          if (only) options.runOnly = only;
+          const r = await axe.run(document, options);
           const brief = (items) => items.map(v => ({id: v.id, impact: v.impact,
               nodes: v.nodes.map(n => ({target: n.target.join(' '), key: ((n.any[0] || n.all[0] || n.none[0] || {})
                   .data || {}).messageKey || null, html: n.html.slice(0, 120)}))}));
           return {violations: brief(r.violations), incomplete: brief(r.incomplete)};
-        }"""
+        }""",
+        only,
     )
 
 
@@ -168,7 +173,15 @@ def test_axe_tap_targets_and_reflow_on_every_page(app, demo_server, browser, par
             wide = page.evaluate("() => document.documentElement.scrollWidth")
             if wide > 320:
                 problems.append(f"{where} @320: page is {wide} px wide (horizontal scrolling)")
-            if not js:  # the desktop layout is the same with and without scripts: checked once
+            if not js:  # contrast in dark mode and in print; the desktop layout is the same with scripts: checked once
+                for media in ({"color_scheme": "dark"}, {"media": "print"}):
+                    page.emulate_media(**media)
+                    result = axe(page, only=["color-contrast"])
+                    problems += [
+                        f"{where} {media}: {v['id']} {[n['target'] for n in v['nodes']][:3]}"
+                        for v in result["violations"]
+                    ]
+                    page.emulate_media(color_scheme="light", media="screen")
                 continue
             page.set_viewport_size({"width": 1280, "height": 800})
             result = axe(page)
