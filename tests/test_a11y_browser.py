@@ -283,6 +283,8 @@ def test_keyboard_only_event_desk_and_shift(app, demo_server, phone_page):
     page.keyboard.press("Space")
     page.locator(".flash.success").wait_for()
     assert "Prenotato" in page.locator(".flash.success").inner_text()
+    if page.js_enabled:  # the htmx swap is read out through the live region
+        page.wait_for_function("() => /Prenotato/.test(document.getElementById('announce').textContent)")
 
     shift = next(
         s

@@ -19,7 +19,8 @@ def test_site_pages(client, seed):
         html = response.get_data(as_text=True)
         assert "openstreetmap.org" in html
         assert "Come arrivare" in html
-        assert "<script" not in html.replace('<script src="/static/vendor/htmx.min.js', "")
+        own = html.replace('<script src="/static/vendor/htmx.min.js', "").replace('<script src="/static/a11y.js', "")
+        assert "<script" not in own
 
 
 def test_unknown_site_is_friendly_404(client, seed):
