@@ -19,12 +19,42 @@ htmx = Htmx()
 compress = Compress()
 
 
+def _only_trusted_hosts(wsgi_app, trusted_hosts):
+    """A request for a host that is not ours gets a plain 400 before the app sees it (no page is
+    rendered, no link built, nothing cached for a forged Host)."""
+    from werkzeug.exceptions import BadRequest, SecurityError
+    from werkzeug.sansio.utils import get_host
+
+    def guarded(environ, start_response):
+        try:
+            get_host(
+                environ.get("wsgi.url_scheme", "http"),
+                environ.get("HTTP_HOST"),
+                (environ.get("SERVER_NAME", ""), environ.get("SERVER_PORT", "")),
+                trusted_hosts,
+            )
+        except SecurityError:
+            return BadRequest("Unknown host.")(environ, start_response)
+        return wsgi_app(environ, start_response)
+
+    return guarded
+
+
 def create_app(test_config=None):
     """Create and configure the application."""
     app = Flask(__name__, instance_path=str(config_module.INSTANCE_DIR))
     app.config.update(config_module.from_environment())
     if test_config:
         app.config.update(test_config)
+    if app.config.get("TRUSTED_PROXY_COUNT"):
+        # X-Forwarded-For/-Proto are believed only from this many proxies in front (the client
+        # address for login throttling); without proxies the socket peer is the client.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    if app.config.get("TRUSTED_HOSTS"):
+        app.wsgi_app = _only_trusted_hosts(app.wsgi_app, app.config["TRUSTED_HOSTS"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO if app.config.get("BINARI_ENV") != "testing" else logging.WARNING)
@@ -104,6 +134,8 @@ def create_app(test_config=None):
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["BASE_URL"].startswith("https://") and app.config.get("HSTS_MAX_AGE"):
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}")
         if (
             request.endpoint != "static"
             and "Cache-Control" not in response.headers

@@ -100,17 +100,38 @@ class DataSection:
     values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
+#: How often a `Job` may ask to run (``every``), in seconds. The worker ticks once a minute and
+#: runs each job whose last start is at least this long ago (`portal.jobs`).
+JOB_INTERVALS: dict[str, int] = {
+    "minute": 60,
+    "5 minutes": 5 * 60,
+    "15 minutes": 15 * 60,
+    "hourly": 3600,
+    "daily": 24 * 3600,
+}
+
+
 @dataclass(frozen=True)
 class Job:
-    """A piece of scheduled work: ``run(now)`` must be idempotent.
+    """A piece of scheduled work: ``run(now)`` must be idempotent (running it twice does nothing
+    twice, sends nothing twice).
 
-    ``every`` is a human description of how often it should run (the
-    scheduler decides the exact timing); ``run`` returns how many things it did.
+    ``every`` is one of `JOB_INTERVALS` ("minute", "5 minutes", "15 minutes", "hourly", "daily");
+    ``run(now)`` gets the scheduler's time (naive UTC) and returns how many things it did.
+    ``name`` is unique across the app ("<area>-<what>").
     """
 
     name: str
     run: Callable[[datetime], int]
     every: str
+
+    def __post_init__(self) -> None:
+        if self.every not in JOB_INTERVALS:
+            raise AreaContractError(f"job {self.name!r}: every={self.every!r} is not one of {sorted(JOB_INTERVALS)}")
+
+    @property
+    def seconds(self) -> int:
+        return JOB_INTERVALS[self.every]
 
 
 @dataclass(frozen=True)
@@ -172,6 +193,9 @@ class Area:
     erase: Callable[[User], None] | None = None
     #: People to phone at these centres: ``people_to_phone(site_ids) -> [PhoneCall]``.
     people_to_phone: Callable[[Sequence[int]], list[PhoneCall]] | None = None
+    #: The accounts tied to these centres through the area (a registration, booking, loan, sign-up,
+    #: membership): ``members_at(site_ids) -> query selecting user ids``. Staff see only those.
+    members_at: Callable[[Sequence[int]], Any] | None = None
     #: Scheduled work (reminders, expiries, purges).
     jobs: Sequence[Job] = ()
     #: Figures for the reports: ``figures(ReportQuery) -> [Figure]``.
@@ -268,6 +292,11 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
     """Everyone to phone at these centres, from every area, oldest first."""
     calls = [call for area in all_areas() if area.people_to_phone for call in area.people_to_phone(site_ids)]
     return sorted(calls, key=lambda c: (c.done_at is not None, c.since or datetime.min))
+
+
+def members_at(site_ids: Sequence[int]) -> list[Any]:
+    """Every area's query of the user ids tied to these centres (see `Area.members_at`)."""
+    return [area.members_at(site_ids) for area in all_areas() if area.members_at]
 
 
 def jobs() -> list[tuple[Area, Job]]:

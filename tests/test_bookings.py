@@ -249,7 +249,11 @@ def test_no_show_released_lazily_when_availability_is_read(client, auth, vis):
         Booking.id.in_([booking.id, kept.id])
     ).execute()
     Booking.update(status="checked_in").where(Booking.id == kept.id).execute()
-    client.get("/coworking")  # no cron: reading the availability releases it
+    assert services.availability(vis.site, "desk")[2][0][1][0][3]  # free on the page before the job runs
+    client.get("/coworking")  # a GET writes nothing
+    assert Booking.get_by_id(booking.id).status == "booked"
+    assert services.release_no_shows_job(utcnow()) == 1
+    assert services.release_no_shows_job(utcnow()) == 0  # idempotent
     assert Booking.get_by_id(booking.id).status == "no_show"
     assert Booking.get_by_id(kept.id).status == "checked_in"
     assert SlotClaim.select().where(SlotClaim.booking == booking.id).count() == 0
@@ -474,7 +478,10 @@ def test_overdue_loan_is_never_free(client, auth, vis):
     page = text(client.get(f"/equipment/items/{vis.spare.id}"))
     assert "Non ancora restituito" in page
     assert 'class="free' not in page  # the calendar never shows it free while it is out
-    # Claims are extended lazily up to today + buffer (no cron).
+    # The page wrote nothing; the job claims the days up to today + buffer, once.
+    assert not ItemClaim.select().where((ItemClaim.item == vis.spare) & (ItemClaim.day == today_local())).exists()
+    assert services.extend_overdue_job(utcnow()) == 1
+    assert services.extend_overdue_job(utcnow()) == 0
     assert ItemClaim.select().where((ItemClaim.item == vis.spare) & (ItemClaim.day == today_local())).exists()
     far = vis.days[-1]
     response = ask(client, vis.spare, far, far)

@@ -371,8 +371,14 @@ def test_uncollected_hold_expires_and_next_is_promoted(client, auth, lib):
     checkin(client, "C004")
     assert Hold.get(Hold.member == lib["maria"].id).status == "ready"
     with time_machine.travel(date.today() + timedelta(days=lib["library"].pickup_days + 2)):
-        # Lazily, on the next page that shows holds.
+        # The page shows it lapsed but writes nothing; the job expires it and calls the next.
         client.get(f"/library/titles/{book.id}")
+        assert Hold.get(Hold.member == lib["maria"].id).status == "ready"
+        from portal.library.services import expire_holds_job
+        from portal.models import utcnow
+
+        assert expire_holds_job(utcnow()) == 1
+        assert expire_holds_job(utcnow()) == 0
         assert Hold.get(Hold.member == lib["maria"].id).status == "expired"
         nxt = Hold.get(Hold.member == lib["ahmed"].id)
         assert nxt.status == "ready" and nxt.copy.barcode == "C004" and nxt.notify_by == "phone"
@@ -518,10 +524,13 @@ def test_staff_only_on_their_centre(client, auth, lib):
 
 def test_another_centre_can_have_a_library(client, auth, lib):
     from portal.library.models import Copy, Title
-    from portal.models import Service
+    from portal.library.services import open_libraries_job
+    from portal.models import Service, utcnow
 
     Service.create(site=lib["sites"]["faenza"], name="Biblioteca", area="library")
     auth.login("faenza@staff.binari.example")
+    assert "in preparazione" in client.get("/staff/library/desk").get_data(as_text=True)  # a GET writes nothing
+    assert open_libraries_job(utcnow()) == 1 and open_libraries_job(utcnow()) == 0
     assert client.get("/staff/library/desk").status_code == 200
     # ... but cannot touch the books of Via S. Erlembaldo.
     response = checkout(client, "C001", lib["maria"])

@@ -147,7 +147,7 @@ def test_guest_with_email_confirms_by_mailed_link_only(client, vol):
     token = manage.rsplit("/", 1)[1]
     assert client.get(f"/volunteer/c/{token}").status_code == 404
     assert not signups(vol.shift)[0].confirmed
-    client.get(confirm.replace("http://localhost", ""))
+    client.get(confirm.replace("http://127.0.0.1:8000", ""))
     assert signups(vol.shift)[0].confirmed
 
 
@@ -238,7 +238,7 @@ def test_cancellation_promotes_first_in_line_and_tells_them(app, client, auth, v
     con_mail = next(s for s in signups(shift, "active") if s.name == "Con Mail")
     assert not con_mail.confirmed and con_mail.promoted_at
     confirm = re.search(r"http://[^\s]+/volunteer/c/[^\s]+", promoted_mail.body).group(0)
-    client.get(confirm.replace("http://localhost", ""))
+    client.get(confirm.replace("http://127.0.0.1:8000", ""))
     assert next(s for s in signups(shift, "active") if s.name == "Con Mail").confirmed
     notice = Notice.get(Notice.name == "Senza Mail")
     assert notice.phone == "+393332222222" and notice.done_at is None

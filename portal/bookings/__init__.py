@@ -5,11 +5,11 @@ Resources belong to a centre, so any centre can add rooms or equipment as data.
 
 from flask_babel import lazy_gettext as _l
 
-from portal.areas import Area, Link, Tile, register
+from portal.areas import Area, Job, Link, Tile, register
 
 
 def init_app(app):
-    from . import demo, privacy, reports, staff_views, views  # noqa: F401  (staff_views adds its routes to views.bp)
+    from . import demo, privacy, reports, services, staff_views, views  # noqa: F401  (staff_views adds its routes to views.bp)
 
     register(
         app,
@@ -44,7 +44,12 @@ def init_app(app):
             stores_personal_data=True,
             export=privacy.export,
             erase=privacy.erase,
+            members_at=privacy.members_at,
             people_to_phone=privacy.people_to_phone,
+            jobs=[
+                Job("bookings-release-no-shows", services.release_no_shows_job, every="minute"),
+                Job("bookings-extend-overdue", services.extend_overdue_job, every="hourly"),
+            ],
             figures=reports.figures,
             people=reports.people,
         ),

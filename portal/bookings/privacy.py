@@ -8,6 +8,7 @@ typed e-mail or phone), so matching by user id finds everything.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -180,3 +181,11 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
             )
         )
     return calls
+
+
+def members_at(site_ids: Sequence[int]) -> Any:
+    """Accounts with a booking or an equipment loan at these centres (staff see only those)."""
+    ids = list(site_ids)
+    booked = Booking.select(Booking.user).join(Resource).where(Resource.site.in_(ids) & Booking.user.is_null(False))
+    borrowed = Loan.select(Loan.user).where(Loan.site.in_(ids) & Loan.user.is_null(False))
+    return booked | borrowed

@@ -121,8 +121,6 @@ def _daily(site, day):
 @staff_required
 def staff_desk():
     """The desk today: find a member by card code, desk bookings to check in, pickups and returns."""
-    services.release_no_shows()
-    services.extend_overdue_claims()
     sites = _managed_sites()
     site = _site_arg(sites)
     code_form = MemberCodeForm(request.args)
@@ -222,7 +220,6 @@ def staff_booking_cancel(booking_id):
 @staff_required
 def staff_requests():
     """Equipment requests waiting for a decision, oldest first."""
-    services.extend_overdue_claims()
     sites = _managed_sites()
     site = _site_arg(sites)
     loans = list(
@@ -427,7 +424,6 @@ def staff_loan_receipt(loan_id):
 @staff_required
 def staff_overdue():
     """Loans not returned on time, with whom to call and what is still out."""
-    services.extend_overdue_claims()
     sites = _managed_sites()
     site_ids = [s.id for s in sites]
     loans = (

@@ -4,7 +4,7 @@ feeds, flyers and monthly programmes."""
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from portal.areas import Area, HomeSection, Link, Tile, register
+from portal.areas import Area, HomeSection, Job, Link, Tile, register
 
 bp = Blueprint("events", __name__)
 
@@ -54,7 +54,12 @@ def init_app(app):
             stores_personal_data=True,
             export=privacy.export,
             erase=privacy.erase,
+            members_at=privacy.members_at,
             people_to_phone=services.people_to_phone,
+            jobs=[
+                Job("events-reminders", services.reminders_job, every="15 minutes"),
+                Job("events-purge-guests", services.purge_guests_job, every="daily"),
+            ],
             figures=reports.figures,
             people=reports.people,
             setup=_setup,

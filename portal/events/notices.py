@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import has_request_context, url_for
+from flask import has_request_context
 from flask_babel import force_locale, format_datetime, get_locale
 from flask_babel import gettext as _
 
 from portal.mail import send_mail
+from portal.urls import external_url
 
 from .models import Event, Registration
 from .tokens import cancel_link
@@ -40,7 +41,7 @@ def notify_promoted(reg: Registration) -> None:
     event = reg.event
     with force_locale(language_of(reg)):
         when, where = _event_words(event)
-        link = url_for("events.event_page", event_id=event.id, _external=True)
+        link = external_url("events.event_page", event_id=event.id)
         body = _(
             "Ciao %(name)s,\n\nsi è liberato un posto: sei iscritta/o a «%(title)s», %(when)s, %(where)s.\n\n"
             "Se non puoi più venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
@@ -133,7 +134,7 @@ def notify_proposal_approved(event: Event) -> None:
             _(
                 "La proposta «%(title)s» è nel calendario: %(link)s",
                 title=event.title,
-                link=url_for("events.event_page", event_id=event.id, _external=True),
+                link=external_url("events.event_page", event_id=event.id),
             ),
         ),
     )

@@ -9,7 +9,7 @@ Mail texts live in `notices`, series in `series`.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from flask import current_app, url_for
@@ -374,18 +374,21 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
 # --- reminders the day before --------------------------------------------------------------
 REMIND_WITHIN = timedelta(hours=26)  # events starting within this window...
 REMIND_NOT_AFTER = timedelta(hours=2)  # ...but not about to start
-_last_reminder_run: dict[str, Any] = {"at": None}
 
 
-def send_due_reminders(limit: int = 10) -> int:
+def send_due_reminders(limit: int = 500, now: datetime | None = None) -> int:
     """E-mail a reminder to people with a seat at an event starting within a day.
 
     Each registration is claimed by a conditional UPDATE (reminded_at IS NULL), so
     several workers never send the same reminder twice. People who registered in
-    the last day need no reminder. Returns the number sent.
+    the last day need no reminder. The claim and the outbox row are one transaction: the
+    worker delivers the mail (and retries it), so a mail server that is down loses nothing.
+    Run by the job "events-reminders"; returns the number queued.
     """
-    now = utcnow()
-    due = (
+    now = now or utcnow()
+    # Read all first: a cursor left open across the claims below would hold an old SQLite snapshot
+    # and make the first write fail with "database is locked" when another worker wrote meanwhile.
+    due = list(
         Registration.select(Registration, Event, Site)
         .join(Event)
         .join(Site)
@@ -406,41 +409,30 @@ def send_due_reminders(limit: int = 10) -> int:
             break
         if reg.created_at > reg.event.starts_at - timedelta(hours=24):
             continue  # registered less than a day before: they remember
-        claimed = (
-            Registration.update(reminded_at=now)
-            .where((Registration.id == reg.id) & Registration.reminded_at.is_null())
-            .execute()
-        )
-        if not claimed:
-            continue
-        notify_reminder(reg)
+        with database().atomic():
+            claimed = (
+                Registration.update(reminded_at=now)
+                .where((Registration.id == reg.id) & Registration.reminded_at.is_null())
+                .execute()
+            )
+            if not claimed:
+                continue
+            notify_reminder(reg)
         sent += 1
     return sent
-
-
-def maybe_send_reminders() -> int:
-    """Send due reminders at most every few minutes per process, from ordinary page
-    views: reminders must not depend on someone having set up cron."""
-    interval = current_app.config.get("EVENT_REMINDER_INTERVAL", 600)
-    now = utcnow()
-    last = _last_reminder_run["at"]
-    if last is not None and (now - last).total_seconds() < interval:
-        return 0
-    _last_reminder_run["at"] = now
-    return send_due_reminders()
 
 
 GUEST_DATA_DAYS = 180
 
 
-def purge_guest_contacts(days: int = GUEST_DATA_DAYS) -> int:
+def purge_guest_contacts(days: int = GUEST_DATA_DAYS, now: datetime | None = None) -> int:
     """Forget guests' names and contacts some months after their event.
 
     Counts and attendance stay (for the centres' reports); people with an account
-    keep their history on their own page. Run opportunistically from staff pages,
-    so it needs no cron. Returns the number of rows anonymised.
+    keep their history on their own page. Run daily by the job "events-purge-guests".
+    Returns the number of rows anonymised.
     """
-    old_events = Event.select(Event.id).where(Event.ends_at < utcnow() - timedelta(days=days))
+    old_events = Event.select(Event.id).where(Event.ends_at < (now or utcnow()) - timedelta(days=days))
     return (
         Registration.update(name="—", email=None, phone=None, call_reason="")
         .where(
@@ -450,3 +442,17 @@ def purge_guest_contacts(days: int = GUEST_DATA_DAYS) -> int:
         )
         .execute()
     )
+
+
+# --- scheduled jobs (portal.jobs runs them; each is idempotent) --------------------------------
+
+
+def reminders_job(now: datetime) -> int:
+    """Queue the reminders due at `now` (claimed per registration: never twice)."""
+    return send_due_reminders(now=now)
+
+
+def purge_guests_job(now: datetime) -> int:
+    """Anonymise guests of events long past (rows already anonymised are left alone)."""
+    with database().atomic():
+        return purge_guest_contacts(now=now)

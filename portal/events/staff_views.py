@@ -33,9 +33,7 @@ from .services import (
     closed_dates,
     create_event,
     mark_attendance,
-    maybe_send_reminders,
     publish_event,
-    purge_guest_contacts,
     reject_proposal,
     sign_up,
     update_event,
@@ -53,8 +51,6 @@ def managed_event_or_403(event_id):
 @staff_required
 def staff_list():
     """Events of my centres: upcoming, drafts, proposals to moderate, people to phone."""
-    purge_guest_contacts()
-    maybe_send_reminders()
     site_ids = managed_site_ids()
     status = request.args.get("status", "")
     query = Event.with_place().where(Event.site.in_(site_ids))

@@ -14,13 +14,14 @@ from portal.clock import local_date, local_day_bounds, today_local, utcnow
 from portal.models import Partner, Site
 from portal.refusals import Refusal
 from portal.rendering import render, wants_fragment
+from portal.urls import external_url
 
 from . import bp
 from .forms import GuestRegistrationForm, ProposalForm, parse_month
 from .markdown import render_description
 from .models import AUDIENCES, CATEGORIES, Event, Registration
 from .posters import poster_path
-from .services import cancel_registration, maybe_send_reminders, propose_event, sign_up
+from .services import cancel_registration, propose_event, sign_up
 from .tokens import cancel_token, registration_from_token
 
 PAGE_SIZE = 20
@@ -55,7 +56,6 @@ def page_number():
 @bp.route("/events")
 def agenda():
     """Upcoming events by day, filtered by centre, category, audience, price and words."""
-    maybe_send_reminders()
     filters = agenda_filters()
     page = page_number()
     query = Event.upcoming(**{k: v for k, v in filters.items() if v})
@@ -182,7 +182,7 @@ def google_calendar_url(event):
         "action": "TEMPLATE",
         "text": event.title,
         "dates": f"{event.starts_at.strftime(fmt)}/{event.ends_at.strftime(fmt)}",
-        "details": url_for(".event_page", event_id=event.id, _external=True),
+        "details": external_url(".event_page", event_id=event.id),
         "location": f"{event.site.name}, {event.site.full_address}",
         "ctz": "Europe/Rome",
     }

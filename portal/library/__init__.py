@@ -37,9 +37,13 @@ def init_app(app):
             stores_personal_data=True,
             export=privacy.export,
             erase=privacy.erase,
+            members_at=privacy.members_at,
             people_to_phone=services.people_to_phone,
             figures=reports.figures,
             people=reports.people,
-            jobs=[Job("library-expire-holds", services.expire_holds_job, every="hourly")],
+            jobs=[
+                Job("library-expire-holds", services.expire_holds_job, every="15 minutes"),
+                Job("library-open", services.open_libraries_job, every="minute"),
+            ],
         ),
     )

@@ -22,8 +22,9 @@ from portal.areas import PhoneCall
 from portal.clock import end_of_local_day, month_bounds_utc, to_local, today_local, utcnow
 from portal.db import database, lock_row
 from portal.mail import send_mail
-from portal.models import OpeningHours, Site, User, closed_days
+from portal.models import OpeningHours, Service, Site, User, closed_days
 from portal.refusals import Refusal
+from portal.urls import external_url
 
 from .models import ACTIVE_HOLD, Copy, Hold, Library, LibraryMember, Loan, ReaderSettings, Title
 
@@ -67,10 +68,22 @@ def due_date(library: Library, days: int) -> date:
 # --- where copies are -------------------------------------------------------------
 
 
+def on_hold_shelf(now: datetime | None = None) -> Expression:
+    """SQL condition: the hold is ready and its pickup window has not passed. A hold past its
+    window counts as gone on every page even before the job "library-expire-holds" marks it."""
+    now = now or utcnow()
+    return (Hold.status == "ready") & (Hold.expires_at.is_null() | (Hold.expires_at >= now))
+
+
+def active_hold(now: datetime | None = None) -> Expression:
+    """SQL condition: waiting in the queue, or ready within the pickup window."""
+    return (Hold.status == "waiting") | on_hold_shelf(now)
+
+
 def free_copy_condition() -> Expression:
     """SQL condition: the copy is on the shelf (not withdrawn, not on loan, not on the hold shelf)."""
     open_loan = Loan.select(Loan.id).where((Loan.copy == Copy.id) & Loan.returned_at.is_null())
-    ready = Hold.select(Hold.id).where((Hold.copy == Copy.id) & (Hold.status == "ready"))
+    ready = Hold.select(Hold.id).where((Hold.copy == Copy.id) & on_hold_shelf())
     return (Copy.withdrawn == False) & ~fn.EXISTS(open_loan) & ~fn.EXISTS(ready)  # noqa: E712
 
 
@@ -86,7 +99,7 @@ def copy_states(copies: Sequence[Copy]) -> dict[int, tuple[str, Any]]:
     if ids:
         for loan in Loan.select(Loan.copy, Loan.due_date).where(Loan.copy.in_(ids) & Loan.returned_at.is_null()):
             loans[loan.copy_id] = loan.due_date
-        for hold in Hold.select(Hold.copy, Hold.expires_at).where(Hold.copy.in_(ids) & (Hold.status == "ready")):
+        for hold in Hold.select(Hold.copy, Hold.expires_at).where(Hold.copy.in_(ids) & on_hold_shelf()):
             ready[hold.copy_id] = hold.expires_at
     states: dict[int, tuple[str, Any]] = {}
     for c in copies:
@@ -120,8 +133,9 @@ def availability(title_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
 
 def expire_holds(library: Library | None = None, now: datetime | None = None) -> list[Hold]:
     """Expire uncollected holds whose pickup window has passed and promote the next
-    person in line to the same copy. Run lazily on the pages that show holds, and by
-    the area's scheduled job (`expire_holds_job`) where a scheduler runs."""
+    person in line to the same copy. Run by the area's job (`expire_holds_job`) and before a
+    write that depends on the hold shelf (a hold, a checkout, a check-in); pages that only show
+    holds never write: they leave lapsed holds out in the query (`on_hold_shelf`)."""
     now = now or utcnow()
     query = Hold.select().where((Hold.status == "ready") & (Hold.expires_at < now))
     if library is not None:
@@ -210,7 +224,7 @@ def notify_ready(hold: Hold, library: Library) -> None:
 
 def _account_link() -> str:
     try:
-        return url_for("library.my_library", _external=True)
+        return external_url("library.my_library")
     except RuntimeError:  # outside a request (demo loader)
         return ""
 
@@ -525,7 +539,6 @@ def renew_at_desk(library: Library, barcode: str) -> Loan:
 
 def reader_card(library: Library, member: User) -> dict[str, Any]:
     """What a person has at this library: open loans, active holds with their place, blocks."""
-    expire_holds(library)
     loans = list(
         Loan.select(Loan, Copy, Title)
         .join(Copy)
@@ -536,7 +549,7 @@ def reader_card(library: Library, member: User) -> dict[str, Any]:
     holds = list(
         Hold.select(Hold, Title)
         .join(Title)
-        .where((Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD) & (Title.library == library))
+        .where((Hold.member == member.id) & active_hold() & (Title.library == library))
         .order_by(Hold.created_at)
     )
     return {
@@ -550,7 +563,6 @@ def reader_card(library: Library, member: User) -> dict[str, Any]:
 
 def phone_list(library: Library) -> list[Hold]:
     """Ready holds of people without e-mail: the desk phones them (not yet phoned first)."""
-    expire_holds(library)
     return list(
         Hold.select(Hold, Title, Copy, User)
         .join(Title)
@@ -558,7 +570,7 @@ def phone_list(library: Library) -> list[Hold]:
         .join(Copy)
         .switch(Hold)
         .join(User)
-        .where((Title.library == library) & (Hold.status == "ready") & (Hold.notify_by == "phone"))
+        .where((Title.library == library) & on_hold_shelf() & (Hold.notify_by == "phone"))
         .order_by(Hold.phoned_at.is_null(False), Hold.ready_at)
     )
 
@@ -594,7 +606,6 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
 
 def hold_shelf(library: Library) -> dict[str, Any]:
     """The hold shelf: books waiting for pickup, copies to pull for the queue, expired holds to re-shelve."""
-    expire_holds(library)
     ready = list(
         Hold.select(Hold, Title, Copy, User)
         .join(Title)
@@ -602,7 +613,7 @@ def hold_shelf(library: Library) -> dict[str, Any]:
         .join(Copy)
         .switch(Hold)
         .join(User)
-        .where((Title.library == library) & (Hold.status == "ready"))
+        .where((Title.library == library) & on_hold_shelf())
         .order_by(Hold.expires_at)
     )
     # Waiting holds whose title has a copy on the shelf: pull it and check it in to trap it.
@@ -629,7 +640,9 @@ def hold_shelf(library: Library) -> dict[str, Any]:
         .switch(Hold)
         .join(Copy)
         .where(
-            (Title.library == library) & (Hold.status == "expired") & (Hold.closed_at >= since) & free_copy_condition()
+            (Title.library == library)
+            & (((Hold.status == "expired") & (Hold.closed_at >= since)) | ((Hold.status == "ready") & ~on_hold_shelf()))
+            & free_copy_condition()
         )
         .order_by(Hold.closed_at.desc())
         .limit(100)
@@ -640,7 +653,7 @@ def hold_shelf(library: Library) -> dict[str, Any]:
 def desk_summary(library: Library) -> dict[str, int]:
     """The library at a glance: books on loan, overdue, on the hold shelf, people still to phone."""
     open_loans = Loan.select().where((Loan.library == library) & Loan.returned_at.is_null())
-    ready = Hold.select().join(Title).where((Title.library == library) & (Hold.status == "ready"))
+    ready = Hold.select().join(Title).where((Title.library == library) & on_hold_shelf())
     return {
         "on_loan": open_loans.count(),
         "overdue": open_loans.where(Loan.due_date < today_local()).count(),
@@ -674,7 +687,7 @@ def title_queue(title: Title) -> list[Hold]:
     return list(
         Hold.select(Hold, User)
         .join(User)
-        .where((Hold.title == title.id) & Hold.status.in_(ACTIVE_HOLD))
+        .where((Hold.title == title.id) & active_hold())
         .order_by(Hold.status, Hold.position)  # "ready" sorts before "waiting"
     )
 
@@ -684,11 +697,7 @@ def title_for_reader(title: Title, user: User | None) -> dict[str, Any]:
     copies = list(title.copies.where(Copy.withdrawn == False).order_by(Copy.barcode))  # noqa: E712
     mine = None
     if user is not None:
-        mine = (
-            Hold.select()
-            .where((Hold.title == title.id) & (Hold.member == user.id) & Hold.status.in_(ACTIVE_HOLD))
-            .first()
-        )
+        mine = Hold.select().where((Hold.title == title.id) & (Hold.member == user.id) & active_hold()).first()
     return {
         "copies": copies,
         "states": copy_states(copies),
@@ -750,7 +759,6 @@ def save_copy(title: Title, values: dict[str, Any], copy: Copy | None = None) ->
 
 def my_library(user: User) -> dict[str, Any]:
     """A reader's own library: open loans, active holds with their place, the history if kept."""
-    expire_holds()
     loans = list(
         Loan.select(Loan, Copy, Title)
         .join(Copy)
@@ -759,10 +767,7 @@ def my_library(user: User) -> dict[str, Any]:
         .order_by(Loan.due_date)
     )
     holds = list(
-        Hold.select(Hold, Title)
-        .join(Title)
-        .where((Hold.member == user.id) & Hold.status.in_(ACTIVE_HOLD))
-        .order_by(Hold.created_at)
+        Hold.select(Hold, Title).join(Title).where((Hold.member == user.id) & active_hold()).order_by(Hold.created_at)
     )
     keep = ReaderSettings.keeps_history(user.id)
     history = []
@@ -852,3 +857,15 @@ def monthly_figures(library: Library, months: int = 12) -> list[dict[str, Any]]:
 def expire_holds_job(now: datetime) -> int:
     """Scheduled: expire uncollected holds everywhere and call the next in line."""
     return len(expire_holds(now=now))
+
+
+def open_libraries_job(now: datetime) -> int:
+    """Scheduled: give every centre that offers the library service its library (default policy).
+    Idempotent: a centre that has one is left alone."""
+    opened = 0
+    offering = Service.select(Service.site).where(Service.area == "library")
+    has_library = fn.EXISTS(Library.select().where(Library.site == Site.id))
+    for site in list(Site.select().where(Site.id.in_(offering) & ~has_library)):
+        Library.for_site(site)
+        opened += 1
+    return opened

@@ -49,16 +49,22 @@ def _staff_library():
         if library is None:
             if not _has_library_service(site):
                 abort(404)
-            library = Library.for_site(site)
+            abort(_preparing())  # a GET never writes: the job "library-open" creates it within a minute
         return library
+    preparing = False
     for site in current_user.managed_sites():
         library = Library.get_or_none(Library.site == site)
-        if library is None and _has_library_service(site):
-            library = Library.for_site(site)
         if library is not None:
             return library
+        preparing = preparing or _has_library_service(site)
+    if preparing:
+        abort(_preparing())
     # Staff of a centre without a library follow the link from the dashboard: explain.
     abort(render("library/staff/no_library.html", libraries=list(Library.select(Library, Site).join(Site))))
+
+
+def _preparing():
+    return render("library/staff/no_library.html", preparing=True, libraries=[])
 
 
 def _has_library_service(site):

@@ -38,6 +38,7 @@ def init_app(app):
             stores_personal_data=True,
             export=privacy.export,
             erase=privacy.erase,
+            members_at=privacy.members_at,
             people_to_phone=services.people_to_phone,
             figures=reports.figures,
             people=reports.people,

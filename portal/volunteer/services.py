@@ -16,7 +16,7 @@ from datetime import date, time, timedelta
 from functools import partial
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale, format_datetime, format_time, ngettext
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -29,6 +29,7 @@ from portal.mail import send_mail
 from portal.models import Site, User, closed_days
 from portal.recurrence import occurrence_dates, split_closed
 from portal.refusals import Refusal
+from portal.urls import external_url
 
 from .models import ACTIVE, CANCELLED, WAITLIST, Notice, Opportunity, Profile, Shift, Signup, csv_codes
 
@@ -80,7 +81,7 @@ def signup_from_token(token: str) -> Signup | None:
 
 
 def manage_url(signup: Signup) -> str:
-    return url_for("volunteer.guest_signup", token=signup_token(signup), _external=True)
+    return external_url("volunteer.guest_signup", token=signup_token(signup))
 
 
 def _confirm_serializer() -> URLSafeSerializer:
@@ -820,13 +821,13 @@ def _signature() -> str:
 
 def _link_line(signup: Signup) -> str:
     if signup.user_id:
-        return _("I tuoi turni: %(url)s", url=url_for("volunteer.mine", _external=True))
+        return _("I tuoi turni: %(url)s", url=external_url("volunteer.mine"))
     line = _("Gestisci o disdici la tua iscrizione: %(url)s", url=manage_url(signup))
     if signup.status == ACTIVE and not signup.confirmed:
         line = (
             _(
                 "Conferma che vieni: %(url)s",
-                url=url_for("volunteer.guest_confirm", token=confirm_token(signup), _external=True),
+                url=external_url("volunteer.guest_confirm", token=confirm_token(signup)),
             )
             + "\n"
             + line
@@ -869,7 +870,7 @@ def send_confirmation(signup: Signup, shift: Shift) -> None:
                 what=_("la lista d'attesa") if waiting else _("la tua iscrizione"),
                 title=shift.opportunity.title,
                 when=when_text(shift),
-                url=url_for("volunteer.guest_confirm", token=confirm_token(signup), _external=True),
+                url=external_url("volunteer.guest_confirm", token=confirm_token(signup)),
                 manage=manage_url(signup),
                 hours=shift.opportunity.cancel_cutoff_hours,
             )

@@ -15,6 +15,7 @@ from portal.ics import CalendarEntry, calendar_bytes, calendar_response
 from portal.models import Site, User
 from portal.rendering import render
 from portal.templating import current_lang
+from portal.urls import external_url
 
 from . import bp, services
 from .choices import ACTIVITIES, LANGUAGES, SKILLS, label_map, labels
@@ -319,13 +320,13 @@ def _mine_page(error=None, status=200):
     rows = list(_my_signups().order_by(Shift.starts_at))
     coming = [s for s in rows if s.shift.ends_at > now]
     past = [s for s in reversed(rows) if s.shift.ends_at <= now and s.attended]
-    profile = Profile.for_user(current_user.id)
+    profile = Profile.get_or_none(Profile.user == current_user.id)  # a GET creates nothing
     return render(
         "volunteer/mine.html",
         coming=coming,
         past=past[:50],
         hours=hours_served(current_user.id),
-        feed_url=url_for(".feed", token=profile.feed_token, _external=True),
+        feed_url=external_url(".feed", token=profile.feed_token) if profile else None,
         now=now,
         may_cancel=services.may_cancel,
         error=error,
@@ -350,7 +351,10 @@ def mine_cancel(signup_id):
 @login_required
 def profile():
     """My volunteer profile: skills, languages, availability."""
-    profile = Profile.for_user(current_user.id)
+    if request.method == "GET":  # a GET creates nothing: an empty profile until the first save
+        profile = Profile.get_or_none(Profile.user == current_user.id) or Profile(user=current_user.id)
+    else:
+        profile = Profile.for_user(current_user.id)
     sites = list(Site.ordered())
     if request.method == "GET":
         form = ProfileForm(
@@ -425,7 +429,7 @@ def _calendar(rows, attachment=False):
                 changed_at=max(moment for moment in changes if moment is not None),
                 description="\n".join(x for x in (opp.requirements, shift.note) if x),
                 location=", ".join(x for x in (shift.location, opp.site.name, opp.site.full_address) if x),
-                url=url_for(".shift", shift_id=shift.id, _external=True),
+                url=external_url(".shift", shift_id=shift.id),
                 cancelled=shift.is_cancelled,
             )
         )
