@@ -26,6 +26,7 @@ EXTRA = [
     "/volunteer/s/link-non-valido",
     "/volunteer/c/link-non-valido",
     "/password/reset/link-non-valido",
+    "/register/confirm/link-non-valido",
 ]
 
 
