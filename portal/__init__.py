@@ -60,6 +60,9 @@ def create_app(test_config=None):
     logging.basicConfig(level=logging.INFO if app.config.get("BINARI_ENV") != "testing" else logging.WARNING)
     for noisy in ("weasyprint", "fontTools"):  # page-by-page progress is not news
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from . import requestlog
+
+    requestlog.init_app(app)  # one line per request, with its X-Request-Id
 
     # FlaskDB opens a connection per request and closes it afterwards.
     flask_db._db = open_database(app.config["DATABASE_URL"])
@@ -111,6 +114,10 @@ def create_app(test_config=None):
     from .areas import load_areas
 
     load_areas(app, app.config["AREAS"])
+    from . import phone, reminders
+
+    reminders.init_app(app)
+    app.register_blueprint(phone.bp)
 
     from . import cli
 

@@ -161,3 +161,6 @@ def init_app(app):
     app.cli.add_command(db_cli)
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
+    from .backup import backup_command
+
+    app.cli.add_command(backup_command)

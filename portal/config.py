@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 # The service areas this installation offers: packages whose init_app(app) registers an
 # `portal.areas.Area`. A deployment may drop one (BINARI_AREAS="portal.events portal.library").
-DEFAULT_AREAS = ("portal.events", "portal.bookings", "portal.library", "portal.volunteer")
+DEFAULT_AREAS = ("portal.events", "portal.bookings", "portal.library", "portal.volunteer", "portal.desks")
 
 # Where `make run` and the tests answer: the base of every absolute link outside production.
 DEV_BASE_URL = "http://127.0.0.1:8000"
@@ -109,4 +109,6 @@ def from_environment():
         # scrypt in production; tests and the live-test server may ask for a faster one.
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads")),
+        # Help desks: notes and "what it is about" are emptied this many months after the appointment.
+        "DESK_NOTE_RETENTION_MONTHS": int(os.environ.get("DESK_NOTE_RETENTION_MONTHS", "12")),
     }

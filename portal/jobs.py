@@ -99,7 +99,7 @@ def heartbeat(now: datetime) -> None:
 
 
 def link_context() -> Any:
-    """A request context at BASE_URL, so `url_for(..., _external=True)` in a job's mail builds
+    """A request context at BASE_URL, so absolute links in a job's mail build
     the portal's public address (never a request's Host); a no-op inside a request."""
     if has_request_context():
         return nullcontext()

@@ -411,3 +411,60 @@ class AuditEntry(BaseModel):
 
     class Meta:
         table_name = "audit_entry"
+
+
+class SentNotice(BaseModel):
+    """A scheduled notice (a reminder) that has been dealt with, once: ``key`` is unique.
+
+    The reminder jobs insert the key in the same transaction as the outbox message, so running a
+    job twice sends nothing twice. ``channel`` says how: ``mail``, ``phone`` (the person has no
+    e-mail: the entry is on the staff phone list until someone phones) or ``none`` (no contact).
+    """
+
+    key = CharField(max_length=160, unique=True)
+    kind = CharField(max_length=40)
+    channel = CharField(max_length=8, default="mail")
+    sent_at = DateTimeField(default=utcnow, index=True)
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    site = ForeignKeyField(Site, null=True, backref="+", on_delete="CASCADE")
+    # For the phone list only (channel "phone"); emptied with the account.
+    name = CharField(max_length=120, default="")
+    phone = CharField(max_length=20, default="")
+    reason = CharField(max_length=300, default="")
+    link = CharField(max_length=300, default="")
+
+    class Meta:
+        table_name = "sent_notice"
+        indexes = ((("channel", "site"), False),)
+
+
+class ReminderOptOut(BaseModel):
+    """A reminder kind someone does not want (no row: they get it). ``who`` is ``u<user id>`` for
+    an account or ``e<lower-case e-mail>`` for a guest who unsubscribed from a message."""
+
+    who = CharField(max_length=260)
+    kind = CharField(max_length=40)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "reminder_opt_out"
+        indexes = ((("who", "kind"), True),)
+
+
+class PhoneCallLog(BaseModel):
+    """A call made from the staff phone list: which entry (area and the entry's key), who, when."""
+
+    area = CharField(max_length=40)
+    record_key = CharField(max_length=160)
+    site = ForeignKeyField(Site, null=True, backref="+", on_delete="CASCADE")
+    phoned_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    phoned_at = DateTimeField(default=utcnow, index=True)
+    outcome = CharField(max_length=20, default="told")  # told, no_answer, message
+    # What the entry said when the call was made: the list shows the week's calls even after the
+    # area took the entry off (e.g. a registration's "call_reason" is cleared once phoned).
+    name = CharField(max_length=120, default="")
+    reason = CharField(max_length=300, default="")
+
+    class Meta:
+        table_name = "phone_call_log"
+        indexes = ((("area", "record_key"), False),)

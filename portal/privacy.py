@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import areas
+from . import areas, reminders
 from .areas import DataSection
 from .db import database
 from .models import LoginAttempt, OutboxMessage, PendingSignup, User
@@ -99,6 +99,7 @@ def core_sections(user: User) -> list[DataSection]:
         DataSection(
             "messages", _l("Messaggi che ti abbiamo scritto"), messages, dict(MESSAGE_LABELS, body=_l("Testo"))
         ),
+        reminders.export(user),
     ]
 
 
@@ -138,6 +139,7 @@ def erase_core(user: User) -> None:
     LoginAttempt.delete().where(LoginAttempt.identifier.in_(identifiers)).execute()
     if user.email:
         PendingSignup.delete().where(PendingSignup.email == user.email.lower()).execute()
+    reminders.erase(user)  # reminder preferences, reminders waiting on the phone list
 
 
 def delete_account(user: User) -> None:

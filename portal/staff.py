@@ -10,7 +10,7 @@ from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 from playhouse.flask_utils import get_object_or_404
 
-from . import areas, audit
+from . import areas, audit, staffday
 from . import outbox as outbox_delivery
 from .auth import _duplicate_errors, admin_required, managed_site_ids, send_reset_link, staff_required
 from .clock import local_day_bounds, start_of_local_day
@@ -33,8 +33,29 @@ def temporary_password():
 @bp.route("")
 @staff_required
 def dashboard():
-    """Where staff pages start: my centres and the desk's tools."""
-    return render("staff/dashboard.html", sites=list(current_user.managed_sites()), area_links=areas.staff_links())
+    """Where staff pages start: the day at my centre (or the one asked), then the desk's tools."""
+    sites = list(current_user.managed_sites())
+    site, day, error = staffday.choose(sites, request.args.get("site"), request.args.get("day"))
+    return render(
+        "staff/dashboard.html",
+        sites=sites,
+        area_links=areas.staff_links(),
+        day_error=error,
+        status=400 if error else 200,
+        **staffday.day_context(site, day),
+    )
+
+
+@bp.route("/day.pdf")
+@staff_required
+def day_sheet():
+    """The printable daily sheet of a centre's day (the same as the day page)."""
+    sites = list(current_user.managed_sites())
+    site, day, error = staffday.choose(sites, request.args.get("site"), request.args.get("day"))
+    if error or site is None:
+        abort(400 if error else 403)
+    data = render_pdf("staff/day_pdf.html", **staffday.day_context(site, day))
+    return pdf_response(data, f"giornata-{site.slug}-{day.isoformat()}.pdf")
 
 
 def _may_help(member):

@@ -329,7 +329,7 @@ def test_guest_registration_waitlist_and_promotion(client, seed):
     assert Event.get_by_id(event.id).taken == 2
     auth_client = client
     auth_client.post("/login", data={"identifier": STAFF_FAENZA, "password": "binari2026"})
-    calls = html_of(auth_client.get("/staff/events/calls"))
+    calls = html_of(auth_client.get("/staff/events/calls", follow_redirects=True))
     assert "Jun Li" in calls and "+39 347 111 2222" in calls
     auth_client.post(f"/staff/events/calls/{jun.id}/done")
     assert Registration.get_by_id(jun.id).call_reason == ""
@@ -450,7 +450,7 @@ def test_staff_cancels_event_and_everyone_is_told(client, auth, seed):
     assert Event.get_by_id(event.id).status == "cancelled"
     mail = OutboxMessage.get(OutboxMessage.to_address == "rosa@example.org")
     assert "annullato" in mail.body and "allagata" in mail.body
-    assert "Karim" in html_of(client.get("/staff/events/calls"))
+    assert "Karim" in html_of(client.get("/staff/events/calls", follow_redirects=True))
     agenda = html_of(client.get("/events"))
     assert "Annullato" in agenda
 
@@ -826,8 +826,8 @@ def test_reminder_the_day_before_is_sent_once(client, seed):
     assert not OutboxMessage.select().where(OutboxMessage.subject.contains("promemoria")).exists()
     from portal.jobs import tick
 
-    assert tick(names=["events-reminders"], force=True) == {"events-reminders": 1}
-    assert tick(names=["events-reminders"], force=True) == {"events-reminders": 0}  # already claimed
+    assert tick(names=["events-remind-day-before"], force=True) == {"events-remind-day-before": 1}
+    assert tick(names=["events-remind-day-before"], force=True) == {"events-remind-day-before": 0}  # already claimed
     mails = list(OutboxMessage.select().where(OutboxMessage.subject.contains("promemoria")))
     assert [m.to_address for m in mails] == ["rosa@example.org"]
     assert "Cena sociale" in mails[0].body and "/events/registration/" in mails[0].body
@@ -911,7 +911,7 @@ def test_people_to_phone_come_from_the_calls_column(app, client, auth, seed):
         assert calls[0].link == f"/staff/events/{event.id}/registrations" and "Ginnastica dolce" in calls[0].reason
         assert areas.people_to_phone([seed["sites"]["visconti"].id]) == []
     auth.login(STAFF_FAENZA)
-    assert "Jun Li" in html_of(client.get("/staff/events/calls"))
+    assert "Jun Li" in html_of(client.get("/staff/events/calls", follow_redirects=True))
     jun = Registration.get(Registration.name == "Jun Li")
     assert client.post(f"/staff/events/calls/{jun.id}/done").status_code == 303
     with app.test_request_context():

@@ -44,6 +44,7 @@ def demo_data(app):
 def _values():
     """A real value for every URL argument, from the demo data."""
     from portal.bookings.models import CalendarToken, Item, Kit, Loan, Resource
+    from portal.desks.models import Appointment, Desk
     from portal.events import tokens
     from portal.events.models import Event, Registration
     from portal.library.models import Copy, Title
@@ -61,6 +62,8 @@ def _values():
     item = Item.select().first()
     return {
         "event_id": event.id,
+        "desk_id": Desk.select().first().id,
+        "appointment_id": Appointment.select().first().id,
         "item_id": item.id,
         "kit_id": Kit.select().first().id,
         "loan_id": Loan.select().first().id,

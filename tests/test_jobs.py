@@ -33,7 +33,7 @@ def outbox_rows():
 def test_every_job_has_a_known_interval_and_a_unique_name(app):
     names = [job.name for job in jobs.all_jobs()]
     assert len(names) == len(set(names))
-    assert {"core-outbox", "core-purge", "events-reminders", "library-expire-holds"} <= set(names)
+    assert {"core-outbox", "core-purge", "events-remind-day-before", "library-expire-holds"} <= set(names)
     assert {"bookings-release-no-shows", "bookings-extend-overdue", "library-open"} <= set(names)
     assert all(job.every in JOB_INTERVALS for job in jobs.all_jobs())
     with pytest.raises(AreaContractError):
@@ -78,7 +78,9 @@ def test_reminders_are_queued_once_even_from_two_workers(app, seed):
         with app.app_context(), database().connection_context():
             barrier.wait()
             try:
-                done.append(jobs.tick(names=["events-reminders"], force=True).get("events-reminders", 0))
+                done.append(
+                    jobs.tick(names=["events-remind-day-before"], force=True).get("events-remind-day-before", 0)
+                )
             except Exception as exc:  # a failed thread must fail the test, not vanish
                 errors.append(exc)
 
@@ -193,6 +195,6 @@ def test_links_in_a_jobs_mail_come_from_base_url(app, seed):
     Registration.create(
         event=event, name="Rosa", email="rosa@example.org", status="confirmed", created_at=utcnow() - timedelta(days=3)
     )
-    assert jobs.tick(names=["events-reminders"], force=True) == {"events-reminders": 1}
+    assert jobs.tick(names=["events-remind-day-before"], force=True) == {"events-remind-day-before": 1}
     body = OutboxMessage.get().body
     assert "https://binari.example.org/events/registration/" in body and "localhost" not in body

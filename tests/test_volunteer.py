@@ -533,7 +533,7 @@ def test_time_change_and_cancellation_tell_everyone(client, coordinator):
     assert fresh(shift).cancelled_at is not None
     assert any("Turno annullato" in m.subject and "Maltempo" in m.body for m in outbox())
     assert Notice.select().where(Notice.name == "Solo Telefono").count() == 2
-    html = client.get("/staff/volunteer/calls").get_data(as_text=True)
+    html = client.get("/staff/volunteer/calls", follow_redirects=True).get_data(as_text=True)
     assert "Solo Telefono" in html
     notice = Notice.select().first()
     client.post(f"/staff/volunteer/calls/{notice.id}/done")

@@ -337,6 +337,21 @@ def book_slot(
     resource_id: int | None = None,
     now: datetime | None = None,
 ) -> Booking:
+    """Book a desk or a room for a slot (`_book_slot`) and confirm it to the person by e-mail."""
+    booking = _book_slot(user, site, kind, day, slot, resource_id, now)
+    notices.confirm_booking(booking)
+    return booking
+
+
+def _book_slot(
+    user: Any,
+    site: Site,
+    kind: str,
+    day: date,
+    slot: str,
+    resource_id: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
     """Book a desk (any free one, or the one asked for) or a room for a slot.
 
     All-or-nothing: the quota, the booking and its claims are one transaction.

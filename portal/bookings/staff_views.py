@@ -13,14 +13,14 @@ from flask_babel import ngettext
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from portal.auth import managed_site_ids, require_manage, staff_required
+from portal.auth import require_manage, staff_required
 from portal.clock import local_day_bounds, today_local, utcnow
 from portal.db import database
 from portal.models import Site, User
 from portal.pdf import pdf_response, render_pdf
 from portal.rendering import render
 
-from . import notices, services
+from . import services
 from .forms import (
     CheckInForm,
     CheckOutForm,
@@ -457,9 +457,8 @@ def staff_overdue():
 @bp.route("/staff/bookings/phone")
 @staff_required
 def staff_phone():
-    """People without e-mail to phone about their loans (decisions, reminders), and the calls made."""
-    loans = services.phone_list(managed_site_ids())
-    return render("bookings/staff/phone.html", loans=loans, reasons=notices.REASONS)
+    """Lending's people to phone: now the one staff phone list, filtered (permanent redirect)."""
+    return redirect(url_for("phone.page", area="bookings"), 301)
 
 
 @bp.route("/staff/bookings/loans/<int:loan_id>/phoned", methods=["POST"])

@@ -31,7 +31,14 @@ def _event_words(event: Event) -> tuple[str, str]:
 
 
 def _send(reg: Registration, subject: str, body: str) -> None:
-    send_mail(reg.email, subject, body, user=reg.user if reg.user_id else None)
+    send_mail(
+        reg.email,
+        subject,
+        body,
+        user=reg.user if reg.user_id else None,
+        site=reg.event.site_id,
+        language=language_of(reg),
+    )
 
 
 def notify_promoted(reg: Registration) -> None:
@@ -99,21 +106,39 @@ def notify_cancelled(reg: Registration, event: Event, reason: str) -> None:
         _send(reg, _("Binari: «%(title)s» è annullato", title=event.title), body)
 
 
-def notify_reminder(reg: Registration) -> None:
-    """The reminder the day before, with the cancellation link."""
+def notify_changed(reg: Registration, event: Event) -> None:
+    """The event's day, time or place changed: tell a registered person who has an address."""
+    if not reg.email:
+        return
     with force_locale(language_of(reg)):
-        when, where = _event_words(reg.event)
+        when, where = _event_words(event)
         body = _(
-            "Ciao %(name)s,\n\nti ricordiamo «%(title)s»: %(when)s, %(where)s.\n\n"
-            "Se non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
+            "Ciao %(name)s,\n\nl'evento «%(title)s» è cambiato. Ora è: %(when)s, %(where)s.\n\n"
+            "Se così non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
             "Binari – Kaleidoscopi Metropolitani",
             name=reg.name,
-            title=reg.event.title,
+            title=event.title,
             when=when,
             where=where,
             cancel=cancel_link(reg),
         )
-        _send(reg, _("Binari: promemoria per «%(title)s»", title=reg.event.title), body)
+        _send(reg, _("Binari: «%(title)s» è cambiato", title=event.title), body)
+
+
+def reminder_text(reg: Registration) -> tuple[str, str]:
+    """The reminder the day before (subject, body), with the cancellation link; the caller sets the language."""
+    when, where = _event_words(reg.event)
+    body = _(
+        "Ciao %(name)s,\n\nti ricordiamo «%(title)s»: %(when)s, %(where)s.\n\n"
+        "Se non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
+        "Binari – Kaleidoscopi Metropolitani",
+        name=reg.name,
+        title=reg.event.title,
+        when=when,
+        where=where,
+        cancel=cancel_link(reg),
+    )
+    return _("Binari: promemoria per «%(title)s»", title=reg.event.title), body
 
 
 def _tell_proposer(event: Event, subject_and_body) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any, cast
 
 from flask import current_app, url_for
@@ -17,21 +18,29 @@ from flask_babel import gettext as _
 from peewee import IntegrityError, ModelSelect
 
 from portal.areas import PhoneCall
-from portal.clock import to_utc, utcnow
+from portal.clock import local_date, local_day_bounds, to_local, to_utc, utcnow
 from portal.db import database
 from portal.models import Site, User, closed_days
 from portal.refusals import Refusal
+from portal.reminders import in_site_context, morning_yet, remind
 
 from .models import Event, Registration
 from .notices import (
+    language_of,
     notify_cancelled,
+    notify_changed,
     notify_promoted,
     notify_proposal_approved,
     notify_proposal_rejected,
     notify_registered,
-    notify_reminder,
+    reminder_text,
     request_language,
 )
+
+
+def time_of(moment: datetime) -> str:
+    """HH:MM in Milan."""
+    return to_local(moment).strftime("%H:%M")
 
 
 class AlreadyRegistered(Refusal):
@@ -250,6 +259,7 @@ def update_event(event: Event, values: dict[str, Any], day: date, start: time, e
     the waitlist.
     """
     old_capacity = event.capacity
+    before = (event.starts_at, event.ends_at, event.site_id, event.room_id)
     capacity = values["capacity"]
     with database().atomic():
         if capacity is None:
@@ -277,7 +287,25 @@ def update_event(event: Event, values: dict[str, Any], day: date, start: time, e
         event.save(only=[f for f in Event._meta.sorted_fields if f.name not in ("taken", "capacity", "id")])
     if (capacity or 0) > (old_capacity or 0):
         grow_capacity(event)
+    if event.status == "published" and before != (event.starts_at, event.ends_at, event.site_id, event.room_id):
+        tell_changed(event)
     return event
+
+
+def tell_changed(event: Event) -> int:
+    """The day, time or place changed: mail the people registered (waitlist too); people without
+    e-mail go on the phone list; the reminder the day before will be sent again for the new day."""
+    regs = list(Registration.select().where((Registration.event == event.id) & (Registration.status != "cancelled")))
+    Registration.update(reminded_at=None).where(Registration.id.in_([r.id for r in regs])).execute()
+    for reg in regs:
+        reg.event = event
+        if reg.email:
+            notify_changed(reg, event)
+        elif reg.phone:
+            Registration.update(call_reason="changed").where(
+                (Registration.id == reg.id) & (Registration.call_reason == "")
+            ).execute()
+    return len(regs)
 
 
 def publish_event(event: Event, whole_series: bool = False) -> None:
@@ -354,6 +382,13 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
         if reg.call_reason == "promoted":
             reason = _("Ha un posto per «%(title)s» (dalla lista d'attesa)", title=event.title)
             since = reg.promoted_at
+        elif reg.call_reason == "changed":
+            reason = _(
+                "«%(title)s» è cambiato: ora %(when)s",
+                title=event.title,
+                when=to_local(event.starts_at).strftime("%d/%m/%Y %H:%M"),
+            )
+            since = event.updated_at
         else:
             reason = _("«%(title)s» è annullato", title=event.title)
             since = event.updated_at
@@ -366,60 +401,85 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 reason=reason,
                 link=url_for("events.staff_registrations", event_id=event.id),
                 since=since,
+                key=f"reg:{reg.id}:{reg.call_reason}",
             )
         )
     return calls
 
 
+def phone_done(key: str, staff: User) -> bool:
+    """The `phone_done` slot: the core phone list recorded the call; the registration leaves the list."""
+    kind, _sep, rest = key.partition(":")
+    reg_id, _sep, reason = rest.partition(":")
+    if kind != "reg" or not reg_id.isdigit():
+        return False
+    return bool(
+        Registration.update(call_reason="")
+        .where((Registration.id == int(reg_id)) & (Registration.call_reason == reason))
+        .execute()
+    )
+
+
 # --- reminders the day before --------------------------------------------------------------
-REMIND_WITHIN = timedelta(hours=26)  # events starting within this window...
-REMIND_NOT_AFTER = timedelta(hours=2)  # ...but not about to start
+REMINDER_KIND = "events_day_before"
 
 
-def send_due_reminders(limit: int = 500, now: datetime | None = None) -> int:
-    """E-mail a reminder to people with a seat at an event starting within a day.
+def _reminder_reason(event: Event) -> str:
+    return _("Promemoria: domani «%(title)s» alle %(time)s", title=event.title, time=time_of(event.starts_at))
 
-    Each registration is claimed by a conditional UPDATE (reminded_at IS NULL), so
-    several workers never send the same reminder twice. People who registered in
-    the last day need no reminder. The claim and the outbox row are one transaction: the
-    worker delivers the mail (and retries it), so a mail server that is down loses nothing.
-    Run by the job "events-reminders"; returns the number queued.
+
+@in_site_context
+def remind_day_before(now: datetime) -> int:
+    """The job: remind people with a seat at an event on the next Milan day (from 08:00).
+
+    Once per registration (`portal.reminders.remind` keeps the key); people who registered less
+    than a day before the event need no reminder; people without e-mail go on the phone list.
+    Returns how many reminders were given (mail or phone list).
     """
-    now = now or utcnow()
-    # Read all first: a cursor left open across the claims below would hold an old SQLite snapshot
-    # and make the first write fail with "database is locked" when another worker wrote meanwhile.
-    due = list(
+    if not morning_yet(now):
+        return 0
+    first, last = local_day_bounds(local_date(now) + timedelta(days=1))
+    due = (
         Registration.select(Registration, Event, Site)
         .join(Event)
         .join(Site)
         .where(
             (Registration.status == "confirmed")
             & Registration.reminded_at.is_null()
-            & Registration.email.is_null(False)
             & (Event.status == "published")
-            & (Event.starts_at > now + REMIND_NOT_AFTER)
-            & (Event.starts_at <= now + REMIND_WITHIN)
+            & (Event.starts_at >= first)
+            & (Event.starts_at < last)
         )
-        .order_by(Event.starts_at)
-        .limit(limit * 3)
+        .order_by(Event.starts_at, Registration.id)
     )
-    sent = 0
-    for reg in due:
-        if sent >= limit:
-            break
+    given = 0
+    for reg in list(due):  # read first: an open cursor makes the claims fail ("database is locked")
         if reg.created_at > reg.event.starts_at - timedelta(hours=24):
             continue  # registered less than a day before: they remember
-        with database().atomic():
-            claimed = (
-                Registration.update(reminded_at=now)
-                .where((Registration.id == reg.id) & Registration.reminded_at.is_null())
-                .execute()
-            )
-            if not claimed:
-                continue
-            notify_reminder(reg)
-        sent += 1
-    return sent
+        event = reg.event
+        channel = remind(
+            f"events:reg:{reg.id}:day_before:{event.starts_at:%Y%m%d%H%M}",
+            REMINDER_KIND,
+            site_id=event.site_id,
+            name=reg.name,
+            email=reg.email,
+            phone=reg.phone,
+            user=reg.user_id,
+            language=language_of(reg),
+            message=partial(reminder_text, reg),
+            reason=partial(_reminder_reason, event),
+            link=url_for("events.staff_registrations", event_id=event.id),
+        )
+        Registration.update(reminded_at=now).where(
+            (Registration.id == reg.id) & Registration.reminded_at.is_null()
+        ).execute()
+        given += bool(channel)
+    return given
+
+
+def send_due_reminders(limit: int = 10, now: datetime | None = None) -> int:
+    """Run the day-before reminders now (the scheduler runs `remind_day_before` every hour)."""
+    return remind_day_before(now or utcnow())
 
 
 GUEST_DATA_DAYS = 180
@@ -445,11 +505,6 @@ def purge_guest_contacts(days: int = GUEST_DATA_DAYS, now: datetime | None = Non
 
 
 # --- scheduled jobs (portal.jobs runs them; each is idempotent) --------------------------------
-
-
-def reminders_job(now: datetime) -> int:
-    """Queue the reminders due at `now` (claimed per registration: never twice)."""
-    return send_due_reminders(now=now)
 
 
 def purge_guests_job(now: datetime) -> int:

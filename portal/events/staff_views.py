@@ -514,8 +514,8 @@ def staff_signin(event_id):
 @bp.route("/staff/events/calls")
 @staff_required
 def staff_calls():
-    """People without e-mail to phone: promoted from the waitlist, or whose event was cancelled."""
-    return render("events/staff/calls.html", regs=list(calls_query(managed_site_ids())))
+    """The calendar's people to phone: now the one staff phone list, filtered (permanent redirect)."""
+    return redirect(url_for("phone.page", area="events"), 301)
 
 
 @bp.route("/staff/events/calls/<int:reg_id>/done", methods=["POST"])

@@ -122,8 +122,8 @@ def erase(user: User) -> None:
         )
     for hold in Hold.select().where((Hold.member == user.id) & Hold.status.in_(ACTIVE_HOLD)):
         cancel_hold(hold)  # a ready copy is trapped for the next person, who is told
-    # Holds are not counted anywhere once closed: they go.
-    Hold.delete().where(Hold.member == user.id).execute()
+    # Closed holds stay for the figures (holds placed, collected), pointing at nobody.
+    Hold.update(member=None).where(Hold.member == user.id).execute()
     # Past loans stay for the monthly figures, pointing at nobody; a desk's override
     # reason may name the person.
     Loan.update(member=None, override_reason="").where(Loan.member == user.id).execute()

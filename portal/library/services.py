@@ -9,6 +9,7 @@ the database (IntegrityError), whatever the timing of concurrent requests.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -199,6 +200,8 @@ def trap(copy: Copy, now: datetime | None = None) -> Hold | None:
 def notify_ready(hold: Hold, library: Library) -> None:
     """Tell the person their book is waiting: e-mail, or the desk's list of people to phone."""
     member = hold.member
+    if member is None:  # a deleted account's hold is closed: nobody to tell
+        return
     if member.email:
         with force_locale(member.language or "it"):
             subject = _("Biblioteca: il libro che aspettavi è arrivato")
@@ -214,7 +217,7 @@ def notify_ready(hold: Hold, library: Library) -> None:
                 code=member.member_code,
                 link=_account_link(),
             )
-        send_mail(member.email, subject, body, user=member)
+        send_mail(member.email, subject, body, user=member, site=library.site_id, language=member.language or "it")
         Hold.update(notify_by="mail").where(Hold.id == hold.id).execute()
         hold.notify_by = "mail"
     else:
@@ -223,10 +226,7 @@ def notify_ready(hold: Hold, library: Library) -> None:
 
 
 def _account_link() -> str:
-    try:
-        return external_url("library.my_library")
-    except RuntimeError:  # outside a request (demo loader)
-        return ""
+    return external_url("library.my_library")  # from BASE_URL, in a request or not (demo loader, jobs)
 
 
 def place_hold(title: Title, member: User) -> Hold:
@@ -345,6 +345,16 @@ def member_blocks(library: Library, member: User) -> list[str]:
     return reasons
 
 
+def reader_key(user_id: int) -> str:
+    """The person's pseudonymous reader key (the same at every library; a new one at their first loan)."""
+    known = (
+        LibraryMember.select(LibraryMember.reader_key)
+        .where((LibraryMember.user == user_id) & (LibraryMember.reader_key != ""))
+        .scalar()
+    )
+    return known or secrets.token_hex(16)
+
+
 def checkout(library: Library, barcode: str, member_code: str, staff: User, override_reason: str = "") -> Loan:
     """Lend a copy to the holder of a card. Returns the loan.
 
@@ -369,9 +379,11 @@ def checkout(library: Library, barcode: str, member_code: str, staff: User, over
     now = utcnow()
     try:
         with database().atomic():
+            key = reader_key(member.id)
             loan = Loan.create(
                 copy=copy.id,
                 member=member.id,
+                reader_key=key,
                 library=library.id,
                 language=copy.title.language,
                 issued_at=now,
@@ -393,7 +405,9 @@ def checkout(library: Library, barcode: str, member_code: str, staff: User, over
                 .where((LibraryMember.library == library.id) & (LibraryMember.user == member.id))
                 .exists()
             ):
-                LibraryMember.insert(library=library.id, user=member.id, joined_at=now).on_conflict_ignore().execute()
+                LibraryMember.insert(
+                    library=library.id, user=member.id, joined_at=now, reader_key=key
+                ).on_conflict_ignore().execute()
     except IntegrityError:
         # Two desks scanned the same copy at the same instant: the database let one win.
         current = Loan.select().where((Loan.copy == copy.id) & Loan.returned_at.is_null()).first()
@@ -585,6 +599,8 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
     calls = []
     for library in Library.select(Library, Site).join(Site).where(Library.site.in_(list(site_ids))):
         for hold in phone_list(library):
+            if hold.member is None:
+                continue
             calls.append(
                 PhoneCall(
                     area="library",
@@ -596,12 +612,23 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                         title=hold.title.title,
                         until=to_local(hold.expires_at).strftime("%d/%m/%Y") if hold.expires_at else "",
                     ),
-                    link=url_for("library.to_phone", site=library.site.slug),
+                    link=url_for("library.holds_shelf", site=library.site.slug),
                     since=hold.ready_at,
                     done_at=hold.phoned_at,
+                    key=f"hold:{hold.id}",
                 )
             )
     return calls
+
+
+def phone_done(key: str, staff: User) -> bool:
+    """The `phone_done` slot: the core phone list recorded the call about a ready hold."""
+    kind, _sep, hold_id = key.partition(":")
+    hold = Hold.get_or_none(Hold.id == int(hold_id)) if kind == "hold" and hold_id.isdigit() else None
+    if hold is None or hold.phoned_at is not None:
+        return False
+    mark_phoned(hold)
+    return True
 
 
 def hold_shelf(library: Library) -> dict[str, Any]:

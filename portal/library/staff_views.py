@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from flask import abort, current_app, flash, render_template, request
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -236,9 +236,8 @@ def holds_shelf():
 @bp.route(f"{STAFF}/phone")
 @staff_required
 def to_phone():
-    """People without e-mail whose book is ready: the desk phones them."""
-    library = _staff_library()
-    return render("library/staff/phone.html", library=library, holds=services.phone_list(library))
+    """The library's people to phone: now the one staff phone list, filtered (permanent redirect)."""
+    return redirect(url_for("phone.page", area="library", site=request.args.get("site")), 301)
 
 
 @bp.route(f"{STAFF}/holds/<int:hold_id>/phoned", methods=["POST"])

@@ -243,6 +243,8 @@ def join_shift(
     )
     if user is None and signup.email:
         send_confirmation(signup, shift)
+    elif user is not None and signup.email:
+        send_member_confirmation(signup, shift)
     return signup, overlapping(shift, user=user, phone=signup.key_phone, email=signup.key_email)
 
 
@@ -800,7 +802,7 @@ def tell(
         with force_locale(signup.lang or "it"):
             subject, body = str(subject_fn(signup)), str(body_fn(signup))
         if signup.email:
-            send_mail(signup.email, subject, body, user=signup.user_id)
+            send_mail(signup.email, subject, body, user=signup.user_id, site=site, language=signup.lang or "it")
             mailed.append(signup)
         else:
             Notice.create(
@@ -876,7 +878,31 @@ def send_confirmation(signup: Signup, shift: Shift) -> None:
             )
             + _signature()
         )
-    send_mail(signup.email, subject, body)
+    send_mail(signup.email, subject, body, site=shift.opportunity.site_id, language=signup.lang or "it")
+
+
+def send_member_confirmation(signup: Signup, shift: Shift) -> None:
+    """A member with an e-mail signed up (or joined the waitlist): what, when, where, and their page."""
+    with force_locale(signup.lang or "it"):
+        if signup.status == WAITLIST:
+            subject = _("Volontariato: sei in lista d'attesa per %(title)s", title=shift.opportunity.title)
+        else:
+            subject = _("Volontariato: sei iscritta/o al turno %(title)s", title=shift.opportunity.title)
+        body = (
+            _(
+                "Ciao %(name)s,\n\n%(title)s, %(when)s.\nPer disdire (fino a %(hours)d ore prima dell'inizio) o "
+                "vedere i tuoi turni: %(url)s",
+                name=signup.name,
+                title=shift.opportunity.title,
+                when=when_text(shift),
+                hours=shift.opportunity.cancel_cutoff_hours,
+                url=external_url("volunteer.mine"),
+            )
+            + _signature()
+        )
+    send_mail(
+        signup.email, subject, body, user=signup.user_id, site=shift.opportunity.site_id, language=signup.lang or "it"
+    )
 
 
 # --- people to phone ---------------------------------------------------------------------
@@ -926,6 +952,15 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 since=notice.created_at,
                 done_at=notice.done_at,
                 done_by=done_by.name if done_by is not None and done_by.id else "",
+                key=f"notice:{notice.id}",
+                detail=notice.message,
             )
         )
     return calls
+
+
+def phone_done(key: str, staff: User) -> bool:
+    """The `phone_done` slot: the core phone list recorded the call about a notice."""
+    kind, _sep, notice_id = key.partition(":")
+    notice = Notice.get_or_none(Notice.id == int(notice_id)) if kind == "notice" and notice_id.isdigit() else None
+    return notice is not None and mark_call_done(notice, staff)

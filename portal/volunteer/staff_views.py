@@ -480,8 +480,8 @@ def day_csv(slug, day):
 @staff_route("/calls")
 @staff_required
 def calls():
-    """People without e-mail to phone about changes, cancellations and promotions."""
-    return render("volunteer/staff/calls.html", notices=services.calls_to_make(managed_site_ids()))
+    """Volunteering's people to phone: now the one staff phone list, filtered (permanent redirect)."""
+    return redirect(url_for("phone.page", area="volunteer"), 301)
 
 
 @staff_route("/calls/<int:notice_id>/done", methods=["POST"])
