@@ -34,9 +34,18 @@ def extra_urls(role):
     """Pages reached only through a search box (a member's record)."""
     from portal.models import User
 
-    if role in ("staff", "admin"):
-        return [f"/staff/members/{User.get(User.email == ROLES['resident']).id}"]
-    return []
+    if role not in ("staff", "admin"):
+        return []
+    urls = [f"/staff/members/{User.get(User.email == ROLES['resident']).id}"]
+    try:  # an appointment at a help desk (linked from the desk's day through forms)
+        from portal.desks.models import Appointment
+
+        first = Appointment.select().order_by(Appointment.id).first()
+        if first:
+            urls += [f"/staff/desks/appointments/{first.id}", f"/staff/desks/appointments/{first.id}/move"]
+    except ImportError:  # the desks area is not installed
+        pass
+    return urls
 
 
 class Links(HTMLParser):

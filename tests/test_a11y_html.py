@@ -21,6 +21,12 @@ NOT_SWEPT = {
     "volunteer.guest_confirm": "only from a signed e-mail link; an invalid link gets the swept 404 page",
     "volunteer.guest_signup": "only from a signed e-mail link; an invalid link gets the swept 404 page",
     "auth.confirm_signup": "only from a signed e-mail link; the invalid-link page (400) is swept",
+    "desks.guest_cancel": "only from a signed e-mail link",
+    "reminders.unsubscribe": "only from a signed e-mail link",
+    "bookings.staff_phone": "permanent redirect to the one phone list (swept)",
+    "events.staff_calls": "permanent redirect to the one phone list (swept)",
+    "library.to_phone": "permanent redirect to the one phone list (swept)",
+    "volunteer.calls": "permanent redirect to the one phone list (swept)",
 }
 
 
