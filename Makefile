@@ -67,9 +67,9 @@ runtime-deps:
 	$(call apt_missing,"ldconfig -p | grep -q libpango-1.0=libpango-1.0-0" "ldconfig -p | grep -q libpangoft2=libpangoft2-1.0-0" "ldconfig -p | grep -q libharfbuzz-subset=libharfbuzz-subset0" "fc-list | grep -qi dejavu=fonts-dejavu-core" "fc-list | grep -qi wenquanyi=fonts-wqy-microhei" "command -v npm=npm")
 
 # Browser tests drive Debian's Chromium; PDF tests read text back with poppler-utils;
-# PostgreSQL tests start a throwaway cluster of Debian's postgresql.
+# PostgreSQL tests start a throwaway cluster of Debian's postgresql; the HTML checker (vnu-jar) needs Java.
 test-deps:
-	$(call apt_missing,"command -v chromium=chromium" "command -v pdftotext=poppler-utils" "ls /usr/lib/postgresql/*/bin/initdb=postgresql")
+	$(call apt_missing,"command -v chromium=chromium" "command -v java=default-jre-headless" "command -v pdftotext=poppler-utils" "ls /usr/lib/postgresql/*/bin/initdb=postgresql")
 
 migrate: setup
 	SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}" $(BIN)/flask --app portal db upgrade

@@ -95,13 +95,16 @@ def create_app(test_config=None):
     app.config.setdefault("COMPRESS_BR_LEVEL", 5)
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)
     compress.init_app(app)
-    # htmx sends the token in this header (set on <body> with hx-headers).
+    # htmx sends the token in this header (set on <body> with data-hx-headers).
     app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
 
     from . import i18n, templating
 
     i18n.init_app(app)
     templating.init_app(app)
+    from . import a11y
+
+    a11y.init_app(app)  # text size, accessibility statement, legal notes, CSRF fields without id
 
     from .auth import login_manager
 

@@ -172,8 +172,11 @@ class DetailsForm(ContactFieldsMixin, Form):
     name = RegisterForm.name
     email = RegisterForm.email
     phone = RegisterForm.phone
-    # Asked only when the e-mail address changes (the view checks it).
-    current_password = PasswordField(_l("Password attuale"), validators=[Optional(), Length(max=128)])
+    # Asked only when the e-mail address changes (the view checks it). Its own id: the password form
+    # on the same page has a `current_password` too, and each label must point at its own field.
+    current_password = PasswordField(
+        _l("Password attuale"), validators=[Optional(), Length(max=128)], id="details-current_password"
+    )
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)

@@ -5,6 +5,7 @@ from xml.sax.saxutils import escape
 from flask import Blueprint, current_app, make_response, redirect, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from . import areas
 from .db import database
@@ -129,3 +130,40 @@ def too_large(error):
 @bp.app_errorhandler(500)
 def server_error(error):
     return _error("errors/500.html", 500)
+
+
+def _error_words(status):
+    """A title and an explanation, in the reader's language, for the statuses without a page of their own."""
+    words = {
+        405: (
+            _("Indirizzo da usare con un modulo"),
+            _(
+                "Questo indirizzo funziona solo inviando un modulo del sito. "
+                "Torna alla pagina precedente e usa il pulsante."
+            ),
+        ),
+        413: (_("File troppo grande"), _("Il file inviato è troppo grande.")),
+        422: (_("Dati non validi"), _("Alcuni dati inviati non vanno bene. Torna indietro, controlla e riprova.")),
+        429: (
+            _("Troppi tentativi"),
+            _("Hai fatto troppe richieste in poco tempo. Aspetta qualche minuto e riprova."),
+        ),
+    }
+    return words.get(
+        status, (_("Richiesta non valida"), _("Qualcosa nella richiesta non va. Torna indietro e riprova."))
+    )
+
+
+@bp.app_errorhandler(HTTPException)
+def other_error(error):
+    """Every other HTTP error (405, 422, 429, …) gets the portal's own page, not Werkzeug's."""
+    status = error.code or 500
+    if status < 400:  # redirects raised as exceptions (e.g. RequestRedirect) keep their own answer
+        return error
+    title, message = _error_words(status)
+    response = render("errors/error.html", status=status, title=title, message=message)
+    for header in ("Allow", "Retry-After"):
+        value = dict(error.get_headers()).get(header)
+        if value:
+            response.headers[header] = value
+    return response

@@ -42,7 +42,8 @@ def render_pdf(template, stylesheet="pdf.css", **context):
     # never fetches over the network, and relative paths resolve in static/.
     fetcher = URLFetcher(allowed_protocols=("file", "data"), fail_on_errors=True)
     document = HTML(string=html, base_url=str(STATIC_DIR) + "/", url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=[CSS(filename=str(STATIC_DIR / stylesheet))])
+    # PDF/UA-1: tagged (structure tree, reading order, alt text), with the document language from <html lang>.
+    return document.write_pdf(stylesheets=[CSS(filename=str(STATIC_DIR / stylesheet))], pdf_variant="pdf/ua-1")
 
 
 def pdf_response(data, filename, inline=True):

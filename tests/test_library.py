@@ -144,7 +144,7 @@ def test_search_htmx_returns_only_results(client, lib):
     assert "Matilda" in html and "<html" not in html
     assert "HX-Request" in response.headers["Vary"]
     full = client.get("/library?q=matilda").get_data(as_text=True)
-    assert "<html" in full and 'name="q"' in full and 'hx-get="/library"' in full
+    assert "<html" in full and 'name="q"' in full and 'data-hx-get="/library"' in full
 
 
 def test_search_bad_input_is_harmless(client, lib):

@@ -30,7 +30,7 @@ def test_post_with_form_token_works(client, seed):
 
 def test_htmx_request_sends_token_in_header(client, seed):
     html = client.get("/").get_data(as_text=True)
-    assert 'hx-headers=\'{"X-CSRFToken": "' in html
+    assert 'data-hx-headers=\'{"X-CSRFToken": "' in html
     token = html.split('"X-CSRFToken": "', 1)[1].split('"', 1)[0]
     client.post("/login", data={"identifier": "maria@binari.example", "password": "binari2026", "csrf_token": token})
     response = client.post("/logout", headers={"HX-Request": "true", "X-CSRFToken": token})

@@ -152,9 +152,12 @@ class ScheduleForm(Form):
 class DayForm(Form):
     day = DateField(_l("Giorno"), validators=[InputRequired(_l("Scegli un giorno."))])
     kind = SelectField(_l("Cosa"), choices=[("blocked", _l("Giorno bloccato")), ("extra", _l("Sessione in più"))])
-    starts = TimeField(_l("Dalle (solo sessione in più)"), validators=[Optional()])
-    ends = TimeField(_l("Alle (solo sessione in più)"), validators=[Optional()])
-    slot_minutes = NumberField(_l("Durata (minuti)"), default=30, validators=[Optional(), minutes_between(5, 240)])
+    # On the same page as ScheduleForm: ids of its own, so each label points at its own field.
+    starts = TimeField(_l("Dalle (solo sessione in più)"), validators=[Optional()], id="day-starts")
+    ends = TimeField(_l("Alle (solo sessione in più)"), validators=[Optional()], id="day-ends")
+    slot_minutes = NumberField(
+        _l("Durata (minuti)"), default=30, validators=[Optional(), minutes_between(5, 240)], id="day-slot_minutes"
+    )
     reason = StringField(
         _l("Motivo (facoltativo)"), filters=[strip], validators=[Optional(), Length(max=120, message=MAX)]
     )

@@ -65,7 +65,12 @@ class SignupForm(Form):
 
 
 class OpportunityForm(Form):
-    site = SelectField(_l("Centro"), coerce=int, validators=[DataRequired(_l("Scegli il centro."))])
+    site = SelectField(
+        _l("Centro"),
+        coerce=int,
+        validators=[DataRequired(_l("Scegli il centro."))],
+        render_kw={"required": False},  # a select with a chosen centre needs no "required" (HTML rule)
+    )
     title = StringField(_l("Titolo"), filters=[strip], validators=[DataRequired(_l("Scrivi un titolo.")), _max(140)])
     activity = SelectField(_l("Attività"), choices=ACTIVITIES, default="other")
     description = TextAreaField(_l("Descrizione"), filters=[strip], validators=[Optional(), _max(4000)])
@@ -142,10 +147,16 @@ class EditShiftForm(ShiftForm):
 
 
 class CancelShiftForm(Form):
+    # Shown on the same page as ShiftForm: its own ids, so each label points at its own control.
     message = TextAreaField(
-        _l("Motivo (lo riceve chi è iscritto)"), filters=[strip], validators=[Optional(), _max(1000)]
+        _l("Motivo (lo riceve chi è iscritto)"),
+        filters=[strip],
+        validators=[Optional(), _max(1000)],
+        id="cancel-message",
     )
-    whole_series = BooleanField(_l("Annulla anche i turni successivi di questa serie"), default=False)
+    whole_series = BooleanField(
+        _l("Annulla anche i turni successivi di questa serie"), default=False, id="cancel-whole_series"
+    )
 
 
 class MessageForm(Form):

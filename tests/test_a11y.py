@@ -1,0 +1,172 @@
+"""Accessibility without a browser: the portal's own error pages (405 included), the text-size
+switch, the accessibility statement and legal notes, tagged PDFs whose text extracts cleanly,
+htmx attributes that validate, and no repeated ids from CSRF fields."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "portal" / "templates"
+
+
+@pytest.fixture
+def demo(runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+
+
+def assert_portal_page(response, status, words):
+    html = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    assert '<meta name="viewport"' in html and '<main id="main">' in html and "<footer" in html
+    assert re.search(r'<html lang="(it|en)"', html)
+    assert words in html, html[:500]
+
+
+def test_get_on_a_post_only_address_gets_the_portal_405_page(client, seed):
+    response = client.get("/account/password")
+    assert_portal_page(response, 405, "Indirizzo da usare con un modulo")
+    assert "POST" in response.headers["Allow"]
+
+
+def test_error_pages_speak_the_readers_language(client, seed):
+    response = client.get("/language-nope", headers={"Accept-Language": "en"})
+    assert_portal_page(response, 404, "Page not found")
+    response = client.get("/account/password", headers={"Accept-Language": "en"})
+    assert_portal_page(response, 405, "An address for forms only")
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [(400, "Richiesta non valida"), (403, "Accesso non consentito"), (413, "troppo grande"),
+     (422, "Dati non validi"), (429, "Troppi tentativi")],
+)  # fmt: skip
+def test_every_error_status_has_the_portal_page(app, client, status, words):
+    from flask import abort
+
+    @app.route(f"/test-abort-{status}")
+    def aborting():
+        abort(status)
+
+    assert_portal_page(client.get(f"/test-abort-{status}"), status, words)
+
+
+def test_text_size_switch_is_remembered_without_javascript(client, seed):
+    html = client.get("/").get_data(as_text=True)
+    assert 'class="text-large"' not in html and 'name="size" value="large"' in html
+    response = client.post("/text-size", data={"size": "large", "next": "/events"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/events")
+    html = client.get("/").get_data(as_text=True)
+    assert 'class="text-large"' in html
+    assert re.search(r'value="large" aria-describedby="size-label" aria-pressed="true"', html)
+    client.post("/text-size", data={"size": "huge"})  # not a size: nothing changes
+    assert 'class="text-large"' in client.get("/").get_data(as_text=True)
+    client.post("/text-size", data={"size": "normal", "next": "https://evil.example/"})
+    assert 'class="text-large"' not in client.get("/").get_data(as_text=True)
+
+
+def test_text_size_switch_needs_csrf(tmp_path):
+    from conftest import test_settings
+
+    from portal import create_app
+
+    app = create_app(test_settings(tmp_path / "c.sqlite3", WTF_CSRF_ENABLED=True))
+    assert app.test_client().post("/text-size", data={"size": "large"}).status_code == 400
+
+
+def test_statement_and_legal_notes_linked_from_every_page(client, seed):
+    footer = client.get("/").get_data(as_text=True).split("<footer", 1)[1]
+    assert 'href="/privacy"' in footer and 'href="/accessibilita"' in footer and 'href="/note-legali"' in footer
+    html = client.get("/accessibilita").get_data(as_text=True)
+    for heading in (
+        "Dichiarazione di accessibilità",
+        "Stato di conformità",
+        "Contenuti non accessibili",
+        "Meccanismo di feedback e informazioni di contatto",
+        "Procedura di attuazione",
+    ):
+        assert heading in html
+    assert "https://form.agid.gov.it/" in html and "mailto:" in html and "2026-12-02" in html
+    english = client.get("/note-legali", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Legal notes" in english and "CC BY 4.0" in english
+
+
+def test_templates_use_the_valid_data_hx_spelling():
+    bare = []
+    for path in TEMPLATES.rglob("*.html"):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"(^|\s)hx-[a-z-]+=", line):
+                bare.append(f"{path.relative_to(TEMPLATES)}:{number}")
+    assert not bare, "write data-hx-… (valid HTML), not hx-…: " + ", ".join(bare)
+
+
+def test_two_forms_on_a_page_do_not_repeat_ids(tmp_path):
+    """CSRF on: /account has several forms, each with its hidden token, none with id="csrf_token"."""
+    from conftest import test_settings
+
+    from portal import create_app, demo
+
+    app = create_app(test_settings(tmp_path / "i.sqlite3", WTF_CSRF_ENABLED=True))
+    from portal.cli import upgrade_database
+
+    with app.app_context():
+        upgrade_database()
+        demo.load_core()
+        client = app.test_client()
+        token = re.search(
+            r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").get_data(as_text=True)
+        )
+        data = {"identifier": "maria@binari.example", "password": "binari2026", "csrf_token": token.group(1)}
+        assert client.post("/login", data=data).status_code in (302, 303)
+        html = client.get("/account").get_data(as_text=True)
+    assert html.count('name="csrf_token"') >= 3
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def pdf_facts(data, tmp_path):
+    if not shutil.which("pdfinfo"):
+        pytest.fail("poppler-utils missing: run `make test`")
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(data)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    struct = subprocess.run(["pdfinfo", "-struct", str(path)], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return info, struct, text
+
+
+def pdf_streams(data):
+    """The PDF's objects with their compressed streams opened (the catalogue sits in an object stream)."""
+    import zlib
+
+    out = [data]
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", data, re.S):
+        try:
+            out.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            pass
+    return b"\n".join(out)
+
+
+def test_pdfs_are_tagged_with_a_language_and_extract_cleanly(client, auth, demo, tmp_path):
+    from portal.events.models import Event
+
+    event = Event.select().where(Event.status == "published").order_by(Event.id).first()
+    flyer = client.get(f"/events/{event.id}/flyer.pdf")
+    assert flyer.status_code == 200
+    info, struct, text = pdf_facts(flyer.data, tmp_path)
+    assert re.search(r"Tagged:\s+yes", info), info
+    assert "Document" in struct or "Sect" in struct or "P" in struct, struct[:300]
+    assert re.search(rb"/Lang\s*\((it|en)\)", pdf_streams(flyer.data))
+    assert "Binari – Kaleidoscopi Metropolitani" in text or "BINARI" in text.upper()
+    assert not re.search(r"B I N A R I|C ULTURA|SPET TACOLO", text)
+    auth.login("maria@binari.example")
+    certificate = client.get("/volunteer/mine/certificate.pdf")
+    assert certificate.status_code == 200, "maria has volunteering hours in the demo data"
+    info, struct, text = pdf_facts(certificate.data, tmp_path)
+    assert re.search(r"Tagged:\s+yes", info)
+    assert "BINARI – KALEIDOSCOPI METROPOLITANI" in text and "B I N A R I" not in text
