@@ -3,11 +3,10 @@ latest version has exactly the models' tables, columns and indexes."""
 
 from peewee import SqliteDatabase
 from playhouse.migrations import Runner
-from playhouse.schema_diff import diff_models
 
 from portal.cli import MIGRATIONS_DIR
 from portal.db import SQLITE_PRAGMAS, database
-from portal.schema import all_models
+from portal.schema import all_models, schema_diff
 
 
 def test_migrating_an_empty_database_gives_the_models_schema(tmp_path):
@@ -17,7 +16,7 @@ def test_migrating_an_empty_database_gives_the_models_schema(tmp_path):
         assert applied and applied[0] == "0001_initial"
         models = all_models()
         with db.bind_ctx(models):
-            diff = diff_models(db, models)
+            diff = schema_diff(db, models)
         assert not diff, f"models and migrations disagree:\n{diff}"
         # running again applies nothing
         assert Runner(db, directory=str(MIGRATIONS_DIR)).up() == []
