@@ -1,6 +1,7 @@
 """Schema changes only through migrations: an empty database migrated to the
 latest version has exactly the models' tables, columns and indexes."""
 
+import pytest
 from peewee import SqliteDatabase
 from playhouse.migrations import Runner
 
@@ -22,6 +23,7 @@ def test_migrating_an_empty_database_gives_the_models_schema(tmp_path):
         assert Runner(db, directory=str(MIGRATIONS_DIR)).up() == []
 
 
+@pytest.mark.sqlite_only("SQLite's pragmas")
 def test_sqlite_runs_in_wal_with_foreign_keys(app):
     db = database()
     assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"

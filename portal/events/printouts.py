@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import secrets
+import zlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -35,10 +37,18 @@ def cached_file(etag: str, build: Callable[[], bytes], ext: str = "pdf") -> byte
     path = cache_dir() / f"{etag}.{ext}"
     if path.exists():
         return path.read_bytes()
-    data = build()
-    tmp = path.with_name(f"{etag}.{secrets.token_hex(4)}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    # One builder at a time per document: when many ask for a cold flyer or feed at once, the
+    # first builds it and the others wait and read it, instead of all building it (seconds of
+    # CPU each). A few lock files, shared by the documents whose ETags fall on them; flock
+    # serialises threads as well as processes, and is released if a worker dies.
+    with open(cache_dir() / f".build-{zlib.crc32(etag.encode()) % 8}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return path.read_bytes()
+        data = build()
+        tmp = path.with_name(f"{etag}.{secrets.token_hex(4)}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
     files = sorted(cache_dir().glob(f"*.{ext}"), key=lambda p: p.stat().st_mtime)
     for old in files[:-200]:  # keep the cache small on a small VPS
         old.unlink(missing_ok=True)
