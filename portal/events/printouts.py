@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import secrets
-import zlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -37,11 +36,12 @@ def cached_file(etag: str, build: Callable[[], bytes], ext: str = "pdf") -> byte
     path = cache_dir() / f"{etag}.{ext}"
     if path.exists():
         return path.read_bytes()
-    # One builder at a time per document: when many ask for a cold flyer or feed at once, the
-    # first builds it and the others wait and read it, instead of all building it (seconds of
-    # CPU each). A few lock files, shared by the documents whose ETags fall on them; flock
-    # serialises threads as well as processes, and is released if a worker dies.
-    with open(cache_dir() / f".build-{zlib.crc32(etag.encode()) % 8}.lock", "a") as lock:
+    # One build at a time in the installation: when many ask for a cold flyer or feed at once,
+    # the first builds it and the others wait and read it, instead of all building it (seconds
+    # of CPU each); and a worker never renders several PDFs at once (WeasyPrint takes tens of
+    # MB a render: this keeps a worker's peak memory down). flock serialises threads as well
+    # as processes, and is released if a worker dies. Building is CPU-bound: little is lost.
+    with open(cache_dir() / ".build.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if path.exists():
             return path.read_bytes()
