@@ -14,10 +14,16 @@ TRANSLATION_DIRS := $(wildcard portal/translations portal/*/translations)
 # `make test-fast`: the inner loop, without browser, live-server and PostgreSQL tests.
 .PHONY: run test test-fast test-postgres bench lint setup runtime-deps test-deps migrate demo translations messages clean
 
+# A client that never finishes its request body holds a greenlet, not one of 8 threads: 40 such
+# connections leave /healthz answering (tests/test_security.py::test_slow_clients_do_not_take_make_run_down).
+run: export GUNICORN_CMD_ARGS ?= --worker-class gevent --worker-connections 1000
+# The worker (mail delivery, scheduled jobs) runs beside gunicorn; Ctrl-C stops both.
 run: setup runtime-deps migrate demo
 	@test -n "$$SECRET_KEY" || echo "SECRET_KEY not set: using instance/secret_key"
-	SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}" \
-	  $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	export SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}"; \
+	  $(BIN)/flask --app portal worker & worker=$$!; \
+	  trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	  $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --graceful-timeout 5 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: setup runtime-deps test-deps
 	BINARI_ENV=testing $(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)

@@ -116,7 +116,8 @@ def fill():
             loans.append(
                 {
                     "copy": rng.choice(copy_ids),
-                    "member": None,
+                    "member": None,  # returned without a kept history: only the pseudonymous key stays
+                    "reader_key": f"bench{rng.randrange(200):029d}",
                     "library": library.id,
                     "language": "it",
                     "issued_at": issued,

@@ -19,22 +19,58 @@ htmx = Htmx()
 compress = Compress()
 
 
+def _only_trusted_hosts(wsgi_app, trusted_hosts):
+    """A request for a host that is not ours gets a plain 400 before the app sees it (no page is
+    rendered, no link built, nothing cached for a forged Host)."""
+    from werkzeug.exceptions import BadRequest, SecurityError
+    from werkzeug.sansio.utils import get_host
+
+    def guarded(environ, start_response):
+        try:
+            get_host(
+                environ.get("wsgi.url_scheme", "http"),
+                environ.get("HTTP_HOST"),
+                (environ.get("SERVER_NAME", ""), environ.get("SERVER_PORT", "")),
+                trusted_hosts,
+            )
+        except SecurityError:
+            return BadRequest("Unknown host.")(environ, start_response)
+        return wsgi_app(environ, start_response)
+
+    return guarded
+
+
 def create_app(test_config=None):
     """Create and configure the application."""
     app = Flask(__name__, instance_path=str(config_module.INSTANCE_DIR))
     app.config.update(config_module.from_environment())
     if test_config:
         app.config.update(test_config)
+    if app.config.get("TRUSTED_PROXY_COUNT"):
+        # X-Forwarded-For/-Proto are believed only from this many proxies in front (the client
+        # address for login throttling); without proxies the socket peer is the client.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    if app.config.get("TRUSTED_HOSTS"):
+        app.wsgi_app = _only_trusted_hosts(app.wsgi_app, app.config["TRUSTED_HOSTS"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO if app.config.get("BINARI_ENV") != "testing" else logging.WARNING)
     for noisy in ("weasyprint", "fontTools"):  # page-by-page progress is not news
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from . import requestlog
+
+    requestlog.init_app(app)  # one line per request, with its X-Request-Id
 
     # FlaskDB opens a connection per request and closes it afterwards.
     flask_db._db = open_database(app.config["DATABASE_URL"])
     flask_db.init_app(app)
 
+    from . import robust
+
+    robust.init_app(app)  # bounded <int:> ids, before any rule is added
     htmx.init_app(app)
     from .incoming import PortalRequest
 
@@ -78,6 +114,10 @@ def create_app(test_config=None):
     from .areas import load_areas
 
     load_areas(app, app.config["AREAS"])
+    from . import phone, reminders
+
+    reminders.init_app(app)
+    app.register_blueprint(phone.bp)
 
     from . import cli
 
@@ -101,6 +141,8 @@ def create_app(test_config=None):
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["BASE_URL"].startswith("https://") and app.config.get("HSTS_MAX_AGE"):
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}")
         if (
             request.endpoint != "static"
             and "Cache-Control" not in response.headers

@@ -3,12 +3,14 @@
 import json
 
 from flask import Blueprint, current_app, flash, redirect, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from . import privacy
-from .auth import _duplicate_errors
+from . import privacy, throttle
+from .auth import _duplicate_errors, _wait_message
 from .forms import ChangePasswordForm, DeleteAccountForm, DetailsForm, LanguageForm
+from .mail import send_mail
 from .pdf import pdf_response, qr_data_uri, render_pdf
 from .refusals import Refusal
 from .rendering import render
@@ -40,15 +42,46 @@ def index():
 def details():
     """Change name, e-mail or mobile number."""
     form = DetailsForm()
-    if form.validate() and _duplicate_errors(form, user_id=current_user.id):
-        user = current_user._get_current_object()
-        user.name = form.name.data
-        user.email = (form.email.data or "").lower() or None
-        user.phone = form.phone_e164
-        user.save()
-        flash(_("Dati aggiornati."), "success")
-        return redirect(url_for(".index"))
-    return render("account/index.html", status=422, **_forms(details_form=form))
+    user = current_user._get_current_object()
+    if not form.validate():
+        return render("account/index.html", status=422, **_forms(details_form=form))
+    new_email = (form.email.data or "").lower() or None
+    if new_email != user.email:
+        # The password first, and a limit: the "address taken" answer below is no free search.
+        key = f"user:{user.id}"
+        wait = throttle.attempt("details", key, key_limit=current_app.config["LOGIN_MAX_FAILURES"], ip_limit=10**6)
+        if wait:
+            form.email.errors.append(_wait_message(wait))
+            return render("account/index.html", status=429, **_forms(details_form=form))
+        if not user.check_password(form.current_password.data or ""):
+            form.current_password.errors.append(_("Per cambiare l'indirizzo e-mail scrivi la password attuale."))
+            return render("account/index.html", status=422, **_forms(details_form=form))
+    if not _duplicate_errors(form, user_id=user.id):
+        return render("account/index.html", status=422, **_forms(details_form=form))
+    change_details(user, form.name.data, new_email, form.phone_e164)
+    flash(_("Dati aggiornati."), "success")
+    return redirect(url_for(".index"))
+
+
+def change_details(user, name, email, phone):
+    """Save name and contacts; when the e-mail changes, the old address is told (it may be a thief)."""
+    old_email = user.email
+    user.name, user.email, user.phone = name, email, phone
+    user.save()
+    if old_email and old_email != email:
+        with force_locale(user.language or "it"):
+            send_mail(
+                old_email,
+                _("Binari: l'indirizzo e-mail del tuo account è cambiato"),
+                _(
+                    "Ciao %(name)s,\n\nl'indirizzo e-mail del tuo account Binari (tessera %(code)s) è stato cambiato: "
+                    "i messaggi ora vanno a un altro indirizzo.\n\nSe non sei stata/o tu, chiedi subito aiuto al "
+                    "personale di un centro o scrivi a questo indirizzo.\n\nBinari – Kaleidoscopi Metropolitani",
+                    name=user.name,
+                    code=user.member_code,
+                ),
+                kind="account",
+            )
 
 
 @bp.route("/password", methods=["POST"])
@@ -63,6 +96,7 @@ def password():
             user = current_user._get_current_object()
             user.set_password(form.password.data)
             user.save()
+            user.end_sessions()  # every other session (and remember-me cookie) of the account ends
             login_user(user)  # the session id changes with the password: keep this one
             flash(_("Password cambiata."), "success")
             return redirect(url_for(".index"))

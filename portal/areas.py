@@ -81,6 +81,11 @@ class PhoneCall:
     since: datetime | None = None
     done_at: datetime | None = None
     done_by: str = ""
+    #: Stable key of the entry within its area (e.g. "hold:12"): the core phone list records the
+    #: calls made against (area, key) and hands it back to the area's ``phone_done``.
+    key: str = ""
+    #: The whole message to read out, when there is more than the reason (shown folded).
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,17 +105,69 @@ class DataSection:
     values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
+#: How often a `Job` may ask to run (``every``), in seconds. The worker ticks once a minute and
+#: runs each job whose last start is at least this long ago (`portal.jobs`).
+JOB_INTERVALS: dict[str, int] = {
+    "minute": 60,
+    "5 minutes": 5 * 60,
+    "15 minutes": 15 * 60,
+    "hourly": 3600,
+    "daily": 24 * 3600,
+}
+
+
 @dataclass(frozen=True)
 class Job:
-    """A piece of scheduled work: ``run(now)`` must be idempotent.
+    """A piece of scheduled work: ``run(now)`` must be idempotent (running it twice does nothing
+    twice, sends nothing twice).
 
-    ``every`` is a human description of how often it should run (the
-    scheduler decides the exact timing); ``run`` returns how many things it did.
+    ``every`` is one of `JOB_INTERVALS` ("minute", "5 minutes", "15 minutes", "hourly", "daily");
+    ``run(now)`` gets the scheduler's time (naive UTC) and returns how many things it did.
+    ``name`` is unique across the app ("<area>-<what>").
     """
 
     name: str
     run: Callable[[datetime], int]
     every: str
+
+    def __post_init__(self) -> None:
+        if self.every not in JOB_INTERVALS:
+            raise AreaContractError(f"job {self.name!r}: every={self.every!r} is not one of {sorted(JOB_INTERVALS)}")
+
+    @property
+    def seconds(self) -> int:
+        return JOB_INTERVALS[self.every]
+
+
+@dataclass(frozen=True)
+class ReminderKind:
+    """A kind of reminder an area sends: residents switch each one off in their account or with
+    the one-click link in the message. ``key`` is stable ("<area>_<what>")."""
+
+    key: str
+    label: Any
+    hint: Any = ""
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One line of the staff member's day: a time (or ""), what, a note, and a link to act on it."""
+
+    time: str
+    text: str
+    note: str = ""
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class DaySection:
+    """A part of the staff member's day (`/staff` and the daily sheet), from one area."""
+
+    title: Any
+    rows: list[DayRow]
+    link: str = ""  # the staff page where the whole thing is managed
+    link_label: Any = ""
+    empty: Any = ""  # what to say when there are no rows
 
 
 @dataclass(frozen=True)
@@ -122,6 +179,19 @@ class ReportQuery:
     last: date
     site_id: int | None = None
     partner_id: int | None = None
+    #: Also split the answer by centre and/or by Milan month (`Figure.cells`): one aggregated
+    #: query per figure family (`portal.report_cells`) instead of one call per centre and month.
+    by_site: bool = False
+    by_month: bool = False
+    #: False: figures that count people (``people=True``) may leave out their cells (only the
+    #: whole query's value), which spares a COUNT(DISTINCT …) per level; the bars and the split
+    #: by centre of a page only draw counts.
+    people_cells: bool = True
+
+
+#: A cell of a grouped answer: (centre id or None for all the query's centres, first day of the
+#: Milan month or None for the whole period). (None, None) is the figure itself.
+Cell = tuple[int | None, date | None]
 
 
 @dataclass(frozen=True)
@@ -141,6 +211,11 @@ class Figure:
     unit: str = ""  # "" for a count, "h" for hours
     method: Any = ""
     breakdown: tuple[tuple[Any, int | float], ...] = ()
+    #: For a query with ``by_site``/``by_month``: the figure of each cell, ``{(site id or None,
+    #: month or None): Figure}`` (a cell with no rows may be left out: it counts as zero). People
+    #: are counted distinct within each cell. Empty when the area does not split its answer:
+    #: then the report asks it again per centre and per month.
+    cells: Mapping[Cell, Figure] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass
@@ -172,14 +247,30 @@ class Area:
     erase: Callable[[User], None] | None = None
     #: People to phone at these centres: ``people_to_phone(site_ids) -> [PhoneCall]``.
     people_to_phone: Callable[[Sequence[int]], list[PhoneCall]] | None = None
+    #: The accounts tied to these centres through the area (a registration, booking, loan, sign-up,
+    #: membership): ``members_at(site_ids) -> query selecting user ids``. Staff see only those.
+    members_at: Callable[[Sequence[int]], Any] | None = None
+    #: The area's part of a phone-list call being made: ``phone_done(key, staff_user) -> bool``
+    #: (False when the key is not one of the area's entries).
+    phone_done: Callable[[str, User], bool] | None = None
     #: Scheduled work (reminders, expiries, purges).
     jobs: Sequence[Job] = ()
-    #: Figures for the reports: ``figures(ReportQuery) -> [Figure]``.
+    #: The reminder kinds the area's jobs send (the resident's preferences list them).
+    reminder_kinds: Sequence[ReminderKind] = ()
+    #: The staff member's day at a centre: ``staff_day(site_id, day) -> [DaySection]``.
+    staff_day: Callable[[int, date], list[DaySection]] | None = None
+    #: Figures for the reports: ``figures(ReportQuery) -> [Figure]``, with `Figure.cells` when the
+    #: query asks ``by_site``/``by_month`` (optional: without them the report asks once per cell).
     figures: Callable[[ReportQuery], list[Figure]] | None = None
     #: The distinct people the area reached: ``people(ReportQuery) -> {key}``, keys ``"u<user id>"`` for
     #: accounts and ``"c<normalised e-mail or phone>"`` for guests, so the report can count distinct
     #: residents across areas. Keys never leave the server.
     people: Callable[[ReportQuery], set[str]] | None = None
+    #: The same people as SQL: ``people_query(ReportQuery) -> SELECT of one column "person"`` (the
+    #: keys of ``people``; None: nobody for this query). When every area with ``people`` has it,
+    #: the report counts distinct people across areas with one COUNT(DISTINCT …) over their UNION
+    #: ALL instead of fetching every key.
+    people_query: Callable[[ReportQuery], Any] | None = None
     #: Further set-up of the app (Jinja filters, …), called once at registration.
     setup: Callable[[Flask], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -270,6 +361,20 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
     return sorted(calls, key=lambda c: (c.done_at is not None, c.since or datetime.min))
 
 
+def members_at(site_ids: Sequence[int]) -> list[Any]:
+    """Every area's query of the user ids tied to these centres (see `Area.members_at`)."""
+    return [area.members_at(site_ids) for area in all_areas() if area.members_at]
+
+
+def reminder_kinds() -> list[ReminderKind]:
+    return [kind for area in all_areas() for kind in area.reminder_kinds]
+
+
+def staff_day(site_id: int, day: date) -> list[tuple[Area, list[DaySection]]]:
+    """Every area's part of a centre's day."""
+    return [(area, area.staff_day(site_id, day)) for area in all_areas() if area.staff_day]
+
+
 def jobs() -> list[tuple[Area, Job]]:
     return [(area, job) for area in all_areas() for job in area.jobs]
 
@@ -285,6 +390,32 @@ def people_reached(query: ReportQuery) -> set[str]:
         if area.people:
             found |= area.people(query)
     return found
+
+
+def count_people(queries: Sequence[ReportQuery]) -> int:
+    """How many distinct people every area reached for these queries (e.g. one per centre).
+
+    One SQL query when every area gives its people as SQL (`Area.people_query`), else the union
+    of the areas' key sets.
+    """
+    with_people = [area for area in all_areas() if area.people]
+    if not all(area.people_query for area in with_people):
+        found: set[str] = set()
+        for query in queries:
+            found |= people_reached(query)
+        return len(found)
+    from functools import reduce
+
+    from peewee import SQL, Select, fn
+
+    from .db import database
+
+    selects = [s for query in queries for area in with_people if (s := area.people_query(query)) is not None]  # type: ignore[misc]
+    if not selects:
+        return 0
+    union = reduce(lambda a, b: a + b, selects).alias("reached")  # UNION ALL
+    count = Select([union], [fn.COUNT(fn.DISTINCT(SQL('"reached"."person"')))]).bind(database())
+    return int(count.scalar() or 0)
 
 
 def demo_loaders() -> list[tuple[str, Callable[[dict[str, Any]], dict[str, int]]]]:

@@ -1,4 +1,5 @@
-"""Shell commands: `flask --app portal db upgrade|status|generate`, `create-user`, `demo`."""
+"""Shell commands: `flask --app portal db upgrade|status|generate`, `create-user`, `demo`, `worker`,
+`jobs run|list`."""
 
 import sys
 from pathlib import Path
@@ -106,7 +107,59 @@ def demo_command(if_empty):
     click.echo("demo data loaded: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
 
 
+jobs_cli = AppGroup("jobs", help="Scheduled work (portal.jobs): what is due, run it once.")
+
+
+@jobs_cli.command("run")
+@click.argument("names", nargs=-1)
+def jobs_run_command(names):
+    """Run the due jobs once (for cron and tests); with NAMEs, run those now, due or not."""
+    from . import jobs
+
+    unknown = [name for name in names if jobs.find_job(name) is None]
+    if unknown:
+        raise click.ClickException(f"unknown job: {', '.join(unknown)} (see `flask jobs list`)")
+    with database().connection_context():
+        done = jobs.tick(names=list(names) or None, force=bool(names))
+    click.echo("\n".join(f"{name}: {count}" for name, count in done.items()) or "nothing due")
+
+
+@jobs_cli.command("list")
+def jobs_list_command():
+    """Every job, how often it runs, and its last run."""
+    from . import jobs
+    from .models import JobRun
+
+    with database().connection_context():
+        runs = {row.name: row for row in JobRun.select()}
+    for job in jobs.all_jobs():
+        row = runs.get(job.name)
+        last = "never run"
+        if row and row.started_at:
+            last = f"last {row.started_at:%Y-%m-%d %H:%M:%S} UTC, did {row.count}"
+        error = f", error: {row.error}" if row and row.error else ""
+        click.echo(f"{job.name} ({job.every}): {last}{error}")
+
+
+@click.command("worker")
+@click.option("--workers", default=1, show_default=True, help="huey worker threads.")
+def worker_command(workers):
+    """Run the worker (huey consumer): mail delivery and every scheduled job, until Ctrl-C."""
+    from flask import current_app
+
+    from .jobs import make_huey
+
+    huey, tick_task = make_huey(current_app._get_current_object())
+    tick_task()  # once at start, then every minute
+    huey.create_consumer(workers=workers, periodic=True, worker_type="thread").run()
+
+
 def init_app(app):
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(worker_command)
     app.cli.add_command(db_cli)
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
+    from .backup import backup_command
+
+    app.cli.add_command(backup_command)

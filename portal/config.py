@@ -6,10 +6,14 @@ name; nothing secret lives in the code.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # The service areas this installation offers: packages whose init_app(app) registers an
 # `portal.areas.Area`. A deployment may drop one (BINARI_AREAS="portal.events portal.library").
-DEFAULT_AREAS = ("portal.events", "portal.bookings", "portal.library", "portal.volunteer")
+DEFAULT_AREAS = ("portal.events", "portal.bookings", "portal.library", "portal.volunteer", "portal.desks")
+
+# Where `make run` and the tests answer: the base of every absolute link outside production.
+DEV_BASE_URL = "http://127.0.0.1:8000"
 
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
 
@@ -37,18 +41,39 @@ def from_environment():
                 "(set BINARI_ENV=development for a local run)."
             )
         secret = "dev-only-not-secret"
+    base_url = os.environ.get("BASE_URL", "").strip().rstrip("/")
+    if not base_url:
+        if production:
+            raise ConfigError(
+                "BASE_URL is not set. Binari refuses to start in production without its public address "
+                "(e.g. BASE_URL=https://binari.example.org): every link in mail, PDFs and feeds is built from it."
+            )
+        base_url = DEV_BASE_URL
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"BASE_URL must be an absolute http(s) address, not {base_url!r}.")
+    # Production answers only for BASE_URL's host and the hosts listed in TRUSTED_HOSTS (400 otherwise).
+    extra_hosts = os.environ.get("TRUSTED_HOSTS", "").replace(",", " ").split()
+    trusted_hosts = [parts.hostname, *extra_hosts] if production else None
     return {
         "BINARI_ENV": env,
         "AREAS": tuple(os.environ.get("BINARI_AREAS", " ".join(DEFAULT_AREAS)).split()),
-        # The public address of the portal (https://binari.example.org): absolute links and UIDs.
-        "BASE_URL": os.environ.get("BASE_URL", "").rstrip("/"),
+        # The public address of the portal (https://binari.example.org): every absolute link and UID
+        # (portal.urls.external_url), never the request's Host header. Required in production.
+        "BASE_URL": base_url,
+        "TRUSTED_HOSTS": trusted_hosts,
+        # Number of reverse proxies in front whose X-Forwarded-For/-Proto are believed (ProxyFix); 0 = none.
+        "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
+        # Strict-Transport-Security max-age, sent when BASE_URL is https (0 turns it off).
+        "HSTS_MAX_AGE": int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600))),
         "SECRET_KEY": secret,
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'binari.sqlite3'}"),
-        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production or parts.scheme == "https"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
+        "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production or parts.scheme == "https"),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
         # Mail: with no SMTP_HOST, mail is written to the log and the outbox table only.
@@ -58,10 +83,30 @@ def from_environment():
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _flag("SMTP_STARTTLS", True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Binari <noreply@binari.example>"),
+        # Delivery by the worker (portal.outbox): seconds for connect and each SMTP command, attempts
+        # before a message is marked failed (shown to admins), days sent messages are kept.
+        "SMTP_TIMEOUT": float(os.environ.get("SMTP_TIMEOUT", "20")),
+        "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", "8")),
+        "OUTBOX_RETENTION_DAYS": int(os.environ.get("OUTBOX_RETENTION_DAYS", "90")),
+        # /healthz says "worker": "stale" when the worker's last tick is older than this.
+        "WORKER_STALE_SECONDS": int(os.environ.get("WORKER_STALE_SECONDS", "300")),
         # Login throttling: failures allowed per identifier / per address in the window.
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "30")),
         "LOGIN_WINDOW_MINUTES": int(os.environ.get("LOGIN_WINDOW_MINUTES", "15")),
+        # Beyond the allowed failures each further attempt waits twice as long (2, 4, 8 s … up to this).
+        "THROTTLE_MAX_DELAY": int(os.environ.get("THROTTLE_MAX_DELAY", "60")),
+        # Sign-ups and reset mails per client address / per e-mail address in the window before delays start.
+        "REGISTER_MAX_PER_IP": int(os.environ.get("REGISTER_MAX_PER_IP", "5")),
+        "RESET_MAX_PER_ADDRESS": int(os.environ.get("RESET_MAX_PER_ADDRESS", "3")),
+        "RESET_MAX_PER_IP": int(os.environ.get("RESET_MAX_PER_IP", "10")),
+        # Guests (no account) on event registrations and volunteer sign-ups: see portal/guests.py.
+        "GUEST_LIMIT_PER_CLIENT": int(os.environ.get("GUEST_LIMIT_PER_CLIENT", "5")),
+        "GUEST_LIMIT_PER_TARGET": int(os.environ.get("GUEST_LIMIT_PER_TARGET", "30")),
+        "GUEST_LIMIT_WINDOW_MINUTES": int(os.environ.get("GUEST_LIMIT_WINDOW_MINUTES", "60")),
+        "GUEST_CONFIRM_MINUTES": int(os.environ.get("GUEST_CONFIRM_MINUTES", "120")),
+        "GUEST_PHONE_CONFIRM_HOURS": int(os.environ.get("GUEST_PHONE_CONFIRM_HOURS", "24")),
+        "GUEST_ACTIONS_KEPT_HOURS": int(os.environ.get("GUEST_ACTIONS_KEPT_HOURS", "24")),
         "PASSWORD_RESET_MAX_AGE": int(os.environ.get("PASSWORD_RESET_MAX_AGE", str(2 * 3600))),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(12 * 1024 * 1024))),
         "BABEL_DEFAULT_LOCALE": "it",
@@ -71,4 +116,6 @@ def from_environment():
         # scrypt in production; tests and the live-test server may ask for a faster one.
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads")),
+        # Help desks: notes and "what it is about" are emptied this many months after the appointment.
+        "DESK_NOTE_RETENTION_MONTHS": int(os.environ.get("DESK_NOTE_RETENTION_MONTHS", "12")),
     }

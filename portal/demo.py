@@ -84,13 +84,13 @@ SERVICES = {
             "Orientamento giovani e anziani",
             "Ascolto, orientamento ai servizi, aiuto con pratiche e documenti.",
             "martedì e giovedì 9:30–12:30",
-            "",
+            "desks",
         ),
         (
             "Sportello economia circolare",
             "Riparazioni, baratto, riuso: porta quello che non usi più.",
             "mercoledì 15:00–18:00",
-            "",
+            "desks",
         ),
         (
             "Formazione",
@@ -116,14 +116,14 @@ SERVICES = {
             "Patronato ACLI e custodi sociali",
             "Pensioni, invalidità, ISEE, permessi di soggiorno.",
             "lunedì e giovedì 9:00–12:00",
-            "",
+            "desks",
         ),
         ("Laboratori artistici", "Pittura, ceramica, teatro per ragazzi e adulti.", "calendario nel sito", "events"),
         (
             "Sportelli legale, lavoro e finanziario",
             "Consulenza gratuita su casa, lavoro, debiti e bilancio familiare.",
             "mercoledì 14:30–18:00 su appuntamento",
-            "",
+            "desks",
         ),
     ],
     "visconti": [
@@ -146,7 +146,7 @@ SERVICES = {
             "events",
         ),
         ("Angolo caffè", "Un caffè sospeso e due chiacchiere.", "lunedì–venerdì 9:00–18:00", ""),
-        ("Sportello casa e lavoro", "Curriculum, ricerca lavoro, bandi per la casa.", "giovedì 9:30–12:30", ""),
+        ("Sportello casa e lavoro", "Curriculum, ricerca lavoro, bandi per la casa.", "giovedì 9:30–12:30", "desks"),
         ("Eventi culturali", "Concerti, proiezioni, teatro, presentazioni.", "calendario nel sito", "events"),
     ],
 }

@@ -1,22 +1,48 @@
 """Account forms. Messages are lazy so they follow the reader's language."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     HiddenField,
     PasswordField,
     RadioField,
+    SelectField,
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from .fields import PhoneField
+from .formbase import Form
 from .text import strip
 
 PASSWORD_MIN = 8
+
+
+class NotCommonPassword:
+    """Refuse passwords that are among the most used or guessed at once (zxcvbn: its lists of
+    common passwords, words, names, keyboard patterns and dates; score below 2, i.e. fewer than
+    a million guesses). The person's own name and e-mail count as guessable too."""
+
+    def __init__(self, min_score=2):
+        self.min_score = min_score
+
+    def __call__(self, form, field):
+        from zxcvbn import zxcvbn  # lazy: loads its frequency lists on first use
+
+        password = field.data or ""
+        if not password:
+            return
+        hints = " ".join(str(getattr(form, name).data or "") for name in ("name", "email") if hasattr(form, name))
+        words = [word for word in re.split(r"\W+", hints.lower()) if len(word) > 2]
+        if zxcvbn(password[:64], user_inputs=words)["score"] < self.min_score:
+            raise ValidationError(
+                _l("Questa password è troppo comune o facile da indovinare. Scegline un'altra, per esempio tre parole.")
+            )
 
 
 class ContactFieldsMixin:
@@ -34,7 +60,7 @@ class ContactFieldsMixin:
         return True
 
 
-class RegisterForm(ContactFieldsMixin, FlaskForm):
+class RegisterForm(ContactFieldsMixin, Form):
     name = StringField(
         _l("Nome e cognome"),
         filters=[strip],
@@ -61,6 +87,7 @@ class RegisterForm(ContactFieldsMixin, FlaskForm):
         validators=[
             DataRequired(_l("Scegli una password.")),
             Length(min=PASSWORD_MIN, max=128, message=_l("La password deve avere da %(min)d a %(max)d caratteri.")),
+            NotCommonPassword(),
         ],
     )
     password_confirm = PasswordField(
@@ -76,7 +103,7 @@ class RegisterForm(ContactFieldsMixin, FlaskForm):
         return self.check_contact_given() and ok
 
 
-class AssistedSignupForm(ContactFieldsMixin, FlaskForm):
+class AssistedSignupForm(ContactFieldsMixin, Form):
     """Sign-up at the desk: the staff member types, the resident gets a temporary password."""
 
     name = RegisterForm.name
@@ -88,7 +115,7 @@ class AssistedSignupForm(ContactFieldsMixin, FlaskForm):
         return self.check_contact_given() and ok
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     identifier = StringField(
         _l("E-mail, cellulare o codice tessera"),
         filters=[strip],
@@ -102,7 +129,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(
         _l("E-mail"),
         filters=[strip],
@@ -114,12 +141,12 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = RegisterForm.password
     password_confirm = RegisterForm.password_confirm
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(
         _l("Password attuale"), validators=[DataRequired(_l("Scrivi la password attuale."))]
     )
@@ -128,6 +155,7 @@ class ChangePasswordForm(FlaskForm):
         validators=[
             DataRequired(_l("Scegli una password.")),
             Length(min=PASSWORD_MIN, max=128, message=_l("La password deve avere da %(min)d a %(max)d caratteri.")),
+            NotCommonPassword(),
         ],
     )
     password_confirm = PasswordField(
@@ -139,17 +167,23 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class DetailsForm(ContactFieldsMixin, FlaskForm):
+class DetailsForm(ContactFieldsMixin, Form):
     name = RegisterForm.name
     email = RegisterForm.email
     phone = RegisterForm.phone
+    # Asked only when the e-mail address changes (the view checks it).
+    current_password = PasswordField(_l("Password attuale"), validators=[Optional(), Length(max=128)])
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
         return self.check_contact_given() and ok
 
 
-class LanguageForm(FlaskForm):
+class ConfirmForm(Form):
+    """A button and its CSRF token (confirming a sign-up, sending a reset link)."""
+
+
+class LanguageForm(Form):
     lang = RadioField(
         _l("Lingua"),
         choices=[("it", "Italiano"), ("en", "English")],
@@ -158,7 +192,29 @@ class LanguageForm(FlaskForm):
     next = HiddenField()
 
 
-class StaffRoleForm(FlaskForm):
+class AuditFilterForm(Form):
+    """Filters of the audit log page (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("Dal"), validators=[Optional()])
+    end = DateField(_l("Al"), validators=[Optional()])
+    person = StringField(
+        _l("Persona (nome o codice tessera)"), filters=[strip], validators=[Optional(), Length(max=120)]
+    )
+    action = SelectField(_l("Azione"), validators=[Optional()])
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        for field in (self.start, self.end):
+            if field.data and not 2000 <= field.data.year <= 2200:
+                field.errors.append(_l("Scegli una data tra il 2000 e il 2200."))
+                ok = False
+        return ok
+
+
+class StaffRoleForm(Form):
     role = RadioField(
         _l("Ruolo"),
         choices=[("resident", _l("Residente")), ("staff", _l("Personale")), ("admin", _l("Amministrazione"))],
@@ -167,7 +223,7 @@ class StaffRoleForm(FlaskForm):
     sites = SelectMultipleField(_l("Centri"), coerce=int)
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Scrivi la password per confermare."))])
     confirm = BooleanField(
         _l("Ho capito: il mio account e i miei contatti saranno cancellati."),

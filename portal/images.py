@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 
 from .refusals import Refusal
 
-MAX_PIXELS = 40_000_000  # larger is a decompression bomb, not a photo
+MAX_PIXELS = 16_000_000  # a 12 Mpx phone photo fits; larger is a decompression bomb, not a photo
+MAX_SIDE = 2000  # the largest copy any area keeps is 1400 px (the flyer's poster)
 DEFAULT_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 
 
@@ -34,14 +35,20 @@ def new_key():
     return secrets.token_hex(12)
 
 
-def open_upload(storage, max_bytes, formats=DEFAULT_FORMATS):
-    """Read an uploaded file and return it as an upright RGB Pillow image.
+def open_upload(storage, max_bytes, formats=DEFAULT_FORMATS, max_side=MAX_SIDE):
+    """Read an uploaded file and return it as an upright RGB Pillow image, at most `max_side` px.
 
     Raises ImageUploadError with a message for the person when the file is empty,
-    too big, not an image, or in a format we do not take.
+    too big, not an image, in a format we do not take, has too many pixels, or is
+    cut short. The pixel count is read from the header and checked before any
+    pixel is decoded; a JPEG is decoded straight at the reduced size (draft).
+    The returned image carries no metadata at all (EXIF, GPS, XMP, ICC, comments).
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError  # lazy: only staff upload
+    from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError  # lazy: only staff upload
 
+    # WeasyPrint switches this on for the whole process when it is imported (portal.pdf
+    # switches it off again); an upload must never be accepted half-decoded.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     data = storage.read(max_bytes + 1)
     if not data:
         raise ImageUploadError(_("Il file è vuoto."))
@@ -60,8 +67,13 @@ def open_upload(storage, max_bytes, formats=DEFAULT_FORMATS):
                 raise ImageUploadError(_("L'immagine ha troppi pixel."))
             probe.verify()
         image = Image.open(BytesIO(data))
+        if image.width * image.height > MAX_PIXELS:  # the same file, read again: checked again before decoding
+            raise ImageUploadError(_("L'immagine ha troppi pixel."))
+        if image.format == "JPEG":
+            image.draft("RGB", (max_side, max_side))  # decode at 1/2, 1/4 or 1/8 scale when that is enough
+        image.load()  # a truncated file raises here
         image = ImageOps.exif_transpose(image)
-        image.load()
+        image.thumbnail((max_side, max_side))
     except ImageUploadError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
@@ -72,7 +84,9 @@ def open_upload(storage, max_bytes, formats=DEFAULT_FORMATS):
         rgba = image.convert("RGBA")
         background.paste(rgba, mask=rgba.split()[-1])
         image = background
-    return image.convert("RGB")
+    image = image.convert("RGB")
+    image.info.clear()  # Pillow would write a JPEG comment (COM) or an ICC profile back on save
+    return image
 
 
 def jpeg_within(image, max_bytes, sizes=((720, 72), (640, 65), (560, 58), (480, 52), (400, 45), (320, 40))):

@@ -1,15 +1,27 @@
-"""Outgoing mail. Every message is kept in the outbox table; with SMTP settings
-it is also sent, otherwise (development) it is written to the log."""
+"""Outgoing mail: `send_mail` writes the message to the outbox, nothing more.
+
+The row is written in the caller's transaction (with the change that causes the message), due at
+once; the worker (`portal.outbox.deliver_due`, run by `portal.jobs`) sends it over SMTP, retries
+with back-off and marks one that keeps failing. Nothing here talks to SMTP, so a web request never
+waits on a mail server.
+"""
 
 import logging
-import smtplib
-from email.message import EmailMessage
+from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from flask import current_app
 
 from .models import OutboxMessage, utcnow
+from .text import single_line
 
 log = logging.getLogger("portal.mail")
+
+
+def message_domain():
+    """The host of BASE_URL, for Message-IDs (a stable local name when BASE_URL is unset)."""
+    host = urlsplit(current_app.config.get("BASE_URL") or "").hostname
+    return host or "binari.localhost"
 
 
 def send_mail(
@@ -25,17 +37,19 @@ def send_mail(
     html_body="",
     unsubscribe_url="",
 ):
-    """Keep the message in the outbox and deliver it if SMTP is configured.
+    """Queue a message in the outbox (in the caller's transaction); the worker delivers it.
 
     `sensitive` messages (password links) are hidden from staff in the outbox view. `site` is the
     centre the message is about (staff see only their centres' mail); `language` is the
-    recipient's (defaults to the account's, else Italian).
+    recipient's (defaults to the account's, else Italian). `html_body` is a simple HTML
+    alternative to the text; `unsubscribe_url` (absolute) adds one-click unsubscribe headers.
     """
+    subject = single_line(subject)  # a title with a line break must never reach a mail header (or raise there)
     if language is None:
         language = getattr(user, "language", None) or "it"
     message = OutboxMessage.create(
         to_address=to_address,
-        subject=subject[:200],
+        subject=" ".join(subject.split())[:200],  # one line: a header never carries a newline
         body=body,
         user=user,
         sensitive=sensitive,
@@ -44,26 +58,8 @@ def send_mail(
         language=language,
         html_body=html_body,
         unsubscribe_url=unsubscribe_url,
+        message_id=make_msgid(domain=message_domain()),
+        next_attempt_at=utcnow(),
     )
-    cfg = current_app.config
-    if not cfg.get("SMTP_HOST"):
-        log.info("mail (not sent, no SMTP_HOST) to=%s subject=%s\n%s", to_address, subject, body)
-        return message
-    email = EmailMessage()
-    email["From"] = cfg["MAIL_FROM"]
-    email["To"] = to_address
-    email["Subject"] = subject
-    email.set_content(body)
-    try:
-        with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=10) as smtp:
-            if cfg["SMTP_STARTTLS"]:
-                smtp.starttls()
-            if cfg["SMTP_USER"]:
-                smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"])
-            smtp.send_message(email)
-        message.sent_at = utcnow()
-    except (OSError, smtplib.SMTPException) as exc:  # keep it in the outbox; staff can see the error
-        log.warning("mail to %s failed: %s", to_address, exc)
-        message.error = str(exc)[:500]
-    message.save()
+    log.info("mail queued #%s to=%s subject=%s", message.id, to_address, message.subject)
     return message

@@ -13,12 +13,18 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/healthz")
 def healthz():
-    """200 when the database answers, 503 when it does not (for monitoring)."""
+    """200 when the database answers (with the worker's heartbeat), 503 when it does not."""
+    from .jobs import worker_status
+
     try:
         database().execute_sql("SELECT 1").fetchone()
     except Exception:  # any database failure means "unhealthy", whatever the driver
         return {"status": "error", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}, 200
+    try:
+        worker = worker_status()
+    except Exception:  # e.g. the schema not yet migrated: the web side is still up
+        worker = {"worker": "unknown"}
+    return {"status": "ok", "database": "ok", **worker}, 200
 
 
 @bp.route("/language", methods=["POST"])

@@ -7,7 +7,7 @@ their packages and import what they need from here.
 """
 
 import secrets
-from datetime import date, timedelta
+from datetime import date
 
 from flask import current_app
 from flask_login import UserMixin
@@ -185,6 +185,10 @@ class User(UserMixin, BaseModel):
     is_active_account = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
     created_by = ForeignKeyField("self", null=True, backref="assisted_signups", on_delete="SET NULL")
+    # Bumped on logout and password change: every session cookie issued before stops working.
+    session_version = IntegerField(default=0)
+    # Something staff did to the account that the person is told at their next login ("desk_reset").
+    security_notice = CharField(max_length=40, default="")
 
     class Meta:
         table_name = "user"
@@ -195,20 +199,25 @@ class User(UserMixin, BaseModel):
         return self.is_active_account
 
     def get_id(self):
-        # The id carries a fragment of the password hash: changing the password
-        # logs out every other session of the account.
-        return f"{self.id}:{self.password_hash[-10:]}"
+        # The id carries the session version and a fragment of the password hash: logging out
+        # (which bumps the version) or changing the password ends every session issued before.
+        return f"{self.id}:{self.session_version}:{self.password_hash[-10:]}"
 
     @classmethod
     def from_session_id(cls, value):
         try:
-            raw_id, fragment = value.split(":", 1)
+            raw_id, version, fragment = value.split(":", 2)
             user = cls.get_by_id(int(raw_id))
         except (ValueError, cls.DoesNotExist):
             return None
-        if not secrets.compare_digest(user.password_hash[-10:], fragment):
+        if str(user.session_version) != version or not secrets.compare_digest(user.password_hash[-10:], fragment):
             return None
         return user
+
+    def end_sessions(self):
+        """End every session of this account on the server (logout, password change)."""
+        type(self).update(session_version=type(self).session_version + 1).where(type(self).id == self.id).execute()
+        self.session_version = type(self).get_by_id(self.id).session_version
 
     # --- passwords ---------------------------------------------------------
     def set_password(self, password):
@@ -300,12 +309,13 @@ class StaffSite(BaseModel):
 
 
 class LoginAttempt(BaseModel):
-    """A failed login, kept briefly to throttle password guessing.
+    """One counted attempt (a failed login, a sign-up, a reset mail), kept briefly for throttling.
 
-    Stored in the database (not in process memory) so the limit holds across
-    several gunicorn workers and app servers.
+    Stored in the database (not in process memory) so the limits hold across several gunicorn
+    workers and app servers. `portal.throttle` reads and writes it.
     """
 
+    kind = CharField(max_length=10, default="login", index=True)
     identifier = CharField(max_length=254, index=True)
     ip = CharField(max_length=45, index=True)
     created_at = DateTimeField(default=utcnow, index=True)
@@ -314,22 +324,32 @@ class LoginAttempt(BaseModel):
         table_name = "login_attempt"
 
     @classmethod
-    def too_many(cls, identifier, ip):
-        cfg = current_app.config
-        since = utcnow() - timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
-        by_identifier = cls.select().where((cls.identifier == identifier.lower()) & (cls.created_at >= since)).count()
-        by_ip = cls.select().where((cls.ip == ip) & (cls.created_at >= since)).count()
-        return by_identifier >= cfg["LOGIN_MAX_FAILURES"] or by_ip >= cfg["LOGIN_MAX_FAILURES_PER_IP"]
+    def record_failure(cls, identifier, ip, kind="login"):
+        # Old rows are purged by the core job "core-purge" (portal.jobs), not here.
+        cls.create(kind=kind, identifier=identifier.lower()[:254], ip=ip[:45])
 
     @classmethod
-    def record_failure(cls, identifier, ip):
-        cls.create(identifier=identifier.lower()[:254], ip=ip[:45])
-        # Old rows are useless: drop them as we go (no cron needed).
-        cls.delete().where(cls.created_at < utcnow() - timedelta(days=1)).execute()
+    def clear(cls, identifier, kind="login"):
+        cls.delete().where((cls.kind == kind) & (cls.identifier == identifier.lower())).execute()
 
-    @classmethod
-    def clear(cls, identifier):
-        cls.delete().where(cls.identifier == identifier.lower()).execute()
+
+class PendingSignup(BaseModel):
+    """A sign-up with an e-mail address, waiting for the link mailed to that address.
+
+    The account is created only when the link is used, so an address cannot be squatted and the
+    sign-up page answers the same whether or not the address already has an account.
+    """
+
+    token_hash = CharField(max_length=64, unique=True)
+    name = CharField(max_length=120)
+    email = CharField(max_length=254, index=True)
+    phone = CharField(max_length=20, null=True)
+    password_hash = CharField(max_length=255)
+    language = CharField(max_length=5, null=True)
+    created_at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        table_name = "pending_signup"
 
 
 class OutboxMessage(BaseModel):
@@ -359,6 +379,20 @@ class OutboxMessage(BaseModel):
         table_name = "outbox_message"
 
 
+class JobRun(BaseModel):
+    """When each scheduled job last ran (portal.jobs): decides what is due, and is the worker's
+    heartbeat for /healthz (the row named "worker" is touched on every tick)."""
+
+    name = CharField(max_length=80, unique=True)
+    started_at = DateTimeField(null=True)  # the last run's start; a run is claimed by moving it
+    finished_at = DateTimeField(null=True)
+    count = IntegerField(default=0)  # what the last run did
+    error = TextField(default="")  # the last run's failure, empty when it went well
+
+    class Meta:
+        table_name = "job_run"
+
+
 class AuditEntry(BaseModel):
     """A staff action on a person's data (a desk password reset, reading a help-desk note, …).
 
@@ -377,3 +411,60 @@ class AuditEntry(BaseModel):
 
     class Meta:
         table_name = "audit_entry"
+
+
+class SentNotice(BaseModel):
+    """A scheduled notice (a reminder) that has been dealt with, once: ``key`` is unique.
+
+    The reminder jobs insert the key in the same transaction as the outbox message, so running a
+    job twice sends nothing twice. ``channel`` says how: ``mail``, ``phone`` (the person has no
+    e-mail: the entry is on the staff phone list until someone phones) or ``none`` (no contact).
+    """
+
+    key = CharField(max_length=160, unique=True)
+    kind = CharField(max_length=40)
+    channel = CharField(max_length=8, default="mail")
+    sent_at = DateTimeField(default=utcnow, index=True)
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    site = ForeignKeyField(Site, null=True, backref="+", on_delete="CASCADE")
+    # For the phone list only (channel "phone"); emptied with the account.
+    name = CharField(max_length=120, default="")
+    phone = CharField(max_length=20, default="")
+    reason = CharField(max_length=300, default="")
+    link = CharField(max_length=300, default="")
+
+    class Meta:
+        table_name = "sent_notice"
+        indexes = ((("channel", "site"), False),)
+
+
+class ReminderOptOut(BaseModel):
+    """A reminder kind someone does not want (no row: they get it). ``who`` is ``u<user id>`` for
+    an account or ``e<lower-case e-mail>`` for a guest who unsubscribed from a message."""
+
+    who = CharField(max_length=260)
+    kind = CharField(max_length=40)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "reminder_opt_out"
+        indexes = ((("who", "kind"), True),)
+
+
+class PhoneCallLog(BaseModel):
+    """A call made from the staff phone list: which entry (area and the entry's key), who, when."""
+
+    area = CharField(max_length=40)
+    record_key = CharField(max_length=160)
+    site = ForeignKeyField(Site, null=True, backref="+", on_delete="CASCADE")
+    phoned_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    phoned_at = DateTimeField(default=utcnow, index=True)
+    outcome = CharField(max_length=20, default="told")  # told, no_answer, message
+    # What the entry said when the call was made: the list shows the week's calls even after the
+    # area took the entry off (e.g. a registration's "call_reason" is cleared once phoned).
+    name = CharField(max_length=120, default="")
+    reason = CharField(max_length=300, default="")
+
+    class Meta:
+        table_name = "phone_call_log"
+        indexes = ((("area", "record_key"), False),)

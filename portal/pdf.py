@@ -17,8 +17,13 @@ def qr_data_uri(text, scale=4):
 
 def render_pdf(template, stylesheet="pdf.css", **context):
     """Render a template to PDF bytes with our print stylesheet."""
+    from PIL import ImageFile
     from weasyprint import CSS, HTML  # lazy: importing WeasyPrint costs ~1 s and 40 MB
     from weasyprint.urls import URLFetcher
+
+    # WeasyPrint's import turns on acceptance of truncated images for the whole process:
+    # turn it off again, so an upload in this worker is never accepted half-decoded.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
 
     html = render_template(template, **context)
     # Only local files (our static folder, uploaded images) and data: URIs: a PDF

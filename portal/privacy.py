@@ -13,10 +13,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import areas
+from . import areas, reminders
 from .areas import DataSection
 from .db import database
-from .models import LoginAttempt, OutboxMessage, User
+from .models import LoginAttempt, OutboxMessage, PendingSignup, User
 from .templating import ROLE_LABELS
 
 ACCOUNT_LABELS = {
@@ -99,6 +99,7 @@ def core_sections(user: User) -> list[DataSection]:
         DataSection(
             "messages", _l("Messaggi che ti abbiamo scritto"), messages, dict(MESSAGE_LABELS, body=_l("Testo"))
         ),
+        reminders.export(user),
     ]
 
 
@@ -134,9 +135,11 @@ def export_json(user: User) -> dict[str, Any]:
 def erase_core(user: User) -> None:
     """The account's own traces: the mail written to the person, failed logins with their identifiers."""
     _messages_to(user).model.delete().where(OutboxMessage.id.in_([m.id for m in _messages_to(user)])).execute()
-    identifiers = [x for x in (user.email, user.phone, user.member_code) if x]
-    if identifiers:
-        LoginAttempt.delete().where(LoginAttempt.identifier.in_(identifiers)).execute()
+    identifiers = [x.lower() for x in (user.email, user.phone, user.member_code) if x] + [f"user:{user.id}"]
+    LoginAttempt.delete().where(LoginAttempt.identifier.in_(identifiers)).execute()
+    if user.email:
+        PendingSignup.delete().where(PendingSignup.email == user.email.lower()).execute()
+    reminders.erase(user)  # reminder preferences, reminders waiting on the phone list
 
 
 def delete_account(user: User) -> None:

@@ -10,10 +10,9 @@ Counts of people between 1 and 4 are written "< 5" in everything that leaves the
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,8 +23,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from . import areas, charts
-from .areas import Figure, ReportQuery
+from . import areas, charts, csvout
+from .areas import Cell, Figure, ReportQuery
 from .auth import staff_required
 from .clock import today_local
 from .models import Partner, Site
@@ -188,52 +187,131 @@ class Row:
     figure: Figure
 
 
+WHOLE: Cell = (None, None)
+
+
+def _plus(a: Figure, b: Figure) -> Figure:
+    """Two answers for different centres summed: values, breakdowns and cells."""
+    split: dict[str, float] = {str(label): value for label, value in a.breakdown}
+    for label, value in b.breakdown:
+        split[str(label)] = split.get(str(label), 0) + value
+    cells = dict(a.cells)
+    for cell, fig in b.cells.items():
+        cells[cell] = _plus(cells[cell], fig) if cell in cells else fig
+    return replace(a, value=a.value + b.value, breakdown=tuple(split.items()), cells=cells)
+
+
 def _merge(rows: dict[str, Row], area: areas.Area, found: Iterable[Figure]) -> None:
     for fig in found:
         have = rows.get(fig.key)
         if have is None:
             rows[fig.key] = Row(area.name, area.title, fig)
-            continue
-        split: dict[str, float] = {str(label): value for label, value in have.figure.breakdown}
-        for label, value in fig.breakdown:
-            split[str(label)] = split.get(str(label), 0) + value
-        old = have.figure
-        have.figure = Figure(
-            old.key,
-            old.label,
-            old.value + fig.value,
-            old.people,
-            old.unit,
-            old.method,
-            tuple(split.items()),
-        )
+        else:
+            have.figure = _plus(have.figure, fig)
 
 
-def _memo(kind: str, site_ids: Sequence[int] | None, first: date, last: date, partner_id: int | None) -> Any:
-    """Answers already computed in this request (a month period's bars repeat the period itself)."""
+def _ask(area: areas.Area, query: ReportQuery) -> list[Figure]:
+    """An area's figures for a query, with cells: grouped by the area in one go when it can,
+    else (an area that ignores ``by_site``/``by_month``) asked again for each cell."""
+    assert area.figures is not None
+    found = area.figures(query)
+    if not (query.by_site or query.by_month) or all(WHOLE in fig.cells for fig in found):
+        return found
+    plain = replace(query, by_site=False, by_month=False)
+    sites: list[int | None] = [None]
+    if query.by_site:
+        sites += [query.site_id] if query.site_id is not None else [s.id for s in Site.select(Site.id)]
+    months: list[tuple[date | None, date, date]] = [(None, query.first, query.last)]
+    if query.by_month:
+        months += [(first, first, last) for first, last in Period("custom", query.first, query.last).months()]
+    cells: dict[Cell, dict[str, Figure]] = {}
+    for site_id in sites:
+        for month, first, last in months:
+            if site_id is None and month is None:
+                answer = found
+            else:
+                asked = replace(plain, site_id=query.site_id if site_id is None else site_id, first=first, last=last)
+                answer = area.figures(asked)
+            cells[(site_id, month.replace(day=1) if month else None)] = {fig.key: fig for fig in answer}
+    return [
+        replace(fig, cells={cell: figs[fig.key] for cell, figs in cells.items() if fig.key in figs}) for fig in found
+    ]
+
+
+def _memo(
+    kind: str, site_ids: Sequence[int] | None, first: date, last: date, partner_id: int | None, *more: Any
+) -> Any:
+    """Answers already computed in this request."""
     store = g.setdefault("report_memo", {})
-    return store, (kind, None if site_ids is None else tuple(site_ids), first, last, partner_id)
+    return store, (kind, None if site_ids is None else tuple(site_ids), first, last, partner_id, *more)
 
 
-def gather(site_ids: Sequence[int] | None, first: date, last: date, partner_id: int | None = None) -> dict[str, Row]:
-    """Every area's figures for these centres (None: everywhere), keyed by figure key.
+def gather(
+    site_ids: Sequence[int] | None,
+    first: date,
+    last: date,
+    partner_id: int | None = None,
+    by_site: bool = False,
+    by_month: bool = False,
+    people_cells: bool = True,
+) -> dict[str, Row]:
+    """Every area's figures for these centres (None: everywhere), keyed by figure key, with the
+    cells asked for (per centre, per Milan month: see `at`).
 
     Several centres that are not all of them are asked one by one and summed: a person who
     took part at two of them then counts at both (the page says so).
     """
-    store, key = _memo("figures", site_ids, first, last, partner_id)
+    store, key = _memo("figures", site_ids, first, last, partner_id, by_site, by_month, people_cells)
     if key not in store:
-        store[key] = _gather(site_ids, first, last, partner_id)
+        store[key] = _gather(site_ids, first, last, partner_id, by_site, by_month, people_cells)
     return store[key]
 
 
-def _gather(site_ids: Sequence[int] | None, first: date, last: date, partner_id: int | None) -> dict[str, Row]:
+def _gather(
+    site_ids: Sequence[int] | None,
+    first: date,
+    last: date,
+    partner_id: int | None,
+    by_site: bool,
+    by_month: bool,
+    people_cells: bool,
+) -> dict[str, Row]:
     rows: dict[str, Row] = {}
-    targets: list[int | None] = [None] if site_ids is None else list(site_ids)
-    for site_id in targets:
-        for area, found in areas.figures(ReportQuery(first, last, site_id, partner_id)):
+    with_figures = [area for area in areas.all_areas() if area.figures]
+    if site_ids is None:
+        query = ReportQuery(first, last, None, partner_id, by_site, by_month, people_cells)
+        for area in with_figures:
+            _merge(rows, area, _ask(area, query))
+        return rows
+    for site_id in site_ids:
+        query = ReportQuery(first, last, site_id, partner_id, False, by_month, people_cells)
+        for area in with_figures:
+            found = _ask(area, query)
+            if by_site:  # one centre asked: its cells per month are that centre's
+                found = [_own_site(fig, site_id) for fig in found]
             _merge(rows, area, found)
     return rows
+
+
+def _own_site(fig: Figure, site_id: int) -> Figure:
+    cells = dict(fig.cells) or {WHOLE: fig}
+    cells.update({(site_id, month): cell for (_site, month), cell in list(cells.items())})
+    return replace(fig, cells=cells)
+
+
+def _zero(fig: Figure) -> Figure:
+    return replace(fig, value=0.0 if isinstance(fig.value, float) else 0, breakdown=(), cells={})
+
+
+def at(rows: dict[str, Row], site_id: int | None, month: date | None) -> dict[str, Row]:
+    """The figures of one cell of a grouped answer (zero where the cell has no rows)."""
+    if (site_id, month) == WHOLE:
+        return rows
+    found = {}
+    for key, row in rows.items():
+        fig = row.figure.cells.get((site_id, month))
+        found[key] = Row(row.area, row.area_title, fig if fig is not None else _zero(row.figure))
+    return found
 
 
 def reached(site_ids: Sequence[int] | None, first: date, last: date, partner_id: int | None = None) -> int:
@@ -245,12 +323,8 @@ def reached(site_ids: Sequence[int] | None, first: date, last: date, partner_id:
 
 
 def _reached(site_ids: Sequence[int] | None, first: date, last: date, partner_id: int | None) -> int:
-    if site_ids is None:
-        return len(areas.people_reached(ReportQuery(first, last, None, partner_id)))
-    people: set[str] = set()
-    for site_id in site_ids:
-        people |= areas.people_reached(ReportQuery(first, last, site_id, partner_id))
-    return len(people)
+    targets: list[int | None] = [None] if site_ids is None else list(site_ids)
+    return areas.count_people([ReportQuery(first, last, site_id, partner_id) for site_id in targets])
 
 
 def _scope_ids(scope: Scope) -> list[int] | None:
@@ -315,10 +389,12 @@ def lines(now: dict[str, Row], before: dict[str, Row], public: bool) -> list[Lin
 
 
 def headline_keys(rows: dict[str, Row], limit: int = 4) -> list[str]:
-    """The first figure of each area (up to `limit`): the ones drawn as bars per month."""
+    """The first count of each area (up to `limit`, not a count of people): the ones drawn as
+    bars per month and split by centre."""
     seen: dict[str, str] = {}
     for key, row in rows.items():
-        seen.setdefault(row.area, key)
+        if not row.figure.people:
+            seen.setdefault(row.area, key)
     return list(seen.values())[:limit]
 
 
@@ -334,12 +410,9 @@ class Chart:
     table: list[tuple[str, str]]
 
 
-def month_charts(
-    site_ids: Sequence[int] | None, period: Period, keys: list[str], public: bool, partner_id: int | None = None
-) -> list[Chart]:
-    """Bars per month for the headline figures: one query set per month (measured: fast enough)."""
-    months = period.chart_months()
-    per_month = [(first, gather(site_ids, first, last, partner_id)) for first, last in months]
+def month_charts(span: dict[str, Row], period: Period, keys: list[str], public: bool) -> list[Chart]:
+    """Bars per month for the headline figures, from the cells of a grouped answer (`spans`)."""
+    per_month = [(first, at(span, None, first.replace(day=1))) for first, _last in period.chart_months()]
     found = []
     for key in keys:
         fig = next((rows[key].figure for _m, rows in per_month if key in rows), None)
@@ -391,36 +464,105 @@ def methods(rows: dict[str, Row]) -> list[tuple[str, str]]:
     return notes
 
 
-def report(scope: Scope, period: Period, public: bool, months: bool = True) -> dict[str, Any]:
+@dataclass
+class Tables:
+    """The figures a report needs: now and the previous period (split by centre when there are
+    several), and the months of the bars (`span`)."""
+
+    now: dict[str, Row]
+    before: dict[str, Row]
+    span: dict[str, Row]
+
+
+def spans(
+    site_ids: Sequence[int] | None,
+    period: Period,
+    several: bool,
+    partner_id: int | None = None,
+    site_pages: bool = False,
+) -> tuple[Tables, Period]:
+    """Ask the areas for the page, the PDF, the partner pages: two or three grouped answers.
+
+    The bars and the split by centre only draw counts (`headline_keys`), so people are counted
+    per cell only for the PDF's centre pages (``site_pages``). A month period's bars cover the
+    last 12 months: one answer for them, one for the month, one for the month before. A longer
+    period: one answer by month (the bars), one for the previous period.
+    """
+    before = period.previous()
+    first = period.chart_months()[0][0]
+    span = gather(
+        site_ids, first, period.last, partner_id, several, True, people_cells=site_pages and first == period.first
+    )
+    if first == period.first:
+        now = span
+    else:
+        now = gather(site_ids, period.first, period.last, partner_id, several, False, people_cells=site_pages)
+    prev = gather(site_ids, before.first, before.last, partner_id, several, False, people_cells=site_pages)
+    return Tables(now, prev, span), before
+
+
+def site_tables(tables: Tables, site_id: int) -> tuple[dict[str, Row], dict[str, Row]]:
+    """One centre's figures now and before, from answers split by centre."""
+    return at(tables.now, site_id, None), at(tables.before, site_id, None)
+
+
+def _people(ids: Sequence[int] | None, period: Period, before: Period, public: bool, partner_id: int | None = None):
+    people_now = reached(ids, period.first, period.last, partner_id)
+    people_before = reached(ids, before.first, before.last, partner_id)
+    return {
+        "label": PEOPLE_LABEL,
+        "value": show(people_now, True, "", public),
+        "previous": show(people_before, True, "", public),
+        "change": change(people_now, people_before, True, public),
+    }
+
+
+def report(scope: Scope, period: Period, public: bool, site_pages: bool = False) -> dict[str, Any]:
     """Everything the page and the PDF show for these centres and this period.
 
-    ``months`` draws the bars per month (one set of area queries per month: the costly part).
+    Two grouped answers from each area (`spans`): the figures, the bars per month and the split
+    by centre all come from their cells. ``site_pages``: ``sites`` holds each centre's figures
+    and people reached (the PDF's centre pages).
     """
     ids = _scope_ids(scope)
-    before = period.previous()
-    now_rows = gather(ids, period.first, period.last)
-    prev_rows = gather(ids, before.first, before.last)
-    keys = headline_keys(now_rows)
-    people_now = reached(ids, period.first, period.last)
-    people_before = reached(ids, before.first, before.last)
+    several = len(scope.sites) > 1
+    tables, before = spans(ids, period, several, site_pages=site_pages)
+    keys = headline_keys(tables.now)
     per_site: list[tuple[Site, dict[str, Row]]] = []
-    if len(scope.sites) > 1:
-        per_site = [(site, gather([site.id], period.first, period.last)) for site in scope.sites]
+    sites: list[tuple[Site, dict[str, Any]]] = []
+    for site in scope.sites if several else []:
+        now_rows, prev_rows = site_tables(tables, site.id)
+        per_site.append((site, now_rows))
+        if site_pages:
+            sites.append((site, _site_report(site, period, before, now_rows, prev_rows, public)))
+    return {
+        "period": period,
+        "before": before,
+        "lines": lines(tables.now, tables.before, public),
+        "people": _people(ids, period, before, public),
+        "month_charts": month_charts(tables.span, period, keys, public),
+        "site_charts": split_charts(per_site, keys, public),
+        "category_charts": breakdown_charts(tables.now, public),
+        "methods": methods(tables.now),
+        "summed": several and not scope.everywhere,
+        "sites": sites,
+    }
+
+
+def _site_report(
+    site: Site, period: Period, before: Period, now_rows: dict[str, Row], prev_rows: dict[str, Row], public: bool
+) -> dict[str, Any]:
+    """One centre's page of a several-centre PDF: its figures and its split by category."""
     return {
         "period": period,
         "before": before,
         "lines": lines(now_rows, prev_rows, public),
-        "people": {
-            "label": PEOPLE_LABEL,
-            "value": show(people_now, True, "", public),
-            "previous": show(people_before, True, "", public),
-            "change": change(people_now, people_before, True, public),
-        },
-        "month_charts": month_charts(ids, period, keys, public) if months else [],
-        "site_charts": split_charts(per_site, keys, public),
+        "people": _people([site.id], period, before, public),
+        "month_charts": [],
+        "site_charts": [],
         "category_charts": breakdown_charts(now_rows, public),
         "methods": methods(now_rows),
-        "summed": len(scope.sites) > 1 and not scope.everywhere,
+        "summed": False,
     }
 
 
@@ -464,11 +606,12 @@ def csv_export():
     period, _error = _request_period()
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csvout.writer(out, delimiter=";", lineterminator="\r\n")  # no cell becomes a formula
     writer.writerow(["centre", "month", "key", "label", "value"])
+    table = gather(_scope_ids(scope), period.first, period.last, by_site=True, by_month=True)
     for site in scope.sites:
-        for first, last in period.months():
-            for key, row in gather([site.id], first, last).items():
+        for first, _last in period.months():
+            for key, row in at(table, site.id, first.replace(day=1)).items():
                 fig = row.figure
                 writer.writerow(
                     [site.name, first.strftime("%Y-%m"), key, str(fig.label), show(fig.value, fig.people, "", True)]
@@ -486,17 +629,16 @@ def pdf_export():
     """For the funder: cover, one page per centre (figures and charts), the method note.
 
     With several centres, a first page sums them (bars per month, split by centre) and each
-    centre's page has its figures and its split by category (bars per month per centre would
-    triple the queries).
+    centre's page has its figures and its split by category, read from the same grouped answers.
     """
     scope = resolve_scope(request.args.get("site"))
     period, _error = _request_period()
     several = len(scope.sites) > 1
-    total = report(scope, period, public=True) if several else None
-    pages = []
-    for site in scope.sites:
-        one = Scope(site.slug, [site], False)
-        pages.append((site, report(one, period, public=True, months=not several)))
+    total = report(scope, period, public=True, site_pages=True) if several else None
+    if total is not None:
+        pages = total["sites"]
+    else:
+        pages = [(site, report(Scope(site.slug, [site], False), period, public=True)) for site in scope.sites]
     data = render_pdf("reports/report_pdf.html", scope=scope, period=period, pages=pages, total=total)
     return pdf_response(data, f"binari-report-{scope.key}-{period.first.isoformat()}.pdf")
 
@@ -513,25 +655,16 @@ def _partner_scope() -> tuple[list[int] | None, str]:
 
 def partner_report(partner: Partner, period: Period) -> dict[str, Any]:
     ids, where = _partner_scope()
-    before = period.previous()
-    now_rows = gather(ids, period.first, period.last, partner.id)
-    prev_rows = gather(ids, before.first, before.last, partner.id)
-    people_now = reached(ids, period.first, period.last, partner.id)
-    people_before = reached(ids, before.first, before.last, partner.id)
+    tables, before = spans(ids, period, False, partner.id)
     return {
         "partner": partner,
         "where": where,
         "period": period,
         "before": before,
-        "lines": lines(now_rows, prev_rows, True),
-        "people": {
-            "label": PEOPLE_LABEL,
-            "value": show(people_now, True, "", True),
-            "previous": show(people_before, True, "", True),
-            "change": change(people_now, people_before, True, True),
-        },
-        "month_charts": month_charts(ids, period, headline_keys(now_rows), True, partner.id),
-        "methods": methods(now_rows),
+        "lines": lines(tables.now, tables.before, True),
+        "people": _people(ids, period, before, True, partner.id),
+        "month_charts": month_charts(tables.span, period, headline_keys(tables.now), True),
+        "methods": methods(tables.now),
     }
 
 

@@ -7,7 +7,7 @@ from .db import BaseModel
 
 def all_models():
     """Every table-backed model of the core and of the areas."""
-    from . import models  # noqa: F401  (importing registers the models)
+    from . import guests, models  # noqa: F401  (importing registers the models)
     from .config import DEFAULT_AREAS
 
     # Every area's tables, configured or not: the schema is the same in every installation.

@@ -69,6 +69,9 @@ def init_app(app):
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.filters["data_value"] = data_value
+    from .urls import external_url
+
+    app.jinja_env.globals["external_url"] = external_url  # absolute links, from BASE_URL only
     # Static URLs carry a content hash (static_url), so browsers may keep them a year.
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
 

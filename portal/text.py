@@ -7,6 +7,8 @@ import unicodedata
 
 # C0 and C1 control characters other than tab, newline and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters XML 1.0 does not allow at all (not even escaped): C0 controls but tab/LF/CR, surrogates, U+FFFE/F.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAKS = re.compile(r"[\r\n\t\u2028\u2029\x0b\x0c\x85]+")
 
 
@@ -26,6 +28,27 @@ def single_line(value: str | None) -> str:
 def without_controls(value: str | None) -> str:
     """Multi-line text without control characters (keeps newlines and tabs)."""
     return _CONTROL.sub("", value or "")
+
+
+def xml_safe(text: str) -> str:
+    """Text that an XML document can hold: the characters XML 1.0 forbids are dropped."""
+    return _XML_INVALID.sub("", text)
+
+
+_LINK = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
+_TOKEN = re.compile(r"\b(?=[A-Za-z0-9_.-]*\d)(?=[A-Za-z0-9_.-]*[A-Za-z])[A-Za-z0-9_.-]{24,}\b")
+
+
+def mask_links(text: str | None) -> str:
+    """Text with every web link and every long code (tokens) replaced by a placeholder.
+
+    Staff read the outbox to answer "did my mail go out?"; a working link in a guest's
+    mail (confirm, cancel, reset) would let them act as that person.
+    """
+    from flask_babel import gettext as _
+
+    text = _LINK.sub(lambda _m: _("[link nascosto]"), text or "")
+    return _TOKEN.sub(lambda _m: _("[codice nascosto]"), text)
 
 
 def slugify(text: str | None, fallback: str = "voce", length: int = 60) -> str:

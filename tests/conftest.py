@@ -79,6 +79,9 @@ def test_settings(db_path, **extra):
         "REMEMBER_COOKIE_SECURE": False,
         "UPLOAD_DIR": str(Path(db_path).parent / "uploads"),
         "SERVER_NAME": None,
+        # One test client is one address: the guest limits are tested on their own (test_security.py).
+        "GUEST_LIMIT_PER_CLIENT": 10_000,
+        "GUEST_LIMIT_PER_TARGET": 10_000,
     }
     settings.update(extra)
     return settings
@@ -384,6 +387,8 @@ def _serve(app, tmp_path):
             "UPLOAD_DIR": app.config["UPLOAD_DIR"],
             "PASSWORD_HASH_METHOD": FAST_HASH,
             "LOGIN_MAX_FAILURES_PER_IP": "1000",
+            "GUEST_LIMIT_PER_CLIENT": str(app.config.get("GUEST_LIMIT_PER_CLIENT", 10_000)),
+            "GUEST_LIMIT_PER_TARGET": str(app.config.get("GUEST_LIMIT_PER_TARGET", 10_000)),
         }
     )
     log_path = tmp_path / "gunicorn.log"
@@ -574,3 +579,65 @@ def pg_app(postgres_server, tmp_path):
         database().close()
     admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     admin.close()
+
+
+# --- a real SMTP server in the test process (aiosmtpd) ---------------------------------------------
+
+
+class SmtpSink:
+    """aiosmtpd on a free port, keeping what arrives (`messages`, parsed). `stop()` takes it down
+    (connections are refused), `start()` brings it back on the same port."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.messages = []
+        self.controller = None
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                from email import message_from_bytes
+                from email.policy import default
+
+                message = message_from_bytes(envelope.content, policy=default)
+                sink.messages.append((envelope.rcpt_tos, message))
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def wait_for(self, count, timeout=30):
+        """Wait until `count` messages have arrived (a condition, never a fixed sleep)."""
+        deadline = time.time() + timeout
+        while len(self.messages) < count and time.time() < deadline:
+            time.sleep(0.05)
+        return len(self.messages) >= count
+
+
+@pytest.fixture
+def smtp_sink():
+    """A running aiosmtpd (see SmtpSink); point an app at it with `smtp_settings(sink)`."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+def smtp_settings(sink):
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": sink.port, "SMTP_STARTTLS": False, "SMTP_TIMEOUT": 2}
+
+
+@pytest.fixture
+def smtp_server(app, smtp_sink):
+    """A running aiosmtpd, and the app set to deliver to it (no STARTTLS, short timeout)."""
+    app.config.update(smtp_settings(smtp_sink))
+    return smtp_sink

@@ -36,10 +36,16 @@ def test_membership_card_pdf_holds_member_code(client, seed, auth, tmp_path):
 
 def test_update_details_validates_and_refuses_taken_email(client, seed, auth):
     auth.login()
-    response = client.post("/account/details", data={"name": "Maria R.", "email": "wei@binari.example", "phone": ""})
+    response = client.post(
+        "/account/details",
+        data={"name": "Maria R.", "email": "wei@binari.example", "phone": "", "current_password": "binari2026"},
+    )
     assert response.status_code == 422
     assert "Esiste già un account" in response.get_data(as_text=True)
-    response = client.post("/account/details", data={"name": "Maria R.", "email": "", "phone": "347 000 1111"})
+    data = {"name": "Maria R.", "email": "", "phone": "347 000 1111"}
+    response = client.post("/account/details", data=data)  # the e-mail changes: the password is asked
+    assert response.status_code == 422 and "scrivi la password attuale" in response.get_data(as_text=True)
+    response = client.post("/account/details", data={**data, "current_password": "binari2026"})
     assert response.status_code == 302
     user = User.get(User.name == "Maria R.")
     assert user.email is None and user.phone == "+393470001111"
@@ -48,7 +54,8 @@ def test_update_details_validates_and_refuses_taken_email(client, seed, auth):
 def test_change_password_needs_current_one(client, seed, auth):
     auth.login()
     response = client.post(
-        "/account/password", data={"current_password": "nope", "password": "abcdefgh1", "password_confirm": "abcdefgh1"}
+        "/account/password",
+        data={"current_password": "nope", "password": "girasole-blu-7", "password_confirm": "girasole-blu-7"},
     )
     assert response.status_code == 422
     assert "La password attuale non è corretta." in response.get_data(as_text=True)

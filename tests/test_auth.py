@@ -19,9 +19,23 @@ def register(client, **overrides):
     return client.post("/register", data=data)
 
 
+def confirm_link(address):
+    """The path of the sign-up confirmation link mailed to `address` (built from BASE_URL)."""
+    message = OutboxMessage.select().where(OutboxMessage.to_address == address).order_by(OutboxMessage.id.desc()).get()
+    return re.search(r"http://127\.0\.0\.1:8000(/register/confirm/\S+)", message.body).group(1)
+
+
 def test_register_with_email_then_login(client, auth):
     response = register(client)
+    # nothing exists until the mailed link is used: the page says "check your mail"
+    assert response.status_code == 200 and "Controlla la posta" in response.get_data(as_text=True)
+    assert not User.select().where(User.email == "lucia@example.org").exists()
+    link = confirm_link("lucia@example.org")
+    assert "Attiva il mio account" in client.get(link).get_data(as_text=True)
+    assert not User.select().where(User.email == "lucia@example.org").exists()  # a GET never writes
+    response = client.post(link)
     assert response.status_code == 302 and response.headers["Location"].endswith("/account")
+    assert client.post(link).status_code == 400  # single use
     user = User.get(User.email == "lucia@example.org")
     assert user.role == "resident" and re.fullmatch(r"BN[2-9A-Z]{6}", user.member_code)
     assert user.password_hash != "segreta123" and user.check_password("segreta123")
@@ -68,13 +82,20 @@ def test_register_bad_input_keeps_input_and_explains(client, overrides, message)
 
 def test_register_duplicate_email_and_phone(client, auth):
     register(client, phone="3331112222")
+    client.post(confirm_link("lucia@example.org"))
     auth.logout()
+    client.get("/")  # the flashed messages are shown once
+    fresh = register(client, name="Altro", email="nuova@example.org", phone="")
     response = register(client, name="Altro", email="LUCIA@example.org", phone="")
-    assert response.status_code == 422
-    assert "Esiste già un account con questo indirizzo e-mail." in response.get_data(as_text=True)
+    # the page is the same as for a new address; the mail says "you already have an account"
+    assert response.status_code == fresh.status_code == 200
+    assert response.get_data(as_text=True).replace("lucia@", "nuova@") == fresh.get_data(as_text=True)
+    told = OutboxMessage.select().where(OutboxMessage.to_address == "lucia@example.org").order_by(OutboxMessage.id)
+    assert "hai già un account" in told[-1].body and "/register/confirm/" not in told[-1].body
     response = register(client, name="Altro", email="altro@example.org", phone="+39 333 111 2222")
-    assert response.status_code == 422
-    assert "Esiste già un account con questo numero di cellulare." in response.get_data(as_text=True)
+    assert response.status_code == 200
+    told = OutboxMessage.get(OutboxMessage.to_address == "altro@example.org")
+    assert "già collegato a un altro account" in told.body
     assert User.select().count() == 1
 
 
@@ -135,7 +156,7 @@ def test_password_reset_by_email_link(client, seed, auth):
     response = client.post("/password/forgot", data={"email": "maria@binari.example"})
     assert response.status_code == 200
     message = OutboxMessage.get(OutboxMessage.to_address == "maria@binari.example")
-    link = re.search(r"http://localhost(/password/reset/\S+)", message.body).group(1)
+    link = re.search(r"http://127\.0\.0\.1:8000(/password/reset/\S+)", message.body).group(1)
     assert message.sensitive
     assert client.post(link, data={"password": "nuovapass1", "password_confirm": "other"}).status_code == 422
     assert client.post(link, data={"password": "nuovapass1", "password_confirm": "nuovapass1"}).status_code == 302

@@ -9,6 +9,7 @@ from datetime import date, time
 
 import pytest
 from conftest import count_queries
+from report_cells_check import assert_cells_match
 
 from portal import areas
 from portal.areas import ReportQuery
@@ -205,6 +206,7 @@ def test_figures_on_postgres(pg_app):
         found = values(reports.figures(ReportQuery(*NOVEMBER, site_id=vis.id)))
         october = values(reports.figures(ReportQuery(*OCTOBER, site_id=vis.id)))
         keys = reports.people(ReportQuery(*NOVEMBER))
+        assert_cells_match(reports.figures, date(2026, 9, 1), date(2026, 12, 31), [s.id for s in Site.select()])
     assert found == {
         "bookings.bookings": 5,
         "bookings.hours": 24.0,  # 4 + 10 + 5 + 5
@@ -216,3 +218,9 @@ def test_figures_on_postgres(pg_app):
     }
     assert october["bookings.loans_out"] == 0
     assert keys == {f"u{maria.id}", f"u{wei.id}", f"abookings:b{gone.id}"}
+
+
+def test_grouped_cells_equal_separate_queries(app, data, seed):
+    sites = [site.id for site in seed["sites"].values()]
+    with app.test_request_context():
+        assert_cells_match(reports.figures, date(2026, 9, 15), date(2026, 12, 31), sites)

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from conftest import count_queries
 from flask_babel import force_locale
+from report_cells_check import assert_cells_match
 
 from portal import areas
 from portal.areas import ReportQuery
@@ -23,6 +24,7 @@ from portal.clock import to_utc
 from portal.events import reports
 from portal.events import series as series_rules
 from portal.events.models import Event, Registration
+from portal.models import Site
 
 NOV = (date(2026, 11, 1), date(2026, 11, 30))
 OCT = (date(2026, 10, 1), date(2026, 10, 31))
@@ -294,6 +296,9 @@ def test_the_same_answers_on_postgres(pg_app):
     assert reports.people(query) == november_people(data)
     assert values(ReportQuery(*OCT))["events.held"] == 2
     assert values(ReportQuery(*NOV, partner_id=data["partner"].id))["events.people"] == 5
+    sites = [site.id for site in Site.select()]
+    assert_cells_match(reports.figures, date(2026, 9, 1), date(2026, 12, 31), sites)  # the month CASE on PostgreSQL
+    assert areas.count_people([query]) == len(areas.people_reached(query)) == len(november_people(data))
 
 
 def test_days_are_milan_days_on_the_daylight_saving_change_and_at_new_year(app, seed):
@@ -306,3 +311,13 @@ def test_days_are_milan_days_on_the_daylight_saving_change_and_at_new_year(app, 
     assert held == {date(2026, 10, 25): 1, date(2026, 10, 26): 1}
     assert values(ReportQuery(date(2026, 12, 1), date(2026, 12, 31)))["events.held"] == 0
     assert values(ReportQuery(date(2027, 1, 1), date(2027, 1, 31)))["events.held"] == 1
+
+
+def test_grouped_cells_equal_separate_queries(app, data, seed):
+    """One grouped answer (by centre, by Milan month) equals the per-centre, per-month queries,
+    the deleted account, the guest who came twice and the series across the month included."""
+    sites = [site.id for site in seed["sites"].values()]
+    with app.test_request_context():
+        assert_cells_match(reports.figures, date(2026, 9, 1), date(2026, 12, 31), sites)
+        partner = next(iter(seed["partners"].values())).id
+        assert_cells_match(reports.figures, date(2026, 9, 1), date(2026, 12, 31), sites, partner)

@@ -348,7 +348,7 @@ def test_person_without_email_goes_on_phone_list(client, auth, lib):
     staff_login(auth)
     html = checkin(client, "C004").get_data(as_text=True)
     assert "persone da chiamare" in html
-    page = client.get("/staff/library/phone").get_data(as_text=True)
+    page = client.get("/staff/library/phone", follow_redirects=True).get_data(as_text=True)
     assert "Ahmed Haddad" in page and "+39 333 123 4567" in page
     hold = Hold.get(Hold.member == lib["ahmed"].id)
     client.post(f"/staff/library/holds/{hold.id}/phoned")
@@ -371,8 +371,14 @@ def test_uncollected_hold_expires_and_next_is_promoted(client, auth, lib):
     checkin(client, "C004")
     assert Hold.get(Hold.member == lib["maria"].id).status == "ready"
     with time_machine.travel(date.today() + timedelta(days=lib["library"].pickup_days + 2)):
-        # Lazily, on the next page that shows holds.
+        # The page shows it lapsed but writes nothing; the job expires it and calls the next.
         client.get(f"/library/titles/{book.id}")
+        assert Hold.get(Hold.member == lib["maria"].id).status == "ready"
+        from portal.library.services import expire_holds_job
+        from portal.models import utcnow
+
+        assert expire_holds_job(utcnow()) == 1
+        assert expire_holds_job(utcnow()) == 0
         assert Hold.get(Hold.member == lib["maria"].id).status == "expired"
         nxt = Hold.get(Hold.member == lib["ahmed"].id)
         assert nxt.status == "ready" and nxt.copy.barcode == "C004" and nxt.notify_by == "phone"
@@ -478,7 +484,7 @@ STAFF_PAGES = [
     "/staff/library/desk",
     "/staff/library/reader",
     "/staff/library/holds",
-    "/staff/library/phone",
+    "/staff/phone?area=library",
     "/staff/library/overdue",
     "/staff/library/catalogue",
     "/staff/library/import",
@@ -518,10 +524,13 @@ def test_staff_only_on_their_centre(client, auth, lib):
 
 def test_another_centre_can_have_a_library(client, auth, lib):
     from portal.library.models import Copy, Title
-    from portal.models import Service
+    from portal.library.services import open_libraries_job
+    from portal.models import Service, utcnow
 
     Service.create(site=lib["sites"]["faenza"], name="Biblioteca", area="library")
     auth.login("faenza@staff.binari.example")
+    assert "in preparazione" in client.get("/staff/library/desk").get_data(as_text=True)  # a GET writes nothing
+    assert open_libraries_job(utcnow()) == 1 and open_libraries_job(utcnow()) == 0
     assert client.get("/staff/library/desk").status_code == 200
     # ... but cannot touch the books of Via S. Erlembaldo.
     response = checkout(client, "C001", lib["maria"])
@@ -1034,7 +1043,7 @@ def test_people_to_phone_lists_ready_holds_without_email(app, client, auth, lib)
     with app.test_request_context():
         calls = [c for c in areas.people_to_phone([lib["library"].site_id]) if c.area == "library"]
         assert [(c.name, c.phone, c.done_at) for c in calls] == [("Ahmed Haddad", "+393331234567", None)]
-        assert "Matilda" in calls[0].reason and calls[0].link.startswith("/staff/library/phone")
+        assert "Matilda" in calls[0].reason and calls[0].link.startswith("/staff/library/holds")
         assert areas.people_to_phone([lib["sites"]["visconti"].id]) == []
 
 

@@ -70,7 +70,7 @@ def test_library_on_postgres(pg_lib):
         as_text=True
     )
     assert Hold.get(Hold.member == wei.id).status == "ready"
-    for url in ("/staff/library/figures", "/staff/library/overdue", "/staff/library/holds", "/staff/library/phone"):
+    for url in ("/staff/library/figures", "/staff/library/overdue", "/staff/library/holds", "/staff/phone"):
         assert client.get(url).status_code == 200, url
 
 

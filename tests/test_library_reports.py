@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import pytest
 from conftest import count_queries
+from report_cells_check import assert_cells_match
 
 from portal import areas
 from portal.areas import ReportQuery
@@ -85,7 +86,7 @@ def data(app, client, seed):
         closed_at=datetime(2026, 11, 5, 10),
     )
     Hold.create(title=title["E4"], member=ahmed, position=1, created_at=datetime(2026, 11, 8, 9))
-    Hold.create(title=title["E5"], member=wei, position=1, created_at=datetime(2026, 11, 9, 9))  # goes with her
+    Hold.create(title=title["E5"], member=wei, position=1, created_at=datetime(2026, 11, 9, 9))  # stays, anonymous
     Hold.create(title=title["V1"], member=maria, position=1, created_at=datetime(2026, 11, 4, 9))
     Hold.create(title=title["E1"], member=maria, position=1, created_at=datetime(2026, 10, 30, 9))  # October
 
@@ -107,7 +108,7 @@ def test_november_at_erlembaldo_known_answers(app, data):
         "library.loans": 3,  # a (00:30 on 1 November in Milan), b, c (Wei's, anonymous now); not f (31 October)
         "library.returns": 2,  # a, c; d came back in October
         "library.new_readers": 1,  # Maria, joined at 00:30 on 1 November in Milan
-        "library.holds_placed": 2,  # Maria's and Ahmed's; Wei's went with her account
+        "library.holds_placed": 3,  # Maria's, Ahmed's, and Wei's: kept, anonymous, after she left
         "library.holds_collected": 1,
         "library.readers": 3,  # Maria (b), and a and c as one anonymous reader each
     }
@@ -166,7 +167,7 @@ def test_site_filter_and_all_centres(app, data):
         "library.loans": 4,
         "library.returns": 2,
         "library.new_readers": 2,
-        "library.holds_placed": 3,
+        "library.holds_placed": 4,  # Wei's hold stays, anonymous
         "library.holds_collected": 1,
         "library.readers": 4,
     }
@@ -235,6 +236,8 @@ def test_figures_on_postgres(pg_app):
     with pg_app.test_request_context():
         november = values(reports.figures(ReportQuery(*NOVEMBER, site_id=library.site_id)))
         october = values(reports.figures(ReportQuery(*OCTOBER)))
+        assert_cells_match(reports.figures, date(2026, 9, 1), date(2026, 12, 31), [library.site_id])
+        assert areas.count_people([ReportQuery(*NOVEMBER)]) == len(reports.people(ReportQuery(*NOVEMBER))) == 2
     assert november == {
         "library.loans": 2,
         "library.returns": 2,
@@ -244,3 +247,52 @@ def test_figures_on_postgres(pg_app):
         "library.readers": 2,
     }
     assert (october["library.loans"], october["library.new_readers"], october["library.readers"]) == (1, 1, 1)
+
+
+def test_grouped_cells_equal_separate_queries(app, data):
+    sites = [data["erl"].site_id, data["vis"].site_id]
+    with app.test_request_context():
+        grouped = assert_cells_match(reports.figures, date(2026, 9, 15), date(2026, 11, 30), sites)
+    assert grouped["library.loans"].cells[(data["erl"].site_id, date(2026, 11, 1))].value == 3
+
+
+def test_a_reader_counts_once_after_returns_and_after_deleting_the_account(app, client, seed):
+    """Real desk loans: a returned loan no longer names its reader (no history kept), yet the
+    reader key counts her once; her account's deletion changes no figure, holds included."""
+    site = Site.get(Site.slug == "erlembaldo")
+    library = Library.for_site(site)
+    maria = seed["users"]["maria@binari.example"]
+    staff = seed["users"]["admin@binari.example"]
+    titles = []
+    for code in ("K1", "K2", "K3"):
+        title = Title(library=library, title=f"Libro {code}", language="it")
+        title.save()
+        titles.append(title)
+        Copy.create(title=title, barcode=code)
+    services.checkout(library, "K1", maria.member_code, staff)
+    services.checkout(library, "K2", maria.member_code, staff)
+    services.checkin(library, "K1")
+    services.checkin(library, "K2")
+    Hold.create(title=titles[2], member=maria, position=1, status="cancelled", closed_at=datetime(2026, 11, 17, 9))
+    loans = list(Loan.select().where(Loan.library == library))
+    assert len(loans) == 2 and all(loan.member_id is None for loan in loans)  # no history kept
+    assert len({loan.reader_key for loan in loans}) == 1 and loans[0].reader_key
+    query = ReportQuery(*NOVEMBER, site_id=site.id)
+    with app.test_request_context():
+        before = values(reports.figures(query))
+        before_keys = reports.people(query)
+    assert before["library.readers"] == 1 and before["library.holds_placed"] == 1
+    assert before_keys == {f"u{maria.id}"}  # traced back through the key while the account exists
+
+    assert client.post("/login", data={"identifier": maria.email, "password": "binari2026"}).status_code == 302
+    response = client.post("/account/delete", data={"delete-password": "binari2026", "delete-confirm": "y"})
+    assert response.status_code in (302, 303)
+    with app.test_request_context():
+        after = values(reports.figures(query))
+        after_keys = reports.people(query)
+    assert after == before
+    assert len(after_keys) == 1 and next(iter(after_keys)).startswith("alibrary:k")
+    hold = Hold.get(Hold.title == titles[2].id)
+    assert hold.member_id is None  # kept, anonymous
+    member = LibraryMember.get(LibraryMember.library == library.id)
+    assert member.user_id is None and member.reader_key == loans[0].reader_key  # nothing links the key to her

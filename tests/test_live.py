@@ -22,8 +22,8 @@ def test_committed_signup_survives_killed_server(live_server, seed):
             "name": "Durevole",
             "email": "",
             "phone": "3289998877",
-            "password": "durevole123",
-            "password_confirm": "durevole123",
+            "password": "resiste-al-kill9",
+            "password_confirm": "resiste-al-kill9",
         },
     )
     assert response.status_code == 302

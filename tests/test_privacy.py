@@ -138,6 +138,20 @@ def use_every_area(client, world):
     assert response.status_code in (302, 303), errors_in(response)
     checks["shift"] = shift
 
+    # Help desks: an appointment whose subject names the person, and a waitlist request.
+    from portal.desks import services as desks
+    from portal.desks.models import Desk
+
+    legal = Desk.get(Desk.name == "Sportello legale")
+    slot = desks.free_slots([legal.id])[legal.id][0]
+    response = client.post(f"/sportelli/{legal.id}/prenota", data={"slot": slot.id, "subject": "Segreta: debiti"})
+    assert response.status_code in (302, 303), errors_in(response)
+    response = client.post(
+        f"/sportelli/{legal.id}/attesa", data={"day": (today_local() + timedelta(days=3)).isoformat()}
+    )
+    assert response.status_code in (302, 303), errors_in(response)
+    checks["desk_slot"] = slot
+
     # Events again: a proposal of the person's own party, with their name in it.
     response = client.post(
         "/events/propose",
@@ -172,7 +186,7 @@ def test_export_holds_every_area_and_deletion_leaves_nothing(app, client, auth, 
 
     data = client.get("/account/export.json").json
     assert data["account"]["email"] == EMAIL
-    for area in ("events", "bookings", "library", "volunteer"):
+    for area in ("events", "bookings", "library", "volunteer", "desks"):
         assert any(rows for rows in data[area].values()), f"{area}: nothing exported"
     page = client.get("/account/data").get_data(as_text=True)
     assert "Festa privata per mia figlia" in page and "Erasmo" in page
@@ -188,5 +202,8 @@ def test_export_holds_every_area_and_deletion_leaves_nothing(app, client, auth, 
     # The seat went to the person waiting; the feed is gone; the session is over.
     assert Registration.get_by_id(checks["waiting"].id).status == "confirmed"
     assert client.get(f"/calendar/{checks['calendar_token']}.ics").status_code == 404
+    from portal.desks import services as desks
+
+    assert checks["desk_slot"] in desks.free_slots([checks["desk_slot"].desk_id])[checks["desk_slot"].desk_id]
     assert client.get("/account").status_code in (302, 401)
     assert phone.get("/account").status_code in (302, 401)  # every session of the account is over

@@ -284,3 +284,44 @@ def test_two_centre_staff_all_is_their_two_centres_summed(client, auth, fake_are
     pdf = client.get("/staff/reports/report.pdf?site=all&period=month&start=2026-10-01")
     text = pdf_text(pdf.get_data(), tmp_path)
     assert "Erlembaldo" not in text and "Faenza" in text and "Visconti" in text
+
+
+# --- distinct people across areas in one query ------------------------------------------------------
+def _people_queries(seed):
+    from portal.areas import ReportQuery
+    from portal.clock import today_local
+
+    today = today_local()
+    sites = [site.id for site in seed["sites"].values()]
+    partner = next(iter(seed["partners"].values())).id
+    year = Period.containing("year", today)
+    month = Period.containing("month", today)
+    return [
+        [ReportQuery(year.first, year.last)],
+        [ReportQuery(month.first, month.last)],
+        [ReportQuery(year.first, year.last, site_id) for site_id in sites[:2]],
+        [ReportQuery(year.first, year.last, sites[0], partner)],
+        [ReportQuery(year.first, year.last, None, partner)],
+    ]
+
+
+def test_people_counted_in_sql_equal_the_union_of_the_areas_keys(app):
+    """`count_people` (one COUNT(DISTINCT) over every area's people_query) equals the union of the
+    key sets of the `people` slots, on the demo data of every area."""
+    from portal import areas, demo
+
+    demo.load()  # the core and every area's demo data
+    with app.test_request_context():
+        assert all(area.people_query for area in areas.all_areas() if area.people)
+        for queries in _people_queries(_seed_now()):
+            union: set[str] = set()
+            for query in queries:
+                union |= areas.people_reached(query)
+            assert areas.count_people(queries) == len(union), queries
+        assert any(len(areas.people_reached(q[0])) for q in _people_queries(_seed_now()))
+
+
+def _seed_now():
+    from portal.models import Partner, Site
+
+    return {"sites": {s.slug: s for s in Site.select()}, "partners": {p.name: p for p in Partner.select()}}

@@ -109,19 +109,21 @@ def test_home_links_to_volunteer(client, vol):
 
 # --- guests -----------------------------------------------------------------------------------------
 def test_guest_with_phone_signs_up_and_cancels_by_signed_link(client, vol):
+    from portal.volunteer import services
+    from portal.volunteer.models import Notice
+
     response = guest(client, vol.shift, party=2, companions="mia figlia Sara")
     assert response.status_code == 303
-    manage = response.headers["Location"]
-    assert "/volunteer/s/" in manage
+    assert response.headers["Location"].endswith(f"/volunteer/shifts/{vol.shift.id}/check?via=phone")
+    assert "Ti chiamiamo per confermare" in client.get(response.headers["Location"]).get_data(as_text=True)
     assert fresh(vol.shift).taken == 2
     s = signups(vol.shift)[0]
     assert s.phone == "+393337654321" and not s.confirmed and s.party == 2
+    # nobody is dropped silently: the coordinator has the call to make
+    assert Notice.get(Notice.signup == s.id).phone == "+393337654321"
+    manage = "/volunteer/s/" + services.signup_token(s)  # the link the coordinator can give on the phone
     page = client.get(manage).get_data(as_text=True)
     assert "il coordinamento ti chiamerà" in page
-    # the same phone sees its sign-up on the shift page (session), a stranger does not
-    assert "Da questo telefono sei iscritta/o" in client.get(f"/volunteer/shifts/{vol.shift.id}").get_data(as_text=True)
-    stranger = client.application.test_client()
-    assert "Da questo telefono" not in stranger.get(f"/volunteer/shifts/{vol.shift.id}").get_data(as_text=True)
     # a tampered link is refused
     assert client.get(manage[:-3] + "xyz").status_code == 404
     ics = client.get(manage + "/turno.ics")
@@ -136,19 +138,28 @@ def test_guest_with_phone_signs_up_and_cancels_by_signed_link(client, vol):
 
 def test_guest_with_email_confirms_by_mailed_link_only(client, vol):
     response = guest(client, vol.shift, phone="", email="Hassan.Amrani@Example.org")
-    manage = response.headers["Location"]
+    assert response.headers["Location"].endswith("check?via=mail")
     mails = outbox()
     assert len(mails) == 1 and mails[0].to_address == "hassan.amrani@example.org"
     confirm = re.search(r"http://[^\s]+/volunteer/c/[^\s]+", mails[0].body).group(0)
-    assert re.search(r"http://[^\s]+/volunteer/s/[^\s]+", mails[0].body)
+    manage = re.search(r"http://[^\s]+/volunteer/s/[^\s]+", mails[0].body).group(0).replace("http://localhost", "")
+    assert "Hassan" not in mails[0].body  # nothing the requester typed goes to an address nobody proved
     s = signups(vol.shift)[0]
     assert not s.confirmed
-    # the manage token shown on the page cannot be used to confirm (that proves the address)
+    # the manage token cannot be used to confirm (that proves the address)
     token = manage.rsplit("/", 1)[1]
-    assert client.get(f"/volunteer/c/{token}").status_code == 404
+    assert client.post(f"/volunteer/c/{token}").status_code == 404
     assert not signups(vol.shift)[0].confirmed
-    client.get(confirm.replace("http://localhost", ""))
+    # opening the link (a GET, as mail scanners do) only shows the button; the POST confirms
+    page = client.get(confirm.replace("http://127.0.0.1:8000", ""))
+    assert page.status_code == 200 and "Confermo" in page.get_data(as_text=True)
+    assert not signups(vol.shift)[0].confirmed
+    assert client.post(confirm.replace("http://127.0.0.1:8000", "")).status_code == 303
     assert signups(vol.shift)[0].confirmed
+    # once confirmed, this phone shows the sign-up on the shift page (session); a stranger does not see it
+    assert "Da questo telefono sei iscritta/o" in client.get(f"/volunteer/shifts/{vol.shift.id}").get_data(as_text=True)
+    stranger = client.application.test_client()
+    assert "Da questo telefono" not in stranger.get(f"/volunteer/shifts/{vol.shift.id}").get_data(as_text=True)
 
 
 def test_guest_form_errors_keep_input(client, vol):
@@ -166,16 +177,21 @@ def test_guest_form_errors_keep_input(client, vol):
 
 
 def test_one_person_cannot_hold_a_shift_twice(client, auth, vol, make_user):
-    assert guest(client, vol.shift, phone="3337654321").status_code == 303
+    first = guest(client, vol.shift, phone="3337654321")
+    assert first.status_code == 303
+    # the same answer for a duplicate: a stranger cannot learn who is on a shift
     response = guest(client, vol.shift, name="Altro nome", phone="+39 333 765 4321")
-    assert response.status_code == 409
-    assert "già iscritta" in response.get_data(as_text=True)
-    # an account whose phone is already on the shift as a guest is the same person
+    assert response.status_code == 303 and response.headers["Location"] == first.headers["Location"]
+    assert len(signups(vol.shift)) == 1 and fresh(vol.shift).taken == 1
+    # an account whose phone is on the shift as an unconfirmed guest wins: the guest place gives way
     make_user("Ahmed", phone="+393337654321", password="password123")
     auth.login("+393337654321", "password123")
     response = client.post(f"/volunteer/shifts/{vol.shift.id}", data={"party": "1"})
-    assert response.status_code == 409
-    assert fresh(vol.shift).taken == 1
+    assert response.status_code == 303
+    assert [s.status for s in signups(vol.shift)] == ["cancelled", "active"]
+    assert signups(vol.shift)[1].user_id is not None and fresh(vol.shift).taken == 1
+    # and the account itself cannot hold it twice
+    assert client.post(f"/volunteer/shifts/{vol.shift.id}", data={"party": "1"}).status_code == 409
 
 
 def test_account_signs_up_with_companions_and_sees_my_shifts(client, auth, vol):
@@ -238,7 +254,7 @@ def test_cancellation_promotes_first_in_line_and_tells_them(app, client, auth, v
     con_mail = next(s for s in signups(shift, "active") if s.name == "Con Mail")
     assert not con_mail.confirmed and con_mail.promoted_at
     confirm = re.search(r"http://[^\s]+/volunteer/c/[^\s]+", promoted_mail.body).group(0)
-    client.get(confirm.replace("http://localhost", ""))
+    client.post(confirm.replace("http://127.0.0.1:8000", ""))
     assert next(s for s in signups(shift, "active") if s.name == "Con Mail").confirmed
     notice = Notice.get(Notice.name == "Senza Mail")
     assert notice.phone == "+393332222222" and notice.done_at is None
@@ -265,8 +281,10 @@ def test_no_signup_after_start_and_no_cancel_after_cutoff(client, auth, vol):
     assert response.status_code == 409 and "già iniziato" in response.get_data(as_text=True)
     assert signups(started) == []
     soon = vol.make_shift(hours_ahead=5)  # cut-off is 12 hours
-    response = guest(client, soon)
-    manage = response.headers["Location"]
+    assert guest(client, soon).status_code == 303
+    from portal.volunteer import services
+
+    manage = "/volunteer/s/" + services.signup_token(signups(soon)[0])
     response = client.post(manage + "/cancel")
     assert response.status_code == 422
     assert "Non è più possibile disdire online" in response.get_data(as_text=True)
@@ -533,7 +551,7 @@ def test_time_change_and_cancellation_tell_everyone(client, coordinator):
     assert fresh(shift).cancelled_at is not None
     assert any("Turno annullato" in m.subject and "Maltempo" in m.body for m in outbox())
     assert Notice.select().where(Notice.name == "Solo Telefono").count() == 2
-    html = client.get("/staff/volunteer/calls").get_data(as_text=True)
+    html = client.get("/staff/volunteer/calls", follow_redirects=True).get_data(as_text=True)
     assert "Solo Telefono" in html
     notice = Notice.select().first()
     client.post(f"/staff/volunteer/calls/{notice.id}/done")
@@ -583,7 +601,7 @@ def test_roster_attendance_walkin_pdf_csv_and_message(client, coordinator):
     assert "Ana Lucía Torres" in client.get(f"/staff/volunteer/day/faenza/{day}").get_data(as_text=True)
     assert client.get(f"/staff/volunteer/day/faenza/{day}.pdf").data.startswith(b"%PDF")
     assert "Ana Lucía Torres" in client.get(f"/staff/volunteer/day/faenza/{day}.csv").get_data(as_text=True)
-    assert client.get("/staff/volunteer/day/faenza/not-a-date").status_code == 404
+    assert client.get("/staff/volunteer/day/faenza/not-a-date").status_code == 400
     c = services.sign_up(
         shift.opportunity.shifts.where(Shift.id != shift.id).first() or coordinator.make_shift(),
         name="Da togliere",

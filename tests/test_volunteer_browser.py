@@ -29,15 +29,25 @@ def _guest_signs_up_and_cancels(live_server, page):
     if page.js_enabled:
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.get_by_label("Nome e cognome").fill("Jenny Ramos")
-    page.get_by_label("Cellulare").fill("340 123 4003")
+    page.get_by_label("E-mail").fill("jenny.ramos@example.org")
     page.get_by_label("Quante persone siete?").select_option("2")
     # big enough to tap
     assert page.get_by_role("button", name="Iscriviti").bounding_box()["height"] >= 44
     assert page.get_by_label("Cellulare").bounding_box()["height"] >= 44
     page.get_by_role("button", name="Iscriviti").click()
-    page.wait_for_url("**/volunteer/s/**")
-    assert "Iscrizione ricevuta" in page.content()
-    assert Shift.get_by_id(shift.id).taken == 2
+    page.wait_for_url(lambda url: "/check?via=mail" in url)
+    assert "Controlla la posta" in page.content()
+    assert Shift.get_by_id(shift.id).taken == 2  # held until confirmed
+    # the mailed link: opening it shows the button, pressing it confirms
+    from portal.models import OutboxMessage
+
+    body = OutboxMessage.get(OutboxMessage.to_address == "jenny.ramos@example.org").body
+    confirm = next(word for word in body.split() if "/volunteer/c/" in word)
+    page.goto(confirm)
+    assert not Signup.get(Signup.shift == shift.id).confirmed
+    page.get_by_role("button", name="Confermo").click()
+    page.get_by_text("Iscrizione confermata").wait_for()
+    assert Signup.get(Signup.shift == shift.id).confirmed
     page.get_by_role("button", name="Disdici l'iscrizione").click()
     page.get_by_text("Iscrizione disdetta").wait_for()
     assert Shift.get_by_id(shift.id).taken == 0
@@ -58,8 +68,8 @@ def _bad_input_comes_back_with_a_message(live_server, page):
     page.get_by_role("button", name="Iscriviti").click()
     page.get_by_text("Restano solo 2 posti").wait_for()
     page.get_by_role("button", name="Mettimi in lista d'attesa").click()
-    page.wait_for_url("**/volunteer/s/**")
-    assert "In lista d'attesa" in page.content()
+    page.wait_for_url(lambda url: "/check?via=phone" in url)
+    assert "Ti chiamiamo per confermare" in page.content()
     return shift
 
 

@@ -15,10 +15,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from conftest import count_queries
 from flask_babel import force_locale
+from report_cells_check import assert_cells_match
 
 from portal import areas
 from portal.areas import ReportQuery
 from portal.clock import to_utc
+from portal.models import Site
 from portal.volunteer import reports
 from portal.volunteer.models import Opportunity, Shift, Signup
 
@@ -189,3 +191,11 @@ def test_the_same_answers_on_postgres(pg_app):
     assert values(query) == NOVEMBER
     assert reports.people(query) == november_people(data)
     assert values(ReportQuery(*OCT))["volunteer.hours"] == 3.0
+    sites = [site.id for site in Site.select()]
+    assert_cells_match(reports.figures, date(2026, 9, 1), date(2026, 12, 31), sites)  # the month CASE on PostgreSQL
+
+
+def test_grouped_cells_equal_separate_queries(app, data, seed):
+    sites = [site.id for site in seed["sites"].values()]
+    with app.test_request_context():
+        assert_cells_match(reports.figures, date(2026, 9, 15), date(2026, 12, 31), sites)

@@ -5,11 +5,11 @@ Resources belong to a centre, so any centre can add rooms or equipment as data.
 
 from flask_babel import lazy_gettext as _l
 
-from portal.areas import Area, Link, Tile, register
+from portal.areas import Area, Job, Link, Tile, register
 
 
 def init_app(app):
-    from . import demo, privacy, reports, staff_views, views  # noqa: F401  (staff_views adds its routes to views.bp)
+    from . import demo, privacy, reminders, reports, services, staff_views, views  # noqa: F401  (staff_views adds its routes to views.bp)
 
     register(
         app,
@@ -35,7 +35,6 @@ def init_app(app):
                 Link("bookings.staff_desk", _l("Co-working e prestiti: sportello di oggi")),
                 Link("bookings.staff_requests", _l("Richieste di prestito da approvare")),
                 Link("bookings.staff_overdue", _l("Prestiti in ritardo")),
-                Link("bookings.staff_phone", _l("Prestiti: persone da telefonare")),
                 Link("bookings.staff_resources", _l("Postazioni, sale e attrezzatura")),
                 Link("bookings.staff_policies", _l("Regole di prenotazione")),
             ],
@@ -44,8 +43,18 @@ def init_app(app):
             stores_personal_data=True,
             export=privacy.export,
             erase=privacy.erase,
+            members_at=privacy.members_at,
             people_to_phone=privacy.people_to_phone,
+            phone_done=privacy.phone_done,
+            jobs=[
+                Job("bookings-release-no-shows", services.release_no_shows_job, every="minute"),
+                Job("bookings-extend-overdue", services.extend_overdue_job, every="hourly"),
+                Job("bookings-reminders", reminders.remind_job, every="hourly"),
+            ],
+            reminder_kinds=reminders.KINDS,
+            staff_day=reminders.staff_day,
             figures=reports.figures,
             people=reports.people,
+            people_query=reports.people_query,
         ),
     )

@@ -1,7 +1,6 @@
 """Forms of the bookings area. Messages are lazy so they follow the reader's language."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     BooleanField,
@@ -16,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.formbase import Form
 from portal.text import strip
 
 
@@ -24,7 +24,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SlotForm(FlaskForm):
+class SlotForm(Form):
     """One tap: book this slot (the page builds it as hidden fields and a button)."""
 
     day = DateField(_l("Giorno"), validators=[InputRequired(_l("Scegli un giorno."))])
@@ -35,7 +35,7 @@ class SlotForm(FlaskForm):
     kind = SelectField(_l("Tipo"), choices=[("desk", _l("Postazione")), ("room", _l("Sala"))])
 
 
-class LoanRequestForm(FlaskForm):
+class LoanRequestForm(Form):
     pickup_day = DateField(_l("Giorno del ritiro"), validators=[InputRequired(_l("Scegli il giorno del ritiro."))])
     pickup_time = TimeField(_l("Ora del ritiro"), validators=[InputRequired(_l("Scegli l'ora del ritiro."))])
     return_day = DateField(
@@ -51,7 +51,7 @@ class LoanRequestForm(FlaskForm):
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     message = TextAreaField(
         _l("Messaggio per la persona (facoltativo)"),
         filters=[strip],
@@ -59,7 +59,7 @@ class DecisionForm(FlaskForm):
     )
 
 
-class CheckOutForm(FlaskForm):
+class CheckOutForm(Form):
     items = MultiCheckboxField(_l("Oggetti consegnati"), coerce=int)
     deposit = IntegerField(
         _l("Cauzione ricevuta (euro)"),
@@ -71,7 +71,7 @@ class CheckOutForm(FlaskForm):
     )
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(Form):
     items = MultiCheckboxField(_l("Oggetti restituiti"), coerce=int)
     damaged = MultiCheckboxField(_l("Danneggiati: vanno in manutenzione"), coerce=int)
     deposit_returned = IntegerField(
@@ -84,7 +84,7 @@ class CheckInForm(FlaskForm):
     )
 
 
-class MemberCodeForm(FlaskForm):
+class MemberCodeForm(Form):
     class Meta:
         csrf = False  # a GET search
 
@@ -95,7 +95,7 @@ class MemberCodeForm(FlaskForm):
     )
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     advance_days = IntegerField(
         _l("Si prenota al massimo con giorni di anticipo"),
         validators=[InputRequired(), NumberRange(min=0, max=365, message=_l("Tra %(min)s e %(max)s."))],
@@ -122,7 +122,7 @@ class PolicyForm(FlaskForm):
     )
 
 
-class ResourceForm(FlaskForm):
+class ResourceForm(Form):
     site = SelectField(_l("Centro"), coerce=int)
     kind = SelectField(_l("Tipo"), choices=[("desk", _l("Postazione")), ("room", _l("Sala"))])
     name = StringField(_l("Nome"), filters=[strip], validators=[DataRequired(_l("Scrivi un nome.")), Length(max=80)])
@@ -138,7 +138,7 @@ ITEM_STATUSES = [
 ]
 
 
-class ItemForm(FlaskForm):
+class ItemForm(Form):
     site = SelectField(_l("Centro"), coerce=int)
     name = StringField(_l("Nome"), filters=[strip], validators=[DataRequired(_l("Scrivi un nome.")), Length(max=100)])
     category = StringField(_l("Categoria"), filters=[strip], validators=[Optional(), Length(max=40)])
@@ -156,7 +156,7 @@ class ItemForm(FlaskForm):
     )
 
 
-class KitForm(FlaskForm):
+class KitForm(Form):
     site = SelectField(_l("Centro"), coerce=int)
     name = StringField(_l("Nome"), filters=[strip], validators=[DataRequired(_l("Scrivi un nome.")), Length(max=100)])
     description = TextAreaField(_l("Descrizione"), filters=[strip], validators=[Optional(), Length(max=2000)])

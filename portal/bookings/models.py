@@ -244,6 +244,9 @@ class Loan(BaseModel):
             (("site", "status", "pickup_at"), False),
             (("status", "return_at"), False),
             (("user", "status"), False),
+            # The report figures: loans handed over / brought back in a period.
+            (("checked_out_at",), False),
+            (("returned_at",), False),
         )
 
     @property

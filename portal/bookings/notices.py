@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from portal.clock import to_local
 from portal.mail import send_mail
 
-from .models import Loan
+from .models import Booking, Loan
 
 APPROVED, DECLINED, OVERDUE = "approved", "declined", "overdue"
 #: What staff must tell the person on the phone, by kind of notice.
@@ -67,7 +67,7 @@ def tell_borrower(loan: Loan, kind: str, now: datetime) -> bool:
     if user.email:
         with force_locale(user.language or "it"):
             subject, body = compose(loan, kind)
-        send_mail(user.email, subject, body, user=user)
+        send_mail(user.email, subject, body, user=user, site=loan.site_id, language=user.language or "it")
         return True
     (
         Loan.update(phone_notice=kind, phone_notice_at=now, phoned_at=None, phoned_by=None)
@@ -75,3 +75,31 @@ def tell_borrower(loan: Loan, kind: str, now: datetime) -> bool:
         .execute()
     )
     return False
+
+
+def confirm_booking(booking: Booking) -> bool:
+    """Confirm a desk or room booking by e-mail in the person's language (True when mailed).
+
+    Without e-mail there is nothing to phone about: the person booked at the desk or online and sees it
+    on their page (the reminder the day before goes on the phone list)."""
+    user = booking.user
+    if user is None or not user.email:
+        return False
+    from portal.reminders import absolute_url
+
+    with force_locale(user.language or "it"):
+        subject = _("Binari: prenotazione confermata")
+        body = _(
+            "Ciao %(name)s,\n\nla tua prenotazione è confermata: %(resource)s, %(day)s, dalle %(start)s alle "
+            "%(end)s, %(place)s.\nSe non ti serve più, annullala così il posto passa a un'altra persona: "
+            "%(link)s\n\nBinari – Kaleidoscopi Metropolitani",
+            name=user.name,
+            resource=booking.resource.name,
+            day=to_local(booking.starts_at).strftime("%d/%m/%Y"),
+            start=to_local(booking.starts_at).strftime("%H:%M"),
+            end=to_local(booking.ends_at).strftime("%H:%M"),
+            place=booking.resource.site.full_address,
+            link=absolute_url("bookings.my_bookings"),
+        )
+    send_mail(user.email, subject, body, user=user, site=booking.resource.site_id, language=user.language or "it")
+    return True

@@ -8,6 +8,7 @@ typed e-mail or phone), so matching by user id finds everything.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -177,6 +178,25 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 since=loan.phone_notice_at,
                 done_at=loan.phoned_at,
                 done_by=staff.name if staff else "",
+                key=f"loan:{loan.id}",
             )
         )
     return calls
+
+
+def members_at(site_ids: Sequence[int]) -> Any:
+    """Accounts with a booking or an equipment loan at these centres (staff see only those)."""
+    ids = list(site_ids)
+    booked = Booking.select(Booking.user).join(Resource).where(Resource.site.in_(ids) & Booking.user.is_null(False))
+    borrowed = Loan.select(Loan.user).where(Loan.site.in_(ids) & Loan.user.is_null(False))
+    return booked | borrowed
+
+
+def phone_done(key: str, staff: User) -> bool:
+    """The `phone_done` slot: the core phone list recorded a call about a loan's notice."""
+    kind, _sep, loan_id = key.partition(":")
+    loan = Loan.get_or_none(Loan.id == int(loan_id)) if kind == "loan" and loan_id.isdigit() else None
+    if loan is None or not loan.phone_notice:
+        return False
+    services.record_phone_call(loan, staff)
+    return True

@@ -9,16 +9,18 @@ partner gets no figures and no people.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Hashable
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from peewee import Case, fn
+from peewee import SQL, Case, fn
 
 from portal.areas import Figure, ReportQuery
 from portal.clock import start_of_local_day, utcnow
 from portal.db import is_sqlite
+from portal.report_cells import Cells, Grouping, text_key
 
 from .models import KIND_DESK, KIND_ROOM, Booking, Item, Loan, LoanItem, Resource
 
@@ -92,16 +94,6 @@ def _loans(query: ReportQuery, moment: Any) -> Any:
     return found
 
 
-def _keys(rows: Iterable[tuple[Any, Any]], prefix: str) -> set[str]:
-    """Person keys from (user id, row id if the user is gone) pairs."""
-    return {f"u{user_id}" if user_id is not None else f"a{AREA}:{prefix}{row_id}" for user_id, row_id in rows}
-
-
-def _anonymous_id(model: Any) -> Any:
-    """The row's id when it no longer has a person (a deleted account), else NULL: one person per such row."""
-    return Case(None, [(model.user.is_null(), model.id)], None)
-
-
 def people(query: ReportQuery) -> set[str]:
     """Distinct people with a used booking or an equipment loan handed over in the period.
 
@@ -114,61 +106,118 @@ def people(query: ReportQuery) -> set[str]:
 
 
 def _people(query: ReportQuery) -> set[str]:
-    booked = _used(query).select(Booking.user, _anonymous_id(Booking)).distinct().tuples()
-    lent = _loans(query, Loan.checked_out_at).select(Loan.user, _anonymous_id(Loan)).distinct().tuples()
-    return _keys(booked, "b") | _keys(lent, "l")
+    return {key for (key,) in _people_query(query).tuples()}
 
 
-def _count_people(query: ReportQuery) -> int:
-    """``len(people(query))`` without fetching a row per anonymous booking or loan."""
-    accounts: set[int] = set()
-    anonymous = 0
-    used = _used(query)
-    lent = _loans(query, Loan.checked_out_at)
-    for rows, model in ((used, Booking), (lent, Loan)):
-        accounts |= {
-            user_id for (user_id,) in rows.select(model.user).where(model.user.is_null(False)).distinct().tuples()
-        }
-        anonymous += rows.select(fn.COUNT(model.id)).where(model.user.is_null()).scalar() or 0
-    return len(accounts) + anonymous
+def people_query(query: ReportQuery) -> Any:
+    """`people` as SQL: one column, "person" (None for a partner's query: nobody)."""
+    if query.partner_id is not None:
+        return None
+    return _people_query(query)
+
+
+def _people_query(query: ReportQuery) -> Any:
+    def person(model: Any, prefix: str) -> Any:
+        return Case(None, [(model.user.is_null(False), text_key("u", model.user))], text_key(prefix, model.id))
+
+    booked = _used(query).select(person(Booking, f"a{AREA}:b").alias("person"))
+    lent = _loans(query, Loan.checked_out_at).select(person(Loan, f"a{AREA}:l").alias("person"))
+    return booked | lent  # UNION: each key once
 
 
 def figures(query: ReportQuery) -> list[Figure]:
-    """Bookings held, hours used, no-shows, equipment handed over and back, distinct people."""
+    """Bookings held, hours used, no-shows, equipment handed over and back, distinct people; split
+    by centre and Milan month when the query asks (`portal.report_cells`)."""
     if query.partner_id is not None:
         return []
     # A report is a page view: it reads what is stored and writes nothing (no-shows are released
     # by the desk's own pages today, by the job worker once there is one).
-    held: dict[str, int] = {}
-    used_hours: dict[str, float] = {}
-    no_shows = 0
+    grouping = Grouping(query)
+    cells = Cells(grouping)
+    now = utcnow()
     rows = (
         _bookings(query)
         .select(
+            *grouping.columns(Resource.site, Booking.day, dates=True),
             Resource.kind,
             Booking.status,
             fn.COUNT(Booking.id),
-            fn.SUM(Case(None, [(Booking.starts_at <= utcnow(), _hours())], 0)),  # begun slots only
+            fn.SUM(Case(None, [(Booking.starts_at <= now, _hours())], 0)),  # begun slots only
         )
-        .group_by(Resource.kind, Booking.status)
+        .group_by(*grouping.group_by(), Resource.kind, Booking.status)
         .tuples()
     )
-    for kind, status, count, hours in rows:
-        held[kind] = held.get(kind, 0) + count
+    for row in rows:
+        site, month, (kind, status, count, hours) = grouping.split(row)
+        cells.add(site, month, ("held", kind), count)
         if status in USED:
-            used_hours[kind] = used_hours.get(kind, 0.0) + float(hours or 0)
+            cells.add(site, month, ("hours", kind), float(hours or 0))
         else:
-            no_shows += count
-    kinds = [k for k in (KIND_DESK, KIND_ROOM) if k in held] + sorted(set(held) - {KIND_DESK, KIND_ROOM})
-    loans_out = _loans(query, Loan.checked_out_at).count()
-    loans_back = _loans(query, Loan.returned_at).where(Loan.status == "returned").count()
+            cells.add(site, month, "no_shows", count)
+    for moment, name in ((Loan.checked_out_at, "loans_out"), (Loan.returned_at, "loans_back")):
+        lent = _loans(query, moment)
+        if name == "loans_back":
+            lent = lent.where(Loan.status == "returned")
+        lent = lent.select(*grouping.columns(Loan.site, moment), fn.COUNT(Loan.id))
+        if grouping.group_by():
+            lent = lent.group_by(*grouping.group_by())
+        cells.rows(lent.tuples(), (name,))
     lo, hi = _bounds(query)
-    items = LoanItem.select(Item.category, fn.COUNT(LoanItem.id)).join(Item).switch(LoanItem).join(Loan)
-    items = items.where((Loan.checked_out_at >= lo) & (Loan.checked_out_at < hi))
+    items = (
+        LoanItem.select(*grouping.columns(Loan.site, Loan.checked_out_at), Item.category, fn.COUNT(LoanItem.id))
+        .join(Item)
+        .switch(LoanItem)
+        .join(Loan)
+        .where((Loan.checked_out_at >= lo) & (Loan.checked_out_at < hi))
+    )
     if query.site_id is not None:
         items = items.where(Loan.site == query.site_id)
+    for row in items.group_by(*grouping.group_by(), Item.category).tuples():
+        site, month, (category, count) = grouping.split(row)
+        cells.add(site, month, ("items", category or ""), count)
+    _count_people(query, cells)
+    return cells.figures(_build)
+
+
+def _count_people(query: ReportQuery, cells: Cells) -> None:
+    """Distinct people (as in `people`) per cell: one COUNT(DISTINCT …) over used bookings and
+    loans handed over together (UNION ALL), without fetching a row per person."""
+    booked = _used(query).select(
+        Resource.site.alias("site"),
+        Booking.starts_at.alias("moment"),  # in the Milan month of the booking's day
+        Case(None, [(Booking.user.is_null(False), text_key("u", Booking.user))], text_key("b", Booking.id)).alias(
+            "person"
+        ),
+    )
+    lent = _loans(query, Loan.checked_out_at).select(
+        Loan.site.alias("site"),
+        Loan.checked_out_at.alias("moment"),
+        Case(None, [(Loan.user.is_null(False), text_key("u", Loan.user))], text_key("l", Loan.id)).alias("person"),
+    )
+    both = (booked + lent).alias("rows")  # UNION ALL
+
+    def column(name: str) -> Any:
+        return SQL(f'"rows"."{name}"')
+
+    cells.distinct(
+        "people",
+        lambda *cols: Booking.select(*cols).from_(both),
+        column("person"),
+        column("site"),
+        column("moment"),
+    )
+
+
+def _build(bag: Counter[Hashable]) -> list[Figure]:
+    """The figures of one cell from its numbers."""
+    held = {name[1]: int(n) for name, n in bag.items() if isinstance(name, tuple) and name[0] == "held"}
+    used_hours = {name[1]: float(n) for name, n in bag.items() if isinstance(name, tuple) and name[0] == "hours"}
+    no_shows = int(bag["no_shows"])
+    kinds = [k for k in (KIND_DESK, KIND_ROOM) if k in held] + sorted(set(held) - {KIND_DESK, KIND_ROOM})
+    loans_out, loans_back = int(bag["loans_out"]), int(bag["loans_back"])
+    categories = [(name[1], int(n)) for name, n in bag.items() if isinstance(name, tuple) and name[0] == "items"]
     # Most lent first, items without a category last.
-    by_category = sorted(items.group_by(Item.category).tuples(), key=lambda row: (not row[0], -row[1], row[0] or ""))
+    by_category = sorted(categories, key=lambda row: (not row[0], -row[1], row[0]))
     return [
         Figure(
             "bookings.bookings",
@@ -208,7 +257,7 @@ def figures(query: ReportQuery) -> list[Figure]:
         Figure(
             "bookings.people",
             _l("Co-working e prestito audio-video: persone distinte"),
-            _count_people(query),
+            int(bag["people"]),
             people=True,
             method=METHOD_PEOPLE,
         ),

@@ -112,7 +112,7 @@ def open_at(spans: Spans, closed: Collection[date], day: date, at: time) -> bool
     return any(o <= at <= c for o, c in spans.get(day.weekday(), []))
 
 
-# --- lazy work: no-shows and overdue loans ----------------------------------------------------
+# --- scheduled work: no-shows and overdue loans (jobs; pages compute the same in their queries) --
 
 
 def policies_by_key() -> dict[tuple[int, str], Policy]:
@@ -122,8 +122,9 @@ def policies_by_key() -> dict[tuple[int, str], Policy]:
 def release_no_shows(now: datetime | None = None) -> int:
     """Release desk and room bookings nobody checked in for within the window.
 
-    Called whenever availability or a list of bookings is read, so a no-show is
-    freed without cron. The booking stays, marked `no_show`, for the record.
+    Run by the job "bookings-release-no-shows" every minute and before a booking is made; pages
+    that only read leave a lapsed claim out in their query (`availability`). The booking stays,
+    marked `no_show`, for the record.
     """
     now = now or utcnow()
     saved = policies_by_key()
@@ -166,9 +167,10 @@ def release_no_shows(now: datetime | None = None) -> int:
 def extend_overdue_claims(now: datetime | None = None) -> int:
     """Keep the items of overdue loans claimed up to today plus the buffer.
 
-    An overdue loan is never free: each time availability is read, the days
-    since the planned return are claimed for the items still out (ignoring days
-    another loan already holds: the overdue list shows those to staff).
+    An overdue loan is never free: the job "bookings-extend-overdue" (and a new loan request)
+    claims the days since the planned return for the items still out (ignoring days another loan
+    already holds: the overdue list shows those to staff); `item_busy_days` counts them busy
+    meanwhile.
     """
     now = now or utcnow()
     today = today_local()
@@ -256,16 +258,17 @@ def give_back_quota(user_id: int, site_id: int, kind: str, day: date) -> None:
 
 
 def availability(
-    site: Site, kind: str, days: int | None = None, user: Any = None, release: bool = True
+    site: Site, kind: str, days: int | None = None, user: Any = None
 ) -> tuple[Policy, list[Resource], list[tuple[date, list[SlotEntry]]]]:
     """Free resources per day and slot for the booking list, in a bounded number of queries.
 
     Returns (policy, [(day, [(slot, start, end, free_resources, mine)])]) for the
     days from today within the policy's horizon, skipping closed days and past slots.
+    Writes nothing: a booking nobody checked in for within the window counts as free even
+    before the job has released it.
     """
-    if release:
-        release_no_shows()
     policy = Policy.for_site(site, kind)
+    now = utcnow()
     today = today_local()
     horizon = today + timedelta(days=days if days is not None else policy.advance_days)
     resources = list(
@@ -277,15 +280,16 @@ def availability(
     closed = closed_days(site.id, today, horizon)
     taken: dict[tuple[date, str], set[int]] = {}
     if resources:
-        for claim in (
-            SlotClaim.select(SlotClaim.resource, SlotClaim.day, SlotClaim.half)
-            .where(
-                (SlotClaim.day >= today)
-                & (SlotClaim.day <= horizon)
-                & SlotClaim.resource.in_([r.id for r in resources])
+        claims = SlotClaim.select(SlotClaim.resource, SlotClaim.day, SlotClaim.half).where(
+            (SlotClaim.day >= today) & (SlotClaim.day <= horizon) & SlotClaim.resource.in_([r.id for r in resources])
+        )
+        if policy.checkin_minutes > 0:
+            cutoff = now - timedelta(minutes=policy.checkin_minutes)
+            lapsed = Booking.select(Booking.id).where(
+                (Booking.status == "booked") & (Booking.starts_at <= cutoff) & (Booking.created_at <= cutoff)
             )
-            .tuples()
-        ):
+            claims = claims.where(SlotClaim.booking.not_in(lapsed))
+        for claim in claims.tuples():
             taken.setdefault((claim[1], claim[2]), set()).add(claim[0])
     mine = {}
     if user is not None and user.is_authenticated:
@@ -303,7 +307,6 @@ def availability(
         ):
             for half in HALVES[b.slot]:
                 mine[(b.day, half)] = b
-    now = utcnow()
     result = []
     day = today
     while day <= horizon:
@@ -326,6 +329,21 @@ def availability(
 
 
 def book_slot(
+    user: Any,
+    site: Site,
+    kind: str,
+    day: date,
+    slot: str,
+    resource_id: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Book a desk or a room for a slot (`_book_slot`) and confirm it to the person by e-mail."""
+    booking = _book_slot(user, site, kind, day, slot, resource_id, now)
+    notices.confirm_booking(booking)
+    return booking
+
+
+def _book_slot(
     user: Any,
     site: Site,
     kind: str,
@@ -784,7 +802,10 @@ def check_in_loan(
 
 
 def item_busy_days(item_ids: Iterable[int], start: date, end: date) -> dict[int, dict[date, int]]:
-    """{item_id: {day: loan_id}} between start and end (one query)."""
+    """{item_id: {day: loan_id}} between start and end (two queries).
+
+    An item still out on an overdue loan is busy from today to the end of the buffer, whether
+    or not the job has claimed those days yet (a page never writes)."""
     busy: dict[int, dict[date, int]] = {}
     if not item_ids:
         return busy
@@ -796,6 +817,30 @@ def item_busy_days(item_ids: Iterable[int], start: date, end: date) -> dict[int,
         if isinstance(day, str):
             day = datetime.fromisoformat(day).date()
         busy.setdefault(item_id, {})[day] = loan_id
+    today = today_local()
+    if end < today:
+        return busy
+    overdue = (
+        LoanItem.select(LoanItem.item, Loan.id, Loan.site)
+        .join(Loan)
+        .where(
+            LoanItem.item.in_(list(item_ids))
+            & LoanItem.returned_at.is_null()
+            & (Loan.status == "out")
+            & (Loan.return_at < utcnow())
+        )
+        .tuples()
+    )
+    saved = None
+    for item_id, loan_id, site_id in overdue:
+        if saved is None:
+            saved = policies_by_key()
+        policy = saved.get((site_id, KIND_EQUIPMENT))
+        buffer = policy.buffer_days if policy else POLICY_DEFAULTS[KIND_EQUIPMENT]["buffer_days"]
+        day = max(start, today)
+        while day <= min(end, today + timedelta(days=buffer)):
+            busy.setdefault(item_id, {}).setdefault(day, loan_id)
+            day += timedelta(days=1)
     return busy
 
 
@@ -929,3 +974,16 @@ def save_kit(
         KitItem.delete().where(KitItem.kit == kit.id).execute()
         KitItem.insert_many([{"kit": kit.id, "item": i.id} for i in chosen]).execute()
     return kit
+
+
+# --- scheduled jobs (portal.jobs runs them; each is idempotent) --------------------------------
+
+
+def release_no_shows_job(now: datetime) -> int:
+    """Release the no-shows at `now` (conditional on the booking still being "booked")."""
+    return release_no_shows(now)
+
+
+def extend_overdue_job(now: datetime) -> int:
+    """Claim today's days for items of overdue loans (a loan claimed up to today is skipped)."""
+    return extend_overdue_claims(now)

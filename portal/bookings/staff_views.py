@@ -4,7 +4,7 @@ loans, the phone list, the daily sheet and receipts (PDF), resources, items, kit
 Every object a staff member touches belongs to a centre: `require_manage(site)` or 403.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -13,14 +13,15 @@ from flask_babel import ngettext
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from portal.auth import managed_site_ids, require_manage, staff_required
+from portal.auth import require_manage, staff_required
 from portal.clock import local_day_bounds, today_local, utcnow
 from portal.db import database
 from portal.models import Site, User
 from portal.pdf import pdf_response, render_pdf
 from portal.rendering import render
+from portal.robust import day_from
 
-from . import notices, services
+from . import services
 from .forms import (
     CheckInForm,
     CheckOutForm,
@@ -121,8 +122,6 @@ def _daily(site, day):
 @staff_required
 def staff_desk():
     """The desk today: find a member by card code, desk bookings to check in, pickups and returns."""
-    services.release_no_shows()
-    services.extend_overdue_claims()
     sites = _managed_sites()
     site = _site_arg(sites)
     code_form = MemberCodeForm(request.args)
@@ -222,7 +221,6 @@ def staff_booking_cancel(booking_id):
 @staff_required
 def staff_requests():
     """Equipment requests waiting for a decision, oldest first."""
-    services.extend_overdue_claims()
     sites = _managed_sites()
     site = _site_arg(sites)
     loans = list(
@@ -427,7 +425,6 @@ def staff_loan_receipt(loan_id):
 @staff_required
 def staff_overdue():
     """Loans not returned on time, with whom to call and what is still out."""
-    services.extend_overdue_claims()
     sites = _managed_sites()
     site_ids = [s.id for s in sites]
     loans = (
@@ -461,9 +458,8 @@ def staff_overdue():
 @bp.route("/staff/bookings/phone")
 @staff_required
 def staff_phone():
-    """People without e-mail to phone about their loans (decisions, reminders), and the calls made."""
-    loans = services.phone_list(managed_site_ids())
-    return render("bookings/staff/phone.html", loans=loans, reasons=notices.REASONS)
+    """Lending's people to phone: now the one staff phone list, filtered (permanent redirect)."""
+    return redirect(url_for("phone.page", area="bookings"), 301)
 
 
 @bp.route("/staff/bookings/loans/<int:loan_id>/phoned", methods=["POST"])
@@ -487,10 +483,7 @@ def staff_daily_sheet():
     site = _site_arg(sites)
     day = today_local()
     if request.args.get("day"):
-        try:
-            day = datetime.strptime(request.args["day"], "%Y-%m-%d").date()
-        except ValueError:
-            abort(400)
+        day = day_from(request.args["day"])  # not a day, or beyond a century from today: 400 with a message
     bookings, pickups, returns, lines = _daily(site, day)
     data = render_pdf(
         "bookings/daily_pdf.html",

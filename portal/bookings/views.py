@@ -5,7 +5,7 @@ The staff pages (`staff_views`) share this module's blueprint: one `bookings` bl
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_from_directory, url_for
+from flask import Blueprint, abort, flash, redirect, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -16,6 +16,7 @@ from portal.ics import calendar_bytes, calendar_response
 from portal.models import Site
 from portal.moved import moved
 from portal.rendering import render, wants_fragment
+from portal.urls import external_url
 
 from . import services
 from .forms import LoanRequestForm, SlotForm
@@ -64,9 +65,8 @@ def _chosen_site(sites):
 def _coworking_context(site, message=None, error=None, booked=None):
     desks = rooms = None
     if site is not None:
-        services.release_no_shows()  # lazily, before reading what is free
-        desk_policy, desk_list, desks = services.availability(site, KIND_DESK, user=current_user, release=False)
-        room_policy, room_list, rooms = services.availability(site, KIND_ROOM, user=current_user, release=False)
+        desk_policy, desk_list, desks = services.availability(site, KIND_DESK, user=current_user)
+        room_policy, room_list, rooms = services.availability(site, KIND_ROOM, user=current_user)
     else:
         desk_policy = room_policy = None
         desk_list = room_list = []
@@ -170,7 +170,6 @@ def equipment():
     kits, items, state = [], [], {}
     contents = {}
     if site is not None:
-        services.extend_overdue_claims()
         kits = list(Kit.select().where((Kit.site == site) & Kit.active).order_by(Kit.position, Kit.name))
         items = list(
             Item.select()
@@ -222,7 +221,6 @@ def _calendar_weeks(site, items, busy, overdue=()):
 
 
 def _equipment_detail(kind, object_id, form=None, error=None, status=200):
-    services.extend_overdue_claims()
     if kind == "kit":
         thing = get_object_or_404(Kit, (Kit.id == object_id) & Kit.active)
         items = services.kit_items([thing.id]).get(thing.id, [])
@@ -321,8 +319,6 @@ def photo(name):
 @login_required
 def my_bookings():
     """My desk and room bookings and my equipment loans, with cancel buttons and the calendar link."""
-    services.release_no_shows()
-    services.extend_overdue_claims()
     today = today_local()
     upcoming = list(
         Booking.select(Booking, Resource, Site)
@@ -430,8 +426,7 @@ def calendar_token():
 def ics(token):
     """My bookings and loans as an iCalendar feed (private token URL, no login)."""
     row = get_object_or_404(CalendarToken, CalendarToken.token == token)
-    # The link back is built from BASE_URL when set, never from the request's Host header.
-    base = current_app.config.get("BASE_URL")
-    link = base + url_for(".my_bookings") if base else url_for(".my_bookings", _external=True)
+    # The link back is built from BASE_URL, never from the request's Host header.
+    link = external_url(".my_bookings")
     entries = services.calendar_entries(row.user_id, link)
     return calendar_response(calendar_bytes(entries, "Binari"), "binari.ics", cache="private, max-age=300")

@@ -4,7 +4,8 @@ feeds, flyers and monthly programmes."""
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from portal.areas import Area, HomeSection, Link, Tile, register
+from portal.areas import Area, HomeSection, Job, Link, ReminderKind, Tile, register
+from portal.guests import forget_guest_actions
 
 bp = Blueprint("events", __name__)
 
@@ -26,6 +27,7 @@ def _setup(app):
 
 def init_app(app):
     from . import demo, feeds, privacy, reports, services, staff_views, views  # noqa: F401  (the modules register their routes on bp)
+    from .day import staff_day
 
     register(
         app,
@@ -46,7 +48,6 @@ def init_app(app):
             staff_links=[
                 Link("events.staff_list", _l("Calendario: eventi e iscrizioni")),
                 Link("events.staff_moderation", _l("Proposte di eventi da approvare")),
-                Link("events.staff_calls", _l("Persone da chiamare (eventi)")),
             ],
             account_links=[Link("events.my_registrations", _l("Le mie iscrizioni agli eventi"))],
             home_sections=[HomeSection("events/_home_section.html", _home_section)],
@@ -54,9 +55,20 @@ def init_app(app):
             stores_personal_data=True,
             export=privacy.export,
             erase=privacy.erase,
+            members_at=privacy.members_at,
             people_to_phone=services.people_to_phone,
+            phone_done=services.phone_done,
+            jobs=[
+                Job("events-remind-day-before", services.remind_day_before, every="hourly"),
+                Job("events-purge-guests", services.purge_guests_job, every="daily"),
+                Job("events-expire-unconfirmed-guests", services.expire_unconfirmed_job, every="minute"),
+                Job("guest-actions-retention", forget_guest_actions, every="hourly"),  # core table, hosted here
+            ],
+            reminder_kinds=[ReminderKind(services.REMINDER_KIND, _l("Eventi: il giorno prima"))],
+            staff_day=staff_day,
             figures=reports.figures,
             people=reports.people,
+            people_query=reports.people_query,
             setup=_setup,
         ),
     )

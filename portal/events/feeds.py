@@ -3,7 +3,7 @@ the monthly programme (PDF, cached and revalidated by ETag)."""
 
 from datetime import date, timedelta
 
-from flask import abort, make_response, render_template, request, url_for
+from flask import abort, make_response, render_template, request
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from playhouse.flask_utils import get_object_or_404
@@ -14,6 +14,8 @@ from portal.models import Site
 from portal.moved import moved
 from portal.pdf import pdf_response, qr_data_uri, render_pdf
 from portal.rendering import render
+from portal.text import xml_safe
+from portal.urls import external_url
 
 from . import bp
 from .forms import parse_month
@@ -62,7 +64,7 @@ def _valid_site(slug):
 
 def calendar_entry(event):
     """One event for `portal.ics`: a link back, the place, the organising partner."""
-    link = url_for("events.event_page", event_id=event.id, _external=True)
+    link = external_url("events.event_page", event_id=event.id)
     place = f"{event.site.name}" + (f" – {event.room.name}" if event.room_id and event.room else "")
     organizer = None
     if event.partner_id and event.partner:
@@ -121,8 +123,18 @@ def atom_feed():
         abort(404)
     events = _feed_events(site, category, limit=100, since=utcnow())
     updated = max((e.updated_at for e in events), default=utcnow())
+    filters = {key: value for key, value in (("site", site), ("category", category)) if value}
+    # A title stored before control characters were refused must not make the feed ill-formed for everyone.
     response = make_response(
-        render_template("events/feed.atom.xml", events=events, updated=updated, plain_description=plain_description)
+        xml_safe(
+            render_template(
+                "events/feed.atom.xml",
+                events=events,
+                updated=updated,
+                plain_description=plain_description,
+                self_url=external_url("events.atom_feed", **filters),
+            )
+        )
     )
     response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -171,7 +183,7 @@ def flyer(event_id):
     )
 
     def build():
-        link = url_for("events.event_page", event_id=event.id, _external=True)
+        link = external_url("events.event_page", event_id=event.id)
         poster = poster_path(event.poster, printable=True) if event.poster else None
         return render_pdf(
             "events/flyer.html",
@@ -218,7 +230,7 @@ def programme(ym):
     def build():
         events = list(Event.in_month(year, month_no, site=site_slug))
         title_month = format_date(date(year, month_no, 1), "MMMM y")
-        link = url_for("events.month", ym=ym, _external=True, **({"site": site_slug} if site_slug else {}))
+        link = external_url("events.month", ym=ym, **({"site": site_slug} if site_slug else {}))
         return render_pdf(
             "events/programme.html",
             days=by_day(events),

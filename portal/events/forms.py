@@ -3,7 +3,6 @@
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from portal.clock import today_local
 from portal.fields import PhoneField
+from portal.formbase import Form
 from portal.recurrence import MAX_OCCURRENCES, parse_dates, parse_periods
 from portal.text import strip
 
@@ -52,7 +52,7 @@ def in_range(low, high, message):
     return check
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     """Staff: create or edit an event (and, when creating, its recurrence)."""
 
     title = StringField(
@@ -153,7 +153,7 @@ class EventForm(FlaskForm):
             raise ValidationError(_l("Periodi non validi: %(lines)s", lines="; ".join(bad)))
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(Form):
     """Residents and partner organisations propose an event; staff moderate it."""
 
     title = EventForm.title
@@ -176,7 +176,7 @@ class ProposalForm(FlaskForm):
     validate_day = EventForm.validate_day
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     message = TextAreaField(
         _l("Messaggio per chi ha proposto"),
         filters=[strip],
@@ -184,7 +184,7 @@ class RejectForm(FlaskForm):
     )
 
 
-class CancelEventForm(FlaskForm):
+class CancelEventForm(Form):
     reason = TextAreaField(
         _l("Motivo (lo mandiamo alle persone iscritte)"),
         filters=[strip],
@@ -192,7 +192,7 @@ class CancelEventForm(FlaskForm):
     )
 
 
-class GuestRegistrationForm(FlaskForm):
+class GuestRegistrationForm(Form):
     """Registration without an account: a name and one way to reach the person."""
 
     name = StringField(
@@ -228,7 +228,7 @@ class DeskRegistrationForm(GuestRegistrationForm):
 
     def validate(self, extra_validators=None):
         # Not the guest form's "e-mail or phone" rule: someone at the door may give neither.
-        return FlaskForm.validate(self, extra_validators)
+        return Form.validate(self, extra_validators)
 
 
 def parse_month(value):

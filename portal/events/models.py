@@ -182,7 +182,7 @@ class Event(EventFields):
         return slugify(self.title, fallback="evento")
 
     @property
-    def seats_left(self):
+    def seats_left(self):  # unconfirmed guests hold their seat until they confirm or it expires
         if self.capacity is None:
             return None
         return max(self.capacity - self.taken, 0)
@@ -317,11 +317,18 @@ class Registration(BaseModel):
     promoted_at = DateTimeField(null=True)
     cancelled_at = DateTimeField(null=True)
     reminded_at = DateTimeField(null=True)  # the e-mail reminder the day before went out
+    # A guest's place not confirmed yet (mailed link, or staff after a call): held until then, then freed.
+    confirm_by = DateTimeField(null=True)
     added_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
 
     class Meta:
         table_name = "event_registration"
         indexes = ((("event", "status"), False),)
+
+    @property
+    def unconfirmed(self):
+        """A guest's live place that nobody has confirmed yet (it expires at `confirm_by`)."""
+        return self.confirm_by is not None and self.status != "cancelled"
 
 
 # At most one active registration per person per event, decided by the database.

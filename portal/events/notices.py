@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import has_request_context, url_for
+from flask import has_request_context
 from flask_babel import force_locale, format_datetime, get_locale
 from flask_babel import gettext as _
 
 from portal.mail import send_mail
+from portal.urls import external_url
 
 from .models import Event, Registration
 from .tokens import cancel_link
@@ -30,17 +31,27 @@ def _event_words(event: Event) -> tuple[str, str]:
 
 
 def _send(reg: Registration, subject: str, body: str) -> None:
-    send_mail(reg.email, subject, body, user=reg.user if reg.user_id else None)
+    send_mail(
+        reg.email,
+        subject,
+        body,
+        user=reg.user if reg.user_id else None,
+        site=reg.event.site_id,
+        language=language_of(reg),
+    )
 
 
 def notify_promoted(reg: Registration) -> None:
     """Tell the person promoted from the waitlist (people without e-mail are on the phone list)."""
     if not reg.email:
         return
+    if reg.confirm_by is not None:  # an address nobody has proved yet: only fixed text goes there
+        notify_guest_confirm(reg)
+        return
     event = reg.event
     with force_locale(language_of(reg)):
         when, where = _event_words(event)
-        link = url_for("events.event_page", event_id=event.id, _external=True)
+        link = external_url("events.event_page", event_id=event.id)
         body = _(
             "Ciao %(name)s,\n\nsi è liberato un posto: sei iscritta/o a «%(title)s», %(when)s, %(where)s.\n\n"
             "Se non puoi più venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
@@ -81,6 +92,51 @@ def notify_registered(reg: Registration) -> None:
         _send(reg, _("Binari: iscrizione a «%(title)s»", title=event.title), body)
 
 
+def notify_guest_confirm(reg: Registration) -> None:
+    """A guest's place to confirm: fixed text, the staff's event title and the link; never the guest's words.
+
+    Anyone can type any address into the form, so nothing the requester wrote (name) goes in.
+    """
+    if not reg.email:
+        return
+    event = reg.event
+    with force_locale(language_of(reg)):
+        when, where = _event_words(event)
+        if reg.status == "confirmed":
+            head = _("C'è un posto per te a «%(title)s».", title=event.title)
+        else:
+            head = _("«%(title)s» è al completo: c'è un posto per te in lista d'attesa.", title=event.title)
+        body = _(
+            "Buongiorno,\n\nqualcuno ha chiesto un posto con questo indirizzo e-mail.\n%(head)s\n\n"
+            "Quando: %(when)s\nDove: %(where)s\n\n"
+            "Per confermare apri questo link entro le %(deadline)s e premi «Confermo»:\n%(link)s\n\n"
+            "Se non confermi, il posto torna libero. Se non sei stata/o tu, ignora questo messaggio.\n\n"
+            "Binari – Kaleidoscopi Metropolitani",
+            head=head,
+            when=when,
+            where=where,
+            deadline=format_datetime(reg.confirm_by, "HH:mm"),
+            link=cancel_link(reg),
+        )
+        _send(reg, _("Binari: conferma il tuo posto per «%(title)s»", title=event.title), body)
+
+
+def notify_guest_already_registered(event: Event, email: str) -> None:
+    """Someone asked again for a place with an address already registered: say so by mail, not on the page."""
+    with force_locale(request_language()):
+        when, where = _event_words(event)
+        body = _(
+            "Buongiorno,\n\nqualcuno ha chiesto un posto per «%(title)s» (%(when)s, %(where)s) con questo "
+            "indirizzo e-mail, che è già iscritto (o in lista d'attesa).\nNon serve fare altro: vale l'iscrizione "
+            "che hai già, con il link del primo messaggio. Se non sei stata/o tu, ignora questo messaggio.\n\n"
+            "Binari – Kaleidoscopi Metropolitani",
+            title=event.title,
+            when=when,
+            where=where,
+        )
+        send_mail(email, _("Binari: sei già iscritta/o a «%(title)s»", title=event.title), body, site=event.site_id)
+
+
 def notify_cancelled(reg: Registration, event: Event, reason: str) -> None:
     """The event is cancelled: tell a registered person who has an address."""
     if not reg.email:
@@ -98,21 +154,39 @@ def notify_cancelled(reg: Registration, event: Event, reason: str) -> None:
         _send(reg, _("Binari: «%(title)s» è annullato", title=event.title), body)
 
 
-def notify_reminder(reg: Registration) -> None:
-    """The reminder the day before, with the cancellation link."""
+def notify_changed(reg: Registration, event: Event) -> None:
+    """The event's day, time or place changed: tell a registered person who has an address."""
+    if not reg.email:
+        return
     with force_locale(language_of(reg)):
-        when, where = _event_words(reg.event)
+        when, where = _event_words(event)
         body = _(
-            "Ciao %(name)s,\n\nti ricordiamo «%(title)s»: %(when)s, %(where)s.\n\n"
-            "Se non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
+            "Ciao %(name)s,\n\nl'evento «%(title)s» è cambiato. Ora è: %(when)s, %(where)s.\n\n"
+            "Se così non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
             "Binari – Kaleidoscopi Metropolitani",
             name=reg.name,
-            title=reg.event.title,
+            title=event.title,
             when=when,
             where=where,
             cancel=cancel_link(reg),
         )
-        _send(reg, _("Binari: promemoria per «%(title)s»", title=reg.event.title), body)
+        _send(reg, _("Binari: «%(title)s» è cambiato", title=event.title), body)
+
+
+def reminder_text(reg: Registration) -> tuple[str, str]:
+    """The reminder the day before (subject, body), with the cancellation link; the caller sets the language."""
+    when, where = _event_words(reg.event)
+    body = _(
+        "Ciao %(name)s,\n\nti ricordiamo «%(title)s»: %(when)s, %(where)s.\n\n"
+        "Se non puoi venire, annulla qui così il posto passa a un'altra persona:\n%(cancel)s\n\n"
+        "Binari – Kaleidoscopi Metropolitani",
+        name=reg.name,
+        title=reg.event.title,
+        when=when,
+        where=where,
+        cancel=cancel_link(reg),
+    )
+    return _("Binari: promemoria per «%(title)s»", title=reg.event.title), body
 
 
 def _tell_proposer(event: Event, subject_and_body) -> None:
@@ -121,7 +195,7 @@ def _tell_proposer(event: Event, subject_and_body) -> None:
         return
     with force_locale(proposer.language or "it"):
         subject, body = subject_and_body()
-        send_mail(proposer.email, subject, body, user=proposer)
+        send_mail(proposer.email, subject, body, user=proposer, site=event.site_id)
 
 
 def notify_proposal_approved(event: Event) -> None:
@@ -133,7 +207,7 @@ def notify_proposal_approved(event: Event) -> None:
             _(
                 "La proposta «%(title)s» è nel calendario: %(link)s",
                 title=event.title,
-                link=url_for("events.event_page", event_id=event.id, _external=True),
+                link=external_url("events.event_page", event_id=event.id),
             ),
         ),
     )

@@ -13,8 +13,9 @@ from flask import current_app
 
 
 def events_etag(kind: str, rows: Iterable[tuple[int, datetime | None]], extra: str = "") -> str:
-    """An ETag from the events' ids and last-modified stamps (changes when any changes)."""
-    digest = hashlib.sha256(f"{kind}|{extra}".encode())
+    """An ETag from the events' ids and last-modified stamps (changes when any changes) and the
+    configured BASE_URL the documents' links come from (a new address builds new documents)."""
+    digest = hashlib.sha256(f"{kind}|{extra}|{current_app.config['BASE_URL']}".encode())
     for event_id, updated in rows:
         digest.update(f"{event_id}:{updated.isoformat() if updated else ''};".encode())
     return digest.hexdigest()[:32]

@@ -3,6 +3,7 @@ account is deleted (the `export` and `erase` slots of the events area)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -136,3 +137,12 @@ def erase(user: User) -> None:
         Event.update(**values).where(Event.id == event.id).execute()
     Event.update(created_by=None).where(Event.created_by == user.id).execute()
     Series.update(created_by=None).where(Series.created_by == user.id).execute()
+
+
+def members_at(site_ids: Sequence[int]) -> Any:
+    """Accounts with a registration for an event at these centres (staff see only those)."""
+    return (
+        Registration.select(Registration.user)
+        .join(Event)
+        .where(Event.site.in_(list(site_ids)) & Registration.user.is_null(False))
+    )

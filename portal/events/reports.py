@@ -8,14 +8,17 @@ SUM of CASE, DISTINCT) answer them all, whatever the number of events and regist
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Hashable
 from datetime import timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from peewee import Case, Expression, ModelSelect, fn
+from peewee import Case, Expression, ModelSelect, Value, fn
 
 from portal.areas import Figure, ReportQuery
 from portal.clock import start_of_local_day, utcnow
+from portal.report_cells import Cells, Grouping, text_key
 
 from .models import AUDIENCES, CATEGORIES, Event, Registration
 
@@ -50,6 +53,23 @@ def _breakdown(counts: dict[str, int], labels: dict[str, Any]) -> tuple[tuple[An
     return tuple(known + unknown)
 
 
+def _person_key() -> Any:
+    """The person of a registration as SQL, the same keys as `people` (for COUNT(DISTINCT …))."""
+    email = fn.LOWER(fn.TRIM(Registration.email))
+    phone = fn.REPLACE(Registration.phone, " ", "")
+    has_email = Registration.email.is_null(False) & (fn.TRIM(Registration.email) != "")
+    has_phone = Registration.phone.is_null(False) & (phone != "")
+    return Case(
+        None,
+        [
+            (Registration.user.is_null(False), text_key("u", Registration.user)),
+            (has_email, Value("c").concat(email)),
+            (has_phone, Value("c").concat(phone)),
+        ],
+        text_key(f"a{AREA}:", Registration.id),
+    )
+
+
 def people(query: ReportQuery) -> set[str]:
     """The distinct people who held a seat (a confirmed registration) at an event held in the period.
 
@@ -57,51 +77,36 @@ def people(query: ReportQuery) -> set[str]:
     spaces) for guests, and "aevents:<registration id>" for a row that no longer has an account
     or a contact (a deleted account, a guest whose contact was forgotten): one person each.
     """
-    email = fn.LOWER(fn.TRIM(Registration.email))
-    phone = fn.REPLACE(Registration.phone, " ", "")
-    has_email = Registration.email.is_null(False) & (fn.TRIM(Registration.email) != "")
-    has_phone = Registration.phone.is_null(False) & (phone != "")
-    rows = (
-        Registration.select(
-            Registration.user,
-            Case(None, [(Registration.user.is_null(False), None), (has_email, email)], None).alias("email"),
-            Case(None, [(Registration.user.is_null(False) | has_email, None), (has_phone, phone)], None).alias("phone"),
-            Case(None, [(Registration.user.is_null() & ~has_email & ~has_phone, Registration.id)], None).alias(
-                "row_id"
-            ),
-        )
-        .where((Registration.status == "confirmed") & Registration.event.in_(_held_ids(query)))
-        .distinct()
-        .tuples()
+    return {key for (key,) in people_query(query).distinct().tuples()}
+
+
+def people_query(query: ReportQuery) -> Any:
+    """`people` as SQL: one column, "person" (for counting across areas in one query)."""
+    return (
+        Registration.select(_person_key().alias("person"))
+        .join(Event)
+        .where((Registration.status == "confirmed") & _held(query))
     )
-    found = set()
-    for user_id, email_key, phone_key, row_id in rows:
-        if user_id is not None:
-            found.add(f"u{user_id}")
-        elif email_key:
-            found.add(f"c{email_key}")
-        elif phone_key:
-            found.add(f"c{phone_key}")
-        else:
-            found.add(f"a{AREA}:{row_id}")
-    return found
 
 
 def figures(query: ReportQuery) -> list[Figure]:
     """Events held (by category, by audience), registrations, attendance, waitlist promotions,
-    no-shows and distinct people with a seat, for the query's period, centre and partner."""
-    by_category: dict[str, int] = {}
-    by_audience: dict[str, int] = {}
-    held = 0
-    for category, audience, n in (
-        Event.select(Event.category, Event.audience, fn.COUNT(Event.id))
+    no-shows and distinct people with a seat, for the query's period, centre and partner; split
+    by centre and Milan month when the query asks (`portal.report_cells`)."""
+    grouping = Grouping(query)
+    cells = Cells(grouping)
+    split = grouping.columns(Event.site, Event.starts_at)
+    rows = (
+        Event.select(*split, Event.category, Event.audience, fn.COUNT(Event.id))
         .where(_held(query))
-        .group_by(Event.category, Event.audience)
+        .group_by(*grouping.group_by(), Event.category, Event.audience)
         .tuples()
-    ):
-        held += n
-        by_category[category] = by_category.get(category, 0) + n
-        by_audience[audience] = by_audience.get(audience, 0) + n
+    )
+    for row in rows:
+        site, month, (category, audience, n) = grouping.split(row)
+        cells.add(site, month, "held", n)
+        cells.add(site, month, ("category", category), n)
+        cells.add(site, month, ("audience", audience), n)
 
     confirmed = Registration.status == "confirmed"
     # "Attendance taken": the staff marked the event's roster (someone is marked present or absent).
@@ -110,8 +115,9 @@ def figures(query: ReportQuery) -> list[Figure]:
     )
     not_present = Registration.attended.is_null() | (Registration.attended == False)  # noqa: E712
     no_show = confirmed & (Event.ends_at < utcnow()) & Event.id.in_(marked) & not_present
-    row = (
+    counts = (
         Registration.select(
+            *split,
             _count(confirmed),
             _count(Registration.status == "waitlist"),
             _count(confirmed & (Registration.attended == True)),  # noqa: E712
@@ -120,12 +126,27 @@ def figures(query: ReportQuery) -> list[Figure]:
         )
         .join(Event)
         .where(_held(query))
-        .tuples()
-        .get()
     )
-    seats, waiting, present, promoted, absent = (int(value or 0) for value in row)
-    reached = len(people(query))
+    if grouping.group_by():
+        counts = counts.group_by(*grouping.group_by())
+    cells.rows(counts.tuples(), ("seats", "waiting", "present", "promoted", "absent"))
+    cells.distinct(
+        "people",
+        lambda *columns: Registration.select(*columns).join(Event).where(confirmed & _held(query)),
+        _person_key(),
+        Event.site,
+        Event.starts_at,
+    )
+    return cells.figures(_build)
 
+
+def _build(bag: Counter[Hashable]) -> list[Figure]:
+    """The figures of one cell from its numbers."""
+    by_category = {name[1]: int(n) for name, n in bag.items() if isinstance(name, tuple) and name[0] == "category"}
+    by_audience = {name[1]: int(n) for name, n in bag.items() if isinstance(name, tuple) and name[0] == "audience"}
+    held = int(bag["held"])
+    seats, waiting, present = int(bag["seats"]), int(bag["waiting"]), int(bag["present"])
+    promoted, absent, reached = int(bag["promoted"]), int(bag["absent"]), int(bag["people"])
     return [
         Figure(
             f"{AREA}.held",

@@ -9,7 +9,8 @@ Mail texts live in `notices`, series in `series`.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any, cast
 
 from flask import current_app, url_for
@@ -17,21 +18,31 @@ from flask_babel import gettext as _
 from peewee import IntegrityError, ModelSelect
 
 from portal.areas import PhoneCall
-from portal.clock import to_utc, utcnow
+from portal.clock import local_date, local_day_bounds, to_local, to_utc, utcnow
 from portal.db import database
 from portal.models import Site, User, closed_days
 from portal.refusals import Refusal
+from portal.reminders import in_site_context, morning_yet, remind
 
 from .models import Event, Registration
 from .notices import (
+    language_of,
     notify_cancelled,
+    notify_changed,
+    notify_guest_already_registered,
+    notify_guest_confirm,
     notify_promoted,
     notify_proposal_approved,
     notify_proposal_rejected,
     notify_registered,
-    notify_reminder,
+    reminder_text,
     request_language,
 )
+
+
+def time_of(moment: datetime) -> str:
+    """HH:MM in Milan."""
+    return to_local(moment).strftime("%H:%M")
 
 
 class AlreadyRegistered(Refusal):
@@ -75,12 +86,17 @@ def register(
     source: str = "online",
     added_by: int | User | None = None,
     language: str | None = None,
+    confirm_by: datetime | None = None,
 ) -> Registration:
     """Give a seat if one is free, else a waitlist place. Returns the Registration.
 
     The seat is taken by a conditional UPDATE (taken + 1 <= capacity) whose row
     count decides, inside one transaction: two requests can never take the
     last seat twice. The partial unique indexes refuse a second registration.
+    `confirm_by` marks a guest's place as unconfirmed: it holds the seat until then.
+    An account holder always wins over a guest row with the same address or number:
+    an unconfirmed one is cancelled first (its seat goes to the account), a
+    confirmed one (its owner proved the address) becomes the account's.
     """
     desk = added_by is not None
     try:
@@ -88,6 +104,10 @@ def register(
             event = Event.get_or_none(Event.id == event_id)
             if event is None or event.capacity is None or event.status != "published" or event.starts_at <= utcnow():
                 raise RegistrationClosed(_closed_message(event, desk))
+            if user is not None:
+                claimed = _account_wins(event_id, user, email, phone)
+                if claimed is not None:
+                    return claimed
             got_seat = (
                 Event.update(taken=Event.taken + 1)
                 .where((Event.id == event_id) & (Event.status == "published") & (Event.taken + 1 <= Event.capacity))
@@ -105,10 +125,103 @@ def register(
                 # At the desk the staff's own language says nothing about the person's.
                 language=language
                 or (current_app.config.get("BABEL_DEFAULT_LOCALE", "it") if desk else request_language()),
+                confirm_by=confirm_by,
+                call_reason="confirm" if confirm_by is not None and not (email or "").strip() else "",
             )
     except IntegrityError as exc:  # the transaction rolled back: the seat was given back too
         message = _("Questa persona è già iscritta (o in lista d'attesa).") if desk else None
         raise AlreadyRegistered(message) from exc
+
+
+def _account_wins(event_id: int, user: int | User, email: str | None, phone: str | None) -> Registration | None:
+    """Inside register()'s transaction: clear the way for an account from guest rows with its contacts.
+
+    Returns a confirmed guest row now given to the account (the account is registered), else None.
+    """
+    email = (email or "").strip().lower() or None
+    match = None
+    if email:
+        match = Registration.email == email
+    if phone:
+        match = (Registration.phone == phone) if match is None else (match | (Registration.phone == phone))
+    if match is None:
+        return None
+    guests = Registration.select().where(
+        (Registration.event == event_id) & Registration.user.is_null() & (Registration.status != "cancelled") & match
+    )
+    for guest in list(guests):
+        if guest.confirm_by is None:  # proved by its mailed link or confirmed by staff: it is this person's
+            Registration.update(user=user).where(Registration.id == guest.id).execute()
+            guest.user = user
+            return guest
+        changed = (
+            Registration.update(status="cancelled", cancelled_at=utcnow(), call_reason="")
+            .where((Registration.id == guest.id) & (Registration.status == guest.status))
+            .execute()
+        )
+        if changed and guest.status == "confirmed":
+            Event.update(taken=Event.taken - 1).where((Event.id == event_id) & (Event.taken > 0)).execute()
+    return None
+
+
+def guest_sign_up(event: Event, name: str, email: str | None, phone: str | None) -> str:
+    """A guest asks for a place: limits, an unconfirmed place, and a mail with fixed text.
+
+    Returns how the guest confirms: "mail" (a link was mailed) or "phone" (staff call).
+    The answer is the same whether or not the address or number was already registered:
+    the mail says so instead, so the page never tells a stranger who is registered.
+    Over a limit: TooManyGuestRequests (429). Closed event: RegistrationClosed.
+    """
+    from portal.guests import admit, confirm_deadline
+
+    admit("event", event.id)
+    email = (email or "").strip().lower() or None
+    try:
+        reg = register(event.id, name, email=email, phone=phone, confirm_by=confirm_deadline(bool(email)))
+    except AlreadyRegistered:
+        if email:
+            notify_guest_already_registered(event, email)
+        return "mail" if email else "phone"
+    reg.event = event
+    notify_guest_confirm(reg)
+    return "mail" if email else "phone"
+
+
+def confirm_registration(reg: Registration) -> bool:
+    """A guest's place is confirmed (mailed link, or staff after a call). False when there was nothing to confirm."""
+    changed = (
+        Registration.update(confirm_by=None, call_reason="")
+        .where(
+            (Registration.id == reg.id) & (Registration.status != "cancelled") & Registration.confirm_by.is_null(False)
+        )
+        .execute()
+    )
+    if changed:
+        reg.confirm_by, reg.call_reason = None, ""
+    return bool(changed)
+
+
+def expire_unconfirmed(now: datetime | None = None) -> int:
+    """Job: free the places of guests who did not confirm in time (waitlist promoted). Idempotent.
+
+    A guest with only a phone number stays on the phone list ("expired"), so staff can tell them.
+    """
+    now = now or utcnow()
+    due = Registration.select(Registration.id, Registration.email).where(
+        (Registration.status != "cancelled") & Registration.confirm_by.is_null(False) & (Registration.confirm_by < now)
+    )
+    count = 0
+    for reg in list(due.limit(500)):
+        cancelled, _promoted = cancel_registration(reg.id)
+        if cancelled is not None:
+            Registration.update(call_reason="" if reg.email else "expired").where(Registration.id == reg.id).execute()
+            count += 1
+    return count
+
+
+def expire_unconfirmed_job(now: datetime) -> int:
+    """Scheduled (every minute): see expire_unconfirmed."""
+    return expire_unconfirmed(now)
 
 
 def sign_up(event: Event, name: str, email: str | None = None, phone: str | None = None, **kwargs: Any) -> Registration:
@@ -250,6 +363,7 @@ def update_event(event: Event, values: dict[str, Any], day: date, start: time, e
     the waitlist.
     """
     old_capacity = event.capacity
+    before = (event.starts_at, event.ends_at, event.site_id, event.room_id)
     capacity = values["capacity"]
     with database().atomic():
         if capacity is None:
@@ -277,7 +391,25 @@ def update_event(event: Event, values: dict[str, Any], day: date, start: time, e
         event.save(only=[f for f in Event._meta.sorted_fields if f.name not in ("taken", "capacity", "id")])
     if (capacity or 0) > (old_capacity or 0):
         grow_capacity(event)
+    if event.status == "published" and before != (event.starts_at, event.ends_at, event.site_id, event.room_id):
+        tell_changed(event)
     return event
+
+
+def tell_changed(event: Event) -> int:
+    """The day, time or place changed: mail the people registered (waitlist too); people without
+    e-mail go on the phone list; the reminder the day before will be sent again for the new day."""
+    regs = list(Registration.select().where((Registration.event == event.id) & (Registration.status != "cancelled")))
+    Registration.update(reminded_at=None).where(Registration.id.in_([r.id for r in regs])).execute()
+    for reg in regs:
+        reg.event = event
+        if reg.email:
+            notify_changed(reg, event)
+        elif reg.phone:
+            Registration.update(call_reason="changed").where(
+                (Registration.id == reg.id) & (Registration.call_reason == "")
+            ).execute()
+    return len(regs)
 
 
 def publish_event(event: Event, whole_series: bool = False) -> None:
@@ -347,13 +479,26 @@ def calls_query(site_ids: Sequence[int]) -> ModelSelect:
 
 
 def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
-    """The `people_to_phone` slot: promoted from the waitlist, or whose event was cancelled."""
+    """The `people_to_phone` slot: promoted from the waitlist, event cancelled, guest place to confirm or expired."""
     calls = []
     for reg in cast("list[Registration]", list(calls_query(site_ids))):
         event = reg.event
         if reg.call_reason == "promoted":
             reason = _("Ha un posto per «%(title)s» (dalla lista d'attesa)", title=event.title)
             since = reg.promoted_at
+        elif reg.call_reason == "changed":
+            reason = _(
+                "«%(title)s» è cambiato: ora %(when)s",
+                title=event.title,
+                when=to_local(event.starts_at).strftime("%d/%m/%Y %H:%M"),
+            )
+            since = event.updated_at
+        elif reg.call_reason == "confirm":
+            reason = _("Iscrizione a «%(title)s» da confermare per telefono", title=event.title)
+            since = reg.created_at
+        elif reg.call_reason == "expired":
+            reason = _("Iscrizione a «%(title)s» scaduta: non confermata in tempo", title=event.title)
+            since = reg.cancelled_at
         else:
             reason = _("«%(title)s» è annullato", title=event.title)
             since = event.updated_at
@@ -366,25 +511,44 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 reason=reason,
                 link=url_for("events.staff_registrations", event_id=event.id),
                 since=since,
+                key=f"reg:{reg.id}:{reg.call_reason}",
             )
         )
     return calls
 
 
+def phone_done(key: str, staff: User) -> bool:
+    """The `phone_done` slot: the core phone list recorded the call; the registration leaves the list."""
+    kind, _sep, rest = key.partition(":")
+    reg_id, _sep, reason = rest.partition(":")
+    if kind != "reg" or not reg_id.isdigit():
+        return False
+    return bool(
+        Registration.update(call_reason="")
+        .where((Registration.id == int(reg_id)) & (Registration.call_reason == reason))
+        .execute()
+    )
+
+
 # --- reminders the day before --------------------------------------------------------------
-REMIND_WITHIN = timedelta(hours=26)  # events starting within this window...
-REMIND_NOT_AFTER = timedelta(hours=2)  # ...but not about to start
-_last_reminder_run: dict[str, Any] = {"at": None}
+REMINDER_KIND = "events_day_before"
 
 
-def send_due_reminders(limit: int = 10) -> int:
-    """E-mail a reminder to people with a seat at an event starting within a day.
+def _reminder_reason(event: Event) -> str:
+    return _("Promemoria: domani «%(title)s» alle %(time)s", title=event.title, time=time_of(event.starts_at))
 
-    Each registration is claimed by a conditional UPDATE (reminded_at IS NULL), so
-    several workers never send the same reminder twice. People who registered in
-    the last day need no reminder. Returns the number sent.
+
+@in_site_context
+def remind_day_before(now: datetime) -> int:
+    """The job: remind people with a seat at an event on the next Milan day (from 08:00).
+
+    Once per registration (`portal.reminders.remind` keeps the key); people who registered less
+    than a day before the event need no reminder; people without e-mail go on the phone list.
+    Returns how many reminders were given (mail or phone list).
     """
-    now = utcnow()
+    if not morning_yet(now):
+        return 0
+    first, last = local_day_bounds(local_date(now) + timedelta(days=1))
     due = (
         Registration.select(Registration, Event, Site)
         .join(Event)
@@ -392,55 +556,53 @@ def send_due_reminders(limit: int = 10) -> int:
         .where(
             (Registration.status == "confirmed")
             & Registration.reminded_at.is_null()
-            & Registration.email.is_null(False)
             & (Event.status == "published")
-            & (Event.starts_at > now + REMIND_NOT_AFTER)
-            & (Event.starts_at <= now + REMIND_WITHIN)
+            & (Event.starts_at >= first)
+            & (Event.starts_at < last)
         )
-        .order_by(Event.starts_at)
-        .limit(limit * 3)
+        .order_by(Event.starts_at, Registration.id)
     )
-    sent = 0
-    for reg in due:
-        if sent >= limit:
-            break
+    given = 0
+    for reg in list(due):  # read first: an open cursor makes the claims fail ("database is locked")
         if reg.created_at > reg.event.starts_at - timedelta(hours=24):
             continue  # registered less than a day before: they remember
-        claimed = (
-            Registration.update(reminded_at=now)
-            .where((Registration.id == reg.id) & Registration.reminded_at.is_null())
-            .execute()
+        event = reg.event
+        channel = remind(
+            f"events:reg:{reg.id}:day_before:{event.starts_at:%Y%m%d%H%M}",
+            REMINDER_KIND,
+            site_id=event.site_id,
+            name=reg.name,
+            email=reg.email,
+            phone=reg.phone,
+            user=reg.user_id,
+            language=language_of(reg),
+            message=partial(reminder_text, reg),
+            reason=partial(_reminder_reason, event),
+            link=url_for("events.staff_registrations", event_id=event.id),
         )
-        if not claimed:
-            continue
-        notify_reminder(reg)
-        sent += 1
-    return sent
+        Registration.update(reminded_at=now).where(
+            (Registration.id == reg.id) & Registration.reminded_at.is_null()
+        ).execute()
+        given += bool(channel)
+    return given
 
 
-def maybe_send_reminders() -> int:
-    """Send due reminders at most every few minutes per process, from ordinary page
-    views: reminders must not depend on someone having set up cron."""
-    interval = current_app.config.get("EVENT_REMINDER_INTERVAL", 600)
-    now = utcnow()
-    last = _last_reminder_run["at"]
-    if last is not None and (now - last).total_seconds() < interval:
-        return 0
-    _last_reminder_run["at"] = now
-    return send_due_reminders()
+def send_due_reminders(limit: int = 10, now: datetime | None = None) -> int:
+    """Run the day-before reminders now (the scheduler runs `remind_day_before` every hour)."""
+    return remind_day_before(now or utcnow())
 
 
 GUEST_DATA_DAYS = 180
 
 
-def purge_guest_contacts(days: int = GUEST_DATA_DAYS) -> int:
+def purge_guest_contacts(days: int = GUEST_DATA_DAYS, now: datetime | None = None) -> int:
     """Forget guests' names and contacts some months after their event.
 
     Counts and attendance stay (for the centres' reports); people with an account
-    keep their history on their own page. Run opportunistically from staff pages,
-    so it needs no cron. Returns the number of rows anonymised.
+    keep their history on their own page. Run daily by the job "events-purge-guests".
+    Returns the number of rows anonymised.
     """
-    old_events = Event.select(Event.id).where(Event.ends_at < utcnow() - timedelta(days=days))
+    old_events = Event.select(Event.id).where(Event.ends_at < (now or utcnow()) - timedelta(days=days))
     return (
         Registration.update(name="—", email=None, phone=None, call_reason="")
         .where(
@@ -450,3 +612,12 @@ def purge_guest_contacts(days: int = GUEST_DATA_DAYS) -> int:
         )
         .execute()
     )
+
+
+# --- scheduled jobs (portal.jobs runs them; each is idempotent) --------------------------------
+
+
+def purge_guests_job(now: datetime) -> int:
+    """Anonymise guests of events long past (rows already anonymised are left alone)."""
+    with database().atomic():
+        return purge_guest_contacts(now=now)

@@ -2,7 +2,6 @@
 events and series; moderate proposals; registrations, attendance, sign-in
 sheet, CSV and the list of people to phone. Only for the centres one manages."""
 
-import csv
 import io
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
+from portal import csvout
 from portal.auth import managed_site_ids, require_manage, staff_required
 from portal.clock import to_local, today_local, utcnow
 from portal.images import ImageUploadError
@@ -31,11 +31,10 @@ from .services import (
     cancel_event,
     cancel_registration,
     closed_dates,
+    confirm_registration,
     create_event,
     mark_attendance,
-    maybe_send_reminders,
     publish_event,
-    purge_guest_contacts,
     reject_proposal,
     sign_up,
     update_event,
@@ -53,8 +52,6 @@ def managed_event_or_403(event_id):
 @staff_required
 def staff_list():
     """Events of my centres: upcoming, drafts, proposals to moderate, people to phone."""
-    purge_guest_contacts()
-    maybe_send_reminders()
     site_ids = managed_site_ids()
     status = request.args.get("status", "")
     query = Event.with_place().where(Event.site.in_(site_ids))
@@ -459,6 +456,22 @@ def staff_attendance(event_id):
     return redirect(url_for(".staff_registrations", event_id=event.id), 303)
 
 
+@bp.route("/staff/events/registrations/<int:reg_id>/confirm", methods=["POST"])
+@staff_required
+def staff_confirm_registration(reg_id):
+    """Confirm a guest's place for them (after a phone call, or at the desk)."""
+    reg = get_object_or_404(Registration, Registration.id == reg_id)
+    managed_event_or_403(reg.event_id)
+    if confirm_registration(reg):
+        flash(_("Posto confermato per %(name)s.", name=reg.name), "success")
+    else:
+        flash(_("Non c'era niente da confermare: l'iscrizione è già confermata o annullata."), "info")
+    back = request.form.get("back")
+    if back == "calls":
+        return redirect(url_for(".staff_calls"), 303)
+    return redirect(url_for(".staff_registrations", event_id=reg.event_id), 303)
+
+
 @bp.route("/staff/events/registrations/<int:reg_id>/cancel", methods=["POST"])
 @staff_required
 def staff_cancel_registration(reg_id):
@@ -480,17 +493,14 @@ def staff_csv(event_id):
     event = managed_event_or_403(event_id)
     confirmed, waitlist, cancelled = _registrations(event)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvout.writer(buffer)  # no cell becomes a formula (names, e-mail addresses)
     writer.writerow([_("Stato"), _("Nome"), _("E-mail"), _("Cellulare"), _("Come"), _("Presente"), _("Iscritta/o il")])
     labels = {"confirmed": _("Iscritta/o"), "waitlist": _("In attesa"), "cancelled": _("Annullata")}
     for reg in confirmed + waitlist + cancelled:
-        name = reg.name
-        if name[:1] in ("=", "+", "-", "@"):  # no formulas in spreadsheets
-            name = "'" + name
         writer.writerow(
             [
                 labels[reg.status],
-                name,
+                reg.name,
                 reg.email or "",
                 reg.phone or "",
                 reg.source,
@@ -518,8 +528,8 @@ def staff_signin(event_id):
 @bp.route("/staff/events/calls")
 @staff_required
 def staff_calls():
-    """People without e-mail to phone: promoted from the waitlist, or whose event was cancelled."""
-    return render("events/staff/calls.html", regs=list(calls_query(managed_site_ids())))
+    """The calendar's people to phone: now the one staff phone list, filtered (permanent redirect)."""
+    return redirect(url_for("phone.page", area="events"), 301)
 
 
 @bp.route("/staff/events/calls/<int:reg_id>/done", methods=["POST"])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
+
+from portal.urls import external_url
 
 from .models import Registration
 
@@ -18,7 +20,7 @@ def cancel_token(reg: Registration) -> str:
 
 
 def cancel_link(reg: Registration) -> str:
-    return url_for("events.guest_cancel", token=cancel_token(reg), _external=True)
+    return external_url("events.guest_cancel", token=cancel_token(reg))
 
 
 def registration_from_token(token: str) -> Registration | None:

@@ -11,17 +11,25 @@ from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
 from portal.clock import local_date, local_day_bounds, today_local, utcnow
+from portal.guests import setting
 from portal.models import Partner, Site
 from portal.refusals import Refusal
 from portal.rendering import render, wants_fragment
+from portal.urls import external_url
 
 from . import bp
 from .forms import GuestRegistrationForm, ProposalForm, parse_month
 from .markdown import render_description
 from .models import AUDIENCES, CATEGORIES, Event, Registration
 from .posters import poster_path
-from .services import cancel_registration, maybe_send_reminders, propose_event, sign_up
-from .tokens import cancel_token, registration_from_token
+from .services import (
+    cancel_registration,
+    confirm_registration,
+    guest_sign_up,
+    propose_event,
+    sign_up,
+)
+from .tokens import registration_from_token
 
 PAGE_SIZE = 20
 
@@ -55,7 +63,6 @@ def page_number():
 @bp.route("/events")
 def agenda():
     """Upcoming events by day, filtered by centre, category, audience, price and words."""
-    maybe_send_reminders()
     filters = agenda_filters()
     page = page_number()
     query = Event.upcoming(**{k: v for k, v in filters.items() if v})
@@ -182,7 +189,7 @@ def google_calendar_url(event):
         "action": "TEMPLATE",
         "text": event.title,
         "dates": f"{event.starts_at.strftime(fmt)}/{event.ends_at.strftime(fmt)}",
-        "details": url_for(".event_page", event_id=event.id, _external=True),
+        "details": external_url(".event_page", event_id=event.id),
         "location": f"{event.site.name}, {event.site.full_address}",
         "ctz": "Europe/Rome",
     }
@@ -229,32 +236,44 @@ def event_page(event_id, slug=None):
 
 @bp.route("/events/<int:event_id>/register", methods=["POST"])
 def register_view(event_id):
-    """Take a seat (or a waitlist place): members in one tap, guests with name and a contact."""
+    """Take a seat (or a waitlist place): members in one tap, guests with name and a contact, then confirm."""
     event = visible_event_or_404(event_id)
-    if current_user.is_authenticated:
-        form = None
-        person = dict(name=current_user.name, email=current_user.email, phone=current_user.phone, user=current_user.id)
-    else:
-        form = GuestRegistrationForm()
-        if not form.validate():
-            return render_event(event, form=form, status=422)
-        person = dict(name=form.name.data, email=form.email.data, phone=form.phone.e164)
+    if not current_user.is_authenticated:
+        return _guest_register(event)
+    person = dict(name=current_user.name, email=current_user.email, phone=current_user.phone, user=current_user.id)
     try:
         reg = sign_up(event, **person)
     except Refusal as refusal:
-        return render_event(event, form=form, status=refusal.status, error=refusal.message)
+        return render_event(event, status=refusal.status, error=refusal.message)
     if reg.status == "confirmed":
         flash(_("Fatto: hai un posto. Ti aspettiamo!"), "success")
     else:
         flash(_("L'evento è al completo: sei in lista d'attesa. Se si libera un posto ti avvisiamo."), "info")
-    if current_user.is_authenticated:
-        return redirect(url_for(".event_page", event_id=event.id, slug=event.slug), 303)
-    return redirect(url_for(".guest_cancel", token=cancel_token(reg)), 303)
+    return redirect(url_for(".event_page", event_id=event.id, slug=event.slug), 303)
+
+
+def _guest_register(event):
+    form = GuestRegistrationForm()
+    if not form.validate():
+        return render_event(event, form=form, status=422)
+    try:
+        via = guest_sign_up(event, form.name.data, form.email.data, form.phone.e164)
+    except Refusal as refusal:  # over the limits (429) or closed: the form back with the input kept
+        return render_event(event, form=form, status=refusal.status, error=refusal.message)
+    return redirect(url_for(".guest_check", event_id=event.id, via=via), 303)
+
+
+@bp.route("/events/<int:event_id>/check")
+def guest_check(event_id):
+    """After a guest's request: "check your mail" (or "we will call you"), the same whoever asked."""
+    event = visible_event_or_404(event_id)
+    via = "phone" if request.args.get("via") == "phone" else "mail"
+    return render("events/guest_check.html", event=event, via=via, minutes=setting("GUEST_CONFIRM_MINUTES"))
 
 
 @bp.route("/events/registration/<token>", methods=["GET", "POST"])
 def guest_cancel(token):
-    """A guest's own registration through its signed link: see it, cancel it."""
+    """A guest's own registration through its signed link: see it, confirm it, cancel it."""
     reg = registration_from_token(token)
     if reg is None:
         return render("events/registration_invalid.html", status=404)
@@ -265,6 +284,17 @@ def guest_cancel(token):
             flash(_("Iscrizione annullata. Grazie di averci avvisato: il posto passa a un'altra persona."), "success")
         return redirect(url_for(".guest_cancel", token=token), 303)
     return render("events/registration.html", reg=reg, event=event, token=token)
+
+
+@bp.route("/events/registration/<token>/confirm", methods=["POST"])
+def guest_confirm(token):
+    """The guest confirms the place from the mailed link (a GET only shows the button)."""
+    reg = registration_from_token(token)
+    if reg is None:
+        return render("events/registration_invalid.html", status=404)
+    if confirm_registration(reg):
+        flash(_("Grazie: il tuo posto è confermato."), "success")
+    return redirect(url_for(".guest_cancel", token=token), 303)
 
 
 @bp.route("/events/poster/<key>.jpg")

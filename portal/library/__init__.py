@@ -9,6 +9,7 @@ def init_app(app):
     from . import (
         demo,
         privacy,
+        reminders,
         reports,
         services,
         staff_views,  # noqa: F401  (adds the staff pages to views.bp)
@@ -25,7 +26,6 @@ def init_app(app):
             staff_links=[
                 Link("library.desk", _l("Biblioteca: sportello prestiti")),
                 Link("library.holds_shelf", _l("Biblioteca: scaffale prenotazioni")),
-                Link("library.to_phone", _l("Biblioteca: persone da chiamare")),
                 Link("library.overdue", _l("Biblioteca: prestiti scaduti")),
                 Link("library.catalogue", _l("Biblioteca: catalogo")),
                 Link("library.import_csv", _l("Biblioteca: importa CSV")),
@@ -37,9 +37,18 @@ def init_app(app):
             stores_personal_data=True,
             export=privacy.export,
             erase=privacy.erase,
+            members_at=privacy.members_at,
             people_to_phone=services.people_to_phone,
+            phone_done=services.phone_done,
             figures=reports.figures,
             people=reports.people,
-            jobs=[Job("library-expire-holds", services.expire_holds_job, every="hourly")],
+            people_query=reports.people_query,
+            jobs=[
+                Job("library-expire-holds", services.expire_holds_job, every="15 minutes"),
+                Job("library-open", services.open_libraries_job, every="minute"),
+                Job("library-reminders", reminders.remind_job, every="hourly"),
+            ],
+            reminder_kinds=reminders.KINDS,
+            staff_day=reminders.staff_day,
         ),
     )

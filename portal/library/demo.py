@@ -12,6 +12,7 @@ from portal.clock import today_local, utcnow
 from portal.db import database
 from portal.models import User
 
+from . import services
 from .models import Copy, Hold, Library, LibraryMember, Loan, Title
 
 # title | author | subjects | age (c = children, t = teens, a = adults) | year | publisher
@@ -405,13 +406,23 @@ def load(ctx):
             extra.append(User.create_account(name, ctx["password"], email=email, phone=phone))
         readers += extra
         loans = 0
-        # Past loans (returned, anonymous: nobody opted in to a history) for the monthly figures.
+        # Each reader's pseudonymous key, as the desk gives it at the first loan.
+        keys = {reader.id: services.reader_key(reader.id) for reader in readers}
+        for reader in readers:
+            LibraryMember.create(
+                library=library,
+                user=reader,
+                joined_at=now - timedelta(days=rng.randrange(1, 300)),
+                reader_key=keys[reader.id],
+            )
+        # Past loans (returned: nobody opted in to a history, so only the reader key stays).
         for _i in range(240):
             copy = rng.choice(copies)
             issued = now - timedelta(days=rng.randrange(35, 360))
             Loan.create(
                 copy=copy,
                 member=None,
+                reader_key=keys[rng.choice(readers).id],
                 library=library,
                 language=copy.title.language,
                 issued_at=issued,
@@ -419,8 +430,6 @@ def load(ctx):
                 returned_at=issued + timedelta(days=rng.randrange(5, 40)),
                 issued_by=staff,
             )
-        for reader in readers:
-            LibraryMember.create(library=library, user=reader, joined_at=now - timedelta(days=rng.randrange(1, 300)))
         # Current loans: a few per reader; Ahmed (no e-mail) has one overdue.
         pool = copies[:]
         rng.shuffle(pool)
@@ -431,6 +440,7 @@ def load(ctx):
                 Loan.create(
                     copy=copy,
                     member=reader,
+                    reader_key=keys[reader.id],
                     library=library,
                     language=copy.title.language,
                     issued_at=now - timedelta(days=days_ago),
@@ -443,6 +453,7 @@ def load(ctx):
         Loan.create(
             copy=overdue_copy,
             member=ahmed,
+            reader_key=keys.get(ahmed.id, ""),
             library=library,
             language=overdue_copy.title.language,
             issued_at=now - timedelta(days=44),

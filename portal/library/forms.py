@@ -3,11 +3,11 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from portal.formbase import Form
 from portal.text import strip
 
 from .isbn import normalise_isbn
@@ -25,7 +25,7 @@ AGE_LABELS = {"children": _l("Bambini"), "teens": _l("Ragazzi"), "adults": _l("A
 MAX = _l("Al massimo %(max)d caratteri.")
 
 
-class TitleForm(FlaskForm):
+class TitleForm(Form):
     title = StringField(
         _l("Titolo"), filters=[strip], validators=[DataRequired(_l("Scrivi il titolo.")), Length(max=300, message=MAX)]
     )
@@ -47,7 +47,7 @@ class TitleForm(FlaskForm):
                 raise ValidationError(_l("ISBN non valido: controlla le cifre (ISBN-10 o ISBN-13)."))
 
 
-class CopyForm(FlaskForm):
+class CopyForm(Form):
     barcode = StringField(
         _l("Codice a barre"),
         filters=[strip],
@@ -64,7 +64,7 @@ class CopyForm(FlaskForm):
         field.data = code
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(Form):
     barcode = StringField(
         _l("Codice della copia"),
         filters=[strip],
@@ -82,7 +82,7 @@ class CheckoutForm(FlaskForm):
     )
 
 
-class BarcodeForm(FlaskForm):
+class BarcodeForm(Form):
     barcode = StringField(
         _l("Codice della copia"),
         filters=[strip],
@@ -90,15 +90,15 @@ class BarcodeForm(FlaskForm):
     )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("File CSV (UTF-8)"))
 
 
-class HistoryForm(FlaskForm):
+class HistoryForm(Form):
     keep_history = BooleanField(_l("Conserva lo storico dei miei prestiti"))
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     """The lending rules of a library."""
 
     loan_days = IntegerField(

@@ -157,11 +157,16 @@ class Loan(BaseModel):
     # Last e-mail reminder about this overdue loan (so the desk does not send one twice a week).
     reminded_at = DateTimeField(null=True)
     issued_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    # The reader's pseudonymous key (`LibraryMember.reader_key`), kept when ``member`` is cleared
+    # (returned without a kept history, or an erased account): it counts distinct readers and
+    # never names anyone. "" on loans from before it existed.
+    reader_key = CharField(max_length=32, default="")
 
     class Meta:
         table_name = "library_loan"
         indexes = (
-            (("library", "issued_at"), False),
+            # Covers the report figures' loan queries (no table reads): period, language, reader.
+            (("library", "issued_at", "language", "member", "reader_key"), False),
             (("library", "returned_at"), False),
             (("member", "returned_at"), False),
             (("copy", "issued_at"), False),
@@ -191,7 +196,9 @@ class Hold(BaseModel):
     """
 
     title = ForeignKeyField(Title, backref="holds", on_delete="CASCADE")
-    member = ForeignKeyField(User, backref="library_holds", on_delete="CASCADE")
+    # NULL once the person deleted their account (erase anonymises, accounts are never removed
+    # as rows): the closed hold stays for the figures.
+    member = ForeignKeyField(User, null=True, backref="library_holds", on_delete="CASCADE")
     position = IntegerField()
     status = CharField(max_length=10, default="waiting")
     copy = ForeignKeyField(Copy, null=True, backref="holds", on_delete="SET NULL")
@@ -208,6 +215,8 @@ class Hold(BaseModel):
         indexes = (
             (("title", "position"), True),
             (("status", "expires_at"), False),
+            (("created_at",), False),  # the report figures: holds placed, collected in a period
+            (("status", "closed_at"), False),
         )
 
 
@@ -233,10 +242,17 @@ class LibraryMember(BaseModel):
     library = ForeignKeyField(Library, backref="members", on_delete="CASCADE")
     user = ForeignKeyField(User, null=True, backref="library_memberships", on_delete="CASCADE")
     joined_at = DateTimeField(default=utcnow)
+    # A random key for the person, the same at every library, copied onto their loans: the
+    # figures count distinct readers by it. Once the account is deleted nothing links it to them.
+    reader_key = CharField(max_length=32, default="")
 
     class Meta:
         table_name = "library_member"
-        indexes = ((("library", "user"), True), (("library", "joined_at"), False))
+        indexes = (
+            (("library", "user"), True),
+            (("library", "joined_at"), False),
+            (("library", "reader_key"), False),  # the report traces a loan's key back to its reader
+        )
 
 
 class ReaderSettings(BaseModel):

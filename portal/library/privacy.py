@@ -8,6 +8,7 @@ account, so matching by user id finds everything.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -121,11 +122,22 @@ def erase(user: User) -> None:
         )
     for hold in Hold.select().where((Hold.member == user.id) & Hold.status.in_(ACTIVE_HOLD)):
         cancel_hold(hold)  # a ready copy is trapped for the next person, who is told
-    # Holds are not counted anywhere once closed: they go.
-    Hold.delete().where(Hold.member == user.id).execute()
+    # Closed holds stay for the figures (holds placed, collected), pointing at nobody.
+    Hold.update(member=None).where(Hold.member == user.id).execute()
     # Past loans stay for the monthly figures, pointing at nobody; a desk's override
     # reason may name the person.
     Loan.update(member=None, override_reason="").where(Loan.member == user.id).execute()
     Loan.update(issued_by=None).where(Loan.issued_by == user.id).execute()
     LibraryMember.update(user=None).where(LibraryMember.user == user.id).execute()
     ReaderSettings.delete().where(ReaderSettings.user == user.id).execute()
+
+
+def members_at(site_ids: Sequence[int]) -> Any:
+    """Accounts that are readers, borrowers or hold a reservation at these centres' libraries."""
+    libraries = Library.select(Library.id).where(Library.site.in_(list(site_ids)))
+    members = LibraryMember.select(LibraryMember.user).where(
+        LibraryMember.library.in_(libraries) & LibraryMember.user.is_null(False)
+    )
+    borrowers = Loan.select(Loan.member).where(Loan.library.in_(libraries) & Loan.member.is_null(False))
+    holders = Hold.select(Hold.member).join(Title).where(Title.library.in_(libraries))
+    return members | borrowers | holders

@@ -9,6 +9,7 @@ the database (IntegrityError), whatever the timing of concurrent requests.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,8 +23,9 @@ from portal.areas import PhoneCall
 from portal.clock import end_of_local_day, month_bounds_utc, to_local, today_local, utcnow
 from portal.db import database, lock_row
 from portal.mail import send_mail
-from portal.models import OpeningHours, Site, User, closed_days
+from portal.models import OpeningHours, Service, Site, User, closed_days
 from portal.refusals import Refusal
+from portal.urls import external_url
 
 from .models import ACTIVE_HOLD, Copy, Hold, Library, LibraryMember, Loan, ReaderSettings, Title
 
@@ -67,10 +69,22 @@ def due_date(library: Library, days: int) -> date:
 # --- where copies are -------------------------------------------------------------
 
 
+def on_hold_shelf(now: datetime | None = None) -> Expression:
+    """SQL condition: the hold is ready and its pickup window has not passed. A hold past its
+    window counts as gone on every page even before the job "library-expire-holds" marks it."""
+    now = now or utcnow()
+    return (Hold.status == "ready") & (Hold.expires_at.is_null() | (Hold.expires_at >= now))
+
+
+def active_hold(now: datetime | None = None) -> Expression:
+    """SQL condition: waiting in the queue, or ready within the pickup window."""
+    return (Hold.status == "waiting") | on_hold_shelf(now)
+
+
 def free_copy_condition() -> Expression:
     """SQL condition: the copy is on the shelf (not withdrawn, not on loan, not on the hold shelf)."""
     open_loan = Loan.select(Loan.id).where((Loan.copy == Copy.id) & Loan.returned_at.is_null())
-    ready = Hold.select(Hold.id).where((Hold.copy == Copy.id) & (Hold.status == "ready"))
+    ready = Hold.select(Hold.id).where((Hold.copy == Copy.id) & on_hold_shelf())
     return (Copy.withdrawn == False) & ~fn.EXISTS(open_loan) & ~fn.EXISTS(ready)  # noqa: E712
 
 
@@ -86,7 +100,7 @@ def copy_states(copies: Sequence[Copy]) -> dict[int, tuple[str, Any]]:
     if ids:
         for loan in Loan.select(Loan.copy, Loan.due_date).where(Loan.copy.in_(ids) & Loan.returned_at.is_null()):
             loans[loan.copy_id] = loan.due_date
-        for hold in Hold.select(Hold.copy, Hold.expires_at).where(Hold.copy.in_(ids) & (Hold.status == "ready")):
+        for hold in Hold.select(Hold.copy, Hold.expires_at).where(Hold.copy.in_(ids) & on_hold_shelf()):
             ready[hold.copy_id] = hold.expires_at
     states: dict[int, tuple[str, Any]] = {}
     for c in copies:
@@ -120,8 +134,9 @@ def availability(title_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
 
 def expire_holds(library: Library | None = None, now: datetime | None = None) -> list[Hold]:
     """Expire uncollected holds whose pickup window has passed and promote the next
-    person in line to the same copy. Run lazily on the pages that show holds, and by
-    the area's scheduled job (`expire_holds_job`) where a scheduler runs."""
+    person in line to the same copy. Run by the area's job (`expire_holds_job`) and before a
+    write that depends on the hold shelf (a hold, a checkout, a check-in); pages that only show
+    holds never write: they leave lapsed holds out in the query (`on_hold_shelf`)."""
     now = now or utcnow()
     query = Hold.select().where((Hold.status == "ready") & (Hold.expires_at < now))
     if library is not None:
@@ -185,6 +200,8 @@ def trap(copy: Copy, now: datetime | None = None) -> Hold | None:
 def notify_ready(hold: Hold, library: Library) -> None:
     """Tell the person their book is waiting: e-mail, or the desk's list of people to phone."""
     member = hold.member
+    if member is None:  # a deleted account's hold is closed: nobody to tell
+        return
     if member.email:
         with force_locale(member.language or "it"):
             subject = _("Biblioteca: il libro che aspettavi è arrivato")
@@ -200,7 +217,7 @@ def notify_ready(hold: Hold, library: Library) -> None:
                 code=member.member_code,
                 link=_account_link(),
             )
-        send_mail(member.email, subject, body, user=member)
+        send_mail(member.email, subject, body, user=member, site=library.site_id, language=member.language or "it")
         Hold.update(notify_by="mail").where(Hold.id == hold.id).execute()
         hold.notify_by = "mail"
     else:
@@ -209,10 +226,7 @@ def notify_ready(hold: Hold, library: Library) -> None:
 
 
 def _account_link() -> str:
-    try:
-        return url_for("library.my_library", _external=True)
-    except RuntimeError:  # outside a request (demo loader)
-        return ""
+    return external_url("library.my_library")  # from BASE_URL, in a request or not (demo loader, jobs)
 
 
 def place_hold(title: Title, member: User) -> Hold:
@@ -331,6 +345,16 @@ def member_blocks(library: Library, member: User) -> list[str]:
     return reasons
 
 
+def reader_key(user_id: int) -> str:
+    """The person's pseudonymous reader key (the same at every library; a new one at their first loan)."""
+    known = (
+        LibraryMember.select(LibraryMember.reader_key)
+        .where((LibraryMember.user == user_id) & (LibraryMember.reader_key != ""))
+        .scalar()
+    )
+    return known or secrets.token_hex(16)
+
+
 def checkout(library: Library, barcode: str, member_code: str, staff: User, override_reason: str = "") -> Loan:
     """Lend a copy to the holder of a card. Returns the loan.
 
@@ -355,9 +379,11 @@ def checkout(library: Library, barcode: str, member_code: str, staff: User, over
     now = utcnow()
     try:
         with database().atomic():
+            key = reader_key(member.id)
             loan = Loan.create(
                 copy=copy.id,
                 member=member.id,
+                reader_key=key,
                 library=library.id,
                 language=copy.title.language,
                 issued_at=now,
@@ -379,7 +405,9 @@ def checkout(library: Library, barcode: str, member_code: str, staff: User, over
                 .where((LibraryMember.library == library.id) & (LibraryMember.user == member.id))
                 .exists()
             ):
-                LibraryMember.insert(library=library.id, user=member.id, joined_at=now).on_conflict_ignore().execute()
+                LibraryMember.insert(
+                    library=library.id, user=member.id, joined_at=now, reader_key=key
+                ).on_conflict_ignore().execute()
     except IntegrityError:
         # Two desks scanned the same copy at the same instant: the database let one win.
         current = Loan.select().where((Loan.copy == copy.id) & Loan.returned_at.is_null()).first()
@@ -506,7 +534,7 @@ def send_overdue_reminders(library: Library, now: datetime | None = None) -> int
                 lines=lines,
                 library=library.name,
             )
-            send_mail(member.email, _("Biblioteca: libri da restituire"), body, user=member)
+            send_mail(member.email, _("Biblioteca: libri da restituire"), body, user=member, site=library.site_id)
         Loan.update(reminded_at=now).where(Loan.id.in_([loan.id for loan in member_loans])).execute()
     return len(people)
 
@@ -525,7 +553,6 @@ def renew_at_desk(library: Library, barcode: str) -> Loan:
 
 def reader_card(library: Library, member: User) -> dict[str, Any]:
     """What a person has at this library: open loans, active holds with their place, blocks."""
-    expire_holds(library)
     loans = list(
         Loan.select(Loan, Copy, Title)
         .join(Copy)
@@ -536,7 +563,7 @@ def reader_card(library: Library, member: User) -> dict[str, Any]:
     holds = list(
         Hold.select(Hold, Title)
         .join(Title)
-        .where((Hold.member == member.id) & Hold.status.in_(ACTIVE_HOLD) & (Title.library == library))
+        .where((Hold.member == member.id) & active_hold() & (Title.library == library))
         .order_by(Hold.created_at)
     )
     return {
@@ -550,7 +577,6 @@ def reader_card(library: Library, member: User) -> dict[str, Any]:
 
 def phone_list(library: Library) -> list[Hold]:
     """Ready holds of people without e-mail: the desk phones them (not yet phoned first)."""
-    expire_holds(library)
     return list(
         Hold.select(Hold, Title, Copy, User)
         .join(Title)
@@ -558,7 +584,7 @@ def phone_list(library: Library) -> list[Hold]:
         .join(Copy)
         .switch(Hold)
         .join(User)
-        .where((Title.library == library) & (Hold.status == "ready") & (Hold.notify_by == "phone"))
+        .where((Title.library == library) & on_hold_shelf() & (Hold.notify_by == "phone"))
         .order_by(Hold.phoned_at.is_null(False), Hold.ready_at)
     )
 
@@ -573,6 +599,8 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
     calls = []
     for library in Library.select(Library, Site).join(Site).where(Library.site.in_(list(site_ids))):
         for hold in phone_list(library):
+            if hold.member is None:
+                continue
             calls.append(
                 PhoneCall(
                     area="library",
@@ -584,17 +612,27 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                         title=hold.title.title,
                         until=to_local(hold.expires_at).strftime("%d/%m/%Y") if hold.expires_at else "",
                     ),
-                    link=url_for("library.to_phone", site=library.site.slug),
+                    link=url_for("library.holds_shelf", site=library.site.slug),
                     since=hold.ready_at,
                     done_at=hold.phoned_at,
+                    key=f"hold:{hold.id}",
                 )
             )
     return calls
 
 
+def phone_done(key: str, staff: User) -> bool:
+    """The `phone_done` slot: the core phone list recorded the call about a ready hold."""
+    kind, _sep, hold_id = key.partition(":")
+    hold = Hold.get_or_none(Hold.id == int(hold_id)) if kind == "hold" and hold_id.isdigit() else None
+    if hold is None or hold.phoned_at is not None:
+        return False
+    mark_phoned(hold)
+    return True
+
+
 def hold_shelf(library: Library) -> dict[str, Any]:
     """The hold shelf: books waiting for pickup, copies to pull for the queue, expired holds to re-shelve."""
-    expire_holds(library)
     ready = list(
         Hold.select(Hold, Title, Copy, User)
         .join(Title)
@@ -602,7 +640,7 @@ def hold_shelf(library: Library) -> dict[str, Any]:
         .join(Copy)
         .switch(Hold)
         .join(User)
-        .where((Title.library == library) & (Hold.status == "ready"))
+        .where((Title.library == library) & on_hold_shelf())
         .order_by(Hold.expires_at)
     )
     # Waiting holds whose title has a copy on the shelf: pull it and check it in to trap it.
@@ -629,7 +667,9 @@ def hold_shelf(library: Library) -> dict[str, Any]:
         .switch(Hold)
         .join(Copy)
         .where(
-            (Title.library == library) & (Hold.status == "expired") & (Hold.closed_at >= since) & free_copy_condition()
+            (Title.library == library)
+            & (((Hold.status == "expired") & (Hold.closed_at >= since)) | ((Hold.status == "ready") & ~on_hold_shelf()))
+            & free_copy_condition()
         )
         .order_by(Hold.closed_at.desc())
         .limit(100)
@@ -640,7 +680,7 @@ def hold_shelf(library: Library) -> dict[str, Any]:
 def desk_summary(library: Library) -> dict[str, int]:
     """The library at a glance: books on loan, overdue, on the hold shelf, people still to phone."""
     open_loans = Loan.select().where((Loan.library == library) & Loan.returned_at.is_null())
-    ready = Hold.select().join(Title).where((Title.library == library) & (Hold.status == "ready"))
+    ready = Hold.select().join(Title).where((Title.library == library) & on_hold_shelf())
     return {
         "on_loan": open_loans.count(),
         "overdue": open_loans.where(Loan.due_date < today_local()).count(),
@@ -674,7 +714,7 @@ def title_queue(title: Title) -> list[Hold]:
     return list(
         Hold.select(Hold, User)
         .join(User)
-        .where((Hold.title == title.id) & Hold.status.in_(ACTIVE_HOLD))
+        .where((Hold.title == title.id) & active_hold())
         .order_by(Hold.status, Hold.position)  # "ready" sorts before "waiting"
     )
 
@@ -684,11 +724,7 @@ def title_for_reader(title: Title, user: User | None) -> dict[str, Any]:
     copies = list(title.copies.where(Copy.withdrawn == False).order_by(Copy.barcode))  # noqa: E712
     mine = None
     if user is not None:
-        mine = (
-            Hold.select()
-            .where((Hold.title == title.id) & (Hold.member == user.id) & Hold.status.in_(ACTIVE_HOLD))
-            .first()
-        )
+        mine = Hold.select().where((Hold.title == title.id) & (Hold.member == user.id) & active_hold()).first()
     return {
         "copies": copies,
         "states": copy_states(copies),
@@ -750,7 +786,6 @@ def save_copy(title: Title, values: dict[str, Any], copy: Copy | None = None) ->
 
 def my_library(user: User) -> dict[str, Any]:
     """A reader's own library: open loans, active holds with their place, the history if kept."""
-    expire_holds()
     loans = list(
         Loan.select(Loan, Copy, Title)
         .join(Copy)
@@ -759,10 +794,7 @@ def my_library(user: User) -> dict[str, Any]:
         .order_by(Loan.due_date)
     )
     holds = list(
-        Hold.select(Hold, Title)
-        .join(Title)
-        .where((Hold.member == user.id) & Hold.status.in_(ACTIVE_HOLD))
-        .order_by(Hold.created_at)
+        Hold.select(Hold, Title).join(Title).where((Hold.member == user.id) & active_hold()).order_by(Hold.created_at)
     )
     keep = ReaderSettings.keeps_history(user.id)
     history = []
@@ -852,3 +884,15 @@ def monthly_figures(library: Library, months: int = 12) -> list[dict[str, Any]]:
 def expire_holds_job(now: datetime) -> int:
     """Scheduled: expire uncollected holds everywhere and call the next in line."""
     return len(expire_holds(now=now))
+
+
+def open_libraries_job(now: datetime) -> int:
+    """Scheduled: give every centre that offers the library service its library (default policy).
+    Idempotent: a centre that has one is left alone."""
+    opened = 0
+    offering = Service.select(Service.site).where(Service.area == "library")
+    has_library = fn.EXISTS(Library.select().where(Library.site == Site.id))
+    for site in list(Site.select().where(Site.id.in_(offering) & ~has_library)):
+        Library.for_site(site)
+        opened += 1
+    return opened

@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from flask import abort, current_app, flash, render_template, request
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -49,16 +49,22 @@ def _staff_library():
         if library is None:
             if not _has_library_service(site):
                 abort(404)
-            library = Library.for_site(site)
+            abort(_preparing())  # a GET never writes: the job "library-open" creates it within a minute
         return library
+    preparing = False
     for site in current_user.managed_sites():
         library = Library.get_or_none(Library.site == site)
-        if library is None and _has_library_service(site):
-            library = Library.for_site(site)
         if library is not None:
             return library
+        preparing = preparing or _has_library_service(site)
+    if preparing:
+        abort(_preparing())
     # Staff of a centre without a library follow the link from the dashboard: explain.
     abort(render("library/staff/no_library.html", libraries=list(Library.select(Library, Site).join(Site))))
+
+
+def _preparing():
+    return render("library/staff/no_library.html", preparing=True, libraries=[])
 
 
 def _has_library_service(site):
@@ -230,9 +236,8 @@ def holds_shelf():
 @bp.route(f"{STAFF}/phone")
 @staff_required
 def to_phone():
-    """People without e-mail whose book is ready: the desk phones them."""
-    library = _staff_library()
-    return render("library/staff/phone.html", library=library, holds=services.phone_list(library))
+    """The library's people to phone: now the one staff phone list, filtered (permanent redirect)."""
+    return redirect(url_for("phone.page", area="library", site=request.args.get("site")), 301)
 
 
 @bp.route(f"{STAFF}/holds/<int:hold_id>/phoned", methods=["POST"])
@@ -334,7 +339,7 @@ def catalogue():
 
 def _title_values(form):
     values = {name: getattr(form, name).data for name in services.TITLE_FIELDS if name != "isbn"}
-    return dict(values, isbn=form.isbn.normalised)
+    return dict(values, isbn=getattr(form.isbn, "normalised", None))  # no ISBN sent: validate_isbn did not run
 
 
 @bp.route(f"{STAFF}/titles/new", methods=["GET", "POST"])

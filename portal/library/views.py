@@ -50,7 +50,6 @@ def search():
     age = request.args.get("age") if request.args.get("age") in AGE_LABELS else ""
     available = request.args.get("available") == "1"
     page = page_arg()
-    services.expire_holds()  # lazily: a copy whose pickup window passed is free again
     searched = bool(q or language or age or available)
     titles, total = search_titles(q, language, age, available, page) if searched else ([], 0)
     recent = [] if searched else list(Title.select().order_by(Title.created_at.desc(), Title.id.desc()).limit(8))
@@ -82,7 +81,6 @@ def _title_or_404(title_id):
 def title(title_id):
     """A title: details, its copies and where each one is, and the hold button."""
     title = _title_or_404(title_id)
-    services.expire_holds(title.library)
     return _title_page(title)
 
 

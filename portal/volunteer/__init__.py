@@ -6,13 +6,13 @@ pages under /staff/volunteer (staff_views.py)."""
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from portal.areas import Area, Link, Tile, register
+from portal.areas import Area, Job, Link, Tile, register
 
 bp = Blueprint("volunteer", __name__)
 
 
 def init_app(app):
-    from . import demo, privacy, reports, services, staff_views, views  # noqa: F401  (the views register their routes on bp)
+    from . import demo, privacy, reminders, reports, services, staff_views, views  # noqa: F401  (the views register their routes on bp)
 
     register(
         app,
@@ -38,8 +38,17 @@ def init_app(app):
             stores_personal_data=True,
             export=privacy.export,
             erase=privacy.erase,
+            members_at=privacy.members_at,
             people_to_phone=services.people_to_phone,
+            phone_done=services.phone_done,
+            jobs=[
+                Job("volunteer-reminders", reminders.remind_job, every="hourly"),
+                Job("volunteer-expire-unconfirmed-guests", services.expire_unconfirmed_job, every="minute"),
+            ],
+            reminder_kinds=reminders.KINDS,
+            staff_day=reminders.staff_day,
             figures=reports.figures,
             people=reports.people,
+            people_query=reports.people_query,
         ),
     )

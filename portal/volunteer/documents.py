@@ -1,12 +1,12 @@
 """Volunteer documents: the roster as a spreadsheet (CSV), and the certificate of hours (PDF)."""
 
-import csv
 import io
 
 from flask import make_response
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 
+from portal import csvout
 from portal.clock import today_local, utcnow
 from portal.models import Site
 from portal.pdf import pdf_response, render_pdf
@@ -25,15 +25,10 @@ def roster_rows(shift_ids):
     )
 
 
-def _csv_safe(value):
-    """Neutralise spreadsheet formulas typed into a name (CSV injection)."""
-    return "'" + value if value and value[0] in "=+-@\t\r" else value
-
-
 def roster_csv(rows):
     """The roster rows as CSV text with a header line (in the reader's language)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvout.writer(out)  # no cell becomes a formula
     writer.writerow(
         [
             _("Data"),
@@ -58,11 +53,11 @@ def roster_csv(rows):
                 format_time(sh.starts_at, "HH:mm"),
                 format_time(sh.ends_at, "HH:mm"),
                 sh.opportunity.title,
-                _csv_safe(s.name),
+                s.name,
                 s.party,
-                _csv_safe(s.companions),
+                s.companions,
                 s.phone,
-                _csv_safe(s.email),
+                s.email,
                 _("lista d'attesa") if s.status == WAITLIST else (_("sul posto") if s.walk_in else _("iscritta/o")),
                 _("sì") if s.confirmed else _("no"),
                 "" if s.attended is None else (_("sì") if s.attended else _("no")),

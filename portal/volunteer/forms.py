@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from portal.clock import today_local
 from portal.fields import PhoneField
+from portal.formbase import Form
 from portal.text import strip
 
 from .choices import ACTIVITIES, AVAILABILITY, LANGUAGES, REPEAT, SKILLS
@@ -31,7 +31,7 @@ def _max(n):
     return Length(max=n, message=_l("Al massimo %(max)d caratteri."))
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     """Sign up for a shift: guests give a name and a phone or an e-mail; accounts only the party size."""
 
     name = StringField(
@@ -64,7 +64,7 @@ class SignupForm(FlaskForm):
         return ok
 
 
-class OpportunityForm(FlaskForm):
+class OpportunityForm(Form):
     site = SelectField(_l("Centro"), coerce=int, validators=[DataRequired(_l("Scegli il centro."))])
     title = StringField(_l("Titolo"), filters=[strip], validators=[DataRequired(_l("Scrivi un titolo.")), _max(140)])
     activity = SelectField(_l("Attività"), choices=ACTIVITIES, default="other")
@@ -86,7 +86,7 @@ class OpportunityForm(FlaskForm):
     is_active = BooleanField(_l("Visibile al pubblico"), default=True)
 
 
-class ShiftForm(FlaskForm):
+class ShiftForm(Form):
     day = DateField(_l("Data"), validators=[DataRequired(_l("Scegli una data valida."))])
     starts = TimeField(_l("Inizio"), validators=[DataRequired(_l("Scrivi l'ora di inizio (hh:mm)."))])
     ends = TimeField(_l("Fine"), validators=[DataRequired(_l("Scrivi l'ora di fine (hh:mm)."))])
@@ -141,14 +141,14 @@ class EditShiftForm(ShiftForm):
     )
 
 
-class CancelShiftForm(FlaskForm):
+class CancelShiftForm(Form):
     message = TextAreaField(
         _l("Motivo (lo riceve chi è iscritto)"), filters=[strip], validators=[Optional(), _max(1000)]
     )
     whole_series = BooleanField(_l("Annulla anche i turni successivi di questa serie"), default=False)
 
 
-class MessageForm(FlaskForm):
+class MessageForm(Form):
     subject = StringField(
         _l("Oggetto"), filters=[strip], validators=[DataRequired(_l("Scrivi un oggetto.")), _max(150)]
     )
@@ -158,7 +158,7 @@ class MessageForm(FlaskForm):
     include_waitlist = BooleanField(_l("Anche a chi è in lista d'attesa"), default=False)
 
 
-class WalkInForm(FlaskForm):
+class WalkInForm(Form):
     name = StringField(
         _l("Nome e cognome"), filters=[strip], validators=[DataRequired(_l("Scrivi il nome.")), _max(120)]
     )
@@ -174,7 +174,7 @@ class WalkInForm(FlaskForm):
     arrived = BooleanField(_l("È già qui (segna la presenza)"), default=True)
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     skills = SelectMultipleField(_l("Competenze"), choices=SKILLS)
     languages = SelectMultipleField(_l("Lingue che parli"), choices=LANGUAGES)
     availability = SelectMultipleField(_l("Quando sei disponibile"), choices=AVAILABILITY)

@@ -7,6 +7,7 @@ to phone them, with the same contact).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -162,3 +163,16 @@ def erase(user: User) -> None:
     # Staff: the opportunities they coordinate and the calls they marked keep no link to them.
     Opportunity.update(coordinator=None).where(Opportunity.coordinator == user.id).execute()
     Notice.update(done_by=None).where(Notice.done_by == user.id).execute()
+
+
+def members_at(site_ids: Sequence[int]) -> Any:
+    """Volunteers signed up for shifts at these centres, or with a profile there."""
+    ids = list(site_ids)
+    signed = (
+        Signup.select(Signup.user)
+        .join(Shift)
+        .join(Opportunity)
+        .where(Opportunity.site.in_(ids) & Signup.user.is_null(False))
+    )
+    profiles = Profile.select(Profile.user).where(Profile.site.in_(ids))
+    return signed | profiles

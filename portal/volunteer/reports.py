@@ -9,14 +9,17 @@ A few aggregated queries (COUNT, SUM of CASE, DISTINCT) answer them all.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Hashable
 from datetime import timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from peewee import Case, Expression, ModelSelect, fn
+from peewee import Case, Expression, ModelSelect, Value, fn
 
 from portal.areas import Figure, ReportQuery
 from portal.clock import start_of_local_day
+from portal.report_cells import Cells, Grouping, text_key
 
 from .models import ACTIVE, Opportunity, Shift, Signup
 
@@ -46,6 +49,27 @@ def _hours(minutes: Any) -> float:
     return round(int(minutes or 0) / 60, 1)
 
 
+def _person_key() -> Any:
+    """The person of a sign-up as SQL, the same keys as `people` (for COUNT(DISTINCT …))."""
+    email = fn.LOWER(fn.TRIM(Signup.email))
+    phone = fn.REPLACE(Signup.phone, " ", "")
+    has_email = Signup.email.is_null(False) & (fn.TRIM(Signup.email) != "")
+    has_phone = Signup.phone.is_null(False) & (phone != "")
+    return Case(
+        None,
+        [
+            (Signup.user.is_null(False), text_key("u", Signup.user)),
+            (has_email, Value("c").concat(email)),
+            (has_phone, Value("c").concat(phone)),
+        ],
+        text_key(f"a{AREA}:", Signup.id),
+    )
+
+
+def _present() -> Expression:
+    return (Signup.status == ACTIVE) & (Signup.attended.is_null() | (Signup.attended == True))  # noqa: E712
+
+
 def people(query: ReportQuery) -> set[str]:
     """The distinct volunteers: people with a place (an active sign-up) on a shift held in the
     period, less those the coordinator marked absent. Nobody for a partner's query.
@@ -54,62 +78,61 @@ def people(query: ReportQuery) -> set[str]:
     spaces) for guests and walk-ins, and "avolunteer:<sign-up id>" for a row with neither
     (a deleted account): one person each. Companions (+N) have no record of their own.
     """
+    found = people_query(query)
+    return set() if found is None else {key for (key,) in found.distinct().tuples()}
+
+
+def people_query(query: ReportQuery) -> Any:
+    """`people` as SQL: one column, "person" (None for a partner's query: nobody)."""
     if query.partner_id is not None:
-        return set()
-    email = fn.LOWER(fn.TRIM(Signup.email))
-    phone = fn.REPLACE(Signup.phone, " ", "")
-    has_email = Signup.email.is_null(False) & (fn.TRIM(Signup.email) != "")
-    has_phone = Signup.phone.is_null(False) & (phone != "")
-    has_user = Signup.user.is_null(False)
-    rows = (
-        Signup.select(
-            Signup.user,
-            Case(None, [(has_user, None), (has_email, email)], None).alias("email"),
-            Case(None, [(has_user | has_email, None), (has_phone, phone)], None).alias("phone"),
-            Case(None, [(~has_user & ~has_email & ~has_phone, Signup.id)], None).alias("row_id"),
-        )
-        .where(
-            (Signup.status == ACTIVE)
-            & (Signup.attended.is_null() | (Signup.attended == True))  # noqa: E712
-            & Signup.shift.in_(_held_ids(query))
-        )
-        .distinct()
-        .tuples()
-    )
-    found = set()
-    for user_id, email_key, phone_key, row_id in rows:
-        if user_id is not None:
-            found.add(f"u{user_id}")
-        elif email_key:
-            found.add(f"c{email_key}")
-        elif phone_key:
-            found.add(f"c{phone_key}")
-        else:
-            found.add(f"a{AREA}:{row_id}")
-    return found
+        return None
+    return Signup.select(_person_key().alias("person")).join(Shift).join(Opportunity).where(_present() & _held(query))
 
 
 def figures(query: ReportQuery) -> list[Figure]:
     """Shifts held and filled, hours served and distinct volunteers for the query's period and
-    centre; none for a partner's query (opportunities are not linked to partners)."""
+    centre, split by centre and Milan month when asked; none for a partner's query
+    (opportunities are not linked to partners)."""
     if query.partner_id is not None:
         return []
-    held, filled = (
-        Shift.select(fn.COUNT(Shift.id), _sum(Shift.taken >= Shift.capacity))
+    grouping = Grouping(query)
+    cells = Cells(grouping)
+    split = grouping.columns(Opportunity.site, Shift.starts_at)
+    shifts = (
+        Shift.select(*split, fn.COUNT(Shift.id), _sum(Shift.taken >= Shift.capacity))
         .join(Opportunity)
         .where(_held(query))
-        .tuples()
-        .get()
     )
+    if grouping.group_by():
+        shifts = shifts.group_by(*grouping.group_by())
+    cells.rows(shifts.tuples(), ("held", "filled"))
     served = Signup.attended == True  # noqa: E712
-    own, companions = (
-        Signup.select(_sum(served, Signup.minutes_served), _sum(served, Signup.minutes_served * (Signup.party - 1)))
-        .where(Signup.shift.in_(_held_ids(query)))
-        .tuples()
-        .get()
+    minutes = (
+        Signup.select(
+            *split, _sum(served, Signup.minutes_served), _sum(served, Signup.minutes_served * (Signup.party - 1))
+        )
+        .join(Shift)
+        .join(Opportunity)
+        .where(_held(query))
     )
-    own_hours, companion_hours = _hours(own), _hours(companions)
-    volunteers = len(people(query))
+    if grouping.group_by():
+        minutes = minutes.group_by(*grouping.group_by())
+    cells.rows(minutes.tuples(), ("own", "companions"))
+    cells.distinct(
+        "people",
+        lambda *columns: Signup.select(*columns).join(Shift).join(Opportunity).where(_present() & _held(query)),
+        _person_key(),
+        Opportunity.site,
+        Shift.starts_at,
+    )
+    return cells.figures(_build)
+
+
+def _build(bag: Counter[Hashable]) -> list[Figure]:
+    """The figures of one cell from its numbers."""
+    held, filled = bag["held"], bag["filled"]
+    own_hours, companion_hours = _hours(bag["own"]), _hours(bag["companions"])
+    volunteers = int(bag["people"])
     return [
         Figure(
             f"{AREA}.shifts",

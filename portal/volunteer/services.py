@@ -16,7 +16,7 @@ from datetime import date, time, timedelta
 from functools import partial
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale, format_datetime, format_time, ngettext
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -29,6 +29,7 @@ from portal.mail import send_mail
 from portal.models import Site, User, closed_days
 from portal.recurrence import occurrence_dates, split_closed
 from portal.refusals import Refusal
+from portal.urls import external_url
 
 from .models import ACTIVE, CANCELLED, WAITLIST, Notice, Opportunity, Profile, Shift, Signup, csv_codes
 
@@ -41,9 +42,12 @@ class SignupError(Refusal):
     ``full`` is True when the refusal is for lack of places (the page then offers the waitlist).
     """
 
-    def __init__(self, message: str, status: int = 422, field: str | None = None, full: bool = False) -> None:
+    def __init__(
+        self, message: str, status: int = 422, field: str | None = None, full: bool = False, duplicate: bool = False
+    ) -> None:
         super().__init__(message, status=status, field=field)
         self.full = full
+        self.duplicate = duplicate  # the person (address, number or account) is already on the shift
 
 
 def when_text(shift: Shift) -> str:
@@ -80,7 +84,7 @@ def signup_from_token(token: str) -> Signup | None:
 
 
 def manage_url(signup: Signup) -> str:
-    return url_for("volunteer.guest_signup", token=signup_token(signup), _external=True)
+    return external_url("volunteer.guest_signup", token=signup_token(signup))
 
 
 def _confirm_serializer() -> URLSafeSerializer:
@@ -185,6 +189,10 @@ def sign_up(
         signup.attended, signup.minutes_served = True, shift.minutes
     try:
         with database().atomic():
+            if user is not None:
+                claimed = _account_wins(shift, user)
+                if claimed is not None:
+                    return claimed
             if shift.reserve(party):
                 signup.status = ACTIVE
             elif waitlist_ok and not walk_in:
@@ -194,7 +202,7 @@ def sign_up(
             signup.save()
     except IntegrityError:
         raise SignupError(
-            _("Questa persona è già iscritta a questo turno (o è in lista d'attesa)."), status=409
+            _("Questa persona è già iscritta a questo turno (o è in lista d'attesa)."), status=409, duplicate=True
         ) from None
     except _Full:
         left = Shift.get_by_id(shift.id).places_left
@@ -212,6 +220,159 @@ def sign_up(
 
 class _Full(Exception):
     pass
+
+
+def _account_wins(shift: Shift, user: User) -> Signup | None:
+    """Inside sign_up's transaction: guest sign-ups with the account's address or number make way.
+
+    An unconfirmed one is cancelled (its places are freed for the account); a confirmed one
+    (the address was proved, or the coordinator confirmed) becomes the account's and is returned.
+    """
+    match = None
+    for key, value in ((Signup.key_email, (user.email or "").lower() or None), (Signup.key_phone, user.phone or None)):
+        if value is not None:
+            match = (key == value) if match is None else (match | (key == value))
+    if match is None:
+        return None
+    guests = Signup.select().where((Signup.shift == shift.id) & Signup.user.is_null() & match)
+    for guest in list(guests):
+        if guest.status == CANCELLED:
+            continue
+        if guest.confirmed:
+            Signup.update(user=user.id, key_user=user.id).where(Signup.id == guest.id).execute()
+            guest.user = user
+            return guest
+        changed = (
+            Signup.update(status=CANCELLED, cancelled_at=utcnow(), key_user=None, key_phone=None, key_email=None)
+            .where((Signup.id == guest.id) & (Signup.status == guest.status))
+            .execute()
+        )
+        if changed and guest.status == ACTIVE:
+            shift.release(guest.party)
+    return None
+
+
+def guest_join(
+    shift: Shift,
+    *,
+    name: str,
+    phone: str,
+    email: str,
+    party: int = 1,
+    companions: str = "",
+    waitlist_ok: bool = False,
+    lang: str = "it",
+) -> str:
+    """A guest asks for a place: limits, an unconfirmed sign-up, a mail with fixed text or a call.
+
+    Returns "mail" or "phone" (how the guest confirms). The answer is the same when the
+    address or number is already on the shift: the mail says so, the page never does.
+    Over a limit: TooManyGuestRequests (429); no room or closed: SignupError.
+    """
+    from portal.guests import admit
+
+    admit("volunteer", shift.id)
+    email = (email or "").strip().lower()
+    try:
+        signup = sign_up(
+            shift,
+            name=name,
+            phone=phone,
+            email=email,
+            party=party,
+            companions=companions,
+            waitlist_ok=waitlist_ok,
+            lang=lang,
+        )
+    except SignupError as exc:
+        if not exc.duplicate:
+            raise
+        if email:
+            send_already_signed_up(shift, email, lang)
+        return "mail" if email else "phone"
+    if signup.email:
+        send_confirmation(signup, shift)
+    else:
+        _phone_to_confirm(signup, shift)
+    return "mail" if email else "phone"
+
+
+def _phone_to_confirm(signup: Signup, shift: Shift) -> None:
+    """A guest with only a phone number: on the coordinator's list to call and confirm."""
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "it")):
+        message = _(
+            "Iscrizione online da confermare: %(title)s, %(when)s", title=shift.opportunity.title, when=when_text(shift)
+        )
+    Notice.create(
+        site=shift.opportunity.site_id,
+        shift=shift.id,
+        signup=signup.id,
+        name=signup.name,
+        phone=signup.phone,
+        message=message,
+    )
+
+
+def unconfirmed_deadline(signup: Signup) -> Any:
+    """Until when a guest's unconfirmed sign-up holds its place (from sign-up or promotion)."""
+    from portal.guests import confirm_deadline
+
+    return confirm_deadline(bool(signup.email), signup.promoted_at or signup.created_at)
+
+
+def expire_unconfirmed(now: Any = None) -> int:
+    """Job: cancel guest sign-ups not confirmed in time; places go to the waitlist. Idempotent.
+
+    A guest with only a phone number is put on the coordinator's list (expired), never dropped silently.
+    """
+    from portal.guests import setting
+
+    now = now or utcnow()
+    since = fn.COALESCE(Signup.promoted_at, Signup.created_at)
+    mail_due = (Signup.email != "") & (since < now - timedelta(minutes=setting("GUEST_CONFIRM_MINUTES")))
+    phone_due = (Signup.email == "") & (since < now - timedelta(hours=setting("GUEST_PHONE_CONFIRM_HOURS")))
+    candidates = (
+        Signup.select(Signup, Shift, Opportunity)
+        .join(Shift)
+        .join(Opportunity)
+        .where(
+            Signup.user.is_null()
+            & (Signup.confirmed == False)  # noqa: E712
+            & (Signup.walk_in == False)  # noqa: E712
+            & Signup.status.in_([ACTIVE, WAITLIST])
+            & (mail_due | phone_due)
+        )
+    )
+    count = 0
+    for signup in list(candidates.limit(500)):
+        with database().atomic():
+            promoted = _cancel_quietly(signup)
+        if promoted is None:
+            continue
+        count += 1
+        tell_promoted(promoted)
+        if not signup.email:
+            shift = signup.shift
+            with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "it")):
+                message = _(
+                    "Iscrizione scaduta (non confermata in tempo): %(title)s, %(when)s",
+                    title=shift.opportunity.title,
+                    when=when_text(shift),
+                )
+            Notice.create(
+                site=shift.opportunity.site_id,
+                shift=shift.id,
+                signup=signup.id,
+                name=signup.name,
+                phone=signup.phone,
+                message=message,
+            )
+    return count
+
+
+def expire_unconfirmed_job(now: Any) -> int:
+    """Scheduled (every minute): see expire_unconfirmed."""
+    return expire_unconfirmed(now)
 
 
 def join_shift(
@@ -242,6 +403,8 @@ def join_shift(
     )
     if user is None and signup.email:
         send_confirmation(signup, shift)
+    elif user is not None and signup.email:
+        send_member_confirmation(signup, shift)
     return signup, overlapping(shift, user=user, phone=signup.key_phone, email=signup.key_email)
 
 
@@ -799,7 +962,7 @@ def tell(
         with force_locale(signup.lang or "it"):
             subject, body = str(subject_fn(signup)), str(body_fn(signup))
         if signup.email:
-            send_mail(signup.email, subject, body, user=signup.user_id)
+            send_mail(signup.email, subject, body, user=signup.user_id, site=site, language=signup.lang or "it")
             mailed.append(signup)
         else:
             Notice.create(
@@ -820,13 +983,13 @@ def _signature() -> str:
 
 def _link_line(signup: Signup) -> str:
     if signup.user_id:
-        return _("I tuoi turni: %(url)s", url=url_for("volunteer.mine", _external=True))
+        return _("I tuoi turni: %(url)s", url=external_url("volunteer.mine"))
     line = _("Gestisci o disdici la tua iscrizione: %(url)s", url=manage_url(signup))
     if signup.status == ACTIVE and not signup.confirmed:
         line = (
             _(
                 "Conferma che vieni: %(url)s",
-                url=url_for("volunteer.guest_confirm", token=confirm_token(signup), _external=True),
+                url=external_url("volunteer.guest_confirm", token=confirm_token(signup)),
             )
             + "\n"
             + line
@@ -842,13 +1005,23 @@ def tell_promoted(promoted: Sequence[Signup]) -> None:
         promoted,
         lambda s: _("Si è liberato un posto: %(title)s", title=shift.opportunity.title),
         lambda s: (
-            _(
-                "Ciao %(name)s,\n\nsi è liberato un posto e ora sei iscritta/o al turno:\n%(title)s, %(when)s.\n"
-                "Se non puoi più venire, disdici per lasciare il posto a qualcun altro.\n%(link)s",
-                name=s.name,
-                title=shift.opportunity.title,
-                when=when_text(shift),
-                link=_link_line(s),
+            (
+                _(
+                    "Ciao %(name)s,\n\nsi è liberato un posto e ora sei iscritta/o al turno:\n%(title)s, %(when)s.\n"
+                    "Se non puoi più venire, disdici per lasciare il posto a qualcun altro.\n%(link)s",
+                    name=s.name,
+                    title=shift.opportunity.title,
+                    when=when_text(shift),
+                    link=_link_line(s),
+                )
+                if s.user_id
+                else _(  # a guest's address may not be proved: no text the requester wrote
+                    "Buongiorno,\n\nsi è liberato un posto al turno:\n%(title)s, %(when)s.\n"
+                    "Se non puoi più venire, disdici per lasciare il posto a qualcun altro.\n%(link)s",
+                    title=shift.opportunity.title,
+                    when=when_text(shift),
+                    link=_link_line(s),
+                )
             )
             + _signature()
         ),
@@ -857,25 +1030,72 @@ def tell_promoted(promoted: Sequence[Signup]) -> None:
 
 
 def send_confirmation(signup: Signup, shift: Shift) -> None:
-    """Guest with an e-mail: the link that confirms (and later cancels) the sign-up."""
+    """Guest with an e-mail: the link that confirms (and later cancels) the sign-up.
+
+    Fixed text and the staff's titles only: anyone can type any address, so nothing the
+    requester wrote (name, companions) goes to it before the address is proved.
+    """
     with force_locale(signup.lang or "it"):
         waiting = signup.status == WAITLIST
         subject = _("Conferma la tua iscrizione: %(title)s", title=shift.opportunity.title)
         body = (
             _(
-                "Ciao %(name)s,\n\nper confermare %(what)s al turno %(title)s, %(when)s, apri questo link:\n%(url)s\n\n"
+                "Buongiorno,\n\nqualcuno ha chiesto con questo indirizzo e-mail %(what)s al turno %(title)s, "
+                "%(when)s.\nPer confermare apri questo link entro le %(deadline)s e premi «Confermo»:\n%(url)s\n\n"
+                "Se non confermi, il posto torna libero. Se non sei stata/o tu, ignora questo messaggio.\n\n"
                 "Per disdire (fino a %(hours)d ore prima dell'inizio) usa questo link:\n%(manage)s",
-                name=signup.name,
-                what=_("la lista d'attesa") if waiting else _("la tua iscrizione"),
+                what=_("la lista d'attesa") if waiting else _("un posto"),
                 title=shift.opportunity.title,
                 when=when_text(shift),
-                url=url_for("volunteer.guest_confirm", token=confirm_token(signup), _external=True),
+                deadline=format_time(unconfirmed_deadline(signup), "HH:mm"),
+                url=external_url("volunteer.guest_confirm", token=confirm_token(signup)),
                 manage=manage_url(signup),
                 hours=shift.opportunity.cancel_cutoff_hours,
             )
             + _signature()
         )
-    send_mail(signup.email, subject, body)
+    send_mail(signup.email, subject, body, site=shift.opportunity.site_id, language=signup.lang or "it")
+
+
+def send_member_confirmation(signup: Signup, shift: Shift) -> None:
+    """A member with an e-mail signed up (or joined the waitlist): what, when, where, and their page."""
+    with force_locale(signup.lang or "it"):
+        if signup.status == WAITLIST:
+            subject = _("Volontariato: sei in lista d'attesa per %(title)s", title=shift.opportunity.title)
+        else:
+            subject = _("Volontariato: sei iscritta/o al turno %(title)s", title=shift.opportunity.title)
+        body = (
+            _(
+                "Ciao %(name)s,\n\n%(title)s, %(when)s.\nPer disdire (fino a %(hours)d ore prima dell'inizio) o "
+                "vedere i tuoi turni: %(url)s",
+                name=signup.name,
+                title=shift.opportunity.title,
+                when=when_text(shift),
+                hours=shift.opportunity.cancel_cutoff_hours,
+                url=external_url("volunteer.mine"),
+            )
+            + _signature()
+        )
+    send_mail(
+        signup.email, subject, body, user=signup.user_id, site=shift.opportunity.site_id, language=signup.lang or "it"
+    )
+
+
+def send_already_signed_up(shift: Shift, email: str, lang: str) -> None:
+    """Someone asked again with an address already on the shift: the mail says so, not the page."""
+    with force_locale(lang or "it"):
+        subject = _("Sei già iscritta/o: %(title)s", title=shift.opportunity.title)
+        body = (
+            _(
+                "Buongiorno,\n\nqualcuno ha chiesto un posto al turno %(title)s, %(when)s, con questo indirizzo "
+                "e-mail, che è già iscritto (o in lista d'attesa). Non serve fare altro: vale l'iscrizione che hai "
+                "già, con i link del primo messaggio. Se non sei stata/o tu, ignora questo messaggio.",
+                title=shift.opportunity.title,
+                when=when_text(shift),
+            )
+            + _signature()
+        )
+    send_mail(email, subject, body, site=shift.opportunity.site_id)
 
 
 # --- people to phone ---------------------------------------------------------------------
@@ -925,6 +1145,15 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 since=notice.created_at,
                 done_at=notice.done_at,
                 done_by=done_by.name if done_by is not None and done_by.id else "",
+                key=f"notice:{notice.id}",
+                detail=notice.message,
             )
         )
     return calls
+
+
+def phone_done(key: str, staff: User) -> bool:
+    """The `phone_done` slot: the core phone list recorded the call about a notice."""
+    kind, _sep, notice_id = key.partition(":")
+    notice = Notice.get_or_none(Notice.id == int(notice_id)) if kind == "notice" and notice_id.isdigit() else None
+    return notice is not None and mark_call_done(notice, staff)

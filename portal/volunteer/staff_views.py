@@ -5,7 +5,7 @@ walk-ins, messages, the people to phone, and the volunteer directory.
 The pages used to live under /volunteer/manage: those addresses answer with a permanent
 redirect (301, or 308 for the routes that take POST, so a posted form still arrives)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -19,6 +19,7 @@ from portal.models import Site, User
 from portal.moved import moved
 from portal.pdf import pdf_response, render_pdf
 from portal.rendering import render
+from portal.robust import day_from
 
 from . import bp, documents, services
 from .choices import LANGUAGES, SKILLS, label_map
@@ -423,10 +424,7 @@ def roster_pdf(shift_id):
 def _day(slug, day):
     site = get_object_or_404(Site, Site.slug == slug)
     require_manage(site.id)
-    try:
-        wanted = date.fromisoformat(day)
-    except ValueError:
-        abort(404)
+    wanted = day_from(day)  # not a day, or beyond a century from today: 400 with a message
     start, end = local_day_bounds(wanted)
     shifts = list(
         Shift.select(Shift, Opportunity, Site)
@@ -480,8 +478,8 @@ def day_csv(slug, day):
 @staff_route("/calls")
 @staff_required
 def calls():
-    """People without e-mail to phone about changes, cancellations and promotions."""
-    return render("volunteer/staff/calls.html", notices=services.calls_to_make(managed_site_ids()))
+    """Volunteering's people to phone: now the one staff phone list, filtered (permanent redirect)."""
+    return redirect(url_for("phone.page", area="volunteer"), 301)
 
 
 @staff_route("/calls/<int:notice_id>/done", methods=["POST"])

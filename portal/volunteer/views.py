@@ -11,10 +11,13 @@ from peewee import fn
 from playhouse.flask_utils import get_object_or_404
 
 from portal.clock import utcnow
+from portal.guests import setting as guest_setting
 from portal.ics import CalendarEntry, calendar_bytes, calendar_response
 from portal.models import Site, User
+from portal.refusals import Refusal
 from portal.rendering import render
 from portal.templating import current_lang
+from portal.urls import external_url
 
 from . import bp, services
 from .choices import ACTIVITIES, LANGUAGES, SKILLS, label_map, labels
@@ -195,8 +198,9 @@ def shift(shift_id):
     form = _signup_form(opp)
     if not form.validate():
         return _shift_page(shift, form, status=422)
-    user = current_user._get_current_object() if current_user.is_authenticated else None
-    guest = {} if user else {"name": form.name.data, "phone": form.phone.e164 or "", "email": form.email.data}
+    if not current_user.is_authenticated:
+        return _guest_join(shift, form)
+    user = current_user._get_current_object()
     try:
         signup, overlaps = services.join_shift(
             shift,
@@ -205,16 +209,9 @@ def shift(shift_id):
             companions=form.companions.data,
             waitlist_ok=form.waitlist.data == "1",
             lang=str(current_lang()),
-            **guest,
         )
     except SignupError as exc:
-        if exc.full:
-            form.waitlist.data = "1"
-        error = exc.message
-        if exc.field in form:  # the message goes next to its field
-            form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
-            error = None
-        return _shift_page(_shift_or_404(shift_id), form, status=exc.status, error=error, full=exc.full)
+        return _refused(shift_id, form, exc)
     if overlaps:
         flash(
             _(
@@ -225,24 +222,55 @@ def shift(shift_id):
             "warning",
         )
     waiting = signup.status == WAITLIST
-    if user:
-        flash(
-            _("Sei in lista d'attesa: ti avvisiamo se si libera un posto.")
-            if waiting
-            else _("Iscrizione fatta. Grazie!"),
-            "success",
+    flash(
+        _("Sei in lista d'attesa: ti avvisiamo se si libera un posto.") if waiting else _("Iscrizione fatta. Grazie!"),
+        "success",
+    )
+    return redirect(url_for(".mine"), code=303)
+
+
+def _refused(shift_id, form, exc):
+    """The shift page again with the refusal next to its field (or on top)."""
+    if getattr(exc, "full", False):
+        form.waitlist.data = "1"
+    error = exc.message
+    if exc.field and exc.field in form:  # the message goes next to its field
+        form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
+        error = None
+    return _shift_page(_shift_or_404(shift_id), form, status=exc.status, error=error, full=getattr(exc, "full", False))
+
+
+def _guest_join(shift, form):
+    try:
+        via = services.guest_join(
+            shift,
+            name=form.name.data,
+            phone=form.phone.e164 or "",
+            email=form.email.data,
+            party=form.party.data,
+            companions=form.companions.data,
+            waitlist_ok=form.waitlist.data == "1",
+            lang=str(current_lang()),
         )
-        return redirect(url_for(".mine"), code=303)
-    if signup.email:
-        flash(
-            _("Quasi fatto: ti abbiamo scritto a %(email)s, apri il link per confermare.", email=signup.email),
-            "success",
-        )
-    else:
-        flash(_("Iscrizione ricevuta. Il coordinamento ti chiamerà per confermare."), "success")
-    token = services.signup_token(signup)
-    _remember_guest_link(token)
-    return redirect(url_for(".guest_signup", token=token), code=303)
+    except Refusal as exc:  # over the limits (429), no room, closed: the form back with the input kept
+        return _refused(shift.id, form, exc)
+    return redirect(url_for(".guest_check", shift_id=shift.id, via=via), code=303)
+
+
+@bp.route("/volunteer/shifts/<int:shift_id>/check")
+def guest_check(shift_id):
+    """After a guest's sign-up: "check your mail" (or "we will call you"), the same whoever asked."""
+    shift = _shift_or_404(shift_id)
+    if not _visible(shift.opportunity):
+        abort(404)
+    via = "phone" if request.args.get("via") == "phone" else "mail"
+    return render(
+        "volunteer/guest_check.html",
+        shift=shift,
+        opp=shift.opportunity,
+        via=via,
+        minutes=guest_setting("GUEST_CONFIRM_MINUTES"),
+    )
 
 
 @bp.route("/volunteer/s/<token>")
@@ -260,15 +288,21 @@ def guest_signup(token):
     )
 
 
-@bp.route("/volunteer/c/<token>")
+@bp.route("/volunteer/c/<token>", methods=["GET", "POST"])
 def guest_confirm(token):
-    """The link we e-mail to a guest: it confirms the sign-up (proves the address)."""
+    """The link we e-mail to a guest: a GET shows the "Confermo" button, the POST confirms (proves the address)."""
     signup = services.signup_from_confirm_token(token)
     if signup is None:
         return render("volunteer/link_invalid.html", status=404)
+    manage = services.signup_token(signup)
+    if request.method == "GET":  # mail scanners open links: a GET never confirms
+        if signup.confirmed or signup.status == CANCELLED:
+            return redirect(url_for(".guest_signup", token=manage))
+        return render("volunteer/guest_confirm.html", signup=signup, shift=signup.shift, token=token)
     if services.confirm_guest(signup):
         flash(_("Iscrizione confermata. Grazie!"), "success")
-    return redirect(url_for(".guest_signup", token=services.signup_token(signup)))
+    _remember_guest_link(manage)
+    return redirect(url_for(".guest_signup", token=manage), code=303)
 
 
 @bp.route("/volunteer/s/<token>/cancel", methods=["POST"])
@@ -319,13 +353,13 @@ def _mine_page(error=None, status=200):
     rows = list(_my_signups().order_by(Shift.starts_at))
     coming = [s for s in rows if s.shift.ends_at > now]
     past = [s for s in reversed(rows) if s.shift.ends_at <= now and s.attended]
-    profile = Profile.for_user(current_user.id)
+    profile = Profile.get_or_none(Profile.user == current_user.id)  # a GET creates nothing
     return render(
         "volunteer/mine.html",
         coming=coming,
         past=past[:50],
         hours=hours_served(current_user.id),
-        feed_url=url_for(".feed", token=profile.feed_token, _external=True),
+        feed_url=external_url(".feed", token=profile.feed_token) if profile else None,
         now=now,
         may_cancel=services.may_cancel,
         error=error,
@@ -350,7 +384,10 @@ def mine_cancel(signup_id):
 @login_required
 def profile():
     """My volunteer profile: skills, languages, availability."""
-    profile = Profile.for_user(current_user.id)
+    if request.method == "GET":  # a GET creates nothing: an empty profile until the first save
+        profile = Profile.get_or_none(Profile.user == current_user.id) or Profile(user=current_user.id)
+    else:
+        profile = Profile.for_user(current_user.id)
     sites = list(Site.ordered())
     if request.method == "GET":
         form = ProfileForm(
@@ -425,7 +462,7 @@ def _calendar(rows, attachment=False):
                 changed_at=max(moment for moment in changes if moment is not None),
                 description="\n".join(x for x in (opp.requirements, shift.note) if x),
                 location=", ".join(x for x in (shift.location, opp.site.name, opp.site.full_address) if x),
-                url=url_for(".shift", shift_id=shift.id, _external=True),
+                url=external_url(".shift", shift_id=shift.id),
                 cancelled=shift.is_cancelled,
             )
         )

@@ -1,0 +1,176 @@
+"""A person's help-desk appointments: the data export and the erasure (the `export`, `erase` and
+`people_to_phone` slots of the desks area).
+
+Rows booked as a guest with the account's e-mail or phone are the person's too: they are exported
+and erased with the account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from portal.areas import DataSection, PhoneCall
+from portal.clock import local_date, utcnow
+from portal.models import Site, User
+
+from . import services
+from .models import Appointment, Desk, DeskCalendarToken, OpenCount, Slot, WaitEntry
+
+STATUSES = {
+    "booked": _l("Prenotato"),
+    "arrived": _l("Arrivata/o"),
+    "no_show": _l("Non venuta/o"),
+    "cancelled": _l("Annullato"),
+}
+LABELS = {
+    "desk": _l("Sportello"),
+    "centre": _l("Centro"),
+    "starts_at": _l("Inizio"),
+    "ends_at": _l("Fine"),
+    "status": _l("Stato"),
+    "subject": _l("Di cosa si tratta"),
+    "note": _l("Nota dello sportello"),
+    "name": _l("Nome"),
+    "phone": _l("Cellulare"),
+    "email": _l("E-mail"),
+    "language": _l("Lingua dei messaggi"),
+    "created_at": _l("Prenotato il"),
+}
+WAIT_LABELS = {"desk": _l("Sportello"), "day": _l("Giorno"), "created_at": _l("Chiesto il")}
+CALENDAR_LABELS = {"calendar_feed": _l("Link privato del calendario attivo")}
+
+
+def _mine(user: User) -> Any:
+    """The person's appointments: by account, and as a guest with the account's e-mail or phone."""
+    match = Appointment.user == user.id
+    if user.email:
+        match |= Appointment.user.is_null() & (Appointment.guest_email == user.email.lower())
+    if user.phone:
+        match |= Appointment.user.is_null() & (Appointment.guest_phone == user.phone)
+    return match
+
+
+def _keys(user: User) -> list[str]:
+    return [services.person_key(user)] + [f"c{c}" for c in (user.email and user.email.lower(), user.phone) if c]
+
+
+def export(user: User) -> list[DataSection]:
+    """Appointments (with what they were about and the desk's note), waitlist requests, calendar link."""
+    rows = [
+        {
+            "desk": a.desk.name,
+            "centre": a.desk.site.name,
+            "starts_at": a.slot.starts_at,
+            "ends_at": a.slot.ends_at,
+            "status": a.status,
+            "subject": a.subject,
+            "note": a.note,
+            "name": a.guest_name,
+            "phone": a.guest_phone,
+            "email": a.guest_email,
+            "language": a.language,
+            "created_at": a.created_at,
+        }
+        for a in Appointment.select(Appointment, Slot, Desk, Site)
+        .join(Slot)
+        .switch(Appointment)
+        .join(Desk)
+        .join(Site)
+        .where(_mine(user))
+        .order_by(Slot.starts_at)
+    ]
+    waits = [
+        {"desk": w.desk.name, "day": w.day, "created_at": w.created_at}
+        for w in WaitEntry.select(WaitEntry, Desk).join(Desk).where(WaitEntry.user == user.id)
+    ]
+    calendar = (
+        [{"calendar_feed": True}]
+        if DeskCalendarToken.select().where(DeskCalendarToken.user == user.id).exists()
+        else []
+    )
+    return [
+        DataSection("appointments", _l("Appuntamenti agli sportelli"), rows, LABELS, {"status": STATUSES}),
+        DataSection("waitlist", _l("Richieste di avviso agli sportelli"), waits, WAIT_LABELS),
+        DataSection("calendar", _l("Calendario degli appuntamenti"), calendar, CALENDAR_LABELS),
+    ]
+
+
+def erase(user: User) -> None:
+    """Free the person's future appointments (offered to the waitlist), keep the past anonymous.
+
+    Runs inside the account deletion's transaction. What stays has no account link, no name,
+    contact, subject or note: it counts only in the figures.
+    """
+    now = utcnow()
+    future = list(
+        Appointment.select(Appointment, Slot)
+        .join(Slot)
+        .where(_mine(user) & (Appointment.status == "booked") & (Slot.starts_at > now))
+    )
+    for appointment in future:
+        Appointment.update(status="cancelled", cancelled_at=now, changed_at=now).where(
+            Appointment.id == appointment.id
+        ).execute()
+        services.offer_to_waitlist(appointment.desk, local_date(appointment.slot.starts_at), now)
+    ids = [a.id for a in Appointment.select(Appointment.id).where(_mine(user))]
+    if ids:
+        Appointment.update(
+            user=None,
+            guest_name="",
+            guest_phone="",
+            guest_email="",
+            language="",
+            person_key="",
+            subject="",
+            note="",
+            phone_reason="",
+            phone_since=None,
+            phoned_at=None,
+        ).where(Appointment.id.in_(ids)).execute()
+    OpenCount.delete().where(OpenCount.person_key.in_(_keys(user))).execute()
+    WaitEntry.delete().where(WaitEntry.user == user.id).execute()
+    DeskCalendarToken.delete().where(DeskCalendarToken.user == user.id).execute()
+
+
+def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
+    """People without e-mail to tell about a reminder, a moved or cancelled appointment (and last week's calls)."""
+    calls = []
+    for appointment in services.phone_list(site_ids):
+        staff = appointment.phoned_by
+        calls.append(
+            PhoneCall(
+                area="desks",
+                site_id=appointment.desk.site_id,
+                name=appointment.person_name,
+                phone=appointment.phone,
+                reason=f"{appointment.desk.name}: {services.REASONS.get(appointment.phone_reason, '')}",
+                link=url_for(
+                    "desks.staff_day",
+                    desk_id=appointment.desk_id,
+                    d=local_date(appointment.slot.starts_at).isoformat(),
+                ),
+                since=appointment.phone_since,
+                done_at=appointment.phoned_at,
+                done_by=staff.name if staff else "",
+            )
+        )
+    for entry in services.wait_phone_list(site_ids):
+        staff = entry.phoned_by
+        calls.append(
+            PhoneCall(
+                area="desks",
+                site_id=entry.desk.site_id,
+                name=entry.user.name,
+                phone=entry.user.phone or "",
+                reason=f"{entry.desk.name}: {services.REASONS[services.OFFER]} ({entry.day.strftime('%d/%m/%Y')})",
+                link=url_for("desks.staff_phone"),
+                since=entry.offered_at,
+                done_at=entry.phoned_at,
+                done_by=staff.name if staff else "",
+            )
+        )
+    return calls

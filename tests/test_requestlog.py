@@ -1,0 +1,72 @@
+"""One log line per request with a request id (X-Request-Id), and errors logged with that id."""
+
+import logging
+
+import pytest
+
+
+@pytest.fixture
+def records(app):
+    found = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            found.append(record)
+
+    handler = Keep(level=logging.INFO)
+    from portal.requestlog import RequestIdFilter
+
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield found
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+def test_each_request_gets_an_id_and_one_line(client, records):
+    first = client.get("/")
+    second = client.get("/?q=secret-words")
+    ids = [first.headers["X-Request-Id"], second.headers["X-Request-Id"]]
+    assert all(len(i) == 16 for i in ids) and ids[0] != ids[1]
+    lines = [r for r in records if r.name == "binari.request"]
+    assert [r.request_id for r in lines] == ids
+    assert lines[0].getMessage().startswith("GET / 200 ") and lines[0].getMessage().endswith("user=-")
+    assert all("secret-words" not in r.getMessage() for r in records)  # no query strings in the logs
+    client.get("/password/reset/SeCrEtToKeN123")
+    line = [r for r in records if r.name == "binari.request"][-1].getMessage()
+    assert line.startswith("GET /password/reset/… ") and "SeCrEtToKeN123" not in line
+
+
+def test_the_proxy_id_is_kept_and_a_strange_one_replaced(client, records):
+    assert client.get("/", headers={"X-Request-Id": "caddy-0123456789ab"}).headers["X-Request-Id"] == (
+        "caddy-0123456789ab"
+    )
+    replaced = client.get("/", headers={"X-Request-Id": "bad id <script>"}).headers["X-Request-Id"]
+    assert "<" not in replaced and len(replaced) == 16
+
+
+def test_an_error_is_logged_with_the_request_id(app, records):
+    from flask import Blueprint
+
+    from portal.requestlog import current_id
+
+    bp = Blueprint("boom", __name__)
+
+    @bp.route("/boom-for-the-log")
+    def boom():
+        raise RuntimeError(f"kaboom {current_id()}")
+
+    app.register_blueprint(bp)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.testing = False
+    response = app.test_client().get("/boom-for-the-log")
+    assert response.status_code == 500
+    rid = response.headers["X-Request-Id"]
+    errors = [r for r in records if r.levelno >= logging.ERROR]
+    assert errors and errors[0].request_id == rid and errors[0].exc_info
+    assert f"kaboom {rid}" in str(errors[0].exc_info[1])
+    line = next(r for r in records if r.name == "binari.request")
+    assert line.request_id == rid and " 500 " in line.getMessage()
