@@ -382,6 +382,7 @@ def _serve(app, tmp_path):
         {
             "BINARI_ENV": "testing",
             "SECRET_KEY": "live-test-secret",
+            "BASE_URL": f"http://127.0.0.1:{port}",  # links and redirects to this server, not to :8000
             "DATABASE_URL": app.config["DATABASE_URL"],
             "SESSION_COOKIE_SECURE": "0",
             "UPLOAD_DIR": app.config["UPLOAD_DIR"],
