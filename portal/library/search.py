@@ -25,6 +25,9 @@ def _tokens(q):
 def _folded_contains(token):
     """``search_text LIKE '%token%'``: the column and the token are both folded, so a plain
     (case-sensitive) LIKE is enough, and the trigram index answers it; wildcards escaped."""
+    if is_sqlite():
+        # (SQLite's Chinese queries.) peewee writes LIKE as GLOB there: keep its ILIKE -> LIKE.
+        return Title.search_text.contains(token)
     pattern = Title.search_text._escape_like_expr(token, "%%%s%%")
     column = Title.search_text
     if len(token) < 3:
