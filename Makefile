@@ -12,7 +12,7 @@ HTMX   := portal/static/vendor/htmx.min.js
 TRANSLATION_DIRS := $(wildcard portal/translations portal/*/translations)
 
 # `make test-fast`: the inner loop, without browser, live-server and PostgreSQL tests.
-.PHONY: run test test-fast lint setup runtime-deps test-deps migrate demo translations messages clean
+.PHONY: run test test-fast test-postgres bench lint setup runtime-deps test-deps migrate demo translations messages clean
 
 # A client that never finishes its request body holds a greenlet, not one of 8 threads: 40 such
 # connections leave /healthz answering (tests/test_security.py::test_slow_clients_do_not_take_make_run_down).
@@ -30,6 +30,14 @@ test: setup runtime-deps test-deps
 
 test-fast: setup
 	BINARI_ENV=testing $(BIN)/python -m pytest -n 2 -p no:cacheprovider -m "not browser and not live and not postgres" $(PYTEST_ARGS)
+
+# The whole suite on PostgreSQL: every test's `app` gets its own database (a throwaway cluster).
+test-postgres: setup runtime-deps test-deps
+	BINARI_ENV=testing BINARI_TEST_DATABASE=postgres $(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
+
+# The load benchmark (bench/load/): a large database, gunicorn as `make run`, locust at 16 and 64 clients.
+bench: setup runtime-deps
+	$(BIN)/python bench/load/run.py
 
 # Style and types: ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade), ruff format, mypy on the desk kit.
 lint: $(BIN)/.installed

@@ -47,12 +47,11 @@ def status_command():
 def generate_command(name):
     """Write a new migration for the difference between the models and the database."""
     from playhouse.migrations import template
-    from playhouse.schema_diff import diff_models
 
-    from .schema import all_models
+    from .schema import schema_diff
 
     with database().connection_context():
-        diff = diff_models(database().obj, all_models())
+        diff = schema_diff(database().obj)
         if not diff:
             click.echo("schema matches models: nothing to generate")
             return

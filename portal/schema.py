@@ -20,3 +20,17 @@ def all_models():
         if not getattr(model._meta, "abstract", False):
             found.append(model)
     return sorted(found, key=lambda m: m._meta.table_name)
+
+
+# Indexes a migration makes on one database only, which a model cannot declare (a GIN trigram
+# index exists on PostgreSQL alone): the schema comparison leaves them out.
+DATABASE_SPECIFIC_INDEXES = {"library_title_search_trgm"}
+
+
+def schema_diff(db, models=None):
+    """playhouse's diff of the database against the models, less DATABASE_SPECIFIC_INDEXES."""
+    from playhouse.schema_diff import diff_models
+
+    diff = diff_models(db, models or all_models())
+    kept = [index for index in diff.drop_indexes if index.name not in DATABASE_SPECIFIC_INDEXES]
+    return diff._replace(drop_indexes=kept)

@@ -93,12 +93,61 @@ def app_settings():
     return {}
 
 
+# `make test-postgres` (BINARI_TEST_DATABASE=postgres): the `app` fixture runs every test on its own
+# PostgreSQL database, a copy of one migrated template, instead of a SQLite file.
+ON_POSTGRES = os.environ.get("BINARI_TEST_DATABASE", "sqlite") == "postgres"
+PG_TEMPLATE = "binari_template"
+
+
+def pytest_runtest_setup(item):
+    """On PostgreSQL, skip the tests that are about SQLite itself (marked ``sqlite_only``)."""
+    marker = item.get_closest_marker("sqlite_only")
+    if ON_POSTGRES and marker:
+        pytest.skip("SQLite only: " + (marker.args[0] if marker.args else "tests SQLite itself"))
+
+
+def pg_database(postgres_server, request):
+    """A fresh database copied from a migrated template (made once per cluster); its URL."""
+    import uuid
+
+    import psycopg2
+
+    admin = psycopg2.connect(host="127.0.0.1", port=postgres_server["port"], user="postgres", dbname="postgres")
+    admin.autocommit = True
+    cursor = admin.cursor()
+    base = f"postgresql://postgres@127.0.0.1:{postgres_server['port']}/"
+    if not postgres_server.get("template"):
+        from portal import create_app
+        from portal.cli import upgrade_database
+        from portal.db import database
+
+        cursor.execute(f"DROP DATABASE IF EXISTS {PG_TEMPLATE}")
+        cursor.execute(f"CREATE DATABASE {PG_TEMPLATE}")
+        template_app = create_app(test_settings("/nonexistent/unused.sqlite3", DATABASE_URL=base + PG_TEMPLATE))
+        with template_app.app_context():
+            upgrade_database()
+            database().close()
+        postgres_server["template"] = PG_TEMPLATE
+    name = "binari_" + uuid.uuid4().hex[:10]
+    cursor.execute(f"CREATE DATABASE {name} TEMPLATE {PG_TEMPLATE}")
+
+    def drop():
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+    request.addfinalizer(drop)
+    return base + name
+
+
 @pytest.fixture
-def app(tmp_path, app_settings):
+def app(tmp_path, app_settings, request):
     from portal import create_app
     from portal.cli import upgrade_database
     from portal.db import database
 
+    if ON_POSTGRES:
+        url = pg_database(request.getfixturevalue("postgres_server"), request)
+        app_settings = {"DATABASE_URL": url, **app_settings}
     app = create_app(test_settings(tmp_path / "test.sqlite3", **app_settings))
     with app.app_context():
         upgrade_database()
@@ -333,6 +382,7 @@ def _serve(app, tmp_path):
         {
             "BINARI_ENV": "testing",
             "SECRET_KEY": "live-test-secret",
+            "BASE_URL": f"http://127.0.0.1:{port}",  # links and redirects to this server, not to :8000
             "DATABASE_URL": app.config["DATABASE_URL"],
             "SESSION_COOKIE_SECURE": "0",
             "UPLOAD_DIR": app.config["UPLOAD_DIR"],

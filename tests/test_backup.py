@@ -44,6 +44,7 @@ def restore_as_documented(archive, restore_dir, db_target, uploads_target):
     shutil.copytree(restore_dir / "uploads", uploads_target, dirs_exist_ok=True)
 
 
+@pytest.mark.sqlite_only("writes through sqlite3 to the database file and restores that file")
 def test_backup_under_write_load_then_restore(app, tmp_path):
     db_file = sqlite_file(app.config["DATABASE_URL"])
     with sqlite3.connect(db_file) as con:

@@ -9,8 +9,6 @@ pytestmark = pytest.mark.xdist_group("postgres")
 
 
 def test_bookings_on_postgres(pg_app):
-    from playhouse.schema_diff import diff_models
-
     from portal import demo
     from portal.bookings import bulk, privacy, services
     from portal.bookings.models import Booking, CalendarToken, Item, ItemClaim, Loan, Resource, SlotClaim
@@ -18,10 +16,10 @@ def test_bookings_on_postgres(pg_app):
     from portal.db import database, is_sqlite
     from portal.models import Site, User
     from portal.refusals import Refusal
-    from portal.schema import all_models
+    from portal.schema import schema_diff
 
     assert not is_sqlite()
-    assert not diff_models(database().obj, all_models())
+    assert not schema_diff(database().obj)
     demo.load_core()
     site = Site.get(Site.slug == "visconti")
     desk = Resource.create(site=site, kind="desk", name="Postazione 1")

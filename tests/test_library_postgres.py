@@ -18,15 +18,13 @@ def pg_lib(pg_app):
 
 
 def test_library_on_postgres(pg_lib):
-    from playhouse.schema_diff import diff_models
-
     from portal.db import database, is_sqlite
     from portal.library.models import Copy, Hold, Library, Loan, Title
-    from portal.schema import all_models
+    from portal.schema import schema_diff
 
     app, seed = pg_lib
     assert not is_sqlite()
-    assert not diff_models(database().obj, all_models())
+    assert not schema_diff(database().obj)
     library = Library.for_site(seed["sites"]["erlembaldo"])
     book = Title(
         library=library,
@@ -83,3 +81,36 @@ def test_demo_library_on_postgres(pg_lib):
     assert demo.load(seed)["library titles"] >= 290
     html = app.test_client().get("/library?q=soledad").get_data(as_text=True)
     assert "Cien años de soledad" in html
+
+
+def test_search_uses_the_trigram_index(pg_lib):
+    """Migration 0055: a pg_trgm GIN index on the folded column answers the catalogue's LIKE;
+    words of one or two letters (no trigram) still match, by filtering."""
+    from portal.db import database
+    from portal.library.models import Library, Title
+    from portal.library.search import search_titles
+
+    app, seed = pg_lib
+    library = Library.for_site(seed["sites"]["erlembaldo"])
+    for name, authors in [("Perché il cielo è blu", "Anna Rossi"), ("Il mare d'inverno", "Yu Hua"), ("Cento_anni", "")]:
+        Title(library=library, title=name, authors=authors, language="it", age_group="adults").save()
+    (indexdef,) = (
+        database()
+        .execute_sql("SELECT indexdef FROM pg_indexes WHERE indexname = 'library_title_search_trgm'")
+        .fetchone()
+    )
+    assert "gin" in indexdef and "gin_trgm_ops" in indexdef
+    with database().atomic():
+        database().execute_sql("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(
+            row[0]
+            for row in database().execute_sql(
+                "EXPLAIN SELECT id FROM library_title WHERE search_text LIKE %s", ("%cielo%",)
+            )
+        )
+    assert "library_title_search_trgm" in plan, plan
+    assert [t.title for t in search_titles("CIELO")[0]] == ["Perché il cielo è blu"]
+    assert [t.title for t in search_titles("yu mare")[0]] == ["Il mare d'inverno"]
+    assert [t.title for t in search_titles("yu")[0]] == ["Il mare d'inverno"]
+    assert [t.title for t in search_titles("cento_anni")[0]] == ["Cento_anni"]
+    assert search_titles("cento_x")[1] == 0  # "_" is a letter here, not LIKE's wildcard

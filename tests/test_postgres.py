@@ -3,10 +3,9 @@
 import re
 
 import pytest
-from playhouse.schema_diff import diff_models
 
 from portal.db import database, is_sqlite
-from portal.schema import all_models
+from portal.schema import all_models, schema_diff
 
 pytestmark = pytest.mark.xdist_group("postgres")
 
@@ -14,7 +13,7 @@ pytestmark = pytest.mark.xdist_group("postgres")
 def test_migrations_and_demo_on_postgres(pg_app):
     assert not is_sqlite()
     models = all_models()
-    assert not diff_models(database().obj, models)
+    assert not schema_diff(database().obj, models)
     runner = pg_app.test_cli_runner()
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output

@@ -1,13 +1,13 @@
 """Schema changes only through migrations: an empty database migrated to the
 latest version has exactly the models' tables, columns and indexes."""
 
+import pytest
 from peewee import SqliteDatabase
 from playhouse.migrations import Runner
-from playhouse.schema_diff import diff_models
 
 from portal.cli import MIGRATIONS_DIR
 from portal.db import SQLITE_PRAGMAS, database
-from portal.schema import all_models
+from portal.schema import all_models, schema_diff
 
 
 def test_migrating_an_empty_database_gives_the_models_schema(tmp_path):
@@ -17,12 +17,13 @@ def test_migrating_an_empty_database_gives_the_models_schema(tmp_path):
         assert applied and applied[0] == "0001_initial"
         models = all_models()
         with db.bind_ctx(models):
-            diff = diff_models(db, models)
+            diff = schema_diff(db, models)
         assert not diff, f"models and migrations disagree:\n{diff}"
         # running again applies nothing
         assert Runner(db, directory=str(MIGRATIONS_DIR)).up() == []
 
 
+@pytest.mark.sqlite_only("SQLite's pragmas")
 def test_sqlite_runs_in_wal_with_foreign_keys(app):
     db = database()
     assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable
@@ -52,10 +53,19 @@ def cached_file(etag: str, build: Callable[[], bytes], ext: str = "pdf") -> byte
     path = cache_dir() / f"{etag}.{ext}"
     if path.exists():
         return path.read_bytes()
-    data = build()
-    tmp = path.with_name(f"{etag}.{secrets.token_hex(4)}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    # One build at a time in the installation: when many ask for a cold flyer or feed at once,
+    # the first builds it and the others wait and read it, instead of all building it (seconds
+    # of CPU each); and a worker never renders several PDFs at once (WeasyPrint takes tens of
+    # MB a render: this keeps a worker's peak memory down). flock serialises threads as well
+    # as processes, and is released if a worker dies. Building is CPU-bound: little is lost.
+    with open(cache_dir() / ".build.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return path.read_bytes()
+        data = build()
+        tmp = path.with_name(f"{etag}.{secrets.token_hex(4)}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
     files = sorted(cache_dir().glob(f"*.{ext}"), key=lambda p: p.stat().st_mtime)
     for old in files[:-200]:  # keep the cache small on a small VPS
         old.unlink(missing_ok=True)

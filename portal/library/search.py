@@ -1,9 +1,10 @@
 """Catalogue search: SQLite FTS5 (accents and case folded), LIKE on a folded
-column for PostgreSQL. Bounded: one query for the page, one for the count."""
+column for PostgreSQL, served by a trigram index (migration 0055, pg_trgm).
+Bounded: one query for the page, one for the count."""
 
 import re
 
-from peewee import SQL, NodeList, fn
+from peewee import OP, SQL, Expression, NodeList, fn
 
 from portal.db import is_sqlite
 
@@ -19,6 +20,21 @@ CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 def _tokens(q):
     return [t for t in re.findall(r"\w+", fold(q)) if t][:8]
+
+
+def _folded_contains(token):
+    """``search_text LIKE '%token%'``: the column and the token are both folded, so a plain
+    (case-sensitive) LIKE is enough, and the trigram index answers it; wildcards escaped."""
+    if is_sqlite():
+        # (SQLite's Chinese queries.) peewee writes LIKE as GLOB there: keep its ILIKE -> LIKE.
+        return Title.search_text.contains(token)
+    pattern = Title.search_text._escape_like_expr(token, "%%%s%%")
+    column = Title.search_text
+    if len(token) < 3:
+        # A word of one or two letters has no trigram: the index would be read whole, slower
+        # than filtering the rows (those the longer words found, or a scan). ``|| ''`` hides it.
+        column = NodeList((Title.search_text, SQL("|| ''")))
+    return Expression(column, OP.LIKE, pattern)
 
 
 def _unindexed(field):
@@ -51,7 +67,7 @@ def search_titles(q="", language="", age_group="", available=False, page=1, libr
             ranked = True
         else:
             for token in tokens:
-                query = query.where(Title.search_text.contains(token))
+                query = query.where(_folded_contains(token))
     plain = _unindexed if ranked else (lambda field: field)
     if library is not None:
         query = query.where(plain(Title.library) == library.id)

@@ -1,0 +1,200 @@
+"""`make bench`: the load benchmark (issue 15). Prints figures; not a test.
+
+    .venv/bin/python bench/load/run.py            # fill, serve, load: a few minutes
+    BENCH_SECONDS=60 .venv/bin/python bench/load/run.py
+    BENCH_DB=/tmp/bench-load-…/bench.sqlite3 …    # reuse a filled database (BENCH_DATA beside it)
+    BENCH_CLIENTS="16" BENCH_ONLY="Agenda Writer" …  # fewer runs
+
+1. Fills a SQLite database at the issue's volumes (seed.py): 10,000 events with 300 series,
+   20,000 titles, 100,000 loans, 50,000 bookings, 40,000 sign-ups, 5,000 members.
+2. Serves it as `make run` does in production (BINARI_ENV=production, gunicorn, 2 workers x
+   4 threads, access log on), and a minimal Flask "hello" app with the same settings: the baseline.
+3. Runs locust headless (locustfile.py) against each page, then the write mix, at 16 and 64
+   clients, BENCH_SECONDS each (default 15), and prints requests/s, p50/p95/p99, errors, each
+   page's throughput as a share of the baseline's, and the peak RSS of every worker (VmHWM).
+"""
+
+import csv
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+SECONDS = int(os.environ.get("BENCH_SECONDS", 15))
+CLIENTS = [int(n) for n in os.environ.get("BENCH_CLIENTS", "16 64").split()]
+SCENARIOS = [
+    ("Home", "home /"),
+    ("Agenda", "agenda /events"),
+    ("AgendaFiltered", "agenda, 3 filters"),
+    ("EventPage", "an event page"),
+    ("Feed", "ICS feed /events.ics"),
+    ("LibrarySearch", "library search ?q="),
+    ("Coworking", "co-working"),
+    ("Volunteering", "volunteering"),
+    ("Flyer", "a flyer (PDF)"),
+    ("Writer", "write mix (register, book)"),
+]
+ONLY = set(os.environ.get("BENCH_ONLY", "").split())
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fill(tmp):
+    os.environ.setdefault("BINARI_ENV", "testing")
+    os.environ.setdefault("SECRET_KEY", "bench")
+    import seed
+
+    from portal import create_app
+    from portal.cli import upgrade_database
+    from portal.db import database
+
+    path = Path(tmp) / "bench.sqlite3"
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{path}",
+            "SECRET_KEY": "bench",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # the bench logs in; it does not time hashing
+            "UPLOAD_DIR": f"{tmp}/uploads",
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
+    started = time.perf_counter()
+    with app.app_context():
+        upgrade_database()
+        data = seed.fill(database())
+        database().execute_sql("PRAGMA optimize")
+        database().execute_sql("ANALYZE")
+        database().close()
+    (Path(tmp) / "bench.json").write_text(json.dumps(data))
+    print(f"filled {path} in {time.perf_counter() - started:.0f} s; {len(data['upcoming'])} upcoming events")
+    return path
+
+
+def serve(app_spec, tmp, env, chdir=ROOT):
+    port = free_port()
+    log = open(Path(tmp) / f"gunicorn-{port}.log", "w")
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}"]
+        + ["--access-logfile", str(Path(tmp) / f"access-{port}.log"), "--chdir", str(chdir), app_spec],
+        env={**os.environ, **env, "BASE_URL": f"http://127.0.0.1:{port}"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(url + "/", timeout=2).read()
+            return process, url
+        except OSError:
+            if process.poll() is not None:
+                raise SystemExit(f"{app_spec} did not start: see {log.name}") from None
+            time.sleep(0.2)
+    raise SystemExit(f"{app_spec} did not answer: see {log.name}")
+
+
+def workers(process):
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def peak_rss_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def load(url, user_class, clients, tmp, data_file):
+    prefix = Path(tmp) / f"locust-{user_class}-{clients}"
+    subprocess.run(
+        [str(BIN / "locust"), "-f", str(HERE / "locustfile.py"), "--headless", "--only-summary"]
+        + ["-H", url, "-u", str(clients), "-r", str(clients), "-t", f"{SECONDS}s", "--csv", str(prefix)]
+        + ["--loglevel", "ERROR", "--stop-timeout", "5", user_class],
+        env={**os.environ, "BENCH_DATA": str(data_file)},
+        stdout=subprocess.DEVNULL,
+        stderr=open(f"{prefix}.err", "w"),
+        check=False,
+    )
+    with open(f"{prefix}_stats.csv") as f:
+        rows = {row["Name"]: row for row in csv.DictReader(f)}
+    total = rows["Aggregated"]
+    return {
+        "rps": float(total["Requests/s"]),
+        "p50": float(total["50%"] or 0),
+        "p95": float(total["95%"] or 0),
+        "p99": float(total["99%"] or 0),
+        "requests": int(total["Request Count"]),
+        "errors": int(total["Failure Count"]),
+    }
+
+
+def main():
+    reuse = os.environ.get("BENCH_DB")
+    tmp = str(Path(reuse).parent) if reuse else tempfile.mkdtemp(prefix="bench-load-")
+    path = Path(reuse) if reuse else fill(tmp)
+    data_file = Path(tmp) / "bench.json"
+    env = {
+        "BINARI_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": f"sqlite:///{path}",
+        "INSTANCE_PATH": tmp,
+        "UPLOAD_DIR": f"{tmp}/uploads",
+        "SESSION_COOKIE_SECURE": "0",  # plain http on 127.0.0.1
+    }
+    portal, portal_url = serve("wsgi:app", tmp, env)
+    hello, hello_url = serve("hello:app", tmp, {}, chdir=HERE)
+    load1 = os.getloadavg()
+    results = []
+    try:
+        for clients in CLIENTS:
+            baseline = load(hello_url, "Hello", clients, tmp, data_file)
+            results.append(("Flask hello (baseline)", clients, baseline, baseline))
+            for user_class, label in SCENARIOS:
+                if ONLY and user_class not in ONLY:
+                    continue
+                results.append((label, clients, load(portal_url, user_class, clients, tmp, data_file), baseline))
+        rss = {pid: peak_rss_mb(pid) for pid in workers(portal)}
+        hello_rss = {pid: peak_rss_mb(pid) for pid in workers(hello)}
+    finally:
+        for process in (portal, hello):
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+    load2 = os.getloadavg()
+    print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, {SECONDS} s a run,")
+    print(f"load average {load1[0]:.1f} before, {load2[0]:.1f} after; database {path}")
+    print("\n| page | clients | req/s | p50 ms | p95 ms | p99 ms | errors | share of hello |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, clients, r, base in results:
+        share = 100 * r["rps"] / base["rps"] if base["rps"] else 0
+        print(
+            f"| {label} | {clients} | {r['rps']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} "
+            f"| {r['errors']}/{r['requests']} | {share:.1f} % |"
+        )
+    print("\npeak RSS per worker (VmHWM): portal " + ", ".join(f"{mb:.0f} MB" for mb in rss.values()))
+    print("                             hello  " + ", ".join(f"{mb:.0f} MB" for mb in hello_rss.values()))
+    locked = sum("database is locked" in p.read_text(errors="replace") for p in Path(tmp).glob("gunicorn-*.log"))
+    print(f"'database is locked' in the server logs: {'yes' if locked else 'no'}; logs in {tmp}")
+
+
+if __name__ == "__main__":
+    main()
