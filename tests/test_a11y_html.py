@@ -27,6 +27,7 @@ NOT_SWEPT = {
     "events.staff_calls": "permanent redirect to the one phone list (swept)",
     "library.to_phone": "permanent redirect to the one phone list (swept)",
     "volunteer.calls": "permanent redirect to the one phone list (swept)",
+    "desks.staff_phone": "permanent redirect to the one phone list (swept)",
 }
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from portal.clock import to_utc, utcnow
-from portal.models import AuditEntry, OutboxMessage, Partner, Site, SiteClosure
+from portal.models import AuditEntry, OutboxMessage, Partner, PhoneCallLog, SentNotice, Site, SiteClosure
 
 
 @pytest.fixture
@@ -280,8 +280,23 @@ def test_staff_book_for_someone_move_and_mark(client, auth, desk):
     assert client.post(f"/staff/desks/appointments/{appointment.id}/move", data={"slot": second.id}).status_code == 303
     moved = Appointment.get_by_id(appointment.id)
     assert moved.slot_id == second.id and moved.phone_reason == "moved"  # no e-mail: on the phone list
-    phone = client.get("/staff/desks/phone").get_data(as_text=True)
-    assert "Ahmed" in phone
+    # The desks' old phone page moved to the one staff phone list, filtered on the desks.
+    old = client.get("/staff/desks/phone")
+    assert old.status_code == 301 and old.headers["Location"].endswith("/staff/phone?area=desks")
+    phone = client.get("/staff/phone?area=desks").get_data(as_text=True)
+    assert "Ahmed" in phone and "Sportello legale" in phone
+    from portal.desks import privacy
+
+    with client.application.test_request_context():
+        (call,) = privacy.people_to_phone([desk.site_id])
+    assert call.key.startswith(f"appointment:{appointment.id}:") and call.done_at is None
+    # "Fatto: ho telefonato" on the core list: logged there, and marked on the appointment.
+    done = client.post("/staff/phone/done", data={"area": "desks", "key": call.key, "outcome": "told"})
+    assert done.status_code == 303
+    assert Appointment.get_by_id(appointment.id).phoned_at is not None
+    assert PhoneCallLog.get().record_key == call.key and PhoneCallLog.get().area == "desks"
+    # A stale key (an older notice) is not the desks' entry any more.
+    assert privacy.phone_done(f"appointment:{appointment.id}:20000101000000", appointment.user) is False
     # Arrived / no-show is marked on the day (refused a day early).
     response = client.post(f"/staff/desks/appointments/{appointment.id}/mark", data={"status": "arrived"})
     assert response.status_code == 303 and Appointment.get_by_id(appointment.id).status == "booked"
@@ -296,26 +311,82 @@ def test_staff_book_for_someone_move_and_mark(client, auth, desk):
 
 @pytest.mark.clock("2026-11-17T18:00")
 def test_reminders_the_day_before_by_email_or_phone_list(app, desk, make_user, frozen_clock):
-    from portal.desks import privacy, services
+    from portal import phone
+    from portal.desks import reminders, services
     from portal.desks.models import Appointment
+    from portal.reminders import switch_off, who_of
 
     member = make_user("Maria Mail", email="mm@example.org")
+    quiet = make_user("Quinto Quieto", email="qq@example.org")
+    switch_off(who_of(quiet), reminders.DAY_BEFORE)  # switched this kind off in /account/reminders
     slots = free_on(desk, WED)
-    services.book(desk, slots[0].id, user=member)
+    services.book(desk, slots[0].id, user=member, subject="Sfratto")
+    services.book(desk, slots[2].id, user=quiet)
     guest = services.book(desk, slots[1].id, guest_name="Giovanni Telefono", guest_phone="+393401112233")
     services.book(desk, free_on(desk, WED + timedelta(days=7))[0].id, user=member)  # next week: not yet
     OutboxMessage.delete().execute()
-    assert services.run_reminders(utcnow()) == 2
+    assert reminders.remind_job(utcnow()) == 2
     reminder = OutboxMessage.get()
     assert reminder.to_address == "mm@example.org" and reminder.kind == "reminder"
-    assert Appointment.get_by_id(guest.id).phone_reason == "reminder"
+    assert reminder.unsubscribe_url.startswith(app.config["BASE_URL"] + "/unsubscribe/")
+    assert "Sportello legale" in reminder.body and "Sfratto" not in reminder.body
+    # Without e-mail: on the core phone list, under the desks, with the desk's day page.
     with app.test_request_context():
-        calls = privacy.people_to_phone([desk.site_id])
-    assert [c.name for c in calls] == ["Giovanni Telefono"]
-    # Idempotent: a second run (the next hour) sends nothing more.
+        calls = [c for c, _h in phone.calls_for([desk.site_id])]
+    assert [(c.area, c.name) for c in calls] == [("desks", "Giovanni Telefono")]
+    assert "Sportello legale" in calls[0].reason and f"/staff/desks/{desk.id}?d=2026-11-18" in calls[0].link
+    assert Appointment.get_by_id(guest.id).reminded_at is not None
+    # Idempotent: a second run (the next hour) sends nothing more; the quiet member got nothing.
     frozen_clock.shift(timedelta(hours=1))
-    assert services.run_reminders(utcnow()) == 0
+    assert reminders.remind_job(utcnow()) == 0
     assert OutboxMessage.select().count() == 1
+    assert SentNotice.select().where(SentNotice.kind == reminders.DAY_BEFORE).count() == 2
+    # No reminders at night.
+    frozen_clock.move_to(datetime(2026, 11, 17, 22, 30))
+    SentNotice.delete().execute()
+    assert reminders.remind_job(utcnow()) == 0
+
+
+def test_the_desks_reminder_is_a_choice_in_the_account(client, auth, seed):
+    auth.login("maria@binari.example")
+    page = client.get("/account/reminders").get_data(as_text=True)
+    assert 'value="desks_day_before" checked' in page and "Sportelli: il giorno prima" in page
+
+
+@pytest.mark.clock("2026-11-17T10:00")
+def test_staff_day_lists_the_desks_appointments_of_the_centre_without_subject(
+    app, client, auth, desk, make_user, tmp_path
+):
+    import subprocess
+
+    from portal.desks import services
+    from portal.desks.models import Desk, Schedule
+
+    faenza = Site.get(Site.slug == "faenza")
+    youth = Desk.create(site=faenza, name="Orientamento giovani", topics="work", languages="it")
+    Schedule.create(desk=youth, weekday=2, starts=time(9), ends=time(12), slot_minutes=30)
+    services.materialise(youth)
+    services.book(
+        youth,
+        free_on(youth, WED)[1].id,
+        guest_name="Fatima Faenza",
+        guest_phone="+393330001111",
+        subject="Debiti con la banca",
+    )
+    services.book(desk, free_on(desk, WED)[0].id, guest_name="Ernesto Erlembaldo", guest_phone="+393330002222")
+    auth.login("faenza@staff.binari.example")
+    html = client.get("/staff?day=2026-11-18").get_data(as_text=True)
+    assert "09:30" in html and "Orientamento giovani · Fatima Faenza" in html
+    assert f'href="/staff/desks/{youth.id}?d=2026-11-18"' in html
+    assert "Debiti" not in html  # the subject is private to the desk's operators
+    assert "Ernesto Erlembaldo" not in html and "Sportello legale" not in html  # another centre's desk
+    assert "Nessun appuntamento agli sportelli in questo giorno." in client.get("/staff?day=2026-11-19").get_data(
+        as_text=True
+    )
+    pdf = tmp_path / "day.pdf"
+    pdf.write_bytes(client.get("/staff/day.pdf?site=faenza&day=2026-11-18").data)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Fatima Faenza" in text and "Debiti" not in text and "Ernesto" not in text
 
 
 @pytest.mark.clock("2026-11-17T10:00")
@@ -415,7 +486,7 @@ def test_pages_answer_for_everyone(client, auth, app, seed):
         "/staff/desks/1",
         "/staff/desks/1/schedule",
         "/staff/desks/1/book",
-        "/staff/desks/phone",
+        "/staff/phone?area=desks",
     ):
         assert client.get(url).status_code == 200, url
     response = client.get("/staff/desks/1/giorno.pdf")
@@ -434,9 +505,11 @@ def test_a_waiting_member_without_email_is_phoned_when_a_time_frees_up(client, a
     calls = privacy.people_to_phone([desk.site_id])
     assert [(c.name, c.phone) for c in calls] == [("Ahmed Attesa", "+393339990000")]
     auth.login("legale@example.org", "password123")
-    assert "Ahmed Attesa" in client.get("/staff/desks/phone").get_data(as_text=True)
+    assert "Ahmed Attesa" in client.get("/staff/phone?area=desks").get_data(as_text=True)
     entry = WaitEntry.get()
-    assert client.post(f"/staff/desks/waits/{entry.id}/phoned").status_code == 303
+    assert calls[0].key.startswith(f"wait:{entry.id}:")
+    done = client.post("/staff/phone/done", data={"area": "desks", "key": calls[0].key, "outcome": "told"})
+    assert done.status_code == 303
     assert WaitEntry.get_by_id(entry.id).phoned_at is not None
     assert privacy.people_to_phone([desk.site_id])[0].done_at is not None
 

@@ -15,8 +15,9 @@ def test_desks_on_postgres(pg_app):
     from portal.db import database, is_sqlite
     from portal.desks import demo as desks_demo
     from portal.desks import privacy, reports, services
+    from portal.desks import reminders as desk_reminders
     from portal.desks.models import Appointment, Desk, Slot
-    from portal.models import SiteClosure, User
+    from portal.models import SentNotice, SiteClosure, User
     from portal.refusals import Refusal
 
     assert not is_sqlite()
@@ -45,9 +46,9 @@ def test_desks_on_postgres(pg_app):
     # The reminder the day before: no e-mail, so the phone list.
     day_before = services.to_utc(local_date(appointment.slot.starts_at) - timedelta(days=1), time(18))
     with pg_app.test_request_context():
-        assert services.run_reminders(day_before) >= 1
-        assert services.run_reminders(day_before) == 0
-    assert Appointment.get_by_id(appointment.id).phone_reason == "reminder"
+        assert desk_reminders.remind_job(day_before) >= 1
+        assert desk_reminders.remind_job(day_before) == 0
+    assert SentNotice.get(SentNotice.key.contains(f"appointment:{appointment.id}:")).channel == "phone"
     query = ReportQuery(today_local() - timedelta(days=40), today_local() + timedelta(days=40))
     figures = {f.key: f.value for f in reports.figures(query)}
     assert figures["desks.appointments"] > 0 and f"u{person.id}" in reports.people(query)

@@ -12,7 +12,7 @@ from portal.areas import Area, Job, Link, Tile, register
 
 
 def init_app(app):
-    from . import demo, privacy, reports, services, staff_views, views  # noqa: F401  (staff_views adds routes to views.bp)
+    from . import demo, privacy, reminders, reports, services, staff_views, views  # noqa: F401  (staff_views adds routes to views.bp)
 
     register(
         app,
@@ -31,7 +31,6 @@ def init_app(app):
             ],
             staff_links=[
                 Link("desks.staff_index", _l("Sportelli: appuntamenti di oggi e orari")),
-                Link("desks.staff_phone", _l("Sportelli: persone da telefonare")),
             ],
             account_links=[Link("desks.my_appointments", _l("I miei appuntamenti agli sportelli"))],
             demo=demo.load,
@@ -39,11 +38,14 @@ def init_app(app):
             export=privacy.export,
             erase=privacy.erase,
             people_to_phone=privacy.people_to_phone,
+            phone_done=privacy.phone_done,
             jobs=[
                 Job("desks.slots", services.run_materialise, every="daily"),
-                Job("desks.reminders", services.run_reminders, every="hourly"),
+                Job("desks.reminders", reminders.remind_job, every="hourly"),
                 Job("desks.retention", services.run_retention, every="daily"),
             ],
+            reminder_kinds=reminders.KINDS,
+            staff_day=reminders.staff_day,
             figures=reports.figures,
             people=reports.people,
             people_query=reports.people_query,

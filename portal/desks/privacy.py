@@ -8,6 +8,7 @@ and erased with the account.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from flask import url_for
@@ -137,7 +138,9 @@ def erase(user: User) -> None:
 
 
 def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
-    """People without e-mail to tell about a reminder, a moved or cancelled appointment (and last week's calls)."""
+    """People without e-mail to tell about a moved or cancelled appointment, or a free time (and last
+    week's calls). Keys carry the notice's time, so a second notice about the same record is a new entry;
+    the reminder the day before is on the list through `portal.reminders`."""
     calls = []
     for appointment in services.phone_list(site_ids):
         staff = appointment.phoned_by
@@ -156,6 +159,7 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 since=appointment.phone_since,
                 done_at=appointment.phoned_at,
                 done_by=staff.name if staff else "",
+                key=_key("appointment", appointment.id, appointment.phone_since),
             )
         )
     for entry in services.wait_phone_list(site_ids):
@@ -167,10 +171,39 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 name=entry.user.name,
                 phone=entry.user.phone or "",
                 reason=f"{entry.desk.name}: {services.REASONS[services.OFFER]} ({entry.day.strftime('%d/%m/%Y')})",
-                link=url_for("desks.staff_phone"),
+                link=url_for("desks.staff_day", desk_id=entry.desk_id, d=entry.day.isoformat()),
                 since=entry.offered_at,
                 done_at=entry.phoned_at,
                 done_by=staff.name if staff else "",
+                key=_key("wait", entry.id, entry.offered_at),
             )
         )
     return calls
+
+
+def _key(kind: str, record_id: int, since: datetime | None) -> str:
+    """ "appointment:12:20261117180000": the record and the time of the notice to give."""
+    return f"{kind}:{record_id}:{since:%Y%m%d%H%M%S}" if since else f"{kind}:{record_id}"
+
+
+def phone_done(key: str, staff: User) -> bool:
+    """The `phone_done` slot: the core phone list recorded a call on one of the desks' entries."""
+    kind, _sep, rest = key.partition(":")
+    record_id, _sep, _since = rest.partition(":")
+    if not record_id.isdigit():
+        return False
+    if kind == "appointment":
+        appointment = Appointment.get_or_none(Appointment.id == int(record_id))
+        if appointment is None or not appointment.phone_reason:
+            return False
+        if key != _key(kind, appointment.id, appointment.phone_since):
+            return False  # a newer notice replaced the one phoned about
+        services.record_phone_call(appointment, staff)
+        return True
+    if kind == "wait":
+        entry = WaitEntry.get_or_none(WaitEntry.id == int(record_id))
+        if entry is None or entry.offered_at is None or key != _key(kind, entry.id, entry.offered_at):
+            return False
+        services.record_wait_call(entry, staff)
+        return True
+    return False

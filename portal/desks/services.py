@@ -767,34 +767,6 @@ def record_phone_call(appointment: Appointment, staff: User, now: datetime | Non
 # --- jobs ------------------------------------------------------------------------------------------
 
 
-def run_reminders(now: datetime) -> int:
-    """The day before: remind by e-mail, or put on the phone list. Idempotent (reminded_at)."""
-    tomorrow = local_date(now) + timedelta(days=1)
-    lo, hi = local_day_bounds(tomorrow)
-    due = list(
-        Appointment.select(Appointment, Slot)
-        .join(Slot)
-        .where(
-            (Appointment.status == "booked")
-            & Appointment.reminded_at.is_null()
-            & (Slot.starts_at >= lo)
-            & (Slot.starts_at < hi)
-        )
-    )
-    done = 0
-    for appointment in due:
-        with database().atomic():
-            claimed = (
-                Appointment.update(reminded_at=now)
-                .where((Appointment.id == appointment.id) & Appointment.reminded_at.is_null())
-                .execute()
-            )
-            if claimed:
-                tell(Appointment.get_by_id(appointment.id), REMINDER, now)
-                done += 1
-    return done
-
-
 def run_retention(now: datetime) -> int:
     """Empty notes and subjects N months (DESK_NOTE_RETENTION_MONTHS) after the appointment. Idempotent."""
     months = int(current_app.config.get("DESK_NOTE_RETENTION_MONTHS", 12))

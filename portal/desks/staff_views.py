@@ -21,7 +21,7 @@ from portal.rendering import render
 
 from . import services
 from .forms import DayForm, DeskForm, MarkForm, MoveForm, NoteForm, ScheduleForm, StaffBookForm
-from .models import Appointment, Desk, DeskDay, DeskOperator, Schedule, WaitEntry
+from .models import Appointment, Desk, DeskDay, DeskOperator, Schedule
 from .services import DeskRefusal
 from .views import bp
 
@@ -364,35 +364,8 @@ def staff_day_delete(desk_id, day_id):
 @bp.route("/staff/desks/phone")
 @staff_required
 def staff_phone():
-    """People without e-mail to phone about their appointment (reminders, moves, cancellations)."""
-    site_ids = managed_site_ids()
-    return render(
-        "desks/staff/phone.html",
-        calls=services.phone_list(site_ids),
-        waits=services.wait_phone_list(site_ids),
-        reasons=services.REASONS,
-    )
-
-
-@bp.route("/staff/desks/appointments/<int:appointment_id>/phoned", methods=["POST"])
-@staff_required
-def staff_phoned(appointment_id):
-    """Record that the person was phoned."""
-    appointment = _appointment(appointment_id)
-    services.record_phone_call(appointment, _me())
-    flash(_("Telefonata segnata."), "success")
-    return redirect(url_for(".staff_phone"), 303)
-
-
-@bp.route("/staff/desks/waits/<int:entry_id>/phoned", methods=["POST"])
-@staff_required
-def staff_wait_phoned(entry_id):
-    """Record that a waiting member without e-mail was phoned about a free time."""
-    entry = get_object_or_404(WaitEntry, WaitEntry.id == entry_id)
-    _desk(entry.desk_id)
-    services.record_wait_call(entry, _me())
-    flash(_("Telefonata segnata."), "success")
-    return redirect(url_for(".staff_phone"), 303)
+    """The desks' people to phone: now the one staff phone list, filtered (permanent redirect)."""
+    return redirect(url_for("phone.page", area="desks"), 301)
 
 
 def _desk_form(desk=None):
