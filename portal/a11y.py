@@ -3,11 +3,11 @@ and hidden CSRF fields without an id (several forms on one page must not repeat 
 
 from flask import Blueprint, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField
 from wtforms.csrf import core as wtforms_csrf
 from wtforms.validators import DataRequired
 
+from .formbase import Form
 from .rendering import render
 from .validation import safe_next
 
@@ -20,7 +20,7 @@ AGID_FORM_URL = "https://form.agid.gov.it/"
 AGID_GUIDELINES_URL = "https://www.agid.gov.it/it/design-servizi/accessibilita"
 
 
-class TextSizeForm(FlaskForm):
+class TextSizeForm(Form):
     size = RadioField(
         _l("Dimensione del testo"),
         choices=[("normal", _l("Normale")), ("large", _l("Grande"))],
