@@ -244,8 +244,12 @@ class SiteTextsForm(Form):
     empty field keeps the Italian; the service fields are added by `site_texts_form`."""
 
     language = HiddenField()
-    summary = TextAreaField(_l("Presentazione del centro"), filters=[strip], validators=[Length(max=2000, message=TEXT_MAX)])
-    how_to_get_there = TextAreaField(_l("Come arrivare"), filters=[strip], validators=[Length(max=2000, message=TEXT_MAX)])
+    summary = TextAreaField(
+        _l("Presentazione del centro"), filters=[strip], validators=[Length(max=2000, message=TEXT_MAX)]
+    )
+    how_to_get_there = TextAreaField(
+        _l("Come arrivare"), filters=[strip], validators=[Length(max=2000, message=TEXT_MAX)]
+    )
 
 
 def site_texts_form(services):
@@ -255,11 +259,19 @@ def site_texts_form(services):
         pass
 
     for service in services:
-        setattr(Bound, f"s{service.id}_name", StringField(_l("Nome"), filters=[strip], validators=[Length(max=120, message=TEXT_MAX)]))
+        setattr(
+            Bound,
+            f"s{service.id}_name",
+            StringField(_l("Nome"), filters=[strip], validators=[Length(max=120, message=TEXT_MAX)]),
+        )
         setattr(
             Bound,
             f"s{service.id}_description",
             TextAreaField(_l("Descrizione"), filters=[strip], validators=[Length(max=2000, message=TEXT_MAX)]),
         )
-        setattr(Bound, f"s{service.id}_schedule", StringField(_l("Orari"), filters=[strip], validators=[Length(max=200, message=TEXT_MAX)]))
+        setattr(
+            Bound,
+            f"s{service.id}_schedule",
+            StringField(_l("Orari"), filters=[strip], validators=[Length(max=200, message=TEXT_MAX)]),
+        )
     return Bound

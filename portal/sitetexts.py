@@ -71,13 +71,14 @@ def languages_done(site: Site) -> set[str]:
     """The languages in which staff wrote something for the centre or one of its services."""
     done = {text.language for text in SiteText.select(SiteText.language).where(SiteText.site == site.id)}
     done |= {
-        text.language
-        for text in ServiceText.select(ServiceText.language).join(Service).where(Service.site == site.id)
+        text.language for text in ServiceText.select(ServiceText.language).join(Service).where(Service.site == site.id)
     }
     return done
 
 
-def save_texts(site: Site, language: str, site_values: dict[str, str], service_values: dict[int, dict[str, str]]) -> None:
+def save_texts(
+    site: Site, language: str, site_values: dict[str, str], service_values: dict[int, dict[str, str]]
+) -> None:
     """Add, replace or (all fields empty) remove the translation of the centre and its services
     into `language`, all at once. The Italian is never touched."""
     if language not in other_languages():
@@ -91,7 +92,7 @@ def save_texts(site: Site, language: str, site_values: dict[str, str], service_v
 
 
 def _store(text_model, key, language, values, fields):
-    (field_name, owner_id), = key.items()
+    ((field_name, owner_id),) = key.items()
     where = (getattr(text_model, field_name) == owner_id) & (text_model.language == language)
     values = {name: (values.get(name) or "").strip() for name in fields}
     if not any(values.values()):
