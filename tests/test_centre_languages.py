@@ -139,3 +139,12 @@ def test_a_translated_centre_cannot_be_saved(gym):
         site.save()
     with pytest.raises(RuntimeError):
         service.save()
+
+
+def test_the_staff_page_is_within_the_data_budget(client, gym, auth):
+    from test_pages import check_page
+
+    auth.login("faenza@staff.binari.example")
+    for language in ("en", "ar"):
+        facts = check_page(client, URL + "?language=" + language)
+        assert len(facts.inputs) >= 2 + 3 * Service.select().where(Service.site == gym.site_id).count()
