@@ -98,8 +98,9 @@ def _store(text_model, key, language, values, fields):
     if not any(values.values()):
         text_model.delete().where(where).execute()
         return
-    text = text_model.get_or_none(where) or text_model(language=language, **key)
-    for name, value in values.items():
-        setattr(text, name, value)
-    text.updated_at = utcnow()
-    text.save()
+    # One statement, so two people saving the same language at once never meet the unique index.
+    values["updated_at"] = utcnow()
+    owner = getattr(text_model, field_name)
+    text_model.insert(language=language, **key, **values).on_conflict(
+        conflict_target=[owner, text_model.language], update={getattr(text_model, n): v for n, v in values.items()}
+    ).execute()

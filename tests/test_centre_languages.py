@@ -148,3 +148,14 @@ def test_the_staff_page_is_within_the_data_budget(client, gym, auth):
     for language in ("en", "ar"):
         facts = check_page(client, URL + "?language=" + language)
         assert len(facts.inputs) >= 2 + 3 * Service.select().where(Service.site == gym.site_id).count()
+
+
+def test_saving_again_replaces_the_translation(gym):
+    from portal.sitetexts import save_texts
+
+    save_texts(gym.site, "en", {"summary": "A centre."}, {gym.id: {"name": "Gym"}})
+    save_texts(gym.site, "en", {"how_to_get_there": "Tram 3."}, {gym.id: {"name": "Gym", "schedule": "Mon-Fri"}})
+    site_text = SiteText.get()
+    assert (site_text.summary, site_text.how_to_get_there) == ("", "Tram 3.")
+    service_text = ServiceText.get()
+    assert (service_text.name, service_text.schedule) == ("Gym", "Mon-Fri") and ServiceText.select().count() == 1
