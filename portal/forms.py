@@ -13,6 +13,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
@@ -233,3 +234,44 @@ class DeleteAccountForm(Form):
         _l("Ho capito: il mio account e i miei contatti saranno cancellati."),
         validators=[DataRequired(_l("Spunta la casella per confermare."))],
     )
+
+
+TEXT_MAX = _l("Al massimo %(max)d caratteri.")
+
+
+class SiteTextsForm(Form):
+    """A centre's summary and directions, and its services', in another interface language. An
+    empty field keeps the Italian; the service fields are added by `site_texts_form`."""
+
+    language = HiddenField()
+    summary = TextAreaField(
+        _l("Presentazione del centro"), filters=[strip], validators=[Length(max=2000, message=TEXT_MAX)]
+    )
+    how_to_get_there = TextAreaField(
+        _l("Come arrivare"), filters=[strip], validators=[Length(max=2000, message=TEXT_MAX)]
+    )
+
+
+def site_texts_form(services):
+    """The form class for a centre with these services: name, description and schedule of each."""
+
+    class Bound(SiteTextsForm):
+        pass
+
+    for service in services:
+        setattr(
+            Bound,
+            f"s{service.id}_name",
+            StringField(_l("Nome"), filters=[strip], validators=[Length(max=120, message=TEXT_MAX)]),
+        )
+        setattr(
+            Bound,
+            f"s{service.id}_description",
+            TextAreaField(_l("Descrizione"), filters=[strip], validators=[Length(max=2000, message=TEXT_MAX)]),
+        )
+        setattr(
+            Bound,
+            f"s{service.id}_schedule",
+            StringField(_l("Orari"), filters=[strip], validators=[Length(max=200, message=TEXT_MAX)]),
+        )
+    return Bound

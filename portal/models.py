@@ -51,6 +51,11 @@ class Site(BaseModel):
     class Meta:
         table_name = "site"
 
+    def save(self, *args, **kwargs):
+        if getattr(self, "shown_language", None):
+            raise RuntimeError("this centre shows a translation (portal.sitetexts.localize): it is for reading only")
+        return super().save(*args, **kwargs)
+
     @classmethod
     def ordered(cls):
         return cls.select().order_by(cls.position, cls.name)
@@ -175,6 +180,45 @@ class Service(BaseModel):
 
     class Meta:
         table_name = "service"
+
+    def save(self, *args, **kwargs):
+        if getattr(self, "shown_language", None):
+            raise RuntimeError("this service shows a translation (portal.sitetexts.localize): it is for reading only")
+        return super().save(*args, **kwargs)
+
+
+class SiteText(BaseModel):
+    """Staff's translation of a centre's summary and directions into one interface language.
+
+    Readers in that language see it (home page, centre page); everyone else the Italian. An empty
+    field keeps the Italian for that part.
+    """
+
+    site = ForeignKeyField(Site, backref="texts", on_delete="CASCADE")
+    language = CharField(max_length=8)
+    summary = TextField(default="")
+    how_to_get_there = TextField(default="")
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "site_text"
+        indexes = ((("site", "language"), True),)
+
+
+class ServiceText(BaseModel):
+    """Staff's translation of a service's name, description and schedule into one interface
+    language (an empty field keeps the Italian for that part)."""
+
+    service = ForeignKeyField(Service, backref="texts", on_delete="CASCADE")
+    language = CharField(max_length=8)
+    name = CharField(max_length=120, default="")
+    description = TextField(default="")
+    schedule = CharField(max_length=200, default="")
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "service_text"
+        indexes = ((("service", "language"), True),)
 
 
 class Room(BaseModel):
