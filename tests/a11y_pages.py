@@ -32,11 +32,16 @@ EXTRA = [
 
 def extra_urls(role):
     """Pages reached only through a search box (a member's record)."""
+    from portal.events.models import Event
     from portal.models import User
+    from portal.volunteer.models import Shift
 
+    # The "check your mail" pages a guest lands on after a registration or a sign-up (after a POST).
+    event = Event.select().where(Event.status == "published").order_by(Event.id).first()
+    urls = [f"/events/{event.id}/check", f"/volunteer/shifts/{Shift.select().order_by(Shift.id).first().id}/check"]
     if role not in ("staff", "admin"):
-        return []
-    urls = [f"/staff/members/{User.get(User.email == ROLES['resident']).id}"]
+        return urls
+    urls += [f"/staff/members/{User.get(User.email == ROLES['resident']).id}", f"/staff/events/{event.id}/delete"]
     try:  # an appointment at a help desk (linked from the desk's day through forms)
         from portal.desks.models import Appointment
 

@@ -17,6 +17,8 @@ NOT_SWEPT = {
     "static": "files",
     "main.healthz": "JSON for monitoring",
     "bookings.photo": "an image",
+    "events.preview_card": "an image (the link-preview picture)",
+    "main.favicon": "an image",
     "events.guest_cancel": "only from a signed e-mail link; an invalid link gets the swept 404 page",
     "volunteer.guest_confirm": "only from a signed e-mail link; an invalid link gets the swept 404 page",
     "volunteer.guest_signup": "only from a signed e-mail link; an invalid link gets the swept 404 page",

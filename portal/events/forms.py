@@ -249,7 +249,10 @@ def parse_month(value):
 class EventTextForm(Form):
     """The event's title and description in another interface language (choices set by the view)."""
 
-    language = SelectField(_l("Lingua"), validators=[DataRequired(_l("Scegli una lingua."))])
+    # A chosen language is always selected: no "required" on the select (an HTML rule without an empty option).
+    language = SelectField(
+        _l("Lingua"), validators=[DataRequired(_l("Scegli una lingua."))], render_kw={"required": False}
+    )
     title = StringField(
         _l("Titolo"), filters=[strip], validators=[DataRequired(_l("Scrivi il titolo.")), Length(max=140, message=MAX)]
     )

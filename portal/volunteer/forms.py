@@ -199,7 +199,10 @@ class ProfileForm(Form):
 class OpportunityTextForm(Form):
     """The opportunity's title and description in another interface language (choices set by the view)."""
 
-    language = SelectField(_l("Lingua"), validators=[DataRequired(_l("Scegli una lingua."))])
+    # A chosen language is always selected: no "required" on the select (an HTML rule without an empty option).
+    language = SelectField(
+        _l("Lingua"), validators=[DataRequired(_l("Scegli una lingua."))], render_kw={"required": False}
+    )
     title = StringField(_l("Titolo"), filters=[strip], validators=[DataRequired(_l("Scrivi il titolo.")), _max(140)])
     description = TextAreaField(
         _l("Descrizione (facoltativa: senza, resta quella in italiano)"), filters=[strip], validators=[_max(5000)]
