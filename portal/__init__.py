@@ -102,7 +102,9 @@ def create_app(test_config=None):
 
     i18n.init_app(app)
     templating.init_app(app)
-    from . import a11y
+    from . import a11y, pagecache
+
+    pagecache.init_app(app)  # the anonymous public pages' micro-cache
 
     a11y.init_app(app)  # text size, accessibility statement, legal notes, CSRF fields without id
 

@@ -124,6 +124,9 @@ def from_environment():
         # scrypt in production; tests and the live-test server may ask for a faster one.
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads")),
+        # Public pages kept this many seconds for anonymous visitors (portal/pagecache.py); 0 = off.
+        # On in production only: tests and a local run see every change at once.
+        "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "10" if production else "0")),
         # Help desks: notes and "what it is about" are emptied this many months after the appointment.
         "DESK_NOTE_RETENTION_MONTHS": int(os.environ.get("DESK_NOTE_RETENTION_MONTHS", "12")),
     }

@@ -13,19 +13,20 @@ from playhouse.flask_utils import FlaskDB
 
 
 class PortalFlaskDB(FlaskDB):
-    """FlaskDB that reuses a connection already open in this thread.
+    """FlaskDB that opens the connection only when a request first uses it.
 
-    A request opens the connection and closes it at the end, as FlaskDB does;
-    but when the caller already holds one (a CLI command, a test), the request
-    uses it and leaves it open instead of failing with "connection already
-    opened" or closing it under the caller's feet.
+    A request that never touches the database (a page served from the micro-cache,
+    portal/pagecache.py; a static file) pays nothing: peewee connects on the first query
+    (autoconnect) and the request closes that connection at the end, as FlaskDB does.
+    When the caller already holds one (a CLI command, a test), the request uses it and
+    leaves it open instead of closing it under the caller's feet.
     """
 
     def connect_db(self):
-        g._portal_db_opened = self.database.connect(reuse_if_open=True)
+        g._portal_db_was_open = not self.database.is_closed()
 
     def close_db(self, exc):
-        if g.pop("_portal_db_opened", False) and not self.database.is_closed():
+        if not g.pop("_portal_db_was_open", True) and not self.database.is_closed():
             self.database.close()
 
 

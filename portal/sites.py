@@ -10,6 +10,7 @@ from .clock import now_local, today_local
 from .forms import site_texts_form
 from .i18n import html_lang, text_direction
 from .models import Service, Site, open_status
+from .pagecache import public_page
 from .refusals import Refusal
 from .rendering import render
 from .sitetexts import languages_done, localize, other_languages, save_texts, texts_of
@@ -18,6 +19,7 @@ bp = Blueprint("sites", __name__)
 
 
 @bp.route("/")
+@public_page
 def home():
     """Home: the three centres, what they offer, how to reach them, every service."""
     sites = list(Site.ordered())
@@ -32,6 +34,7 @@ def home():
 
 
 @bp.route("/sites/<slug>")
+@public_page
 def site(slug):
     """One centre: services, opening hours, contacts, how to get there."""
     site = get_object_or_404(Site, Site.slug == slug)

@@ -15,6 +15,7 @@ from portal.clock import to_local, today_local, utcnow
 from portal.ics import calendar_bytes, calendar_response
 from portal.models import Site
 from portal.moved import moved
+from portal.pagecache import public_page
 from portal.rendering import render, wants_fragment
 from portal.urls import external_url
 
@@ -95,6 +96,7 @@ def _only_open(days):
 
 
 @bp.route("/coworking")
+@public_page
 def coworking():
     """The next free desk and room slots as a simple list, booked in one tap."""
     sites = _sites_with(Resource)
@@ -163,6 +165,7 @@ def _slot_text(booking):
 
 
 @bp.route("/equipment")
+@public_page
 def equipment():
     """The audio-video catalogue: kits and items with photo, condition and today's state."""
     sites = _sites_with(Item)

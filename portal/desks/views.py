@@ -14,6 +14,7 @@ from playhouse.flask_utils import get_object_or_404
 from portal.clock import local_date, today_local, utcnow
 from portal.ics import calendar_bytes, calendar_response
 from portal.models import Site
+from portal.pagecache import public_page
 from portal.rendering import render
 
 from . import services
@@ -36,6 +37,7 @@ def _grouped(slots):
 
 
 @bp.route("/sportelli")
+@public_page
 def index():
     """Every desk of the three centres, filtered by centre, topic and language, with its next free times."""
     sites = list(Site.ordered())
@@ -86,6 +88,7 @@ def _book_form():
 
 
 @bp.route("/sportelli/<int:desk_id>")
+@public_page
 def detail(desk_id):
     """A desk: what it helps with, what to bring, its languages, and its free times to book."""
     desk = _active_desk(desk_id)

@@ -13,6 +13,7 @@ from playhouse.flask_utils import get_object_or_404
 from portal.clock import local_date, local_day_bounds, today_local, utcnow
 from portal.guests import setting
 from portal.models import Partner, Site, closed_sites_by_day
+from portal.pagecache import public_page
 from portal.refusals import Refusal
 from portal.rendering import render, wants_fragment
 
@@ -65,6 +66,7 @@ def page_number():
 
 
 @bp.route("/events")
+@public_page
 def agenda():
     """Upcoming events by day, filtered by centre, category, audience, price and words."""
     filters = agenda_filters()
@@ -117,6 +119,7 @@ def _agenda_page(wanted, offset, limit):
 
 
 @bp.route("/events/month/<ym>")
+@public_page
 def month(ym):
     """A compact month grid (fits 360 px) with the number of events per day, and
     the events of one chosen day under it; past months are the archive."""
@@ -265,6 +268,7 @@ def render_event(event, form=None, status=200, error=None):
 
 @bp.route("/events/<int:event_id>")
 @bp.route("/events/<int:event_id>-<slug>")
+@public_page
 def event_page(event_id, slug=None):
     """One event: when, where, who organises it, accessibility, seats, registration."""
     return render_event(localize_one(visible_event_or_404(event_id)))

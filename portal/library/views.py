@@ -10,6 +10,7 @@ from playhouse.flask_utils import get_object_or_404
 
 from portal.models import Site
 from portal.moved import moved
+from portal.pagecache import public_page
 from portal.rendering import render
 
 from . import services
@@ -44,6 +45,7 @@ def see_other(endpoint, **values):
 
 
 @bp.route("/library")
+@public_page
 def search():
     """Search the catalogue by title, author, subject or ISBN, with filters."""
     q = (request.args.get("q") or "").strip()[:200]
@@ -79,6 +81,7 @@ def _title_or_404(title_id):
 
 
 @bp.route("/library/titles/<int:title_id>")
+@public_page
 def title(title_id):
     """A title: details, its copies and where each one is, and the hold button."""
     title = _title_or_404(title_id)

@@ -14,6 +14,7 @@ from portal.clock import utcnow
 from portal.guests import setting as guest_setting
 from portal.ics import CalendarEntry, calendar_bytes, calendar_response
 from portal.models import Site, User
+from portal.pagecache import public_page
 from portal.refusals import Refusal
 from portal.rendering import render
 from portal.templating import current_lang
@@ -55,6 +56,7 @@ def _visible(opp):
 
 
 @bp.route("/volunteer")
+@public_page
 def index():
     """Ways to help, by centre and activity, each with its next shifts and places left."""
     sites = list(Site.ordered())
@@ -110,6 +112,7 @@ def index():
 
 
 @bp.route("/volunteer/opportunities/<int:opp_id>")
+@public_page
 def opportunity(opp_id):
     """One way to help: what it is, who coordinates, what is needed, every coming shift."""
     opp = get_object_or_404(Opportunity.select(Opportunity, Site).join(Site), Opportunity.id == opp_id)

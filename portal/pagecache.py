@@ -1,0 +1,153 @@
+"""A short-lived cache of the public pages as anonymous visitors see them (micro-caching).
+
+Most traffic is anonymous people opening the same few pages: the home page, the agenda, an event,
+the library search, co-working, volunteering. Rendering one costs 10–25 ms of CPU, so two cores
+serve only a few hundred a second (bench/README.md). A view marked `@public_page` keeps what it
+rendered for `PAGE_CACHE_SECONDS` (0 turns caching off, as the test configuration does) in this
+process's memory, and serves it again to the next anonymous visitor who would get the same bytes.
+
+What makes two requests "the same" is every input a page can depend on: the path and query, the
+htmx headers (a fragment is not the whole page), the browser's languages, the cookies, and the
+session's contents. Never cached: a signed-in person's pages, a response with a flashed message,
+anything but a 200 HTML page, and (by construction) any request that is not a GET or HEAD.
+
+The one per-visitor part of a public page is its CSRF token (the language and text-size forms, the
+htmx header): the cached copy holds a marker in its place, and each visitor gets their own token.
+
+The cost is staleness: an anonymous visitor can see a page up to `PAGE_CACHE_SECONDS` old (a new
+event appears, or a free place count changes, a few seconds later). Capacity is never decided by a
+page: every booking is checked in the database when it is made. A POST handled by this process
+empties its cache at once; other processes' copies simply expire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import current_app, g, make_response, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+MARKER = b"\x00binari-csrf\x00"  # never in a rendered page: NUL is dropped from all input
+MAX_ENTRIES = 300  # ~300 pages of 20–60 KB: a few MB per worker at most
+HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-Target", "HX-Trigger", "HX-Current-URL", "HX-History-Restore-Request")
+SESSION_KEYS_IGNORED = {"csrf_token", "_permanent", "_fresh", "_id"}
+
+
+@dataclass
+class CachedPage:
+    body: bytes
+    headers: list[tuple[str, str]]
+    expires: float
+
+
+class PageCache:
+    """A small LRU of rendered pages with an expiry, shared by the threads of one worker."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self.entries: OrderedDict[str, CachedPage] = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str, now: float) -> CachedPage | None:
+        with self.lock:
+            page = self.entries.get(key)
+            if page is None or page.expires <= now:
+                self.misses += 1
+                return None
+            self.entries.move_to_end(key)
+            self.hits += 1
+            return page
+
+    def put(self, key: str, page: CachedPage) -> None:
+        with self.lock:
+            self.entries[key] = page
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.max_entries:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+def _cache() -> PageCache:
+    return current_app.extensions["binari_page_cache"]
+
+
+def request_key() -> str | None:
+    """The cache key of this request, or None when its page must be rendered for this person alone."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    if current_user and current_user.is_authenticated:
+        return None
+    if session.get("_flashes") or session.get("_user_id"):
+        return None
+    parts = [request.path, request.query_string.decode("latin-1"), request.headers.get("Accept-Language", "")]
+    parts += [f"{name}={request.headers.get(name, '')}" for name in HTMX_HEADERS]
+    cookie_name = current_app.config.get("SESSION_COOKIE_NAME", "session")
+    parts += [f"c:{name}={value}" for name, value in sorted(request.cookies.items()) if name != cookie_name]
+    parts += [f"s:{name}={session[name]!r}" for name in sorted(session) if name not in SESSION_KEYS_IGNORED]
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "replace"), digest_size=16).hexdigest()
+
+
+def public_page(view):
+    """Serve this view's page from the micro-cache to anonymous visitors (see the module's note)."""
+
+    @wraps(view)
+    def cached_view(*args, **kwargs):
+        seconds = current_app.config.get("PAGE_CACHE_SECONDS", 0)
+        key = request_key() if seconds else None
+        if key is None:
+            return view(*args, **kwargs)
+        cache = _cache()
+        now = time.monotonic()
+        page = cache.get(key, now)
+        if page is not None:
+            token = generate_csrf().encode()  # this visitor's own token (and session, when new)
+            response = make_response(page.body.replace(MARKER, token))
+            response.headers.clear()
+            for name, value in page.headers:
+                response.headers.add(name, value)
+            response.headers["X-Page-Cache"] = "hit"
+            return response
+        response = make_response(view(*args, **kwargs))
+        if _storable(response):
+            token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+            body = response.get_data()
+            if token:
+                body = body.replace(token.encode(), MARKER)
+            headers = [(n, v) for n, v in response.headers.items() if n.lower() not in ("set-cookie", "content-length")]
+            cache.put(key, CachedPage(body=body, headers=headers, expires=now + seconds))
+        response.headers["X-Page-Cache"] = "miss"
+        return response
+
+    return cached_view
+
+
+def _storable(response) -> bool:
+    if response.status_code != 200 or response.mimetype != "text/html" or response.direct_passthrough:
+        return False
+    if session.get("_flashes") or "Set-Cookie" in response.headers:
+        return False  # a view that set a cookie of its own spoke to this visitor alone
+    cache_control = response.headers.get("Cache-Control", "")
+    return "private" not in cache_control and "no-store" not in cache_control
+
+
+def init_app(app) -> None:
+    """One cache per worker process; a POST (or any write method) handled here empties it."""
+    app.config.setdefault("PAGE_CACHE_SECONDS", 0)
+    app.extensions["binari_page_cache"] = PageCache()
+
+    @app.after_request
+    def forget_pages_after_a_write(response):
+        if request.method not in ("GET", "HEAD", "OPTIONS") and app.config.get("PAGE_CACHE_SECONDS"):
+            app.extensions["binari_page_cache"].clear()
+        return response

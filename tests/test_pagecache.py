@@ -1,0 +1,106 @@
+"""The anonymous public pages' micro-cache (portal/pagecache.py): who gets a cached page, and who never does."""
+
+import re
+
+import pytest
+
+from tests.conftest import csrf_token_from
+
+
+@pytest.fixture
+def app_settings():
+    return {"PAGE_CACHE_SECONDS": 10, "WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture
+def cached_app(app, seed):
+    return app
+
+
+def page(client, path="/", **headers):
+    response = client.get(path, headers=headers)
+    assert response.status_code == 200
+    return response
+
+
+def test_second_anonymous_visitor_gets_the_cached_page_with_a_token_of_their_own(cached_app):
+    first, second = cached_app.test_client(), cached_app.test_client()
+    one = page(first)
+    two = page(second)
+    assert one.headers["X-Page-Cache"] == "miss"
+    assert two.headers["X-Page-Cache"] == "hit"
+    token_one, token_two = csrf_token_from(one.get_data(as_text=True)), csrf_token_from(two.get_data(as_text=True))
+    assert token_one != token_two
+    assert b"binari-csrf" not in two.data
+    # Apart from the token, the same page.
+    strip = re.compile(rb'value="[^"]+" name="csrf_token"|name="csrf_token" value="[^"]+"|"X-CSRFToken": "[^"]+"')
+    assert strip.sub(b"", one.data) == strip.sub(b"", two.data)
+    # The second visitor's own token works: the text-size form answers 303, not a CSRF refusal.
+    answer = second.post("/text-size", data={"csrf_token": token_two, "size": "large", "next": "/"})
+    assert answer.status_code == 303
+
+
+def test_every_input_of_the_page_is_part_of_the_key(cached_app):
+    client = cached_app.test_client()
+    page(client, "/events")
+    assert page(client, "/events").headers["X-Page-Cache"] == "hit"
+    assert page(client, "/events?site=visconti").headers["X-Page-Cache"] == "miss"
+    arabic = page(client, "/events", **{"Accept-Language": "ar"})
+    assert arabic.headers["X-Page-Cache"] == "miss"
+    assert '<html lang="ar" dir="rtl"' in arabic.get_data(as_text=True)
+    assert page(client, "/events", **{"HX-Request": "true"}).headers["X-Page-Cache"] == "miss"
+    italian = page(client, "/events")
+    assert italian.headers["X-Page-Cache"] == "hit" and '<html lang="it"' in italian.get_data(as_text=True)
+
+
+def test_signed_in_people_and_flashed_messages_are_never_cached(cached_app, make_user):
+    make_user("Cached Person", email="cached@example.org")
+    anonymous = cached_app.test_client()
+    page(anonymous)
+    member = cached_app.test_client()
+    login_page = member.get("/login").get_data(as_text=True)
+    answer = member.post(
+        "/login",
+        data={"identifier": "cached@example.org", "password": "password123", "csrf_token": csrf_token_from(login_page)},
+    )
+    assert answer.status_code in (302, 303)
+    home = member.get("/")
+    assert "X-Page-Cache" not in home.headers
+    assert "Cached Person" in home.get_data(as_text=True) or "/account" in home.get_data(as_text=True)
+
+
+def test_a_write_in_this_process_empties_the_cache_and_entries_expire(cached_app, monkeypatch):
+    import portal.pagecache as pagecache
+
+    client = cached_app.test_client()
+    page(client, "/library")
+    assert page(client, "/library").headers["X-Page-Cache"] == "hit"
+    token = csrf_token_from(page(client, "/library").get_data(as_text=True))
+    client.post("/text-size", data={"csrf_token": token, "size": "normal", "next": "/"})
+    assert page(client, "/library").headers["X-Page-Cache"] == "miss"
+    assert page(client, "/library").headers["X-Page-Cache"] == "hit"
+    real = pagecache.time.monotonic
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: real() + 11)
+    assert page(client, "/library").headers["X-Page-Cache"] == "miss"
+
+
+def test_not_found_and_errors_are_not_cached(cached_app):
+    client = cached_app.test_client()
+    assert client.get("/events/999999").status_code == 404
+    assert client.get("/events/999999").status_code == 404
+    assert len(cached_app.extensions["binari_page_cache"].entries) == 0
+
+
+def test_on_in_production_only(monkeypatch, tmp_path):
+    from portal.config import from_environment
+
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("BASE_URL", "https://binari.example.org")
+    monkeypatch.delenv("PAGE_CACHE_SECONDS", raising=False)
+    monkeypatch.setenv("BINARI_ENV", "production")
+    assert from_environment()["PAGE_CACHE_SECONDS"] == 10
+    monkeypatch.setenv("BINARI_ENV", "development")
+    assert from_environment()["PAGE_CACHE_SECONDS"] == 0
+    monkeypatch.setenv("PAGE_CACHE_SECONDS", "0")
+    monkeypatch.setenv("BINARI_ENV", "production")
+    assert from_environment()["PAGE_CACHE_SECONDS"] == 0
