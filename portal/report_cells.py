@@ -69,9 +69,9 @@ class Grouping:
             return found
         if self.by_site:
             found.append((True, False))
-        if self.by_month:
+        if self.by_month and self.query.people_months:
             found.append((False, True))
-        if self.by_site and self.by_month:
+        if self.by_site and self.by_month and self.query.people_months:
             found.append((True, True))
         return found
 
@@ -170,11 +170,23 @@ class Cells:
         if not self.grouping.grouped:
             return total
         per_cell = {cell: {fig.key: fig for fig in build(bag)} for cell, bag in self.bags.items()}
-        whole = (None, None)
+        query = self.grouping.query
+
+        def counted(cell: Cell, fig: Figure) -> bool:
+            """Whether the cell's figure is known: people only at the levels counted (`levels`)."""
+            if not fig.people:
+                return True
+            if not query.people_cells:
+                return cell == (None, None)
+            return query.people_months or cell[1] is None
+
         return [
-            replace(fig, cells={whole: per_cell[whole][fig.key]})
-            if fig.people and not self.grouping.query.people_cells
-            else replace(fig, cells={cell: figs[fig.key] for cell, figs in per_cell.items() if fig.key in figs})
+            replace(
+                fig,
+                cells={
+                    cell: figs[fig.key] for cell, figs in per_cell.items() if fig.key in figs and counted(cell, fig)
+                },
+            )
             for fig in total
         ]
 
