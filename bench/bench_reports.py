@@ -300,5 +300,6 @@ def measure(app, db):
             Path(save, name).write_bytes(client.get(url).data)
         print(f"saved the exports in {save}")
 
+
 if __name__ == "__main__":
     main()
