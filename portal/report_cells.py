@@ -76,10 +76,21 @@ class Grouping:
         return found
 
     def month_of(self, column: Any, dates: bool = False) -> Any:
-        """The index in `months` of the Milan month of a naive-UTC moment (or of a Milan date)."""
+        """The index in `months` of the Milan month of a naive-UTC moment (or of a Milan date).
+
+        Nested CASEs halving the months (a binary search): about four comparisons a row for a
+        year rather than six on average, on every row of every grouped query.
+        """
         starts = self.months[1:]
         bounds: Sequence[Any] = starts if dates else [start_of_local_day(day) for day in starts]
-        return Case(None, [(column < bound, index) for index, bound in enumerate(bounds)], len(bounds))
+
+        def within(low: int, high: int) -> Any:  # the row's month is one of low..high
+            if low == high:
+                return low
+            middle = (low + high) // 2  # bounds[middle] begins month middle + 1
+            return Case(None, [(column < bounds[middle], within(low, middle))], within(middle + 1, high))
+
+        return within(0, len(bounds))
 
     def columns(self, site: Any, moment: Any, dates: bool = False, level: Level | None = None) -> list[Any]:
         """SELECT columns for a level (default: the finest the query asks for)."""
