@@ -506,7 +506,10 @@ def spans(
         now = span
     else:
         now = gather(site_ids, period.first, period.last, partner_id, several, False, people_cells=site_pages)
-    prev = gather(site_ids, before.first, before.last, partner_id, several, False, people_cells=site_pages)
+    # The previous period is split by centre only for the PDF's centre pages: the page compares totals.
+    prev = gather(
+        site_ids, before.first, before.last, partner_id, several and site_pages, False, people_cells=site_pages
+    )
     return Tables(now, prev, span), before
 
 
