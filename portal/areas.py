@@ -195,6 +195,9 @@ class ReportQuery:
     #: whole query's value), which spares a COUNT(DISTINCT …) per level; the bars and the split
     #: by centre of a page only draw counts.
     people_cells: bool = True
+    #: False (with ``people_cells``): people are counted per centre but not per month (the PDF's
+    #: centre pages need them; only the CSV needs them per month), sparing two COUNT(DISTINCT …).
+    people_months: bool = True
 
 
 #: A cell of a grouped answer: (centre id or None for all the query's centres, first day of the

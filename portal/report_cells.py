@@ -69,17 +69,28 @@ class Grouping:
             return found
         if self.by_site:
             found.append((True, False))
-        if self.by_month:
+        if self.by_month and self.query.people_months:
             found.append((False, True))
-        if self.by_site and self.by_month:
+        if self.by_site and self.by_month and self.query.people_months:
             found.append((True, True))
         return found
 
     def month_of(self, column: Any, dates: bool = False) -> Any:
-        """The index in `months` of the Milan month of a naive-UTC moment (or of a Milan date)."""
+        """The index in `months` of the Milan month of a naive-UTC moment (or of a Milan date).
+
+        Nested CASEs halving the months (a binary search): about four comparisons a row for a
+        year rather than six on average, on every row of every grouped query.
+        """
         starts = self.months[1:]
         bounds: Sequence[Any] = starts if dates else [start_of_local_day(day) for day in starts]
-        return Case(None, [(column < bound, index) for index, bound in enumerate(bounds)], len(bounds))
+
+        def within(low: int, high: int) -> Any:  # the row's month is one of low..high
+            if low == high:
+                return low
+            middle = (low + high) // 2  # bounds[middle] begins month middle + 1
+            return Case(None, [(column < bounds[middle], within(low, middle))], within(middle + 1, high))
+
+        return within(0, len(bounds))
 
     def columns(self, site: Any, moment: Any, dates: bool = False, level: Level | None = None) -> list[Any]:
         """SELECT columns for a level (default: the finest the query asks for)."""
@@ -170,11 +181,23 @@ class Cells:
         if not self.grouping.grouped:
             return total
         per_cell = {cell: {fig.key: fig for fig in build(bag)} for cell, bag in self.bags.items()}
-        whole = (None, None)
+        query = self.grouping.query
+
+        def counted(cell: Cell, fig: Figure) -> bool:
+            """Whether the cell's figure is known: people only at the levels counted (`levels`)."""
+            if not fig.people:
+                return True
+            if not query.people_cells:
+                return cell == (None, None)
+            return query.people_months or cell[1] is None
+
         return [
-            replace(fig, cells={whole: per_cell[whole][fig.key]})
-            if fig.people and not self.grouping.query.people_cells
-            else replace(fig, cells={cell: figs[fig.key] for cell, figs in per_cell.items() if fig.key in figs})
+            replace(
+                fig,
+                cells={
+                    cell: figs[fig.key] for cell, figs in per_cell.items() if fig.key in figs and counted(cell, fig)
+                },
+            )
             for fig in total
         ]
 

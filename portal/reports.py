@@ -254,6 +254,7 @@ def gather(
     by_site: bool = False,
     by_month: bool = False,
     people_cells: bool = True,
+    people_months: bool = True,
 ) -> dict[str, Row]:
     """Every area's figures for these centres (None: everywhere), keyed by figure key, with the
     cells asked for (per centre, per Milan month: see `at`).
@@ -261,9 +262,9 @@ def gather(
     Several centres that are not all of them are asked one by one and summed: a person who
     took part at two of them then counts at both (the page says so).
     """
-    store, key = _memo("figures", site_ids, first, last, partner_id, by_site, by_month, people_cells)
+    store, key = _memo("figures", site_ids, first, last, partner_id, by_site, by_month, people_cells, people_months)
     if key not in store:
-        store[key] = _gather(site_ids, first, last, partner_id, by_site, by_month, people_cells)
+        store[key] = _gather(site_ids, first, last, partner_id, by_site, by_month, people_cells, people_months)
     return store[key]
 
 
@@ -275,16 +276,17 @@ def _gather(
     by_site: bool,
     by_month: bool,
     people_cells: bool,
+    people_months: bool,
 ) -> dict[str, Row]:
     rows: dict[str, Row] = {}
     with_figures = [area for area in areas.all_areas() if area.figures]
     if site_ids is None:
-        query = ReportQuery(first, last, None, partner_id, by_site, by_month, people_cells)
+        query = ReportQuery(first, last, None, partner_id, by_site, by_month, people_cells, people_months)
         for area in with_figures:
             _merge(rows, area, _ask(area, query))
         return rows
     for site_id in site_ids:
-        query = ReportQuery(first, last, site_id, partner_id, False, by_month, people_cells)
+        query = ReportQuery(first, last, site_id, partner_id, False, by_month, people_cells, people_months)
         for area in with_figures:
             found = _ask(area, query)
             if by_site:  # one centre asked: its cells per month are that centre's
@@ -484,20 +486,30 @@ def spans(
     """Ask the areas for the page, the PDF, the partner pages: two or three grouped answers.
 
     The bars and the split by centre only draw counts (`headline_keys`), so people are counted
-    per cell only for the PDF's centre pages (``site_pages``). A month period's bars cover the
+    per centre only for the PDF's centre pages (``site_pages``), and never per month. A month period's bars cover the
     last 12 months: one answer for them, one for the month, one for the month before. A longer
     period: one answer by month (the bars), one for the previous period.
     """
     before = period.previous()
     first = period.chart_months()[0][0]
     span = gather(
-        site_ids, first, period.last, partner_id, several, True, people_cells=site_pages and first == period.first
+        site_ids,
+        first,
+        period.last,
+        partner_id,
+        several,
+        True,
+        people_cells=site_pages and first == period.first,
+        people_months=False,  # the bars draw counts only
     )
     if first == period.first:
         now = span
     else:
         now = gather(site_ids, period.first, period.last, partner_id, several, False, people_cells=site_pages)
-    prev = gather(site_ids, before.first, before.last, partner_id, several, False, people_cells=site_pages)
+    # The previous period is split by centre only for the PDF's centre pages: the page compares totals.
+    prev = gather(
+        site_ids, before.first, before.last, partner_id, several and site_pages, False, people_cells=site_pages
+    )
     return Tables(now, prev, span), before
 
 

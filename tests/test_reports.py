@@ -325,3 +325,44 @@ def _seed_now():
     from portal.models import Partner, Site
 
     return {"sites": {s.slug: s for s in Site.select()}, "partners": {p.name: p for p in Partner.select()}}
+
+
+# --- a constant number of queries ---------------------------------------------------------------------
+def test_queries_do_not_grow_with_the_months_or_the_centres(client, auth, app):
+    """Every area answers grouped by centre and month (`portal.report_cells`): a year, a quarter
+    and three years take the same queries, a month one more grouped answer (its 12 bars), and
+    all the centres as many as one."""
+    from conftest import count_queries
+
+    from portal import areas, demo
+
+    demo.load()  # the core and every area's demo data
+    assert all(area.figures for area in areas.all_areas() if area.people)
+    login_as(auth, "admin@binari.example")
+
+    def queries(url):
+        with count_queries() as counter:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        return counter["n"]
+
+    page = "/staff/reports?site={site}&period={period}&start={start}"
+    counts = {
+        (site, period): queries(page.format(site=site, period=period, start=start))
+        for site in ("all", "faenza")
+        for period, start in (("month", "2026-11-01"), ("quarter", "2026-10-01"), ("year", "2026-01-01"))
+    }
+    three_years = queries("/staff/reports?site=all&period=custom&start=2024-01-01&end=2026-12-31")
+    assert counts["all", "year"] == counts["all", "quarter"] == three_years
+    assert counts["all", "year"] <= counts["all", "month"] <= counts["all", "year"] + 25
+    assert counts["faenza", "year"] == counts["faenza", "quarter"]
+    assert abs(counts["all", "year"] - counts["faenza", "year"]) <= 2
+    assert counts["all", "year"] <= 60
+    csv = "/staff/reports/report.csv?site=all&period={period}&start={start}"
+    assert queries(csv.format(period="year", start="2026-01-01")) == queries(
+        csv.format(period="month", start="2026-11-01")
+    )
+    pdf = "/staff/reports/report.pdf?site=all&period={period}&start={start}"
+    assert queries(pdf.format(period="year", start="2026-01-01")) == queries(
+        pdf.format(period="quarter", start="2026-10-01")
+    )

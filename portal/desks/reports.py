@@ -1,11 +1,15 @@
 """The help desks' figures for the impact reports (the `figures` and `people` slots).
 
 Appointments are counted by the Milan day of their slot; the centre is the desk's and, for a
-partner's report, only the desks that partner runs. A few aggregated queries (GROUP BY, COUNT).
+partner's report, only the desks that partner runs. A few aggregated queries (GROUP BY, COUNT),
+split by centre and Milan month when the report asks (`portal.report_cells`), whatever the
+number of months and centres.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Hashable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,8 +18,9 @@ from peewee import Case, fn
 
 from portal.areas import Figure, ReportQuery
 from portal.clock import start_of_local_day
+from portal.db import is_sqlite
 from portal.models import Site
-from portal.report_cells import text_key
+from portal.report_cells import Cells, Grouping, text_key
 
 from .models import TOPICS, Appointment, Desk, Slot
 
@@ -71,39 +76,71 @@ def people(query: ReportQuery) -> set[str]:
 
 def people_query(query: ReportQuery) -> Any:
     """`people` as SQL (one column, "person"), so the report counts residents across areas in one query."""
-    key = Case(None, [(Appointment.person_key != "", Appointment.person_key)], text_key(f"a{AREA}:", Appointment.id))
-    return _held(query).select(key.alias("person"))
+    return _held(query).select(_person().alias("person"))
+
+
+def _person() -> Any:
+    """The person of an appointment as SQL, the same keys as `people` (for COUNT(DISTINCT …))."""
+    return Case(None, [(Appointment.person_key != "", Appointment.person_key)], text_key(f"a{AREA}:", Appointment.id))
+
+
+def _wait_days() -> Any:
+    """Days from booking to the appointment's slot (never below zero), as SQL."""
+    if is_sqlite():
+        return fn.MAX(0.0, fn.julianday(Slot.starts_at) - fn.julianday(Appointment.created_at))
+    return fn.GREATEST(0.0, fn.date_part("epoch", Slot.starts_at - Appointment.created_at) / 86400.0)
 
 
 def figures(query: ReportQuery) -> list[Figure]:
-    """Appointments per desk and topic, no-shows, distinct people, waiting time to the first free slot."""
-    per_desk: dict[int, int] = {}
-    no_shows = 0
-    for desk_id, status, count in (
+    """Appointments per desk and topic, no-shows, distinct people, waiting time to the first free
+    slot; split by centre and Milan month when the query asks (`portal.report_cells`)."""
+    grouping = Grouping(query)
+    cells = Cells(grouping)
+    rows = (
         _held(query)
-        .select(Appointment.desk, Appointment.status, fn.COUNT(Appointment.id))
-        .group_by(Appointment.desk, Appointment.status)
+        .select(
+            *grouping.columns(Desk.site, Slot.starts_at), Appointment.desk, Appointment.status, fn.COUNT(Appointment.id)
+        )
+        .group_by(*grouping.group_by(), Appointment.desk, Appointment.status)
         .tuples()
-    ):
-        per_desk[desk_id] = per_desk.get(desk_id, 0) + count
+    )
+    desk_ids: set[int] = set()
+    for row in rows:
+        site, month, (desk_id, status, count) = grouping.split(row)
+        desk_ids.add(desk_id)
+        cells.add(site, month, ("desk", desk_id), count)
         if status == "no_show":
-            no_shows += count
-    desks = {d.id: d for d in Desk.select(Desk, Site).join(Site).where(Desk.id.in_(list(per_desk) or [0]))}
-    per_topic: dict[str, int] = {}
-    for desk_id, count in per_desk.items():
-        for topic in desks[desk_id].topic_keys:
-            per_topic[topic] = per_topic.get(topic, 0) + count
+            cells.add(site, month, "no_shows", count)
+    desks = {d.id: d for d in Desk.select(Desk, Site).join(Site).where(Desk.id.in_(sorted(desk_ids) or [0]))}
     lo, hi = _bounds(query)
     waits = _scope(
-        Appointment.select(Appointment.created_at, Slot.starts_at)
+        Appointment.select(
+            *grouping.columns(Desk.site, Appointment.created_at), fn.SUM(_wait_days()), fn.COUNT(Appointment.id)
+        )
         .join(Slot)
         .switch(Appointment)
         .join(Desk)
         .where((Appointment.created_at >= lo) & (Appointment.created_at < hi) & Appointment.status.in_(HELD)),
         query,
-    ).tuples()
-    gaps = [max(0.0, (_dt(start) - _dt(created)).total_seconds() / 86400) for created, start in waits]
+    )
+    if grouping.group_by():
+        waits = waits.group_by(*grouping.group_by())
+    cells.rows(waits.tuples(), ("wait_days", "waits"))
+    cells.distinct("people", lambda *columns: _held(query).select(*columns), _person(), Desk.site, Slot.starts_at)
+    return cells.figures(lambda bag: _build(bag, desks))
+
+
+def _build(bag: Counter[Hashable], desks: dict[int, Desk]) -> list[Figure]:
+    """The figures of one cell from its numbers (desks in the order of their ids, as stored)."""
+    per_desk = dict(
+        sorted((name[1], int(n)) for name, n in bag.items() if isinstance(name, tuple) and name[0] == "desk")
+    )
+    per_topic: dict[str, int] = {}
+    for desk_id, count in per_desk.items():
+        for topic in desks[desk_id].topic_keys:
+            per_topic[topic] = per_topic.get(topic, 0) + count
     by_desk = sorted(per_desk.items(), key=lambda row: (-row[1], desks[row[0]].name))
+    waits = int(bag["waits"])
     return [
         Figure(
             "desks.appointments",
@@ -119,23 +156,19 @@ def figures(query: ReportQuery) -> list[Figure]:
             method=METHOD_APPOINTMENTS,
             breakdown=tuple((TOPICS.get(t, t), n) for t, n in sorted(per_topic.items(), key=lambda r: -r[1])),
         ),
-        Figure("desks.no_shows", _l("Sportelli: mancati arrivi"), no_shows, method=METHOD_NO_SHOWS),
+        Figure("desks.no_shows", _l("Sportelli: mancati arrivi"), int(bag["no_shows"]), method=METHOD_NO_SHOWS),
         Figure(
             "desks.people",
             _l("Sportelli: persone distinte"),
-            len(people(query)),
+            int(bag["people"]),
             people=True,
             method=METHOD_PEOPLE,
         ),
         Figure(
             "desks.wait_days",
             _l("Sportelli: giorni di attesa medi per un appuntamento"),
-            round(sum(gaps) / len(gaps), 1) if gaps else 0,
+            round(float(bag["wait_days"]) / waits, 1) if waits else 0,
             unit="",
             method=METHOD_WAIT,
         ),
     ]
-
-
-def _dt(value: Any) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
