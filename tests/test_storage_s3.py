@@ -1,44 +1,25 @@
 """File storage on an S3 server (portal/storage.py), against moto's S3 server speaking real HTTP.
 
 A MinIO server binary cannot be installed on this machine (not in Debian, PyPI or npm), so the test
-set-up starts moto's standalone S3 server (``moto[server]``'s ThreadedMotoServer) on 127.0.0.1 and
+set-up starts moto's standalone S3 server (``moto[server]``'s ThreadedMotoServer, fixture ``s3_server``
+in conftest.py) on 127.0.0.1 and
 the portal talks to it through the same minio client and HTTP it uses against MinIO in production.
 Loopback only: these tests need no network (marker ``s3``).
 """
 
 import io
 import re
-import uuid
 
 import pytest
-from conftest import png_bytes
+from conftest import png_bytes, s3_settings
 
 pytestmark = pytest.mark.s3
-
-ACCESS, SECRET = "binari-test", "binari-test-secret"
-
-
-@pytest.fixture(scope="session")
-def s3_server():
-    """moto's S3 server on a free loopback port for the whole session; its endpoint."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture
 def app_settings(s3_server):
     """Every test on its own bucket."""
-    return {
-        "S3_ENDPOINT": s3_server,
-        "S3_BUCKET": f"binari-{uuid.uuid4().hex[:12]}",
-        "S3_ACCESS_KEY": ACCESS,
-        "S3_SECRET_KEY": SECRET,
-    }
+    return s3_settings(s3_server)
 
 
 @pytest.fixture
