@@ -234,7 +234,8 @@ def send(store: Storage, key: str, mimetype: str, max_age: int = YEAR) -> Respon
     response.cache_control.public = True
     response.cache_control.max_age = max_age
     response.set_etag(key.replace("/", "-"))  # a key is never reused for other content
-    return response.make_conditional(request)
+    response.make_conditional(request)  # 304 for a browser that has it (in place)
+    return response
 
 
 def ensure_bucket(app) -> str:

@@ -200,8 +200,8 @@ def _pdf_text(data, tmp_path):
 def test_forged_host_never_reaches_the_cached_flyer_programme_and_feeds(client, seed, app, tmp_path):
     from test_events import make_event
 
-    from portal.clock import today_local
     from portal import storage
+    from portal.clock import today_local
 
     event = make_event(days=5, title="Tombola di quartiere")
     month = today_local().replace(day=1) + timedelta(days=5)
