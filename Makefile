@@ -12,7 +12,7 @@ HTMX   := portal/static/vendor/htmx.min.js
 TRANSLATION_DIRS := $(wildcard portal/translations portal/*/translations)
 
 # `make test-fast`: the inner loop, without browser, live-server and PostgreSQL tests.
-.PHONY: run test test-fast test-postgres bench lint setup runtime-deps test-deps migrate demo translations messages clean
+.PHONY: run test test-fast test-postgres bench lighthouse lint setup runtime-deps test-deps migrate demo translations messages clean
 
 # A client that never finishes its request body holds a greenlet, not one of 8 threads: 40 such
 # connections leave /healthz answering (tests/test_security.py::test_slow_clients_do_not_take_make_run_down).
@@ -38,6 +38,11 @@ test-postgres: setup runtime-deps test-deps
 # The load benchmark (bench/load/): a large database, gunicorn as `make run`, locust at 16 and 64 clients.
 bench: setup runtime-deps
 	$(BIN)/python bench/load/run.py
+
+# Lighthouse 12.2.3 (package.json) with Debian's Chromium, mobile preset, on every public page of the demo
+# data served as `make run` serves it; prints the four scores per page and fails below 100 (bench/lighthouse/).
+lighthouse: setup runtime-deps test-deps
+	$(BIN)/python bench/lighthouse/run.py
 
 # Style and types: ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade), ruff format, mypy on the desk kit.
 lint: $(BIN)/.installed

@@ -7,7 +7,10 @@ One ``.tar.gz`` archive holds the database and the uploaded files:
   writing during the copy), then checked with ``PRAGMA integrity_check``;
 - PostgreSQL: ``binari.pgdump``, written by ``pg_dump --format=custom`` (a consistent snapshot
   too), restored with ``pg_restore`` (see docs/deploy.md);
-- ``uploads/``: the upload directory as it is (images are written once, never changed);
+- ``uploads/``: the upload directory as it is (images are written once, never changed), when
+  files are on local disk. With S3 storage (``S3_ENDPOINT``) the uploads live in the bucket and
+  are backed up there (``mc mirror``, the provider's versioning: see docs/deploy.md); the
+  manifest then names the bucket instead;
 - ``manifest.json``: when, which database, the migrations applied.
 
 Restoring is described in docs/deploy.md ("Backups") and followed by tests/test_backup.py.
@@ -115,6 +118,7 @@ def take_backup(path: str | Path) -> Path:
     url = current_app.config["DATABASE_URL"]
     uploads = Path(current_app.config["UPLOAD_DIR"])
     database_file = sqlite_file(url)
+    on_s3 = bool(current_app.config.get("S3_ENDPOINT"))
     with tempfile.TemporaryDirectory(prefix="binari-backup-", dir=target.parent) as work:
         folder = Path(work)
         if database_file is not None:
@@ -127,7 +131,10 @@ def take_backup(path: str | Path) -> Path:
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "database": "sqlite" if database_file is not None else "postgresql",
             "database_file": name,
-            "uploads": "uploads",
+            "uploads": None if on_s3 else "uploads",
+            "uploads_bucket": f"{current_app.config['S3_ENDPOINT']}/{current_app.config['S3_BUCKET']}"
+            if on_s3
+            else None,
             "migrations": _applied_migrations(),
         }
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -135,7 +142,7 @@ def take_backup(path: str | Path) -> Path:
         with tarfile.open(partial, "w:gz") as archive:
             archive.add(folder / "manifest.json", arcname="manifest.json")
             archive.add(folder / name, arcname=name)
-            if uploads.is_dir():
+            if not on_s3 and uploads.is_dir():
                 archive.add(uploads, arcname="uploads")
         os.replace(partial, target)  # the archive appears whole or not at all
     return target

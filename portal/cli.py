@@ -154,8 +154,24 @@ def worker_command(workers):
     huey.create_consumer(workers=workers, periodic=True, worker_type="thread").run()
 
 
+@click.group("storage")
+def storage_cli():
+    """Where uploads and the printout cache live (local disk or an S3 bucket)."""
+
+
+@storage_cli.command("init")
+def storage_init_command():
+    """Create the S3 bucket when missing and check a write and a read (local disk: says where)."""
+    from flask import current_app
+
+    from .storage import ensure_bucket
+
+    click.echo(ensure_bucket(current_app._get_current_object()))
+
+
 def init_app(app):
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(storage_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(db_cli)
     app.cli.add_command(create_user_command)

@@ -55,6 +55,15 @@ def from_environment():
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"BASE_URL must be an absolute http(s) address, not {base_url!r}.")
+    s3_endpoint = os.environ.get("S3_ENDPOINT", "").strip()
+    if s3_endpoint and (
+        urlsplit(s3_endpoint).scheme not in ("http", "https")
+        or not os.environ.get("S3_ACCESS_KEY")
+        or not os.environ.get("S3_SECRET_KEY")
+    ):
+        raise ConfigError(
+            "S3_ENDPOINT must be an http(s) address (e.g. http://minio:9000), with S3_ACCESS_KEY and S3_SECRET_KEY set."
+        )
     # Production answers only for BASE_URL's host and the hosts listed in TRUSTED_HOSTS (400 otherwise).
     extra_hosts = os.environ.get("TRUSTED_HOSTS", "").replace(",", " ").split()
     trusted_hosts = [parts.hostname, *extra_hosts] if production else None
@@ -127,6 +136,13 @@ def from_environment():
         # Public pages kept this many seconds for anonymous visitors (portal/pagecache.py); 0 = off.
         # On in production only: tests and a local run see every change at once.
         "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "10" if production else "0")),
+        # Several app servers: uploads and the printout cache in one S3-compatible bucket (MinIO or a
+        # provider) instead of UPLOAD_DIR; see portal/storage.py. Unset: local disk.
+        "S3_ENDPOINT": s3_endpoint,  # http(s)://host:port
+        "S3_BUCKET": os.environ.get("S3_BUCKET", "binari"),
+        "S3_ACCESS_KEY": os.environ.get("S3_ACCESS_KEY", ""),
+        "S3_SECRET_KEY": os.environ.get("S3_SECRET_KEY", ""),
+        "S3_REGION": os.environ.get("S3_REGION", "us-east-1"),
         # Help desks: notes and "what it is about" are emptied this many months after the appointment.
         "DESK_NOTE_RETENTION_MONTHS": int(os.environ.get("DESK_NOTE_RETENTION_MONTHS", "12")),
     }

@@ -2,14 +2,13 @@
 re-encoded (which drops metadata and anything else the file carried), and
 shrunk so a phone on metered data downloads a few tens of KB.
 
-Used by every area that takes pictures: event posters, equipment photos.
+Used by every area that takes pictures: event posters, equipment photos (stored through
+`portal.storage`).
 """
 
 import secrets
 from io import BytesIO
-from pathlib import Path
 
-from flask import current_app
 from flask_babel import gettext as _
 
 from .refusals import Refusal
@@ -21,13 +20,6 @@ DEFAULT_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 
 class ImageUploadError(Refusal):
     """The upload is not an image we accept; the message is for the person."""
-
-
-def upload_dir(area):
-    """The folder for one area's uploads, under UPLOAD_DIR."""
-    path = Path(current_app.config["UPLOAD_DIR"]) / area
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def new_key():

@@ -63,7 +63,9 @@ def _text_file(body, mimetype):
 @bp.route("/robots.txt")
 def robots():
     """What search engines may index: the public pages, not staff, account or form addresses."""
-    lines = ["User-agent: *", "Disallow: /staff/", "Disallow: /account", "Disallow: /login", "Disallow: /register"]
+    # The login page may be indexed (people search for "Binari accedi"; Lighthouse's SEO audit asks it):
+    # its ?next= variants name one canonical address (auth/login.html).
+    lines = ["User-agent: *", "Disallow: /staff/", "Disallow: /account", "Disallow: /register"]
     lines += ["Disallow: /password/", "", f"Sitemap: {_absolute(url_for('.sitemap'))}", ""]
     return _text_file("\n".join(lines), "text/plain")
 

@@ -32,6 +32,7 @@ MARKER_FIXTURES = {
     "browser": {"browser", "phone_page"},
     "live": {"live_server", "pg_live_server"},
     "postgres": {"postgres_server", "pg_app", "pg_live_server"},
+    "s3": {"s3_server"},
 }
 
 
@@ -551,6 +552,35 @@ def postgres_server():
         as_postgres + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
     )
     shutil.rmtree(data, ignore_errors=True)
+
+
+S3_ACCESS, S3_SECRET = "binari-test", "binari-test-secret"
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's standalone S3 server (real HTTP, the same minio client as against MinIO) on a free
+    loopback port, for the whole session; its endpoint. No MinIO binary installs on this machine
+    (not in Debian, PyPI or npm). Loopback only: no network needed."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def s3_settings(endpoint):
+    """Settings for a fresh bucket on `endpoint` (made with portal.storage.ensure_bucket)."""
+    import uuid
+
+    return {
+        "S3_ENDPOINT": endpoint,
+        "S3_BUCKET": f"binari-{uuid.uuid4().hex[:12]}",
+        "S3_ACCESS_KEY": S3_ACCESS,
+        "S3_SECRET_KEY": S3_SECRET,
+    }
 
 
 @pytest.fixture

@@ -200,8 +200,8 @@ def _pdf_text(data, tmp_path):
 def test_forged_host_never_reaches_the_cached_flyer_programme_and_feeds(client, seed, app, tmp_path):
     from test_events import make_event
 
+    from portal import storage
     from portal.clock import today_local
-    from portal.events.printouts import cache_dir
 
     event = make_event(days=5, title="Tombola di quartiere")
     month = today_local().replace(day=1) + timedelta(days=5)
@@ -223,12 +223,12 @@ def test_forged_host_never_reaches_the_cached_flyer_programme_and_feeds(client, 
             text = _pdf_text(data, tmp_path) if url.split("?")[0].endswith(".pdf") else data.decode()
             assert EVIL not in text, url
             assert "127.0.0.1:8000" in text, url
-    cached = list(cache_dir().glob("*"))
+    cached = storage.cache().list("events/")
     assert cached, "the flyer and programme are cached"
-    for path in cached:
-        data = path.read_bytes()
-        text = _pdf_text(data, tmp_path) if path.suffix == ".pdf" else data.decode(errors="replace")
-        assert EVIL not in text, path.name
+    for item in cached:
+        data = storage.cache().read(item.key)
+        text = _pdf_text(data, tmp_path) if item.key.endswith(".pdf") else data.decode(errors="replace")
+        assert EVIL not in text, item.key
 
 
 # Item 5: staff powers: desk resets, reset links, the audit log, tied people ----------------------
@@ -988,7 +988,7 @@ def test_item11_bomb_and_truncated_images_are_refused_before_decoding(client, se
 
 def test_item11_reencoding_drops_jpeg_comment_and_exif(client, seed, auth):
     from portal.events.models import Event
-    from portal.events.posters import poster_path
+    from portal.events.posters import poster_bytes
 
     client.application.config["WTF_CSRF_ENABLED"] = False
     auth.login("faenza@staff.binari.example")
@@ -997,7 +997,7 @@ def test_item11_reencoding_drops_jpeg_comment_and_exif(client, seed, auth):
     assert _upload_poster(client, seed, original, "p.jpg").status_code == 303
     key = Event.get().poster
     for printable in (False, True):
-        stored = poster_path(key, printable=printable).read_bytes()
+        stored = poster_bytes(key, printable=printable)
         assert b"<script>" not in stored and b"SecretCamera" not in stored and b"Exif" not in stored
         assert b"\xff\xfe" not in stored.split(b"\xff\xda", 1)[0]  # no COM segment before the scan
 

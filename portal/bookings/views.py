@@ -5,12 +5,13 @@ The staff pages (`staff_views`) share this module's blueprint: one `bookings` bl
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, request, send_from_directory, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
+from portal import storage
 from portal.clock import to_local, today_local, utcnow
 from portal.ics import calendar_bytes, calendar_response
 from portal.models import Site
@@ -36,7 +37,7 @@ from .models import (
     Policy,
     Resource,
 )
-from .photos import photo_dir
+from .photos import photo_key
 from .services import BookingError
 
 bp = Blueprint("bookings", __name__)
@@ -309,10 +310,14 @@ def photo(name):
     """An item photo (re-encoded JPEG at upload, cached for a long time)."""
     if not name.endswith(".jpg") or "/" in name:
         abort(404)
-    if name.endswith("-t.jpg") and not (photo_dir() / name).exists():
+    store = storage.uploads()
+    if name.endswith("-t.jpg") and not store.exists(photo_key(name)):
         name = name[: -len("-t.jpg")] + ".jpg"  # photos stored before thumbnails existed
     # Names are random and never reused: the browser may keep them a year.
-    return send_from_directory(photo_dir(), name, mimetype="image/jpeg", max_age=365 * 24 * 3600)
+    response = storage.send(store, photo_key(name), "image/jpeg")
+    if response is None:
+        abort(404)
+    return response
 
 
 # --- my bookings ------------------------------------------------------------------------------

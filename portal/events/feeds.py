@@ -21,7 +21,7 @@ from . import bp
 from .forms import parse_month
 from .markdown import plain_description, render_description
 from .models import CATEGORIES, Event
-from .posters import poster_path
+from .posters import poster_src
 from .printouts import cached_file, cached_pdf, events_etag
 from .series import summarise
 from .texts import localize, localize_one
@@ -209,14 +209,13 @@ def flyer(event_id):
     def build():
         localize_one(event)
         link = external_url("events.event_page", event_id=event.id)
-        poster = poster_path(event.poster, printable=True) if event.poster else None
         return render_pdf(
             "events/flyer.html",
             event=event,
             size=size,
             qr=qr_data_uri(link, scale=6),
             link=link,
-            poster_url=poster.as_uri() if poster else None,
+            poster_url=poster_src(event.poster) if event.poster else None,
             description=render_description(event.description),
             summary=summarise(series, from_day=today) if series else None,
             logos=print_logos(),

@@ -1,15 +1,16 @@
-"""The disk cache of printed matter (flyers, monthly programmes) and feeds, keyed by ETag."""
+"""The cache of printed matter (flyers, monthly programmes) and feeds, keyed by ETag."""
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
-import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
+
+from portal import storage
 
 _LAYOUT: list[str] = []
 
@@ -37,38 +38,45 @@ def events_etag(kind: str, rows: Iterable[tuple[int, datetime | None]], extra: s
     return digest.hexdigest()[:32]
 
 
-def cache_dir() -> Path:
-    # Beside the uploads (instance/cache/events in production): per installation,
-    # and per test database in the tests.
-    path = Path(current_app.config["UPLOAD_DIR"]).parent / "cache" / "events"
+CONTENT_TYPES = {"pdf": "application/pdf", "ics": "text/calendar", "png": "image/png"}
+KEEP = 200  # documents kept in the cache: small on a small VPS
+
+
+def _build_lock() -> Path:
+    # A file on this server's own disk, beside the local cache (instance/cache), whichever the storage:
+    # with several app servers each builds a cold document at most once, and they share the result.
+    path = Path(current_app.config["UPLOAD_DIR"]).parent / "cache"
     path.mkdir(parents=True, exist_ok=True)
-    return path
+    return path / ".build.lock"
 
 
 def cached_file(etag: str, build: Callable[[], bytes], ext: str = "pdf") -> bytes:
-    """The document for `etag` from the disk cache, or built and stored (old ones pruned).
+    """The document for `etag` from the cache (``portal.storage.cache()``), or built and stored
+    (old ones pruned).
 
-    On disk, not in memory: every gunicorn worker shares it, and it survives restarts.
+    Not in memory: every gunicorn worker (and, on S3, every app server) shares it, and it survives
+    restarts.
     """
-    path = cache_dir() / f"{etag}.{ext}"
-    if path.exists():
-        return path.read_bytes()
-    # One build at a time in the installation: when many ask for a cold flyer or feed at once,
+    store = storage.cache()
+    key = f"events/{etag}.{ext}"
+    data = store.read(key)
+    if data is not None:
+        return data
+    # One build at a time on a server: when many ask for a cold flyer or feed at once,
     # the first builds it and the others wait and read it, instead of all building it (seconds
     # of CPU each); and a worker never renders several PDFs at once (WeasyPrint takes tens of
     # MB a render: this keeps a worker's peak memory down). flock serialises threads as well
     # as processes, and is released if a worker dies. Building is CPU-bound: little is lost.
-    with open(cache_dir() / ".build.lock", "a") as lock:
+    with open(_build_lock(), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if path.exists():
-            return path.read_bytes()
+        data = store.read(key)
+        if data is not None:
+            return data
         data = build()
-        tmp = path.with_name(f"{etag}.{secrets.token_hex(4)}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    files = sorted(cache_dir().glob(f"*.{ext}"), key=lambda p: p.stat().st_mtime)
-    for old in files[:-200]:  # keep the cache small on a small VPS
-        old.unlink(missing_ok=True)
+        store.write(key, data, CONTENT_TYPES.get(ext, "application/octet-stream"))
+    stored = sorted(store.list("events/"), key=lambda item: item.modified)
+    for old in [item for item in stored if item.key.endswith(f".{ext}")][:-KEEP]:
+        store.delete(old.key)
     return data
 
 

@@ -5,11 +5,12 @@ from datetime import date, timedelta
 from itertools import groupby
 from urllib.parse import urlencode
 
-from flask import abort, flash, make_response, redirect, request, send_file, url_for
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
+from portal import storage
 from portal.clock import local_date, local_day_bounds, today_local, utcnow
 from portal.guests import setting
 from portal.models import Partner, Site, closed_sites_by_day
@@ -21,7 +22,7 @@ from . import bp, sharing
 from .forms import GuestRegistrationForm, ProposalForm, parse_month
 from .markdown import render_description
 from .models import AUDIENCES, CATEGORIES, Event, Registration
-from .posters import poster_path
+from .posters import poster_key
 from .search import WHENS, group_courses, parse_day, period_bounds, period_days, suggestion
 from .services import (
     cancel_registration,
@@ -350,10 +351,11 @@ def preview_card(event_id):
 @bp.route("/events/poster/<key>.jpg")
 def poster(key):
     """A poster image, small enough for phones (the flyer uses the print version)."""
-    path = poster_path(key)
-    if path is None:
+    stored = poster_key(key)
+    response = storage.send(storage.uploads(), stored, "image/jpeg") if stored else None
+    if response is None:
         abort(404)
-    return send_file(path, mimetype="image/jpeg", max_age=365 * 24 * 3600)
+    return response
 
 
 @bp.route("/events/mine")

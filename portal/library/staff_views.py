@@ -9,14 +9,14 @@ import re
 import secrets
 import time
 from datetime import timedelta
-from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, ngettext, pgettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
+from portal import storage
 from portal.auth import require_manage, staff_required
 from portal.clock import today_local, utcnow
 from portal.models import Service, Site
@@ -477,18 +477,18 @@ def _preview_made_at(token):
     return int(match.group(2)) if match else None
 
 
-def _import_dir():
-    """Where previews wait for their confirmation. Previews nobody confirmed are dropped after a
-    day, on the next upload or confirmation; their age comes from the token, written with the
-    portal's clock (not from file times, which belong to another clock)."""
-    path = Path(current_app.config["UPLOAD_DIR"]) / "library-import"
-    path.mkdir(parents=True, exist_ok=True)
+def _import_key(token):
+    """Where a preview waits for its confirmation (shared storage: the confirmation may reach
+    another app server). Previews nobody confirmed are dropped after a day, on the next upload or
+    confirmation; their age comes from the token, written with the portal's clock (not from file
+    times, which belong to another clock)."""
+    store = storage.uploads()
     oldest = time.time() - PREVIEW_HOURS * 3600
-    for stale in path.glob("*.csv"):
-        made_at = _preview_made_at(stale.stem)
+    for stale in store.list("library-import/"):
+        made_at = _preview_made_at(stale.key.rpartition("/")[2].removesuffix(".csv"))
         if made_at is None or made_at < oldest:
-            stale.unlink(missing_ok=True)
-    return path
+            store.delete(stale.key)
+    return f"library-import/{token}.csv"
 
 
 @bp.route(f"{STAFF}/import", methods=["GET", "POST"])
@@ -509,7 +509,7 @@ def import_csv():
     token = ""
     if not errors:
         token = f"{current_user.id}-{int(time.time())}-{secrets.token_urlsafe(16)}"
-        (_import_dir() / f"{token}.csv").write_bytes(data)
+        storage.uploads().write(_import_key(token), data, "text/csv")
     return render(
         "library/staff/import.html",
         status=422 if errors else 200,
@@ -530,18 +530,19 @@ def import_confirm():
     token = request.form.get("token", "")
     if not PREVIEW_TOKEN.fullmatch(token) or not token.startswith(f"{current_user.id}-"):
         abort(400)
-    path = _import_dir() / f"{token}.csv"
-    if not path.exists():
+    key = _import_key(token)
+    data = storage.uploads().read(key)
+    if data is None:
         flash(_("L'anteprima è scaduta: carica di nuovo il file."), "warning")
         return _go(".import_csv", library)
     try:
-        titles, copies = importer.confirm(path.read_bytes(), library)
+        titles, copies = importer.confirm(data, library)
     except importer.ImportRefused as exc:
         form = ImportForm(formdata=None)
         form.file.errors = [exc.message]
         return render("library/staff/import.html", status=exc.status, library=library, form=form)
     finally:
-        path.unlink(missing_ok=True)
+        storage.uploads().delete(key)
     flash(_("Importati %(titles)d titoli e %(copies)d copie.", titles=titles, copies=copies), "success")
     return _go(".catalogue", library)
 
