@@ -84,7 +84,8 @@ class PhoneCall:
     site_id: int
     name: str
     phone: str
-    reason: str
+    #: What to tell: a `portal.phrases.phrase` (kept with a call, shown in each reader's language) or text.
+    reason: Any
     link: str  # a relative URL of the record, for staff
     since: datetime | None = None
     done_at: datetime | None = None

@@ -48,7 +48,7 @@ def catalogue_name(directory):
 
 def extract(sources, ignored, pot):
     """Run pybabel extract over `sources` into the template file `pot`."""
-    args = [PYBABEL, "extract", "-F", str(PROJECT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext"]
+    args = [PYBABEL, "extract", "-F", str(PROJECT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext", "-k", "phrase"]
     args += [
         "-k",
         "lazy_pgettext:1c,2",

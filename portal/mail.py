@@ -42,7 +42,8 @@ def send_mail(
     `sensitive` messages (password links) are hidden from staff in the outbox view. `site` is the
     centre the message is about (staff see only their centres' mail); `language` is the
     recipient's (defaults to the account's, else Italian). `html_body` is a simple HTML
-    alternative to the text; `unsubscribe_url` (absolute) adds one-click unsubscribe headers.
+    alternative to the text (without it the worker makes one from the text); `unsubscribe_url`
+    (absolute) adds one-click unsubscribe headers.
     """
     subject = single_line(subject)  # a title with a line break must never reach a mail header (or raise there)
     if language is None:

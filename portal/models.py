@@ -519,7 +519,8 @@ class SentNotice(BaseModel):
     # For the phone list only (channel "phone"); emptied with the account.
     name = CharField(max_length=120, default="")
     phone = CharField(max_length=20, default="")
-    reason = CharField(max_length=300, default="")
+    reason = CharField(max_length=300, default="")  # the reason in Italian (rows before 0100: only this)
+    reason_phrase = TextField(default="")  # the reason as `portal.phrases` JSON, translated when shown
     link = CharField(max_length=300, default="")
 
     class Meta:
@@ -553,6 +554,14 @@ class PhoneCallLog(BaseModel):
     # area took the entry off (e.g. a registration's "call_reason" is cleared once phoned).
     name = CharField(max_length=120, default="")
     reason = CharField(max_length=300, default="")
+    reason_phrase = TextField(default="")  # `portal.phrases` JSON when the reason was one (else only `reason`)
+
+    @property
+    def shown_reason(self):
+        """The reason in the reader's language (rows written before phrases: as written)."""
+        from .phrases import shown
+
+        return shown(self.reason_phrase, self.reason)
 
     class Meta:
         table_name = "phone_call_log"

@@ -10,12 +10,17 @@ shown to admins in /staff/outbox, who can queue it again. A worker that dies bet
 and recording re-sends once the lease has passed: delivery is at least once, never twice in
 normal operation.
 
+Every message goes out as text plus a simple HTML alternative: the one given to `send_mail`, else
+one made here from the text (`html_from_text`), so mail clients that prefer HTML show the same words,
+with clickable links and the right direction for Arabic.
+
 Without ``SMTP_HOST`` (development) the message is written to the log and marked sent.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -23,9 +28,11 @@ from email.utils import format_datetime
 from typing import Any
 
 from flask import current_app
+from markupsafe import Markup, escape
 
 from .clock import utcnow
 from .db import database
+from .i18n import html_lang, text_direction
 from .models import OutboxMessage
 
 log = logging.getLogger("portal.outbox")
@@ -75,8 +82,45 @@ def claim(message_id: int, seen_next_attempt: datetime, now: datetime) -> bool:
     return changed == 1
 
 
+#: An absolute http(s) link as `external_url` writes it; the text around it may not be part of it.
+LINK = re.compile(r"https?://[^\s<>\"'«»]+", re.IGNORECASE)
+#: Punctuation that ends a sentence after a link rather than belonging to it.
+LINK_TAIL = ".,;:!?)]’”"
+
+
+def _linked(line: str) -> Markup:
+    """One line of text, escaped, with its http(s) links made clickable (nothing else becomes a tag)."""
+    out, start = [], 0
+    for found in LINK.finditer(line):
+        url = found.group().rstrip(LINK_TAIL)
+        end = found.start() + len(url)
+        # dir="ltr": an address reads left to right inside Arabic text too.
+        out += [escape(line[start : found.start()]), Markup('<a href="%s" dir="ltr">%s</a>') % (url, url)]
+        start = end
+    out.append(escape(line[start:]))
+    return Markup("").join(out)
+
+
+def html_from_text(text: str, language: str | None, title: str = "") -> str:
+    """A simple HTML version of a plain-text mail: escaped, a paragraph per blank-line block, line
+    breaks kept, links clickable, `lang` and `dir` from the language. No styles or remote resources
+    (nothing for a mail client to block or fetch)."""
+    code = language or "it"
+    blocks = [block for block in re.split(r"\n(?:[ \t]*\n)+", text.replace("\r\n", "\n").strip())]
+    paragraphs = [Markup("<br>\n").join(_linked(line) for line in block.split("\n")) for block in blocks]
+    body = Markup("\n").join(Markup("<p>%s</p>") % paragraph for paragraph in paragraphs)
+    return str(
+        Markup(
+            '<!DOCTYPE html>\n<html lang="%s" dir="%s">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>%s</title>\n</head>\n'
+            "<body>\n%s\n</body>\n</html>\n"
+        )
+        % (html_lang(code), text_direction(code), title, body)
+    )
+
+
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
-    """The MIME message: text (plus HTML alternative), Message-ID, Date, language, unsubscribe."""
+    """The MIME message: text plus HTML alternative, Message-ID, Date, language, unsubscribe."""
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.to_address
@@ -88,8 +132,8 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
         email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.body)
-    if message.html_body:
-        email.add_alternative(message.html_body, subtype="html")
+    html = message.html_body or html_from_text(message.body, message.language, message.subject)
+    email.add_alternative(html, subtype="html")
     # After the body: making the message multipart moves Content-* headers into the first part.
     email["Content-Language"] = message.language or "it"
     return email

@@ -23,6 +23,7 @@ from .auth import managed_site_ids, staff_required
 from .clock import utcnow
 from .db import database
 from .models import PhoneCallLog, Site, User
+from .phrases import shown, stored
 from .rendering import render
 
 bp = Blueprint("phone", __name__, url_prefix="/staff/phone")
@@ -47,7 +48,7 @@ def _reminder_calls(site_ids: list[int]) -> list[PhoneCall]:
             site_id=entry.site_id,
             name=entry.name,
             phone=entry.phone,
-            reason=entry.reason,
+            reason=shown(entry.reason_phrase, entry.reason),
             link=entry.link,
             since=entry.sent_at,
             key=f"{REMINDER_KEY}{entry.id}",
@@ -91,9 +92,10 @@ def record_call(area: str, key: str, outcome: str, site_ids: list[int], staff: U
     call = next((c for c, _h in calls_for(site_ids) if c.area == area and c.key == key), None)
     if call is None:
         return None
+    reason_text, reason_phrase = stored(call.reason)  # a phrase is kept to be shown in each reader's language
     with database().atomic():
         # The names and reasons of calls older than the list shows are not kept (who phoned, when: yes).
-        PhoneCallLog.update(name="", reason="").where(
+        PhoneCallLog.update(name="", reason="", reason_phrase="").where(
             (PhoneCallLog.phoned_at < utcnow() - timedelta(days=DONE_KEPT_DAYS)) & (PhoneCallLog.name != "")
         ).execute()
         PhoneCallLog.create(
@@ -103,7 +105,8 @@ def record_call(area: str, key: str, outcome: str, site_ids: list[int], staff: U
             phoned_by=staff.id,
             outcome=outcome,
             name=call.name[:120],
-            reason=str(call.reason)[:300],
+            reason=reason_text[:300],
+            reason_phrase=reason_phrase,
         )
         if outcome == "told" and not key.startswith(REMINDER_KEY):
             hook = getattr(areas.get_area(area), "phone_done", None)

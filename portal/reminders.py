@@ -31,6 +31,7 @@ from .clock import now_local, to_local, utcnow
 from .db import database
 from .mail import send_mail
 from .models import PhoneCallLog, ReminderOptOut, SentNotice, User
+from .phrases import stored
 from .rendering import render
 
 bp = Blueprint("reminders", __name__)
@@ -153,20 +154,22 @@ def remind(
     user: User | int | None = None,
     language: str | None = None,
     message: Callable[[], tuple[str, str]],
-    reason: Callable[[], str],
+    reason: Callable[[], Any],
     link: str = "",
 ) -> str:
     """Send one reminder once. Returns "mail", "phone", "none", or "" (not sent: already done,
     or the person switched this kind off).
 
     ``message()`` returns (subject, body) and is called in the recipient's language with the
-    unsubscribe line added; ``reason()`` is the phone list's line (in the staff's language, Italian).
+    unsubscribe line added; ``reason()`` is the phone list's line: a `portal.phrases.phrase`, kept
+    untranslated and shown in each staff member's language (plain text is shown as written).
     ``link`` is the staff page of the record (relative) for the phone list.
     """
     if not wants(kind, user, email):
         return ""
     user_id = user.id if isinstance(user, User) else user
     channel = "mail" if email else ("phone" if phone else "none")
+    reason_text, reason_phrase = stored(reason()) if channel == "phone" else ("", "")
     with database().atomic():
         try:
             with database().atomic():
@@ -178,7 +181,8 @@ def remind(
                     site=site_id,
                     name=(name or "")[:120] if channel == "phone" else "",
                     phone=(phone or "")[:20] if channel == "phone" else "",
-                    reason=reason()[:300] if channel == "phone" else "",
+                    reason=reason_text[:300],
+                    reason_phrase=reason_phrase,
                     link=link[:300] if channel == "phone" else "",
                 )
         except IntegrityError:
@@ -219,10 +223,12 @@ def phone_entries(site_ids: list[int]) -> list[SentNotice]:
 def erase(user: User) -> None:
     """Account deletion: forget the person's preferences and phone entries' contacts."""
     ReminderOptOut.delete().where(ReminderOptOut.who == who_of(user)).execute()
-    SentNotice.update(name="", phone="", reason="", user=None).where(SentNotice.user == user.id).execute()
+    SentNotice.update(name="", phone="", reason="", reason_phrase="", user=None).where(
+        SentNotice.user == user.id
+    ).execute()
     # The phone list's week of calls keeps a name, not an account: forget that name (another person
     # of the same name only loses the line's name, never a record).
-    PhoneCallLog.update(name="", reason="").where(PhoneCallLog.name == user.name).execute()
+    PhoneCallLog.update(name="", reason="", reason_phrase="").where(PhoneCallLog.name == user.name).execute()
 
 
 def export(user: User) -> areas.DataSection:

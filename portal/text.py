@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
+from collections.abc import Mapping
 
 # C0 and C1 control characters other than tab, newline and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -81,3 +83,24 @@ def sql_fold(column):
     if is_sqlite():
         return fn.binari_fold(column)
     return fn.TRANSLATE(fn.LOWER(column), _ACCENTED, _PLAIN)
+
+
+def did_you_mean(q: str, known: Mapping[str, str], cutoff: float = 0.75) -> str | None:
+    """The query with each unknown word replaced by the closest known word, or None when nothing
+    changes ("did you mean"). `known` maps folded words (see `fold`) to how they are shown
+    ("calvino" -> "Calvino"); words of one or two letters, and those inside a known word (typed
+    while searching by prefix), are left alone. difflib: no dependency, fine for some thousand words."""
+    typed = (q or "").split()
+    if not typed or not known:
+        return None
+    fixed, changed = [], False
+    for word in typed:
+        folded = re.sub(r"\W+", "", fold(word))
+        if len(folded) < 3 or folded in known or any(folded in k for k in known):
+            fixed.append(word)
+            continue
+        near = [k for k in known if abs(len(k) - len(folded)) <= 2]  # difflib on the plausible ones only
+        close = difflib.get_close_matches(folded, near, n=1, cutoff=cutoff)
+        fixed.append(known[close[0]] if close else word)
+        changed = changed or bool(close)
+    return " ".join(fixed) if changed else None

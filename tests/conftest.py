@@ -672,3 +672,55 @@ def smtp_server(app, smtp_sink):
     """A running aiosmtpd, and the app set to deliver to it (no STARTTLS, short timeout)."""
     app.config.update(smtp_settings(smtp_sink))
     return smtp_sink
+
+
+@pytest.fixture
+def pg_smtp_server(pg_app, smtp_sink):
+    """The same for the app on PostgreSQL (`pg_app`)."""
+    pg_app.config.update(smtp_settings(smtp_sink))
+    return smtp_sink
+
+
+class MailWorker:
+    """`flask --app portal worker` (the huey consumer, as `make run` starts it) in a child process, on
+    an app's database and delivering to an SmtpSink."""
+
+    def __init__(self, app, sink, log_path):
+        env = dict(
+            os.environ,
+            BINARI_ENV="testing",
+            SECRET_KEY="worker-test",
+            DATABASE_URL=app.config["DATABASE_URL"],
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=str(sink.port),
+            SMTP_STARTTLS="0",
+        )
+        self.log_path = log_path
+        with open(log_path, "w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "portal", "worker"], cwd=ROOT, env=env, stdout=log, stderr=log
+            )
+
+    def log(self):
+        return self.log_path.read_text()
+
+    def stop(self):
+        """SIGINT, as Ctrl-C (a graceful stop); returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(2)
+            self.process.wait(timeout=20)
+        return self.process.returncode
+
+
+@pytest.fixture
+def mail_worker(tmp_path):
+    """Start the worker with `mail_worker(app, sink)` (see MailWorker); it is stopped at the end."""
+    started = []
+
+    def start(app, sink):
+        started.append(MailWorker(app, sink, tmp_path / f"worker{len(started)}.log"))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()

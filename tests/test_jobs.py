@@ -1,9 +1,6 @@
 """The scheduler (`portal.jobs`): what is due, each job idempotent, the heartbeat in /healthz, the
 CLI, and the huey worker delivering a queued mail to a real SMTP server."""
 
-import os
-import subprocess
-import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -147,30 +144,16 @@ def test_cli_jobs_run_and_list(app, runner, seed):
 
 
 @pytest.mark.live
-def test_worker_command_delivers_a_queued_mail(app, seed, smtp_server, tmp_path):
+def test_worker_command_delivers_a_queued_mail(app, seed, smtp_server, mail_worker):
     """`flask --app portal worker` (the huey consumer, as `make run` starts it) against the file
     database sends a mail queued by the app to aiosmtpd, once, and keeps the heartbeat."""
     with database().atomic():
         send_mail("rosa@example.org", "Dal worker", "Consegnato dal worker.")
-    env = dict(
-        os.environ,
-        BINARI_ENV="testing",
-        SECRET_KEY="worker-test",
-        DATABASE_URL=app.config["DATABASE_URL"],
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(smtp_server.port),
-        SMTP_STARTTLS="0",
-    )
-    log_path = tmp_path / "worker.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "portal", "worker"], cwd=ROOT, env=env, stdout=log, stderr=log
-        )
+    worker = mail_worker(app, smtp_server)
     try:
-        assert smtp_server.wait_for(1, timeout=60), log_path.read_text()
+        assert smtp_server.wait_for(1, timeout=60), worker.log()
     finally:
-        process.send_signal(2)  # SIGINT, as Ctrl-C: a graceful stop
-        process.wait(timeout=20)
+        returncode = worker.stop()
     recipients, mail = smtp_server.messages[0]
     assert recipients == ["rosa@example.org"] and mail["Subject"] == "Dal worker"
     assert len(smtp_server.messages) == 1
@@ -178,7 +161,7 @@ def test_worker_command_delivers_a_queued_mail(app, seed, smtp_server, tmp_path)
     database().connect()
     assert OutboxMessage.get().sent_at is not None
     assert JobRun.get(JobRun.name == jobs.HEARTBEAT).started_at is not None
-    assert process.returncode == 0, log_path.read_text()
+    assert returncode == 0, worker.log()
 
 
 def test_links_in_a_jobs_mail_come_from_base_url(app, seed):

@@ -147,6 +147,29 @@ def test_search_htmx_returns_only_results(client, lib):
     assert "<html" in full and 'name="q"' in full and 'data-hx-get="/library"' in full
 
 
+def test_search_that_finds_nothing_suggests_catalogue_words(client, lib):
+    """ "Did you mean": a search with a typo finds nothing and offers the closest catalogue words (titles
+    and authors) as a plain link, only when that search finds more; works the same without JavaScript."""
+    import re
+
+    from portal.library.models import Title
+
+    Title(library=lib["library"], title="Il barone rampante", authors="Italo Calvino", language="it").save()
+    for q, better in (("Calvnio", "Calvino"), ("barone rampnate", "barone rampante"), ("Gomora", "Gomorra")):
+        html = client.get("/library", query_string={"q": q}).get_data(as_text=True)
+        assert "0 libri trovati" in html, q
+        link = re.search(r'Forse cercavi: <a href="([^"]+)" dir="auto">([^<]+)</a>', html)
+        assert link and link.group(2) == better, (q, html[html.find("trovat") :][:400])
+        followed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+        assert "Forse cercavi" not in followed and ("Il barone rampante" in followed or "Gomorra" in followed)
+    html = client.get("/library", query_string={"q": "Calvnio", "lang": "en"}).get_data(as_text=True)
+    assert "Forse cercavi" not in html  # "Calvino" finds no English book: nothing to offer
+    for q in ("calv", "Calvino", "zzzzqqq", "9780306406157"):  # found, or nothing close: no suggestion
+        assert "Forse cercavi" not in client.get("/library", query_string={"q": q}).get_data(as_text=True), q
+    fragment = client.get("/library?q=Calvnio", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Forse cercavi" in fragment and "<html" not in fragment  # htmx: the results block carries it
+
+
 def test_search_bad_input_is_harmless(client, lib):
     for q in ('"', "*", "AND OR NOT", "x" * 500, "NEAR(", "'; drop table"):
         assert client.get("/library", query_string={"q": q, "page": "abc"}).status_code == 200

@@ -17,6 +17,16 @@ def pg_lib(pg_app):
     return pg_app, demo.load_core()
 
 
+def test_did_you_mean_on_postgres(pg_lib):
+    from portal.library.models import Library, Title
+
+    app, seed = pg_lib
+    library = Library.for_site(seed["sites"]["erlembaldo"])
+    Title(library=library, title="Il barone rampante", authors="Italo Calvino", language="it").save()
+    html = app.test_client().get("/library?q=Calvnio").get_data(as_text=True)
+    assert 'Forse cercavi: <a href="/library?q=Calvino" dir="auto">Calvino</a>' in html
+
+
 def test_library_on_postgres(pg_lib):
     from portal.db import database, is_sqlite
     from portal.library.models import Copy, Hold, Library, Loan, Title

@@ -481,3 +481,61 @@ def test_a_reminder_to_phone_leaves_the_list_after_a_week(app, evening_event, cl
     assert "Cena sociale" in client.get("/staff/phone?area=events").get_data(as_text=True)
     frozen_clock.move_to(datetime(2026, 11, 25, 12))
     assert "Cena sociale" not in client.get("/staff/phone?area=events").get_data(as_text=True)
+
+
+@pytest.mark.clock("2026-11-18T10:00")
+def test_phone_reasons_are_shown_in_the_readers_language(app, evening_event, client, auth, seed):
+    """A reminder's reason is kept as a msgid and its parameters: staff reading in English (or Arabic)
+    see it in their language, before and after the call; rows written before keep their Italian text."""
+    from flask_babel import force_locale
+
+    from portal.models import User
+    from portal.phrases import loads
+
+    event, _maria, _ahmed, _reg = evening_event
+    event.title = "Cena <b>sociale</b>"
+    event.save()
+    run_jobs("events-remind")  # Ahmed (no e-mail) goes on the list of Faenza
+    entry = SentNotice.get(SentNotice.channel == "phone")
+    assert entry.reason == "Promemoria: domani «Cena <b>sociale</b>» alle 18:00"  # Italian, as before
+    assert loads(entry.reason_phrase).msgid == "Promemoria: domani «%(title)s» alle %(time)s"
+    old = SentNotice.create(
+        key="old:1", kind="events_day_before", channel="phone", site=entry.site_id, name="Vecchia Riga",
+        phone="+393330000000", reason="Promemoria scritto in italiano",
+    )  # fmt: skip
+    staff = User.get(User.email == "faenza@staff.binari.example")
+    User.update(language="en").where(User.id == staff.id).execute()
+    auth.login("faenza@staff.binari.example")
+    html = client.get("/staff/phone").get_data(as_text=True)
+    assert "Reminder: “Cena &lt;b&gt;sociale&lt;/b&gt;” tomorrow at 18:00" in html
+    assert "Promemoria: domani" not in html and "<b>sociale" not in html
+    assert "Promemoria scritto in italiano" in html  # an old row: as it was written
+
+    client.post("/staff/phone/done", data={"area": "events", "key": f"reminder:{entry.id}", "outcome": "told"})
+    log = PhoneCallLog.get(PhoneCallLog.record_key == f"reminder:{entry.id}")
+    assert log.reason == entry.reason and log.reason_phrase  # kept untranslated with the call
+    client.post("/staff/phone/done", data={"area": "events", "key": f"reminder:{old.id}", "outcome": "told"})
+    assert PhoneCallLog.get(PhoneCallLog.record_key == f"reminder:{old.id}").reason_phrase == ""
+    with app.test_request_context(), force_locale("ar"):
+        assert str(log.shown_reason) == "تذكير: غدًا «Cena <b>sociale</b>» الساعة 18:00"
+        assert PhoneCallLog.get(PhoneCallLog.record_key == f"reminder:{old.id}").shown_reason == (
+            "Promemoria scritto in italiano"
+        )
+
+    # An area's own entry (a place from the waiting list) is kept with its call in the same way.
+    from portal.events import services
+    from portal.events.models import Registration
+
+    event.capacity = 1
+    event.save()
+    Registration.update(status="waitlist").where(Registration.name == "Ahmed").execute()
+    services.cancel_registration(Registration.get(Registration.name == "Maria Rossi"))
+    html = client.get("/staff/phone?area=events").get_data(as_text=True)
+    assert "Has a seat for “Cena &lt;b&gt;sociale&lt;/b&gt;” (from the waiting list)" in html
+    key = next(k for k in re.findall(r'name="key" value="([^"]+)"', html) if k.startswith("reg:"))
+    client.post("/staff/phone/done", data={"area": "events", "key": key, "outcome": "told"})
+    assert Registration.get(Registration.name == "Ahmed").call_reason == ""  # off the list: under the calls made
+    html = client.get("/staff/phone?area=events").get_data(as_text=True)
+    assert "Has a seat for “Cena &lt;b&gt;sociale&lt;/b&gt;” (from the waiting list)" in html
+    with app.test_request_context(), force_locale("ar"):
+        assert "من قائمة الانتظار" in str(PhoneCallLog.get(PhoneCallLog.record_key == key).shown_reason)

@@ -111,8 +111,60 @@ def test_headers_multipart_language_and_unsubscribe(app, seed, smtp_server):
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert mail["Auto-Submitted"] == "auto-generated"
     plain = by_to["rosa@example.org"]
-    assert plain.get_content_type() == "text/plain" and plain["List-Unsubscribe"] is None
+    assert plain.get_content_type() == "multipart/alternative" and plain["List-Unsubscribe"] is None
     assert plain["Content-Language"] == "it" and plain["Message-ID"] != mail["Message-ID"]
+    assert plain.get_body(("plain",)).get_content().strip() == "Testo semplice."
+    assert "<p>Testo semplice.</p>" in plain.get_body(("html",)).get_content()
+
+
+def test_every_mail_has_a_simple_html_part_made_from_its_text(app, seed, smtp_server):
+    """Without an html_body the worker writes one from the text: escaped, paragraphs and line breaks,
+    http(s) links clickable, lang/dir from the message's language, nothing remote."""
+    from html.parser import HTMLParser
+
+    app.config["BASE_URL"] = "https://binari.example.org"
+    link = "https://binari.example.org/events/3?a=1&b=2"
+    body = f"Ciao Rosa,\n\n3 < 5 & <b>non grassetto</b>\nseconda riga: {link}.\n\nciao javascript:alert(1)"
+    with database().atomic():
+        send_mail("rosa@example.org", "Prova <1>", body, language="it")
+        send_mail("amal@example.org", "تذكير", "مرحبا،\n\nالرابط: https://binari.example.org/x", language="ar")
+        send_mail("li@example.org", "提醒", "你好", language="zh")
+    assert outbox.deliver_due(utcnow()) == 3 and smtp_server.wait_for(3)
+    by_to = {recipients[0]: mail for recipients, mail in smtp_server.messages}
+
+    mail = by_to["rosa@example.org"]
+    assert mail.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in mail.iter_parts()] == ["text/plain", "text/html"]
+    assert mail.get_body(("plain",)).get_content().replace("\r\n", "\n").rstrip("\n") == body  # the text as written
+    html = mail.get_body(("html",)).get_content()
+    assert '<html lang="it" dir="ltr">' in html and "<title>Prova &lt;1&gt;</title>" in html
+    assert "3 &lt; 5 &amp; &lt;b&gt;non grassetto&lt;/b&gt;<br>" in html and "<b>" not in html
+    assert "<p>Ciao Rosa,</p>" in html
+    assert '<a href="https://binari.example.org/events/3?a=1&amp;b=2" dir="ltr">' in html
+    assert "</a>.<br>" not in html and "</a>.</p>" in html  # the full stop is not part of the link
+    assert "javascript:alert(1)" in html and 'href="javascript' not in html
+
+    class Tags(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def handle_starttag(self, tag, attrs):
+            self.seen.append((tag, dict(attrs)))
+
+    tags = Tags()
+    tags.feed(html)
+    names = {tag for tag, _attrs in tags.seen}
+    assert names <= {"html", "head", "meta", "title", "body", "p", "br", "a"}  # no img, link, style, script
+    assert all(not attrs.get("src") and "style" not in attrs for _tag, attrs in tags.seen)
+    assert [attrs["href"] for tag, attrs in tags.seen if tag == "a"] == ["https://binari.example.org/events/3?a=1&b=2"]
+
+    arabic = by_to["amal@example.org"]
+    assert arabic.get_content_type() == "multipart/alternative" and arabic["Content-Language"] == "ar"
+    arabic_html = arabic.get_body(("html",)).get_content()
+    assert '<html lang="ar" dir="rtl">' in arabic_html
+    assert '<a href="https://binari.example.org/x" dir="ltr">' in arabic_html
+    assert '<html lang="zh-Hans" dir="ltr">' in by_to["li@example.org"].get_body(("html",)).get_content()
 
 
 def test_two_workers_at_once_never_send_one_twice(app, seed, smtp_server):

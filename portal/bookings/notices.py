@@ -11,19 +11,19 @@ from datetime import datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from portal.clock import to_local
 from portal.mail import send_mail
+from portal.phrases import phrase
 
 from .models import Booking, Loan
 
 APPROVED, DECLINED, OVERDUE = "approved", "declined", "overdue"
-#: What staff must tell the person on the phone, by kind of notice.
+#: What staff must tell the person on the phone, by kind of notice (phrases: each reader's language).
 REASONS = {
-    APPROVED: _l("Prestito approvato: dirle/gli quando ritirare"),
-    DECLINED: _l("Prestito non possibile: dirglielo"),
-    OVERDUE: _l("Prestito in ritardo: ricordarle/gli di riportare l'attrezzatura"),
+    APPROVED: phrase("Prestito approvato: dirle/gli quando ritirare"),
+    DECLINED: phrase("Prestito non possibile: dirglielo"),
+    OVERDUE: phrase("Prestito in ritardo: ricordarle/gli di riportare l'attrezzatura"),
 }
 
 

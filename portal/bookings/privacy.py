@@ -173,7 +173,7 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 site_id=loan.site_id,
                 name=person.name,
                 phone=person.phone or "",
-                reason=str(notices.REASONS.get(loan.phone_notice, "")),
+                reason=notices.REASONS.get(loan.phone_notice, ""),
                 link=url_for("bookings.staff_loan", loan_id=loan.id),
                 since=loan.phone_notice_at,
                 done_at=loan.phoned_at,

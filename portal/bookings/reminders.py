@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from portal.areas import DayRow, DaySection, ReminderKind
 from portal.clock import local_date, local_day_bounds, to_local
 from portal.models import Site, User
+from portal.phrases import phrase
 from portal.reminders import absolute_url, in_site_context, morning_yet, remind
 
 from .models import Booking, Loan, Resource
@@ -86,7 +87,7 @@ def remind_job(now: datetime) -> int:
                 booking.user,
                 res.site_id,
                 message,
-                lambda res=res, booking=booking: _(
+                lambda res=res, booking=booking: phrase(
                     "Promemoria: domani %(resource)s dalle %(start)s", resource=res.name, start=_hhmm(booking.starts_at)
                 ),
                 url_for("bookings.staff_desk", site=Site.get_by_id(res.site_id).slug),
@@ -114,7 +115,7 @@ def remind_job(now: datetime) -> int:
                     loan.user,
                     loan.site_id,
                     due_message,
-                    lambda loan=loan: _(
+                    lambda loan=loan: phrase(
                         "Promemoria: riportare l'attrezzatura domani entro le %(time)s", time=_hhmm(loan.return_at)
                     ),
                     link,
@@ -140,7 +141,7 @@ def remind_job(now: datetime) -> int:
                     loan.user,
                     loan.site_id,
                     late_message,
-                    lambda: _("Attrezzatura in ritardo: chiedere di riportarla"),
+                    lambda: phrase("Attrezzatura in ritardo: chiedere di riportarla"),
                     link,
                 )
             )

@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
-    EmailField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -12,11 +11,11 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.fields import PhoneField
 from portal.formbase import Form
+from portal.guestform import ContactRule, email_field, name_field, phone_field
 from portal.text import strip
 
 from .models import LANGUAGES, MODES, TOPICS
@@ -66,31 +65,14 @@ class BookForm(Form):
     )
 
 
-class GuestBookForm(BookForm):
-    """Without an account: a name and one way to reach the person."""
+class GuestBookForm(BookForm, ContactRule):
+    """Without an account: a name and one way to reach the person (the fields and rule of events'
+    guests, portal.guestform; the phone comes first at a desk)."""
 
-    guest_name = StringField(
-        _l("Nome e cognome"),
-        filters=[strip],
-        validators=[DataRequired(_l("Scrivi il tuo nome.")), Length(max=120, message=MAX)],
-    )
-    guest_email = EmailField(
-        _l("E-mail"),
-        filters=[strip],
-        validators=[
-            Optional(),
-            Length(max=254, message=MAX),
-            Email(message=_l("Questo indirizzo e-mail non sembra valido."), check_deliverability=False),
-        ],
-    )
-    guest_phone = PhoneField(_l("Cellulare"), validators=[Optional(), Length(max=30, message=MAX)])
-
-    def validate(self, extra_validators=None):
-        ok = super().validate(extra_validators)
-        if ok and not (self.guest_email.data or self.guest_phone.data):
-            self.guest_phone.errors.append(_l("Scrivi un numero di cellulare oppure un indirizzo e-mail."))
-            return False
-        return ok
+    contact_fields = ("guest_phone", "guest_email")
+    guest_name = name_field()
+    guest_email = email_field()
+    guest_phone = phone_field()
 
 
 class StaffBookForm(GuestBookForm):

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from portal.areas import DataSection, PhoneCall
 from portal.clock import local_date, utcnow
 from portal.models import Site, User
+from portal.phrases import phrase
 
 from . import services
 from .models import Appointment, Desk, DeskCalendarToken, OpenCount, Slot, WaitEntry
@@ -150,7 +151,11 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 site_id=appointment.desk.site_id,
                 name=appointment.person_name,
                 phone=appointment.phone,
-                reason=f"{appointment.desk.name}: {services.REASONS.get(appointment.phone_reason, '')}",
+                reason=phrase(
+                    "%(desk)s: %(reason)s",
+                    desk=appointment.desk.name,
+                    reason=services.REASONS.get(appointment.phone_reason, ""),
+                ),
                 link=url_for(
                     "desks.staff_day",
                     desk_id=appointment.desk_id,
@@ -170,7 +175,12 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 site_id=entry.desk.site_id,
                 name=entry.user.name,
                 phone=entry.user.phone or "",
-                reason=f"{entry.desk.name}: {services.REASONS[services.OFFER]} ({entry.day.strftime('%d/%m/%Y')})",
+                reason=phrase(
+                    "%(desk)s: %(reason)s (%(day)s)",
+                    desk=entry.desk.name,
+                    reason=services.REASONS[services.OFFER],
+                    day=entry.day.strftime("%d/%m/%Y"),
+                ),
                 link=url_for("desks.staff_day", desk_id=entry.desk_id, d=entry.day.isoformat()),
                 since=entry.offered_at,
                 done_at=entry.phoned_at,

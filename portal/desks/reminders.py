@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from portal.areas import DayRow, DaySection, ReminderKind
 from portal.clock import local_date, local_day_bounds, to_local
 from portal.models import Site, User
+from portal.phrases import Phrase, phrase
 from portal.reminders import in_site_context, morning_yet, remind
 
 from . import services
@@ -60,8 +61,13 @@ def remind_job(now: datetime) -> int:
         language = (person.language if person is not None else None) or appointment.language or None
         desk = appointment.desk
 
-        def reason(desk: Desk = desk, appointment: Appointment = appointment) -> str:
-            return f"{desk.name}: {services.REASONS[services.REMINDER]} ({_hhmm(appointment.slot.starts_at)})"
+        def reason(desk: Desk = desk, appointment: Appointment = appointment) -> Phrase:
+            return phrase(
+                "%(desk)s: %(reason)s (%(day)s)",
+                desk=desk.name,
+                reason=services.REASONS[services.REMINDER],
+                day=_hhmm(appointment.slot.starts_at),
+            )
 
         def message(appointment: Appointment = appointment) -> tuple[str, str]:
             return services.compose(appointment, services.REMINDER)

@@ -17,7 +17,6 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from peewee import JOIN, IntegrityError
 
 from portal import audit
@@ -26,6 +25,7 @@ from portal.db import database, lock_row
 from portal.ics import CalendarEntry
 from portal.mail import send_mail
 from portal.models import Site, StaffSite, User, closed_days
+from portal.phrases import phrase
 from portal.refusals import Refusal
 
 from .models import (
@@ -43,12 +43,12 @@ from .models import (
 
 AREA = "desks"
 CONFIRMED, REMINDER, MOVED, CANCELLED, OFFER = "confirmed", "reminder", "moved", "cancelled", "offer"
-#: What staff must tell a person without e-mail, by kind of notice.
+#: What staff must tell a person without e-mail, by kind of notice (phrases: each reader's language).
 REASONS = {
-    REMINDER: _l("Promemoria: l'appuntamento è domani"),
-    MOVED: _l("Appuntamento spostato: dirle/gli il nuovo orario"),
-    CANCELLED: _l("Appuntamento annullato dallo sportello: dirglielo"),
-    OFFER: _l("Si è liberato un posto: dirle/gli che può prenotare"),
+    REMINDER: phrase("Promemoria: l'appuntamento è domani"),
+    MOVED: phrase("Appuntamento spostato: dirle/gli il nuovo orario"),
+    CANCELLED: phrase("Appuntamento annullato dallo sportello: dirglielo"),
+    OFFER: phrase("Si è liberato un posto: dirle/gli che può prenotare"),
 }
 
 

@@ -8,7 +8,6 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
-    EmailField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -17,11 +16,11 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.clock import today_local
-from portal.fields import PhoneField
 from portal.formbase import Form
+from portal.guestform import GuestContactForm
 from portal.recurrence import MAX_OCCURRENCES, parse_dates, parse_periods
 from portal.text import strip
 
@@ -196,31 +195,8 @@ class CancelEventForm(Form):
     )
 
 
-class GuestRegistrationForm(Form):
-    """Registration without an account: a name and one way to reach the person."""
-
-    name = StringField(
-        _l("Nome e cognome"),
-        filters=[strip],
-        validators=[DataRequired(_l("Scrivi il tuo nome.")), Length(max=120, message=MAX)],
-    )
-    email = EmailField(
-        _l("E-mail"),
-        filters=[strip],
-        validators=[
-            Optional(),
-            Length(max=254, message=MAX),
-            Email(message=_l("Questo indirizzo e-mail non sembra valido."), check_deliverability=False),
-        ],
-    )
-    phone = PhoneField(_l("Cellulare"), validators=[Optional(), Length(max=30, message=MAX)])
-
-    def validate(self, extra_validators=None):
-        ok = super().validate(extra_validators)
-        if not (self.email.data or self.phone.data):
-            self.email.errors.append(_l("Scrivi un indirizzo e-mail oppure un numero di cellulare."))
-            return False
-        return ok
+class GuestRegistrationForm(GuestContactForm):
+    """Registration without an account: a name and one way to reach the person (portal.guestform)."""
 
 
 class DeskRegistrationForm(GuestRegistrationForm):

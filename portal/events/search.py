@@ -3,14 +3,13 @@ forgiven ("did you mean"), and the dates of one course shown as one result."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import date, timedelta
 
 from peewee import fn
 
 from portal.clock import local_day_bounds, today_local, utcnow
-from portal.text import fold
+from portal.text import did_you_mean, fold
 
 from .models import Event
 
@@ -65,18 +64,7 @@ def vocabulary(limit: int = 2000) -> set[str]:
 
 def suggestion(q: str) -> str | None:
     """The search with each unknown word replaced by the closest title word, when that changes it."""
-    words = fold(q).split()
-    known = vocabulary()
-    if not words or not known:
-        return None
-    fixed = []
-    for word in words:
-        if word in known or len(word) < 3 or any(word in k for k in known):
-            fixed.append(word)
-            continue
-        close = difflib.get_close_matches(word, known, n=1, cutoff=0.75)
-        fixed.append(close[0] if close else word)
-    return " ".join(fixed) if fixed != words else None
+    return did_you_mean(q, {word: word for word in vocabulary()})
 
 
 def group_courses(events: list[Event], query) -> list[Event]:

@@ -22,6 +22,7 @@ from portal.areas import PhoneCall
 from portal.clock import local_date, local_day_bounds, to_local, to_utc, utcnow
 from portal.db import database
 from portal.models import Site, User, closed_days
+from portal.phrases import Phrase, phrase
 from portal.refusals import Refusal
 from portal.reminders import in_site_context, morning_yet, remind
 
@@ -494,23 +495,23 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
     for reg in cast("list[Registration]", list(calls_query(site_ids))):
         event = reg.event
         if reg.call_reason == "promoted":
-            reason = _("Ha un posto per «%(title)s» (dalla lista d'attesa)", title=event.title)
+            reason = phrase("Ha un posto per «%(title)s» (dalla lista d'attesa)", title=event.title)
             since = reg.promoted_at
         elif reg.call_reason == "changed":
-            reason = _(
+            reason = phrase(
                 "«%(title)s» è cambiato: ora %(when)s",
                 title=event.title,
                 when=to_local(event.starts_at).strftime("%d/%m/%Y %H:%M"),
             )
             since = event.updated_at
         elif reg.call_reason == "confirm":
-            reason = _("Iscrizione a «%(title)s» da confermare per telefono", title=event.title)
+            reason = phrase("Iscrizione a «%(title)s» da confermare per telefono", title=event.title)
             since = reg.created_at
         elif reg.call_reason == "expired":
-            reason = _("Iscrizione a «%(title)s» scaduta: non confermata in tempo", title=event.title)
+            reason = phrase("Iscrizione a «%(title)s» scaduta: non confermata in tempo", title=event.title)
             since = reg.cancelled_at
         else:
-            reason = _("«%(title)s» è annullato", title=event.title)
+            reason = phrase("«%(title)s» è annullato", title=event.title)
             since = event.updated_at
         calls.append(
             PhoneCall(
@@ -544,8 +545,8 @@ def phone_done(key: str, staff: User) -> bool:
 REMINDER_KIND = "events_day_before"
 
 
-def _reminder_reason(event: Event) -> str:
-    return _("Promemoria: domani «%(title)s» alle %(time)s", title=event.title, time=time_of(event.starts_at))
+def _reminder_reason(event: Event) -> Phrase:
+    return phrase("Promemoria: domani «%(title)s» alle %(time)s", title=event.title, time=time_of(event.starts_at))
 
 
 @in_site_context

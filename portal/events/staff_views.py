@@ -2,11 +2,10 @@
 events and series; moderate proposals; registrations, attendance, sign-in
 sheet, CSV and the list of people to phone. Only for the centres one manages."""
 
-import io
 import secrets
 from datetime import timedelta
 
-from flask import flash, make_response, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -659,13 +658,11 @@ def staff_csv(event_id):
     """The registrations as CSV (spreadsheet)."""
     event = managed_event_or_403(event_id)
     confirmed, waitlist, cancelled = _registrations(event)
-    buffer = io.StringIO()
-    writer = csvout.writer(buffer)  # no cell becomes a formula (names, e-mail addresses)
-    writer.writerow([_("Stato"), _("Nome"), _("E-mail"), _("Cellulare"), _("Come"), _("Presente"), _("Iscritta/o il")])
+    table = [[_("Stato"), _("Nome"), _("E-mail"), _("Cellulare"), _("Come"), _("Presente"), _("Iscritta/o il")]]
     labels = {"confirmed": _("Iscritta/o"), "waitlist": _("In attesa"), "cancelled": _("Annullata")}
     sources = {"online": _("Online"), "phone": _("Al telefono"), "walkin": _("Di persona")}  # words, not codes
     for reg in confirmed + waitlist + cancelled:
-        writer.writerow(
+        table.append(
             [
                 labels[reg.status],
                 reg.name,
@@ -676,10 +673,7 @@ def staff_csv(event_id):
                 to_local(reg.created_at).strftime("%d/%m/%Y %H:%M"),
             ]
         )
-    response = make_response("\ufeff" + buffer.getvalue())  # BOM: Excel opens UTF-8 right
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="iscritti-{event.id}.csv"'
-    return response
+    return csvout.response(table, f"iscritti-{event.id}.csv")  # no cell becomes a formula (names, e-mails)
 
 
 # Rows of the sign-in sheet that fit an A4 page (pdf.css .ev-signin): the first page also holds the

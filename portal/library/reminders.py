@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from portal.areas import DayRow, DaySection, ReminderKind
 from portal.clock import local_date, local_day_bounds, to_local
 from portal.models import Site, User
+from portal.phrases import phrase
 from portal.reminders import absolute_url, in_site_context, morning_yet, remind
 
 from .models import Copy, Hold, Library, Loan, Title
@@ -79,7 +80,7 @@ def remind_job(now: datetime) -> int:
                 member,
                 library,
                 hold_message,
-                lambda hold=hold: _(
+                lambda hold=hold: phrase(
                     "Biblioteca: domani ultimo giorno per ritirare «%(title)s»", title=hold.title.title
                 ),
                 url_for("library.holds_shelf", site=Site.get_by_id(library.site_id).slug),
@@ -120,7 +121,9 @@ def remind_job(now: datetime) -> int:
                     member,
                     library,
                     soon_message,
-                    lambda title=title, due=due: _("Biblioteca: «%(title)s» scade il %(date)s", title=title, date=due),
+                    lambda title=title, due=due: phrase(
+                        "Biblioteca: «%(title)s» scade il %(date)s", title=title, date=due
+                    ),
                     link,
                 )
             )
@@ -143,7 +146,9 @@ def remind_job(now: datetime) -> int:
                 member,
                 library,
                 late_message,
-                lambda title=title, due=due: _("Biblioteca: «%(title)s» scaduto il %(date)s", title=title, date=due),
+                lambda title=title, due=due: phrase(
+                    "Biblioteca: «%(title)s» scaduto il %(date)s", title=title, date=due
+                ),
                 link,
             )
             if channel == "mail":  # the desk's weekly e-mail waits a week after this one

@@ -3,16 +3,24 @@ column for PostgreSQL, served by a trigram index (migration 0055, pg_trgm).
 Bounded: one query for the page, one for the count."""
 
 import re
+import time
+from collections import Counter
 
 from peewee import OP, SQL, Expression, NodeList, fn
 
-from portal.db import is_sqlite
+from portal.db import database, is_sqlite
+from portal.text import did_you_mean
 
 from .isbn import normalise_isbn
 from .models import Copy, Title, TitleSearch, fold
 from .services import free_copy_condition
 
 PER_PAGE = 20
+#: A search that finds this many titles or fewer is offered a "did you mean" (when it finds more).
+FEW = 2
+#: The catalogue's words are read again after this long (or when titles are added or removed).
+WORDS_KEPT_SECONDS = 300
+_words_cache: dict[tuple, tuple[float, dict[str, str]]] = {}
 # Chinese is written without spaces: FTS5's unicode61 makes one token of a whole
 # run, so a word inside a title would not match. Those queries use the folded column.
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -82,3 +90,37 @@ def search_titles(q="", language="", age_group="", available=False, page=1, libr
     page = max(1, min(page, 500))
     titles = list(query.order_by(*order).paginate(page, PER_PAGE))
     return titles, total
+
+
+def catalogue_words() -> dict[str, str]:
+    """The words of the catalogue's titles and authors: folded -> their most frequent written form
+    ("calvino" -> "Calvino"). Kept in memory a few minutes: a catalogue of 20,000 titles is one
+    query of two columns, and a stale word only costs a suggestion that the search then checks."""
+    stamp = Title.select(fn.COUNT(Title.id), fn.MAX(Title.id)).tuples().get()
+    key = (database().database, *stamp)
+    cached = _words_cache.get(key)
+    if cached and time.monotonic() - cached[0] < WORDS_KEPT_SECONDS:
+        return cached[1]
+    forms: dict[str, Counter[str]] = {}
+    for title, authors in Title.select(Title.title, Title.authors).tuples().iterator():
+        for word in re.findall(r"\w+", f"{title} {authors}"):
+            folded = fold(word)
+            if len(folded) >= 3 and not folded.isdigit() and not CJK.search(word):
+                forms.setdefault(folded, Counter())[word] += 1
+    words = {folded: counts.most_common(1)[0][0] for folded, counts in forms.items()}
+    _words_cache.clear()  # one catalogue per process (tests: one per database)
+    _words_cache[key] = (time.monotonic(), words)
+    return words
+
+
+def suggestion(q, total, language="", age_group="", available=False):
+    """A better search for one that found little (`FEW` or fewer): its unknown words replaced by the
+    closest catalogue words, offered only when it finds more; else None."""
+    q = (q or "").strip()[:200]
+    if total > FEW or not q or CJK.search(q) or re.fullmatch(r"[\d\s\-xX]+", q):
+        return None
+    better = did_you_mean(q, catalogue_words())
+    if not better:
+        return None
+    _titles, found = search_titles(better, language, age_group, available, 1)
+    return better if found > total else None

@@ -24,6 +24,7 @@ from portal.clock import end_of_local_day, month_bounds_utc, to_local, today_loc
 from portal.db import database, lock_row
 from portal.mail import send_mail
 from portal.models import OpeningHours, Service, Site, User, closed_days
+from portal.phrases import phrase
 from portal.refusals import Refusal
 from portal.urls import external_url
 
@@ -624,7 +625,7 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                     site_id=library.site_id,
                     name=hold.member.name,
                     phone=hold.member.phone or "",
-                    reason=_(
+                    reason=phrase(
                         "Biblioteca: «%(title)s» è pronto da ritirare (fino al %(until)s).",
                         title=hold.title.title,
                         until=to_local(hold.expires_at).strftime("%d/%m/%Y") if hold.expires_at else "",

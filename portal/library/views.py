@@ -16,7 +16,7 @@ from portal.rendering import render
 from . import services
 from .forms import AGE_LABELS, LANGUAGE_LABELS, HistoryForm
 from .models import Hold, Library, Loan, Title
-from .search import PER_PAGE, search_titles
+from .search import PER_PAGE, search_titles, suggestion
 
 bp = Blueprint("library", __name__)
 
@@ -55,6 +55,7 @@ def search():
     page = page_arg()
     searched = bool(q or language or age or available)
     titles, total = search_titles(q, language, age, available, page) if searched else ([], 0)
+    better = suggestion(q, total, language, age, available) if searched else None  # "did you mean"
     recent = [] if searched else list(Title.select().order_by(Title.created_at.desc(), Title.id.desc()).limit(8))
     counts = services.availability([t.id for t in titles + recent])
     return render(
@@ -66,6 +67,7 @@ def search():
         available=available,
         titles=titles,
         total=total,
+        better=better,
         page=page,
         per_page=PER_PAGE,
         counts=counts,

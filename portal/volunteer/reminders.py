@@ -14,6 +14,7 @@ from peewee import fn
 
 from portal.areas import DayRow, DaySection, ReminderKind
 from portal.clock import local_day_bounds, to_local
+from portal.phrases import Phrase, phrase
 from portal.reminders import absolute_url, in_site_context, morning_yet, remind
 
 from .models import ACTIVE, WAITLIST, Opportunity, Shift, Signup
@@ -31,8 +32,8 @@ def _link(signup: Signup) -> str:
     return absolute_url("volunteer.guest_signup", token=signup_token(signup))
 
 
-def _reason(title: str, when: datetime) -> str:
-    return _(
+def _reason(title: str, when: datetime) -> Phrase:
+    return phrase(
         "Promemoria turno «%(title)s»: %(day)s alle %(start)s",
         title=title,
         day=when.strftime("%d/%m"),
