@@ -904,3 +904,29 @@ def test_erasing_a_coordinator_clears_their_links(app, vol, make_user):
         privacy.erase(carla)
     assert Opportunity.get_by_id(vol.opp.id).coordinator_id is None
     assert Notice.get_by_id(notice.id).done_by_id is None and Notice.get_by_id(notice.id).done_at is not None
+
+
+def test_volunteer_calls_show_their_reason_in_the_staff_members_language(client, coordinator):
+    """A change told by phone keeps its reason as a phrase: staff reading in English see it in English,
+    while the text to read to the person stays in the person's language."""
+    from portal.models import User
+    from portal.volunteer import services
+    from portal.volunteer.models import Notice
+
+    shift = coordinator.shift
+    services.sign_up(shift, name="Solo Telefono", phone="+393331111111")
+    client.post(f"/staff/volunteer/shifts/{shift.id}/cancel", data={"message": "Maltempo"})
+    notice = Notice.get(Notice.name == "Solo Telefono")
+    assert notice.message.startswith("Turno annullato: Distribuzione di prova")  # what to read to her
+    User.update(language="en").where(User.email == "faenza@staff.binari.example").execute()
+    html = client.get("/staff/phone?area=volunteer").get_data(as_text=True)
+    assert "Solo Telefono" in html
+    # (the message to read out stays in her language, shown under the reason)
+    with client.application.test_request_context():
+        from flask_babel import force_locale
+
+        from portal.phrases import loads
+
+        with force_locale("en"):
+            english = str(loads(notice.reason_phrase))
+    assert english != notice.message.split("\n", 1)[0] and english in html

@@ -213,6 +213,7 @@ class Notice(BaseModel):
     name = CharField(max_length=120)
     phone = CharField(max_length=20, default="")
     message = TextField()
+    reason_phrase = TextField(default="")  # the first line as `portal.phrases` JSON: staff read it in their language
     created_at = DateTimeField(default=utcnow, index=True)
     done_at = DateTimeField(null=True)
     done_by = ForeignKeyField(User, null=True, on_delete="SET NULL")

@@ -27,6 +27,7 @@ from portal.clock import local_date, to_utc, utcnow
 from portal.db import database
 from portal.mail import send_mail
 from portal.models import Site, User, closed_days
+from portal.phrases import Phrase, phrase, shown, stored
 from portal.recurrence import occurrence_dates, split_closed
 from portal.refusals import Refusal
 from portal.urls import external_url
@@ -300,8 +301,12 @@ def guest_join(
 def _phone_to_confirm(signup: Signup, shift: Shift) -> None:
     """A guest with only a phone number: on the coordinator's list to call and confirm."""
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "it")):
-        message = _(
-            "Iscrizione online da confermare: %(title)s, %(when)s", title=shift.opportunity.title, when=when_text(shift)
+        message, reason_phrase = stored(
+            phrase(
+                "Iscrizione online da confermare: %(title)s, %(when)s",
+                title=shift.opportunity.title,
+                when=when_text(shift),
+            )
         )
     Notice.create(
         site=shift.opportunity.site_id,
@@ -310,6 +315,7 @@ def _phone_to_confirm(signup: Signup, shift: Shift) -> None:
         name=signup.name,
         phone=signup.phone,
         message=message,
+        reason_phrase=reason_phrase,
     )
 
 
@@ -354,10 +360,12 @@ def expire_unconfirmed(now: Any = None) -> int:
         if not signup.email:
             shift = signup.shift
             with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "it")):
-                message = _(
-                    "Iscrizione scaduta (non confermata in tempo): %(title)s, %(when)s",
-                    title=shift.opportunity.title,
-                    when=when_text(shift),
+                message, reason_phrase = stored(
+                    phrase(
+                        "Iscrizione scaduta (non confermata in tempo): %(title)s, %(when)s",
+                        title=shift.opportunity.title,
+                        when=when_text(shift),
+                    )
                 )
             Notice.create(
                 site=shift.opportunity.site_id,
@@ -366,6 +374,7 @@ def expire_unconfirmed(now: Any = None) -> int:
                 name=signup.name,
                 phone=signup.phone,
                 message=message,
+                reason_phrase=reason_phrase,
             )
     return count
 
@@ -549,9 +558,9 @@ def cancel_own_signup(signup: Signup) -> bool:
 
 
 # --- the coordinator on one sign-up -------------------------------------------------------
-def _removed_texts(signup: Signup, shift: Shift) -> tuple[str, str]:
+def _removed_texts(signup: Signup, shift: Shift) -> tuple[Any, str]:
     return (
-        _("Iscrizione tolta: %(title)s", title=shift.opportunity.title),
+        phrase("Iscrizione tolta: %(title)s", title=shift.opportunity.title),
         _(
             "Ciao %(name)s,\n\nil coordinamento ha tolto la tua iscrizione al turno %(title)s, %(when)s. "
             "Per chiarimenti chiama il centro: %(phone)s.",
@@ -563,9 +572,9 @@ def _removed_texts(signup: Signup, shift: Shift) -> tuple[str, str]:
     )
 
 
-def _waitlisted_texts(signup: Signup, shift: Shift) -> tuple[str, str]:
+def _waitlisted_texts(signup: Signup, shift: Shift) -> tuple[Any, str]:
     return (
-        _("Sei in lista d'attesa: %(title)s", title=shift.opportunity.title),
+        phrase("Sei in lista d'attesa: %(title)s", title=shift.opportunity.title),
         _(
             "Ciao %(name)s,\n\nil coordinamento ha dovuto ridurre i posti del turno %(title)s, %(when)s: "
             "ora sei in lista d'attesa. Se si libera un posto ti avvisiamo.",
@@ -576,7 +585,7 @@ def _waitlisted_texts(signup: Signup, shift: Shift) -> tuple[str, str]:
     )
 
 
-def _tell_one(signup: Signup, shift: Shift, texts: Callable[[Signup, Shift], tuple[str, str]]) -> None:
+def _tell_one(signup: Signup, shift: Shift, texts: Callable[[Signup, Shift], tuple[Any, str]]) -> None:
     """Tell one person what the coordinator did to their sign-up (in their language)."""
     tell([signup], lambda s: texts(s, shift)[0], lambda s: texts(s, shift)[1], shift.opportunity.site_id)
 
@@ -819,7 +828,7 @@ def _apply_edit(
     people = [s for s in live_signups(fresh) if s.id not in promoted_ids]
     mailed, to_phone = tell(
         people,
-        lambda s: _("Cambio nel turno: %(title)s", title=fresh.opportunity.title),
+        lambda s: phrase("Cambio nel turno: %(title)s", title=fresh.opportunity.title),
         lambda s: _(
             "Ciao %(name)s,\n\nil turno %(title)s è cambiato. Ora è: %(when)s%(where)s.\n%(note)s",
             name=s.name,
@@ -901,9 +910,9 @@ def edit_shift(
     return result
 
 
-def _cancelled_texts(signup: Signup, shift: Shift, note: str) -> tuple[str, str]:
+def _cancelled_texts(signup: Signup, shift: Shift, note: str) -> tuple[Any, str]:
     return (
-        _("Turno annullato: %(title)s", title=shift.opportunity.title),
+        phrase("Turno annullato: %(title)s", title=shift.opportunity.title),
         _(
             "Ciao %(name)s,\n\nil turno %(title)s di %(when)s è annullato. Ci scusiamo.\n%(note)s",
             name=signup.name,
@@ -914,7 +923,7 @@ def _cancelled_texts(signup: Signup, shift: Shift, note: str) -> tuple[str, str]
     )
 
 
-def _cancelled_text(part: int, signup: Signup, *, shift: Shift, note: str) -> str:
+def _cancelled_text(part: int, signup: Signup, *, shift: Shift, note: str) -> Any:
     return _cancelled_texts(signup, shift, note)[part]
 
 
@@ -960,7 +969,8 @@ def tell(
     mailed, to_phone = [], []
     for signup in signups:
         with force_locale(signup.lang or "it"):
-            subject, body = str(subject_fn(signup)), str(body_fn(signup))
+            subject_said, body = subject_fn(signup), str(body_fn(signup))
+            subject = str(subject_said)  # in the person's language; staff read the phrase in theirs
         if signup.email:
             send_mail(signup.email, subject, body, user=signup.user_id, site=site, language=signup.lang or "it")
             mailed.append(signup)
@@ -972,6 +982,7 @@ def tell(
                 name=signup.name,
                 phone=signup.phone,
                 message=f"{subject}\n{body}",
+                reason_phrase=subject_said.dumps() if isinstance(subject_said, Phrase) else "",
             )
             to_phone.append(signup)
     return mailed, to_phone
@@ -1003,7 +1014,7 @@ def tell_promoted(promoted: Sequence[Signup]) -> None:
     shift = Shift.select(Shift, Opportunity).join(Opportunity).where(Shift.id == promoted[0].shift_id).get()
     tell(
         promoted,
-        lambda s: _("Si è liberato un posto: %(title)s", title=shift.opportunity.title),
+        lambda s: phrase("Si è liberato un posto: %(title)s", title=shift.opportunity.title),
         lambda s: (
             (
                 _(
@@ -1140,7 +1151,7 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
                 site_id=notice.site_id,
                 name=notice.name,
                 phone=notice.phone,
-                reason=notice.message.split("\n", 1)[0],
+                reason=shown(notice.reason_phrase, notice.message.split("\n", 1)[0]),
                 link=f"{STAFF_PREFIX}/shifts/{notice.shift_id}" if notice.shift_id else f"{STAFF_PREFIX}/calls",
                 since=notice.created_at,
                 done_at=notice.done_at,
