@@ -119,6 +119,17 @@ def html_from_text(text: str, language: str | None, title: str = "") -> str:
     )
 
 
+def centre_address(message: OutboxMessage) -> str:
+    """The e-mail address of the centre a message is about ("" for none, or a centre without one)."""
+    if not message.site_id:
+        return ""
+    from .models import Site
+
+    site = Site.get_or_none(Site.id == message.site_id)
+    address = (site.email or "").strip() if site else ""
+    return address if "@" in address and "\n" not in address and "\r" not in address else ""
+
+
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     """The MIME message: text plus HTML alternative, Message-ID, Date, language, unsubscribe."""
     email = EmailMessage()
@@ -128,6 +139,10 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Date"] = format_datetime(message.created_at.replace(tzinfo=UTC))
     email["Message-ID"] = message.message_id
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a portal notice
+    reply_to = centre_address(message)
+    if reply_to:
+        # The sender is a no-reply address: a volunteer or resident who answers reaches the centre.
+        email["Reply-To"] = reply_to
     if message.unsubscribe_url:
         email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

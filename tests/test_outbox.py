@@ -97,8 +97,9 @@ def test_headers_multipart_language_and_unsubscribe(app, seed, smtp_server):
             unsubscribe_url="https://binari.example.org/account/unsubscribe/abc",
         )
         send_mail("rosa@example.org", "Solo testo", "Testo semplice.")
-    assert outbox.deliver_due(utcnow()) == 2
-    assert smtp_server.wait_for(2)
+        send_mail("vol@example.org", "Turno", "Ci vediamo.", site=Site.get(Site.slug == "faenza"))
+    assert outbox.deliver_due(utcnow()) == 3
+    assert smtp_server.wait_for(3)
     by_to = {recipients[0]: mail for recipients, mail in smtp_server.messages}
     mail = by_to["maria@binari.example"]
     assert mail["Message-ID"].endswith("@binari.example.org>")
@@ -115,6 +116,8 @@ def test_headers_multipart_language_and_unsubscribe(app, seed, smtp_server):
     assert plain["Content-Language"] == "it" and plain["Message-ID"] != mail["Message-ID"]
     assert plain.get_body(("plain",)).get_content().strip() == "Testo semplice."
     assert "<p>Testo semplice.</p>" in plain.get_body(("html",)).get_content()
+    # From is a no-reply address: an answer to mail about a centre goes to the centre.
+    assert plain["Reply-To"] is None and by_to["vol@example.org"]["Reply-To"] == "faenza@binari.example"
 
 
 def test_every_mail_has_a_simple_html_part_made_from_its_text(app, seed, smtp_server):
