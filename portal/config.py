@@ -104,7 +104,9 @@ def from_environment():
         "HEADER_LOGO": os.environ.get("BINARI_HEADER_LOGO", "brand/binari-mark.svg"),
         "FOOTER_LOGOS": [
             p.strip()
-            for p in os.environ.get("BINARI_FOOTER_LOGOS", "brand/binari-mark.svg|Binari – Kaleidoscopi Metropolitani").split(",")
+            for p in os.environ.get(
+                "BINARI_FOOTER_LOGOS", "brand/binari-mark.svg|Binari – Kaleidoscopi Metropolitani"
+            ).split(",")
             if p.strip()
         ],
         # Login throttling: failures allowed per identifier / per address in the window.

@@ -29,7 +29,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .clock import utcnow  # noqa: F401  (re-exported: areas import it from here)
 from .db import BaseModel
 
-
 SITE_COLOURS = 6  # how many centre colours the stylesheets define (.c0 … .c5)
 
 
