@@ -47,6 +47,7 @@ class Tile:
     ``service_key`` matches `portal.models.Service.area`: a centre page links
     each of its services that has a key to this tile's endpoint. With
     ``per_site`` the link carries ``site=<slug>`` (the area filters by centre).
+    ``icon`` names a line icon of ``templates/_icons.html`` (none: no icon).
     """
 
     endpoint: str
@@ -54,6 +55,7 @@ class Tile:
     hint: Any
     service_key: str
     per_site: bool = False
+    icon: str = ""  # a name from templates/_icons.html, drawn small on the tile
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,17 @@ def from_environment():
         "PRINT_LOGOS": [
             p.strip() for p in os.environ.get("BINARI_PRINT_LOGOS", "brand/binari-mark.svg").split(",") if p.strip()
         ],
+        # Logos on the web pages, files under portal/static. The header shows the programme's mark small beside
+        # the name (decoration: the name is written next to it); the footer shows each logo with its alt text,
+        # written "file|alt text" and comma-separated (programme, Comune, centres). Missing files are left out.
+        "HEADER_LOGO": os.environ.get("BINARI_HEADER_LOGO", "brand/binari-mark.svg"),
+        "FOOTER_LOGOS": [
+            p.strip()
+            for p in os.environ.get(
+                "BINARI_FOOTER_LOGOS", "brand/binari-mark.svg|Binari – Kaleidoscopi Metropolitani"
+            ).split(",")
+            if p.strip()
+        ],
         # Login throttling: failures allowed per identifier / per address in the window.
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "30")),

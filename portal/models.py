@@ -29,6 +29,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .clock import utcnow  # noqa: F401  (re-exported: areas import it from here)
 from .db import BaseModel
 
+SITE_COLOURS = 6  # how many centre colours the stylesheets define (.c0 … .c5)
+
 
 class Site(BaseModel):
     """One of the three community centres (more can be added as data)."""
@@ -59,6 +61,12 @@ class Site(BaseModel):
     @classmethod
     def ordered(cls):
         return cls.select().order_by(cls.position, cls.name)
+
+    @property
+    def colour_class(self):
+        """The centre's colour, the same everywhere (badges, month bars, centre pages, flyers): a class `c0`..`c5`
+        whose colours are in style.css and pdf.css (the pages' CSP allows no inline style). Fixed by the id."""
+        return f"c{(self.id - 1) % SITE_COLOURS}" if self.id else "c0"
 
     @property
     def osm_url(self):

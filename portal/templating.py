@@ -4,7 +4,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -29,6 +29,22 @@ def static_url(filename):
     except FileNotFoundError:
         version = "missing"
     return url_for("static", filename=filename, v=version)
+
+
+def header_logo():
+    """The header's logo URL (HEADER_LOGO under portal/static), or "" when unset or missing."""
+    name = current_app.config.get("HEADER_LOGO", "")
+    return static_url(name) if name and (STATIC / name).is_file() else ""
+
+
+def footer_logos():
+    """[(url, alt text)] of FOOTER_LOGOS ("file|alt"), files under portal/static; missing files are left out."""
+    logos = []
+    for entry in current_app.config.get("FOOTER_LOGOS", []):
+        name, _bar, alt = entry.partition("|")
+        if (STATIC / name.strip()).is_file():
+            logos.append((static_url(name.strip()), alt.strip()))
+    return logos
 
 
 def current_lang():
@@ -82,6 +98,8 @@ def init_app(app):
         return {
             "static_url": static_url,
             "current_lang": current_lang,
+            "header_logo": header_logo,
+            "footer_logos": footer_logos,
             "all_sites": lambda: list(Site.ordered()),
             "weekday_name": lambda day: WEEKDAYS[day],
             "role_label": lambda role: ROLE_LABELS.get(role, role),

@@ -18,9 +18,14 @@ def header_of(html):
     return html.split('<header class="top">', 1)[1].split("</header>", 1)[0]
 
 
-def test_the_switch_is_the_first_thing_in_the_header_each_language_in_itself(client, seed):
+def test_the_switch_is_in_the_header_row_each_language_in_itself(client, seed):
     header = header_of(page(client))
-    assert header.lstrip().startswith('<form method="post" action="/language" class="lang"')
+    # One row on a phone: the switch is a disclosure (a globe and the current language) beside the menu.
+    switch = header.split('<details class="pop langs" name="top">', 1)[1]
+    summary = r'\s*<summary><svg [^>]*aria-hidden="true"[^>]*>.*?</svg>'
+    summary += r'<span class="visually-hidden">Lingua</span> <span>IT</span>'
+    assert re.match(summary, switch)
+    assert '<form method="post" action="/language" class="lang"' in switch
     for code, name in LANGUAGE_NAMES.items():
         button = rf'<button name="lang" value="{code}" lang="[\w-]+" dir="(ltr|rtl)"[^>]*>{name}</button>'
         assert re.search(button, header)

@@ -60,6 +60,7 @@ def test_register_login_and_reach_a_centre(live_server, seed, phone_page):
     # log out (POST form) and back in with the member code
     page.get_by_role("button", name="Esci da Binari").click()
     page.wait_for_url(live_server.url + "/")
+    page.locator(".menu summary").click()  # the phone header folds the menu (a <details>)
     page.get_by_role("link", name="Accedi").first.click()
     page.get_by_label("E-mail, cellulare o codice tessera").fill(code)
     page.get_by_label("Password").fill("wrong-pass")

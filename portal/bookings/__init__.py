@@ -23,12 +23,14 @@ def init_app(app):
                     _l("Co-working"),
                     _l("Prenota una postazione in via Visconti"),
                     service_key="coworking",
+                    icon="desk",
                 ),
                 Tile(
                     "bookings.equipment",
                     _l("Prestito audio-video"),
                     _l("Videocamere, microfoni, luci, proiettore"),
                     service_key="equipment",
+                    icon="camera",
                 ),
             ],
             staff_links=[

@@ -2,9 +2,6 @@
 audio-video items in 3 kits, and a few weeks of bookings and loans around today."""
 
 from datetime import time, timedelta
-from io import BytesIO
-
-from PIL import Image, ImageDraw
 
 from portal.clock import today_local
 from portal.db import database
@@ -24,14 +21,13 @@ from .models import (
 )
 
 ITEMS = [
-    # (name, category, description, condition, deposit, colour)
+    # (name, category, description, condition, deposit); no demo photos: the pages draw an icon per kind
     (
         "Videocamera Sony HXR-NX80",
         "Video",
         "Videocamera 4K con due ingressi XLR, batteria e scheda da 64 GB.",
         "Buono, piccolo graffio sul display",
         100,
-        "#2f5d8a",
     ),
     (
         "Radiomicrofono lavalier A",
@@ -39,7 +35,6 @@ ITEMS = [
         "Microfono a clip senza fili con ricevitore per la videocamera.",
         "Buono",
         30,
-        "#7a4b00",
     ),
     (
         "Radiomicrofono lavalier B",
@@ -47,16 +42,14 @@ ITEMS = [
         "Microfono a clip senza fili con ricevitore per la videocamera.",
         "Buono",
         30,
-        "#7a4b00",
     ),
-    ("Treppiede video", "Video", "Treppiede con testa fluida, fino a 4 kg.", "Buono", 20, "#444444"),
+    ("Treppiede video", "Video", "Treppiede con testa fluida, fino a 4 kg.", "Buono", 20),
     (
         "Cuffie monitor",
         "Audio",
         "Cuffie chiuse per ascoltare la registrazione.",
         "Imbottiture consumate",
         10,
-        "#1d6b35",
     ),
     (
         "Registratore Zoom H6",
@@ -64,24 +57,64 @@ ITEMS = [
         "Registratore a sei tracce con due capsule e quattro ingressi XLR.",
         "Ottimo",
         40,
-        "#5b2c6f",
     ),
-    ("Microfono Shure SM58 A", "Audio", "Microfono dinamico per voce, con cavo XLR da 5 m.", "Buono", 15, "#333366"),
-    ("Microfono Shure SM58 B", "Audio", "Microfono dinamico per voce, con cavo XLR da 5 m.", "Buono", 15, "#333366"),
-    ("Mixer Yamaha MG10XU", "Audio", "Mixer a 10 canali con scheda audio USB.", "Buono", 50, "#8a2f2f"),
-    ("Proiettore Epson", "Proiezione", "Proiettore Full HD, 3.000 lumen, ingresso HDMI.", "Buono", 80, "#0a5a9c"),
-    ("Schermo da proiezione 2 m", "Proiezione", "Schermo a treppiede, si monta in due minuti.", "Buono", 20, "#666666"),
+    (
+        "Microfono Shure SM58 A",
+        "Audio",
+        "Microfono dinamico per voce, con cavo XLR da 5 m.",
+        "Buono",
+        15,
+    ),
+    (
+        "Microfono Shure SM58 B",
+        "Audio",
+        "Microfono dinamico per voce, con cavo XLR da 5 m.",
+        "Buono",
+        15,
+    ),
+    (
+        "Mixer Yamaha MG10XU",
+        "Audio",
+        "Mixer a 10 canali con scheda audio USB.",
+        "Buono",
+        50,
+    ),
+    (
+        "Proiettore Epson",
+        "Proiezione",
+        "Proiettore Full HD, 3.000 lumen, ingresso HDMI.",
+        "Buono",
+        80,
+    ),
+    ("Schermo da proiezione 2 m", "Proiezione", "Schermo a treppiede, si monta in due minuti.", "Buono", 20),
     (
         "Impianto audio (2 casse attive)",
         "Audio",
         "Due casse attive da 300 W con stativi e cavi.",
         "Buono",
         80,
-        "#b3261e",
     ),
-    ("Pannello LED A", "Luci", "Pannello LED bicolore con stativo e batteria.", "Buono", 25, "#c08a00"),
-    ("Pannello LED B", "Luci", "Pannello LED bicolore con stativo e batteria.", "Buono", 25, "#c08a00"),
-    ("Fotocamera mirrorless", "Video", "Fotocamera con obiettivo 15–45 mm.", "Otturatore da riparare", 80, "#555555"),
+    (
+        "Pannello LED A",
+        "Luci",
+        "Pannello LED bicolore con stativo e batteria.",
+        "Buono",
+        25,
+    ),
+    (
+        "Pannello LED B",
+        "Luci",
+        "Pannello LED bicolore con stativo e batteria.",
+        "Buono",
+        25,
+    ),
+    (
+        "Fotocamera mirrorless",
+        "Video",
+        "Fotocamera con obiettivo 15–45 mm.",
+        "Otturatore da riparare",
+        80,
+    ),
 ]
 KITS = [
     (
@@ -102,23 +135,6 @@ EXTRA_RESIDENTS = [
     ("Elena Moretti", "elena.moretti"),
     ("Karim Mansour", "karim.mansour"),
 ]
-
-
-def demo_photo(label, colour):
-    """A small placeholder picture (a coloured card with the item's initials) through the real upload path."""
-    from werkzeug.datastructures import FileStorage
-
-    from .photos import save_photo
-
-    image = Image.new("RGB", (480, 360), colour)
-    draw = ImageDraw.Draw(image)
-    initials = "".join(word[0] for word in label.split()[:2]).upper()
-    draw.rectangle((20, 20, 460, 340), outline="white", width=6)
-    draw.text((240, 180), initials, fill="white", font_size=96, anchor="mm")
-    buffer = BytesIO()
-    image.save(buffer, "PNG")
-    buffer.seek(0)
-    return save_photo(FileStorage(buffer, filename="demo.png", content_type="image/png"))
 
 
 def load(ctx):
@@ -153,7 +169,7 @@ def load(ctx):
             description="Tavolo per 10, schermo e lavagna",
         )
         items = []
-        for position, (name, category, description, condition, deposit, colour) in enumerate(ITEMS):
+        for position, (name, category, description, condition, deposit) in enumerate(ITEMS):
             items.append(
                 Item.create(
                     site=site,
@@ -163,15 +179,12 @@ def load(ctx):
                     condition=condition,
                     deposit=deposit,
                     position=position,
-                    photo=demo_photo(name, colour),
                     status="maintenance" if "riparare" in condition else "available",
                 )
             )
         kits = []
         for position, (name, description, indexes) in enumerate(KITS):
-            kit = Kit.create(
-                site=site, name=name, description=description, position=position, photo=items[indexes[0]].photo
-            )
+            kit = Kit.create(site=site, name=name, description=description, position=position)
             for i in indexes:
                 KitItem.create(kit=kit, item=items[i])
             kits.append(kit)

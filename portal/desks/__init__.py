@@ -26,6 +26,7 @@ def init_app(app):
                     _l("Sportelli"),
                     _l("Patronato, legale, lavoro, casa, soldi: prendi un appuntamento"),
                     service_key="desks",
+                    icon="chat",
                     per_site=True,
                 )
             ],

@@ -53,6 +53,7 @@ def init_app(app):
                     _l("Calendario degli eventi"),
                     _l("Cosa succede nei tre centri"),
                     service_key="events",
+                    icon="calendar",
                     per_site=True,
                 )
             ],

@@ -136,11 +136,12 @@ def month(ym):
     prev_first = (first - timedelta(days=1)).replace(day=1)
     # Counts per day from a narrow query (start times only): the page stays small
     # even with hundreds of events in a month.
-    stamps = Event.in_month(year, month_no, site=site or None).select(Event.starts_at)
-    counts = {}
-    for row in stamps.tuples():
-        day = local_date(row[0])
+    stamps = Event.in_month(year, month_no, site=site or None).select(Event.starts_at, Event.site)
+    counts, day_sites = {}, {}
+    for starts_at, site_id in stamps.tuples():
+        day = local_date(starts_at)
         counts[day] = counts.get(day, 0) + 1
+        day_sites.setdefault(day, []).append(site_id)
     chosen = None
     try:
         chosen = date.fromisoformat(request.args.get("day", ""))
@@ -166,6 +167,9 @@ def month(ym):
     closures = closed_sites_by_day(first, next_first - timedelta(days=1), shown)
     closed = {day for day, ids in closures.items() if ids == set(shown)}
     closed_on_chosen = [s.short_name for s in sites if s.id in closures.get(chosen, set())]
+    # Under each day number a short bar per event (three at most) in its centre's colour.
+    colour = {s.id: s.colour_class for s in sites}
+    bars = {day: [colour[i] for i in sorted(ids)[:3]] for day, ids in day_sites.items()}
     return render(
         "events/month.html",
         closed=closed,
@@ -175,6 +179,7 @@ def month(ym):
         first=first,
         weeks=weeks,
         counts=counts,
+        bars=bars,
         chosen=chosen,
         events=events,
         site=site,

@@ -22,7 +22,15 @@ def init_app(app):
             name="library",
             title=_l("Biblioteca"),
             blueprints=[views.bp],  # one blueprint: staff_views adds its pages to it
-            tiles=[Tile("library.search", _l("Biblioteca"), _l("Cerca un libro e prenotalo"), service_key="library")],
+            tiles=[
+                Tile(
+                    "library.search",
+                    _l("Biblioteca"),
+                    _l("Cerca un libro e prenotalo"),
+                    service_key="library",
+                    icon="book",
+                )
+            ],
             staff_links=[
                 Link("library.desk", _l("Biblioteca: sportello prestiti")),
                 Link("library.holds_shelf", _l("Biblioteca: scaffale prenotazioni")),

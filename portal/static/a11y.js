@@ -18,3 +18,20 @@ document.addEventListener("htmx:afterSettle", function (event) {
   region.textContent = "";
   if (text) setTimeout(function () { region.textContent = text; }, 50);
 });
+
+/* The header's menu and language panels (<details class="pop">) close with Escape (focus back on their
+   summary) and with a click elsewhere, as people expect of a menu. Without this file they close by their
+   own summary. */
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Escape") return;
+  var open = document.querySelector("details.pop[open]");
+  if (open) {
+    open.open = false;
+    open.querySelector("summary").focus();
+  }
+});
+document.addEventListener("click", function (event) {
+  document.querySelectorAll("details.pop[open]").forEach(function (open) {
+    if (!open.contains(event.target)) open.open = false;
+  });
+});

@@ -26,6 +26,7 @@ def init_app(app):
                     _l("Volontariato"),
                     _l("Dai una mano nei turni di mutuo aiuto"),
                     service_key="volunteer",
+                    icon="hands",
                     per_site=True,
                 )
             ],
