@@ -1,4 +1,4 @@
-""" "Le mie cose": a person's commitments from every area, and one private calendar feed of them.
+"""The "Le mie cose" page: a person's commitments from every area, and one private calendar feed of them.
 
 The areas give their part through the ``my_things`` slot (`portal.areas.MyThing`); `/account`
 lists them soonest first with their one-tap actions (POSTs to the areas' own endpoints, which come

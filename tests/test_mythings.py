@@ -1,4 +1,4 @@
-""""Le mie cose" (/account): every area's next commitments with their one-tap actions, one private
+"""The "Le mie cose" page (/account): every area's next commitments with their one-tap actions, one private
 calendar feed, the card on the screen, the manifest and the service worker."""
 
 import json
