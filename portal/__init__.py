@@ -112,9 +112,9 @@ def create_app(test_config=None):
 
     login_manager.init_app(app)
 
-    from . import account, auth, main, reports, sites, staff
+    from . import account, auth, main, mythings, pwa, reports, sites, staff
 
-    for module in (main, auth, account, sites, staff, reports):
+    for module in (main, auth, account, mythings, pwa, sites, staff, reports):
         app.register_blueprint(module.bp)
     from .areas import load_areas
 

@@ -7,7 +7,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from . import privacy, throttle
+from . import mythings, privacy, throttle
 from .auth import _duplicate_errors, _wait_message
 from .forms import ChangePasswordForm, DeleteAccountForm, DetailsForm, LanguageForm
 from .i18n import chosen_language
@@ -26,6 +26,9 @@ def _forms(**overrides):
         "password_form": ChangePasswordForm(formdata=None),
         "language_form": LanguageForm(formdata=None, lang=user.language or chosen_language() or "it"),
         "delete_form": DeleteAccountForm(formdata=None, prefix="delete"),
+        # "Le mie cose": every area's next commitments, and the one calendar link.
+        "things": mythings.upcoming(user),
+        "feed_token": mythings.feed_token(user),
     }
     forms.update(overrides)
     return forms
@@ -34,8 +37,15 @@ def _forms(**overrides):
 @bp.route("")
 @login_required
 def index():
-    """The member's page."""
+    """ "Le mie cose": the card, the next commitments from every area with their actions, the settings."""
     return render("account/index.html", **_forms())
+
+
+@bp.route("/tessera")
+@login_required
+def card_page():
+    """The membership card on the screen, with its QR code (kept for offline use by the service worker)."""
+    return render("account/card.html", qr=qr_data_uri(current_user.member_code, scale=6))
 
 
 @bp.route("/details", methods=["POST"])

@@ -116,6 +116,46 @@ class DataSection:
     values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ThingAction:
+    """A one-tap action on one of a person's things: a POST to the area's own endpoint.
+
+    The "Le mie cose" page sends it with the CSRF token and ``back=account``, and the area's
+    endpoint then answers with a redirect to `/account` (`portal.mythings.back_to_account`).
+    """
+
+    label: Any
+    url: str  # the relative URL of the area's POST endpoint
+    danger: bool = False
+    #: What the button does, for screen readers (the visible label alone, "Annulla", is vague in a list).
+    describe: str = ""
+
+
+@dataclass(frozen=True)
+class MyThing:
+    """One of a person's commitments for "Le mie cose" (`/account`) and the personal calendar.
+
+    Times are naive UTC. ``starts_at`` None: undated (a book held, waiting in the queue), listed
+    after the dated ones and left out of the calendar. ``all_day``: a day (a book's due date), then
+    ``starts_at`` is that Milan day's midnight. ``key`` is stable ("<kind>-<id>"): the calendar
+    entry's UID and the page's anchor.
+    """
+
+    key: str
+    kind: Any  # what it is, in words: "Evento", "Turno di volontariato", …
+    title: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    changed_at: datetime
+    all_day: bool = False
+    where: str = ""
+    note: Any = ""  # its state in words ("In lista d'attesa", "Da restituire")
+    badge: str = ""  # "ok", "full" or "": the note's badge colour
+    link: str = ""  # the relative URL of its page
+    actions: Sequence[ThingAction] = ()
+    in_calendar: bool = True  # False: shown on the page only (a pending request, a wait list)
+
+
 #: How often a `Job` may ask to run (``every``), in seconds. The worker ticks once a minute and
 #: runs each job whose last start is at least this long ago (`portal.jobs`).
 JOB_INTERVALS: dict[str, int] = {
@@ -289,6 +329,12 @@ class Area:
     site_sections: Sequence[SiteSection] = ()
     #: Public pages for `/sitemap.xml`: ``sitemap() -> [(path, last change as naive UTC or None)]``.
     sitemap: Callable[[], list[tuple[str, datetime | None]]] | None = None
+    #: The person's commitments that end at or after ``since`` (naive UTC): ``my_things(user,
+    #: since) -> [MyThing]``, each with its one-tap actions. `/account` lists them soonest first,
+    #: the personal calendar feed shows the dated ones.
+    my_things: Callable[[User, datetime], list[MyThing]] | None = None
+    #: Where to find something to do, for the "Le mie cose" page's empty state.
+    find_links: Sequence[Link] = ()
     #: Further set-up of the app (Jinja filters, …), called once at registration.
     setup: Callable[[Flask], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -348,6 +394,17 @@ def staff_links() -> list[tuple[Area, list[Link]]]:
 
 def account_links() -> list[Link]:
     return [link for area in all_areas() for link in area.account_links]
+
+
+def my_things(user: User, since: datetime) -> list[MyThing]:
+    """Every area's things of a person that end at or after `since`: dated ones soonest first, then
+    the undated ones."""
+    things = [thing for area in all_areas() if area.my_things for thing in area.my_things(user, since)]
+    return sorted(things, key=lambda t: (t.starts_at is None, t.starts_at or datetime.min, t.key))
+
+
+def find_links() -> list[Link]:
+    return [link for area in all_areas() for link in area.find_links]
 
 
 def home_sections() -> list[tuple[HomeSection, dict[str, Any]]]:

@@ -345,7 +345,10 @@ def logout():
         current_user.end_sessions()
     logout_user()
     flash(_("Sei uscita/o. A presto!"), "info")
-    return redirect(url_for("sites.home"))
+    response = redirect(url_for("sites.home"))
+    # The card and "Le mie cose" kept offline by the service worker (portal/pwa.py) go with the session.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 def _reset_serializer():

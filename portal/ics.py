@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, make_response
@@ -36,6 +36,9 @@ class CalendarEntry:
     categories: Sequence[str] = ()
     geo: tuple[float, float] | None = None
     organizer: tuple[str, str] | None = None  # (e-mail, display name)
+    #: A whole Milan day (or days): starts_at is the first day's midnight, ends_at the last's or the
+    #: next day's midnight; written as DATE values (a book's due date has no hour).
+    all_day: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -53,8 +56,13 @@ def vevent(entry: CalendarEntry):
     changed = entry.changed_at.replace(tzinfo=UTC)
     item.add("dtstamp", changed)
     item.add("last-modified", changed)
-    item.add("dtstart", to_local(entry.starts_at))
-    item.add("dtend", to_local(entry.ends_at))
+    if entry.all_day:
+        first = to_local(entry.starts_at).date()
+        item.add("dtstart", first)
+        item.add("dtend", max(to_local(entry.ends_at).date(), first + timedelta(days=1)))
+    else:
+        item.add("dtstart", to_local(entry.starts_at))
+        item.add("dtend", to_local(entry.ends_at))
     item.add("summary", single_line(entry.summary))
     if entry.description or entry.url:
         text = entry.description.strip()

@@ -574,3 +574,17 @@ class PhoneCallLog(BaseModel):
     class Meta:
         table_name = "phone_call_log"
         indexes = ((("area", "record_key"), False),)
+
+
+class CalendarFeedToken(BaseModel):
+    """The private token of a person's one calendar feed ("Le mie cose" as .ics, `portal.mythings`).
+
+    Created and replaced only by a POST; replacing or deleting it revokes the old link.
+    """
+
+    user = ForeignKeyField(User, backref="+", unique=True, on_delete="CASCADE")
+    token = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "calendar_feed_token"

@@ -1,6 +1,7 @@
 """PDF documents with WeasyPrint (imported lazily: it is heavy) and QR codes."""
 
 import base64
+import io
 from pathlib import Path
 
 import segno
@@ -11,8 +12,10 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 def qr_data_uri(text, scale=4):
     """A QR code as an SVG data URI, ready for <img src> in a PDF or a page."""
-    svg = segno.make(text, error="m").svg_inline(scale=scale, border=2)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    out = io.BytesIO()
+    # A standalone SVG (with its namespace): browsers draw nothing for <img> of an SVG without it.
+    segno.make(text, error="m").save(out, kind="svg", scale=scale, border=2, xmldecl=False)
+    return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
 
 
 def print_logos():

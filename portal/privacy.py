@@ -16,8 +16,9 @@ from flask_babel import lazy_gettext as _l
 from . import areas, reminders
 from .areas import DataSection
 from .db import database
-from .models import LoginAttempt, OutboxMessage, PendingSignup, User
+from .models import CalendarFeedToken, LoginAttempt, OutboxMessage, PendingSignup, User
 from .templating import ROLE_LABELS
+from .urls import external_url
 
 ACCOUNT_LABELS = {
     "name": _l("Nome"),
@@ -30,6 +31,7 @@ ACCOUNT_LABELS = {
 }
 # Each language written in itself: the names are the same in every interface language.
 LANGUAGE_NAMES = {"it": "Italiano", "en": "English"}
+FEED_LABELS = {"url": _l("Indirizzo"), "created_at": _l("Creato il")}
 MESSAGE_LABELS = {"to": _l("A"), "subject": _l("Oggetto"), "created_at": _l("Scritto il"), "sent_at": _l("Inviato il")}
 
 
@@ -100,7 +102,16 @@ def core_sections(user: User) -> list[DataSection]:
             "messages", _l("Messaggi che ti abbiamo scritto"), messages, dict(MESSAGE_LABELS, body=_l("Testo"))
         ),
         reminders.export(user),
+        DataSection("calendar_feed", _l("Link privato del calendario"), _calendar_feed(user), FEED_LABELS),
     ]
+
+
+def _calendar_feed(user: User) -> list[dict[str, Any]]:
+    """The private link of "Le mie cose" as a calendar (`portal.mythings`), if the person made one."""
+    row = CalendarFeedToken.get_or_none(CalendarFeedToken.user == user.id)
+    if row is None:
+        return []
+    return [{"url": external_url("mythings.feed", token=row.token), "created_at": row.created_at}]
 
 
 def everything(user: User) -> list[tuple[Any, str, list[DataSection]]]:
@@ -140,6 +151,7 @@ def erase_core(user: User) -> None:
     if user.email:
         PendingSignup.delete().where(PendingSignup.email == user.email.lower()).execute()
     reminders.erase(user)  # reminder preferences, reminders waiting on the phone list
+    CalendarFeedToken.delete().where(CalendarFeedToken.user == user.id).execute()  # the link stops working
 
 
 def delete_account(user: User) -> None:

@@ -106,4 +106,5 @@ def init_app(app):
             "service_url": service_url,
             "area_menu": areas.menu_links,
             "account_links": areas.account_links,
+            "find_links": areas.find_links,
         }

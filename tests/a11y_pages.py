@@ -27,6 +27,7 @@ EXTRA = [
     "/volunteer/c/link-non-valido",
     "/password/reset/link-non-valido",
     "/register/confirm/link-non-valido",
+    "/offline",  # the service worker's page without a connection (no link reaches it)
 ]
 
 

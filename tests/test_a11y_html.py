@@ -19,6 +19,8 @@ NOT_SWEPT = {
     "bookings.photo": "an image",
     "events.preview_card": "an image (the link-preview picture)",
     "main.favicon": "an image",
+    "pwa.manifest": "the web app manifest (JSON; tests/test_mythings.py)",
+    "pwa.service_worker": "the service worker (JavaScript; tests/test_mythings.py)",
     "events.guest_cancel": "only from a signed e-mail link; an invalid link gets the swept 404 page",
     "volunteer.guest_confirm": "only from a signed e-mail link; an invalid link gets the swept 404 page",
     "volunteer.guest_signup": "only from a signed e-mail link; an invalid link gets the swept 404 page",

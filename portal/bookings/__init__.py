@@ -9,7 +9,7 @@ from portal.areas import Area, Job, Link, Tile, register
 
 
 def init_app(app):
-    from . import demo, privacy, reminders, reports, services, staff_views, views  # noqa: F401  (staff_views adds its routes to views.bp)
+    from . import demo, mine, privacy, reminders, reports, services, staff_views, views  # noqa: F401  (staff_views adds its routes to views.bp)
 
     register(
         app,
@@ -41,6 +41,11 @@ def init_app(app):
                 Link("bookings.staff_policies", _l("Regole di prenotazione")),
             ],
             account_links=[Link("bookings.my_bookings", _l("Le mie prenotazioni e i miei prestiti"))],
+            my_things=mine.my_things,
+            find_links=[
+                Link("bookings.coworking", _l("Prenota una postazione")),
+                Link("bookings.equipment", _l("Chiedi attrezzatura in prestito")),
+            ],
             demo=demo.load,
             stores_personal_data=True,
             export=privacy.export,

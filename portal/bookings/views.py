@@ -16,6 +16,7 @@ from portal.clock import to_local, today_local, utcnow
 from portal.ics import calendar_bytes, calendar_response
 from portal.models import Site
 from portal.moved import moved
+from portal.mythings import or_account
 from portal.pagecache import public_page
 from portal.rendering import render, wants_fragment
 from portal.urls import external_url
@@ -399,9 +400,9 @@ def cancel(booking_id):
         services.cancel_booking(booking)
     except BookingError as exc:
         flash(exc.message, "error")
-        return redirect(url_for(".my_bookings")), 303
+        return or_account((redirect(url_for(".my_bookings")), 303))
     flash(_("Prenotazione annullata."), "success")
-    return redirect(url_for(".my_bookings")), 303
+    return or_account((redirect(url_for(".my_bookings")), 303))
 
 
 @bp.route("/account/bookings/loans/<int:loan_id>/cancel", methods=["POST"])
@@ -413,9 +414,9 @@ def cancel_loan(loan_id):
         services.cancel_loan(loan)
     except BookingError as exc:
         flash(exc.message, "error")
-        return redirect(url_for(".my_bookings")), 303
+        return or_account((redirect(url_for(".my_bookings")), 303))
     flash(_("Richiesta di prestito annullata."), "success")
-    return redirect(url_for(".my_bookings")), 303
+    return or_account((redirect(url_for(".my_bookings")), 303))
 
 
 moved(bp, "/account/loans/<int:loan_id>/cancel", "bookings.cancel_loan", methods=["POST"])  # former address

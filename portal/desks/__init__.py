@@ -12,7 +12,7 @@ from portal.areas import Area, Job, Link, Tile, register
 
 
 def init_app(app):
-    from . import demo, privacy, reminders, reports, services, staff_views, views  # noqa: F401  (staff_views adds routes to views.bp)
+    from . import demo, mine, privacy, reminders, reports, services, staff_views, views  # noqa: F401  (staff_views adds routes to views.bp)
 
     register(
         app,
@@ -34,6 +34,8 @@ def init_app(app):
                 Link("desks.staff_index", _l("Sportelli: appuntamenti di oggi e orari")),
             ],
             account_links=[Link("desks.my_appointments", _l("I miei appuntamenti agli sportelli"))],
+            my_things=mine.my_things,
+            find_links=[Link("desks.index", _l("Prendi un appuntamento a uno sportello"))],
             demo=demo.load,
             stores_personal_data=True,
             export=privacy.export,

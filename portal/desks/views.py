@@ -14,6 +14,7 @@ from playhouse.flask_utils import get_object_or_404
 from portal.clock import local_date, today_local, utcnow
 from portal.ics import calendar_bytes, calendar_response
 from portal.models import Site
+from portal.mythings import or_account
 from portal.pagecache import public_page
 from portal.rendering import render
 
@@ -176,7 +177,7 @@ def cancel(appointment_id):
         flash(exc.message, "error")
     else:
         flash(_("Appuntamento annullato."), "success")
-    return redirect(url_for(".my_appointments"), 303)
+    return or_account(redirect(url_for(".my_appointments"), 303))
 
 
 @bp.route("/account/sportelli/attesa/<int:entry_id>/togli", methods=["POST"])
@@ -186,7 +187,7 @@ def leave_wait(entry_id):
     if not services.leave_waitlist(entry_id, current_user._get_current_object()):
         abort(404)
     flash(_("Non ti avviseremo più per quel giorno."), "success")
-    return redirect(url_for(".my_appointments"), 303)
+    return or_account(redirect(url_for(".my_appointments"), 303))
 
 
 @bp.route("/account/sportelli/calendario", methods=["POST"])

@@ -38,7 +38,7 @@ def _setup(app):
 
 
 def init_app(app):
-    from . import demo, feeds, privacy, reports, services, staff_views, views  # noqa: F401  (the modules register their routes on bp)
+    from . import demo, feeds, mine, privacy, reports, services, staff_views, views  # noqa: F401  (the modules register their routes on bp)
     from .day import staff_day
 
     register(
@@ -63,6 +63,8 @@ def init_app(app):
                 Link("events.staff_moderation", _l("Proposte di eventi da approvare")),
             ],
             account_links=[Link("events.my_registrations", _l("Le mie iscrizioni agli eventi"))],
+            my_things=mine.my_things,
+            find_links=[Link("events.agenda", _l("Guarda il calendario"))],
             home_sections=[HomeSection("events/_home_section.html", _home_section)],
             site_sections=[SiteSection("events/_site_section.html", _site_section)],
             demo=demo.load,

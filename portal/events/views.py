@@ -14,6 +14,7 @@ from portal import storage
 from portal.clock import local_date, local_day_bounds, today_local, utcnow
 from portal.guests import setting
 from portal.models import Partner, Site, closed_sites_by_day
+from portal.mythings import account_redirect, back_to_account
 from portal.pagecache import public_page
 from portal.refusals import Refusal
 from portal.rendering import render, wants_fragment
@@ -396,6 +397,8 @@ def my_cancel(reg_id):
     reg = get_object_or_404(Registration, (Registration.id == reg_id) & (Registration.user == current_user.id))
     cancel_registration(reg.id)
     flash(_("Iscrizione annullata."), "success")
+    if back_to_account():
+        return account_redirect()
     if request.form.get("back") == "event":
         return redirect(url_for(".event_page", event_id=reg.event_id), 303)
     return redirect(url_for(".my_registrations"), 303)

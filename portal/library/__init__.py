@@ -8,6 +8,7 @@ from portal.areas import Area, Job, Link, Tile, register
 def init_app(app):
     from . import (
         demo,
+        mine,
         privacy,
         reminders,
         reports,
@@ -41,6 +42,8 @@ def init_app(app):
                 Link("library.figures", _l("Biblioteca: numeri del mese")),
             ],
             account_links=[Link("library.my_library", _l("La mia biblioteca"))],
+            my_things=mine.my_things,
+            find_links=[Link("library.search", _l("Cerca un libro"))],
             demo=demo.load,
             stores_personal_data=True,
             export=privacy.export,

@@ -10,6 +10,7 @@ from playhouse.flask_utils import get_object_or_404
 
 from portal.models import Site
 from portal.moved import moved
+from portal.mythings import or_account, refused_or
 from portal.pagecache import public_page
 from portal.rendering import render
 
@@ -139,9 +140,9 @@ def renew_mine(loan_id):
     try:
         services.renew(loan)
     except services.CirculationError as exc:
-        return _my_library_page(error=exc.message, status=exc.status)
+        return refused_or(exc.message, _my_library_page(error=exc.message, status=exc.status))
     flash(_("Rinnovato: ora scade il %(date)s.", date=loan.due_date.strftime("%d/%m/%Y")), "success")
-    return see_other(".my_library")
+    return or_account(see_other(".my_library"))
 
 
 @bp.route("/account/library/holds/<int:hold_id>/cancel", methods=["POST"])
@@ -151,7 +152,7 @@ def cancel_mine(hold_id):
     hold = get_object_or_404(Hold, (Hold.id == hold_id) & (Hold.member == current_user.id))
     services.cancel_hold(hold)
     flash(pgettext("library", "Prenotazione annullata."), "success")
-    return see_other(".my_library")
+    return or_account(see_other(".my_library"))
 
 
 @bp.route("/account/library/history", methods=["POST"])

@@ -12,7 +12,7 @@ bp = Blueprint("volunteer", __name__)
 
 
 def init_app(app):
-    from . import demo, privacy, reminders, reports, services, staff_views, views  # noqa: F401  (the views register their routes on bp)
+    from . import demo, mine, privacy, reminders, reports, services, staff_views, views  # noqa: F401  (the views register their routes on bp)
 
     register(
         app,
@@ -35,6 +35,8 @@ def init_app(app):
                 Link("volunteer.directory", _l("Volontariato: elenco volontari")),
             ],
             account_links=[Link("volunteer.mine", _l("I miei turni di volontariato"))],
+            my_things=mine.my_things,
+            find_links=[Link("volunteer.index", _l("Trova un turno"))],
             demo=demo.load,
             stores_personal_data=True,
             export=privacy.export,

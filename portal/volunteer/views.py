@@ -14,6 +14,7 @@ from portal.clock import utcnow
 from portal.guests import setting as guest_setting
 from portal.ics import CalendarEntry, calendar_bytes, calendar_response
 from portal.models import Site, User
+from portal.mythings import or_account, refused_or
 from portal.pagecache import public_page
 from portal.refusals import Refusal
 from portal.rendering import render
@@ -382,9 +383,9 @@ def mine_cancel(signup_id):
     try:
         services.cancel_own_signup(signup)
     except SignupError as exc:
-        return _mine_page(error=exc.message, status=exc.status)
+        return refused_or(exc.message, _mine_page(error=exc.message, status=exc.status))
     flash(_("Iscrizione disdetta. Grazie per averci avvisato!"), "success")
-    return redirect(url_for(".mine"), code=303)
+    return or_account(redirect(url_for(".mine"), code=303))
 
 
 @bp.route("/volunteer/profile", methods=["GET", "POST"])
