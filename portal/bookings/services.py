@@ -821,10 +821,12 @@ def calendar_days(
                 state = "past"
             elif broken or held.get(day) == DAY_BUSY:
                 state = "busy"
-            elif day in held or not usable(day):
+            elif day in held:  # another loan's check day (a closed day may be one)
                 state = "check"
             elif not open_day(day):
                 state = "closed"
+            elif not usable(day):  # its own check day would fall on a held day
+                state = "check"
             else:
                 state = "free"
             pick = None
