@@ -170,9 +170,9 @@ def test_conflict_on_a_loan_day_in_the_readers_language(client, auth, eq):
     auth.login()
     response = ask(client, eq.kit, 14, 15, kind="kits")
     assert response.status_code == 409
-    assert "martes, 15 de diciembre de 2026" in text(response)
+    assert "ya está reservado o prestado el martes, 15 de diciembre de 2026." in text(response)
     User.update(language="en").where(User.id == eq.maria.id).execute()
-    assert "Tuesday 15 December 2026" in text(ask(client, eq.kit, 14, 15, kind="kits"))
+    assert "already booked or on loan on Tuesday 15 December 2026." in text(ask(client, eq.kit, 14, 15, kind="kits"))
 
 
 # --- staff: move the dates, hand over early -------------------------------------------------
@@ -191,7 +191,9 @@ def move(client, loan, first, last, pickup_time="15:00", return_time="16:00"):
 
 
 def claimed(loan):
-    return sorted(local_day.day for (local_day,) in ItemClaim.select(ItemClaim.day).where(ItemClaim.loan == loan.id).tuples())
+    return sorted(
+        local_day.day for (local_day,) in ItemClaim.select(ItemClaim.day).where(ItemClaim.loan == loan.id).tuples()
+    )
 
 
 @DECEMBER

@@ -164,7 +164,12 @@ def test_staff_move_races_residents_and_other_moves(live_server, visconti):
         s.token = csrf_token_from(s.get(f"{live_server.url}/staff/bookings/loans/{loan.id}", timeout=20).text)
 
     def dates(day):
-        return {"pickup_day": day.isoformat(), "pickup_time": "15:00", "return_day": day.isoformat(), "return_time": "16:00"}
+        return {
+            "pickup_day": day.isoformat(),
+            "pickup_time": "15:00",
+            "return_day": day.isoformat(),
+            "return_time": "16:00",
+        }
 
     def ask(s):
         url = f"{live_server.url}/equipment/items/{cam.id}"

@@ -585,7 +585,9 @@ def request_loan(
             ).execute()
             return loan
     except IntegrityError:
-        raise loan_conflict(site, [item.id for item in items], pickup_day, pickup_time, return_day, return_time, now=now)
+        raise loan_conflict(
+            site, [item.id for item in items], pickup_day, pickup_time, return_day, return_time, now=now
+        )
 
 
 def check_loan_dates(

@@ -48,7 +48,7 @@ from .models import (
     Resource,
 )
 from .services import BookingError
-from .views import CALENDAR_DAYS, pick_offers, picked_days, bp
+from .views import CALENDAR_DAYS, bp, pick_offers, picked_days
 
 
 def _managed_sites():

@@ -270,9 +270,7 @@ def pick_offers(conflict, form, pick_url, anchor="richiesta"):
         for name in ("pickup_time", "return_time")
         if getattr(form, name).data
     }
-    return [
-        (a, b, pick_url(anchor, start=a.isoformat(), end=b.isoformat(), **times)) for a, b in conflict.alternatives
-    ]
+    return [(a, b, pick_url(anchor, start=a.isoformat(), end=b.isoformat(), **times)) for a, b in conflict.alternatives]
 
 
 @bp.route("/equipment/items/<int:item_id>", methods=["GET", "POST"])
