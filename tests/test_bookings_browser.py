@@ -56,9 +56,11 @@ def test_phone_picks_equipment_days_on_the_calendar(live_server, seed, phone_pag
 
     site = Site.get(Site.slug == "visconti")
     cam = Item.create(site=site, name="Videocamera")
-    days = bulk.next_open_days(site.id, today_local() + timedelta(days=3), 6)
+    days = bulk.next_open_days(site.id, today_local() + timedelta(days=3), 8)
+    # Another loan on an open day that follows an open day: that day before it becomes a check day too.
+    held = next(d for d in days[3:] if d - timedelta(days=1) in days)
     ahmed = User.get(User.phone == "+393331234567")
-    bulk.insert_loan(ahmed.id, site, [cam], days[3], time(15), days[3], time(16), "approved")
+    bulk.insert_loan(ahmed.id, site, [cam], held, time(15), held, time(16), "approved")
     page, url = phone_page, live_server.url
     folder = Path(os.environ.get("BINARI_SCREENSHOTS", tmp_path))
     folder.mkdir(parents=True, exist_ok=True)
