@@ -197,7 +197,7 @@ def claimed(loan):
 
 
 @DECEMBER
-def test_staff_move_an_approved_loan_within_the_rules(client, auth, eq):
+def test_staff_move_an_approved_loan_within_the_rules(app, client, auth, eq):
     loan = loan_on(eq, eq.maria, 14, 15)
     auth.login("visconti@staff.binari.example")
     page = text(client.get(f"/staff/bookings/loans/{loan.id}"))
@@ -206,7 +206,11 @@ def test_staff_move_an_approved_loan_within_the_rules(client, auth, eq):
     assert move(client, loan, 21, 22, "10:00", "18:00").status_code == 303
     loan = Loan.get_by_id(loan.id)
     assert loan.pickup_at == to_utc(dec(21), time(10)) and loan.return_at == to_utc(dec(22), time(18))
-    assert claimed(loan) == [21, 22, 23] and loan.status == "approved"
+    assert claimed(loan) == [21, 22, 23] and loan.status == "approved" and loan.moved_at is not None
+    # The resident's calendar feed shows the new dates, stamped with the change.
+    with app.test_request_context():
+        pickup = next(e for e in services.calendar_entries(eq.maria.id, "x") if e.uid == f"loan-{loan.id}-pickup")
+    assert pickup.starts_at == loan.pickup_at and pickup.changed_at == loan.moved_at
     mail = OutboxMessage.get(OutboxMessage.to_address == "maria@binari.example")
     assert "21/12/2026 10:00" in mail.body and "22/12/2026 18:00" in mail.body
     entry = AuditEntry.get(AuditEntry.action == "bookings.loan_moved")

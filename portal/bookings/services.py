@@ -872,7 +872,7 @@ def move_loan(
     try:
         with database().atomic():
             changed = (
-                Loan.update(pickup_at=pickup_at, return_at=return_at)
+                Loan.update(pickup_at=pickup_at, return_at=return_at, moved_at=now)
                 .where(
                     (Loan.id == loan.id)
                     & Loan.status.in_(["requested", "approved"])
@@ -1081,7 +1081,7 @@ def check_out_loan(
         )
     fields: dict[str, Any] = {"status": "out", "checked_out_at": now, "checked_out_by": staff.id}
     if early:
-        fields["pickup_at"] = now
+        fields.update(pickup_at=now, moved_at=now)
     try:
         with database().atomic():
             changed = (
@@ -1282,7 +1282,7 @@ def calendar_entries(user_id: int, url: str, now: datetime | None = None) -> lis
     with force_locale((owner.language if owner else None) or "it"):
         labels = {"pickup": _("Ritiro attrezzatura"), "return": _("Restituzione attrezzatura")}
     for loan in loans:
-        changed = _last_change(loan.created_at, loan.decided_at, loan.checked_out_at)
+        changed = _last_change(loan.created_at, loan.decided_at, loan.checked_out_at, loan.moved_at)
         for kind, at in (("pickup", loan.pickup_at), ("return", loan.return_at)):
             entries.append(
                 CalendarEntry(
