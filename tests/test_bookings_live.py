@@ -143,3 +143,83 @@ def test_slots_race_on_postgres(pg_live_server):
 @pytest.mark.xdist_group("postgres")
 def test_quota_and_camera_race_on_postgres(pg_live_server):
     test_quota_and_shared_camera_under_concurrency(pg_live_server, _visconti_on_postgres())
+
+
+def test_staff_move_races_residents_and_other_moves(live_server, visconti):
+    """A staff member moves a loan onto days 19 residents ask for at the same instant: one wins, nothing
+    half-saved. Then ten desks move one loan at once: its claims always match its final dates."""
+    from datetime import time
+
+    from portal.bookings.models import LoanItem
+    from portal.models import AuditEntry, OutboxMessage
+
+    site, _day = visconti
+    days = bulk.next_open_days(site.id, today_local() + timedelta(days=3), 12)
+    cam = Item.create(site=site, name="Videocamera")
+    owner = User.create_account("Proprietaria", "password123", email="owner@example.org")
+    loan = bulk.insert_loan(owner.id, site, [cam], days[5], time(15), days[5], time(16), "approved")
+    residents = logged_in_sessions(live_server, N - 1, "race")
+    staff = [http_login(live_server, "visconti@staff.binari.example", "binari2026") for _n in range(10)]
+    for s in staff:
+        s.token = csrf_token_from(s.get(f"{live_server.url}/staff/bookings/loans/{loan.id}", timeout=20).text)
+
+    def dates(day):
+        return {
+            "pickup_day": day.isoformat(),
+            "pickup_time": "15:00",
+            "return_day": day.isoformat(),
+            "return_time": "16:00",
+        }
+
+    def ask(s):
+        url = f"{live_server.url}/equipment/items/{cam.id}"
+        data = {"csrf_token": s.token, **dates(days[0])}
+        return lambda: post_fresh(s, url, data=data, allow_redirects=False, timeout=60)
+
+    def move(s, day):
+        url = f"{live_server.url}/staff/bookings/loans/{loan.id}/move"
+        data = {"csrf_token": s.token, **dates(day)}
+        return lambda: post_fresh(s, url, data=data, allow_redirects=False, timeout=60)
+
+    responses = burst([move(staff[0], days[0])] + [ask(s) for s in residents])
+    assert_statuses(responses, live_server, allowed={303, 409}, expected={303: 1})
+    holders = {c.loan_id for c in ItemClaim.select().where((ItemClaim.item == cam) & (ItemClaim.day == days[0]))}
+    assert len(holders) == 1
+    moved = responses[0].status_code == 303
+    assert Loan.select().count() == (1 if moved else 2)
+    assert AuditEntry.select().count() == (1 if moved else 0)
+
+    def consistent():
+        """Every loan's claims are exactly its days plus the check day, and no day is held twice."""
+        for row in Loan.select():
+            first, last = row.pickup_at, row.return_at
+            want = set()
+            for item_id in [li.item_id for li in LoanItem.select().where(LoanItem.loan == row.id)]:
+                want |= {(item_id, d) for d in services_claim_days(first, last)}
+            got = {(c.item_id, c.day) for c in ItemClaim.select().where(ItemClaim.loan == row.id)}
+            assert got == want, (row.id, sorted(got), sorted(want))
+
+    consistent()
+    before = AuditEntry.select().count()
+    responses = burst([move(s, days[6 + n % 6]) for n, s in enumerate(staff)])
+    assert_statuses(responses, live_server, allowed={303, 409})
+    wins = sum(r.status_code == 303 for r in responses)
+    assert wins >= 1
+    assert AuditEntry.select().count() - before == wins  # one entry per move that applied
+    assert OutboxMessage.select().where(OutboxMessage.to_address == "owner@example.org").count() == (
+        wins + (1 if moved else 0)
+    )
+    consistent()
+    assert "Traceback" not in live_server.log()
+
+
+def services_claim_days(pickup_at, return_at):
+    from portal.bookings.services import claim_days
+    from portal.clock import local_date
+
+    return claim_days(local_date(pickup_at), local_date(return_at), 1)
+
+
+@pytest.mark.xdist_group("postgres")
+def test_staff_move_race_on_postgres(pg_live_server):
+    test_staff_move_races_residents_and_other_moves(pg_live_server, _visconti_on_postgres())

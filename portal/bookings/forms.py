@@ -5,6 +5,7 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -51,6 +52,15 @@ class LoanRequestForm(Form):
     )
 
 
+class MoveLoanForm(Form):
+    """Staff move a loan's dates (the same fields and messages as the request)."""
+
+    pickup_day = LoanRequestForm.pickup_day
+    pickup_time = LoanRequestForm.pickup_time
+    return_day = LoanRequestForm.return_day
+    return_time = LoanRequestForm.return_time
+
+
 class DecisionForm(Form):
     message = TextAreaField(
         _l("Messaggio per la persona (facoltativo)"),
@@ -61,6 +71,8 @@ class DecisionForm(Form):
 
 class CheckOutForm(Form):
     items = MultiCheckboxField(_l("Oggetti consegnati"), coerce=int)
+    # "1" on the form shown before the pickup day: staff hand over early on purpose.
+    early = HiddenField(default="")
     deposit = IntegerField(
         _l("Cauzione ricevuta (euro)"),
         default=0,

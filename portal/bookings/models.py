@@ -230,6 +230,8 @@ class Loan(BaseModel):
     returned_at = DateTimeField(null=True)
     returned_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     return_notes = TextField(default="")
+    # Staff last moved its dates or handed it over early (the ICS feed's last change; who: the audit log).
+    moved_at = DateTimeField(null=True)
     # Last day an overdue loan's items have been claimed for (extended lazily).
     claims_until = DateField(null=True)
     # A notice the borrower has no e-mail for ("approved", "declined", "overdue"): staff phone them.

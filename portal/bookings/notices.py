@@ -18,12 +18,13 @@ from portal.phrases import phrase
 
 from .models import Booking, Loan
 
-APPROVED, DECLINED, OVERDUE = "approved", "declined", "overdue"
+APPROVED, DECLINED, OVERDUE, MOVED = "approved", "declined", "overdue", "moved"
 #: What staff must tell the person on the phone, by kind of notice (phrases: each reader's language).
 REASONS = {
     APPROVED: phrase("Prestito approvato: dirle/gli quando ritirare"),
     DECLINED: phrase("Prestito non possibile: dirglielo"),
     OVERDUE: phrase("Prestito in ritardo: ricordarle/gli di riportare l'attrezzatura"),
+    MOVED: phrase("Prestito spostato: dirle/gli le nuove date di ritiro e restituzione"),
 }
 
 
@@ -44,6 +45,15 @@ def compose(loan: Loan, kind: str) -> tuple[str, str]:
         subject = _("Binari: prestito non possibile")
         body = _(
             "Purtroppo non possiamo prestarti l'attrezzatura richiesta per il %(when)s.", when=_when(loan.pickup_at)
+        )
+    elif kind == MOVED:
+        subject = _("Binari: nuove date del prestito")
+        body = _(
+            "Lo sportello ha cambiato le date del tuo prestito.\n\nRitiro: %(pickup)s\nRestituzione: %(back)s\n"
+            "%(place)s\n\nSe le nuove date non vanno bene, chiama il centro.",
+            pickup=_when(loan.pickup_at),
+            back=_when(loan.return_at),
+            place=loan.site.full_address,
         )
     else:
         subject = _("Binari: attrezzatura da restituire")

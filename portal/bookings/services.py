@@ -17,8 +17,10 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from peewee import IntegrityError
 
-from portal.clock import local_date, to_utc, today_local, utcnow
+from portal import audit
+from portal.clock import local_date, to_local, to_utc, today_local, utcnow
 from portal.db import database
+from portal.i18n import date_filter
 from portal.ics import CalendarEntry
 from portal.images import ImageUploadError
 from portal.models import OpeningHours, Site, User, closed_days
@@ -53,6 +55,18 @@ SlotEntry = tuple[str, time, time, list[Resource], Booking | None]
 
 class BookingError(Refusal):
     """A booking refused for a reason the person can understand (message, status, field)."""
+
+
+class LoanConflict(BookingError):
+    """Loan dates that take a day another loan holds: names that day, offers nearby free periods.
+
+    `alternatives` are (pickup day, return day) pairs of the same length, nearest first.
+    """
+
+    def __init__(self, message: str, day: date, alternatives: Sequence[tuple[date, date]] = ()) -> None:
+        super().__init__(message, status=409)
+        self.day = day
+        self.alternatives = list(alternatives)
 
 
 # --- opening hours and slots ---------------------------------------------------------------
@@ -525,11 +539,7 @@ def request_loan(
         raise BookingError(_("Scegli almeno un oggetto."))
     if any(item.site_id != site.id for item in items):
         raise BookingError(_("Risorsa non trovata."), status=404)
-    if return_day < pickup_day or (return_day == pickup_day and return_time <= pickup_time):
-        raise BookingError(_("La restituzione deve venire dopo il ritiro."))
-    pickup_at, return_at = to_utc(pickup_day, pickup_time), to_utc(return_day, return_time)
-    if pickup_at <= now:
-        raise BookingError(_("Il ritiro è nel passato: scegli una data futura."))
+    pickup_at, return_at = check_loan_dates(site, policy, pickup_day, pickup_time, return_day, return_time, now)
     if pickup_day > today + timedelta(days=policy.advance_days):
         raise BookingError(
             ngettext(
@@ -538,20 +548,6 @@ def request_loan(
                 policy.advance_days,
             )
         )
-    if (return_day - pickup_day).days + 1 > policy.max_loan_days:
-        raise BookingError(
-            ngettext(
-                "Il prestito può durare al massimo %(num)d giorno.",
-                "Il prestito può durare al massimo %(num)d giorni.",
-                policy.max_loan_days,
-            )
-        )
-    spans = opening_spans(site.id)
-    closed = closed_days(site.id, pickup_day, return_day)
-    if not open_at(spans, closed, pickup_day, pickup_time):
-        raise BookingError(_("Il ritiro deve essere in un orario di apertura del centro."))
-    if not open_at(spans, closed, return_day, return_time):
-        raise BookingError(_("La restituzione deve essere in un orario di apertura del centro."))
     extend_overdue_claims(now)
     try:
         with database().atomic():
@@ -589,10 +585,340 @@ def request_loan(
             ).execute()
             return loan
     except IntegrityError:
-        raise BookingError(
-            _("In quelle date qualcosa è già prenotato o in prestito: guarda il calendario e scegli altre date."),
-            status=409,
+        raise loan_conflict(
+            site, [item.id for item in items], pickup_day, pickup_time, return_day, return_time, now=now
         )
+
+
+def check_loan_dates(
+    site: Site,
+    policy: Policy,
+    pickup_day: date,
+    pickup_time: time,
+    return_day: date,
+    return_time: time,
+    now: datetime,
+) -> tuple[datetime, datetime]:
+    """The rules every loan's dates follow (a request, a move by staff): order, future, length, opening hours.
+
+    Returns (pickup_at, return_at) in naive UTC."""
+    if return_day < pickup_day or (return_day == pickup_day and return_time <= pickup_time):
+        raise BookingError(_("La restituzione deve venire dopo il ritiro."))
+    pickup_at, return_at = to_utc(pickup_day, pickup_time), to_utc(return_day, return_time)
+    if pickup_at <= now:
+        raise BookingError(_("Il ritiro è nel passato: scegli una data futura."))
+    check_loan_length(policy, pickup_day, return_day)
+    spans = opening_spans(site.id)
+    closed = closed_days(site.id, pickup_day, return_day)
+    if not open_at(spans, closed, pickup_day, pickup_time):
+        raise BookingError(_("Il ritiro deve essere in un orario di apertura del centro."))
+    if not open_at(spans, closed, return_day, return_time):
+        raise BookingError(_("La restituzione deve essere in un orario di apertura del centro."))
+    return pickup_at, return_at
+
+
+def check_loan_length(policy: Policy, pickup_day: date, return_day: date) -> None:
+    if (return_day - pickup_day).days + 1 > policy.max_loan_days:
+        raise BookingError(
+            ngettext(
+                "Il prestito può durare al massimo %(num)d giorno.",
+                "Il prestito può durare al massimo %(num)d giorni.",
+                policy.max_loan_days,
+            )
+        )
+
+
+# --- the equipment calendar: days held, check days, free periods -------------------------------
+
+DAY_BUSY, DAY_CHECK = "busy", "check"
+
+
+def _as_day(value: Any) -> date:
+    if isinstance(value, str):  # SQLite may hand back text
+        return date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def held_days(
+    item_ids: Iterable[int], start: date, end: date, exclude_loan: int | None = None, now: datetime | None = None
+) -> dict[date, str]:
+    """{day: "busy" | "check"} for the days between start and end on which any of the items is held.
+
+    "check" is a day kept after another loan's return for checking the equipment (the policy's
+    buffer days: claimed like the loan days, so a new loan cannot take it); "busy" is a loan day,
+    or a day an overdue item is presumed still out (computed: a page never writes). Two queries.
+    """
+    now = now or utcnow()
+    ids = list(item_ids)
+    held: dict[date, str] = {}
+    if not ids:
+        return held
+    query = (
+        ItemClaim.select(ItemClaim.day, Loan.return_at, Loan.status)
+        .join(Loan)
+        .where(ItemClaim.item.in_(ids) & (ItemClaim.day >= start) & (ItemClaim.day <= end))
+    )
+    if exclude_loan is not None:
+        query = query.where(ItemClaim.loan != exclude_loan)
+    for day, return_at, status in query.tuples():
+        day = _as_day(day)
+        late = status == "out" and return_at < now
+        kind = DAY_CHECK if day > local_date(return_at) and not late else DAY_BUSY
+        if held.get(day) != DAY_BUSY:
+            held[day] = kind
+    for days in _overdue_days(ids, start, end).values():
+        for day in days:
+            held[day] = DAY_BUSY
+    return held
+
+
+def first_held_day(held: Mapping[date, str], pickup_day: date, return_day: date, buffer_days: int) -> date | None:
+    """The first day of a loan (its days and the check days after it) that is already held, or None."""
+    return next((day for day in claim_days(pickup_day, return_day, buffer_days) if day in held), None)
+
+
+def free_periods(
+    site: Site,
+    item_ids: Sequence[int],
+    pickup_day: date,
+    pickup_time: time,
+    return_day: date,
+    return_time: time,
+    exclude_loan: int | None = None,
+    now: datetime | None = None,
+) -> list[tuple[date, date]]:
+    """The nearest free period of the same length before the asked one and the nearest after it, nearest first.
+
+    A period is free when its days and check days are not held, the centre is open at the same
+    pickup and return times on its first and last days, it starts in the future and within the
+    booking horizon. Three queries, whatever the distance searched.
+    """
+    now = now or utcnow()
+    policy = Policy.for_site(site, KIND_EQUIPMENT)
+    length = timedelta(days=(return_day - pickup_day).days)
+    today = today_local()
+    last_start = today + timedelta(days=policy.advance_days)
+    horizon = last_start + length + timedelta(days=policy.buffer_days)
+    held = held_days(item_ids, today, horizon, exclude_loan, now)
+    spans = opening_spans(site.id)
+    closed = closed_days(site.id, today, horizon)
+
+    def fits(start: date) -> bool:
+        end = start + length
+        return (
+            today <= start <= last_start
+            and to_utc(start, pickup_time) > now
+            and open_at(spans, closed, start, pickup_time)
+            and open_at(spans, closed, end, return_time)
+            and first_held_day(held, start, end, policy.buffer_days) is None
+        )
+
+    before = after = None
+    for step in range(1, (last_start - today).days + 1):
+        if before is None and fits(pickup_day - timedelta(days=step)):
+            before = (step, pickup_day - timedelta(days=step))
+        if after is None and fits(pickup_day + timedelta(days=step)):
+            after = (step, pickup_day + timedelta(days=step))
+        if before and after:
+            break
+    found = sorted(p for p in (before, after) if p)
+    return [(start, start + length) for _step, start in found]
+
+
+def loan_conflict(
+    site: Site,
+    item_ids: Sequence[int],
+    pickup_day: date,
+    pickup_time: time,
+    return_day: date,
+    return_time: time,
+    exclude_loan: int | None = None,
+    now: datetime | None = None,
+) -> BookingError:
+    """The refusal for dates the unique index turned down: the first day already held, and free periods nearby.
+
+    Read after the failed transaction; if the day was freed meanwhile, a plain "taken" message."""
+    policy = Policy.for_site(site, KIND_EQUIPMENT)
+    end = return_day + timedelta(days=policy.buffer_days)
+    held = held_days(item_ids, pickup_day, end, exclude_loan, now)
+    day = first_held_day(held, pickup_day, return_day, policy.buffer_days)
+    if day is None:
+        return BookingError(_("Nel frattempo qualcuno ha preso quelle date: scegline altre."), status=409)
+    when = date_filter("long")(day)
+    if day > return_day:
+        message = ngettext(
+            "Dopo la restituzione l'attrezzatura resta %(num)d giorno al centro per il controllo, "
+            "ma %(day)s è già occupata da un altro prestito.",
+            "Dopo la restituzione l'attrezzatura resta %(num)d giorni al centro per il controllo, "
+            "ma %(day)s è già occupata da un altro prestito.",
+            policy.buffer_days,
+            day=when,
+        )
+    else:
+        message = _("Qualcosa di quello che chiedi è già prenotato o in prestito %(day)s.", day=when)
+    alternatives = free_periods(
+        site, item_ids, pickup_day, pickup_time, return_day, return_time, exclude_loan=exclude_loan, now=now
+    )
+    return LoanConflict(message, day, alternatives)
+
+
+def calendar_days(
+    site: Site,
+    items: Sequence[Item],
+    first: date,
+    last: date,
+    overdue: Collection[int] = (),
+    start: date | None = None,
+    end: date | None = None,
+    exclude_loan: int | None = None,
+) -> tuple[list[list[dict[str, Any]]], date | None, date | None]:
+    """Weeks of days for the equipment calendar, each {day, state, pick, chosen}, and the chosen start and end.
+
+    state: past, busy (lent, in repair or not back from a late loan), check (a check day after a
+    loan, or a free day that cannot be used because the check day after it is taken), closed, free.
+    pick: "start" for a free day that can begin a loan, "end" for a day that can end the loan
+    beginning at the chosen `start` (its days and check days free, within the longest loan);
+    chosen: the day is in the chosen period. A chosen start or end that cannot be used is
+    dropped (None). `exclude_loan`: a loan staff are moving (its own days count as free).
+    Reads only (a few queries).
+    """
+    policy = Policy.for_site(site, KIND_EQUIPMENT)
+    today = today_local()
+    buffer = timedelta(days=policy.buffer_days)
+    horizon = today + timedelta(days=policy.advance_days)
+    reach = last + timedelta(days=policy.max_loan_days) + buffer
+    held = held_days([i.id for i in items], first, reach, exclude_loan)
+    spans = opening_spans(site.id)
+    closed = closed_days(site.id, first, reach)
+    # In repair, or not back from a late loan: never shown as free.
+    broken = any(i.status != "available" or i.id in overdue for i in items)
+
+    def open_day(day: date) -> bool:
+        return day not in closed and bool(spans.get(day.weekday()))
+
+    def usable(day: date) -> bool:
+        return not broken and day >= today and first_held_day(held, day, day, policy.buffer_days) is None
+
+    def can_start(day: date) -> bool:
+        return usable(day) and open_day(day) and day <= horizon
+
+    start = start if start is not None and can_start(start) else None
+
+    def can_end(day: date) -> bool:
+        return (
+            start is not None
+            and start <= day < start + timedelta(days=policy.max_loan_days)
+            and open_day(day)
+            and first_held_day(held, start, day, policy.buffer_days) is None
+        )
+
+    end = end if end is not None and can_end(end) else None
+    weeks, day = [], first
+    while day <= last:
+        week = []
+        for _i in range(7):
+            if day < today:
+                state = "past"
+            elif broken or held.get(day) == DAY_BUSY:
+                state = "busy"
+            elif day in held:  # another loan's check day (a closed day may be one)
+                state = "check"
+            elif not open_day(day):
+                state = "closed"
+            elif not usable(day):  # its own check day would fall on a held day
+                state = "check"
+            else:
+                state = "free"
+            pick = None
+            if start is not None and end is None and can_end(day):
+                pick = "end"
+            elif can_start(day):
+                pick = "start"
+            chosen = start is not None and start <= day <= (end or start)
+            week.append({"day": day, "state": state, "pick": pick, "chosen": chosen})
+            day += timedelta(days=1)
+        weeks.append(week)
+    return weeks, start, end
+
+
+def move_loan(
+    loan: Loan,
+    staff: User,
+    pickup_day: date,
+    pickup_time: time,
+    return_day: date,
+    return_time: time,
+    now: datetime | None = None,
+) -> bool:
+    """Staff move a pending or approved loan to other dates within the rules; the borrower is told.
+
+    One transaction: a conditional UPDATE on the dates staff saw (of two moves at once only one
+    applies), the loan's claims replaced (the unique index refuses a day, or a check day, another
+    loan holds), the week's count moved, the audit entry and the notice (e-mail in the outbox, or
+    the phone list). Returns True when the borrower was mailed, False when they must be phoned.
+    """
+    now = now or utcnow()
+    if loan.status not in ("requested", "approved"):
+        raise BookingError(_("Si spostano solo i prestiti in attesa o approvati."))
+    site = loan.site
+    policy = Policy.for_site(site, KIND_EQUIPMENT)
+    pickup_at, return_at = check_loan_dates(site, policy, pickup_day, pickup_time, return_day, return_time, now)
+    if (pickup_at, return_at) == (loan.pickup_at, loan.return_at):
+        raise BookingError(_("Sono le stesse date di prima."))
+    item_ids = [li.item_id for li in LoanItem.select(LoanItem.item).where(LoanItem.loan == loan.id)]
+    extend_overdue_claims(now)
+    try:
+        with database().atomic():
+            changed = (
+                Loan.update(pickup_at=pickup_at, return_at=return_at, moved_at=now)
+                .where(
+                    (Loan.id == loan.id)
+                    & Loan.status.in_(["requested", "approved"])
+                    & (Loan.pickup_at == loan.pickup_at)
+                    & (Loan.return_at == loan.return_at)
+                )
+                .execute()
+            )
+            if not changed:
+                raise BookingError(_("Nel frattempo il prestito è cambiato: ricarica la pagina."), status=409)
+            _move_week_count(loan, local_date(loan.pickup_at), pickup_day)
+            ItemClaim.delete().where(ItemClaim.loan == loan.id).execute()
+            ItemClaim.insert_many(
+                [
+                    {"item": i, "day": d, "loan": loan.id}
+                    for i in item_ids
+                    for d in claim_days(pickup_day, return_day, policy.buffer_days)
+                ]
+            ).execute()
+            audit.record(
+                "bookings.loan_moved",
+                subject_user=loan.user_id,
+                site=loan.site_id,
+                area="bookings",
+                record=f"bookings.loan:{loan.id}",
+                detail=f"{_stamp(loan.pickup_at)}–{_stamp(loan.return_at)} → {_stamp(pickup_at)}–{_stamp(return_at)}",
+                actor=staff,
+            )
+            return notices.tell_borrower(Loan.get_by_id(loan.id), notices.MOVED, now)
+    except IntegrityError:
+        raise loan_conflict(
+            site, item_ids, pickup_day, pickup_time, return_day, return_time, exclude_loan=loan.id, now=now
+        )
+
+
+def _stamp(moment: datetime) -> str:
+    """A stored moment as Milan wall-clock text for the audit log."""
+    return to_local(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _move_week_count(loan: Loan, old_day: date, new_day: date) -> None:
+    """Move the borrower's weekly count with the pickup (staff decide: no quota refusal here)."""
+    if loan.user_id is None or week_start(old_day) == week_start(new_day):
+        return
+    give_back_quota(loan.user_id, loan.site_id, KIND_EQUIPMENT, old_day)
+    take_quota(loan.user_id, loan.site_id, KIND_EQUIPMENT, new_day, maximum=10_000)
 
 
 def free_item_days(loan: Loan) -> None:
@@ -698,19 +1024,33 @@ def cancel_loan(loan: Loan, now: datetime | None = None, by_staff: bool = False)
 
 
 def check_out_loan(
-    loan: Loan, staff: Any, ticked_item_ids: Collection[int], deposit: int, now: datetime | None = None
+    loan: Loan,
+    staff: Any,
+    ticked_item_ids: Collection[int],
+    deposit: int,
+    now: datetime | None = None,
+    early: bool = False,
 ) -> None:
-    """Hand the items over: every item ticked on the checklist, deposit recorded."""
+    """Hand the items over: every item ticked on the checklist, deposit recorded.
+
+    Before the pickup day only when staff say so (`early`): the loan then starts now, within the
+    longest loan, and the days from today to the planned pickup are claimed in the same
+    transaction (the unique index refuses a day another loan holds)."""
     now = now or utcnow()
+    today = today_local()
     if loan.status != "approved":
         raise BookingError(_("Si consegna solo un prestito approvato."))
-    if local_date(loan.pickup_at) > today_local():
+    planned = local_date(loan.pickup_at)
+    if planned > today and not early:
         raise BookingError(
             _(
-                "Il ritiro è previsto per il %(day)s: non si può consegnare prima.",
-                day=local_date(loan.pickup_at).strftime("%d/%m/%Y"),
+                "Il ritiro è previsto per il %(day)s: per consegnare prima usa «Consegna in anticipo».",
+                day=date_filter("long")(planned),
             )
         )
+    early = planned > today
+    if early:
+        check_loan_length(Policy.for_site(loan.site_id, KIND_EQUIPMENT), today, local_date(loan.return_at))
     lines = list(loan.loan_items)
     missing = [li for li in lines if li.item_id not in ticked_item_ids]
     if missing:
@@ -739,15 +1079,44 @@ def check_out_loan(
                 names=", ".join(li.item.name for li in still_out),
             )
         )
-    with database().atomic():
-        changed = (
-            Loan.update(status="out", checked_out_at=now, checked_out_by=staff.id, deposit_taken=deposit)
-            .where((Loan.id == loan.id) & (Loan.status == "approved"))
-            .execute()
+    fields: dict[str, Any] = {"status": "out", "checked_out_at": now, "checked_out_by": staff.id}
+    if early:
+        fields.update(pickup_at=now, moved_at=now)
+    try:
+        with database().atomic():
+            changed = (
+                Loan.update(deposit_taken=deposit, **fields)
+                .where((Loan.id == loan.id) & (Loan.status == "approved") & (Loan.pickup_at == loan.pickup_at))
+                .execute()
+            )
+            if not changed:
+                raise BookingError(_("Questa richiesta è già stata gestita."))
+            LoanItem.update(out_checked=True).where(LoanItem.loan == loan.id).execute()
+            if early:
+                days = claim_days(today, planned - timedelta(days=1), 0)
+                ItemClaim.insert_many(
+                    [{"item": li.item_id, "day": d, "loan": loan.id} for li in lines for d in days]
+                ).execute()
+                _move_week_count(loan, planned, today)
+                audit.record(
+                    "bookings.loan_handed_early",
+                    subject_user=loan.user_id,
+                    site=loan.site_id,
+                    area="bookings",
+                    record=f"bookings.loan:{loan.id}",
+                    detail=f"{_stamp(loan.pickup_at)} → {_stamp(now)}",
+                    actor=staff,
+                )
+    except IntegrityError:
+        held = held_days([li.item_id for li in lines], today, planned, exclude_loan=loan.id, now=now)
+        day = min(held, default=today)
+        raise BookingError(
+            _(
+                "Non si può consegnare in anticipo: %(day)s l'attrezzatura è già prenotata o in prestito.",
+                day=date_filter("long")(day),
+            ),
+            status=409,
         )
-        if not changed:
-            raise BookingError(_("Questa richiesta è già stata gestita."))
-        LoanItem.update(out_checked=True).where(LoanItem.loan == loan.id).execute()
 
 
 def check_in_loan(
@@ -817,6 +1186,15 @@ def item_busy_days(item_ids: Iterable[int], start: date, end: date) -> dict[int,
         if isinstance(day, str):
             day = datetime.fromisoformat(day).date()
         busy.setdefault(item_id, {})[day] = loan_id
+    for item_id, days in _overdue_days(item_ids, start, end).items():
+        for day, loan_id in days.items():
+            busy.setdefault(item_id, {}).setdefault(day, loan_id)
+    return busy
+
+
+def _overdue_days(item_ids: Iterable[int], start: date, end: date) -> dict[int, dict[date, int]]:
+    """{item_id: {day: loan_id}}: items still out on an overdue loan, busy from today to the end of the buffer."""
+    busy: dict[int, dict[date, int]] = {}
     today = today_local()
     if end < today:
         return busy
@@ -904,7 +1282,7 @@ def calendar_entries(user_id: int, url: str, now: datetime | None = None) -> lis
     with force_locale((owner.language if owner else None) or "it"):
         labels = {"pickup": _("Ritiro attrezzatura"), "return": _("Restituzione attrezzatura")}
     for loan in loans:
-        changed = _last_change(loan.created_at, loan.decided_at, loan.checked_out_at)
+        changed = _last_change(loan.created_at, loan.decided_at, loan.checked_out_at, loan.moved_at)
         for kind, at in (("pickup", loan.pickup_at), ("return", loan.return_at)):
             entries.append(
                 CalendarEntry(

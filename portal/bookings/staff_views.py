@@ -14,7 +14,7 @@ from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
 from portal.auth import require_manage, staff_required
-from portal.clock import local_day_bounds, today_local, utcnow
+from portal.clock import local_date, local_day_bounds, to_local, today_local, utcnow
 from portal.db import database
 from portal.models import Site, User
 from portal.pdf import pdf_response, render_pdf
@@ -29,6 +29,7 @@ from .forms import (
     ItemForm,
     KitForm,
     MemberCodeForm,
+    MoveLoanForm,
     PolicyForm,
     ResourceForm,
     SlotForm,
@@ -47,7 +48,7 @@ from .models import (
     Resource,
 )
 from .services import BookingError
-from .views import bp
+from .views import CALENDAR_DAYS, bp, pick_offers, picked_days
 
 
 def _managed_sites():
@@ -257,6 +258,28 @@ def _loan_page(loan, status=200, **forms):
     checkin = forms.get("checkin") or CheckInForm(formdata=None, deposit_returned=loan.deposit_taken)
     checkin.items.choices = [(li.item_id, li.item.name) for li in open_lines]
     checkin.damaged.choices = [(li.item_id, li.item.name) for li in open_lines]
+    today = today_local()
+    movable = loan.status in ("requested", "approved")
+    picked = picked_days() if request.method == "GET" and movable else {}
+    move = forms.get("move") or MoveLoanForm(formdata=None, **_loan_dates(loan, picked))
+    weeks, start, end = [], None, None
+    if movable:
+        # The loan's items, with its own days counted free: where staff can move it.
+        first = today - timedelta(days=today.weekday())
+        weeks, start, end = services.calendar_days(
+            loan.site,
+            [li.item for li in lines],
+            first,
+            today + timedelta(days=CALENDAR_DAYS),
+            services.overdue_item_ids([li.item_id for li in lines]),
+            start=picked.get("pickup_day"),
+            end=picked.get("return_day"),
+            exclude_loan=loan.id,
+        )
+
+    def pick_url(anchor, **args):
+        return url_for(".staff_loan", loan_id=loan.id, **args, _anchor=anchor)
+
     return render(
         "bookings/staff/loan.html",
         status=status,
@@ -266,8 +289,25 @@ def _loan_page(loan, status=200, **forms):
         decision=forms.get("decision") or DecisionForm(formdata=None),
         checkout=checkout,
         checkin=checkin,
+        move=move,
+        weeks=weeks,
+        chosen_start=start,
+        chosen_end=end,
+        pick_url=pick_url,
+        today=today,
+        early=local_date(loan.pickup_at) > today,
+        alternatives=pick_offers(forms.get("conflict"), move, pick_url, "sposta"),
         error=forms.get("error"),
+        move_error=forms.get("move_error"),
     )
+
+
+def _loan_dates(loan, picked):
+    """The move form's values: the days picked on the calendar, else the loan's own dates and times."""
+    pickup, back = to_local(loan.pickup_at), to_local(loan.return_at)
+    values = dict(pickup_day=pickup.date(), pickup_time=pickup.time(), return_day=back.date(), return_time=back.time())
+    values.update(picked)
+    return values
 
 
 @bp.route("/staff/bookings/loans/<int:loan_id>")
@@ -317,6 +357,25 @@ def staff_loan_cancel(loan_id):
     return redirect(url_for(".staff_loan", loan_id=loan.id)), 303
 
 
+@bp.route("/staff/bookings/loans/<int:loan_id>/move", methods=["POST"])
+@staff_required
+def staff_loan_move(loan_id):
+    """Move a pending or approved loan to other dates (same rules as a request); the person is told."""
+    loan = _get(Loan, loan_id)
+    form = MoveLoanForm()
+    if not form.validate():
+        return _loan_page(loan, status=422, move=form)
+    try:
+        mailed = services.move_loan(
+            loan, current_user, form.pickup_day.data, form.pickup_time.data, form.return_day.data, form.return_time.data
+        )
+    except BookingError as exc:
+        conflict = exc if isinstance(exc, services.LoanConflict) else None
+        return _loan_page(loan, status=exc.status, move=form, move_error=exc.message, conflict=conflict)
+    _flash_told(mailed, loan.user)
+    return redirect(url_for(".staff_loan", loan_id=loan.id)), 303
+
+
 @bp.route("/staff/bookings/members/<int:member_id>/book", methods=["POST"])
 @staff_required
 def staff_book_for_member(member_id):
@@ -350,7 +409,9 @@ def staff_loan_checkout(loan_id):
     if not form.validate():
         return _loan_page(loan, status=422, checkout=form)
     try:
-        services.check_out_loan(loan, current_user, set(form.items.data or []), form.deposit.data)
+        services.check_out_loan(
+            loan, current_user, set(form.items.data or []), form.deposit.data, early=form.early.data == "1"
+        )
     except BookingError as exc:
         return _loan_page(loan, status=exc.status, checkout=form, error=exc.message)
     flash(_("Consegna registrata. Stampa la ricevuta e falla firmare."), "success")

@@ -3,7 +3,7 @@
 The staff pages (`staff_views`) share this module's blueprint: one `bookings` blueprint per area.
 """
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -19,6 +19,7 @@ from portal.moved import moved
 from portal.mythings import or_account
 from portal.pagecache import public_page
 from portal.rendering import render, wants_fragment
+from portal.robust import day_from
 from portal.urls import external_url
 
 from . import services
@@ -196,36 +197,23 @@ def equipment():
     )
 
 
-def _calendar_weeks(site, items, busy, overdue=()):
-    """Weeks from this Monday for four weeks: (day, state), state free / busy / closed / past."""
-    today = today_local()
-    first = today - timedelta(days=today.weekday())
-    last = today + timedelta(days=CALENDAR_DAYS)
-    spans = services.opening_spans(site.id)
-    closed = site.closed_days(first, last + timedelta(days=7))
-    # In repair, or not back from a late loan: never shown as free.
-    broken = any(i.status != "available" or i.id in overdue for i in items)
-    weeks, day = [], first
-    while day <= last:
-        week = []
-        for _i in range(7):
-            if day < today:
-                state = "past"
-            elif broken:
-                state = "busy"
-            elif any(day in busy.get(i.id, {}) for i in items):
-                state = "busy"
-            elif day in closed or not spans.get(day.weekday()):
-                state = "closed"
-            else:
-                state = "free"
-            week.append((day, state))
-            day += timedelta(days=1)
-        weeks.append(week)
-    return weeks
+def picked_days():
+    """The days (and times) chosen on the calendar or offered after a refusal: ?start=&end=&pickup_time=&return_time=.
+
+    A day that is not a date answers 400 (`day_from`); a time that is not one is ignored."""
+    picked = {}
+    for name, key in (("start", "pickup_day"), ("end", "return_day")):
+        if request.args.get(name):
+            picked[key] = day_from(request.args[name])
+    for key in ("pickup_time", "return_time"):
+        try:
+            picked[key] = time.fromisoformat(request.args.get(key, ""))
+        except ValueError:
+            pass
+    return picked
 
 
-def _equipment_detail(kind, object_id, form=None, error=None, status=200):
+def _equipment_detail(kind, object_id, form=None, error=None, status=200, conflict=None):
     if kind == "kit":
         thing = get_object_or_404(Kit, (Kit.id == object_id) & Kit.active)
         items = services.kit_items([thing.id]).get(thing.id, [])
@@ -234,13 +222,27 @@ def _equipment_detail(kind, object_id, form=None, error=None, status=200):
         items = [thing]
         kits = list(Kit.select().join(KitItem).where((KitItem.item == thing.id) & Kit.active))
     site = thing.site
-    busy = services.item_busy_days(
-        [i.id for i in items], today_local(), today_local() + timedelta(days=CALENDAR_DAYS + 7)
-    )
     overdue = services.overdue_item_ids([i.id for i in items])
     policy = Policy.for_site(site, KIND_EQUIPMENT)
+    picked = picked_days() if request.method == "GET" else {}
     if form is None:
-        form = LoanRequestForm(formdata=None)
+        form = LoanRequestForm(formdata=None, **picked)
+    today = today_local()
+    first = today - timedelta(days=today.weekday())
+    weeks, start, end = services.calendar_days(
+        site,
+        items,
+        first,
+        today + timedelta(days=CALENDAR_DAYS),
+        overdue,
+        start=picked.get("pickup_day"),
+        end=picked.get("return_day"),
+    )
+    endpoint, id_arg = ("bookings.kit_detail", "kit_id") if kind == "kit" else ("bookings.item_detail", "item_id")
+
+    def pick_url(anchor, **args):
+        return url_for(endpoint, **{id_arg: thing.id}, **args, _anchor=anchor)
+
     return render(
         "bookings/equipment_detail.html",
         status=status,
@@ -248,15 +250,32 @@ def _equipment_detail(kind, object_id, form=None, error=None, status=200):
         thing=thing,
         items=items,
         site=site,
-        weeks=_calendar_weeks(site, items, busy, overdue),
+        weeks=weeks,
+        chosen_start=start,
+        chosen_end=end,
+        pick_url=pick_url,
+        conflict=conflict,
+        alternatives=pick_offers(conflict, form, pick_url),
         overdue=overdue,
         policy=policy,
         form=form,
         error=error,
         hours=site.opening_hours_by_day(),
-        today=today_local(),
+        today=today,
         in_kits=kits if kind == "item" else [],
     )
+
+
+def pick_offers(conflict, form, pick_url, anchor="richiesta"):
+    """[(pickup day, return day, link)]: the free periods a refusal offers, each a link that fills the form again."""
+    if conflict is None:
+        return []
+    times = {
+        name: getattr(form, name).data.strftime("%H:%M")
+        for name in ("pickup_time", "return_time")
+        if getattr(form, name).data
+    }
+    return [(a, b, pick_url(anchor, start=a.isoformat(), end=b.isoformat(), **times)) for a, b in conflict.alternatives]
 
 
 @bp.route("/equipment/items/<int:item_id>", methods=["GET", "POST"])
@@ -301,7 +320,8 @@ def _equipment_page(kind, object_id):
             kit=kit,
         )
     except BookingError as exc:
-        return _equipment_detail(kind, object_id, form=form, error=exc.message, status=exc.status)
+        conflict = exc if isinstance(exc, services.LoanConflict) else None
+        return _equipment_detail(kind, object_id, form=form, error=exc.message, status=exc.status, conflict=conflict)
     flash(_("Richiesta inviata: lo sportello ti risponde presto. Trovi lo stato in «Le mie prenotazioni»."), "success")
     return redirect(url_for(".my_bookings", _anchor=f"loan-{loan.id}")), 303
 
