@@ -56,10 +56,13 @@ def test_every_error_status_has_the_portal_page(app, client, status, words):
 
 
 def test_text_size_switch_is_remembered_without_javascript(client, seed):
+    """A guest's choice: a plain form POST, kept in a cookie for a year (like the language)."""
     html = client.get("/").get_data(as_text=True)
     assert 'class="text-large"' not in html and 'name="size" value="large"' in html
     response = client.post("/text-size", data={"size": "large", "next": "/events"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/events")
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("text_size="))
+    assert "text_size=large" in cookie and "Max-Age=31536000" in cookie and "HttpOnly" in cookie
     html = client.get("/").get_data(as_text=True)
     assert 'class="text-large"' in html
     assert re.search(r'value="large" aria-describedby="size-label" aria-pressed="true"', html)
@@ -67,6 +70,33 @@ def test_text_size_switch_is_remembered_without_javascript(client, seed):
     assert 'class="text-large"' in client.get("/").get_data(as_text=True)
     client.post("/text-size", data={"size": "normal", "next": "https://evil.example/"})
     assert 'class="text-large"' not in client.get("/").get_data(as_text=True)
+
+
+def test_text_size_is_remembered_on_a_members_account(app, client, seed, auth):
+    """A member's choice is kept on the account: it follows them to another device (a new browser),
+    is in the data export, and is emptied with the account."""
+    from portal import privacy
+    from portal.models import User
+
+    auth.login()
+    client.post("/text-size", data={"size": "large", "next": "/account"})
+    maria = User.get(User.email == "maria@binari.example")
+    assert maria.text_size == "large"
+    other_device = app.test_client()
+    assert 'class="text-large"' not in other_device.get("/").get_data(as_text=True)
+    assert other_device.post("/login", data={"identifier": "maria@binari.example", "password": "binari2026"})
+    assert 'class="text-large"' in other_device.get("/events").get_data(as_text=True)
+    # the account's choice wins over this device's cookie
+    other_device.set_cookie("text_size", "normal")
+    assert 'class="text-large"' in other_device.get("/").get_data(as_text=True)
+    other_device.post("/text-size", data={"size": "normal"})
+    assert User.get_by_id(maria.id).text_size == "normal"
+
+    export = client.get("/account/export.json").get_json()
+    assert export["account"]["text_size"] == "normal"
+    assert "Dimensione del testo" in client.get("/account/data").get_data(as_text=True)
+    privacy.delete_account(User.get_by_id(maria.id))
+    assert User.get_by_id(maria.id).text_size is None
 
 
 def test_text_size_switch_needs_csrf(tmp_path):
