@@ -200,3 +200,112 @@ def test_pdfs_are_tagged_with_a_language_and_extract_cleanly(client, auth, demo,
     info, struct, text = pdf_facts(certificate.data, tmp_path)
     assert re.search(r"Tagged:\s+yes", info)
     assert "BINARI – KALEIDOSCOPI METROPOLITANI" in text and "B I N A R I" not in text
+
+
+# --- PDF/UA essentials ----------------------------------------------------------------------------
+# No PDF/UA validator can be had on this machine (veraPDF is Java, and neither Debian nor PyPI nor npm
+# ship it), so this checks the essentials of PDF/UA-1 with pypdf; it is not a full validation.
+def pdf_ua_problems(data):
+    """What a document lacks of the PDF/UA essentials: tagged (StructTreeRoot, MarkInfo Marked), a
+    document language, a title shown in the window (DisplayDocTitle), every font embedded, every figure
+    with alternative text, and the PDF/UA identification in the XMP metadata."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data), strict=True)
+    root = reader.trailer["/Root"]
+    problems = []
+    if "/StructTreeRoot" not in root:
+        problems.append("no StructTreeRoot")
+    if not (root.get("/MarkInfo") or {}).get("/Marked"):
+        problems.append("MarkInfo Marked is not true")
+    if not str(root.get("/Lang") or "").strip():
+        problems.append("no document Lang")
+    if not (reader.metadata and (reader.metadata.title or "").strip()):
+        problems.append("no Title")
+    if not (root.get("/ViewerPreferences") or {}).get("/DisplayDocTitle"):
+        problems.append("DisplayDocTitle is not true")
+    xmp = root["/Metadata"].get_object().get_data() if "/Metadata" in root else b""
+    if b"pdfuaid:part" not in xmp:
+        problems.append("no PDF/UA identification (pdfuaid:part) in the XMP metadata")
+
+    def fonts(resources, seen):
+        for font in ((resources or {}).get("/Font") or {}).values():
+            font = font.get_object()
+            if id(font) in seen:
+                continue
+            seen.add(id(font))
+            for part in [font, *(f.get_object() for f in font.get("/DescendantFonts", []))]:
+                descriptor = part.get("/FontDescriptor")
+                if descriptor is not None:
+                    descriptor = descriptor.get_object()
+                    if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                        problems.append(f"font not embedded: {part.get('/BaseFont')}")
+                elif part.get("/Subtype") != "/Type0":  # Type 3 fonts draw their glyphs themselves
+                    if part.get("/Subtype") != "/Type3":
+                        problems.append(f"font without a descriptor: {part.get('/BaseFont')}")
+            fonts((font.get("/Resources") or {}), seen)
+
+    seen = set()
+    for page in reader.pages:
+        fonts(page.get("/Resources"), seen)
+        for xobject in ((page.get("/Resources") or {}).get("/XObject") or {}).values():
+            fonts(xobject.get_object().get("/Resources"), seen)
+    if not seen:
+        problems.append("no fonts at all (text drawn as shapes?)")
+
+    figures, stack = 0, [root.get("/StructTreeRoot")]
+    while stack:
+        node = stack.pop()
+        node = node.get_object() if node is not None else None
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not hasattr(node, "get"):
+            continue  # a marked-content id
+        if node.get("/S") == "/Figure":
+            figures += 1
+            if not str(node.get("/Alt") or "").strip():
+                problems.append("a Figure without Alt")
+        kids = node.get("/K")
+        if kids is not None:
+            stack.append(kids)
+    return problems, figures
+
+
+def test_pdfs_have_the_pdf_ua_essentials(client, auth, demo):
+    """Flyer (in Italian and in Arabic), programme, membership card and the staff's day sheet."""
+    import io
+
+    from pypdf import PdfReader
+
+    from portal.events.models import Event
+
+    event = Event.select().where(Event.status == "published").order_by(Event.id).first()
+    documents = {
+        "flyer": client.get(f"/events/{event.id}/flyer.pdf"),
+        "flyer in Arabic": client.get(f"/events/{event.id}/flyer.pdf?lang=ar"),
+        "programme": client.get("/events/programme/2026-12.pdf"),
+    }
+    auth.login("maria@binari.example")
+    documents["card"] = client.get("/account/card.pdf")
+    auth.logout()
+    auth.login("faenza@staff.binari.example")
+    documents["day sheet"] = client.get("/staff/day.pdf")
+    found = {}
+    for name, response in documents.items():
+        assert response.status_code == 200 and response.mimetype == "application/pdf", name
+        problems, figures = pdf_ua_problems(response.data)
+        assert not problems, f"{name}: {problems}"
+        found[name] = figures
+    assert found["flyer"] >= 1 and found["card"] >= 1, f"the QR codes are figures: {found}"
+    assert PdfReader(io.BytesIO(documents["flyer in Arabic"].data)).trailer["/Root"]["/Lang"] == "ar"
+
+
+def test_print_logos_carry_a_text_alternative(app):
+    from portal.pdf import print_logos
+
+    app.config["PRINT_LOGOS"] = ["brand/binari-mark.svg", "brand/binari-mark.svg=Comune di Milano", "missing.png"]
+    with app.test_request_context():
+        assert [logo.alt for logo in print_logos()] == ["Binari", "Comune di Milano"]
