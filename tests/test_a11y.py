@@ -309,3 +309,16 @@ def test_print_logos_carry_a_text_alternative(app):
     app.config["PRINT_LOGOS"] = ["brand/binari-mark.svg", "brand/binari-mark.svg=Comune di Milano", "missing.png"]
     with app.test_request_context():
         assert [logo.alt for logo in print_logos()] == ["Binari", "Comune di Milano"]
+
+
+def test_library_titles_in_another_language_say_which(client, demo):
+    """An Arabic or Chinese title carries lang (screen readers switch voice), as well as dir="auto"."""
+    from portal.library.models import Title
+
+    arabic = Title.select().where(Title.language == "ar").first()
+    html = client.get(f"/library/titles/{arabic.id}").get_data(as_text=True)
+    assert f'<h1 dir="auto" lang="ar">{arabic.title}</h1>' in html
+    html = client.get("/library", query_string={"q": arabic.title.split()[0]}).get_data(as_text=True)
+    assert 'dir="auto" lang="ar"' in html
+    italian = Title.select().where(Title.language == "it").first()
+    assert 'lang="it"' in client.get(f"/library/titles/{italian.id}").get_data(as_text=True)
