@@ -5,7 +5,8 @@
   mode and in print): zero violations, and every
   "needs review" item either triaged below (with the reason) or failing the test. On the same visit:
   every link and control is at least 24x24 px (WCAG 2.5.8; inline links in running text excepted),
-  and the page reflows at 320 CSS px (200 % zoom of a 640 px window) without sideways scrolling.
+  and the page reflows at 320 CSS px (1280 px at 400 % zoom) without sideways scrolling, with the
+  larger-text switch on too.
 - Errors stay in view: a failed submit on a long form lands on the focused error summary.
 - A keyboard-only walk: register for an event, book a desk, sign up for a shift (Tab, Enter, Space).
 
@@ -69,6 +70,11 @@ TAP_CHECK = r"""() => {
   }
   return out;
 }"""
+
+
+LARGER_TEXT_WIDTH = """() => { const body = document.body, had = body.classList.contains('text-large');
+  body.classList.add('text-large'); const wide = document.documentElement.scrollWidth;
+  if (!had) body.classList.remove('text-large'); return wide; }"""
 
 
 def login(page, base, role):
@@ -189,7 +195,10 @@ def test_axe_tap_targets_and_reflow_on_every_page(app, demo_server, browser, par
             wide = page.evaluate("() => document.documentElement.scrollWidth")
             if wide > 320:
                 problems.append(f"{where} @320: page is {wide} px wide (horizontal scrolling)")
-            if not js:
+            if not js:  # and with the larger-text switch on (the server only adds this class)
+                wide = page.evaluate(LARGER_TEXT_WIDTH)
+                if wide > 320:
+                    problems.append(f"{where} @320 larger text: page is {wide} px wide (horizontal scrolling)")
                 for media in ({"color_scheme": "dark"}, {"media": "print"}):
                     page.emulate_media(**media)
                     problems += violations(f"{where} {media}", axe(page, only=["color-contrast"]))
@@ -199,6 +208,43 @@ def test_axe_tap_targets_and_reflow_on_every_page(app, demo_server, browser, par
         page.context.close()
     print(f"a11y sweep {part}: {len(urls)} pages x 2 (JS on/off) in {time.monotonic() - started:.0f} s")
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:60])
+
+
+# --- larger text, dark mode ----------------------------------------------------------------------
+MAIN_PAGES = ["/", "/events", "/events/month/2026-11", "/library?q=calvino", "/coworking", "/equipment", "/volunteer",
+              "/sportelli", "/sites/faenza", "/accessibilita"]  # fmt: skip
+
+
+def test_larger_text_reflows_and_dark_mode_keeps_contrast_on_the_main_pages(app, demo_server, browser):
+    """The larger-text switch (a plain form POST, scripts blocked) survives a new page; with it the main
+    pages reflow at 320 CSS px (1280 px at 400 %) without sideways scrolling, and in dark mode axe finds
+    nothing at 360 and 1280 px (the sweep checks dark contrast on every page at 320 px)."""
+    from portal.events.models import Event
+    from portal.volunteer.models import Shift
+
+    event = Event.select().where(Event.status == "published").order_by(Event.id).first()
+    urls = [*MAIN_PAGES, f"/events/{event.id}", f"/volunteer/shifts/{Shift.select().order_by(Shift.id).first().id}"]
+    page = new_page(browser, js=False, width=320)
+    base, problems = demo_server.url, []
+    page.goto(base + "/events")
+    page.locator("footer button[name=size][value=large]").click()
+    page.wait_for_url(base + "/events")
+    assert page.evaluate("() => document.body.classList.contains('text-large')")
+    for url in urls:
+        page.goto(base + url)
+        assert page.evaluate("() => document.body.classList.contains('text-large')"), url
+        wide = page.evaluate("() => document.documentElement.scrollWidth")
+        if wide > 320:
+            problems.append(f"larger text @320 {url}: page is {wide} px wide")
+    page.locator("footer button[name=size][value=normal]").click()
+    page.emulate_media(color_scheme="dark")
+    for url in urls[:6]:
+        page.goto(base + url)
+        for width, height in ((360, 640), (1280, 800)):
+            page.set_viewport_size({"width": width, "height": height})
+            problems += violations(f"dark @{width} {url}", axe(page))
+    page.context.close()
+    assert not problems, "\n".join(problems)
 
 
 # --- errors stay in view ------------------------------------------------------------------------
