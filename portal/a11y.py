@@ -1,8 +1,9 @@
 """Accessibility: the larger-text switch, the accessibility statement (AGID model), the legal notes,
 and hidden CSRF fields without an id (several forms on one page must not repeat `id="csrf_token"`)."""
 
-from flask import Blueprint, redirect, request, session, url_for
+from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms import HiddenField, RadioField
 from wtforms.csrf import core as wtforms_csrf
 from wtforms.validators import DataRequired
@@ -14,6 +15,8 @@ from .validation import safe_next
 bp = Blueprint("a11y", __name__)
 
 TEXT_SIZES = ("normal", "large")
+COOKIE = "text_size"
+COOKIE_MAX_AGE = 365 * 24 * 3600
 # The statement's facts: when the portal was last checked, and how (update with each review).
 STATEMENT_DATE = "2026-12-02"
 AGID_FORM_URL = "https://form.agid.gov.it/"
@@ -39,19 +42,42 @@ class CSRFTokenField(wtforms_csrf.CSRFTokenField):
         return super().__call__(**kwargs)
 
 
+def _size(value):
+    return value if value in TEXT_SIZES else None
+
+
 def text_size():
-    """The reader's text size, from the session cookie ("normal" unless they chose "large")."""
-    size = session.get("text_size")
-    return size if size in TEXT_SIZES else "normal"
+    """The reader's text size: the account's choice (members), else this device's cookie (or the older
+    session key), else "normal"."""
+    if current_user and current_user.is_authenticated and _size(current_user.text_size):
+        return current_user.text_size
+    return _size(request.cookies.get(COOKIE)) or _size(session.get("text_size")) or "normal"
+
+
+def remember_text_size(response, size):
+    """Keep the choice on the account (members) and in a cookie for a year (this device, guests too)."""
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        user.text_size = size
+        user.save(only=[type(user).text_size])
+    session.pop("text_size", None)
+    response.set_cookie(
+        COOKIE,
+        size,
+        max_age=COOKIE_MAX_AGE,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 @bp.route("/text-size", methods=["POST"])
 def choose_text_size():
-    """Remember the chosen text size in the session cookie, then go back where the person was."""
+    """Remember the chosen text size (account and cookie), then go back where the person was."""
     form = TextSizeForm()
-    if form.validate():
-        session["text_size"] = form.size.data
-    return redirect(safe_next(request.form.get("next"), url_for("sites.home")), code=303)
+    response = redirect(safe_next(request.form.get("next"), url_for("sites.home")), code=303)
+    return remember_text_size(response, form.size.data) if form.validate() else response
 
 
 @bp.route("/accessibilita")

@@ -103,7 +103,8 @@ def from_environment():
         # /healthz says "worker": "stale" when the worker's last tick is older than this.
         "WORKER_STALE_SECONDS": int(os.environ.get("WORKER_STALE_SECONDS", "300")),
         # Logos printed on flyers, programmes and cards (programme, Comune, centre): comma-separated
-        # image files, absolute or relative to portal/static. The Comune's logo is the deployment's to add.
+        # image files, absolute or relative to portal/static, each optionally `=its text alternative`
+        # (tagged PDFs need one: "loghi/comune.png=Comune di Milano"). The Comune's logo is the deployment's to add.
         "PRINT_LOGOS": [
             p.strip() for p in os.environ.get("BINARI_PRINT_LOGOS", "brand/binari-mark.svg").split(",") if p.strip()
         ],

@@ -279,6 +279,8 @@ class User(UserMixin, BaseModel):
     role = CharField(max_length=10, default="resident")
     member_code = CharField(max_length=12, unique=True)
     language = CharField(max_length=5, null=True)
+    # The larger-text switch ("normal" or "large"); NULL until the member chooses (the device's cookie applies).
+    text_size = CharField(max_length=8, null=True)
     is_active_account = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
     created_by = ForeignKeyField("self", null=True, backref="assisted_signups", on_delete="SET NULL")

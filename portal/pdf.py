@@ -2,12 +2,15 @@
 
 import base64
 import io
+import re
 from pathlib import Path
+from typing import NamedTuple
 
 import segno
 from flask import current_app, make_response, render_template
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+BINARI_MARK = STATIC_DIR / "brand" / "binari-mark.svg"
 
 
 def qr_data_uri(text, scale=4):
@@ -18,13 +21,23 @@ def qr_data_uri(text, scale=4):
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
 
 
+class PrintLogo(NamedTuple):
+    src: str  # a file: URL WeasyPrint may fetch
+    alt: str  # the logo's text alternative (a tagged PDF needs one on every figure)
+
+
 def print_logos():
-    """The configured logo files as URLs WeasyPrint may fetch (missing files are left out, logged)."""
+    """The configured logos (`file` or `file=Alt text`) as PrintLogo; missing files are left out, logged.
+
+    Without a text after "=", the alternative is the bundled mark's name or the file's name in words
+    ("comune-di-milano.png" -> "comune di milano")."""
     logos = []
-    for name in current_app.config.get("PRINT_LOGOS", []):
+    for entry in current_app.config.get("PRINT_LOGOS", []):
+        name, _, alt = entry.partition("=")
         path = Path(name) if Path(name).is_absolute() else STATIC_DIR / name
         if path.is_file():
-            logos.append(path.resolve().as_uri())
+            default = "Binari" if path.resolve() == BINARI_MARK else re.sub(r"[-_.]+", " ", path.stem).strip()
+            logos.append(PrintLogo(path.resolve().as_uri(), alt.strip() or default))
         else:
             current_app.logger.warning("print logo not found: %s", path)
     return logos

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from . import areas, reminders
+from . import areas, i18n, reminders
 from .areas import DataSection
 from .db import database
 from .models import CalendarFeedToken, LoginAttempt, OutboxMessage, PendingSignup, User
@@ -27,10 +27,12 @@ ACCOUNT_LABELS = {
     "member_code": _l("Codice tessera"),
     "role": _l("Ruolo"),
     "language": _l("Lingua"),
+    "text_size": _l("Dimensione del testo"),
     "created_at": _l("Iscritta/o dal"),
 }
 # Each language written in itself: the names are the same in every interface language.
-LANGUAGE_NAMES = {"it": "Italiano", "en": "English"}
+LANGUAGE_NAMES = dict(i18n.LANGUAGE_NAMES)
+TEXT_SIZE_LABELS = {"normal": _l("Normale"), "large": _l("Grande")}
 FEED_LABELS = {"url": _l("Indirizzo"), "created_at": _l("Creato il")}
 MESSAGE_LABELS = {"to": _l("A"), "subject": _l("Oggetto"), "created_at": _l("Scritto il"), "sent_at": _l("Inviato il")}
 
@@ -78,6 +80,7 @@ def core_sections(user: User) -> list[DataSection]:
         "member_code": user.member_code,
         "role": user.role,
         "language": user.language,
+        "text_size": user.text_size,
         "created_at": user.created_at,
     }
     messages = [
@@ -96,7 +99,7 @@ def core_sections(user: User) -> list[DataSection]:
             _l("Account"),
             [account],
             ACCOUNT_LABELS,
-            {"role": ROLE_LABELS, "language": LANGUAGE_NAMES},
+            {"role": ROLE_LABELS, "language": LANGUAGE_NAMES, "text_size": TEXT_SIZE_LABELS},
         ),
         DataSection(
             "messages", _l("Messaggi che ti abbiamo scritto"), messages, dict(MESSAGE_LABELS, body=_l("Testo"))
@@ -168,6 +171,7 @@ def delete_account(user: User) -> None:
         user.email = None
         user.phone = None
         user.language = None
+        user.text_size = None
         user.is_active_account = False
         user.set_password(secrets.token_urlsafe(32))
         user.save()

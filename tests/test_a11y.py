@@ -56,10 +56,13 @@ def test_every_error_status_has_the_portal_page(app, client, status, words):
 
 
 def test_text_size_switch_is_remembered_without_javascript(client, seed):
+    """A guest's choice: a plain form POST, kept in a cookie for a year (like the language)."""
     html = client.get("/").get_data(as_text=True)
     assert 'class="text-large"' not in html and 'name="size" value="large"' in html
     response = client.post("/text-size", data={"size": "large", "next": "/events"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/events")
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("text_size="))
+    assert "text_size=large" in cookie and "Max-Age=31536000" in cookie and "HttpOnly" in cookie
     html = client.get("/").get_data(as_text=True)
     assert 'class="text-large"' in html
     assert re.search(r'value="large" aria-describedby="size-label" aria-pressed="true"', html)
@@ -67,6 +70,33 @@ def test_text_size_switch_is_remembered_without_javascript(client, seed):
     assert 'class="text-large"' in client.get("/").get_data(as_text=True)
     client.post("/text-size", data={"size": "normal", "next": "https://evil.example/"})
     assert 'class="text-large"' not in client.get("/").get_data(as_text=True)
+
+
+def test_text_size_is_remembered_on_a_members_account(app, client, seed, auth):
+    """A member's choice is kept on the account: it follows them to another device (a new browser),
+    is in the data export, and is emptied with the account."""
+    from portal import privacy
+    from portal.models import User
+
+    auth.login()
+    client.post("/text-size", data={"size": "large", "next": "/account"})
+    maria = User.get(User.email == "maria@binari.example")
+    assert maria.text_size == "large"
+    other_device = app.test_client()
+    assert 'class="text-large"' not in other_device.get("/").get_data(as_text=True)
+    assert other_device.post("/login", data={"identifier": "maria@binari.example", "password": "binari2026"})
+    assert 'class="text-large"' in other_device.get("/events").get_data(as_text=True)
+    # the account's choice wins over this device's cookie
+    other_device.set_cookie("text_size", "normal")
+    assert 'class="text-large"' in other_device.get("/").get_data(as_text=True)
+    other_device.post("/text-size", data={"size": "normal"})
+    assert User.get_by_id(maria.id).text_size == "normal"
+
+    export = client.get("/account/export.json").get_json()
+    assert export["account"]["text_size"] == "normal"
+    assert "Dimensione del testo" in client.get("/account/data").get_data(as_text=True)
+    privacy.delete_account(User.get_by_id(maria.id))
+    assert User.get_by_id(maria.id).text_size is None
 
 
 def test_text_size_switch_needs_csrf(tmp_path):
@@ -170,3 +200,125 @@ def test_pdfs_are_tagged_with_a_language_and_extract_cleanly(client, auth, demo,
     info, struct, text = pdf_facts(certificate.data, tmp_path)
     assert re.search(r"Tagged:\s+yes", info)
     assert "BINARI – KALEIDOSCOPI METROPOLITANI" in text and "B I N A R I" not in text
+
+
+# --- PDF/UA essentials ----------------------------------------------------------------------------
+# No PDF/UA validator can be had on this machine (veraPDF is Java, and neither Debian nor PyPI nor npm
+# ship it), so this checks the essentials of PDF/UA-1 with pypdf; it is not a full validation.
+def pdf_ua_problems(data):
+    """What a document lacks of the PDF/UA essentials: tagged (StructTreeRoot, MarkInfo Marked), a
+    document language, a title shown in the window (DisplayDocTitle), every font embedded, every figure
+    with alternative text, and the PDF/UA identification in the XMP metadata."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data), strict=True)
+    root = reader.trailer["/Root"]
+    problems = []
+    if "/StructTreeRoot" not in root:
+        problems.append("no StructTreeRoot")
+    if not (root.get("/MarkInfo") or {}).get("/Marked"):
+        problems.append("MarkInfo Marked is not true")
+    if not str(root.get("/Lang") or "").strip():
+        problems.append("no document Lang")
+    if not (reader.metadata and (reader.metadata.title or "").strip()):
+        problems.append("no Title")
+    if not (root.get("/ViewerPreferences") or {}).get("/DisplayDocTitle"):
+        problems.append("DisplayDocTitle is not true")
+    xmp = root["/Metadata"].get_object().get_data() if "/Metadata" in root else b""
+    if b"pdfuaid:part" not in xmp:
+        problems.append("no PDF/UA identification (pdfuaid:part) in the XMP metadata")
+
+    def fonts(resources, seen):
+        for font in ((resources or {}).get("/Font") or {}).values():
+            font = font.get_object()
+            if id(font) in seen:
+                continue
+            seen.add(id(font))
+            for part in [font, *(f.get_object() for f in font.get("/DescendantFonts", []))]:
+                descriptor = part.get("/FontDescriptor")
+                if descriptor is not None:
+                    descriptor = descriptor.get_object()
+                    if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                        problems.append(f"font not embedded: {part.get('/BaseFont')}")
+                elif part.get("/Subtype") != "/Type0":  # Type 3 fonts draw their glyphs themselves
+                    if part.get("/Subtype") != "/Type3":
+                        problems.append(f"font without a descriptor: {part.get('/BaseFont')}")
+            fonts((font.get("/Resources") or {}), seen)
+
+    seen = set()
+    for page in reader.pages:
+        fonts(page.get("/Resources"), seen)
+        for xobject in ((page.get("/Resources") or {}).get("/XObject") or {}).values():
+            fonts(xobject.get_object().get("/Resources"), seen)
+    if not seen:
+        problems.append("no fonts at all (text drawn as shapes?)")
+
+    figures, stack = 0, [root.get("/StructTreeRoot")]
+    while stack:
+        node = stack.pop()
+        node = node.get_object() if node is not None else None
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not hasattr(node, "get"):
+            continue  # a marked-content id
+        if node.get("/S") == "/Figure":
+            figures += 1
+            if not str(node.get("/Alt") or "").strip():
+                problems.append("a Figure without Alt")
+        kids = node.get("/K")
+        if kids is not None:
+            stack.append(kids)
+    return problems, figures
+
+
+def test_pdfs_have_the_pdf_ua_essentials(client, auth, demo):
+    """Flyer (in Italian and in Arabic), programme, membership card and the staff's day sheet."""
+    import io
+
+    from pypdf import PdfReader
+
+    from portal.events.models import Event
+
+    event = Event.select().where(Event.status == "published").order_by(Event.id).first()
+    documents = {
+        "flyer": client.get(f"/events/{event.id}/flyer.pdf"),
+        "flyer in Arabic": client.get(f"/events/{event.id}/flyer.pdf?lang=ar"),
+        "programme": client.get("/events/programme/2026-12.pdf"),
+    }
+    auth.login("maria@binari.example")
+    documents["card"] = client.get("/account/card.pdf")
+    auth.logout()
+    auth.login("faenza@staff.binari.example")
+    documents["day sheet"] = client.get("/staff/day.pdf")
+    found = {}
+    for name, response in documents.items():
+        assert response.status_code == 200 and response.mimetype == "application/pdf", name
+        problems, figures = pdf_ua_problems(response.data)
+        assert not problems, f"{name}: {problems}"
+        found[name] = figures
+    assert found["flyer"] >= 1 and found["card"] >= 1, f"the QR codes are figures: {found}"
+    assert PdfReader(io.BytesIO(documents["flyer in Arabic"].data)).trailer["/Root"]["/Lang"] == "ar"
+
+
+def test_print_logos_carry_a_text_alternative(app):
+    from portal.pdf import print_logos
+
+    app.config["PRINT_LOGOS"] = ["brand/binari-mark.svg", "brand/binari-mark.svg=Comune di Milano", "missing.png"]
+    with app.test_request_context():
+        assert [logo.alt for logo in print_logos()] == ["Binari", "Comune di Milano"]
+
+
+def test_library_titles_in_another_language_say_which(client, demo):
+    """An Arabic or Chinese title carries lang (screen readers switch voice), as well as dir="auto"."""
+    from portal.library.models import Title
+
+    arabic = Title.select().where(Title.language == "ar").first()
+    html = client.get(f"/library/titles/{arabic.id}").get_data(as_text=True)
+    assert f'<h1 dir="auto" lang="ar">{arabic.title}</h1>' in html
+    html = client.get("/library", query_string={"q": arabic.title.split()[0]}).get_data(as_text=True)
+    assert 'dir="auto" lang="ar"' in html
+    italian = Title.select().where(Title.language == "it").first()
+    assert 'lang="it"' in client.get(f"/library/titles/{italian.id}").get_data(as_text=True)

@@ -48,7 +48,7 @@ def _guest_signs_up_and_cancels(live_server, page):
     page.get_by_role("button", name="Confermo").click()
     page.get_by_text("Iscrizione confermata").wait_for()
     assert Signup.get(Signup.shift == shift.id).confirmed
-    page.get_by_role("button", name="Disdici l'iscrizione").click()
+    page.get_by_role("button", name="Annulla l'iscrizione").click()
     page.get_by_text("Iscrizione disdetta").wait_for()
     assert Shift.get_by_id(shift.id).taken == 0
     assert Signup.get(Signup.shift == shift.id).status == "cancelled"

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from playhouse.flask_utils import get_object_or_404
 
 from portal.models import Site
@@ -29,7 +30,14 @@ def library_names():
         "age_label": lambda code: AGE_LABELS.get(code, code),
         "LANGUAGE_LABELS": LANGUAGE_LABELS,
         "AGE_LABELS": AGE_LABELS,
+        "title_lang": title_lang,
     }
+
+
+def title_lang(title):
+    """` lang="ar"` for a title written in its own language (a screen reader switches voice), else nothing."""
+    code = title.language if title.language not in ("", "other") else None
+    return Markup(' lang="{}"').format(code) if code else ""
 
 
 def page_arg():
