@@ -94,6 +94,11 @@ def create_app(test_config=None):
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
     app.config.setdefault("COMPRESS_BR_LEVEL", 5)
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)
+    from .compressed import CompressedBodies, cache_key
+
+    # Bodies fixed by a key (the calendar feed) are compressed once per worker, not per request.
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedBodies)
+    app.config.setdefault("COMPRESS_CACHE_KEY", cache_key)
     compress.init_app(app)
     # htmx sends the token in this header (set on <body> with data-hx-headers).
     app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])

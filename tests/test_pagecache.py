@@ -104,3 +104,23 @@ def test_on_in_production_only(monkeypatch, tmp_path):
     monkeypatch.setenv("PAGE_CACHE_SECONDS", "0")
     monkeypatch.setenv("BINARI_ENV", "production")
     assert from_environment()["PAGE_CACHE_SECONDS"] == 0
+
+
+def test_the_calendar_feed_is_compressed_once_per_version(app, seed):
+    """Flask-Compress keeps the feed's compressed bytes by its ETag; pages are never kept."""
+    from test_events import make_event
+
+    from portal import compress
+
+    make_event(title="Concerto nel cortile")
+    client = app.test_client()
+    first = client.get("/events.ics", headers={"Accept-Encoding": "gzip"})
+    second = client.get("/events.ics", headers={"Accept-Encoding": "gzip"})
+    assert first.headers["Content-Encoding"] == "gzip" and first.data == second.data
+    kept = compress.cache.entries
+    assert len(kept) == 1 and next(iter(kept)).startswith("gzip;events.ics:")
+    client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert len(kept) == 1  # an HTML page has no key: compressed each time, never stored
+    make_event(title="Un altro concerto")
+    third = client.get("/events.ics", headers={"Accept-Encoding": "gzip"})
+    assert third.data != first.data and len(kept) == 2

@@ -3,7 +3,7 @@ the monthly programme (PDF, cached and revalidated by ETag)."""
 
 from datetime import date, timedelta
 
-from flask import abort, make_response, render_template, request, url_for
+from flask import abort, current_app, g, make_response, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from playhouse.flask_utils import get_object_or_404
@@ -110,6 +110,8 @@ def ical_feed():
     else:
         body = cached_file(etag, lambda: _calendar(_feed_events(site, category), _("Binari – eventi")), "ics")
         response = calendar_response(body, "binari-eventi.ics")
+        # These bytes, compressed once per worker (portal/compressed.py); the base URL is in every link.
+        g.compress_cache_key = f"events.ics:{etag}:{current_app.config['BASE_URL']}"
     response.set_etag(etag)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
