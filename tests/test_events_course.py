@@ -51,9 +51,7 @@ def test_member_registers_for_the_whole_course_in_one_post(client, auth, seed):
     before = OutboxMessage.select().count()
     response = client.post(f"/events/series/{series.id}/register")
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/events/series/{series.id}")
-    mine = list(
-        Registration.select().join(Event).where(Registration.user.is_null(False) & (Event.series == series.id))
-    )
+    mine = list(Registration.select().join(Event).where(Registration.user.is_null(False) & (Event.series == series.id)))
     assert sorted(r.status for r in mine) == ["confirmed"] * 4 + ["waitlist"]
     assert len({r.course_key for r in mine}) == 1
     assert Event.get_by_id(dates[2].id).taken == 3  # never over capacity
@@ -70,7 +68,10 @@ def test_member_registers_for_the_whole_course_in_one_post(client, auth, seed):
     # Cancel the whole course in one step: the seats go back (and the waitlist place).
     response = client.post(f"/events/series/{series.id}/cancel")
     assert response.status_code == 303
-    assert Registration.select().where(Registration.user.is_null(False) & (Registration.status != "cancelled")).count() == 0
+    assert (
+        Registration.select().where(Registration.user.is_null(False) & (Registration.status != "cancelled")).count()
+        == 0
+    )
     assert [Event.get_by_id(e.id).taken for e in dates] == [0, 0, 3, 0, 0]
 
 
@@ -110,7 +111,8 @@ def test_guest_course_by_mail_link_confirm_and_cancel_one_and_all(client, auth, 
     bad = client.post(f"/events/series/{series.id}/register", data={"name": "Fatima Zahra", "email": "", "phone": ""})
     assert bad.status_code == 422 and 'value="Fatima Zahra"' in bad.get_data(as_text=True)
     response = client.post(
-        f"/events/series/{series.id}/register", data={"name": "Fatima Zahra", "email": "fatima@example.org", "phone": ""}
+        f"/events/series/{series.id}/register",
+        data={"name": "Fatima Zahra", "email": "fatima@example.org", "phone": ""},
     )
     assert response.status_code == 303 and "course=1" in response.headers["Location"]
     check = client.get(response.headers["Location"]).get_data(as_text=True)
