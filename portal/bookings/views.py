@@ -6,10 +6,9 @@ The staff pages (`staff_views`) share this module's blueprint: one `bookings` bl
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, request, send_from_directory, url_for
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
@@ -453,6 +452,11 @@ def my_bookings():
         lines.setdefault(li.loan_id, []).append(li)
     token = CalendarToken.get_or_none(CalendarToken.user == current_user.id)
     policies = {(p.site_id, p.kind): p for p in Policy.select()}
+    weekly_slots = list(
+        BookingSeries.select()
+        .where((BookingSeries.user == current_user.id) & (BookingSeries.until >= today))
+        .order_by(BookingSeries.first_day)
+    )
     return render(
         "bookings/my_bookings.html",
         upcoming=upcoming,
@@ -463,6 +467,7 @@ def my_bookings():
         now=utcnow(),
         policies=policies,
         cutoff=lambda b: _cutoff(b, policies),
+        weekly_slots=weekly_slots,
     )
 
 
