@@ -3,16 +3,25 @@ week booked with the ordinary atomic booking; closed, taken and over-quota weeks
 booked with the reason; one week or all the remaining ones can be cancelled."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
-
-from test_bookings import text, vis  # noqa: F401  (the fixture)
+from test_bookings import text
 
 from portal.bookings import bulk, services
-from portal.bookings.models import Booking, BookingSeries, Policy, SlotClaim, WeeklyCount
+from portal.bookings.models import Booking, BookingSeries, Policy, Resource, SlotClaim, WeeklyCount
 from portal.bookings.weekly import MAX_WEEKS
 from portal.clock import today_local
-from portal.models import OutboxMessage, SiteClosure, User
+from portal.models import OutboxMessage, Site, SiteClosure, User
+
+
+@pytest.fixture
+def vis(seed):
+    """Via Visconti with two desks and a meeting room (as in test_bookings)."""
+    site = Site.get(Site.slug == "visconti")
+    desks = [Resource.create(site=site, kind="desk", name=f"Postazione {n}", position=n) for n in (1, 2)]
+    room = Resource.create(site=site, kind="room", name="Sala riunioni", position=9)
+    return SimpleNamespace(site=site, desks=desks, room=room, maria=User.get(User.email == "maria@binari.example"))
 
 
 def weekly_args(first, weeks=6, what="desk", slot="am"):

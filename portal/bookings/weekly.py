@@ -64,7 +64,7 @@ class Week:
 
 def week_days(first_day: date, until: date) -> list[date]:
     """The first day and the same weekday every week up to `until` (at most MAX_WEEKS)."""
-    days = []
+    days: list[date] = []
     day = first_day
     while day <= until and len(days) < MAX_WEEKS:
         days.append(day)
@@ -218,10 +218,10 @@ def _reason_now(user: Any, site: Site, kind: str, day: date, slot: str, resource
 
 def series_weeks(series: BookingSeries) -> list[Week]:
     """A weekly slot's weeks as booked (with each booking's status now) and as refused (with the reason)."""
-    reasons = {}
+    reasons: dict[date, str] = {}
     for line in series.outcome.splitlines():
-        day, _sep, reason = line.partition(" ")
-        reasons[date.fromisoformat(day)] = reason
+        iso, _sep, reason = line.partition(" ")
+        reasons[date.fromisoformat(iso)] = reason
     bookings = {
         b.day: b
         for b in Booking.select(Booking, Resource)
@@ -229,7 +229,7 @@ def series_weeks(series: BookingSeries) -> list[Week]:
         .where(Booking.series == series.id)
         .order_by(Booking.id)
     }
-    weeks = []
+    weeks: list[Week] = []
     for day in week_days(series.first_day, series.until):
         if day in bookings:
             weeks.append(Week(day, booking=bookings[day]))

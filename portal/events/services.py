@@ -564,7 +564,7 @@ def _course_call(reg: Registration, dates: int) -> PhoneCall:
             dates,
             title=event.title,
         )
-        since = reg.cancelled_at
+        since = reg.cancelled_at or reg.created_at
     return PhoneCall(
         area="events",
         site_id=event.site_id,
