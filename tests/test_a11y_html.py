@@ -20,6 +20,7 @@ NOT_SWEPT = {
     "events.preview_card": "an image (the link-preview picture)",
     "main.favicon": "an image",
     "events.guest_cancel": "only from a signed e-mail link; an invalid link gets the swept 404 page",
+    "events.course_guest": "only from a signed e-mail link; an invalid link gets the swept 404 page",
     "volunteer.guest_confirm": "only from a signed e-mail link; an invalid link gets the swept 404 page",
     "volunteer.guest_signup": "only from a signed e-mail link; an invalid link gets the swept 404 page",
     "auth.confirm_signup": "only from a signed e-mail link; the invalid-link page (400) is swept",
