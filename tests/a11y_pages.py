@@ -23,6 +23,7 @@ EXTRA = [
     "/events?q=zzzz-nothing",
     "/pagina-che-non-esiste",
     "/events/registration/link-non-valido",
+    "/events/course/link-non-valido",
     "/volunteer/s/link-non-valido",
     "/volunteer/c/link-non-valido",
     "/password/reset/link-non-valido",

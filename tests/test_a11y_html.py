@@ -22,6 +22,7 @@ NOT_SWEPT = {
     "pwa.manifest": "the web app manifest (JSON; tests/test_mythings.py)",
     "pwa.service_worker": "the service worker (JavaScript; tests/test_mythings.py)",
     "events.guest_cancel": "only from a signed e-mail link; an invalid link gets the swept 404 page",
+    "events.course_guest": "only from a signed e-mail link; an invalid link gets the swept 404 page",
     "volunteer.guest_confirm": "only from a signed e-mail link; an invalid link gets the swept 404 page",
     "volunteer.guest_signup": "only from a signed e-mail link; an invalid link gets the swept 404 page",
     "auth.confirm_signup": "only from a signed e-mail link; the invalid-link page (400) is swept",

@@ -810,7 +810,7 @@ def test_account_deletion_frees_the_future_and_leaves_no_trace(client, auth, vis
     assert WeeklyCount.select().where(WeeklyCount.user == person.id).count() >= 1
 
     exported = json.loads(text(client.get("/account/export.json")))["bookings"]
-    assert set(exported) == {"bookings", "loans", "weekly_counts", "calendar"}
+    assert set(exported) == {"bookings", "weekly_slots", "loans", "weekly_counts", "calendar"}
     assert len(exported["bookings"]) == 2 and len(exported["loans"]) == 2
     assert exported["calendar"] == [{"calendar_feed": True}] and exported["weekly_counts"]
     assert any(row["purpose"] == f"Video di {name}" for row in exported["loans"])

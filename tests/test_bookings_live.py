@@ -126,6 +126,38 @@ def test_quota_and_shared_camera_under_concurrency(live_server, visconti):
     assert "Traceback" not in live_server.log()
 
 
+def test_weekly_slots_race(live_server, visconti):
+    """12 people ask for the same room every week at once, then for any desk every week: each week
+    ends with one room booking and two desk bookings, never more, and nothing half-saved."""
+    site, day = visconti
+    room = Resource.create(site=site, kind="room", name="Sala riunioni")
+    desks = [Resource.create(site=site, kind="desk", name=f"Postazione {n}", position=n) for n in (1, 2)]
+    sessions = logged_in_sessions(live_server, 12, "weekly")
+    until = (day + timedelta(weeks=3)).isoformat()
+
+    def ask(s, what):
+        data = {"csrf_token": s.token, "what": what, "day": day.isoformat(), "slot": "am", "until": until}
+        url = live_server.url + "/coworking/weekly?site=visconti"
+        return lambda: post_fresh(s, url, data=data, allow_redirects=False, timeout=90)
+
+    weeks = [day + timedelta(weeks=n) for n in range(4)]
+    open_weeks = [d for d in weeks if d in bulk.next_open_days(site.id, day, 40)]
+    for what, resources, per_week in ((f"room-{room.id}", [room], 1), ("desk", desks, 2)):
+        responses = burst([ask(s, what) for s in sessions])
+        assert_statuses(responses, live_server, allowed={303, 409})
+        for week in weeks:
+            held = Booking.select().where(Booking.resource.in_(resources) & (Booking.day == week)).count()
+            assert held == (per_week if week in open_weeks else 0), week
+        claims = SlotClaim.select().where(SlotClaim.resource.in_(resources)).count()
+        assert claims == per_week * len(open_weeks)
+    assert "Traceback" not in live_server.log()
+
+
+@pytest.mark.xdist_group("postgres")
+def test_weekly_slots_race_on_postgres(pg_live_server):
+    test_weekly_slots_race(pg_live_server, _visconti_on_postgres())
+
+
 def _visconti_on_postgres():
     from portal import demo
 

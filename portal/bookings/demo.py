@@ -13,6 +13,8 @@ from .models import (
     KIND_EQUIPMENT,
     KIND_ROOM,
     POLICY_DEFAULTS,
+    Booking,
+    BookingSeries,
     Item,
     Kit,
     KitItem,
@@ -212,6 +214,7 @@ def load(ctx):
         if n % 3 == 1:
             bulk.insert_booking(residents[n % len(residents)].id, room, day, "pm", spans)
             bookings += 1
+    bookings += _weekly_room(site, room, residents, future_days[1], spans)
 
     buffer = POLICY_DEFAULTS[KIND_EQUIPMENT]["buffer_days"]
     pick = time(15, 0)
@@ -256,3 +259,32 @@ def load(ctx):
         "desk bookings": bookings,
         "loans": len(loans),
     }
+
+
+def _weekly_room(site, room, residents, first, spans):
+    """Maria's meeting room every week for six weeks, mornings (the weeks the centre is closed listed)."""
+    from .weekly import week_days
+
+    maria = next((r for r in residents if r.email == "maria@binari.example"), None)
+    if maria is None:
+        return 0
+    weeks = week_days(first, first + timedelta(weeks=5))
+    held = [
+        d
+        for d in weeks
+        if d in set(bulk.next_open_days(site.id, first, 60)) and "am" in services.day_slots(spans.get(d.weekday(), []))
+    ]
+    series = BookingSeries.create(
+        user=maria.id,
+        site=site.id,
+        kind=KIND_ROOM,
+        resource=room.id,
+        slot="am",
+        first_day=first,
+        until=weeks[-1],
+        outcome="\n".join(f"{d.isoformat()} closed" for d in weeks if d not in held),
+    )
+    for day in held:
+        booking = bulk.insert_booking(maria.id, room, day, "am", spans)
+        Booking.update(series=series.id).where(Booking.id == booking.id).execute()
+    return len(held)

@@ -36,6 +36,24 @@ class SlotForm(Form):
     kind = SelectField(_l("Tipo"), choices=[("desk", _l("Postazione")), ("room", _l("Sala"))])
 
 
+class WeeklyForm(Form):
+    """A slot every week until a day: previewed by GET (no CSRF there, nothing is written), booked by POST."""
+
+    what = SelectField(_l("Cosa"))  # "desk" (any free desk each week) or "room-<id>"
+    day = DateField(_l("Primo giorno"), validators=[InputRequired(_l("Scegli un giorno."))])
+    slot = SelectField(
+        _l("Fascia"), choices=[("am", _l("Mattina")), ("pm", _l("Pomeriggio")), ("day", _l("Giornata intera"))]
+    )
+    until = DateField(_l("Ogni settimana fino al (compreso)"), validators=[InputRequired(_l("Scegli fino a quando."))])
+
+    @property
+    def kind_and_resource(self):
+        """("desk", None) or ("room", id) from the `what` choice."""
+        if self.what.data and self.what.data.startswith("room-"):
+            return "room", int(self.what.data[5:])
+        return "desk", None
+
+
 class LoanRequestForm(Form):
     pickup_day = DateField(_l("Giorno del ritiro"), validators=[InputRequired(_l("Scegli il giorno del ritiro."))])
     pickup_time = TimeField(_l("Ora del ritiro"), validators=[InputRequired(_l("Scegli l'ora del ritiro."))])

@@ -92,6 +92,28 @@ class Resource(BaseModel):
         indexes = ((("site", "kind", "active"), False),)
 
 
+class BookingSeries(BaseModel):
+    """A weekly desk or room slot asked for in one step ("every Tuesday morning until …").
+
+    Each week is an ordinary `Booking` (with its claims and quota) pointing here; `outcome` keeps,
+    one line per week not booked, "YYYY-MM-DD reason" so the person sees later why.
+    """
+
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    site = ForeignKeyField(Site, backref="+", on_delete="CASCADE")
+    kind = CharField(max_length=12)
+    resource = ForeignKeyField(Resource, null=True, backref="+", on_delete="CASCADE")  # a chosen room
+    slot = CharField(max_length=4)
+    first_day = DateField()
+    until = DateField()
+    outcome = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "bookings_series"
+        indexes = ((("user", "first_day"), False),)
+
+
 class Booking(BaseModel):
     """A person's desk or room booking for one slot of one day."""
 
@@ -109,6 +131,7 @@ class Booking(BaseModel):
     checked_in_at = DateTimeField(null=True)
     checked_in_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     released_at = DateTimeField(null=True)
+    series = ForeignKeyField(BookingSeries, null=True, backref="bookings", on_delete="SET NULL")
 
     class Meta:
         table_name = "bookings_booking"

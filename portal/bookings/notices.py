@@ -113,3 +113,35 @@ def confirm_booking(booking: Booking) -> bool:
         )
     send_mail(user.email, subject, body, user=user, site=booking.resource.site_id, language=user.language or "it")
     return True
+
+
+def confirm_weekly(series, weeks) -> bool:
+    """One mail for a weekly slot: the weeks booked and those not booked with the reason (True when mailed)."""
+    user = series.user
+    if user is None or not user.email:
+        return False
+    from flask_babel import format_date
+
+    from portal.reminders import absolute_url
+
+    with force_locale(user.language or "it"):
+        lines = []
+        for week in weeks:
+            day = format_date(week.day, "EEEE d MMMM y")
+            if week.booking is not None:
+                name = week.booking.resource.name
+                lines.append("- " + _("%(day)s: prenotato (%(resource)s)", day=day, resource=name))
+            else:
+                lines.append("- " + _("%(day)s: non prenotato, %(reason)s", day=day, reason=week.reason_text))
+        body = _(
+            "Ciao %(name)s,\n\necco le settimane che hai chiesto a %(place)s:\n\n%(weeks)s\n\n"
+            "Puoi annullare una settimana o tutte quelle rimaste da qui: %(link)s\n\n"
+            "Binari – Kaleidoscopi Metropolitani",
+            name=user.name,
+            place=series.site.full_address,
+            weeks="\n".join(lines),
+            link=absolute_url("bookings.weekly_detail", series_id=series.id),
+        )
+        subject = _("Binari: la tua prenotazione di ogni settimana")
+    send_mail(user.email, subject, body, user=user, site=series.site_id, language=user.language or "it")
+    return True

@@ -20,7 +20,7 @@ from portal.models import Site, User
 from portal.refusals import Refusal
 
 from . import notices, services
-from .models import Booking, CalendarToken, Item, Loan, LoanItem, Resource, SlotClaim, WeeklyCount
+from .models import Booking, BookingSeries, CalendarToken, Item, Loan, LoanItem, Resource, SlotClaim, WeeklyCount
 
 BOOKING_STATUSES = {
     "booked": _l("Prenotata"),
@@ -65,11 +65,18 @@ COUNT_LABELS = {
     "week": _l("Settimana dal"),
     "taken": _l("Prenotazioni nella settimana"),
 }
+WEEKLY_LABELS = {
+    "centre": _l("Centro"),
+    "slot": _l("Fascia"),
+    "first_day": _l("Primo giorno"),
+    "until": _l("Ogni settimana fino al (compreso)"),
+    "created_at": _l("Prenotata il"),
+}
 CALENDAR_LABELS = {"calendar_feed": _l("Link privato del calendario attivo")}
 
 
 def export(user: User) -> list[DataSection]:
-    """Desk and room bookings, equipment loans, weekly counters and the calendar link of `user`."""
+    """Desk and room bookings (and weekly slots), equipment loans, weekly counters and the calendar link of `user`."""
     bookings = [
         {
             "resource": b.resource.name,
@@ -111,6 +118,10 @@ def export(user: User) -> list[DataSection]:
         {"centre": c.site.name, "kind": c.kind, "week": c.week, "taken": c.taken}
         for c in WeeklyCount.select(WeeklyCount, Site).join(Site).where(WeeklyCount.user == user.id)
     ]
+    weekly = [
+        {"centre": w.site.name, "slot": w.slot, "first_day": w.first_day, "until": w.until, "created_at": w.created_at}
+        for w in BookingSeries.select(BookingSeries, Site).join(Site).where(BookingSeries.user == user.id)
+    ]
     calendar = [{"calendar_feed": True}] if CalendarToken.select().where(CalendarToken.user == user.id).exists() else []
     return [
         DataSection(
@@ -120,6 +131,7 @@ def export(user: User) -> list[DataSection]:
             BOOKING_LABELS,
             {"status": BOOKING_STATUSES, "slot": SLOT_NAMES},
         ),
+        DataSection("weekly_slots", _l("Prenotazioni di ogni settimana"), weekly, WEEKLY_LABELS, {"slot": SLOT_NAMES}),
         DataSection("loans", _l("Prestiti di attrezzatura"), loans, LOAN_LABELS, {"status": LOAN_STATUSES}),
         DataSection("weekly_counts", _l("Prenotazioni contate per settimana"), counts, COUNT_LABELS),
         DataSection("calendar", _l("Calendario"), calendar, CALENDAR_LABELS),
@@ -145,6 +157,7 @@ def erase(user: User) -> None:
     WeeklyCount.delete().where(WeeklyCount.user == user.id).execute()
     CalendarToken.delete().where(CalendarToken.user == user.id).execute()
     Booking.update(user=None).where(Booking.user == user.id).execute()
+    BookingSeries.update(user=None).where(BookingSeries.user == user.id).execute()
     (
         Loan.update(
             user=None,

@@ -365,10 +365,13 @@ def _book_slot(
     slot: str,
     resource_id: int | None = None,
     now: datetime | None = None,
+    series: int | None = None,
+    advance_days: int | None = None,
 ) -> Booking:
     """Book a desk (any free one, or the one asked for) or a room for a slot.
 
     All-or-nothing: the quota, the booking and its claims are one transaction.
+    A week of a weekly slot (`weekly.book_weekly`) passes its `series` and its own horizon (`advance_days`).
     """
     now = now or utcnow()
     if slot not in HALVES:
@@ -377,12 +380,13 @@ def _book_slot(
     today = today_local()
     if day < today:
         raise BookingError(_("Questo giorno è già passato: scegli un altro momento."))
-    if day > today + timedelta(days=policy.advance_days):
+    horizon = policy.advance_days if advance_days is None else advance_days
+    if day > today + timedelta(days=horizon):
         raise BookingError(
             ngettext(
                 "Si può prenotare al massimo %(num)d giorno prima.",
                 "Si può prenotare al massimo %(num)d giorni prima.",
-                policy.advance_days,
+                horizon,
             )
         )
     times = slot_times(site.id, day, slot)
@@ -424,6 +428,7 @@ def _book_slot(
                             starts_at=starts_at,
                             ends_at=ends_at,
                             status="booked",
+                            series=series,
                         )
                         SlotClaim.insert_many(
                             [

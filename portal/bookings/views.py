@@ -6,6 +6,7 @@ The staff pages (`staff_views`) share this module's blueprint: one `bookings` bl
 from datetime import time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -22,14 +23,15 @@ from portal.rendering import render, wants_fragment
 from portal.robust import day_from
 from portal.urls import external_url
 
-from . import services
-from .forms import LoanRequestForm, SlotForm
+from . import services, weekly
+from .forms import LoanRequestForm, SlotForm, WeeklyForm
 from .models import (
     KIND_DESK,
     KIND_EQUIPMENT,
     KIND_ROOM,
     POLICY_DEFAULTS,
     Booking,
+    BookingSeries,
     CalendarToken,
     Item,
     Kit,
@@ -147,6 +149,101 @@ def book():
         sites=sites,
         **_coworking_context(site, message=message, booked=booking),
     )
+
+
+# --- the same slot every week -----------------------------------------------------------------
+
+
+def _weekly_form(site, formdata=None):
+    # The preview is a GET (nothing written): no CSRF token there; the booking POST has one.
+    form = WeeklyForm(formdata=formdata, **({"meta": {"csrf": False}} if request.method == "GET" else {}))
+    rooms = Resource.select().where((Resource.site == site) & (Resource.kind == KIND_ROOM) & Resource.active)
+    form.what.choices = [("desk", _("Una postazione (quella libera)"))] + [
+        (f"room-{r.id}", _("La sala %(name)s", name=r.name)) for r in rooms.order_by(Resource.position, Resource.name)
+    ]
+    return form
+
+
+def _render_weekly(sites, site, form, weeks=None, error=None, status=200):
+    return render(
+        "bookings/weekly.html",
+        sites=sites,
+        site=site,
+        form=form,
+        weeks=weeks,
+        bookable=[w for w in weeks or [] if not w.reason],
+        error=error,
+        max_weeks=weekly.MAX_WEEKS,
+        status=status,
+    )
+
+
+def _refused(form, exc):
+    field = getattr(form, exc.field or "", None)
+    if field is None:
+        return exc.message
+    field.errors = list(field.errors) + [exc.message]
+    return None
+
+
+@bp.route("/coworking/weekly", methods=["GET", "POST"])
+@login_required
+def weekly_slot():
+    """The same slot every week until a day: the weeks are shown first (GET, nothing written), then booked."""
+    sites = _sites_with(Resource)
+    site = _chosen_site(sites)
+    if site is None:
+        abort(404)
+    asked = request.method == "POST" or "day" in request.args
+    form = _weekly_form(site, formdata=(request.form if request.method == "POST" else request.args) if asked else None)
+    if not asked:
+        return _render_weekly(sites, site, form)
+    if not form.validate():
+        return _render_weekly(sites, site, form, status=422)
+    kind, resource_id = form.kind_and_resource
+    args = (current_user, site, kind, form.day.data, form.slot.data, form.until.data, resource_id)
+    try:
+        if request.method == "GET":
+            return _render_weekly(sites, site, form, weeks=weekly.plan(*args))
+        series, _weeks = weekly.book_weekly(*args)
+    except BookingError as exc:
+        weeks = weekly.plan(*args) if exc.status == 409 else None  # nothing left to book: show each week's reason
+        return _render_weekly(sites, site, form, weeks=weeks, error=_refused(form, exc), status=exc.status)
+    return redirect(url_for(".weekly_detail", series_id=series.id), 303)
+
+
+@bp.route("/account/bookings/weekly/<int:series_id>")
+@login_required
+def weekly_detail(series_id):
+    """A weekly slot: each week booked (cancel it) or not booked with the reason; cancel all remaining."""
+    series = _own_or_404(BookingSeries, series_id)
+    return render(
+        "bookings/weekly_detail.html",
+        series=series,
+        weeks=weekly.series_weeks(series),
+        weekday=format_date(series.first_day, "EEEE"),
+        now=utcnow(),
+        cutoff=lambda b: _cutoff(b, {(p.site_id, p.kind): p for p in Policy.select()}),
+    )
+
+
+@bp.route("/account/bookings/weekly/<int:series_id>/cancel", methods=["POST"])
+@login_required
+def weekly_cancel(series_id):
+    """Cancel every remaining week of a weekly slot (weeks past the cut-off stay: call the centre)."""
+    series = _own_or_404(BookingSeries, series_id)
+    cancelled, kept = weekly.cancel_weekly(series)
+    flash(ngettext("Annullata %(num)d settimana.", "Annullate %(num)d settimane.", cancelled), "success")
+    if kept:
+        flash(
+            ngettext(
+                "%(num)d settimana è troppo vicina per annullarla online: chiama il centro.",
+                "%(num)d settimane sono troppo vicine per annullarle online: chiama il centro.",
+                kept,
+            ),
+            "info",
+        )
+    return redirect(url_for(".weekly_detail", series_id=series.id), 303)
 
 
 SLOT_LABELS = {"am": _l("Mattina"), "pm": _l("Pomeriggio"), "day": _l("Giornata intera")}
@@ -384,6 +481,11 @@ def my_bookings():
         lines.setdefault(li.loan_id, []).append(li)
     token = CalendarToken.get_or_none(CalendarToken.user == current_user.id)
     policies = {(p.site_id, p.kind): p for p in Policy.select()}
+    weekly_slots = list(
+        BookingSeries.select()
+        .where((BookingSeries.user == current_user.id) & (BookingSeries.until >= today))
+        .order_by(BookingSeries.first_day)
+    )
     return render(
         "bookings/my_bookings.html",
         upcoming=upcoming,
@@ -394,6 +496,7 @@ def my_bookings():
         now=utcnow(),
         policies=policies,
         cutoff=lambda b: _cutoff(b, policies),
+        weekly_slots=weekly_slots,
     )
 
 
@@ -416,13 +519,16 @@ def _own_or_404(model, object_id):
 def cancel(booking_id):
     """Cancel one of my desk or room bookings (until the cut-off)."""
     booking = _own_or_404(Booking, booking_id)
+    # From a weekly slot's page, back there; else to my bookings.
+    from_weekly = booking.series_id and request.form.get("back") == "weekly"
+    back = url_for(".weekly_detail", series_id=booking.series_id) if from_weekly else url_for(".my_bookings")
     try:
         services.cancel_booking(booking)
     except BookingError as exc:
         flash(exc.message, "error")
-        return or_account((redirect(url_for(".my_bookings")), 303))
+        return or_account((redirect(back), 303))
     flash(_("Prenotazione annullata."), "success")
-    return or_account((redirect(url_for(".my_bookings")), 303))
+    return or_account((redirect(back), 303))
 
 
 @bp.route("/account/bookings/loans/<int:loan_id>/cancel", methods=["POST"])

@@ -102,6 +102,7 @@ class EventForm(Form):
     )
     skip_dates = TextAreaField(_l("Date da saltare (una per riga, gg/mm/aaaa)"), filters=[strip])
     pauses = TextAreaField(_l("Pause (una per riga: gg/mm/aaaa - gg/mm/aaaa)"), filters=[strip])
+    whole_course = BooleanField(_l("Si può iscriversi a tutto il corso in un passo"))
     # A one-time key written into the new-event form: the same form sent twice makes one event or series.
     submission_key = HiddenField(filters=[lambda v: v if v and re.fullmatch(r"[0-9a-f]{32}", v) else None])
 

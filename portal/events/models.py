@@ -141,6 +141,8 @@ class Series(EventFields):
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     # The staff form's one-time key: a form sent twice (double tap, resend) makes one series.
     submission_key = CharField(max_length=40, null=True, unique=True)
+    # Staff allow registering for every remaining date in one step (`events.course`).
+    whole_course = BooleanField(default=False)
 
     class Meta:
         table_name = "event_series"
@@ -351,6 +353,9 @@ class Registration(BaseModel):
     # A guest's place not confirmed yet (mailed link, or staff after a call): held until then, then freed.
     confirm_by = DateTimeField(null=True)
     added_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    # The registrations made in one step for a whole course share this random key: one mail, one
+    # link to confirm or cancel them all, one entry on the phone list.
+    course_key = CharField(max_length=32, null=True, index=True)
 
     class Meta:
         table_name = "event_registration"

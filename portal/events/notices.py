@@ -226,3 +226,76 @@ def notify_proposal_rejected(event: Event, message: str) -> None:
             ),
         ),
     )
+
+
+def _course_lines(result) -> str:
+    """The dates of a whole-course request, one a line, each with what the person got."""
+    lines = []
+    for when, state in result.dates():
+        words = {
+            "confirmed": _("posto confermato"),
+            "waitlist": _("in lista d'attesa"),
+            "already": _("eri già iscritta/o"),
+        }[state]
+        lines.append(f"- {format_datetime(when, 'EEEE d MMMM y, HH:mm')}: {words}")
+    return "\n".join(lines)
+
+
+def notify_course_registered(result) -> None:
+    """One mail for a whole course (a member, or staff registering someone): every date and its state."""
+    reg = result.first_registration()
+    if reg is None or not reg.email:
+        return
+    series = result.series
+    with force_locale(language_of(reg)):
+        body = _(
+            "Ciao %(name)s,\n\nti sei iscritta/o a tutto il corso «%(title)s» (%(where)s). Le date:\n\n%(dates)s\n\n"
+            "Se si libera un posto in una data in lista d'attesa ti scriviamo. Per vedere le date o annullare "
+            "(una data o tutto il corso): %(link)s\n\nBinari – Kaleidoscopi Metropolitani",
+            name=reg.name,
+            title=series.title,
+            where=f"{series.site.name}, {series.site.full_address}",
+            dates=_course_lines(result),
+            link=external_url("events.course", series_id=series.id),
+        )
+        send_mail(
+            reg.email,
+            _("Binari: iscrizione al corso «%(title)s»", title=series.title),
+            body,
+            user=reg.user if reg.user_id else None,
+            site=series.site_id,
+            language=language_of(reg),
+        )
+
+
+def notify_guest_course_confirm(result, email: str) -> None:
+    """A guest's whole-course request: fixed text, the dates and one link to confirm (or cancel) them all.
+
+    As for one date, nothing the requester wrote goes in: anyone can type any address."""
+    from .tokens import course_link
+
+    reg = result.first_registration()
+    series = result.series
+    with force_locale(request_language()):
+        if reg is None:  # every date was already registered with this address
+            body = _(
+                "Buongiorno,\n\nqualcuno ha chiesto un posto a tutto il corso «%(title)s» con questo indirizzo "
+                "e-mail, che è già iscritto (o in lista d'attesa) a tutte le date rimaste.\nNon serve fare altro. "
+                "Se non sei stata/o tu, ignora questo messaggio.\n\nBinari – Kaleidoscopi Metropolitani",
+                title=series.title,
+            )
+        else:
+            body = _(
+                "Buongiorno,\n\nqualcuno ha chiesto un posto a tutto il corso «%(title)s» (%(where)s) con questo "
+                "indirizzo e-mail. Le date:\n\n%(dates)s\n\n"
+                "Per confermare apri questo link entro le %(deadline)s e premi «Confermo»:\n%(link)s\n"
+                "Dallo stesso link puoi annullare una data o tutto il corso.\n\n"
+                "Se non confermi, i posti tornano liberi. Se non sei stata/o tu, ignora questo messaggio.\n\n"
+                "Binari – Kaleidoscopi Metropolitani",
+                title=series.title,
+                where=f"{series.site.name}, {series.site.full_address}",
+                dates=_course_lines(result),
+                deadline=format_datetime(reg.confirm_by, "HH:mm"),
+                link=course_link(result.key),
+            )
+        send_mail(email, _("Binari: conferma il corso «%(title)s»", title=series.title), body, site=series.site_id)

@@ -89,6 +89,7 @@ def register(
     added_by: int | User | None = None,
     language: str | None = None,
     confirm_by: datetime | None = None,
+    course_key: str | None = None,
 ) -> Registration:
     """Give a seat if one is free, else a waitlist place. Returns the Registration.
 
@@ -129,6 +130,7 @@ def register(
                 or (current_app.config.get("BABEL_DEFAULT_LOCALE", "it") if desk else request_language()),
                 confirm_by=confirm_by,
                 call_reason="confirm" if confirm_by is not None and not (email or "").strip() else "",
+                course_key=course_key,
             )
     except IntegrityError as exc:  # the transaction rolled back: the seat was given back too
         message = _("Questa persona è già iscritta (o in lista d'attesa).") if desk else None
@@ -190,12 +192,14 @@ def guest_sign_up(event: Event, name: str, email: str | None, phone: str | None)
 
 
 def confirm_registration(reg: Registration) -> bool:
-    """A guest's place is confirmed (mailed link, or staff after a call). False when there was nothing to confirm."""
+    """A guest's place is confirmed (mailed link, or staff after a call). False when there was nothing to confirm.
+
+    A place asked for with a whole course is confirmed with the course's other dates: the person
+    asked for them in one step and confirms them in one step."""
+    which = (Registration.course_key == reg.course_key) if reg.course_key else (Registration.id == reg.id)
     changed = (
         Registration.update(confirm_by=None, call_reason="")
-        .where(
-            (Registration.id == reg.id) & (Registration.status != "cancelled") & Registration.confirm_by.is_null(False)
-        )
+        .where(which & (Registration.status != "cancelled") & Registration.confirm_by.is_null(False))
         .execute()
     )
     if changed:
@@ -492,8 +496,20 @@ def calls_query(site_ids: Sequence[int]) -> ModelSelect:
 def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
     """The `people_to_phone` slot: promoted from the waitlist, event cancelled, guest place to confirm or expired."""
     calls = []
-    for reg in cast("list[Registration]", list(calls_query(site_ids))):
+    regs = cast("list[Registration]", list(calls_query(site_ids)))
+    # A guest who asked for a whole course by phone is one call (confirm, or tell it expired), not one per date.
+    course_dates: dict[tuple[str, str], int] = {}
+    for reg in regs:
+        if reg.course_key and reg.call_reason in COURSE_CALLS:
+            course_dates[(reg.course_key, reg.call_reason)] = course_dates.get((reg.course_key, reg.call_reason), 0) + 1
+    for reg in regs:
         event = reg.event
+        group = (reg.course_key or "", reg.call_reason)
+        if group in course_dates:
+            calls.append(_course_call(reg, course_dates.pop(group)))
+            continue
+        if group[0] and reg.call_reason in COURSE_CALLS:
+            continue  # another date of a course already listed
         if reg.call_reason == "promoted":
             reason = phrase("Ha un posto per «%(title)s» (dalla lista d'attesa)", title=event.title)
             since = reg.promoted_at
@@ -528,10 +544,50 @@ def people_to_phone(site_ids: Sequence[int]) -> list[PhoneCall]:
     return calls
 
 
+COURSE_CALLS = ("confirm", "expired")
+
+
+def _course_call(reg: Registration, dates: int) -> PhoneCall:
+    """The phone list's one entry for a guest's whole-course request (`dates` of them) to confirm or expired."""
+    event = reg.event
+    if reg.call_reason == "confirm":
+        reason = ngettext(
+            "Iscrizione a tutto il corso «%(title)s» (%(num)d data) da confermare per telefono",
+            "Iscrizione a tutto il corso «%(title)s» (%(num)d date) da confermare per telefono",
+            dates,
+            title=event.title,
+        )
+        since = reg.created_at
+    else:
+        reason = ngettext(
+            "Iscrizione a tutto il corso «%(title)s» (%(num)d data) scaduta: non confermata in tempo",
+            "Iscrizione a tutto il corso «%(title)s» (%(num)d date) scaduta: non confermata in tempo",
+            dates,
+            title=event.title,
+        )
+        since = reg.cancelled_at or reg.created_at
+    return PhoneCall(
+        area="events",
+        site_id=event.site_id,
+        name=reg.name,
+        phone=reg.phone or "",
+        reason=reason,
+        link=url_for("events.staff_registrations", event_id=event.id),
+        since=since,
+        key=f"course:{reg.course_key}:{reg.call_reason}",
+    )
+
+
 def phone_done(key: str, staff: User) -> bool:
     """The `phone_done` slot: the core phone list recorded the call; the registration leaves the list."""
     kind, _sep, rest = key.partition(":")
     reg_id, _sep, reason = rest.partition(":")
+    if kind == "course" and reason in COURSE_CALLS:  # every date of a whole-course request at once
+        return bool(
+            Registration.update(call_reason="")
+            .where((Registration.course_key == reg_id) & (Registration.call_reason == reason))
+            .execute()
+        )
     if kind != "reg" or not reg_id.isdigit():
         return False
     return bool(

@@ -140,6 +140,7 @@ def _fill_from(form, source, series=None):
         form.day.data, form.start_time.data, form.end_time.data = series.first_day, series.start_time, series.end_time
         form.freq.data, form.until.data, form.count.data = series.freq, series.until, series.count
         form.skip_dates.data, form.pauses.data = series.skip_dates, series.pauses
+        form.whole_course.data = series.whole_course
     else:
         start, end = to_local(source.starts_at), to_local(source.ends_at)
         form.day.data, form.start_time.data, form.end_time.data = start.date(), start.time(), end.time()
@@ -154,7 +155,7 @@ def _values(form, keep_poster=""):
     upload = form.poster.data
     if upload is not None and getattr(upload, "filename", ""):
         poster = save_poster(upload)
-    return dict(
+    values = dict(
         site=form.site.data,
         room=form.room.data or None,
         partner=form.partner.data or None,
@@ -171,6 +172,9 @@ def _values(form, keep_poster=""):
         subtitles=form.subtitles.data,
         access_notes=form.access_notes.data,
     )
+    if form.with_recurrence and form.freq.data:  # a series' own option, not copied to its dates
+        values["whole_course"] = form.whole_course.data
+    return values
 
 
 def _validate(form, keep_poster=""):

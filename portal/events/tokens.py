@@ -32,3 +32,25 @@ def registration_from_token(token: str) -> Registration | None:
     if reg is None or reg.created_at.isoformat(timespec="seconds") != data.get("t"):
         return None
     return reg
+
+
+def _course_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="event-course-registration")
+
+
+def course_token(key: str) -> str:
+    """The signed link of a guest's whole-course request (every date made in that one step)."""
+    return _course_serializer().dumps({"k": key})
+
+
+def course_link(key: str) -> str:
+    return external_url("events.course_guest", token=course_token(key))
+
+
+def course_key_from_token(token: str) -> str | None:
+    try:
+        data = _course_serializer().loads(token)
+    except BadSignature:
+        return None
+    key = data.get("k") if isinstance(data, dict) else None
+    return key if isinstance(key, str) and key else None

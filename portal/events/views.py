@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
@@ -20,11 +21,22 @@ from portal.refusals import Refusal
 from portal.rendering import render, wants_fragment
 
 from . import bp, sharing
+from .course import (
+    cancel_course,
+    cancel_my_course,
+    course_for,
+    course_registrations,
+    guest_course_sign_up,
+    my_course_registrations,
+    register_course,
+    remaining_dates,
+)
 from .forms import GuestRegistrationForm, ProposalForm, parse_month
 from .markdown import render_description
-from .models import AUDIENCES, CATEGORIES, Event, Registration
+from .models import AUDIENCES, CATEGORIES, Event, Registration, Series
 from .posters import poster_key
 from .search import WHENS, group_courses, parse_day, period_bounds, period_days, suggestion
+from .series import summarise
 from .services import (
     cancel_registration,
     confirm_registration,
@@ -33,7 +45,7 @@ from .services import (
     sign_up,
 )
 from .texts import localize, localize_one
-from .tokens import registration_from_token
+from .tokens import cancel_token, course_key_from_token, registration_from_token
 
 PAGE_SIZE = 20
 
@@ -270,6 +282,7 @@ def render_event(event, form=None, status=200, error=None):
         jsonld=sharing.event_jsonld(event),
         share=sharing.share_links(event),
         can_manage=current_user.is_authenticated and current_user.can_manage(event.site_id),
+        course=course_for(event) if event.registration_open else None,
     )
 
 
@@ -315,7 +328,10 @@ def guest_check(event_id):
     """After a guest's request: "check your mail" (or "we will call you"), the same whoever asked."""
     event = visible_event_or_404(event_id)
     via = "phone" if request.args.get("via") == "phone" else "mail"
-    return render("events/guest_check.html", event=event, via=via, minutes=setting("GUEST_CONFIRM_MINUTES"))
+    series = course_for(event) if request.args.get("course") else None
+    return render(
+        "events/guest_check.html", event=event, via=via, series=series, minutes=setting("GUEST_CONFIRM_MINUTES")
+    )
 
 
 @bp.route("/events/registration/<token>", methods=["GET", "POST"])
@@ -438,3 +454,118 @@ def propose():
         flash(_("Grazie! La proposta è arrivata al personale del centro: ti diremo se viene accolta."), "success")
         return redirect(url_for(".my_registrations"), 303)
     return render("events/propose.html", form=form)
+
+
+# --- a whole course in one step -----------------------------------------------------------------
+def visible_series_or_404(series_id):
+    """A series with public dates, or one its managers may preview."""
+    series = get_object_or_404(Series.select(Series, Site).join(Site), Series.id == series_id)
+    public = Event.select().where((Event.series == series.id) & Event.status.in_(("published", "cancelled")))
+    if not public.exists() and not (current_user.is_authenticated and current_user.can_manage(series.site_id)):
+        abort(404)
+    return series
+
+
+def render_course(series, form=None, status=200, error=None):
+    dates = localize(remaining_dates(series.id))
+    mine = my_course_registrations(series.id, current_user.id) if current_user.is_authenticated else {}
+    return render(
+        "events/course.html",
+        series=series,
+        dates=dates,
+        mine=mine,
+        summary=summarise(series, from_day=today_local()),
+        form=form or GuestRegistrationForm(formdata=None),
+        error=error,
+        status=status,
+    )
+
+
+@bp.route("/events/series/<int:series_id>")
+def course(series_id):
+    """A course's remaining dates with their seats (and mine); where staff allow it, register for all of them."""
+    return render_course(visible_series_or_404(series_id))
+
+
+@bp.route("/events/series/<int:series_id>/register", methods=["POST"])
+def course_register(series_id):
+    """Register for every remaining date in one step: a seat where there is one, else that date's waitlist."""
+    series = visible_series_or_404(series_id)
+    if not current_user.is_authenticated:
+        return _guest_course(series)
+    person = dict(name=current_user.name, email=current_user.email, phone=current_user.phone, user=current_user.id)
+    try:
+        result = register_course(series, **person)
+    except Refusal as refusal:
+        return render_course(series, status=refusal.status, error=refusal.message)
+    flash(
+        _(
+            "Fatto: %(seats)s, %(waiting)s. Qui sotto trovi ogni data.",
+            seats=ngettext("%(num)d data con il posto", "%(num)d date con il posto", len(result.confirmed)),
+            waiting=ngettext("%(num)d in lista d'attesa", "%(num)d in lista d'attesa", len(result.waitlist)),
+        ),
+        "success" if not result.waitlist else "info",
+    )
+    return redirect(url_for(".course", series_id=series.id), 303)
+
+
+def _guest_course(series):
+    form = GuestRegistrationForm()
+    if not form.validate():
+        return render_course(series, form=form, status=422)
+    try:
+        via, result = guest_course_sign_up(series, form.name.data, form.email.data, form.phone.e164)
+    except Refusal as refusal:  # over the limits (429) or closed: the form back with the input kept
+        return render_course(series, form=form, status=refusal.status, error=refusal.message)
+    first = remaining_dates(series.id)[:1]
+    if not first:
+        abort(404)
+    return redirect(url_for(".guest_check", event_id=first[0].id, via=via, course=1), 303)
+
+
+@bp.route("/events/series/<int:series_id>/cancel", methods=["POST"])
+@login_required
+def course_cancel(series_id):
+    """Cancel all my remaining dates of a course in one step."""
+    series = visible_series_or_404(series_id)
+    count = cancel_my_course(series.id, current_user.id)
+    flash(ngettext("Annullata %(num)d data del corso.", "Annullate %(num)d date del corso.", count), "success")
+    return redirect(url_for(".course", series_id=series.id), 303)
+
+
+def _guest_course_regs(token):
+    key = course_key_from_token(token)
+    regs = course_registrations(key) if key else []
+    return regs or None
+
+
+@bp.route("/events/course/<token>", methods=["GET", "POST"])
+def course_guest(token):
+    """A guest's whole-course request through its mailed link: the dates, confirm all, cancel all (or one)."""
+    regs = _guest_course_regs(token)
+    if regs is None:
+        return render("events/registration_invalid.html", status=404)
+    if request.method == "POST":
+        count = cancel_course(regs)
+        flash(ngettext("Annullata %(num)d data del corso.", "Annullate %(num)d date del corso.", count), "success")
+        return redirect(url_for(".course_guest", token=token), 303)
+    return render(
+        "events/course_guest.html",
+        regs=regs,
+        series=Series.get_or_none(Series.id == regs[0].event.series_id),
+        token=token,
+        tokens={r.id: cancel_token(r) for r in regs},
+        now=utcnow(),
+    )
+
+
+@bp.route("/events/course/<token>/confirm", methods=["POST"])
+def course_guest_confirm(token):
+    """The guest confirms every date of the course request at once (a GET only shows the button)."""
+    regs = _guest_course_regs(token)
+    if regs is None:
+        return render("events/registration_invalid.html", status=404)
+    live = [r for r in regs if r.status != "cancelled"]
+    if live and confirm_registration(live[0]):
+        flash(_("Grazie: i tuoi posti sono confermati."), "success")
+    return redirect(url_for(".course_guest", token=token), 303)
