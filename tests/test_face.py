@@ -9,6 +9,10 @@ import pytest
 from portal.events.models import Event, Registration
 from portal.models import Site
 
+# Pinned to the suite's default instant (a Tuesday in November), whatever BINARI_TEST_NOW says:
+# the demo data's staff tables and month bars depend on the day.
+pytestmark = pytest.mark.clock("2026-11-17T10:00")
+
 STAFF = "visconti@staff.binari.example"
 
 
