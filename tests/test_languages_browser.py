@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from conftest import htmx_settled
 
 
@@ -30,7 +31,8 @@ def test_arabic_is_right_to_left_on_a_phone(live_server, seed, phone_page, tmp_p
         box = page.get_by_role("button", name=name, exact=True).bounding_box()
         assert box["y"] + box["height"] <= 320 and box["height"] >= 24 and box["width"] >= 24
     page.get_by_role("button", name="العربية", exact=True).click()
-    page.wait_for_function("document.documentElement.dir === 'rtl'")
+    # expect() retries across the navigation; a bare wait_for_function can land between documents.
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
     assert page.url.endswith("/sites/faenza")
     assert page.evaluate("document.documentElement.lang") == "ar"
     page.get_by_role("heading", name=re.compile("مواعيد العمل")).wait_for()
@@ -69,5 +71,5 @@ def test_arabic_is_right_to_left_on_a_phone(live_server, seed, phone_page, tmp_p
     assert page.locator("header.top").bounding_box()["height"] <= 60  # one row in Arabic too
     page.locator(".langs summary").click()
     page.get_by_role("button", name="Italiano", exact=True).click()
-    page.wait_for_function("document.documentElement.dir === 'ltr'")
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
     assert page.evaluate("document.documentElement.lang") == "it"
