@@ -64,8 +64,8 @@ def create_app(test_config=None):
 
     requestlog.init_app(app)  # one line per request, with its X-Request-Id
 
-    # FlaskDB opens a connection per request and closes it afterwards.
-    flask_db._db = open_database(app.config["DATABASE_URL"])
+    # Each request borrows a connection from the pool on its first query and gives it back at the end.
+    flask_db._db = open_database(app.config["DATABASE_URL"], app.config.get("DATABASE_POOL_SIZE", 0))
     flask_db.init_app(app)
 
     from . import robust

@@ -80,6 +80,9 @@ def from_environment():
         "HSTS_MAX_AGE": int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600))),
         "SECRET_KEY": secret,
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'binari.sqlite3'}"),
+        # Connections each process keeps open and lends to requests (portal/db.py); 0 = a new one per request.
+        # More than the threads (or busy greenlets) of a worker is never needed.
+        "DATABASE_POOL_SIZE": int(os.environ.get("DATABASE_POOL_SIZE", "16")),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production or parts.scheme == "https"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -17,7 +17,8 @@ class PortalFlaskDB(FlaskDB):
 
     A request that never touches the database (a page served from the micro-cache,
     portal/pagecache.py; a static file) pays nothing: peewee connects on the first query
-    (autoconnect) and the request closes that connection at the end, as FlaskDB does.
+    (autoconnect) and the request closes that connection at the end, as FlaskDB does (with
+    DATABASE_POOL_SIZE, "closing" gives it back to the pool).
     When the caller already holds one (a CLI command, a test), the request uses it and
     leaves it open instead of closing it under the caller's feet.
     """
@@ -43,20 +44,48 @@ SQLITE_PRAGMAS = {
 }
 
 
-def open_database(url):
-    """Create the peewee database object for a URL (not yet connected)."""
+# How long a pooled connection is kept before it is replaced (seconds), and how long a request waits
+# for a free one when all are in use before it fails.
+POOL_STALE_SECONDS = 300
+POOL_WAIT_SECONDS = 30
+
+
+def pooled_url(url):
+    """The URL of peewee's pooled database for `url` (``sqlite://`` -> ``sqlite+pool://``)."""
+    scheme, sep, rest = url.partition("://")
+    return url if scheme.endswith("+pool") or not sep else f"{scheme}+pool://{rest}"
+
+
+def open_database(url, pool_size=0):
+    """Create the peewee database object for a URL (not yet connected).
+
+    With `pool_size` (DATABASE_POOL_SIZE), peewee's connection pool (playhouse.pool) keeps up to
+    that many connections open and hands one to each request: a new SQLite connection parses the
+    schema and starts with an empty page cache, a new PostgreSQL one costs a login; together about
+    half of an event page's time on the large benchmark database (bench/README.md). A connection
+    left inside a transaction is rolled back when it comes back to the pool.
+    """
+    kwargs = {}
+    if pool_size:
+        url = pooled_url(url)
+        kwargs = {"max_connections": pool_size, "stale_timeout": POOL_STALE_SECONDS, "timeout": POOL_WAIT_SECONDS}
+        if url.startswith("sqlite"):
+            # A pooled connection serves one request at a time, but not always on the thread that opened it.
+            kwargs["check_same_thread"] = False
     if url.startswith("sqlite"):
         # timeout: seconds the sqlite3 module waits for a lock before failing.
         # lock_type IMMEDIATE: every transaction takes the write lock at BEGIN, so
         # two requests never both read a count and then race to write (and a
         # read->write upgrade never fails with "database is locked").
-        db = connect(url, pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE")
+        # With the pool, `timeout` is the pool's wait for a free connection instead; the lock wait
+        # is then busy_timeout's alone (the same 10 s).
+        db = connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", **{"timeout": 10, **kwargs})
         # Searches compare text without case and accents: SQLite has no such function, so Python's.
         from .text import fold
 
         db.register_function(fold, "binari_fold", 1, deterministic=True)
         return db
-    return connect(url)
+    return connect(url, **kwargs)
 
 
 class BaseModel(flask_db.Model):  # type: ignore[name-defined]  # FlaskDB makes the class at run time

@@ -9,7 +9,7 @@ process's memory, and serves it again to the next anonymous visitor who would ge
 What makes two requests "the same" is every input a page can depend on: the path and query, the
 htmx headers (a fragment is not the whole page), the browser's languages, the cookies, and the
 session's contents. Never cached: a signed-in person's pages, a response with a flashed message,
-anything but a 200 HTML page, and (by construction) any request that is not a GET or HEAD.
+anything but a 200 HTML page or feed, and (by construction) any request that is not a GET or HEAD.
 
 The one per-visitor part of a public page is its CSRF token (the language and text-size forms, the
 htmx header): the cached copy holds a marker in its place, and each visitor gets their own token.
@@ -30,12 +30,16 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import current_app, g, make_response, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 MARKER = b"\x00binari-csrf\x00"  # never in a rendered page: NUL is dropped from all input
 MAX_ENTRIES = 300  # ~300 pages of 20–60 KB: a few MB per worker at most
 HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-Target", "HX-Trigger", "HX-Current-URL", "HX-History-Restore-Request")
+# Pages, and the public calendar feeds: calendar apps poll them, and their ETag alone costs a query
+# over every event in the window.
+CACHED_TYPES = {"text/html", "text/calendar", "application/atom+xml"}
 SESSION_KEYS_IGNORED = {"csrf_token", "_permanent", "_fresh", "_id"}
 
 
@@ -44,6 +48,7 @@ class CachedPage:
     body: bytes
     headers: list[tuple[str, str]]
     expires: float
+    compress_key: str | None = None
 
 
 class PageCache:
@@ -111,13 +116,18 @@ def public_page(view):
         now = time.monotonic()
         page = cache.get(key, now)
         if page is not None:
-            token = generate_csrf().encode()  # this visitor's own token (and session, when new)
-            response = make_response(page.body.replace(MARKER, token))
+            body = page.body
+            if MARKER in body:  # this visitor's own token (and session, when new); a feed has none
+                body = body.replace(MARKER, generate_csrf().encode())
+            response = make_response(body)
             response.headers.clear()
             for name, value in page.headers:
                 response.headers.add(name, value)
             response.headers["X-Page-Cache"] = "hit"
-            return response
+            get_locale()  # the kept words were chosen by language: Content-Language and Vary say so again
+            if page.compress_key:  # the compressed bytes are kept too (portal/compressed.py)
+                g.compress_cache_key = page.compress_key
+            return response.make_conditional(request)  # a feed's ETag still answers If-None-Match with 304
         response = make_response(view(*args, **kwargs))
         if _storable(response):
             token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
@@ -125,7 +135,8 @@ def public_page(view):
             if token:
                 body = body.replace(token.encode(), MARKER)
             headers = [(n, v) for n, v in response.headers.items() if n.lower() not in ("set-cookie", "content-length")]
-            cache.put(key, CachedPage(body=body, headers=headers, expires=now + seconds))
+            compress_key = g.get("compress_cache_key")
+            cache.put(key, CachedPage(body=body, headers=headers, expires=now + seconds, compress_key=compress_key))
         response.headers["X-Page-Cache"] = "miss"
         return response
 
@@ -133,7 +144,7 @@ def public_page(view):
 
 
 def _storable(response) -> bool:
-    if response.status_code != 200 or response.mimetype != "text/html" or response.direct_passthrough:
+    if response.status_code != 200 or response.mimetype not in CACHED_TYPES or response.direct_passthrough:
         return False
     if session.get("_flashes") or "Set-Cookie" in response.headers:
         return False  # a view that set a cookie of its own spoke to this visitor alone

@@ -29,6 +29,8 @@ def test_second_anonymous_visitor_gets_the_cached_page_with_a_token_of_their_own
     two = page(second)
     assert one.headers["X-Page-Cache"] == "miss"
     assert two.headers["X-Page-Cache"] == "hit"
+    for name in ("Content-Language", "Vary", "Content-Type", "Content-Security-Policy"):
+        assert two.headers[name] == one.headers[name], name
     token_one, token_two = csrf_token_from(one.get_data(as_text=True)), csrf_token_from(two.get_data(as_text=True))
     assert token_one != token_two
     assert b"binari-csrf" not in two.data
@@ -122,5 +124,33 @@ def test_the_calendar_feed_is_compressed_once_per_version(app, seed):
     client.get("/", headers={"Accept-Encoding": "gzip"})
     assert len(kept) == 1  # an HTML page has no key: compressed each time, never stored
     make_event(title="Un altro concerto")
+    cached_app_pages = app.extensions["binari_page_cache"]
+    cached_app_pages.clear()  # the feed's 10 s in the page cache are over
     third = client.get("/events.ics", headers={"Accept-Encoding": "gzip"})
     assert third.data != first.data and len(kept) == 2
+
+
+def test_the_calendar_feeds_are_kept_too_and_still_answer_if_none_match(cached_app):
+    """Calendar apps poll the feeds: a kept feed is served without its query, sets no cookie,
+    reuses the compressed bytes, and answers a matching If-None-Match with 304."""
+    from test_events import make_event
+
+    from portal import compress
+
+    make_event(title="Concerto nel cortile")
+    client = cached_app.test_client()  # a calendar app: no cookies
+    first = client.get("/events.ics", headers={"Accept-Encoding": "gzip"})
+    second = client.get("/events.ics", headers={"Accept-Encoding": "gzip"})
+    assert (first.headers["X-Page-Cache"], second.headers["X-Page-Cache"]) == ("miss", "hit")
+    assert first.status_code == second.status_code == 200 and first.data == second.data
+    assert second.headers["Content-Type"].startswith("text/calendar") and second.headers["Content-Encoding"] == "gzip"
+    assert "Set-Cookie" not in second.headers and b"binari-csrf" not in second.data
+    assert second.headers["Content-Language"] == "it" and "Accept-Language" in second.headers["Vary"]
+    assert [key.startswith("gzip;events.ics:") for key in compress.cache.entries] == [True]
+    etag = first.headers["ETag"].strip('"')
+    assert etag.endswith(":gzip")  # Flask-Compress marks the compressed variant's ETag
+    for sent in (etag, etag.removesuffix(":gzip")):  # what a client of either variant sends back
+        again = client.get("/events.ics", headers={"Accept-Encoding": "gzip", "If-None-Match": f'"{sent}"'})
+        assert again.status_code == 304 and again.data == b""
+    atom = [client.get("/events.atom").headers["X-Page-Cache"] for _ in range(2)]
+    assert atom == ["miss", "hit"]

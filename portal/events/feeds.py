@@ -12,6 +12,7 @@ from portal.clock import month_bounds_utc, today_local, utcnow
 from portal.ics import CalendarEntry, calendar_bytes, calendar_response
 from portal.models import Site, closed_sites_by_day
 from portal.moved import moved
+from portal.pagecache import public_page
 from portal.pdf import pdf_response, print_logos, qr_data_uri, render_pdf
 from portal.rendering import render
 from portal.text import xml_safe
@@ -98,6 +99,7 @@ def _calendar(events, name):
 
 
 @bp.route("/events.ics")
+@public_page
 def ical_feed():
     """The public calendar as iCalendar (?site=, ?category=): last month and the next six."""
     site = _valid_site(request.args.get("site"))
@@ -125,6 +127,7 @@ def ical_one(event_id):
 
 
 @bp.route("/events.atom")
+@public_page
 def atom_feed():
     """The upcoming events as an Atom feed (?site=, ?category=)."""
     site = _valid_site(request.args.get("site"))
