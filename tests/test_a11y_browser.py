@@ -350,5 +350,6 @@ def test_keyboard_only_event_desk_and_shift(app, demo_server, phone_page):
     page.goto(f"{base}/volunteer/shifts/{shift.id}")
     tab_to(page, "#signup button.primary, form[action$='#signup'] button.primary")
     page.keyboard.press("Space")
-    page.wait_for_function("() => /Sei iscritt|Iscrizione|lista/.test((document.querySelector('main') || {}).innerText)")
+    signed_up = "() => /Sei iscritt|Iscrizione|lista/.test((document.querySelector('main') || {}).innerText)"
+    page.wait_for_function(signed_up)
     assert Shift.get_by_id(shift.id).taken == shift.taken + 1

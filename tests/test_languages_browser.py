@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
 from conftest import htmx_settled
+from playwright.sync_api import expect
 
 
 def shots_dir(tmp_path):
