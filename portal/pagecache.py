@@ -23,8 +23,10 @@ empties its cache at once; other processes' copies simply expire.
 from __future__ import annotations
 
 import hashlib
+import struct
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import wraps
@@ -49,6 +51,9 @@ class CachedPage:
     headers: list[tuple[str, str]]
     expires: float
     compress_key: str | None = None
+    # The page compressed once, in pieces cut at the CSRF token's places (see `_gzip_with_token`).
+    gzip_parts: list[bytes] | None = None
+    token_length: int = 0
 
 
 class PageCache:
@@ -116,18 +121,7 @@ def public_page(view):
         now = time.monotonic()
         page = cache.get(key, now)
         if page is not None:
-            body = page.body
-            if MARKER in body:  # this visitor's own token (and session, when new); a feed has none
-                body = body.replace(MARKER, generate_csrf().encode())
-            response = make_response(body)
-            response.headers.clear()
-            for name, value in page.headers:
-                response.headers.add(name, value)
-            response.headers["X-Page-Cache"] = "hit"
-            get_locale()  # the kept words were chosen by language: Content-Language and Vary say so again
-            if page.compress_key:  # the compressed bytes are kept too (portal/compressed.py)
-                g.compress_cache_key = page.compress_key
-            return response.make_conditional(request)  # a feed's ETag still answers If-None-Match with 304
+            return _serve_kept(page)
         response = make_response(view(*args, **kwargs))
         if _storable(response):
             token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
@@ -136,11 +130,88 @@ def public_page(view):
                 body = body.replace(token.encode(), MARKER)
             headers = [(n, v) for n, v in response.headers.items() if n.lower() not in ("set-cookie", "content-length")]
             compress_key = g.get("compress_cache_key")
-            cache.put(key, CachedPage(body=body, headers=headers, expires=now + seconds, compress_key=compress_key))
+            kept = CachedPage(body=body, headers=headers, expires=now + seconds, compress_key=compress_key)
+            if token and not compress_key and "ETag" not in response.headers and len(body) >= GZIP_MIN_SIZE:
+                kept.gzip_parts, kept.token_length = gzip_parts(body, len(token)), len(token)
+            cache.put(key, kept)
         response.headers["X-Page-Cache"] = "miss"
         return response
 
     return cached_view
+
+
+def _serve_kept(page: CachedPage):
+    """A kept page as this visitor gets it: their own CSRF token, compressed when they accept gzip."""
+    token = generate_csrf().encode() if MARKER in page.body else b""  # a feed has no token: no session for it
+    if page.gzip_parts is not None and len(token) == page.token_length and request.accept_encodings["gzip"]:
+        body = _gzip_with_token(page, token)
+        encoding = "gzip"
+    else:
+        body = page.body.replace(MARKER, token) if token else page.body
+        encoding = None
+    response = make_response(body)
+    response.headers.clear()
+    for name, value in page.headers:
+        response.headers.add(name, value)
+    if encoding:  # Flask-Compress leaves an encoded response alone (it still adds Vary)
+        response.headers["Content-Encoding"] = encoding
+        response.headers["Content-Length"] = str(len(body))
+    response.headers["X-Page-Cache"] = "hit"
+    get_locale()  # the kept words were chosen by language: Content-Language and Vary say so again
+    if page.compress_key:  # a feed's compressed bytes are kept by Flask-Compress (portal/compressed.py)
+        g.compress_cache_key = page.compress_key
+    return response.make_conditional(request)  # a feed's ETag still answers If-None-Match with 304
+
+
+# Compressing a page again for every visitor cost as much as the rest of serving it from the cache.
+# Kept pages are compressed once, in pieces cut where the CSRF token goes: each piece is a run of raw
+# DEFLATE blocks ended by a sync flush (byte-aligned, not final), so pieces can be laid end to end
+# with the visitor's token, compressed on its own, between them; an empty final block and the gzip
+# trailer (CRC-32 and length of the whole page) close the member (RFC 1951 3.2.3, RFC 1952; pigz
+# works the same way). Each piece is compressed with what comes before it as its dictionary, so it
+# may refer back to earlier text, as one stream would; the token's places in that dictionary are
+# NUL bytes of the token's length. A page never holds a NUL (portal.incoming drops them), so no
+# match can reach into a token, and what the decoder has at those distances is the same text.
+# A token of another length (never, in practice) is served through Flask-Compress instead.
+# Served as gzip even to a browser that also accepts Brotli: a little larger, no work per request.
+GZIP_MIN_SIZE = 500  # as COMPRESS_MIN_SIZE: below it, compressing is not worth a header
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time, unknown OS
+GZIP_LAST_BLOCK = b"\x03\x00"  # an empty final block with fixed codes
+WINDOW = 32768  # how far back DEFLATE refers
+
+
+def deflate_part(data: bytes, level: int = 6, history: bytes = b"") -> bytes:
+    """`data` as raw DEFLATE blocks, flushed to a byte boundary and not final; `history` is the text
+    the decoder will already have produced before it (the dictionary)."""
+    if history:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=history[-WINDOW:])
+    else:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def gzip_parts(body: bytes, token_length: int) -> list[bytes]:
+    """The pieces of `body` between its MARKERs, each compressed against the text before it."""
+    parts, history = [], b""
+    for index, piece in enumerate(body.split(MARKER)):
+        if index:
+            history += b"\x00" * token_length
+        parts.append(deflate_part(piece, history=history))
+        history = (history + piece)[-WINDOW:]
+    return parts
+
+
+def _gzip_with_token(page: CachedPage, token: bytes) -> bytes:
+    assert page.gzip_parts is not None
+    pieces = page.body.split(MARKER)
+    crc = 0
+    for index, piece in enumerate(pieces):
+        if index:
+            crc = zlib.crc32(token, crc)
+        crc = zlib.crc32(piece, crc)
+    size = len(page.body) + (len(pieces) - 1) * (len(token) - len(MARKER))
+    body = deflate_part(token, 1).join(page.gzip_parts) if len(pieces) > 1 else page.gzip_parts[0]
+    return GZIP_HEADER + body + GZIP_LAST_BLOCK + struct.pack("<II", crc, size & 0xFFFFFFFF)
 
 
 def _storable(response) -> bool:

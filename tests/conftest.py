@@ -369,9 +369,12 @@ def assert_statuses(responses, server, allowed=None, expected=None):
             # Every status is an expected one but a count is off: show the requests with those statuses.
             wrong = {code for code in set(expected) | set(counts) if counts.get(code, 0) != expected.get(code, 0)}
             bad = [r for r in responses if r.status_code in wrong] or list(responses)
+        import re
+
+        alerts = sorted({m for r in bad for m in re.findall(r'role="alert"[^>]*>([^<]+)', r.text)})
         pytest.fail(
             f"status counts {counts}, expected {expected or sorted(allowed)}; "
-            f"{len(bad)} unexpected answers, e.g. {[r.text[:300] for r in bad[:2]]}\n"
+            f"{len(bad)} unexpected answers, saying {alerts}, e.g. {[r.text[:300] for r in bad[:2]]}\n"
             f"server log:\n{server.lines_about(bad)}",
             pytrace=False,
         )

@@ -154,3 +154,28 @@ def test_the_calendar_feeds_are_kept_too_and_still_answer_if_none_match(cached_a
         assert again.status_code == 304 and again.data == b""
     atom = [client.get("/events.atom").headers["X-Page-Cache"] for _ in range(2)]
     assert atom == ["miss", "hit"]
+
+
+def test_kept_pages_are_compressed_once_and_each_visitor_still_gets_their_own_token(cached_app):
+    """A kept page is gzip-compressed once, in pieces around the token's places; every visitor gets
+    a valid gzip stream of the page with their own token, which the forms accept."""
+    import gzip
+    import zlib
+
+    first, second = cached_app.test_client(), cached_app.test_client()
+    one = first.get("/", headers={"Accept-Encoding": "gzip"})
+    two = second.get("/", headers={"Accept-Encoding": "br, gzip, deflate"})
+    assert two.headers["X-Page-Cache"] == "hit" and two.headers["Content-Encoding"] == "gzip"
+    assert int(two.headers["Content-Length"]) == len(two.data) and "Accept-Encoding" in two.headers["Vary"]
+    page_one = gzip.decompress(one.data) if one.headers.get("Content-Encoding") == "gzip" else one.data
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # as a browser inflates: checks CRC and length
+    page_two = inflater.decompress(two.data)
+    assert inflater.eof and not inflater.unused_data
+    token_two = csrf_token_from(page_two.decode())
+    assert token_two != csrf_token_from(page_one.decode()) and b"binari-csrf" not in page_two
+    assert page_two.count(token_two.encode()) == page_one.count(csrf_token_from(page_one.decode()).encode()) >= 2
+    answer = second.post("/text-size", data={"csrf_token": token_two, "size": "large", "next": "/"})
+    assert answer.status_code == 303
+    # Without gzip in Accept-Encoding, the same page plain.
+    plain = cached_app.test_client().get("/", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers and plain.data.startswith(b"<!doctype html>")

@@ -131,7 +131,10 @@ def test_a_backup_on_s3_holds_the_database_and_names_the_bucket(app, bucket, tmp
     with tarfile.open(archive) as tar:
         names = tar.getnames()
         manifest = json.load(tar.extractfile("manifest.json"))
-    assert "binari.sqlite3" in names and not any(n.startswith("uploads") for n in names)
+    from portal.db import is_sqlite
+
+    database_file = "binari.sqlite3" if is_sqlite() else "binari.pgdump"  # `make test-postgres` runs this too
+    assert database_file in names and not any(n.startswith("uploads") for n in names)
     assert manifest["uploads"] is None
     assert manifest["uploads_bucket"] == f"{app.config['S3_ENDPOINT']}/{app.config['S3_BUCKET']}"
 
