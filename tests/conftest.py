@@ -128,6 +128,7 @@ def pg_database(postgres_server, request):
         with template_app.app_context():
             upgrade_database()
             database().close()
+            database().close_all()  # the pool's connection too: a template must have no sessions
         postgres_server["template"] = PG_TEMPLATE
     name = "binari_" + uuid.uuid4().hex[:10]
     cursor.execute(f"CREATE DATABASE {name} TEMPLATE {PG_TEMPLATE}")
@@ -613,6 +614,8 @@ def pg_app(postgres_server, tmp_path):
     ctx.pop()
     if not database().is_closed():
         database().close()
+    if hasattr(database(), "close_all"):
+        database().close_all()
     admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     admin.close()
 
