@@ -17,6 +17,8 @@ TRANSLATION_DIRS := $(wildcard portal/translations portal/*/translations)
 # A client that never finishes its request body holds a greenlet, not one of 8 threads: 40 such
 # connections leave /healthz answering (tests/test_security.py::test_slow_clients_do_not_take_make_run_down).
 run: export GUNICORN_CMD_ARGS ?= --worker-class gevent --worker-connections 1000
+# Two malloc arenas instead of one per thread: less memory per worker (deploy/binari-web.service does the same).
+run: export MALLOC_ARENA_MAX ?= 2
 # The worker (mail delivery, scheduled jobs) runs beside gunicorn; Ctrl-C stops both.
 run: setup runtime-deps migrate demo
 	@test -n "$$SECRET_KEY" || echo "SECRET_KEY not set: using instance/secret_key"

@@ -95,7 +95,8 @@ def serve(app_spec, tmp, env, chdir=ROOT):
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}"]
         + ["--access-logfile", str(Path(tmp) / f"access-{port}.log"), "--chdir", str(chdir), app_spec],
-        env={**os.environ, **env, "BASE_URL": f"http://127.0.0.1:{port}"},
+        # MALLOC_ARENA_MAX as deploy/binari-web.service sets it, for the portal and the baseline alike.
+        env={"MALLOC_ARENA_MAX": "2", **os.environ, **env, "BASE_URL": f"http://127.0.0.1:{port}"},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
