@@ -100,6 +100,12 @@ def create_app(test_config=None):
     app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedBodies)
     app.config.setdefault("COMPRESS_CACHE_KEY", cache_key)
     compress.init_app(app)
+    from .compressed import StaticFilesWithoutCookies, static_files_compressed_once
+
+    app.session_interface = StaticFilesWithoutCookies()
+
+    # Registered after Flask-Compress, so it runs before it (after_request hooks run in reverse).
+    app.after_request(static_files_compressed_once)
     # htmx sends the token in this header (set on <body> with data-hx-headers).
     app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken"])
 

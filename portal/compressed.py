@@ -1,4 +1,4 @@
-"""Compressed bodies kept for responses whose bytes are fixed by a key (the calendar feed).
+"""Compressed bodies kept for responses whose bytes are fixed by a key (the calendar feed, static files).
 
 Flask-Compress compresses every response again: for the public calendar feed (hundreds of KB,
 the same bytes for everyone until an event changes) brotli costs far more than serving the cached
@@ -10,12 +10,14 @@ Every other response has no key and is compressed as before, never stored.
 from __future__ import annotations
 
 import threading
+import zlib
 from collections import OrderedDict
 
-from flask import g
+from flask import g, request
+from flask.sessions import SecureCookieSessionInterface
 
 NO_KEY = "-"
-MAX_ENTRIES = 32
+MAX_ENTRIES = 64  # a few feeds and about ten static files, in two encodings each
 
 
 class CompressedBodies:
@@ -47,3 +49,37 @@ class CompressedBodies:
 def cache_key(request) -> str:
     """The key the view set for this response's bytes, or NO_KEY (compress, keep nothing)."""
     return g.get("compress_cache_key") or NO_KEY
+
+
+def static_files_compressed_once(response):
+    """Static files (CSS, JS, SVG) compressed for every client, once per worker.
+
+    Flask sends a static file as a stream, and Flask-Compress compresses streams only with the
+    algorithms that stream (Brotli, zstd): a client that accepts only gzip got htmx's 52 KB whole
+    (interop review, item 15). A static file is small and fixed by its content: read it, and key its
+    compressed bytes by that content, so each encoding is computed once.
+    """
+    if request.endpoint != "static" or response.status_code != 200 or not response.direct_passthrough:
+        return response
+    from flask import current_app
+
+    if response.mimetype not in current_app.config.get("COMPRESS_MIMETYPES", ()):
+        return response
+    response.direct_passthrough = False
+    data = response.get_data()
+    g.compress_cache_key = f"static:{request.path}:{len(data)}:{zlib.crc32(data)}"
+    return response
+
+
+class StaticFilesWithoutCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that a static file never carries the session.
+
+    Flask-Login looks at the session after every response, and Flask then adds `Vary: Cookie`:
+    on a fingerprinted CSS or JS file, cached for a year, that only splits shared caches per
+    visitor (interop review, item 15). A static file never needs to set or refresh the cookie.
+    """
+
+    def save_session(self, app, session, response):
+        if request.endpoint == "static":
+            return
+        super().save_session(app, session, response)

@@ -179,3 +179,27 @@ def test_kept_pages_are_compressed_once_and_each_visitor_still_gets_their_own_to
     # Without gzip in Accept-Encoding, the same page plain.
     plain = cached_app.test_client().get("/", headers={"Accept-Encoding": "identity"})
     assert "Content-Encoding" not in plain.headers and plain.data.startswith(b"<!doctype html>")
+
+
+def test_static_files_are_compressed_for_gzip_only_clients_and_do_not_vary_by_cookie(app):
+    """Flask streams static files, which Flask-Compress compressed only with Brotli or zstd: a
+    gzip-only client got htmx whole. Each encoding is now computed once, and no cookie rides along."""
+    import gzip
+    from pathlib import Path
+
+    from portal import compress
+
+    css = (Path(app.root_path) / "static" / "style.css").read_bytes()
+    client = app.test_client()
+    client.get("/")  # a session cookie exists now
+    for encoding in ("gzip", "br"):
+        response = client.get("/static/style.css", headers={"Accept-Encoding": encoding})
+        assert response.status_code == 200 and response.headers["Content-Encoding"] == encoding
+        assert int(response.headers["Content-Length"]) == len(response.data) < len(css) / 2
+        assert "Cookie" not in response.headers["Vary"] and "Set-Cookie" not in response.headers
+    assert gzip.decompress(client.get("/static/style.css", headers={"Accept-Encoding": "gzip"}).data) == css
+    assert sum(key.startswith("gzip;static:/static/style.css") for key in compress.cache.entries) == 1
+    plain = client.get("/static/style.css", headers={"Accept-Encoding": "identity"})
+    assert plain.data == css and "Content-Encoding" not in plain.headers
+    etag = plain.headers["ETag"]
+    assert client.get("/static/style.css", headers={"If-None-Match": etag}).status_code == 304
