@@ -159,12 +159,17 @@ def create_app(test_config=None):
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if app.config["BASE_URL"].startswith("https://") and app.config.get("HSTS_MAX_AGE"):
             response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}")
-        if (
-            request.endpoint != "static"
-            and "Cache-Control" not in response.headers
-            and response.mimetype == "text/html"
-        ):
-            response.headers["Cache-Control"] = "no-cache"
+        if request.endpoint != "static" and "Cache-Control" not in response.headers:
+            # What a signed-in person gets is theirs: never kept by a shared cache, and their
+            # downloads (card, sign-in sheets, CSV, receipts) not kept at all. Pages stay
+            # "no-cache" (not no-store), so the phone's back button still shows them at once.
+            from flask_login import current_user
+
+            signed_in = bool(current_user) and current_user.is_authenticated
+            if response.mimetype == "text/html":
+                response.headers["Cache-Control"] = "private, no-cache" if signed_in else "no-cache"
+            elif signed_in:
+                response.headers["Cache-Control"] = "private, no-store"
         return response
 
     return app

@@ -139,3 +139,17 @@ def test_delete_my_account(client, seed, auth):
     assert gone.email is None and gone.phone is None and gone.name == "Account cancellato"
     assert not gone.is_active
     assert auth.login("maria@binari.example", "binari2026").status_code == 422
+
+
+def test_what_a_signed_in_person_gets_is_never_kept_by_a_shared_cache(client, seed, auth):
+    """Interop review item 15: the card PDF and other downloads carried no Cache-Control, and
+    signed-in pages said only no-cache."""
+    public = client.get("/events")
+    assert public.headers["Cache-Control"] == "no-cache"
+    auth.login()
+    assert client.get("/account").headers["Cache-Control"] == "private, no-cache"
+    card = client.get("/account/card.pdf")
+    assert card.status_code == 200 and card.headers["Cache-Control"] == "private, no-store"
+    assert client.get("/account/export.json").headers["Cache-Control"] == "private, no-store"
+    # Views that choose their own keep it (a private calendar feed may be cached by its owner's app).
+    assert "max-age=31536000" in client.get("/static/style.css").headers["Cache-Control"]
