@@ -1,6 +1,9 @@
 """PDF documents with WeasyPrint (imported lazily: it is heavy) and QR codes."""
 
 import base64
+import ctypes
+import ctypes.util
+import gc
 import io
 import re
 from pathlib import Path
@@ -58,8 +61,35 @@ def render_pdf(template, stylesheet="pdf.css", **context):
     # never fetches over the network, and relative paths resolve in static/.
     fetcher = URLFetcher(allowed_protocols=("file", "data"), fail_on_errors=True)
     document = HTML(string=html, base_url=str(STATIC_DIR) + "/", url_fetcher=fetcher)
-    # PDF/UA-1: tagged (structure tree, reading order, alt text), with the document language from <html lang>.
-    return document.write_pdf(stylesheets=[CSS(filename=str(STATIC_DIR / stylesheet))], pdf_variant="pdf/ua-1")
+    try:
+        # PDF/UA-1: tagged (structure tree, reading order, alt text), with the document language from <html lang>.
+        return document.write_pdf(stylesheets=[CSS(filename=str(STATIC_DIR / stylesheet))], pdf_variant="pdf/ua-1")
+    finally:
+        del document
+        give_memory_back()
+
+
+def give_memory_back():
+    """Free what a render left behind and hand it back to the system.
+
+    A render builds tens of MB of short-lived objects (boxes, glyph runs, images). Without this a
+    web worker's memory crept up with every document, from 108 MB after one flyer to 130 MB after
+    twenty; with it, 112 MB (bench/README.md). Collecting costs a few ms, against a render's hundreds.
+    """
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)  # glibc keeps freed memory in its arenas unless asked to return it
+
+
+def _glibc():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:  # not glibc (musl, macOS): nothing to trim
+        return None
+
+
+_LIBC = _glibc()
 
 
 def pdf_response(data, filename, inline=True):
