@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_compress import Compress
+from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
@@ -163,8 +164,6 @@ def create_app(test_config=None):
             # What a signed-in person gets is theirs: never kept by a shared cache, and their
             # downloads (card, sign-in sheets, CSV, receipts) not kept at all. Pages stay
             # "no-cache" (not no-store), so the phone's back button still shows them at once.
-            from flask_login import current_user
-
             signed_in = bool(current_user) and current_user.is_authenticated
             if response.mimetype == "text/html":
                 response.headers["Cache-Control"] = "private, no-cache" if signed_in else "no-cache"

@@ -13,7 +13,7 @@ import threading
 import zlib
 from collections import OrderedDict
 
-from flask import g, request
+from flask import current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 
 NO_KEY = "-"
@@ -61,8 +61,6 @@ def static_files_compressed_once(response):
     """
     if request.endpoint != "static" or response.status_code != 200 or not response.direct_passthrough:
         return response
-    from flask import current_app
-
     if response.mimetype not in current_app.config.get("COMPRESS_MIMETYPES", ()):
         return response
     response.direct_passthrough = False
