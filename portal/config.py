@@ -151,6 +151,8 @@ def from_environment():
         # Public pages kept this many seconds for anonymous visitors (portal/pagecache.py); 0 = off.
         # On in production only: tests and a local run see every change at once.
         "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "10" if production else "0")),
+        # The longest a page kept on disk with its stamp (an event page) is served again: 0 keeps none.
+        "PAGE_STORE_SECONDS": int(os.environ.get("PAGE_STORE_SECONDS", "600" if production else "0")),
         # Several app servers: uploads and the printout cache in one S3-compatible bucket (MinIO or a
         # provider) instead of UPLOAD_DIR; see portal/storage.py. Unset: local disk.
         "S3_ENDPOINT": s3_endpoint,  # http(s)://host:port

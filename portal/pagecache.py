@@ -18,18 +18,29 @@ The cost is staleness: an anonymous visitor can see a page up to `PAGE_CACHE_SEC
 event appears, or a free place count changes, a few seconds later). Capacity is never decided by a
 page: every booking is checked in the database when it is made. A POST handled by this process
 empties its cache at once; other processes' copies simply expire.
+
+Pages with thousands of addresses (an event page: one per event) are seldom asked for twice within
+seconds by the same worker, so the memory cache above rarely holds them. A view that can say cheaply
+what its page depends on (`@public_page(stamp=...)`: one small query, e.g. the event's stamp and its
+taken seats) also keeps its pages in a second tier, `PageStore`: files on this server's disk, shared
+by its workers and kept across restarts, each served again only while its stamp still matches (and at
+most `PAGE_STORE_SECONDS`, for what the stamp does not cover: a centre's phone number, say).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
 import struct
 import threading
 import time
 import zlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import wraps
+from pathlib import Path
 
 from flask import current_app, g, make_response, request, session
 from flask_babel import get_locale
@@ -108,8 +119,18 @@ def request_key() -> str | None:
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "replace"), digest_size=16).hexdigest()
 
 
-def public_page(view):
-    """Serve this view's page from the micro-cache to anonymous visitors (see the module's note)."""
+Stamp = Callable[..., "str | None"]
+
+
+def public_page(view=None, *, stamp: Stamp | None = None):
+    """Serve this view's page from the micro-cache to anonymous visitors (see the module's note).
+
+    `stamp`, called with the view's arguments before it renders, returns a short text that changes
+    whenever the page would (or None: do not keep it on disk); with it the page is also kept in the
+    shared `PageStore`. Taken before rendering, so a change during the render only makes the kept
+    copy look older than it is (rendered again next time), never newer."""
+    if view is None:
+        return lambda view: public_page(view, stamp=stamp)
 
     @wraps(view)
     def cached_view(*args, **kwargs):
@@ -122,6 +143,13 @@ def public_page(view):
         page = cache.get(key, now)
         if page is not None:
             return _serve_kept(page)
+        store = _store() if stamp is not None else None
+        version = stamp(*args, **kwargs) if store is not None else None
+        if store is not None and version is not None:
+            page = store.get(key, version)
+            if page is not None:
+                cache.put(key, replace(page, expires=now + seconds))
+                return _serve_kept(page, "stored")
         response = make_response(view(*args, **kwargs))
         if _storable(response):
             token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
@@ -134,13 +162,111 @@ def public_page(view):
             if token and not compress_key and "ETag" not in response.headers and len(body) >= GZIP_MIN_SIZE:
                 kept.gzip_parts, kept.token_length = gzip_parts(body, len(token)), len(token)
             cache.put(key, kept)
+            if store is not None and version is not None:
+                store.put(key, version, kept)
         response.headers["X-Page-Cache"] = "miss"
         return response
 
     return cached_view
 
 
-def _serve_kept(page: CachedPage):
+class PageStore:
+    """Kept pages as files on this server's disk (`<instance>/cache/pages`), shared by its workers.
+
+    Each file holds one page, the stamp it was rendered under, a release digest (templates, code,
+    translations, settings: an upgrade never serves a page of the old one) and the wall-clock time it
+    stops being served. Written to a temporary name and renamed, so a reader sees a whole file or none.
+    Files are this server's own (instance directory, like the secret key), so reading them back with
+    pickle trusts nothing from outside. Old files are removed by the writers, now and then."""
+
+    PRUNE_EVERY = 500  # writes between two sweeps of expired files
+
+    def __init__(self, root: Path, seconds: int, release: str) -> None:
+        self.root, self.seconds, self.release = root, seconds, release
+        self.writes = 0
+        self.lock = threading.Lock()
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.page"
+
+    def get(self, key: str, version: str) -> CachedPage | None:
+        try:
+            record = pickle.loads(self._path(key).read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+            return None  # missing, or unreadable: render it again
+        if not isinstance(record, dict) or record.get("release") != self.release or record.get("stamp") != version:
+            return None
+        if record.get("until", 0) <= time.time():
+            return None
+        return CachedPage(
+            body=record["body"],
+            headers=record["headers"],
+            expires=0,
+            gzip_parts=record["gzip_parts"],
+            token_length=record["token_length"],
+        )
+
+    def put(self, key: str, version: str, page: CachedPage) -> None:
+        record = {
+            "release": self.release,
+            "stamp": version,
+            "until": time.time() + self.seconds,
+            "body": page.body,
+            "headers": page.headers,
+            "gzip_parts": page.gzip_parts,
+            "token_length": page.token_length,
+        }
+        path = self._path(key)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(temporary, path)
+        except OSError as error:  # a full or read-only disk costs speed, not the page
+            current_app.logger.warning("page store: cannot keep %s: %s", path.name, error)
+            temporary.unlink(missing_ok=True)
+            return
+        with self.lock:
+            self.writes += 1
+            sweep = self.writes % self.PRUNE_EVERY == 0
+        if sweep:
+            self.prune()
+
+    def prune(self) -> int:
+        """Remove the files no longer served (older than `seconds`, and stray temporary files)."""
+        oldest, removed = time.time() - self.seconds, 0
+        for path in self.root.glob("*/*"):
+            try:
+                if path.stat().st_mtime < oldest:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                continue  # another worker removed or replaced it first
+        return removed
+
+
+def release_digest(app) -> str:
+    """A digest of what a page is made from besides the data: the portal's code, templates, stylesheets
+    and compiled translations (names, sizes, modification times), and the plain settings. The same in
+    every worker of a release; different after an upgrade or a settings change."""
+    digest = hashlib.blake2b(digest_size=12)
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            info = path.stat()
+            digest.update(f"{path.relative_to(root)}:{info.st_size}:{info.st_mtime_ns};".encode())
+    for name in sorted(app.config):
+        value = app.config[name]
+        if isinstance(value, (str, int, float, bool, type(None))) and "SECRET" not in name and "PASSWORD" not in name:
+            digest.update(f"{name}={value!r};".encode())
+    return digest.hexdigest()
+
+
+def _store() -> PageStore | None:
+    return current_app.extensions.get("binari_page_store")
+
+
+def _serve_kept(page: CachedPage, how: str = "hit"):
     """A kept page as this visitor gets it: their own CSRF token, compressed when they accept gzip."""
     token = generate_csrf().encode() if MARKER in page.body else b""  # a feed has no token: no session for it
     if page.gzip_parts is not None and len(token) == page.token_length and request.accept_encodings["gzip"]:
@@ -156,7 +282,7 @@ def _serve_kept(page: CachedPage):
     if encoding:  # Flask-Compress leaves an encoded response alone (it still adds Vary)
         response.headers["Content-Encoding"] = encoding
         response.headers["Content-Length"] = str(len(body))
-    response.headers["X-Page-Cache"] = "hit"
+    response.headers["X-Page-Cache"] = how
     get_locale()  # the kept words were chosen by language: Content-Language and Vary say so again
     if page.compress_key:  # a feed's compressed bytes are kept by Flask-Compress (portal/compressed.py)
         g.compress_cache_key = page.compress_key
@@ -226,7 +352,12 @@ def _storable(response) -> bool:
 def init_app(app) -> None:
     """One cache per worker process; a POST (or any write method) handled here empties it."""
     app.config.setdefault("PAGE_CACHE_SECONDS", 0)
+    app.config.setdefault("PAGE_STORE_SECONDS", 0)
     app.extensions["binari_page_cache"] = PageCache()
+    if app.config["PAGE_CACHE_SECONDS"] and app.config["PAGE_STORE_SECONDS"]:
+        # Beside the printouts' cache (portal/events/printouts.py): this server's own disk.
+        root = Path(app.config["UPLOAD_DIR"]).parent / "cache" / "pages"
+        app.extensions["binari_page_store"] = PageStore(root, app.config["PAGE_STORE_SECONDS"], release_digest(app))
 
     @app.after_request
     def forget_pages_after_a_write(response):

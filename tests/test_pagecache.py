@@ -203,3 +203,131 @@ def test_static_files_are_compressed_for_gzip_only_clients_and_do_not_vary_by_co
     assert plain.data == css and "Content-Encoding" not in plain.headers
     etag = plain.headers["ETag"]
     assert client.get("/static/style.css", headers={"If-None-Match": etag}).status_code == 304
+
+
+@pytest.fixture
+def stored_app(app, seed, tmp_path):
+    """The page cache with its disk tier on, as in production."""
+    from portal.pagecache import PageStore, release_digest
+
+    app.config["PAGE_STORE_SECONDS"] = 600
+    store = PageStore(tmp_path / "pages", 600, release_digest(app))
+    app.extensions["binari_page_store"] = store
+    return app
+
+
+def another_worker(app):
+    """What another worker of the same server sees: its own (empty) memory, the shared disk."""
+    app.extensions["binari_page_cache"].clear()
+
+
+def test_an_event_page_is_kept_on_disk_for_every_worker_until_the_event_changes(stored_app):
+    """A kept event page serves other workers (and survives a restart) while its stamp holds:
+    a seat taken, an edit, a translation each make it render again."""
+    from test_events import make_event
+
+    from portal.events.models import Event
+    from portal.events.services import sign_up
+    from portal.events.texts import save_text
+
+    event = make_event(title="Laboratorio di ceramica", capacity=5)
+    path = f"/events/{event.id}"
+    client = stored_app.test_client()
+    assert page(client, path).headers["X-Page-Cache"] == "miss"
+    another_worker(stored_app)
+    kept = page(client, path, **{"Accept-Encoding": "gzip"})
+    assert kept.headers["X-Page-Cache"] == "stored" and kept.headers["Content-Encoding"] == "gzip"
+    assert page(client, path).headers["X-Page-Cache"] == "hit"  # and now in this worker's memory too
+
+    sign_up(event, name="Ada Rossi", phone="+393331234567")
+    another_worker(stored_app)
+    after = page(client, path)
+    assert after.headers["X-Page-Cache"] == "miss"  # a seat was taken: the count on the page changed
+    assert "4 posti liberi su 5" in after.get_data(as_text=True)
+    another_worker(stored_app)
+    assert page(client, path).headers["X-Page-Cache"] == "stored"
+
+    save_text(Event.get_by_id(event.id), "en", "Ceramics workshop", "Clay for everyone.")
+    another_worker(stored_app)
+    english = page(client, path, **{"Accept-Language": "en"})
+    assert english.headers["X-Page-Cache"] == "miss" and "Ceramics workshop" in english.get_data(as_text=True)
+    another_worker(stored_app)
+    assert page(client, path).headers["X-Page-Cache"] == "miss"  # the Italian page's stamp moved too
+
+
+@pytest.mark.clock("2026-11-17 17:58")
+def test_a_kept_event_page_follows_the_clock_and_its_time_limit(stored_app, frozen_clock):
+    """Registration closes when the event starts: the page renders again then. Whatever the
+    stamp does not cover (a centre's phone) is at most PAGE_STORE_SECONDS old."""
+    from datetime import timedelta
+
+    from test_events import make_event
+
+    event = make_event(title="Cinema all'aperto", days=0, capacity=5)  # today at 18:00; the clock says 17:58
+    path = f"/events/{event.id}"
+    client = stored_app.test_client()
+    page(client, path)
+    another_worker(stored_app)
+    assert page(client, path).headers["X-Page-Cache"] == "stored"
+    frozen_clock.shift(timedelta(minutes=3))  # 18:01: started, registration closed
+    another_worker(stored_app)
+    assert page(client, path).headers["X-Page-Cache"] == "miss"
+
+    later = make_event(title="Coro di quartiere", days=5)
+    path = f"/events/{later.id}"
+    page(client, path)
+    frozen_clock.shift(timedelta(seconds=599))
+    another_worker(stored_app)
+    assert page(client, path).headers["X-Page-Cache"] == "stored"
+    frozen_clock.shift(timedelta(seconds=2))
+    another_worker(stored_app)
+    assert page(client, path).headers["X-Page-Cache"] == "miss"
+
+
+def test_drafts_other_releases_and_damaged_files_are_never_served_from_disk(stored_app):
+    from test_events import make_event
+
+    from portal.pagecache import PageStore
+
+    draft = make_event(title="Bozza", status="draft")
+    client = stored_app.test_client()
+    assert client.get(f"/events/{draft.id}").status_code == 404
+    store = stored_app.extensions["binari_page_store"]
+    assert not list(store.root.glob("*/*.page"))
+
+    event = make_event(title="Torneo di scacchi")
+    path = f"/events/{event.id}"
+    page(client, path)
+    files = list(store.root.glob("*/*.page"))
+    assert len(files) == 1
+    # An upgrade (new templates or code) has another release digest: the old page is not served.
+    stored_app.extensions["binari_page_store"] = PageStore(store.root, 600, "another-release")
+    another_worker(stored_app)
+    assert page(client, path).headers["X-Page-Cache"] == "miss"
+    files[0].write_bytes(b"not a kept page")
+    another_worker(stored_app)
+    assert page(client, path).headers["X-Page-Cache"] == "miss"  # rendered again, and kept again
+    another_worker(stored_app)
+    assert page(client, path).headers["X-Page-Cache"] == "stored"
+
+
+def test_expired_files_are_swept_away(stored_app, frozen_clock, tmp_path):
+    import os
+    import time as wall
+
+    from test_events import make_event
+
+    store = stored_app.extensions["binari_page_store"]
+    client = stored_app.test_client()
+    for title in ("Uno", "Due"):
+        page(client, f"/events/{make_event(title=title).id}")
+    files = sorted(store.root.glob("*/*.page"))
+    assert len(files) == 2
+    old = wall.time() - 601
+    os.utime(files[0], (old, old))
+    (store.root / "ab").mkdir(exist_ok=True)
+    stray = store.root / "ab" / "abc.page.123.456.tmp"
+    stray.write_bytes(b"half")
+    os.utime(stray, (old, old))
+    assert store.prune() == 2
+    assert sorted(store.root.glob("*/*")) == [files[1]]

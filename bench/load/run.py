@@ -12,10 +12,19 @@
 3. Runs locust headless (locustfile.py) against each page, then the write mix, at 16 and 64
    clients, BENCH_SECONDS each (default 15), and prints requests/s, p50/p95/p99, errors, each
    page's throughput as a share of the baseline's, and the peak RSS of every worker (VmHWM).
+
+Event pages: before their locust run, every upcoming event page is opened once (4 threads), and that
+pass is printed as its own line ("first views"): a first view renders the page and keeps it on the
+server's disk (portal/pagecache.py, PageStore); the locust line that follows measures pages already
+seen once since their event last changed, as on a site in use. The kept pages of an earlier run are
+removed at the start, so the first views are first.
 """
 
 import csv
 import json
+import shutil
+import statistics
+from concurrent.futures import ThreadPoolExecutor
 import os
 import secrets
 import signal
@@ -40,7 +49,7 @@ SCENARIOS = [
     ("Home", "home /"),
     ("Agenda", "agenda /events"),
     ("AgendaFiltered", "agenda, 3 filters"),
-    ("EventPage", "an event page"),
+    ("EventPage", "an event page (seen before)"),
     ("Feed", "ICS feed /events.ics"),
     ("LibrarySearch", "library search ?q="),
     ("Coworking", "co-working"),
@@ -149,11 +158,42 @@ def load(url, user_class, clients, tmp, data_file):
     }
 
 
+def first_views(url, data_file):
+    """Open every upcoming event page once (4 threads): the pages' first renders. Figures as load()'s."""
+    ids = json.loads(Path(data_file).read_text())["upcoming"]
+
+    def open_page(event_id):
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(f"{url}/events/{event_id}", timeout=30) as answer:
+                answer.read()
+                ok = answer.status == 200
+        except OSError:
+            ok = False
+        return time.perf_counter() - started, ok
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(open_page, ids))
+    elapsed = time.perf_counter() - started
+    times = sorted(seconds * 1000 for seconds, _ in answers)
+    cuts = statistics.quantiles(times, n=100)
+    return {
+        "rps": len(ids) / elapsed,
+        "p50": cuts[49],
+        "p95": cuts[94],
+        "p99": cuts[98],
+        "requests": len(ids),
+        "errors": sum(not ok for _, ok in answers),
+    }
+
+
 def main():
     reuse = os.environ.get("BENCH_DB")
     tmp = str(Path(reuse).parent) if reuse else tempfile.mkdtemp(prefix="bench-load-")
     path = Path(reuse) if reuse else fill(tmp)
     data_file = Path(tmp) / "bench.json"
+    shutil.rmtree(Path(tmp) / "cache" / "pages", ignore_errors=True)  # first views are first
     env = {
         "BINARI_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(32),
@@ -173,6 +213,8 @@ def main():
             for user_class, label in SCENARIOS:
                 if ONLY and user_class not in ONLY:
                     continue
+                if user_class == "EventPage" and clients == CLIENTS[0]:
+                    results.append(("event pages, first views (4 threads)", 4, first_views(portal_url, data_file), baseline))
                 results.append((label, clients, load(portal_url, user_class, clients, tmp, data_file), baseline))
         rss = {pid: peak_rss_mb(pid) for pid in workers(portal)}
         hello_rss = {pid: peak_rss_mb(pid) for pid in workers(hello)}

@@ -404,3 +404,43 @@ def upcoming_for_home(limit=5, site_id=None):
     if site_id:
         query = query.where(Event.site == site_id)
     return list(query.order_by(Event.starts_at, Event.id).limit(limit))
+
+
+_PAGE_STAMP_SQL: dict[str, str] = {}
+
+
+def event_page_stamp(event_id: int, slug: str | None = None) -> str | None:
+    """What an anonymous visitor's event page depends on that can change, in one small query (the disk
+    tier of the page cache, portal/pagecache.py): the event's stamp (moved by every edit, translation
+    and series edit, as the flyers' ETags need), its seats and status, whether it has started or ended
+    (registration closes), and its series' stamp and whole-course choice. None for an event that is not
+    public: its answer is a 404, or a preview for its managers, never kept.
+
+    The SQL is built once per database dialect: peewee takes longer to build this query than the
+    database takes to answer it."""
+    db = Event._meta.database
+    sql = _PAGE_STAMP_SQL.get(db.param)
+    if sql is None:
+        query = (
+            Event.select(
+                Event.updated_at,
+                Event.taken,
+                Event.capacity,
+                Event.status,
+                Event.starts_at,
+                Event.ends_at,
+                Series.updated_at,
+                Series.whole_course,
+            )
+            .join(Series, JOIN.LEFT_OUTER)
+            .where(Event.id == 0)
+        )
+        sql = _PAGE_STAMP_SQL.setdefault(db.param, query.sql()[0])
+    row = db.execute_sql(sql, (event_id,)).fetchone()
+    if row is None or row[3] not in PUBLIC:
+        return None
+    updated, taken, capacity, status, starts, ends, series_updated, whole_course = row
+    now = utcnow()
+    started = Event.starts_at.python_value(starts) <= now
+    ended = Event.ends_at.python_value(ends) < now
+    return f"{updated}|{taken}|{capacity}|{status}|{started}|{ended}|{series_updated}|{whole_course}"

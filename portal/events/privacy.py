@@ -131,6 +131,7 @@ def erase(user: User) -> None:
             "title": _without(event.title, user),
             "description": _without(event.description, user),
             "moderation_note": _without(event.moderation_note, user),
+            "updated_at": utcnow(),  # flyers, feeds and kept pages built with the name are built again
         }
         if event.status == "pending":
             values["status"] = "rejected"  # withdrawn: nobody is left to run it

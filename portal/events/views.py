@@ -33,7 +33,7 @@ from .course import (
 )
 from .forms import GuestRegistrationForm, ProposalForm, parse_month
 from .markdown import render_description
-from .models import AUDIENCES, CATEGORIES, Event, Registration, Series
+from .models import AUDIENCES, CATEGORIES, Event, Registration, Series, event_page_stamp
 from .posters import poster_key
 from .search import WHENS, group_courses, parse_day, period_bounds, period_days, suggestion
 from .series import summarise
@@ -288,7 +288,7 @@ def render_event(event, form=None, status=200, error=None):
 
 @bp.route("/events/<int:event_id>")
 @bp.route("/events/<int:event_id>-<slug>")
-@public_page
+@public_page(stamp=event_page_stamp)
 def event_page(event_id, slug=None):
     """One event: when, where, who organises it, accessibility, seats, registration."""
     return render_event(localize_one(visible_event_or_404(event_id)))
