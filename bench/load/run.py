@@ -22,18 +22,18 @@ removed at the start, so the first views are first.
 
 import csv
 import json
-import shutil
-import statistics
-from concurrent.futures import ThreadPoolExecutor
 import os
 import secrets
+import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -214,7 +214,8 @@ def main():
                 if ONLY and user_class not in ONLY:
                     continue
                 if user_class == "EventPage" and clients == CLIENTS[0]:
-                    results.append(("event pages, first views (4 threads)", 4, first_views(portal_url, data_file), baseline))
+                    first = first_views(portal_url, data_file)
+                    results.append(("event pages, first views (4 threads)", 4, first, baseline))
                 results.append((label, clients, load(portal_url, user_class, clients, tmp, data_file), baseline))
         rss = {pid: peak_rss_mb(pid) for pid in workers(portal)}
         hello_rss = {pid: peak_rss_mb(pid) for pid in workers(hello)}
