@@ -207,3 +207,23 @@ def test_export_holds_every_area_and_deletion_leaves_nothing(app, client, auth, 
     assert checks["desk_slot"] in desks.free_slots([checks["desk_slot"].desk_id])[checks["desk_slot"].desk_id]
     assert client.get("/account").status_code in (302, 401)
     assert phone.get("/account").status_code in (302, 401)  # every session of the account is over
+
+
+def test_erasing_a_proposer_moves_their_published_events_stamp(app, client, seed, make_user, frozen_clock):
+    """A published event proposed by the person loses their name, and its stamp moves: its flyer,
+    the feeds and the kept copies of its page are built again without the name."""
+    from test_events import make_event
+
+    from portal.events.models import Event
+    from portal.events.privacy import erase
+
+    person = make_user("Erasmo Cancellami", email="erasmo@example.org", phone="+393479998877")
+    event = make_event(title="Festa di Erasmo Cancellami", description="Chiamate Erasmo Cancellami.")
+    Event.update(proposed_by=person.id).where(Event.id == event.id).execute()
+    before = Event.get_by_id(event.id).updated_at
+    frozen_clock.shift(timedelta(minutes=1))
+    erase(person)
+    after = Event.get_by_id(event.id)
+    assert after.updated_at > before
+    assert "Erasmo" not in after.title + after.description
+    assert "Erasmo" not in client.get(f"/events/{event.id}").get_data(as_text=True)
