@@ -8,7 +8,7 @@
 1. Fills a SQLite database at the issue's volumes (seed.py): 10,000 events with 300 series,
    20,000 titles, 100,000 loans, 50,000 bookings, 40,000 sign-ups, 5,000 members.
 2. Serves it as `make run` does in production (BINARI_ENV=production, gunicorn, 2 workers x
-   4 threads, access log on), and a minimal Flask "hello" app with the same settings: the baseline.
+   4 threads, one log line per request), and a minimal Flask "hello" app with the same settings: the baseline.
 3. Runs locust headless (locustfile.py) against each page, then the write mix, at 16 and 64
    clients, BENCH_SECONDS each (default 15), and prints requests/s, p50/p95/p99, errors, each
    page's throughput as a share of the baseline's, and the peak RSS of every worker (VmHWM).
@@ -98,12 +98,17 @@ def fill(tmp):
     return path
 
 
-def serve(app_spec, tmp, env, chdir=ROOT):
+def serve(app_spec, tmp, env, chdir=ROOT, access_log=True):
+    """Start gunicorn, 2 workers x 4 threads. One log line per request for both servers: the portal
+    writes its own (portal/requestlog.py; deploy/gunicorn.conf.py has no gunicorn access log in
+    production), the hello baseline gets gunicorn's access log instead."""
     port = free_port()
     log = open(Path(tmp) / f"gunicorn-{port}.log", "w")
+    access = ["--access-logfile", str(Path(tmp) / f"access-{port}.log")] if access_log else []
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}"]
-        + ["--access-logfile", str(Path(tmp) / f"access-{port}.log"), "--chdir", str(chdir), app_spec],
+        + access
+        + ["--chdir", str(chdir), app_spec],
         # MALLOC_ARENA_MAX as deploy/binari-web.service sets it, for the portal and the baseline alike.
         env={"MALLOC_ARENA_MAX": "2", **os.environ, **env, "BASE_URL": f"http://127.0.0.1:{port}"},
         stdout=log,
@@ -202,7 +207,7 @@ def main():
         "UPLOAD_DIR": f"{tmp}/uploads",
         "SESSION_COOKIE_SECURE": "0",  # plain http on 127.0.0.1
     }
-    portal, portal_url = serve("wsgi:app", tmp, env)
+    portal, portal_url = serve("wsgi:app", tmp, env, access_log=False)
     hello, hello_url = serve("hello:app", tmp, {}, chdir=HERE)
     load1 = os.getloadavg()
     results = []
