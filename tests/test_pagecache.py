@@ -51,6 +51,7 @@ def test_every_input_of_the_page_is_part_of_the_key(cached_app):
     assert arabic.headers["X-Page-Cache"] == "miss"
     assert '<html lang="ar" dir="rtl"' in arabic.get_data(as_text=True)
     assert page(client, "/events", **{"HX-Request": "true"}).headers["X-Page-Cache"] == "miss"
+    assert page(client, "/events", Host="other.example").headers["X-Page-Cache"] == "miss"
     italian = page(client, "/events")
     assert italian.headers["X-Page-Cache"] == "hit" and '<html lang="it"' in italian.get_data(as_text=True)
 
