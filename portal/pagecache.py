@@ -182,10 +182,11 @@ class PageStore:
     Files are this server's own (instance directory, like the secret key), so reading them back with
     pickle trusts nothing from outside. Old files are removed by the writers, now and then."""
 
-    PRUNE_EVERY = 500  # writes between two sweeps of expired files
+    PRUNE_EVERY = 500  # writes by one worker between two sweeps
+    MAX_FILES = 10_000  # about 20 KB each: 200 MB of disk at most (plus what is written between sweeps)
 
-    def __init__(self, root: Path, seconds: int, release: str) -> None:
-        self.root, self.seconds, self.release = root, seconds, release
+    def __init__(self, root: Path, seconds: int, release: str, max_files: int = MAX_FILES) -> None:
+        self.root, self.seconds, self.release, self.max_files = root, seconds, release, max_files
         self.writes = 0
         self.lock = threading.Lock()
 
@@ -236,15 +237,25 @@ class PageStore:
             self.prune()
 
     def prune(self) -> int:
-        """Remove the files no longer served (older than `seconds`, and stray temporary files)."""
-        oldest, removed = time.time() - self.seconds, 0
+        """Remove the files no longer served (older than `seconds`, and stray temporary files), then the
+        oldest while more than `max_files` are left: the key holds what a visitor sends (languages,
+        cookies, query), so someone sending endless variants must not fill the disk."""
+        oldest, removed, kept = time.time() - self.seconds, 0, []
         for path in self.root.glob("*/*"):
             try:
-                if path.stat().st_mtime < oldest:
+                modified = path.stat().st_mtime
+                if modified < oldest:
                     path.unlink()
                     removed += 1
+                else:
+                    kept.append((modified, path))
             except OSError:
                 continue  # another worker removed or replaced it first
+        if len(kept) > self.max_files:
+            kept.sort()
+            for _, path in kept[: len(kept) - self.max_files * 9 // 10]:
+                path.unlink(missing_ok=True)
+                removed += 1
         return removed
 
 

@@ -332,3 +332,18 @@ def test_expired_files_are_swept_away(stored_app, frozen_clock, tmp_path):
     os.utime(stray, (old, old))
     assert store.prune() == 2
     assert sorted(store.root.glob("*/*")) == [files[1]]
+
+
+def test_the_disk_never_holds_more_than_its_limit(stored_app):
+    """The key holds what a visitor sends: endless variants (here, languages) cost renders, not the disk."""
+    from test_events import make_event
+
+    store = stored_app.extensions["binari_page_store"]
+    store.max_files = 10
+    client = stored_app.test_client()
+    path = f"/events/{make_event(title='Tanti visitori').id}"
+    for number in range(30):
+        page(client, path, **{"Accept-Language": f"it;q=0.{number + 10}"})
+    assert len(list(store.root.glob("*/*.page"))) == 30
+    store.prune()
+    assert len(list(store.root.glob("*/*.page"))) == 9  # the newest nine tenths of the limit
