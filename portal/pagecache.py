@@ -113,7 +113,7 @@ def request_key() -> str | None:
         return None
     # The host and scheme too, though pages' absolute links come from BASE_URL: a page kept on disk is
     # served for minutes, and whatever a request could change must never reach another visitor.
-    parts = [request.scheme, request.host, request.path, request.query_string.decode("latin-1")]
+    parts = [request.scheme, request.headers.get("Host", ""), request.path, request.query_string.decode("latin-1")]
     parts.append(request.headers.get("Accept-Language", ""))
     parts += [f"{name}={request.headers.get(name, '')}" for name in HTMX_HEADERS]
     cookie_name = current_app.config.get("SESSION_COOKIE_NAME", "session")
