@@ -211,10 +211,11 @@ class PageStore:
         )
 
     def put(self, key: str, version: str, page: CachedPage) -> None:
+        now = time.time()
         record = {
             "release": self.release,
             "stamp": version,
-            "until": time.time() + self.seconds,
+            "until": now + self.seconds,
             "body": page.body,
             "headers": page.headers,
             "gzip_parts": page.gzip_parts,
@@ -226,6 +227,7 @@ class PageStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary.write_bytes(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
             os.replace(temporary, path)
+            os.utime(path, (now, now))  # the sweep compares modification times with this same clock
         except OSError as error:  # a full or read-only disk costs speed, not the page
             current_app.logger.warning("page store: cannot keep %s: %s", path.name, error)
             temporary.unlink(missing_ok=True)
