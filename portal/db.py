@@ -113,3 +113,34 @@ def lock_row(model, row_id):
     """
     if not is_sqlite():
         list(model.select(model.id).where(model.id == row_id).for_update())
+
+
+class CompiledSelect:
+    """A peewee select whose SQL is built once per database dialect, then run with new values.
+
+    peewee builds a query's SQL every time it runs; for a select of four joined models (an event with
+    its centre, room and partner) that takes 0.5 ms, five times what SQLite takes to answer it. `build`
+    receives placeholder values and returns the query; its parameters must be exactly those values,
+    in order (checked when it is built). Rows come back as the query would give them (models with
+    their joined models, or tuples with `.tuples()`)."""
+
+    def __init__(self, build, arity=1):
+        self.build, self.arity = build, arity
+        self.compiled = {}  # database param style ("?" or "%s") -> (query, sql)
+
+    def _compiled(self, db):
+        entry = self.compiled.get(db.param)
+        if entry is None:
+            placeholders = [-7_654_321 - number for number in range(self.arity)]
+            query = self.build(*placeholders)
+            sql, params = query.sql()
+            if list(params) != placeholders:
+                raise ValueError(f"CompiledSelect: the query has other parameters than its placeholders: {params}")
+            entry = self.compiled.setdefault(db.param, (query, sql))
+        return entry
+
+    def first(self, *values):
+        """The first row for these values, or None."""
+        query, sql = self._compiled(database())
+        rows = query._get_cursor_wrapper(database().execute_sql(sql, values))
+        return next(iter(rows), None)

@@ -26,7 +26,7 @@ from peewee import (
 )
 
 from portal.clock import month_bounds_utc, to_local, utcnow
-from portal.db import BaseModel
+from portal.db import BaseModel, CompiledSelect
 from portal.models import Partner, Room, Site, User
 from portal.recurrence import occurrence_dates, parse_dates, parse_periods
 from portal.text import fold, slugify, sql_fold
@@ -406,7 +406,29 @@ def upcoming_for_home(limit=5, site_id=None):
     return list(query.order_by(Event.starts_at, Event.id).limit(limit))
 
 
-_PAGE_STAMP_SQL: dict[str, str] = {}
+_PAGE_STAMP = CompiledSelect(
+    lambda event_id: (
+        Event.select(
+            Event.updated_at,
+            Event.taken,
+            Event.capacity,
+            Event.status,
+            Event.starts_at,
+            Event.ends_at,
+            Series.updated_at,
+            Series.whole_course,
+        )
+        .join(Series, JOIN.LEFT_OUTER)
+        .where(Event.id == event_id)
+        .tuples()
+    )
+)
+_WITH_PLACE = CompiledSelect(lambda event_id: Event.with_place().where(Event.id == event_id))
+
+
+def event_with_place(event_id: int) -> Event | None:
+    """One event with its centre, room and partner (one query, its SQL built once), or None."""
+    return _WITH_PLACE.first(event_id)
 
 
 def event_page_stamp(event_id: int, slug: str | None = None) -> str | None:
@@ -414,33 +436,10 @@ def event_page_stamp(event_id: int, slug: str | None = None) -> str | None:
     tier of the page cache, portal/pagecache.py): the event's stamp (moved by every edit, translation
     and series edit, as the flyers' ETags need), its seats and status, whether it has started or ended
     (registration closes), and its series' stamp and whole-course choice. None for an event that is not
-    public: its answer is a 404, or a preview for its managers, never kept.
-
-    The SQL is built once per database dialect: peewee takes longer to build this query than the
-    database takes to answer it."""
-    db = Event._meta.database
-    sql = _PAGE_STAMP_SQL.get(db.param)
-    if sql is None:
-        query = (
-            Event.select(
-                Event.updated_at,
-                Event.taken,
-                Event.capacity,
-                Event.status,
-                Event.starts_at,
-                Event.ends_at,
-                Series.updated_at,
-                Series.whole_course,
-            )
-            .join(Series, JOIN.LEFT_OUTER)
-            .where(Event.id == 0)
-        )
-        sql = _PAGE_STAMP_SQL.setdefault(db.param, query.sql()[0])
-    row = db.execute_sql(sql, (event_id,)).fetchone()
+    public: its answer is a 404, or a preview for its managers, never kept."""
+    row = _PAGE_STAMP.first(event_id)
     if row is None or row[3] not in PUBLIC:
         return None
     updated, taken, capacity, status, starts, ends, series_updated, whole_course = row
     now = utcnow()
-    started = Event.starts_at.python_value(starts) <= now
-    ended = Event.ends_at.python_value(ends) < now
-    return f"{updated}|{taken}|{capacity}|{status}|{started}|{ended}|{series_updated}|{whole_course}"
+    return f"{updated}|{taken}|{capacity}|{status}|{starts <= now}|{ends < now}|{series_updated}|{whole_course}"

@@ -33,7 +33,7 @@ from .course import (
 )
 from .forms import GuestRegistrationForm, ProposalForm, parse_month
 from .markdown import render_description
-from .models import AUDIENCES, CATEGORIES, Event, Registration, Series, event_page_stamp
+from .models import AUDIENCES, CATEGORIES, Event, Registration, Series, event_page_stamp, event_with_place
 from .posters import poster_key
 from .search import WHENS, group_courses, parse_day, period_bounds, period_days, suggestion
 from .series import summarise
@@ -219,7 +219,9 @@ def archive():
 
 def visible_event_or_404(event_id):
     """A public event, or a draft/proposal its managers and proposer may preview."""
-    event = get_object_or_404(Event.with_place(), Event.id == event_id)
+    event = event_with_place(event_id)
+    if event is None:
+        abort(404)
     if event.status not in ("published", "cancelled"):
         allowed = current_user.is_authenticated and (
             current_user.can_manage(event.site_id) or event.proposed_by_id == current_user.id
