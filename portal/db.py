@@ -134,7 +134,9 @@ class CompiledSelect:
             placeholders = [-7_654_321 - number for number in range(self.arity)]
             query = self.build(*placeholders)
             sql, params = query.sql()
-            if list(params) != placeholders:
+            if [str(value) for value in params] != [
+                str(value) for value in placeholders
+            ]:  # a text field gives "-7654321"
                 raise ValueError(f"CompiledSelect: the query has other parameters than its placeholders: {params}")
             entry = self.compiled.setdefault(db.param, (query, sql))
         return entry
