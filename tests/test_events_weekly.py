@@ -85,3 +85,39 @@ def test_the_programme_has_an_every_week_block_and_fits_one_page(client, auth, s
     assert date(2027, 1, 6).weekday() == 2
     line = text.split("Ginnastica")[1].split("Cucito")[0]
     assert "Ogni mercoledì · fino alle 12:45" in line and "tranne 6 gennaio" in line
+
+
+@pytest.mark.clock("2026-11-17T10:00:00+01:00")
+def test_a_long_programme_lists_every_course_once_with_queries_that_do_not_grow(client, auth, seed, monkeypatch):
+    """A big month (hundreds of courses on the load benchmark) is laid out in columns filled in order
+    (balancing them cost WeasyPrint seconds) and loads its courses in a fixed number of queries."""
+    from conftest import count_queries
+
+    from portal import storage
+    from portal.events import feeds
+
+    def programme_queries():
+        with count_queries() as counter:
+            response = client.get("/events/programme/2027-01.pdf")
+        assert response.status_code == 200
+        return counter["n"], response.data
+
+    titles = ["Yoga", "Italiano", "Ginnastica", "Cucito", "Scacchi", "Maglia"]
+    days = ["2027-01-04", "2027-01-05", "2026-12-30", "2027-01-08", "2027-01-07", "2027-01-04"]
+    for n, (title, day) in enumerate(zip(titles, days, strict=True)):
+        make_course(
+            client, auth, seed, title=title, day=day, until="2027-01-31", start_time=f"1{n}:00", end_time=f"1{n}:45"
+        )
+        if n == 1:
+            two_courses, _ = programme_queries()
+    six_courses, pdf = programme_queries()
+    assert six_courses == two_courses
+
+    # The long layout (columns filled in order, a day may go on in the next column) loses nothing.
+    monkeypatch.setattr(feeds, "SHORT_PROGRAMME", 3)
+    for item in storage.cache().list("events/"):  # the threshold is not part of the cached PDF's key
+        storage.cache().delete(item.key)
+    long_text = text_of(client.get("/events/programme/2027-01.pdf").data)
+    for title in titles:
+        assert long_text.count(title) == 1, title
+    assert long_text.count("Ogni lunedì") == 2 and "Ogni venerdì" in long_text

@@ -21,10 +21,10 @@ from portal.urls import external_url
 from . import bp
 from .forms import parse_month
 from .markdown import plain_description, render_description
-from .models import CATEGORIES, Event
+from .models import CATEGORIES, Event, Series
 from .posters import poster_src
 from .printouts import cached_file, cached_pdf, events_etag
-from .series import summarise
+from .series import public_meetings, summarise
 from .texts import localize, localize_one
 from .views import by_day
 
@@ -277,6 +277,8 @@ def programme(ym):
             "events/programme.html",
             weekly=weekly,
             days=by_day(one_offs),
+            # About a sheet's worth: balanced columns, each day kept whole (costly on a long month).
+            short=len(weekly) + len(one_offs) <= SHORT_PROGRAMME,
             site=site,
             month_label=title_month,
             sites=sites,
@@ -288,6 +290,9 @@ def programme(ym):
     return _conditional_pdf(etag, build, f"programma-{ym}{'-' + site_slug if site_slug else ''}.pdf")
 
 
+SHORT_PROGRAMME = 40  # entries (a course or an event) that fit one A4 sheet of the programme
+
+
 def split_weekly(events, first, last):
     """The month's events as ([(series, summary, a date of it)], one-off events): a course that meets
     more than once in the month is one entry of the "every week" block, not a line per date."""
@@ -296,10 +301,17 @@ def split_weekly(events, first, last):
         if event.series_id and not event.detached:
             dates_of.setdefault(event.series_id, []).append(event)
     repeating = {sid for sid, items in dates_of.items() if len(items) > 1}
+    # Two queries for all the month's courses, not two per course (a big month has hundreds).
+    series_of = {series.id: series for series in Series.select().where(Series.id.in_(repeating))}
+    meetings_of = public_meetings(repeating)
     weekly = [
-        (dates_of[sid][0].series, summarise(dates_of[sid][0].series, first, last, whole_window=True), dates_of[sid][0])
+        (
+            series_of[sid],
+            summarise(series_of[sid], first, last, whole_window=True, occurrences=meetings_of.get(sid, [])),
+            dates_of[sid][0],
+        )
         for sid in sorted(
-            repeating, key=lambda sid: (dates_of[sid][0].local_start.weekday(), dates_of[sid][0].series.start_time)
+            repeating, key=lambda sid: (dates_of[sid][0].local_start.weekday(), series_of[sid].start_time)
         )
     ]
     one_offs = [e for e in events if not (e.series_id in repeating and not e.detached)]

@@ -208,18 +208,33 @@ class SeriesSummary:
     upcoming: list[date]  # the next meetings (at most 12)
 
 
+def public_meetings(series_ids) -> dict[int, list[Event]]:
+    """The published and cancelled dates of each series (by id), in time order: one query for many series."""
+    meetings: dict[int, list[Event]] = {}
+    query = (
+        Event.select(Event.series, Event.starts_at, Event.status, Event.occurrence_date)
+        .where(Event.series.in_(list(series_ids)) & Event.status.in_(("published", "cancelled")))
+        .order_by(Event.starts_at, Event.id)
+    )
+    for event in query:
+        meetings.setdefault(event.series_id, []).append(event)
+    return meetings
+
+
 def summarise(
-    series: Series, from_day: date | None = None, until_day: date | None = None, whole_window: bool = False
+    series: Series,
+    from_day: date | None = None,
+    until_day: date | None = None,
+    whole_window: bool = False,
+    occurrences: list[Event] | None = None,
 ) -> SeriesSummary:
     """What a reader needs to know about the series' public dates from `from_day` (to `until_day`).
 
     The dates it skips are those between its first and last meeting, or with `whole_window` (a month's
-    programme, which names no first and last date) from `from_day` on."""
-    occurrences = list(
-        Event.select(Event.starts_at, Event.status, Event.occurrence_date)
-        .where((Event.series == series.id) & Event.status.in_(("published", "cancelled")))
-        .order_by(Event.starts_at)
-    )
+    programme, which names no first and last date) from `from_day` on. `occurrences`: the series'
+    public_meetings(), when the caller has loaded them for many series at once."""
+    if occurrences is None:
+        occurrences = public_meetings([series.id]).get(series.id, [])
     days = [(local_date(e.starts_at), e.status) for e in occurrences]
     if from_day:
         days = [(d, status) for d, status in days if d >= from_day]
