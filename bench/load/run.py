@@ -3,7 +3,7 @@
     .venv/bin/python bench/load/run.py            # fill, serve, load: a few minutes
     BENCH_SECONDS=60 .venv/bin/python bench/load/run.py
     BENCH_DB=/tmp/bench-load-…/bench.sqlite3 …    # reuse a filled database (BENCH_DATA beside it)
-    BENCH_CLIENTS="16" BENCH_ONLY="Agenda Writer" …  # fewer runs
+    BENCH_CLIENTS="16" BENCH_ONLY="Agenda Writer" …  # fewer runs ("ColdPDF": the cold PDFs)
 
 1. Fills a SQLite database at the issue's volumes (seed.py): 10,000 events with 300 series,
    20,000 titles, 100,000 loans, 50,000 bookings, 40,000 sign-ups, 5,000 members.
@@ -18,6 +18,11 @@ pass is printed as its own line ("first views"): a first view renders the page a
 server's disk (portal/pagecache.py, PageStore); the locust line that follows measures pages already
 seen once since their event last changed, as on a site in use. The kept pages of an earlier run are
 removed at the start, so the first views are first.
+
+Cold PDFs: before any load, with the printout cache emptied, one request at a time: six flyers not
+timed (so both workers have imported WeasyPrint, a one-off second per worker), then the flyers of ten
+other upcoming events, the monthly programme of this month and of the next (all centres) and this
+month's for one centre, each built cold; then this month's programme again, from the cache.
 """
 
 import csv
@@ -34,7 +39,9 @@ import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -193,6 +200,34 @@ def first_views(url, data_file):
     }
 
 
+def cold_pdfs(url, data_file, tmp):
+    """Time PDFs built cold, one request at a time (see the module's docstring): [(label, ms)]."""
+    shutil.rmtree(Path(tmp) / "cache" / "events", ignore_errors=True)
+    ids = json.loads(Path(data_file).read_text())["upcoming"]
+
+    def timed(path):
+        started = time.perf_counter()
+        with urllib.request.urlopen(f"{url}{path}", timeout=120) as answer:
+            answer.read()
+            assert answer.status == 200 and answer.headers["Content-Type"] == "application/pdf", path
+        return (time.perf_counter() - started) * 1000
+
+    for event_id in ids[-6:]:
+        timed(f"/events/{event_id}/flyer.pdf")  # warm-up: WeasyPrint imported in both workers
+    flyers = [timed(f"/events/{event_id}/flyer.pdf") for event_id in ids[:10]]
+    today = datetime.now(ZoneInfo("Europe/Rome"))
+    this_month, next_month = f"{today:%Y-%m}", f"{today.year + today.month // 12}-{today.month % 12 + 1:02d}"
+    figures = [
+        ("flyer, cold (10 events): median", statistics.median(flyers)),
+        ("flyer, cold (10 events): slowest", max(flyers)),
+        (f"programme {this_month}, all centres, cold", timed(f"/events/programme/{this_month}.pdf")),
+        (f"programme {next_month}, all centres, cold", timed(f"/events/programme/{next_month}.pdf")),
+        (f"programme {this_month}, one centre, cold", timed(f"/events/programme/{this_month}.pdf?site=faenza")),
+        (f"programme {this_month}, all centres, cached", timed(f"/events/programme/{this_month}.pdf")),
+    ]
+    return figures
+
+
 def main():
     reuse = os.environ.get("BENCH_DB")
     tmp = str(Path(reuse).parent) if reuse else tempfile.mkdtemp(prefix="bench-load-")
@@ -212,6 +247,7 @@ def main():
     load1 = os.getloadavg()
     results = []
     try:
+        pdfs = cold_pdfs(portal_url, data_file, tmp) if not ONLY or "ColdPDF" in ONLY else []
         for clients in CLIENTS:
             baseline = load(hello_url, "Hello", clients, tmp, data_file)
             results.append(("Flask hello (baseline)", clients, baseline, baseline))
@@ -239,6 +275,10 @@ def main():
             f"| {label} | {clients} | {r['rps']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} "
             f"| {r['errors']}/{r['requests']} | {share:.1f} % |"
         )
+    if pdfs:
+        print("\n| PDF, one request at a time | ms |\n|---|---|")
+        for label, ms in pdfs:
+            print(f"| {label} | {ms:.0f} |")
     print("\npeak RSS per worker (VmHWM): portal " + ", ".join(f"{mb:.0f} MB" for mb in rss.values()))
     print("                             hello  " + ", ".join(f"{mb:.0f} MB" for mb in hello_rss.values()))
     locked = sum("database is locked" in p.read_text(errors="replace") for p in Path(tmp).glob("gunicorn-*.log"))
