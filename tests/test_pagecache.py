@@ -42,6 +42,39 @@ def test_second_anonymous_visitor_gets_the_cached_page_with_a_token_of_their_own
     assert answer.status_code == 303
 
 
+def test_a_returning_visitor_gets_the_token_signed_once_and_it_still_submits(cached_app):
+    """A kept page's token is signed once per visitor (portal.pagecache.SignedTokens), not on every hit."""
+    from flask_wtf import csrf
+
+    visitor, other = cached_app.test_client(), cached_app.test_client()
+    page(visitor, "/library")  # the miss: rendered, the visitor's token made and signed
+    signed = []
+    original = csrf.generate_csrf
+
+    def counting(*args, **kwargs):
+        signed.append(1)
+        return original(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("portal.pagecache.generate_csrf", counting)
+        hits = [page(visitor, "/library") for _ in range(3)]
+        assert {hit.headers["X-Page-Cache"] for hit in hits} == {"hit"}
+        assert len(signed) == 1  # the first hit signs it; the next two reuse it
+        tokens = {csrf_token_from(hit.get_data(as_text=True)) for hit in hits}
+        assert len(tokens) == 1
+        other_token = csrf_token_from(page(other, "/library").get_data(as_text=True))
+        assert other_token not in tokens and len(signed) == 2  # another visitor: a token of their own
+    answer = visitor.post("/text-size", data={"csrf_token": tokens.pop(), "size": "large", "next": "/"})
+    assert answer.status_code == 303
+    # With a time limit on tokens, every hit signs afresh (an old signature would expire sooner).
+    cached_app.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    page(visitor, "/library")  # a miss: the POST above emptied this worker's cache
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("portal.pagecache.generate_csrf", counting)
+        assert {page(visitor, "/library").headers["X-Page-Cache"] for _ in range(2)} == {"hit"}
+    assert len(signed) == 4
+
+
 def test_every_input_of_the_page_is_part_of_the_key(cached_app):
     client = cached_app.test_client()
     page(client, "/events")
