@@ -311,3 +311,16 @@ def test_six_cold_flyers_at_once_in_one_gevent_worker(app, seed, gevent_server, 
         assert event.title in text_of(answer.content, tmp_path)
     assert elapsed < 20, elapsed  # under gunicorn's timeout: no worker was killed on the way
     assert "WORKER TIMEOUT" not in log_path.read_text()
+
+
+def test_a_failed_flyer_is_a_logged_500(app, seed, client, monkeypatch, caplog):
+    from test_events import make_event
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the 500 handler answers
+    monkeypatch.setattr(pdf, "_draw", lambda *args: 1 / 0)
+    event = make_event(title="Tombola")
+    response = client.get(f"/events/{event.id}/flyer.pdf")
+    assert response.status_code == 500 and "ZeroDivisionError" not in response.get_data(as_text=True)
+    logged = "\n".join(r.getMessage() + (str(r.exc_info[1]) if r.exc_info else "") for r in caplog.records)
+    assert "PDF render in child process" in logged and "ZeroDivisionError" in logged
+    assert zombies() == []
