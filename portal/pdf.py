@@ -6,6 +6,7 @@ import ctypes.util
 import gc
 import importlib
 import io
+import logging
 import os
 import re
 import select
@@ -102,8 +103,31 @@ def _weasyprint():
             # WeasyPrint's import turns on acceptance of truncated images for the whole process:
             # turn it off again, so an upload in this worker is never accepted half-decoded.
             ImageFile.LOAD_TRUNCATED_IMAGES = False
+            _parse_c_types()
             _WEASYPRINT.update(CSS=CSS, HTML=HTML, URLFetcher=URLFetcher)
     return _WEASYPRINT
+
+
+# The C types WeasyPrint 70 names in ffi.new() and ffi.cast() with a fixed spelling (weasyprint/text, pdf).
+_C_TYPES = (
+    "PangoRectangle *", "unsigned int *", "PangoFcFontMap *", "PangoLogAttr[]", "hb_tag_t[100]", "char[]",
+    "char[4]", "FcResult *", "FcChar8 **",
+)  # fmt: skip
+
+
+def _parse_c_types():
+    """Have cffi parse the C types a render names, once, in the worker.
+
+    cffi parses a type's name with pycparser the first time it meets it (5-7 ms each, the parser
+    reading every declared typedef again): a child that starts without them parses them for every
+    document, 15 ms or more of a flyer. Parsed here, a few kB, every child inherits them."""
+    from weasyprint.text.ffi import ffi
+
+    for name in _C_TYPES:
+        try:
+            ffi.typeof(name)
+        except Exception:  # a later WeasyPrint without this type: its children are only a little slower
+            logging.getLogger(__name__).debug("cffi does not know the C type %r", name)
 
 
 def _draw(weasy, html, stylesheet):
