@@ -91,6 +91,7 @@ def unmarked_in_template(source):
 # Errors for developers and for the admin at the shell (like the other `flask` commands' output), not pages.
 DEVELOPER_ERRORS = {
     "AreaContractError", "ConfigError", "ValueError", "TypeError", "KeyError", "RuntimeError", "BackupError",
+    "PDFRenderError",  # a PDF that could not be drawn: the 500 handler logs it, no reader sees its text
 }  # fmt: skip
 VALIDATORS = {"DataRequired", "InputRequired", "Length", "Email", "NumberRange", "Regexp", "Optional"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +51,19 @@ def _build_lock() -> Path:
     return path / ".build.lock"
 
 
+_LOCKS: dict[str, threading.Lock] = {}
+
+
+def _process_lock() -> threading.Lock:
+    """This process's build lock, made on first use: under gevent that is after monkey patching, so it
+    is gevent's cooperative lock even if this module was imported earlier (gunicorn --preload)."""
+    lock = _LOCKS.get("build")
+    if lock is None:
+        # setdefault is atomic: threads racing here all get the one lock that was stored.
+        lock = _LOCKS.setdefault("build", threading.Lock())
+    return lock
+
+
 def cached_file(etag: str, build: Callable[[], bytes], ext: str = "pdf") -> bytes:
     """The document for `etag` from the cache (``portal.storage.cache()``), or built and stored
     (old ones pruned).
@@ -65,9 +79,13 @@ def cached_file(etag: str, build: Callable[[], bytes], ext: str = "pdf") -> byte
     # One build at a time on a server: when many ask for a cold flyer or feed at once,
     # the first builds it and the others wait and read it, instead of all building it (seconds
     # of CPU each); and a worker never renders several PDFs at once (WeasyPrint takes tens of
-    # MB a render: this keeps a worker's peak memory down). flock serialises threads as well
-    # as processes, and is released if a worker dies. Building is CPU-bound: little is lost.
-    with open(_build_lock(), "a") as lock:
+    # MB a render: this keeps a worker's peak memory down). Building is CPU-bound: little is lost.
+    # First this process's own lock, then flock between processes (released if a worker dies).
+    # flock alone is a blocking system call: under gevent, a second greenlet asking for it while the
+    # holder waits for its PDF child would stop the whole worker, the holder included, for good.
+    # The process lock is cooperative under gevent (the others wait as greenlets) and is the only
+    # wait threads of one process have, so a blocking flock only ever waits for another process.
+    with _process_lock(), open(_build_lock(), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         data = store.read(key)
         if data is not None:
