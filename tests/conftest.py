@@ -243,6 +243,24 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_until_healthy(url, process, log_path, seconds=30):
+    """Wait until the server started as `process` answers `url`/healthz; if it ends first or never
+    answers, kill it and raise RuntimeError with its log."""
+    import requests
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if requests.get(url + "/healthz", timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError("server did not start:\n" + Path(log_path).read_text())
+        time.sleep(0.1)
+
+
 class LiveServer:
     def __init__(self, url, process, log_path):
         self.url, self.process, self.log_path = url, process, log_path
@@ -424,19 +442,7 @@ def _serve(app, tmp_path):
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    import requests
-
-    deadline = time.time() + 30
-    while True:
-        try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if time.time() > deadline or process.poll() is not None:
-            process.kill()
-            raise RuntimeError("live server did not start:\n" + log_path.read_text())
-        time.sleep(0.2)
+    wait_until_healthy(url, process, log_path)
     yield LiveServer(url, process, log_path)
     process.terminate()
     try:

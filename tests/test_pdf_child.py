@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, wait_until_healthy
 
 from portal import pdf
 from portal.pdf import PDFRenderError, render_pdf
@@ -263,17 +263,7 @@ def gevent_server(app, tmp_path):
             [sys.executable, "-m", "gunicorn", *command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(url + "/healthz", timeout=2).ok:
-                break
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            raise RuntimeError("server did not start:\n" + log_path.read_text())
-        time.sleep(0.1)
+    wait_until_healthy(url, process, log_path, seconds=60)
     yield url, gate, log_path
     process.terminate()
     try:

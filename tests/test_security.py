@@ -66,10 +66,9 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from datetime import datetime, timedelta  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import requests  # noqa: E402
-from conftest import ROOT, free_port, http_login  # noqa: E402
+from conftest import ROOT, free_port, http_login, wait_until_healthy  # noqa: E402
 
 from portal.models import AuditEntry, LoginAttempt, OutboxMessage, User  # noqa: E402
 
@@ -604,17 +603,7 @@ def make_run_server(app, tmp_path):
             [sys.executable, "-m", "gunicorn", *command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            if requests.get(url + "/healthz", timeout=1).ok:
-                break
-        except requests.RequestException:
-            pass
-        if time.time() > deadline or process.poll() is not None:
-            process.kill()
-            raise RuntimeError("server did not start:\n" + Path(log_path).read_text())
-        time.sleep(0.2)
+    wait_until_healthy(url, process, log_path)
     yield port, url
     process.terminate()
     try:
