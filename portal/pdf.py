@@ -83,9 +83,10 @@ _WEASYPRINT: dict = {}
 _LOCKS: dict = {}
 
 
-def _lock(name):
-    """A process-wide lock made on first use: under gevent that is after monkey patching, so the lock
-    is a cooperative one even when this module was imported before the patching (gunicorn --preload)."""
+def process_lock(name):
+    """The process-wide lock called `name`, made on first use: under gevent that is after monkey
+    patching, so the lock is a cooperative one even when its user was imported before the patching
+    (gunicorn --preload). The PDF code and the printout cache's build lock use it."""
     lock = _LOCKS.get(name)
     if lock is None:
         # setdefault is atomic: two threads racing here both get the one lock that was stored.
@@ -95,7 +96,7 @@ def _lock(name):
 
 def _weasyprint():
     """WeasyPrint's HTML, CSS and URLFetcher, imported once per process."""
-    with _lock("import"):
+    with process_lock("import"):
         if not _WEASYPRINT:
             from PIL import ImageFile
             from weasyprint import CSS, HTML  # lazy: importing WeasyPrint costs ~1 s and 40 MB
@@ -148,7 +149,7 @@ def _stylesheet(weasy, name):
     flyer's 150). WeasyPrint only reads a parsed stylesheet while drawing: documents can share it."""
     path = STATIC_DIR / name
     key = (str(path), path.stat().st_mtime_ns)
-    with _lock("stylesheets"):
+    with process_lock("stylesheets"):
         sheet = _STYLESHEETS.get(key)
         if sheet is None:
             sheet = _STYLESHEETS[key] = weasy["CSS"](filename=str(path))
@@ -167,7 +168,7 @@ def _draw_in_child(weasy, html, sheet, timeout):
     # Pipe, fork and closing our copy of the write end under one lock: a child forked meanwhile by
     # another thread would inherit this pipe's write end, and we would see no end of file until
     # that other child exits too.
-    with _lock("fork"):
+    with process_lock("fork"):
         read_fd, write_fd = os.pipe()
         try:
             # Looked up now, not at import: under gevent this is gevent's fork, which watches the

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 from flask import current_app
 
 from portal import storage
+from portal.pdf import process_lock
 
 _LAYOUT: list[str] = []
 
@@ -51,19 +51,6 @@ def _build_lock() -> Path:
     return path / ".build.lock"
 
 
-_LOCKS: dict[str, threading.Lock] = {}
-
-
-def _process_lock() -> threading.Lock:
-    """This process's build lock, made on first use: under gevent that is after monkey patching, so it
-    is gevent's cooperative lock even if this module was imported earlier (gunicorn --preload)."""
-    lock = _LOCKS.get("build")
-    if lock is None:
-        # setdefault is atomic: threads racing here all get the one lock that was stored.
-        lock = _LOCKS.setdefault("build", threading.Lock())
-    return lock
-
-
 def cached_file(etag: str, build: Callable[[], bytes], ext: str = "pdf") -> bytes:
     """The document for `etag` from the cache (``portal.storage.cache()``), or built and stored
     (old ones pruned).
@@ -85,7 +72,7 @@ def cached_file(etag: str, build: Callable[[], bytes], ext: str = "pdf") -> byte
     # holder waits for its PDF child would stop the whole worker, the holder included, for good.
     # The process lock is cooperative under gevent (the others wait as greenlets) and is the only
     # wait threads of one process have, so a blocking flock only ever waits for another process.
-    with _process_lock(), open(_build_lock(), "a") as lock:
+    with process_lock("printout-build"), open(_build_lock(), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         data = store.read(key)
         if data is not None:
