@@ -6,6 +6,9 @@ process never loses a committed transaction. PostgreSQL works through the
 same URL setting (``postgresql://user:pass@host/db``).
 """
 
+import sqlite3
+import weakref
+
 from flask import g
 from peewee import SqliteDatabase
 from playhouse.db_url import connect
@@ -28,7 +31,40 @@ class PortalFlaskDB(FlaskDB):
 
     def close_db(self, exc):
         if not g.pop("_portal_db_was_open", True) and not self.database.is_closed():
+            close_cursors = getattr(self.database.connection(), "close_cursors", None)
+            if close_cursors is not None:
+                close_cursors()  # on this thread, before another request can have the connection
             self.database.close()
+
+
+class TrackedConnection(sqlite3.Connection):
+    """A SQLite connection that can close every cursor it handed out (`close_cursors`).
+
+    Why: a request that ends leaves cursors behind in reference cycles (an IntegrityError's
+    traceback holds the frames that hold them). Python's cyclic garbage collector frees them later,
+    on whichever thread allocates at that moment, and freeing a cursor resets its statement, which
+    takes its connection's mutex. If the connection is by then another request's, waiting in
+    BEGIN IMMEDIATE for the write lock (SQLite holds the mutex while its busy handler sleeps), and
+    the collecting thread is the one holding the write lock, neither moves until the 10 s busy
+    timeout: "database is locked" (seen with gdb in test_bookings_live's staff-move race).
+    A closed cursor has no statement left to reset, so the collector never needs the mutex.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._cursors = weakref.WeakSet()
+
+    def cursor(self, *args, **kwargs):
+        """A cursor, remembered (weakly) so that `close_cursors` can close it."""
+        cursor = super().cursor(*args, **kwargs)
+        self._cursors.add(cursor)
+        return cursor
+
+    def close_cursors(self):
+        """Close the cursors still alive: their statements are reset now, on the owning thread."""
+        for cursor in list(self._cursors):
+            cursor.close()
+        self._cursors.clear()
 
 
 flask_db = PortalFlaskDB()
@@ -81,7 +117,9 @@ def open_database(url, pool_size=0):
         # read->write upgrade never fails with "database is locked").
         # With the pool, `timeout` is the pool's wait for a free connection instead; the lock wait
         # is then busy_timeout's alone (the same 10 s).
-        db = connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", **{"timeout": 10, **kwargs})
+        db = connect(
+            url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", factory=TrackedConnection, **{"timeout": 10, **kwargs}
+        )
         # Searches compare text without case and accents: SQLite has no such function, so Python's.
         from .text import fold
 
