@@ -101,9 +101,10 @@ def create_app(test_config=None):
     app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedBodies)
     app.config.setdefault("COMPRESS_CACHE_KEY", cache_key)
     compress.init_app(app)
-    from .compressed import StaticFilesWithoutCookies, static_files_compressed_once
+    from .compressed import static_files_compressed_once
+    from .sessions import CookieSessions
 
-    app.session_interface = StaticFilesWithoutCookies()
+    app.session_interface = CookieSessions()  # static files without cookies; each cookie verified once
 
     # Registered after Flask-Compress, so it runs before it (after_request hooks run in reverse).
     app.after_request(static_files_compressed_once)
