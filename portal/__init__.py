@@ -8,12 +8,12 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_compress import Compress
-from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from . import config as config_module
 from .db import flask_db, open_database
+from .visitors import signed_in
 
 csrf = CSRFProtect()
 htmx = Htmx()
@@ -165,10 +165,10 @@ def create_app(test_config=None):
             # What a signed-in person gets is theirs: never kept by a shared cache, and their
             # downloads (card, sign-in sheets, CSV, receipts) not kept at all. Pages stay
             # "no-cache" (not no-store), so the phone's back button still shows them at once.
-            signed_in = bool(current_user) and current_user.is_authenticated
+            member = signed_in()
             if response.mimetype == "text/html":
-                response.headers["Cache-Control"] = "private, no-cache" if signed_in else "no-cache"
-            elif signed_in:
+                response.headers["Cache-Control"] = "private, no-cache" if member else "no-cache"
+            elif member:
                 response.headers["Cache-Control"] = "private, no-store"
         return response
 

@@ -105,6 +105,37 @@ def test_signed_in_people_and_flashed_messages_are_never_cached(cached_app, make
     assert "Cached Person" in home.get_data(as_text=True) or "/account" in home.get_data(as_text=True)
 
 
+def test_a_member_back_with_only_the_remember_cookie_is_never_served_a_kept_page(cached_app, make_user):
+    """portal.visitors.signed_in skips Flask-Login only when it could find nobody: the remember-me
+    cookie alone (a new browser session) still signs the member in, so the page is theirs."""
+    make_user("Remembered Person", email="remembered@example.org")
+    page(cached_app.test_client())  # the anonymous copy is kept
+    member = cached_app.test_client()
+    login_page = member.get("/login").get_data(as_text=True)
+    member.post(
+        "/login",
+        data={
+            "identifier": "remembered@example.org",
+            "password": "password123",
+            "remember": "y",
+            "csrf_token": csrf_token_from(login_page),
+        },
+    )
+    assert member.get_cookie("remember_token") is not None
+    member.delete_cookie("session")  # the browser was closed: only the remember-me cookie is left
+    home = member.get("/")
+    assert home.status_code == 200 and "X-Page-Cache" not in home.headers
+    assert home.headers["Cache-Control"] == "private, no-cache"
+
+
+def test_a_kept_page_honours_q_values_in_accept_encoding(cached_app):
+    page(cached_app.test_client())
+    for header, gzipped in (("gzip;q=0, identity", False), ("*", True), ("deflate, GZIP;q=0.5", True), ("", False)):
+        hit = cached_app.test_client().get("/", headers={"Accept-Encoding": header})
+        assert hit.headers["X-Page-Cache"] == "hit"
+        assert (hit.headers.get("Content-Encoding") == "gzip") is gzipped, header
+
+
 def test_a_write_in_this_process_empties_the_cache_and_entries_expire(cached_app, monkeypatch):
     import portal.pagecache as pagecache
 

@@ -1,6 +1,6 @@
 """Sessions (portal/sessions.py): a cookie verified once per worker, and never trusted beyond what Flask would."""
 
-from flask import request, session
+from flask import g, request, session
 
 
 def cookie_of(client, app):
@@ -75,3 +75,24 @@ def test_the_session_still_round_trips_through_a_client(app, client):
     assert client.get("/_test/read").get_data(as_text=True) == "uno"
     assert client.get("/_test/read").get_data(as_text=True) == "uno"  # the kept copy
     assert cookie_of(client, app) == value
+
+
+def test_flask_login_finds_members_only_in_the_session_and_the_remember_cookie():
+    """portal.visitors.signed_in relies on it: a request or header loader would find members elsewhere."""
+    from portal.auth import login_manager
+
+    assert login_manager._request_callback is None and login_manager._header_callback is None
+
+
+def test_signed_in_is_current_users_answer(app, make_user):
+    from flask_login import current_user, login_user, logout_user
+
+    from portal.visitors import signed_in
+
+    user = make_user("Signed Person", email="signed@example.org")
+    with app.test_request_context("/"):
+        assert not signed_in() and "_login_user" not in g  # nothing loaded for nobody
+        login_user(user)
+        assert signed_in() and current_user.is_authenticated
+        logout_user()
+        assert not signed_in()
