@@ -149,19 +149,28 @@ def create_app(test_config=None):
 
             abort(404)
 
-    @app.after_request
-    def security_headers(response):
-        """Conservative headers; no third-party anything, so a strict CSP is possible."""
-        response.headers.setdefault(
+    # Conservative headers; no third-party anything, so a strict CSP is possible. The same for every
+    # response: worked out once here, not on each request.
+    constant_headers = [
+        (
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if app.config["BASE_URL"].startswith("https://") and app.config.get("HSTS_MAX_AGE"):
-            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}")
-        if request.endpoint != "static" and "Cache-Control" not in response.headers:
+        ),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+    ]
+    if app.config["BASE_URL"].startswith("https://") and app.config.get("HSTS_MAX_AGE"):
+        constant_headers.append(("Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}"))
+
+    @app.after_request
+    def security_headers(response):
+        """The constant headers, unless the view set its own; Cache-Control by who is asking."""
+        present = {name.lower() for name in response.headers.keys()}
+        for name, value in constant_headers:
+            if name.lower() not in present:
+                response.headers.add(name, value)
+        if "cache-control" not in present and request.endpoint != "static":
             # What a signed-in person gets is theirs: never kept by a shared cache, and their
             # downloads (card, sign-in sheets, CSV, receipts) not kept at all. Pages stay
             # "no-cache" (not no-store), so the phone's back button still shows them at once.

@@ -159,9 +159,20 @@ def language_headers(response):
     if request.endpoint == "static" or getattr(g, "lang_source", None) is None:
         return response
     response.headers["Content-Language"] = html_lang()
-    response.vary.add("Accept-Language")
-    response.vary.add("Cookie")
+    vary_also(response, "Accept-Language", "Cookie")
     return response
+
+
+def vary_also(response, *names):
+    """Add `names` to the response's Vary header, each once (compared without case).
+
+    As `response.vary.add` does, reading the header once rather than once per name: werkzeug parses
+    and writes the whole header back on each call."""
+    current = response.headers.get("Vary", "")
+    present = {part.strip().lower() for part in current.split(",")}
+    missing = [name for name in names if name.lower() not in present]
+    if missing:
+        response.headers["Vary"] = ", ".join([current.strip(), *missing] if current.strip() else missing)
 
 
 def translation_directories():

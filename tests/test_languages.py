@@ -295,3 +295,20 @@ def test_browser_languages_are_read_from_accept_language(app, header, expected):
     for _ in range(2):  # the second answer comes from the kept one
         with app.test_request_context("/", headers={"Accept-Language": header}):
             assert browser_languages() == expected
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (None, "Accept-Language, Cookie"),
+        ("HX-Request", "HX-Request, Accept-Language, Cookie"),
+        ("cookie, HX-Request", "cookie, HX-Request, Accept-Language"),
+        ("Accept-Language, Cookie", "Accept-Language, Cookie"),
+    ],
+)
+def test_vary_names_each_input_once(app, before, after):
+    from portal.i18n import vary_also
+
+    response = app.response_class("x", headers={"Vary": before} if before else {})
+    vary_also(response, "Accept-Language", "Cookie")
+    assert response.headers["Vary"] == after

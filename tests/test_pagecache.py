@@ -42,6 +42,32 @@ def test_second_anonymous_visitor_gets_the_cached_page_with_a_token_of_their_own
     assert answer.status_code == 303
 
 
+def test_a_hit_carries_every_header_the_rendered_page_did(cached_app):
+    """Security headers, Cache-Control, Content-Language, Vary, the request id: a kept page served again
+    answers with the rendered page's headers (its own request id). Only the Date header Flask-Compress's
+    make_conditional adds to a rendered page is not repeated: gunicorn sends its own Date anyway."""
+    from portal import create_app
+
+    https_app = create_app({**cached_app.config, "BASE_URL": "https://binari.example.org", "HSTS_MAX_AGE": 3600})
+    for app in (cached_app, https_app):
+        for path in ("/", "/events?site=visconti", "/library?q=storia"):
+            headers = {"Accept-Language": "en", "Accept-Encoding": "gzip"}
+            miss, hit = app.test_client().get(path, headers=headers), app.test_client().get(path, headers=headers)
+            assert (miss.headers["X-Page-Cache"], hit.headers["X-Page-Cache"]) == ("miss", "hit")
+            differ = {"X-Page-Cache", "X-Request-Id", "Content-Length", "Set-Cookie", "Date"}
+            rendered = sorted((n, v) for n, v in miss.headers.items() if n not in differ)
+            assert sorted((n, v) for n, v in hit.headers.items() if n not in differ) == rendered, path
+            request_id = hit.headers["X-Request-Id"]
+            assert len(request_id) == 16 and request_id != miss.headers["X-Request-Id"]
+            assert "Date" not in hit.headers
+            assert hit.headers["Cache-Control"] == "no-cache" and hit.headers["Content-Language"] == "en"
+            vary = {part.strip() for part in hit.headers["Vary"].split(",")}
+            assert {"Accept-Language", "Cookie", "Accept-Encoding", "HX-Request"} <= vary
+            for name in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy"):
+                assert hit.headers[name]
+            assert ("Strict-Transport-Security" in hit.headers) is (app is https_app)
+
+
 def test_a_returning_visitor_gets_the_token_signed_once_and_it_still_submits(cached_app):
     """A kept page's token is signed once per visitor (portal.pagecache.SignedTokens), not on every hit."""
     from flask_wtf import csrf
