@@ -8,12 +8,12 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_compress import Compress
-from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from . import config as config_module
 from .db import flask_db, open_database
+from .visitors import signed_in
 
 csrf = CSRFProtect()
 htmx = Htmx()
@@ -101,9 +101,10 @@ def create_app(test_config=None):
     app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedBodies)
     app.config.setdefault("COMPRESS_CACHE_KEY", cache_key)
     compress.init_app(app)
-    from .compressed import StaticFilesWithoutCookies, static_files_compressed_once
+    from .compressed import static_files_compressed_once
+    from .sessions import CookieSessions
 
-    app.session_interface = StaticFilesWithoutCookies()
+    app.session_interface = CookieSessions()  # static files without cookies; each cookie verified once
 
     # Registered after Flask-Compress, so it runs before it (after_request hooks run in reverse).
     app.after_request(static_files_compressed_once)
@@ -148,26 +149,35 @@ def create_app(test_config=None):
 
             abort(404)
 
-    @app.after_request
-    def security_headers(response):
-        """Conservative headers; no third-party anything, so a strict CSP is possible."""
-        response.headers.setdefault(
+    # Conservative headers; no third-party anything, so a strict CSP is possible. The same for every
+    # response: worked out once here, not on each request.
+    constant_headers = [
+        (
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if app.config["BASE_URL"].startswith("https://") and app.config.get("HSTS_MAX_AGE"):
-            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}")
-        if request.endpoint != "static" and "Cache-Control" not in response.headers:
+        ),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+    ]
+    if app.config["BASE_URL"].startswith("https://") and app.config.get("HSTS_MAX_AGE"):
+        constant_headers.append(("Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}"))
+
+    @app.after_request
+    def security_headers(response):
+        """The constant headers, unless the view set its own; Cache-Control by who is asking."""
+        present = {name.lower() for name in response.headers.keys()}
+        for name, value in constant_headers:
+            if name.lower() not in present:
+                response.headers.add(name, value)
+        if "cache-control" not in present and request.endpoint != "static":
             # What a signed-in person gets is theirs: never kept by a shared cache, and their
             # downloads (card, sign-in sheets, CSV, receipts) not kept at all. Pages stay
             # "no-cache" (not no-store), so the phone's back button still shows them at once.
-            signed_in = bool(current_user) and current_user.is_authenticated
+            member = signed_in()
             if response.mimetype == "text/html":
-                response.headers["Cache-Control"] = "private, no-cache" if signed_in else "no-cache"
-            elif signed_in:
+                response.headers["Cache-Control"] = "private, no-cache" if member else "no-cache"
+            elif member:
                 response.headers["Cache-Control"] = "private, no-store"
         return response
 

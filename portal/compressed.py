@@ -14,7 +14,6 @@ import zlib
 from collections import OrderedDict
 
 from flask import current_app, g, request
-from flask.sessions import SecureCookieSessionInterface
 
 NO_KEY = "-"
 MAX_ENTRIES = 64  # a few feeds and about ten static files, in two encodings each
@@ -67,17 +66,3 @@ def static_files_compressed_once(response):
     data = response.get_data()
     g.compress_cache_key = f"static:{request.path}:{len(data)}:{zlib.crc32(data)}"
     return response
-
-
-class StaticFilesWithoutCookies(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, except that a static file never carries the session.
-
-    Flask-Login looks at the session after every response, and Flask then adds `Vary: Cookie`:
-    on a fingerprinted CSS or JS file, cached for a year, that only splits shared caches per
-    visitor (interop review, item 15). A static file never needs to set or refresh the cookie.
-    """
-
-    def save_session(self, app, session, response):
-        if request.endpoint == "static":
-            return
-        super().save_session(app, session, response)

@@ -6,11 +6,16 @@ the `lang` cookie for a year and, for a member, `User.language`. Responses whose
 the language say so: `Content-Language`, and `Vary: Accept-Language, Cookie` for shared caches.
 """
 
+from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app, g, request, session
 from flask_babel import Babel, format_date, format_time, get_locale
 from flask_login import current_user
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
+
+from .visitors import signed_in
 
 babel = Babel()
 
@@ -38,12 +43,29 @@ def chosen_language():
 
 def browser_languages():
     """Our languages in the order the browser prefers them (Accept-Language, q > 0)."""
+    header = request.headers.get("Accept-Language", "")
+    languages = tuple(current_app.config["LANGUAGES"])
+    if len(header) > MAX_REMEMBERED_HEADER:
+        return list(_preferred(header, languages))
+    return list(_remembered_preferences(header, languages))
+
+
+# Browsers send a handful of different Accept-Language headers, and parsing one (werkzeug's
+# parse_accept_header) cost about 15 µs of a 470 µs cache hit: the answers for the recent ones are kept.
+MAX_REMEMBERED_HEADER = 200  # longer ones (never a real browser's) are parsed every time, not kept
+
+
+def _preferred(header, languages):
+    """Our codes among `languages`, in the order `header` (an Accept-Language value) prefers them."""
     found = []
-    for tag, quality in request.accept_languages:
-        code = _supported(tag)
-        if quality > 0 and code and code not in found:
-            found.append(code)
-    return found
+    for tag, quality in parse_accept_header(header, LanguageAccept):
+        primary = str(tag).replace("_", "-").split("-")[0].lower()
+        if quality > 0 and primary in languages and primary not in found:
+            found.append(primary)
+    return tuple(found)
+
+
+_remembered_preferences = lru_cache(maxsize=256)(_preferred)
 
 
 def select_locale():
@@ -54,7 +76,7 @@ def select_locale():
     if request.path.endswith(".pdf") and _supported(request.args.get("lang")):
         g.lang_source = "document"
         return _supported(request.args.get("lang"))
-    if current_user and current_user.is_authenticated and _supported(current_user.language):
+    if signed_in() and _supported(current_user.language):
         g.lang_source = "account"
         return _supported(current_user.language)
     chosen = chosen_language()
@@ -137,9 +159,20 @@ def language_headers(response):
     if request.endpoint == "static" or getattr(g, "lang_source", None) is None:
         return response
     response.headers["Content-Language"] = html_lang()
-    response.vary.add("Accept-Language")
-    response.vary.add("Cookie")
+    vary_also(response, "Accept-Language", "Cookie")
     return response
+
+
+def vary_also(response, *names):
+    """Add `names` to the response's Vary header, each once (compared without case).
+
+    As `response.vary.add` does, reading the header once rather than once per name: werkzeug parses
+    and writes the whole header back on each call."""
+    current = response.headers.get("Vary", "")
+    present = {part.strip().lower() for part in current.split(",")}
+    missing = [name for name in names if name.lower() not in present]
+    if missing:
+        response.headers["Vary"] = ", ".join([current.strip(), *missing] if current.strip() else missing)
 
 
 def translation_directories():

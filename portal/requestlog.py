@@ -24,6 +24,7 @@ from flask import Flask, g, has_request_context, request
 
 HEADER = "X-Request-Id"
 LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 log = logging.getLogger("binari.request")
 
@@ -51,7 +52,11 @@ def _install_format() -> None:
             continue
         if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
             handler.addFilter(RequestIdFilter())
-            handler.setFormatter(logging.Formatter(LOG_FORMAT, "%Y-%m-%d %H:%M:%S"))
+            handler.setFormatter(RequestLineFormatter(LOG_FORMAT, DATE_FORMAT))
+
+
+class RequestLineFormatter(logging.Formatter):
+    """The format above; its type marks a handler `_install_format` set up (see `_only_our_handler`)."""
 
 
 def init_app(app: Flask) -> None:
@@ -70,8 +75,59 @@ def init_app(app: Flask) -> None:
         took = f"{(time.perf_counter() - started) * 1000:.0f}" if started else "?"
         user = g.get("_login_user")  # only if the request loaded it: no query for a static file
         user = user.get_id() if user is not None and user.is_authenticated else None
-        log.info("%s %s %s %s ms user=%s", request.method, logged_path(), response.status_code, took, user or "-")
+        message = f"{request.method} {logged_path()} {response.status_code} {took} ms user={user or '-'}"
+        handler = _only_our_handler()
+        if handler is None:
+            log.info("%s", message, extra={"request_id": current_id()})
+        else:
+            _write_line(handler, message)
         return response
+
+
+def _only_our_handler() -> logging.StreamHandler | None:
+    """The one handler this line would reach, when it is the stream handler `_install_format` set up.
+
+    Then the line is written to its stream directly: building a LogRecord and passing it through the
+    loggers and filters cost ~12 µs of a ~230 µs cached page (alternating A/B, 3 December), for a line whose every
+    part is known here. Anything else (another handler or filter, a level, logging.disable, a test's
+    capture) gets the line through logging as before."""
+    if not log.isEnabledFor(logging.INFO) or log.handlers or log.filters or not log.propagate:
+        return None
+    parent = log.parent
+    while parent is not None and parent is not logging.root:  # the "binari" logger, if someone made one
+        if parent.handlers or parent.filters or not parent.propagate or parent.level > logging.INFO:
+            return None
+        parent = parent.parent
+    handlers = logging.root.handlers
+    if logging.root.filters or len(handlers) != 1:
+        return None
+    handler = handlers[0]
+    if (
+        type(handler) is not logging.StreamHandler
+        or type(handler.formatter) is not RequestLineFormatter
+        or handler.level > logging.INFO
+        or len(handler.filters) != 1
+        or type(handler.filters[0]) is not RequestIdFilter
+    ):
+        return None
+    return handler
+
+
+def _write_line(handler: logging.StreamHandler, message: str) -> None:
+    """The line `handler` would write for an INFO record of `log` with `message`, written as it would."""
+    formatter = handler.formatter
+    assert formatter is not None
+    moment = formatter.converter(time.time())
+    line = f"{time.strftime(DATE_FORMAT, moment)} INFO [{current_id()}] {log.name}: {message}"
+    with handler.lock:  # type: ignore[union-attr]  # a StreamHandler always has its lock
+        try:
+            handler.stream.write(line + handler.terminator)
+            handler.flush()
+        except Exception:  # as Handler.handleError: a logging failure never fails the request
+            if logging.raiseExceptions:
+                import traceback
+
+                traceback.print_exc()
 
 
 def logged_path() -> str:

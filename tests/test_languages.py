@@ -276,3 +276,39 @@ def test_staff_translate_a_way_to_help(client, seed, auth):
     assert "Reparto de alimentos" in page(spanish, f"/volunteer/shifts/{shift.id}")
     assert "Distribuzione alimentare" in page(client, f"/volunteer/opportunities/{opp.id}")
     assert Opportunity.get_by_id(opp.id).title == "Distribuzione alimentare"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("ar, en;q=0.8, it;q=0.5", ["ar", "en", "it"]),
+        ("en-GB;q=0.3, zh-CN", ["zh", "en"]),
+        ("en;q=0, es", ["es"]),
+        ("fr, de", []),
+        ("", []),
+        ("x" * 300 + ", en", ["en"]),  # too long to be kept: parsed every time, the same answer
+    ],
+)
+def test_browser_languages_are_read_from_accept_language(app, header, expected):
+    from portal.i18n import browser_languages
+
+    for _ in range(2):  # the second answer comes from the kept one
+        with app.test_request_context("/", headers={"Accept-Language": header}):
+            assert browser_languages() == expected
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (None, "Accept-Language, Cookie"),
+        ("HX-Request", "HX-Request, Accept-Language, Cookie"),
+        ("cookie, HX-Request", "cookie, HX-Request, Accept-Language"),
+        ("Accept-Language, Cookie", "Accept-Language, Cookie"),
+    ],
+)
+def test_vary_names_each_input_once(app, before, after):
+    from portal.i18n import vary_also
+
+    response = app.response_class("x", headers={"Vary": before} if before else {})
+    vary_also(response, "Accept-Language", "Cookie")
+    assert response.headers["Vary"] == after

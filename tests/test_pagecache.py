@@ -42,6 +42,32 @@ def test_second_anonymous_visitor_gets_the_cached_page_with_a_token_of_their_own
     assert answer.status_code == 303
 
 
+def test_a_hit_carries_every_header_the_rendered_page_did(cached_app):
+    """Security headers, Cache-Control, Content-Language, Vary, the request id: a kept page served again
+    answers with the rendered page's headers (its own request id). Only the Date header Flask-Compress's
+    make_conditional adds to a rendered page is not repeated: gunicorn sends its own Date anyway."""
+    from portal import create_app
+
+    https_app = create_app({**cached_app.config, "BASE_URL": "https://binari.example.org", "HSTS_MAX_AGE": 3600})
+    for app in (cached_app, https_app):
+        for path in ("/", "/events?site=visconti", "/library?q=storia"):
+            headers = {"Accept-Language": "en", "Accept-Encoding": "gzip"}
+            miss, hit = app.test_client().get(path, headers=headers), app.test_client().get(path, headers=headers)
+            assert (miss.headers["X-Page-Cache"], hit.headers["X-Page-Cache"]) == ("miss", "hit")
+            differ = {"X-Page-Cache", "X-Request-Id", "Content-Length", "Set-Cookie", "Date"}
+            rendered = sorted((n, v) for n, v in miss.headers.items() if n not in differ)
+            assert sorted((n, v) for n, v in hit.headers.items() if n not in differ) == rendered, path
+            request_id = hit.headers["X-Request-Id"]
+            assert len(request_id) == 16 and request_id != miss.headers["X-Request-Id"]
+            assert "Date" not in hit.headers
+            assert hit.headers["Cache-Control"] == "no-cache" and hit.headers["Content-Language"] == "en"
+            vary = {part.strip() for part in hit.headers["Vary"].split(",")}
+            assert {"Accept-Language", "Cookie", "Accept-Encoding", "HX-Request"} <= vary
+            for name in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy"):
+                assert hit.headers[name]
+            assert ("Strict-Transport-Security" in hit.headers) is (app is https_app)
+
+
 def test_a_returning_visitor_gets_the_token_signed_once_and_it_still_submits(cached_app):
     """A kept page's token is signed once per visitor (portal.pagecache.SignedTokens), not on every hit."""
     from flask_wtf import csrf
@@ -103,6 +129,37 @@ def test_signed_in_people_and_flashed_messages_are_never_cached(cached_app, make
     home = member.get("/")
     assert "X-Page-Cache" not in home.headers
     assert "Cached Person" in home.get_data(as_text=True) or "/account" in home.get_data(as_text=True)
+
+
+def test_a_member_back_with_only_the_remember_cookie_is_never_served_a_kept_page(cached_app, make_user):
+    """portal.visitors.signed_in skips Flask-Login only when it could find nobody: the remember-me
+    cookie alone (a new browser session) still signs the member in, so the page is theirs."""
+    make_user("Remembered Person", email="remembered@example.org")
+    page(cached_app.test_client())  # the anonymous copy is kept
+    member = cached_app.test_client()
+    login_page = member.get("/login").get_data(as_text=True)
+    member.post(
+        "/login",
+        data={
+            "identifier": "remembered@example.org",
+            "password": "password123",
+            "remember": "y",
+            "csrf_token": csrf_token_from(login_page),
+        },
+    )
+    assert member.get_cookie("remember_token") is not None
+    member.delete_cookie("session")  # the browser was closed: only the remember-me cookie is left
+    home = member.get("/")
+    assert home.status_code == 200 and "X-Page-Cache" not in home.headers
+    assert home.headers["Cache-Control"] == "private, no-cache"
+
+
+def test_a_kept_page_honours_q_values_in_accept_encoding(cached_app):
+    page(cached_app.test_client())
+    for header, gzipped in (("gzip;q=0, identity", False), ("*", True), ("deflate, GZIP;q=0.5", True), ("", False)):
+        hit = cached_app.test_client().get("/", headers={"Accept-Encoding": header})
+        assert hit.headers["X-Page-Cache"] == "hit"
+        assert (hit.headers.get("Content-Encoding") == "gzip") is gzipped, header
 
 
 def test_a_write_in_this_process_empties_the_cache_and_entries_expire(cached_app, monkeypatch):

@@ -70,3 +70,52 @@ def test_an_error_is_logged_with_the_request_id(app, records):
     assert f"kaboom {rid}" in str(errors[0].exc_info[1])
     line = next(r for r in records if r.name == "binari.request")
     assert line.request_id == rid and " 500 " in line.getMessage()
+
+
+def test_the_line_is_written_directly_to_our_own_handler_as_logging_would(client, monkeypatch):
+    """With the stream handler requestlog installs as the only one, the line skips the LogRecord
+    (portal.requestlog._write_line); it reads exactly as the handler's formatter writes it."""
+    import io
+    import re
+
+    from portal import requestlog
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(requestlog.RequestIdFilter())
+    handler.setFormatter(requestlog.RequestLineFormatter(requestlog.LOG_FORMAT, requestlog.DATE_FORMAT))
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [handler])
+    monkeypatch.setattr(root, "level", logging.INFO)
+
+    def no_records(*args, **kwargs):
+        raise AssertionError("the request's line went through a LogRecord")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(requestlog.log, "makeRecord", no_records)
+        answer = client.get("/events")
+    request_id = answer.headers["X-Request-Id"]
+    line = stream.getvalue()
+    assert re.fullmatch(
+        rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d INFO \[{request_id}\] binari\.request: GET /events 200 \d+ ms user=-\n",
+        line,
+    )
+    # The same text as the formatter gives a record of that line.
+    record = requestlog.log.makeRecord("binari.request", logging.INFO, "", 0, line.split(": ", 1)[1][:-1], (), None)
+    record.request_id = request_id
+    formatted = handler.format(record)
+    assert formatted[19:] == line[19:-1]  # all but the time
+    # Another handler (a test's capture, a second destination): the line goes through logging again.
+    kept = []
+    other = logging.Handler()
+    other.emit = kept.append  # type: ignore[method-assign]
+    monkeypatch.setattr(root, "handlers", [handler, other])
+    second = client.get("/events")
+    assert [r.request_id for r in kept if r.name == "binari.request"] == [second.headers["X-Request-Id"]]
+    assert stream.getvalue().count("binari.request") == 2
+    logging.disable(logging.INFO)
+    try:
+        client.get("/events")
+    finally:
+        logging.disable(logging.NOTSET)
+    assert stream.getvalue().count("binari.request") == 2
