@@ -28,11 +28,16 @@ RIGHT_TO_LEFT = {"ar"}
 HTML_TAGS = {"zh": "zh-Hans"}
 
 
+def _primary(tag):
+    """A language tag's primary subtag, lower case ("en-GB" -> "en", "zh_CN" -> "zh")."""
+    return str(tag).replace("_", "-").split("-")[0].lower()
+
+
 def _supported(code):
     """Our code for a language tag ("en-GB" -> "en", "zh-CN" -> "zh"), or None."""
     if not code:
         return None
-    primary = str(code).replace("_", "-").split("-")[0].lower()
+    primary = _primary(code)
     return primary if primary in current_app.config["LANGUAGES"] else None
 
 
@@ -59,7 +64,7 @@ def _preferred(header, languages):
     """Our codes among `languages`, in the order `header` (an Accept-Language value) prefers them."""
     found = []
     for tag, quality in parse_accept_header(header, LanguageAccept):
-        primary = str(tag).replace("_", "-").split("-")[0].lower()
+        primary = _primary(tag)
         if quality > 0 and primary in languages and primary not in found:
             found.append(primary)
     return tuple(found)
