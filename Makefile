@@ -19,13 +19,15 @@ TRANSLATION_DIRS := $(wildcard portal/translations portal/*/translations)
 run: export GUNICORN_CMD_ARGS ?= --worker-class gevent --worker-connections 1000
 # Two malloc arenas instead of one per thread: less memory per worker (deploy/binari-web.service does the same).
 run: export MALLOC_ARENA_MAX ?= 2
-# The worker (mail delivery, scheduled jobs) runs beside gunicorn; Ctrl-C stops both.
+# The worker (mail delivery, scheduled jobs) runs beside gunicorn; Ctrl-C stops both. gunicorn takes
+# production's settings file (deploy/gunicorn.conf.py: it starts the PDF renderer), overridden for a laptop.
 run: setup runtime-deps migrate demo
 	@test -n "$$SECRET_KEY" || echo "SECRET_KEY not set: using instance/secret_key"
 	export SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}"; \
 	  $(BIN)/flask --app portal worker & worker=$$!; \
 	  trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	  $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --graceful-timeout 5 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	  $(BIN)/gunicorn -c deploy/gunicorn.conf.py --workers $(WORKERS) --threads 4 --graceful-timeout 5 \
+	    --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: setup runtime-deps test-deps
 	BINARI_ENV=testing $(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)

@@ -29,3 +29,36 @@ forwarded_allow_ips = os.environ.get("BINARI_PROXY_IPS", "127.0.0.1,::1")
 proc_name = "binari-web"
 # No runtime control socket: systemctl reload/restart is how the service is managed.
 control_socket_disable = True
+
+
+# --- the PDF renderer --------------------------------------------------------------------------
+# One process per server draws every PDF with WeasyPrint (portal/pdfrenderer.py): started here by the
+# master before the workers, which find its socket in BINARI_PDF_RENDERER, so that no worker imports
+# WeasyPrint (about 25 MB each). It ends when the master does. The module is loaded by its path: the
+# master itself never loads the portal.
+_renderer = None
+
+
+def _pdfrenderer():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "portal" / "pdfrenderer.py"
+    spec = importlib.util.spec_from_file_location("binari_pdfrenderer", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def on_starting(server):
+    global _renderer
+    pdfrenderer = _pdfrenderer()
+    if pdfrenderer.wanted():  # PDF_RENDER_IN_CHILD=0: workers draw in-process, no renderer to start
+        _renderer = pdfrenderer.start()
+        os.environ[pdfrenderer.ADDRESS_VARIABLE] = _renderer.address
+        server.log.info("PDF renderer started (pid %s, %s)", _renderer.pid, _renderer.address)
+
+
+def on_exit(server):
+    if _renderer is not None:
+        _renderer.stop()

@@ -111,10 +111,9 @@ def from_environment():
         "PRINT_LOGOS": [
             p.strip() for p in os.environ.get("BINARI_PRINT_LOGOS", "brand/binari-mark.svg").split(",") if p.strip()
         ],
-        # WeasyPrint draws each PDF in a forked child process that ends after the document: the tens of
-        # MB a render allocates go back to the system instead of staying in the web worker (portal/pdf.py).
-        # Off: in the worker itself, as before. A child still drawing after PDF_RENDER_TIMEOUT seconds is
-        # killed and the request fails (500, logged).
+        # WeasyPrint draws each PDF in the server's renderer process (portal/pdfrenderer.py), in a child
+        # that ends after the document: web workers never load WeasyPrint. Off: in the worker itself.
+        # A document still drawing after PDF_RENDER_TIMEOUT seconds is killed and the request fails (500, logged).
         "PDF_RENDER_IN_CHILD": _flag("PDF_RENDER_IN_CHILD", True),
         "PDF_RENDER_TIMEOUT": float(os.environ.get("PDF_RENDER_TIMEOUT", "60")),
         # Logos on the web pages, files under portal/static. The header shows the programme's mark small beside

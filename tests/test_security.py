@@ -592,13 +592,15 @@ def _make_run_gunicorn_args():
 
 @pytest.fixture
 def make_run_server(app, tmp_path):
-    """gunicorn started as `make run` starts it (2 workers, 4 threads, GUNICORN_CMD_ARGS from the Makefile)."""
+    """gunicorn started as `make run` starts it (its settings file, 2 workers, 4 threads, GUNICORN_CMD_ARGS
+    from the Makefile)."""
     port = free_port()
     env = dict(os.environ, BINARI_ENV="development", SECRET_KEY="slow-test", DATABASE_URL=app.config["DATABASE_URL"])
     env["GUNICORN_CMD_ARGS"] = _make_run_gunicorn_args()
     log_path = tmp_path / "make-run.log"
     with open(log_path, "w") as log:
-        command = ["--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+        command = ["-c", "deploy/gunicorn.conf.py", "--workers", "2", "--threads", "4"]
+        command += ["--bind", f"127.0.0.1:{port}", "wsgi:app"]
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", *command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )

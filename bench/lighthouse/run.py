@@ -54,7 +54,8 @@ def prepare(tmp, env):
 def serve(tmp, env, port):
     log = open(Path(tmp) / "gunicorn.log", "w")
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--worker-class", "gevent"]
+        [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--workers", "2", "--threads", "4"]
+        + ["--worker-class", "gevent"]
         + ["--worker-connections", "1000", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT,
         env=env,

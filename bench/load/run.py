@@ -7,8 +7,11 @@
 
 1. Fills a SQLite database at the issue's volumes (seed.py): 10,000 events with 300 series,
    20,000 titles, 100,000 loans, 50,000 bookings, 40,000 sign-ups, 5,000 members.
-2. Serves it as `make run` does in production (BINARI_ENV=production, gunicorn, 2 workers x
-   4 threads, one log line per request), and a minimal Flask "hello" app with the same settings: the baseline.
+2. Serves it as `make run` does in production (BINARI_ENV=production, gunicorn with
+   deploy/gunicorn.conf.py, 2 workers x 4 threads, its PDF renderer, one log line per request), and a
+   minimal Flask "hello" app with the same settings (and no renderer: it draws no PDF): the baseline.
+   Workers are not recycled during the run (--max-requests 0): a recycled worker's peak memory would
+   be lost, and its restart counted against the page it was serving.
 3. Runs locust headless (locustfile.py) against each page, then the write mix, at 16 and 64
    clients, BENCH_SECONDS each (default 15), and prints requests/s, p50/p95/p99, errors, each
    page's throughput as a share of the baseline's, and the peak RSS of every worker (VmHWM).
@@ -20,7 +23,7 @@ seen once since their event last changed, as on a site in use. The kept pages of
 removed at the start, so the first views are first.
 
 Cold PDFs: before any load, with the printout cache emptied, one request at a time: six flyers not
-timed (so both workers have imported WeasyPrint, a one-off second per worker), then the flyers of ten
+timed (so the PDF renderer has imported WeasyPrint and both workers have served a PDF), then the flyers of ten
 other upcoming events, the monthly programme of this month and of the next (all centres) and this
 month's for one centre, each built cold; then this month's programme again, from the cache.
 """
@@ -113,7 +116,8 @@ def serve(app_spec, tmp, env, chdir=ROOT, access_log=True):
     log = open(Path(tmp) / f"gunicorn-{port}.log", "w")
     access = ["--access-logfile", str(Path(tmp) / f"access-{port}.log")] if access_log else []
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}"]
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "--max-requests", "0"]
+        + ["--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}"]
         + access
         + ["--chdir", str(chdir), app_spec],
         # MALLOC_ARENA_MAX as deploy/binari-web.service sets it, for the portal and the baseline alike.
@@ -134,9 +138,24 @@ def serve(app_spec, tmp, env, chdir=ROOT, access_log=True):
     raise SystemExit(f"{app_spec} did not answer: see {log.name}")
 
 
-def workers(process):
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-    return [int(pid) for pid in children]
+def children(process):
+    """The pids of the gunicorn master's children: its workers, and the PDF renderer if it has one."""
+    return [int(pid) for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()]
+
+
+def is_renderer(pid):
+    return b"pdfrenderer.py" in Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
+def server_pss_mb(process):
+    """The memory of the whole server, master and children, as the machine pays it (PSS: a page
+    shared by n processes counts 1/n in each)."""
+    total = 0
+    for pid in [process.pid, *children(process)]:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1])
+    return total / 1024
 
 
 def peak_rss_mb(pid):
@@ -213,7 +232,7 @@ def cold_pdfs(url, data_file, tmp):
         return (time.perf_counter() - started) * 1000
 
     for event_id in ids[-6:]:
-        timed(f"/events/{event_id}/flyer.pdf")  # warm-up: WeasyPrint imported in both workers
+        timed(f"/events/{event_id}/flyer.pdf")  # warm-up: the renderer ready, both workers through it once
     flyers = [timed(f"/events/{event_id}/flyer.pdf") for event_id in ids[:10]]
     today = datetime.now(ZoneInfo("Europe/Rome"))
     this_month, next_month = f"{today:%Y-%m}", f"{today.year + today.month // 12}-{today.month % 12 + 1:02d}"
@@ -243,7 +262,7 @@ def main():
         "SESSION_COOKIE_SECURE": "0",  # plain http on 127.0.0.1
     }
     portal, portal_url = serve("wsgi:app", tmp, env, access_log=False)
-    hello, hello_url = serve("hello:app", tmp, {}, chdir=HERE)
+    hello, hello_url = serve("hello:app", tmp, {"PDF_RENDER_IN_CHILD": "0"}, chdir=HERE)
     load1 = os.getloadavg()
     results = []
     try:
@@ -258,8 +277,10 @@ def main():
                     first = first_views(portal_url, data_file)
                     results.append(("event pages, first views (4 threads)", 4, first, baseline))
                 results.append((label, clients, load(portal_url, user_class, clients, tmp, data_file), baseline))
-        rss = {pid: peak_rss_mb(pid) for pid in workers(portal)}
-        hello_rss = {pid: peak_rss_mb(pid) for pid in workers(hello)}
+        rss = {pid: peak_rss_mb(pid) for pid in children(portal) if not is_renderer(pid)}
+        renderer_rss = [peak_rss_mb(pid) for pid in children(portal) if is_renderer(pid)]
+        hello_rss = {pid: peak_rss_mb(pid) for pid in children(hello)}
+        pss = {"portal": server_pss_mb(portal), "hello": server_pss_mb(hello)}
     finally:
         for process in (portal, hello):
             os.killpg(process.pid, signal.SIGTERM)
@@ -281,6 +302,8 @@ def main():
             print(f"| {label} | {ms:.0f} |")
     print("\npeak RSS per worker (VmHWM): portal " + ", ".join(f"{mb:.0f} MB" for mb in rss.values()))
     print("                             hello  " + ", ".join(f"{mb:.0f} MB" for mb in hello_rss.values()))
+    print("peak RSS of the PDF renderer (one per server): " + ", ".join(f"{mb:.0f} MB" for mb in renderer_rss))
+    print(f"whole server now (PSS, master and children): portal {pss['portal']:.0f} MB, hello {pss['hello']:.0f} MB")
     locked = sum("database is locked" in p.read_text(errors="replace") for p in Path(tmp).glob("gunicorn-*.log"))
     print(f"'database is locked' in the server logs: {'yes' if locked else 'no'}; logs in {tmp}")
 
