@@ -29,3 +29,27 @@ def test_a_compiled_select_refuses_a_query_with_values_of_its_own(app, seed):
     wrong = CompiledSelect(lambda event_id: Event.select().where((Event.id == event_id) & (Event.status == "draft")))
     with app.app_context(), pytest.raises(ValueError, match="other parameters"):
         wrong.first(1)
+
+
+def test_a_compiled_tuples_select_converts_its_rows_as_peewee_does(app, seed):
+    """From the second row on, `first` converts a `.tuples()` row itself: the same values, the same types."""
+    from peewee import JOIN
+    from test_events import make_event
+
+    from portal.events.models import Event, Series
+
+    event = make_event(title="Tombola di quartiere")
+    columns = (Event.id, Event.starts_at, Event.status, Event.capacity, Series.updated_at)
+    query = CompiledSelect(
+        lambda event_id: Event.select(*columns).join(Series, JOIN.LEFT_OUTER)
+        .where(Event.id == event_id).tuples()
+    )  # fmt: skip
+    with app.app_context():
+        by_peewee = Event.select(*columns).join(Series, JOIN.LEFT_OUTER)
+        expected = by_peewee.where(Event.id == event.id).tuples().get()
+        first, second = query.first(event.id), query.first(event.id)
+        assert query.converters  # learnt from the first row
+        assert first == second == expected
+        assert [type(value) for value in second] == [type(value) for value in expected]
+        assert type(second[1]).__name__ == "datetime" and second[4] is None  # a converted date; no series
+        assert query.first(event.id + 10_000) is None
