@@ -2,9 +2,6 @@
 
 import atexit
 import base64
-import ctypes
-import ctypes.util
-import gc
 import io
 import logging
 import os
@@ -17,7 +14,7 @@ import segno
 from flask import current_app, make_response, render_template
 
 from . import pdfrenderer
-from .pdfrenderer import PDFRenderError, RendererUnavailable
+from .pdfrenderer import PDFRenderError, RendererUnavailable, give_memory_back
 
 __all__ = [
     "PDFRenderError", "give_memory_back", "pdf_response", "print_logos", "process_lock", "qr_data_uri", "render_pdf",
@@ -131,29 +128,6 @@ def _own_renderer(replace=None):
 
 # The program a renderer of this process runs (tests start a wrapper of it that draws differently).
 RENDERER_SCRIPT = pdfrenderer.SCRIPT
-
-
-def give_memory_back():
-    """Free what a render left behind and hand it back to the system.
-
-    A render builds tens of MB of short-lived objects (boxes, glyph runs, images). Without this a
-    web worker's memory crept up with every document, from 108 MB after one flyer to 130 MB after
-    twenty; with it, 112 MB (bench/README.md). Collecting costs a few ms, against a render's hundreds.
-    """
-    gc.collect()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)  # glibc keeps freed memory in its arenas unless asked to return it
-
-
-def _glibc():
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") else None
-    except OSError:  # not glibc (musl, macOS): nothing to trim
-        return None
-
-
-_LIBC = _glibc()
 
 
 def pdf_response(data, filename, inline=True):

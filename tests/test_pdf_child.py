@@ -104,6 +104,8 @@ renderer = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(renderer)
 real_draw = renderer.draw
 {draw}
+renderer.warm_up()  # with WeasyPrint's own drawing, before the test's replaces it
+renderer.warm_up = lambda: None
 renderer.draw = draw
 renderer.main()
 """
