@@ -120,7 +120,20 @@ def draw(html, sheet):
     fetcher = weasy["URLFetcher"](allowed_protocols=("file", "data"), fail_on_errors=True)
     document = weasy["HTML"](string=html, base_url=str(STATIC_DIR) + "/", url_fetcher=fetcher)
     # PDF/UA-1: tagged (structure tree, reading order, alt text), with the document language from <html lang>.
-    return document.write_pdf(stylesheets=[sheet], pdf_variant="pdf/ua-1")
+    return document.write_pdf(stylesheets=[sheet], pdf_variant="pdf/ua-1", font_config=weasy.get("fonts"))
+
+
+def share_fonts():
+    """Have every document drawn by this process use one font configuration (Pango's font map and its
+    caches) instead of a new one each. Only in the renderer: it draws one document at a time, each in
+    a child with its own copy, so nothing a document adds stays (our stylesheets have no @font-face).
+    Through the renderer a flyer's median went from 118-132 to 116-119 ms (alternating runs); in one
+    process, where the caches keep growing from document to document, from 73-143 to 50-65 ms."""
+    weasy = load_weasyprint()
+    if "fonts" not in weasy:
+        from weasyprint.text.fonts import FontConfiguration
+
+        weasy["fonts"] = FontConfiguration()
 
 
 def give_memory_back():
@@ -292,7 +305,7 @@ def serve(listener, parent):
     # this process when it ends itself.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    load_weasyprint()
+    share_fonts()
     warm_up()
     listener.setblocking(False)
     while os.getppid() == parent:
