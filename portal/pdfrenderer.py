@@ -320,6 +320,10 @@ def serve(listener, parent):
             _fork_for(connection, listener)
         finally:
             connection.close()
+    # The parent ended without stopping us (killed, or it never called Renderer.stop): remove the
+    # socket and its folder, which nobody else will.
+    address = listener.getsockname()
+    shutil.rmtree(os.path.dirname(address), ignore_errors=True)
 
 
 def _fork_for(connection, listener):

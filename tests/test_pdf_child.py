@@ -313,11 +313,13 @@ def test_a_renderer_ends_when_its_parent_does(tmp_path):
         f"spec = importlib.util.spec_from_file_location('pdfrenderer', {str(pdfrenderer.SCRIPT)!r})\n"
         "module = importlib.util.module_from_spec(spec)\n"
         "spec.loader.exec_module(module)\n"
-        "print(module.start().pid)\n"  # and end without stopping it
+        "renderer = module.start()\n"
+        "print(renderer.pid, renderer.directory)\n"  # and end without stopping it
     )
     done = subprocess.run([sys.executable, "-c", starter], capture_output=True, text=True, timeout=60, check=True)
-    pid = int(done.stdout)
-    wait_for(lambda: gone(pid), 30, "the orphaned renderer to end")
+    pid, directory = done.stdout.split()
+    wait_for(lambda: gone(int(pid)), 30, "the orphaned renderer to end")
+    wait_for(lambda: not Path(directory).exists(), 10, "the orphaned renderer's socket folder to be removed")
 
 
 def test_a_client_that_gives_up_leaves_nothing_behind(own_renderer, app):
