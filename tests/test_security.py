@@ -962,15 +962,15 @@ def test_item11_bomb_and_truncated_images_are_refused_before_decoding(client, se
     response = _upload_poster(client, seed, bomb[:69])  # the 69-byte header of the same bomb
     assert response.status_code == 422
     # A truncated image of an acceptable size: refused, even after WeasyPrint was imported by a PDF.
+    # A web process imports it only to draw in-process (PDF_RENDER_IN_CHILD off; otherwise the PDF
+    # renderer draws), and WeasyPrint's import turns the acceptance of truncated images on.
     from conftest import png_bytes
 
     half = png_bytes()[:20_000]
     assert _upload_poster(client, seed, half).status_code == 422
-    import weasyprint  # noqa: F401
-
-    from portal.pdf import render_pdf  # noqa: F401 (imports WeasyPrint on the first PDF)
-
-    client.get("/events/programme/2026-11.pdf")
+    client.application.config["PDF_RENDER_IN_CHILD"] = False
+    assert client.get("/events/programme/2026-11.pdf").status_code == 200
+    assert "weasyprint" in sys.modules
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
     response = _upload_poster(client, seed, half)
     assert response.status_code == 422 and "immagine valida" in response.get_data(as_text=True)
