@@ -365,6 +365,11 @@ def _draw_one(connection):
         if body is None:  # the client gave up before sending it all: nothing to draw for anyone
             os._exit(1)
         name, _, html = body.partition(b"\n")
+        # No cyclic garbage collection in a child: it ends after one document and the system takes its
+        # memory back whole. The collector's passes over the layout's boxes cost a monthly programme
+        # 7-10 % (1,391-1,473 ms against 1,289-1,295, a 50-page document 10 %), while the child's peak
+        # stayed within 2 MB of what it was with them (80 against 79 MB; 169 against 167).
+        gc.disable()
         try:
             answer = DONE + draw(html.decode("utf-8"), stylesheet(name.decode("utf-8", "replace")))
             status = 0

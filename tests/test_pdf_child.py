@@ -235,6 +235,19 @@ def test_every_kind_of_child_failure_is_a_pdf_render_error(app, own_renderer, dr
     wait_for(lambda: children_of(renderer.pid) == [], 10, "the failed child to be reaped")
 
 
+def test_a_child_draws_without_the_cycle_collector(app, own_renderer, tmp_path):
+    # The child ends after one document, so collecting its cycles is wasted time (see _draw_one).
+    own_renderer.use(
+        "import gc\n"
+        "def draw(html, sheet):\n"
+        f"    open({str(tmp_path / 'gc')!r}, 'w').write(f'{{gc.isenabled()}} {{os.getpid()}}')\n"
+        "    return real_draw(html, sheet)"
+    )
+    assert page(app).startswith(b"%PDF")
+    enabled, child = (tmp_path / "gc").read_text().split()
+    assert enabled == "False" and int(child) != own_renderer().pid
+
+
 def test_a_child_past_the_timeout_is_killed(app, own_renderer, tmp_path):
     own_renderer.use(
         "def draw(html, sheet):\n"
