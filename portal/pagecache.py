@@ -25,6 +25,8 @@ what its page depends on (`@public_page(stamp=...)`: one small query, e.g. the e
 taken seats) also keeps its pages in a second tier, `PageStore`: files on this server's disk, shared
 by its workers and kept across restarts, each served again only while its stamp still matches (and at
 most `PAGE_STORE_SECONDS`, for what the stamp does not cover: a centre's phone number, say).
+A stamp is asked of the database at most once per `PAGE_CACHE_SECONDS` per page and worker: the
+same bound on staleness as a page kept in memory (see `PageCache.stamp`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from .visitors import signed_in
 
 MARKER = b"\x00binari-csrf\x00"  # never in a rendered page: NUL is dropped from all input
 MAX_ENTRIES = 300  # ~300 pages of 20–60 KB: a few MB per worker at most
+MAX_STAMPS = 5000  # a few hundred bytes each: about 1.5 MB per worker at most
 HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-Target", "HX-Trigger", "HX-Current-URL", "HX-History-Restore-Request")
 # Where WSGI puts each of them (read there directly: werkzeug's header lookup costs more than the key).
 HTMX_ENVIRON = tuple((name, "HTTP_" + name.upper().replace("-", "_")) for name in HTMX_HEADERS)
@@ -79,9 +82,11 @@ class CachedPage:
 class PageCache:
     """A small LRU of rendered pages with an expiry, shared by the threads of one worker."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self.max_entries = max_entries
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_stamps: int = MAX_STAMPS) -> None:
+        self.max_entries, self.max_stamps = max_entries, max_stamps
         self.entries: OrderedDict[str, CachedPage] = OrderedDict()
+        # (view, its arguments) -> (when it expires, the stamp): see `stamp`.
+        self.stamps: OrderedDict[tuple, tuple[float, str | None]] = OrderedDict()
         self.lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -103,9 +108,29 @@ class PageCache:
             while len(self.entries) > self.max_entries:
                 self.entries.popitem(last=False)
 
+    def stamp(self, key: tuple, now: float, seconds: float, compute: Callable[[], str | None]) -> str | None:
+        """The stamp of the page `key` names, as `compute()` (a query) gave it at most `seconds` ago.
+
+        Why: an event page's hits mostly come from the disk store (thousands of addresses, a memory of
+        300 pages), and its stamp query was about a tenth of such a hit (bench/README.md). Kept no
+        longer than a page in memory, a stamp delays a change by no more than a kept page already
+        can; a write in this process forgets both (`clear`)."""
+        with self.lock:
+            kept = self.stamps.get(key)
+            if kept is not None and kept[0] > now:
+                return kept[1]
+        version = compute()
+        with self.lock:
+            self.stamps[key] = (now + seconds, version)
+            self.stamps.move_to_end(key)
+            while len(self.stamps) > self.max_stamps:
+                self.stamps.popitem(last=False)
+        return version
+
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
+            self.stamps.clear()
 
 
 def _cache() -> PageCache:
@@ -140,8 +165,9 @@ def public_page(view=None, *, stamp: Stamp | None = None):
 
     `stamp`, called with the view's arguments before it renders, returns a short text that changes
     whenever the page would (or None: do not keep it on disk); with it the page is also kept in the
-    shared `PageStore`. Taken before rendering, so a change during the render only makes the kept
-    copy look older than it is (rendered again next time), never newer."""
+    shared `PageStore`. Taken before rendering (or up to `PAGE_CACHE_SECONDS` before, `PageCache.stamp`),
+    so a change during the render only makes the kept copy look older than it is (rendered again
+    next time), never newer."""
     if view is None:
         return lambda view: public_page(view, stamp=stamp)
 
@@ -157,7 +183,10 @@ def public_page(view=None, *, stamp: Stamp | None = None):
         if page is not None:
             return _serve_kept(page)
         store = _store() if stamp is not None else None
-        version = stamp(*args, **kwargs) if store is not None else None
+        version = None
+        if store is not None:
+            stamp_key = (cached_view, args, tuple(sorted(kwargs.items())))
+            version = cache.stamp(stamp_key, now, seconds, lambda: stamp(*args, **kwargs))
         if store is not None and version is not None:
             page = store.get(key, version)
             if page is not None:

@@ -375,6 +375,62 @@ def test_a_kept_event_page_follows_the_clock_and_its_time_limit(stored_app, froz
     assert page(client, path).headers["X-Page-Cache"] == "miss"
 
 
+def test_a_stamp_is_asked_once_per_page_cache_period_and_a_write_here_forgets_it(stored_app, monkeypatch):
+    """A worker asks the database for a page's stamp at most once per PAGE_CACHE_SECONDS (10 here):
+    a change made elsewhere shows within that time, as it does for a page kept in memory."""
+    from conftest import count_queries
+    from test_events import make_event
+
+    import portal.pagecache as pagecache
+    from portal.events.services import sign_up
+
+    event = make_event(title="Laboratorio di ceramica", capacity=5)
+    path = f"/events/{event.id}"
+    client = stored_app.test_client()
+    memory = stored_app.extensions["binari_page_cache"]
+    assert page(client, path).headers["X-Page-Cache"] == "miss"
+    memory.entries.clear()  # the page left this worker's memory (300 pages); its stamp did not
+    with count_queries() as counter:
+        kept = page(client, path)
+    assert kept.headers["X-Page-Cache"] == "stored" and counter["n"] == 0
+
+    sign_up(event, name="Ada Rossi", phone="+393331234567")  # by another worker: nothing forgotten here
+    memory.entries.clear()
+    assert "5 posti liberi su 5" in page(client, path).get_data(as_text=True)  # within the 10 s
+    real = pagecache.time.monotonic
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: real() + 11)
+    memory.entries.clear()
+    with count_queries() as counter:
+        after = page(client, path)
+    assert after.headers["X-Page-Cache"] == "miss" and counter["n"] > 0
+    assert "4 posti liberi su 5" in after.get_data(as_text=True)
+
+    # A write handled by this worker forgets the stamps along with the pages.
+    memory.entries.clear()
+    assert page(client, path).headers["X-Page-Cache"] == "stored"
+    other = stored_app.test_client()  # another visitor's write: this visitor's key stays the same
+    token = csrf_token_from(page(other, "/library").get_data(as_text=True))
+    other.post("/text-size", data={"csrf_token": token, "size": "normal", "next": "/"})
+    assert not memory.stamps and not memory.entries
+    with count_queries() as counter:
+        assert page(client, path).headers["X-Page-Cache"] == "stored"
+    assert counter["n"] == 1  # the stamp, asked again
+
+
+def test_the_stamps_kept_in_memory_are_bounded():
+    from portal.pagecache import PageCache
+
+    cache = PageCache(max_stamps=3)
+    asked = []
+    for number in range(5):
+        assert cache.stamp(("event", number), 0.0, 10, lambda number=number: asked.append(number) or f"v{number}") == f"v{number}"
+    assert list(cache.stamps) == [("event", 2), ("event", 3), ("event", 4)]
+    assert cache.stamp(("event", 4), 9.9, 10, lambda: "changed") == "v4"  # still within its time
+    assert cache.stamp(("event", 4), 10.0, 10, lambda: "changed") == "changed"
+    assert cache.stamp(("event", 0), 0.0, 10, lambda: None) is None  # "not kept": remembered as such
+    assert asked == [0, 1, 2, 3, 4]
+
+
 def test_drafts_other_releases_and_damaged_files_are_never_served_from_disk(stored_app):
     from test_events import make_event
 
