@@ -423,7 +423,8 @@ def test_the_stamps_kept_in_memory_are_bounded():
     cache = PageCache(max_stamps=3)
     asked = []
     for number in range(5):
-        assert cache.stamp(("event", number), 0.0, 10, lambda number=number: asked.append(number) or f"v{number}") == f"v{number}"
+        version = cache.stamp(("event", number), 0.0, 10, lambda number=number: asked.append(number) or f"v{number}")
+        assert version == f"v{number}"
     assert list(cache.stamps) == [("event", 2), ("event", 3), ("event", 4)]
     assert cache.stamp(("event", 4), 9.9, 10, lambda: "changed") == "v4"  # still within its time
     assert cache.stamp(("event", 4), 10.0, 10, lambda: "changed") == "changed"
