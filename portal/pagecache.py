@@ -56,7 +56,7 @@ MAX_ENTRIES = 300  # ~300 pages of 20–60 KB: a few MB per worker at most
 MAX_STAMPS = 5000  # a few hundred bytes each: about 1.5 MB per worker at most
 HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-Target", "HX-Trigger", "HX-Current-URL", "HX-History-Restore-Request")
 # Where WSGI puts each of them (read there directly: werkzeug's header lookup costs more than the key).
-HTMX_ENVIRON = tuple((name, "HTTP_" + name.upper().replace("-", "_")) for name in HTMX_HEADERS)
+HTMX_ENVIRON_KEYS = tuple("HTTP_" + name.upper().replace("-", "_") for name in HTMX_HEADERS)
 # Pages, and the public calendar feeds: calendar apps poll them, and their ETag alone costs a query
 # over every event in the window.
 CACHED_TYPES = {"text/html", "text/calendar", "application/atom+xml"}
@@ -74,6 +74,9 @@ class CachedPage:
     token_length: int = 0
     # An ETag or Last-Modified (a feed): only then can If-None-Match and friends change the answer.
     conditional: bool = False
+    # The language its words were chosen in, and how (portal.i18n.select_locale): None if it never asked.
+    language: str | None = None
+    lang_source: str | None = None
 
     def __post_init__(self) -> None:
         self.conditional = any(name.lower() in ("etag", "last-modified") for name, _ in self.headers)
@@ -139,22 +142,31 @@ def _cache() -> PageCache:
 
 def request_key() -> str | None:
     """The cache key of this request, or None when its page must be rendered for this person alone."""
-    if request.method not in ("GET", "HEAD"):
+    # The request and session objects taken once: each lookup through Flask's proxies costs ~0.7 µs,
+    # and this runs on every page served from the cache.
+    req = request._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as what it stands for
+    if req.method not in ("GET", "HEAD"):
         return None
-    if signed_in():
-        return None
-    if session.get("_flashes") or session.get("_user_id"):
+    visitor = session._get_current_object()  # type: ignore[attr-defined]
+    if visitor.get("_flashes") or visitor.get("_user_id") or signed_in():
         return None
     # The host and scheme too, though pages' absolute links come from BASE_URL: a page kept on disk is
     # served for minutes, and whatever a request could change must never reach another visitor.
-    environ = request.environ
-    parts = [request.scheme, environ.get("HTTP_HOST", ""), request.path, request.query_string.decode("latin-1")]
-    parts.append(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
-    parts += [f"{name}={environ.get(key, '')}" for name, key in HTMX_ENVIRON]
+    environ = req.environ
     cookie_name = current_app.config.get("SESSION_COOKIE_NAME", "session")
-    parts += [f"c:{name}={value}" for name, value in sorted(request.cookies.items()) if name != cookie_name]
-    parts += [f"s:{name}={session[name]!r}" for name in sorted(session) if name not in SESSION_KEYS_IGNORED]
-    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "replace"), digest_size=16).hexdigest()
+    parts = (
+        req.scheme,
+        environ.get("HTTP_HOST", ""),
+        req.path,
+        req.query_string,
+        environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+        tuple(environ.get(key, "") for key in HTMX_ENVIRON_KEYS),
+        sorted(item for item in req.cookies.items(multi=True) if item[0] != cookie_name),
+        sorted(item for item in visitor.items() if item[0] not in SESSION_KEYS_IGNORED),
+    )
+    # repr() quotes and escapes each text, so no value can pass for the end of one part and the start
+    # of the next (a quoted cookie value can hold any character, written as an octal escape).
+    return hashlib.blake2b(repr(parts).encode("utf-8", "replace"), digest_size=16).hexdigest()
 
 
 Stamp = Callable[..., "str | None"]
@@ -200,7 +212,14 @@ def public_page(view=None, *, stamp: Stamp | None = None):
                 body = body.replace(token.encode(), MARKER)
             headers = [(n, v) for n, v in response.headers.items() if n.lower() not in ("set-cookie", "content-length")]
             compress_key = g.get("compress_cache_key")
-            kept = CachedPage(body=body, headers=headers, expires=now + seconds, compress_key=compress_key)
+            kept = CachedPage(
+                body=body,
+                headers=headers,
+                expires=now + seconds,
+                compress_key=compress_key,
+                language=str(get_locale()) if g.get("lang_source") else None,
+                lang_source=g.get("lang_source"),
+            )
             if token and not compress_key and "ETag" not in response.headers and len(body) >= GZIP_MIN_SIZE:
                 kept.gzip_parts, kept.token_length = gzip_parts(body, len(token)), len(token)
             cache.put(key, kept)
@@ -250,6 +269,8 @@ class PageStore:
             expires=0,
             gzip_parts=record["gzip_parts"],
             token_length=record["token_length"],
+            language=record.get("language"),
+            lang_source=record.get("lang_source"),
         )
 
     def put(self, key: str, version: str, page: CachedPage) -> None:
@@ -262,6 +283,8 @@ class PageStore:
             "headers": page.headers,
             "gzip_parts": page.gzip_parts,
             "token_length": page.token_length,
+            "language": page.language,
+            "lang_source": page.lang_source,
         }
         path = Path(self._file(key))
         temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -366,12 +389,17 @@ def _serve_kept(page: CachedPage, how: str = "hit"):
     else:
         body = page.body.replace(MARKER, token) if token else page.body
         encoding = None
-    response = current_app.response_class(body, headers=page.headers)
+    # Every header in one list: werkzeug's header assignment searches the headers first (Content-Length
+    # is set by the response itself, from the body).
+    headers = [*page.headers, ("X-Page-Cache", how)]
     if encoding:  # Flask-Compress leaves an encoded response alone (it still adds Vary)
-        response.headers["Content-Encoding"] = encoding
-        response.headers["Content-Length"] = str(len(body))
-    response.headers["X-Page-Cache"] = how
-    get_locale()  # the kept words were chosen by language: Content-Language and Vary say so again
+        headers.append(("Content-Encoding", encoding))
+    response = current_app.response_class(body, headers=headers)
+    if page.language is not None:
+        # The kept words were chosen by language: Content-Language and Vary say so again. Everything
+        # select_locale reads is part of the key, so the page's own choice is this visitor's too.
+        g.kept_language = (page.language, page.lang_source)
+        get_locale()
     if page.compress_key:  # a feed's compressed bytes are kept by Flask-Compress (portal/compressed.py)
         g.compress_cache_key = page.compress_key
     if page.conditional:  # a feed's ETag still answers If-None-Match with 304

@@ -15,8 +15,8 @@ the token of a reset or calendar link is written "…", so search words and secr
 from __future__ import annotations
 
 import logging
+import random
 import re
-import secrets
 import time
 from typing import Any
 
@@ -34,6 +34,15 @@ def current_id() -> str:
     if has_request_context():
         return str(g.get("request_id", "-"))
     return "-"
+
+
+def new_request_id() -> str:
+    """A new request id: 16 hex digits.
+
+    An id only ties log lines together, so it need not be unguessable: the random module (which Python
+    reseeds in each forked worker) instead of the system's random source, whose system call was 2.4 %
+    of an event page served from the page cache (py-spy, 3 December)."""
+    return f"{random.getrandbits(64):016x}"
 
 
 class RequestIdFilter(logging.Filter):
@@ -65,7 +74,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def start_request() -> None:
         incoming = request.headers.get(HEADER, "")
-        g.request_id = incoming if _VALID.match(incoming) else secrets.token_hex(8)
+        g.request_id = incoming if _VALID.match(incoming) else new_request_id()
         g.request_started = time.perf_counter()
 
     @app.after_request

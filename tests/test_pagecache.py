@@ -1,5 +1,6 @@
 """The anonymous public pages' micro-cache (portal/pagecache.py): who gets a cached page, and who never does."""
 
+import gzip
 import re
 
 import pytest
@@ -113,6 +114,19 @@ def test_every_input_of_the_page_is_part_of_the_key(cached_app):
     assert page(client, "/events", Host="other.example").headers["X-Page-Cache"] == "miss"
     italian = page(client, "/events")
     assert italian.headers["X-Page-Cache"] == "hit" and '<html lang="it"' in italian.get_data(as_text=True)
+
+
+def test_no_cookie_can_pass_for_another_request_s_inputs(cached_app):
+    """The key's parts cannot run into each other: a cookie whose quoted value holds the old separator
+    (an octal escape, which werkzeug decodes; gunicorn refuses only raw control characters) and another
+    cookie's text must not get its page served to someone who sent those two cookies."""
+    # Clients without a cookie jar send the Cookie header as written here.
+    forger, chooser = cached_app.test_client(use_cookies=False), cached_app.test_client(use_cookies=False)
+    forged = page(forger, "/events", **{"Accept-Language": "ar", "Cookie": 'a="\\037c:lang=en"'})
+    assert '<html lang="ar"' in forged.get_data(as_text=True)
+    english = page(chooser, "/events", **{"Accept-Language": "ar", "Cookie": "a=; lang=en"})
+    assert english.headers["X-Page-Cache"] == "miss"
+    assert '<html lang="en"' in english.get_data(as_text=True)
 
 
 def test_signed_in_people_and_flashed_messages_are_never_cached(cached_app, make_user):
@@ -344,6 +358,33 @@ def test_an_event_page_is_kept_on_disk_for_every_worker_until_the_event_changes(
     assert english.headers["X-Page-Cache"] == "miss" and "Ceramics workshop" in english.get_data(as_text=True)
     another_worker(stored_app)
     assert page(client, path).headers["X-Page-Cache"] == "miss"  # the Italian page's stamp moved too
+
+
+def test_a_kept_page_from_disk_answers_in_the_language_it_was_rendered_in(stored_app):
+    """A page kept on disk brings the language its words were chosen in: another worker serves it with
+    the rendered page's Content-Language and Vary, without choosing the language again."""
+    from test_events import make_event
+
+    from portal import i18n
+
+    path = f"/events/{make_event(title='Laboratorio di ceramica').id}"
+    headers = {"Accept-Language": "ar", "Accept-Encoding": "gzip"}
+    rendered = page(stored_app.test_client(), path, **headers)
+    assert rendered.headers["X-Page-Cache"] == "miss" and rendered.headers["Content-Language"] == "ar"
+    another_worker(stored_app)
+    chosen = []
+    original = i18n.select_locale
+    i18n.select_locale = lambda: chosen.append(1) or original()
+    try:
+        kept = page(stored_app.test_client(), path, **headers)
+    finally:
+        i18n.select_locale = original
+    assert kept.headers["X-Page-Cache"] == "stored" and not chosen
+    differ = {"X-Page-Cache", "X-Request-Id", "Content-Length", "Set-Cookie", "Date"}
+    assert sorted((n, v) for n, v in kept.headers.items() if n not in differ) == sorted(
+        (n, v) for n, v in rendered.headers.items() if n not in differ
+    )
+    assert '<html lang="ar" dir="rtl"' in gzip.decompress(kept.data).decode()
 
 
 @pytest.mark.clock("2026-11-17 17:58")

@@ -48,6 +48,27 @@ def test_the_proxy_id_is_kept_and_a_strange_one_replaced(client, records):
     assert "<" not in replaced and len(replaced) == 16
 
 
+def test_a_forked_worker_makes_ids_of_its_own():
+    """gunicorn forks its workers from one process: their ids must not repeat each other's."""
+    import os
+
+    from portal.requestlog import new_request_id
+
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's)
+        os.close(reading)
+        os.write(writing, " ".join(new_request_id() for _ in range(3)).encode())
+        os._exit(0)
+    os.close(writing)
+    mine = {new_request_id() for _ in range(3)}
+    with os.fdopen(reading, "rb") as pipe:
+        theirs = set(pipe.read().decode().split())
+    os.waitpid(child, 0)
+    assert len(theirs) == 3 and all(len(i) == 16 and int(i, 16) >= 0 for i in theirs)
+    assert not mine & theirs
+
+
 def test_an_error_is_logged_with_the_request_id(app, records):
     from flask import Blueprint
 
@@ -119,3 +140,20 @@ def test_the_line_is_written_directly_to_our_own_handler_as_logging_would(client
     finally:
         logging.disable(logging.NOTSET)
     assert stream.getvalue().count("binari.request") == 2
+
+
+def test_flask_is_told_once_which_functions_are_plain_and_later_ones_still_run(app, client):
+    """Portal.ensure_sync answers from the functions known at the end of create_app, and as Flask does
+    for anything added later."""
+    for functions in app.after_request_funcs.values():  # (the fixture adds a before_request hook of its own)
+        assert all(func in app.plain_functions for func in functions)
+    assert all(view in app.plain_functions for view in app.view_functions.values())
+    seen = []
+
+    @app.after_request
+    def added_later(response):
+        seen.append(response.status_code)
+        return response
+
+    assert added_later not in app.plain_functions
+    assert client.get("/").status_code == 200 and seen == [200]

@@ -96,3 +96,42 @@ def test_signed_in_is_current_users_answer(app, make_user):
         assert signed_in() and current_user.is_authenticated
         logout_user()
         assert not signed_in()
+
+
+def test_an_unchanged_session_sets_no_cookie_but_still_varies_by_it_as_flask_would(app, client):
+    """The fast path of CookieSessions.save_session gives Flask's answer when nothing is to be written."""
+    from flask.sessions import SecureCookieSessionInterface
+
+    app.add_url_rule("/_test/write", "write_it", lambda: session.setdefault("note", "uno") or "ok")
+    app.add_url_rule("/_test/look", "look_it", lambda: session.get("note", "none"))
+    answers = {}
+    for name, interface in (("ours", app.session_interface), ("flask", SecureCookieSessionInterface())):
+        app.session_interface = interface
+        visitor = app.test_client()
+        written = visitor.get("/_test/write")
+        looked = visitor.get("/_test/look")
+        answers[name] = [
+            ("Set-Cookie" in r.headers, "Cookie" in r.headers.get("Vary", ""), r.get_data(as_text=True))
+            for r in (written, looked)
+        ]
+    assert answers["ours"] == answers["flask"] == [(True, True, "uno"), (False, True, "uno")]
+
+
+def test_a_cookie_header_is_parsed_once_and_shared_only_with_the_same_header(app):
+    """PortalRequest.cookies: werkzeug's parse, kept per header text; immutable, so safe to share."""
+    import pytest
+    from werkzeug.http import parse_cookie
+
+    header = 'session=abc.def; lang=en; quoted="a b"'
+    with app.test_request_context("/", headers={"Cookie": header}):
+        first = request.cookies
+    with app.test_request_context("/", headers={"Cookie": header}):
+        assert request.cookies is first
+    assert first == parse_cookie(header)
+    with app.test_request_context("/", headers={"Cookie": "lang=ar"}):
+        assert request.cookies.to_dict() == {"lang": "ar"}
+    with pytest.raises(TypeError):
+        first["lang"] = "zh"  # type: ignore[index]
+    long_header = "x=" + "y" * 2000
+    with app.test_request_context("/", headers={"Cookie": long_header}):
+        assert request.cookies["x"] == "y" * 2000
