@@ -65,7 +65,9 @@ SESSION_KEYS_IGNORED = {"csrf_token", "_permanent", "_fresh", "_id"}
 
 @dataclass
 class CachedPage:
-    body: bytes
+    # The page cut where each visitor's CSRF token goes (one piece: a page without a token). Kept cut,
+    # so that serving it never searches the page for the marker (about 3 µs of a hit, 3 December).
+    pieces: list[bytes]
     headers: list[tuple[str, str]]
     expires: float
     compress_key: str | None = None
@@ -80,6 +82,7 @@ class CachedPage:
 
     def __post_init__(self) -> None:
         self.conditional = any(name.lower() in ("etag", "last-modified") for name, _ in self.headers)
+        self.length = sum(len(piece) for piece in self.pieces)  # without the tokens
 
 
 class PageCache:
@@ -213,7 +216,7 @@ def public_page(view=None, *, stamp: Stamp | None = None):
             headers = [(n, v) for n, v in response.headers.items() if n.lower() not in ("set-cookie", "content-length")]
             compress_key = g.get("compress_cache_key")
             kept = CachedPage(
-                body=body,
+                pieces=body.split(MARKER),
                 headers=headers,
                 expires=now + seconds,
                 compress_key=compress_key,
@@ -221,7 +224,7 @@ def public_page(view=None, *, stamp: Stamp | None = None):
                 lang_source=g.get("lang_source"),
             )
             if token and not compress_key and "ETag" not in response.headers and len(body) >= GZIP_MIN_SIZE:
-                kept.gzip_parts, kept.token_length = gzip_parts(body, len(token)), len(token)
+                kept.gzip_parts, kept.token_length = gzip_parts(kept.pieces, len(token)), len(token)
             cache.put(key, kept)
             if store is not None and version is not None:
                 store.put(key, version, kept)
@@ -255,8 +258,7 @@ class PageStore:
 
     def get(self, key: str, version: str) -> CachedPage | None:
         try:
-            with open(self._file(key), "rb") as file:
-                record = pickle.loads(file.read())
+            record = pickle.loads(_read(self._file(key)))
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             return None  # missing, or unreadable: render it again
         if not isinstance(record, dict) or record.get("release") != self.release or record.get("stamp") != version:
@@ -264,7 +266,7 @@ class PageStore:
         if record.get("until", 0) <= time.time():
             return None
         return CachedPage(
-            body=record["body"],
+            pieces=record["pieces"],
             headers=record["headers"],
             expires=0,
             gzip_parts=record["gzip_parts"],
@@ -279,7 +281,7 @@ class PageStore:
             "release": self.release,
             "stamp": version,
             "until": now + self.seconds,
-            "body": page.body,
+            "pieces": page.pieces,
             "headers": page.headers,
             "gzip_parts": page.gzip_parts,
             "token_length": page.token_length,
@@ -324,6 +326,21 @@ class PageStore:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+
+def _read(path: str) -> bytes:
+    """The whole file: with os.read, half the time of open().read() for a kept page (3.5 against 7 µs)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        chunks = [os.read(descriptor, READ_SIZE)]
+        while len(chunks[-1]) == READ_SIZE:  # a regular file reads short only at its end
+            chunks.append(os.read(descriptor, READ_SIZE))
+    finally:
+        os.close(descriptor)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+READ_SIZE = 65536  # a kept page's file is 5-20 KB
 
 
 def release_digest(app) -> str:
@@ -382,12 +399,12 @@ class SignedTokens:
 
 def _serve_kept(page: CachedPage, how: str = "hit"):
     """A kept page as this visitor gets it: their own CSRF token, compressed when they accept gzip."""
-    token = current_app.extensions["binari_signed_tokens"].token().encode() if MARKER in page.body else b""
+    token = current_app.extensions["binari_signed_tokens"].token().encode() if len(page.pieces) > 1 else b""
     if page.gzip_parts is not None and len(token) == page.token_length and accepts_gzip():
         body = _gzip_with_token(page, token)
         encoding = "gzip"
     else:
-        body = page.body.replace(MARKER, token) if token else page.body
+        body = token.join(page.pieces)
         encoding = None
     # Every header in one list: werkzeug's header assignment searches the headers first (Content-Length
     # is set by the response itself, from the body).
@@ -448,10 +465,10 @@ def deflate_part(data: bytes, level: int = 6, history: bytes = b"") -> bytes:
     return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
 
 
-def gzip_parts(body: bytes, token_length: int) -> list[bytes]:
-    """The pieces of `body` between its MARKERs, each compressed against the text before it."""
+def gzip_parts(pieces: list[bytes], token_length: int) -> list[bytes]:
+    """The pieces of a page (cut at its MARKERs), each compressed against the text before it."""
     parts, history = [], b""
-    for index, piece in enumerate(body.split(MARKER)):
+    for index, piece in enumerate(pieces):
         if index:
             history += b"\x00" * token_length
         parts.append(deflate_part(piece, history=history))
@@ -461,13 +478,13 @@ def gzip_parts(body: bytes, token_length: int) -> list[bytes]:
 
 def _gzip_with_token(page: CachedPage, token: bytes) -> bytes:
     assert page.gzip_parts is not None
-    pieces = page.body.split(MARKER)
+    pieces = page.pieces
     crc = 0
     for index, piece in enumerate(pieces):
         if index:
             crc = zlib.crc32(token, crc)
         crc = zlib.crc32(piece, crc)
-    size = len(page.body) + (len(pieces) - 1) * (len(token) - len(MARKER))
+    size = page.length + (len(pieces) - 1) * len(token)
     body = deflated_token(token).join(page.gzip_parts) if len(pieces) > 1 else page.gzip_parts[0]
     return GZIP_HEADER + body + GZIP_LAST_BLOCK + struct.pack("<II", crc, size & 0xFFFFFFFF)
 

@@ -178,6 +178,9 @@ def load(url, user_class, clients, tmp, data_file):
     )
     with open(f"{prefix}_stats.csv") as f:
         rows = {row["Name"]: row for row in csv.DictReader(f)}
+    asked = sorted(name for name in rows if name != "Aggregated")
+    if user_class != "Writer" and len(asked) != 1:  # one page a run: its figures are that page's alone
+        raise SystemExit(f"{user_class} asked for {asked}, not one page (bench/load/locustfile.py)")
     total = rows["Aggregated"]
     return {
         "rps": float(total["Requests/s"]),
