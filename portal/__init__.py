@@ -210,7 +210,8 @@ def create_app(test_config=None):
             # downloads (card, sign-in sheets, CSV, receipts) not kept at all. Pages stay
             # "no-cache" (not no-store), so the phone's back button still shows them at once.
             member = signed_in()
-            if response.mimetype == "text/html":
+            # The media type as response.mimetype gives it, without parsing the parameters (~2 µs).
+            if response.headers.get("Content-Type", "").partition(";")[0].strip().lower() == "text/html":
                 response.headers["Cache-Control"] = "private, no-cache" if member else "no-cache"
             elif member:
                 response.headers["Cache-Control"] = "private, no-store"

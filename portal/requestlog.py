@@ -23,6 +23,7 @@ from typing import Any
 from flask import Flask, g, has_request_context, request
 
 HEADER = "X-Request-Id"
+HEADER_ENVIRON = "HTTP_X_REQUEST_ID"
 LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -73,13 +74,14 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def start_request() -> None:
-        incoming = request.headers.get(HEADER, "")
+        incoming = request.environ.get(HEADER_ENVIRON, "")  # where werkzeug's header lookup finds it
         g.request_id = incoming if _VALID.match(incoming) else new_request_id()
         g.request_started = time.perf_counter()
 
     @app.after_request
     def log_request(response: Any) -> Any:
-        response.headers[HEADER] = current_id()
+        request_id = str(g.get("request_id", "-"))
+        response.headers[HEADER] = request_id
         started = g.get("request_started")
         took = f"{(time.perf_counter() - started) * 1000:.0f}" if started else "?"
         user = g.get("_login_user")  # only if the request loaded it: no query for a static file
@@ -87,9 +89,9 @@ def init_app(app: Flask) -> None:
         message = f"{request.method} {logged_path()} {response.status_code} {took} ms user={user or '-'}"
         handler = _only_our_handler()
         if handler is None:
-            log.info("%s", message, extra={"request_id": current_id()})
+            log.info("%s", message, extra={"request_id": request_id})
         else:
-            _write_line(handler, message)
+            _write_line(handler, message, request_id)
         return response
 
 
@@ -122,12 +124,11 @@ def _only_our_handler() -> logging.StreamHandler | None:
     return handler
 
 
-def _write_line(handler: logging.StreamHandler, message: str) -> None:
+def _write_line(handler: logging.StreamHandler, message: str, request_id: str) -> None:
     """The line `handler` would write for an INFO record of `log` with `message`, written as it would."""
     formatter = handler.formatter
     assert formatter is not None
-    moment = formatter.converter(time.time())
-    line = f"{time.strftime(DATE_FORMAT, moment)} INFO [{current_id()}] {log.name}: {message}"
+    line = f"{_asctime(formatter.converter, int(time.time()))} INFO [{request_id}] {log.name}: {message}"
     with handler.lock:  # type: ignore[union-attr]  # a StreamHandler always has its lock
         try:
             handler.stream.write(line + handler.terminator)
@@ -137,6 +138,20 @@ def _write_line(handler: logging.StreamHandler, message: str) -> None:
                 import traceback
 
                 traceback.print_exc()
+
+
+_last_asctime: tuple = (None, None, "")
+
+
+def _asctime(converter, second: int) -> str:
+    """The time as the formatter writes it (DATE_FORMAT has no fraction of a second): made once a second,
+    not for each of the thousand lines of a busy one."""
+    global _last_asctime
+    known_converter, known_second, text = _last_asctime
+    if converter is not known_converter or second != known_second:
+        text = time.strftime(DATE_FORMAT, converter(second))
+        _last_asctime = (converter, second, text)
+    return text
 
 
 def logged_path() -> str:

@@ -56,9 +56,8 @@ class CookieSessions(SecureCookieSessionInterface):
 
     def open_session(self, app, request) -> SecureCookieSession | None:
         """The session in the request's cookie, verified once per cookie text and worker (see the module's note)."""
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
-            return None
+        if not app.secret_key:
+            return None  # as Flask: no key, no session
         value = request.cookies.get(self.get_cookie_name(app))
         if not value:
             return self.session_class()
@@ -74,6 +73,8 @@ class CookieSessions(SecureCookieSessionInterface):
             if 0 <= int(time.time()) - signed <= max_age:
                 return self.session_class(contents)
             return self.session_class()
+        serializer = self.get_signing_serializer(app)  # built only to verify a cookie not seen before
+        assert serializer is not None  # there is a secret key
         try:
             contents, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
         except BadSignature:

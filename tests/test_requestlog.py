@@ -157,3 +157,13 @@ def test_flask_is_told_once_which_functions_are_plain_and_later_ones_still_run(a
 
     assert added_later not in app.plain_functions
     assert client.get("/").status_code == 200 and seen == [200]
+
+
+def test_the_line_s_time_is_the_formatter_s_made_once_a_second():
+    import time
+
+    from portal import requestlog
+
+    for converter in (time.localtime, time.gmtime, time.localtime):
+        for second in (1_796_000_000, 1_796_000_000, 1_796_000_001, 1_774_659_600):  # and a DST morning
+            assert requestlog._asctime(converter, second) == time.strftime(requestlog.DATE_FORMAT, converter(second))
