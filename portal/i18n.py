@@ -104,16 +104,9 @@ def _locale(code):
 
 
 def locale_for_request():
-    """`select_locale`'s choice as a Babel locale (Flask-Babel's locale selector).
-
-    A page served from the page cache brings the choice it was rendered with (portal/pagecache.py):
-    select_locale's inputs are all part of that page's key, and its words are in that language."""
-    kept = g.pop("kept_language", None)
-    if kept is not None:
-        code, g.lang_source = kept
-    else:
-        code = select_locale()
-    g.request_language = code  # for language_headers: asking Flask-Babel again costs ~5 µs a request
+    """`select_locale`'s choice as a Babel locale (Flask-Babel's locale selector), recorded in
+    `g.request_language` for language_headers (asking Flask-Babel again costs ~5 µs a request)."""
+    code = g.request_language = select_locale()
     return _locale(code)
 
 
